@@ -90,6 +90,9 @@ class RequestRecord:
     status: int
     body_bytes: int
     headers: dict[str, str]
+    # monotonic seconds, so tests can see whether two requests overlapped
+    started: float = 0.0
+    finished: float = 0.0
 
 
 class RequestLog:
@@ -141,6 +144,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         counted = {"bytes": 0, "status": 0}
+        started = time.monotonic()
 
         async def counting_receive():
             message = await receive()
@@ -178,6 +182,8 @@ class FaultMiddleware:
                     status=counted["status"],
                     body_bytes=counted["bytes"],
                     headers=headers,
+                    started=started,
+                    finished=time.monotonic(),
                 )
             )
 

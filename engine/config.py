@@ -1,0 +1,310 @@
+"""A plan as typed blocks, checked against the providers' schemas before any API call.
+
+Everything a user can get wrong in a plan file is found here, with the
+file:line:col of the offending key: unknown sections, types, fields and
+attributes, missing env vars and variables, bad references, wrong value
+types. All errors of one pass are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from engine import secrets
+from engine.addresses import Address
+from engine.errors import ConfigError, ConfigErrors, SourceLocation
+from engine.loader import KeyPath, LoadedPlan, Positions, load
+from engine.references import UNKNOWN, Reference, references_in, substitute
+from providers import registry
+from providers.base import Arguments
+
+RESOURCE_META = ("depends_on", "lifecycle")
+DATA_META = ("depends_on",)
+
+
+class Lifecycle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prevent_destroy: bool = False
+    ignore_changes: list[str] = []
+    create_before_destroy: bool = False
+
+
+@dataclass
+class Block:
+    """One resource or data source as written, env and var already substituted."""
+
+    address: Address
+    arguments: dict[str, Any]
+    depends_on: list[Address]
+    lifecycle: Lifecycle
+    location: SourceLocation | None
+    key_path: KeyPath
+
+    def references(self) -> list[Reference]:
+        return [r for r in references_in(self.arguments) if r.kind in ("resource", "data")]
+
+
+@dataclass
+class PlanConfig:
+    root: Path
+    providers: dict[str, dict[str, Any]]
+    resources: dict[Address, Block]
+    data: dict[Address, Block]
+    outputs: dict[str, Any]
+    positions: Positions
+    file_hashes: dict[str, str]
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def block(self, address: Address) -> Block:
+        return (self.data if address.is_data else self.resources)[address]
+
+    def blocks(self) -> list[Block]:
+        return [*self.data.values(), *self.resources.values()]
+
+    def providers_used(self) -> set[str]:
+        return {a.provider for a in (*self.resources, *self.data)} | set(self.providers)
+
+
+def suggestion(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    info = model.model_fields[name]
+    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotation)
+
+
+def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    """Validate each field whose value is known; unknown values wait for apply."""
+    problems: list[tuple[KeyPath, str]] = []
+    for name, value in values.items():
+        if name not in model.model_fields or _has_unknown(value):
+            continue
+        try:
+            _field_adapter(model, name).validate_python(value)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(((name, *error["loc"]), error["msg"]))
+    return problems
+
+
+def _has_unknown(value: Any) -> bool:
+    return value is UNKNOWN or (isinstance(value, str) and "${" in value) or (
+        isinstance(value, (list, dict)) and any(_has_unknown(v) for v in (value.values() if isinstance(value, dict) else value))
+    )
+
+
+class _Builder:
+    """Collects errors while turning a LoadedPlan into a PlanConfig."""
+
+    def __init__(self, loaded: LoadedPlan, var_overrides: dict[str, Any]):
+        self.loaded = loaded
+        self.positions = loaded.positions
+        self.errors: list[ConfigError] = []
+        self.variables = {**loaded.sections["variables"], **var_overrides}
+
+    def error(self, path: KeyPath, message: str, subject: str | None = None) -> None:
+        self.errors.append(ConfigError(message, self.positions.of(path), subject))
+
+    def resolve_env_and_vars(self, value: Any, path: KeyPath, subject: str | None) -> Any:
+        def lookup(ref: Reference) -> Any:
+            if ref.kind == "env":
+                if ref.name in os.environ:
+                    return os.environ[ref.name]
+                if ref.default is not None:
+                    return ref.default
+                self.error(path, f"environment variable {ref.name} is not set (use ${{env.{ref.name}:-default}} for a default)", subject)
+                return ""
+            if ref.name not in self.variables:
+                self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
+                return ""
+            return self.variables[ref.name]
+
+        if isinstance(value, dict):
+            return {k: self.resolve_env_and_vars(v, path + (k,), subject) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_env_and_vars(v, path + (i,), subject) for i, v in enumerate(value)]
+        try:
+            return substitute(value, lookup, kinds=frozenset({"env", "var"}))
+        except ValueError as exc:
+            self.error(path, str(exc), subject)
+            return value
+
+    def providers(self) -> dict[str, dict[str, Any]]:
+        result = {}
+        for name, body in self.loaded.sections["providers"].items():
+            path = ("providers", name)
+            if name not in registry.provider_names():
+                self.error(path, f"unknown provider '{name}'{suggestion(name, registry.provider_names())}")
+                continue
+            body = body or {}
+            settings_model = registry.provider(name).Settings
+            for key in body:
+                if key not in settings_model.model_fields:
+                    self.error(path + (key,), f"unknown setting '{key}'{suggestion(key, settings_model.model_fields)}", f"provider {name}")
+            resolved = self.resolve_env_and_vars(body, path, f"provider {name}")
+            for key in settings_model.fields_with("sensitive"):
+                if resolved.get(key):
+                    secrets.register(resolved[key])
+            result[name] = resolved
+        return result
+
+    def blocks(self, section: str) -> dict[Address, Block]:
+        is_data = section == "data"
+        known = registry.data_sources() if is_data else registry.resource_types()
+        meta = DATA_META if is_data else RESOURCE_META
+        result: dict[Address, Block] = {}
+        for key, body in self.loaded.sections[section].items():
+            path = (section, key)
+            try:
+                bare = Address.parse(key)
+            except ValueError as exc:
+                self.error(path, str(exc))
+                continue
+            if bare.is_data:
+                self.error(path, "write data sources under 'data:' without the 'data.' prefix")
+                continue
+            address = Address(bare.type, bare.name, is_data)
+            if address.type not in known:
+                kind = "data source" if is_data else "resource type"
+                self.error(path, f"unknown {kind} '{address.type}'{suggestion(address.type, known)}", str(address))
+                continue
+            if not isinstance(body, dict):
+                self.error(path, "must be a mapping of arguments", str(address))
+                continue
+            args_model = known[address.type].Args
+            for field_name in body:
+                if field_name not in args_model.model_fields and field_name not in meta:
+                    hint = suggestion(field_name, [*args_model.model_fields, *meta])
+                    self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
+            resolved = self.resolve_env_and_vars(body, path, str(address))
+            arguments = {k: v for k, v in resolved.items() if k not in meta}
+            for name in args_model.fields_with("sensitive"):
+                if isinstance(arguments.get(name), str) and "${" not in arguments[name]:
+                    secrets.register(arguments[name])
+            result[address] = Block(
+                address=address,
+                arguments=arguments,
+                depends_on=self.depends_on(resolved.get("depends_on", []), path, str(address)),
+                lifecycle=self.lifecycle(resolved.get("lifecycle") or {}, path, str(address), args_model),
+                location=self.positions.of(path),
+                key_path=path,
+            )
+            self.required_present(args_model, arguments, path, str(address))
+            for where, message in check_known_values(args_model, arguments):
+                self.error(path + where, f"{'.'.join(map(str, where))}: {message}", str(address))
+        return result
+
+    def depends_on(self, value: Any, path: KeyPath, subject: str) -> list[Address]:
+        if not isinstance(value, list):
+            self.error(path + ("depends_on",), "depends_on must be a list of addresses", subject)
+            return []
+        addresses = []
+        for index, item in enumerate(value):
+            try:
+                addresses.append(Address.parse(str(item)))
+            except ValueError as exc:
+                self.error(path + ("depends_on", index), str(exc), subject)
+        return addresses
+
+    def lifecycle(self, value: Any, path: KeyPath, subject: str, args_model: type[Arguments]) -> Lifecycle:
+        try:
+            lifecycle = Lifecycle.model_validate(value)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.error(path + ("lifecycle", *error["loc"]), f"lifecycle: {error['msg']}", subject)
+            return Lifecycle()
+        for index, name in enumerate(lifecycle.ignore_changes):
+            if name not in args_model.model_fields:
+                self.error(path + ("lifecycle", "ignore_changes", index), f"ignore_changes names unknown argument '{name}'{suggestion(name, args_model.model_fields)}", subject)
+        return lifecycle
+
+    def required_present(self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str) -> None:
+        for name, info in model.model_fields.items():
+            if info.is_required() and name not in arguments:
+                self.error(path, f"missing required field '{name}'", subject)
+
+    def check_references(self, resources: dict[Address, Block], data: dict[Address, Block]) -> None:
+        for block in [*resources.values(), *data.values()]:
+            for ref_path, value in _walk(block.arguments, block.key_path):
+                for ref in _safe_refs(value):
+                    self.check_reference(ref, ref_path, str(block.address), resources, data)
+            for index, target in enumerate(block.depends_on):
+                if target not in resources and target not in data:
+                    self.error(block.key_path + ("depends_on", index), f"depends_on names '{target}', which is not in the plan", str(block.address))
+
+    def check_reference(self, ref: Reference, path: KeyPath, subject: str, resources, data) -> None:
+        if ref.kind not in ("resource", "data"):
+            return
+        blocks = data if ref.kind == "data" else resources
+        if ref.address not in blocks:
+            candidates = [str(a) for a in blocks]
+            self.error(path, f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}", subject)
+            return
+        kind = registry.data_sources() if ref.kind == "data" else registry.resource_types()
+        impl = kind[ref.address.type]
+        attributes = [*impl.Args.model_fields, *impl.computed]
+        if ref.attribute[0] not in attributes:
+            self.error(path, f"'{ref.address.type}' has no attribute '{ref.attribute[0]}'{suggestion(ref.attribute[0], attributes)}", subject)
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            name: self.resolve_env_and_vars(value, ("outputs", name), f"output {name}")
+            for name, value in self.loaded.sections["outputs"].items()
+        }
+
+
+def _walk(value: Any, path: KeyPath):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, path + (index,))
+    else:
+        yield path, value
+
+
+def _safe_refs(value: Any) -> list[Reference]:
+    try:
+        return list(references_in(value))
+    except ValueError:
+        return []
+
+
+def build_config(loaded: LoadedPlan, var_overrides: dict[str, Any] | None = None) -> PlanConfig:
+    builder = _Builder(loaded, var_overrides or {})
+    providers = builder.providers()
+    resources = builder.blocks("resources")
+    data = builder.blocks("data")
+    outputs = builder.outputs()
+    builder.check_references(resources, data)
+    for name, value in outputs.items():
+        for ref in _safe_refs(value):
+            builder.check_reference(ref, ("outputs", name), f"output {name}", resources, data)
+    if builder.errors:
+        raise builder.errors[0] if len(builder.errors) == 1 else ConfigErrors(builder.errors)
+    return PlanConfig(
+        root=loaded.root,
+        providers=providers,
+        resources=resources,
+        data=data,
+        outputs=outputs,
+        positions=loaded.positions,
+        file_hashes=loaded.file_hashes,
+        variables=builder.variables,
+    )
+
+
+def load_config(path: Path, var_overrides: dict[str, Any] | None = None) -> PlanConfig:
+    return build_config(load(path), var_overrides)

@@ -1,0 +1,311 @@
+"""Refresh, diff, and decide each address's action — the one place actions are chosen.
+
+Steps, in order:
+1. refresh: read every object state knows, batched through the providers'
+   list endpoints where they have them (one call per page, not per object);
+2. walk the graph, dependencies first, resolving references against what is
+   planned so far (unknown ids stay UNKNOWN);
+3. per resource, compare desired arguments with the refreshed object and pick
+   create / update / replace / no-op; arguments the plan does not set are
+   left unmanaged, ``ignore_changes`` is honoured;
+4. objects in state but gone from the plan are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import secrets
+from engine.addresses import Address
+from engine.changes import Action, Notice, Plan, ResourceChange
+from engine.config import Block, PlanConfig, _field_adapter
+from engine.errors import ConfigError, LabformError
+from engine.graph import DependencyGraph
+from engine.references import UNKNOWN, Reference, contains_unknown, dig, substitute
+from engine.session import ProviderSession
+from engine.state import ResourceState, State
+from providers import registry
+from providers.base import ResourceType
+from providers.errors import NotFoundError
+
+log = logging.getLogger("labform.plan")
+
+
+@dataclass
+class PlanOptions:
+    destroy: bool = False
+    refresh_only: bool = False
+    targets: list[Address] = field(default_factory=list)
+    replace: list[Address] = field(default_factory=list)
+    parallelism: int = 10
+
+
+def resource_type(address: Address) -> ResourceType:
+    return registry.resource_types()[address.type]
+
+
+def normalize(rtype: ResourceType, name: str, value: Any) -> Any:
+    """Bring a desired or actual value to one comparable form."""
+    if value is None or value is UNKNOWN or contains_unknown(value):
+        return value
+    model = rtype.Args
+    if name in model.model_fields:
+        try:
+            value = _field_adapter(model, name).dump_python(_field_adapter(model, name).validate_python(value), mode="json")
+        except Exception:
+            return value
+        if model.flag(name, "unordered") and isinstance(value, list):
+            return sorted(value, key=str)
+    return value
+
+
+def protect(rtype: ResourceType, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Replace sensitive values by fingerprints, as state and plans keep them."""
+    sensitive = rtype.Args.fields_with("sensitive")
+    return {
+        key: (secrets.fingerprint(value) if key in sensitive and value is not None and not str(value).startswith("sha256:") else value)
+        for key, value in attrs.items()
+    }
+
+
+def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]) -> tuple[list[str], list[str]]:
+    """(changed attributes, those among them that force replacement)."""
+    changed, forcing = [], []
+    force_new = rtype.Args.fields_with("force_new")
+    plan_time = set(desired) - set(rtype.Args.model_fields)
+    for name, want in desired.items():
+        if name in ignore:
+            continue
+        have = actual.get(name)
+        if normalize(rtype, name, want) == normalize(rtype, name, have) and not contains_unknown(want):
+            continue
+        changed.append(name)
+        if name in force_new or name in plan_time:
+            forcing.append(name)
+    return changed, forcing
+
+
+class Planner:
+    def __init__(self, config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions):
+        self.config = config
+        self.graph = graph
+        self.state = state
+        self.session = session
+        self.options = options
+        self.refreshed: dict[str, dict[str, Any] | None] = {}
+        self.planned: dict[Address, dict[str, Any]] = {}
+        self.notices: list[Notice] = []
+
+    # --- refresh -------------------------------------------------------
+    def refresh(self) -> None:
+        """Read each object in state, grouped by the listing it can be read through."""
+        groups: dict[tuple, list[str]] = {}
+        singles: list[str] = []
+        for key, item in self.state.resources.items():
+            rtype = registry.resource_types().get(item.type)
+            if rtype is None:
+                raise LabformError(f"state holds {key} of type '{item.type}', which no provider knows")
+            scope = rtype.list_scope(item.attributes)
+            if scope is None:
+                singles.append(key)
+            else:
+                groups.setdefault((item.type, scope), []).append(key)
+        jobs = [(self._refresh_group, group, keys) for group, keys in groups.items()]
+        jobs += [(self._refresh_one, None, [key]) for key in singles]
+        with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism)) as pool:
+            for future in [pool.submit(job, group, keys) for job, group, keys in jobs]:
+                future.result()
+
+    def _refresh_group(self, group: tuple, keys: list[str]) -> None:
+        type_name, scope = group
+        rtype = registry.resource_types()[type_name]
+        ctx = self.session.context(Address.parse(keys[0]).provider)
+        try:
+            listed = {str(item["id"]): item for item in rtype.list(ctx, scope)}
+        except NotFoundError:
+            listed = {}  # the scope itself (e.g. the project) is gone
+        for key in keys:
+            item = self.state.resources[key]
+            found = listed.get(item.id)
+            self.refreshed[key] = None if found is None else self._merge(rtype, item, found)
+
+    def _refresh_one(self, _group: None, keys: list[str]) -> None:
+        key = keys[0]
+        item = self.state.resources[key]
+        rtype = registry.resource_types()[item.type]
+        ctx = self.session.context(Address.parse(key).provider)
+        try:
+            found = rtype.read(ctx, item.id, item.attributes)
+        except NotFoundError:
+            found = None
+        self.refreshed[key] = None if found is None else self._merge(rtype, item, found)
+
+    @staticmethod
+    def _merge(rtype: ResourceType, item: ResourceState, remote: dict[str, Any]) -> dict[str, Any]:
+        """Remote values win; arguments the cloud never returns keep their state value."""
+        return {**item.attributes, **protect(rtype, remote)}
+
+    # --- plan ----------------------------------------------------------
+    def plan(self) -> Plan:
+        self.refresh()
+        if self.options.refresh_only:
+            changes = self._drift_changes()
+        elif self.options.destroy:
+            changes = self._destroy_changes()
+        else:
+            changes = self._config_changes() + self._orphan_changes()
+        changes = self._targeted(changes)
+        return Plan(
+            changes=changes,
+            state_serial=self.state.serial,
+            state_lineage=self.state.lineage,
+            file_hashes=self.config.file_hashes,
+            notices=self.notices,
+            destroy=self.options.destroy,
+            refresh_only=self.options.refresh_only,
+        )
+
+    def drift(self) -> list[ResourceChange]:
+        """Objects changed outside labform since the last apply (for the plan's note)."""
+        return [c for c in self._drift_changes() if c.action != Action.NOOP]
+
+    def _drift_changes(self) -> list[ResourceChange]:
+        changes = []
+        for key, item in sorted(self.state.resources.items()):
+            address = Address.parse(key)
+            now = self.refreshed.get(key)
+            rtype = registry.resource_types()[item.type]
+            sensitive = rtype.Args.fields_with("sensitive")
+            if now is None:
+                changes.append(ResourceChange(address, Action.DELETE, item.attributes, None, sensitive=sensitive, reason="deleted outside labform", remote_id=item.id))
+            elif now != item.attributes:
+                changes.append(ResourceChange(address, Action.UPDATE, item.attributes, now, sensitive=sensitive, reason="changed outside labform", remote_id=item.id))
+            else:
+                changes.append(ResourceChange(address, Action.NOOP, item.attributes, now, sensitive=sensitive, remote_id=item.id))
+        return changes
+
+    def _destroy_changes(self) -> list[ResourceChange]:
+        changes = []
+        for key, item in sorted(self.state.resources.items()):
+            address = Address.parse(key)
+            block = self.config.resources.get(address)
+            if block and block.lifecycle.prevent_destroy:
+                raise ConfigError("lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, key)
+            before = self.refreshed.get(key)
+            reason = "" if before is not None else "already gone from the cloud; only forgotten"
+            rtype = registry.resource_types()[item.type]
+            changes.append(ResourceChange(address, Action.DELETE, before or item.attributes, None, sensitive=rtype.Args.fields_with("sensitive"), reason=reason, remote_id=item.id))
+        return changes
+
+    def _orphan_changes(self) -> list[ResourceChange]:
+        changes = []
+        for key, item in sorted(self.state.resources.items()):
+            address = Address.parse(key)
+            if address in self.config.resources:
+                continue
+            before = self.refreshed.get(key)
+            reason = "not in the plan any more" if before is not None else "not in the plan and already gone from the cloud"
+            rtype = registry.resource_types()[item.type]
+            changes.append(ResourceChange(address, Action.DELETE, before or item.attributes, None, sensitive=rtype.Args.fields_with("sensitive"), reason=reason, remote_id=item.id))
+        return changes
+
+    def _config_changes(self) -> list[ResourceChange]:
+        changes = []
+        for address in self.graph.order():
+            block = self.config.block(address)
+            if address.is_data:
+                change = self._plan_data(block)
+            else:
+                change = self._plan_resource(block)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def lookup(self, ref: Reference) -> Any:
+        values = self.planned.get(ref.address)
+        if values is None:
+            return UNKNOWN
+        try:
+            return dig(values, ref.attribute)
+        except (KeyError, IndexError, ValueError):
+            return UNKNOWN
+
+    def _plan_data(self, block: Block) -> ResourceChange | None:
+        args = substitute(block.arguments, self.lookup)
+        source = registry.data_sources()[block.address.type]
+        if contains_unknown(args):
+            self.planned[block.address] = {}
+            return ResourceChange(block.address, Action.READ, None, args, after_unknown=set(source.computed), reason="depends on values known only after apply")
+        ctx = self.session.context(block.address.provider)
+        validated = source.Args.model_validate(args).model_dump(exclude_unset=True)
+        self.planned[block.address] = {**args, **source.read(ctx, validated)}
+        return None
+
+    def desired(self, block: Block) -> dict[str, Any]:
+        rtype = resource_type(block.address)
+        args = substitute(block.arguments, self.lookup)
+        if not contains_unknown(args):
+            for field_name, message in rtype.check(args):
+                location = self.config.positions.of(block.key_path + (field_name,))
+                raise ConfigError(message, location, str(block.address))
+        try:
+            extra = rtype.plan_attributes(args)
+        except ConfigError as exc:
+            raise ConfigError(exc.detail, exc.location or self.config.positions.of(block.key_path), str(block.address)) from None
+        return {**args, **extra}
+
+    def _plan_resource(self, block: Block) -> ResourceChange:
+        address = block.address
+        rtype = resource_type(address)
+        desired = self.desired(block)
+        sensitive = rtype.Args.fields_with("sensitive")
+        prior = self.state.resources.get(str(address))
+        actual = self.refreshed.get(str(address)) if prior else None
+        protected = protect(rtype, desired)
+        unknown_computed = {name for name in rtype.computed if name not in desired}
+        created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
+        if prior is None or actual is None:
+            reason = "" if prior is None else "gone from the cloud (deleted outside labform)"
+            if prior is None:
+                self._adoption_hint(rtype, address, desired)
+            self.planned[address] = created
+            return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason)
+        changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
+        if address in self.options.replace:
+            forcing = forcing or ["(replace requested)"]
+        if forcing:
+            if block.lifecycle.prevent_destroy:
+                raise ConfigError(f"must be replaced (because of {', '.join(forcing)}), but lifecycle.prevent_destroy is set", block.location, str(address))
+            action = Action.CREATE_THEN_DELETE if block.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
+            self.planned[address] = created
+            return ResourceChange(address, action, actual, created, after_unknown=_unknowns(created), requires_replace=forcing, sensitive=sensitive, remote_id=prior.id)
+        after = {**actual, **{k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}}
+        self.planned[address] = after
+        action = Action.UPDATE if changed else Action.NOOP
+        return ResourceChange(address, action, actual, after, after_unknown=_unknowns(after), sensitive=sensitive, remote_id=prior.id)
+
+    def _adoption_hint(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> None:
+        """Say so when the cloud already has an object with this natural key."""
+        if not rtype.natural_key or contains_unknown({k: desired.get(k) for k in rtype.natural_key}):
+            return
+        found = rtype.find_existing(self.session.context(address.provider), desired)
+        if found is not None:
+            key = ", ".join(f"{k}={desired.get(k)!r}" for k in rtype.natural_key)
+            self.notices.append(Notice(address, f"an object with {key} already exists (id {found['id']}); run 'labform import {address} {found['id']}' to manage it instead of creating a duplicate"))
+
+    def _targeted(self, changes: list[ResourceChange]) -> list[ResourceChange]:
+        if not self.options.targets:
+            return changes
+        keep: set[Address] = set()
+        for target in self.options.targets:
+            keep.add(target)
+            if target in self.graph.nodes():
+                keep |= self.graph.descendants(target) if self.options.destroy else self.graph.ancestors(target)
+        return [c for c in changes if c.address in keep]
+
+
+def _unknowns(attrs: dict[str, Any]) -> set[str]:
+    return {key for key, value in attrs.items() if contains_unknown(value)}

@@ -1,0 +1,273 @@
+"""The commands as plain functions returning result objects (no click inside).
+
+The CLI parses flags and prints; tests can drive these directly. A
+``Workspace`` names the plan, the state and whether to use the sandbox; each
+command opens what it needs and closes it again.
+
+    ws = Workspace(Path("plans/bitbar-quickstart.yaml"), sandbox=True)
+    result = plan(ws, PlanOptions())
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from engine import render
+from engine.addresses import Address
+from engine.changes import Plan, ResourceChange
+from engine.config import PlanConfig, load_config
+from engine.errors import ConfigError, LabformError, PlanRefusedError, StateError
+from engine.executor import ApplyResult, Executor
+from engine.graph import DependencyGraph, build_graph
+from engine.planner import PlanOptions, Planner, protect, resource_type
+from engine.sandbox import Sandbox, sandbox_dir
+from engine.session import ProviderSession
+from engine.state import ResourceState, State, StateBackend, open_backend
+from providers.errors import NotFoundError
+
+STATE_FILE = "labform.state.json"
+SAVED_PLAN_KIND = "labform-saved-plan"
+
+
+@dataclass
+class Workspace:
+    path: Path = Path(".")
+    state: str | None = None
+    sandbox: bool = False
+    variables: dict[str, Any] = field(default_factory=dict)
+    report: Callable[[str], None] = lambda line: None
+
+    @property
+    def plan_dir(self) -> Path:
+        return self.path if self.path.is_dir() else self.path.parent
+
+    def state_location(self) -> str:
+        return self.state or str(self.plan_dir / STATE_FILE)
+
+    def backend(self) -> StateBackend:
+        return open_backend(self.state_location())
+
+    def config(self) -> PlanConfig:
+        return load_config(self.path, self.variables)
+
+    @contextmanager
+    def providers(self, config: PlanConfig) -> Iterator[ProviderSession]:
+        """Configured providers; with the sandbox, pointed at local emulators."""
+        overrides: dict[str, dict[str, Any]] = {}
+        with _maybe_sandbox(self, config) as sandbox:
+            if sandbox:
+                overrides = sandbox.settings()
+            session = ProviderSession(config, overrides, progress=self.report)
+            try:
+                yield session
+            finally:
+                session.close()
+
+
+@contextmanager
+def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None]:
+    if not ws.sandbox:
+        yield None
+        return
+    location = ws.state_location()
+    data_dir = None if "://" in location else sandbox_dir(Path(location))
+    with Sandbox(config.providers_used(), data_dir) as sandbox:
+        yield sandbox
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    drift: list[ResourceChange]
+
+    def text(self, color: bool = False) -> str:
+        return render.render_plan(self.plan, self.drift, color)
+
+    def json(self) -> str:
+        return render.plan_json(self.plan, self.drift)
+
+
+def validate(ws: Workspace) -> PlanConfig:
+    config = ws.config()
+    build_graph(config)
+    return config
+
+
+def graph_dot(ws: Workspace) -> str:
+    return build_graph(ws.config()).to_dot()
+
+
+def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions) -> PlanResult:
+    for address in [*options.targets, *options.replace]:
+        if address not in config.resources and str(address) not in state.resources:
+            raise ConfigError(f"'{address}' is neither in the plan nor in state")
+    planner = Planner(config, graph, state, session, options)
+    plan = planner.plan()
+    drift = [] if options.refresh_only else planner.drift()
+    return PlanResult(plan, drift)
+
+
+def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanResult:
+    config = ws.config()
+    graph = build_graph(config)
+    backend = ws.backend()
+    with backend.locked("plan"), ws.providers(config) as session:
+        result = _make_plan(config, graph, backend.read(), session, options)
+    if out is not None:
+        save_plan(out, ws, result.plan, options)
+    return result
+
+
+def save_plan(out: Path, ws: Workspace, plan_: Plan, options: PlanOptions) -> None:
+    document = {
+        "kind": SAVED_PLAN_KIND,
+        "plan_path": str(ws.path.resolve()),
+        "variables": ws.variables,
+        "parallelism": options.parallelism,
+        "plan": render.plan_to_dict(plan_, mask=False),
+    }
+    out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
+    out.chmod(0o600)
+
+
+def load_saved_plan(path: Path) -> tuple[dict[str, Any], Plan]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PlanRefusedError(f"cannot read saved plan {path}: {exc}") from None
+    if document.get("kind") != SAVED_PLAN_KIND:
+        raise PlanRefusedError(f"{path} is not a labform saved plan")
+    return document, render.plan_from_dict(document["plan"])
+
+
+def _check_saved(plan_: Plan, state: State, config: PlanConfig, path: Path) -> None:
+    if (plan_.state_lineage, plan_.state_serial) != (state.lineage, state.serial):
+        raise PlanRefusedError(
+            f"saved plan {path} is stale: state moved from serial {plan_.state_serial} to {state.serial} "
+            f"since it was made; run 'labform plan' again"
+        )
+    if plan_.file_hashes != config.file_hashes:
+        changed = sorted(set(plan_.file_hashes.items()) ^ set(config.file_hashes.items()))
+        names = sorted({name for name, _ in changed})
+        raise PlanRefusedError(f"saved plan {path} is stale: plan files changed since it was made ({', '.join(names)})")
+
+
+@dataclass
+class ApplyOutcome:
+    plan: Plan
+    drift: list[ResourceChange]
+    result: ApplyResult | None  # None when nothing was applied (no changes or not approved)
+    approved: bool = True
+
+
+def apply(
+    ws: Workspace,
+    options: PlanOptions,
+    plan_file: Path | None = None,
+    approve: Callable[[PlanResult], bool] | None = None,
+) -> ApplyOutcome:
+    """Plan (or load a saved plan), ask ``approve`` unless None, then execute."""
+    if plan_file is not None:
+        document, saved = load_saved_plan(plan_file)
+        ws.path = Path(document["plan_path"])
+        ws.variables = document.get("variables", {})
+        options.parallelism = document.get("parallelism", options.parallelism)
+    config = ws.config()
+    graph = build_graph(config)
+    backend = ws.backend()
+    operation = "destroy" if options.destroy else "apply"
+    with backend.locked(operation), ws.providers(config) as session:
+        state = backend.read()
+        if plan_file is not None:
+            _check_saved(saved, state, config, plan_file)
+            planned = PlanResult(saved, [])
+        else:
+            planned = _make_plan(config, graph, state, session, options)
+            if planned.plan.has_changes and approve is not None and not approve(planned):
+                return ApplyOutcome(planned.plan, planned.drift, None, approved=False)
+        if planned.plan.refresh_only:
+            _accept_refresh(state, planned.plan, backend)
+            return ApplyOutcome(planned.plan, planned.drift, ApplyResult())
+        executor = Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report)
+        return ApplyOutcome(planned.plan, planned.drift, executor.run())
+
+
+def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:
+    """Write what the cloud says into state, changing nothing remotely."""
+    for change in plan_.changes:
+        key = str(change.address)
+        if change.after is None:
+            state.resources.pop(key, None)
+        elif key in state.resources:
+            state.resources[key].attributes = dict(change.after)
+    backend.write(state)
+
+
+def refresh(ws: Workspace) -> PlanResult:
+    outcome = apply(ws, PlanOptions(refresh_only=True))
+    return PlanResult(outcome.plan, outcome.drift)
+
+
+def import_resource(ws: Workspace, address: Address, remote_id: str) -> ResourceState:
+    config = ws.config()
+    if address not in config.resources:
+        raise ConfigError(f"'{address}' is not in the plan: add its block first, then import")
+    graph = build_graph(config)
+    backend = ws.backend()
+    with backend.locked("import"), ws.providers(config) as session:
+        state = backend.read()
+        if str(address) in state.resources:
+            raise StateError(f"{address} is already managed (id {state.resources[str(address)].id}); 'labform state rm' it first")
+        rtype = resource_type(address)
+        try:
+            attrs = rtype.import_(session.context(address.provider), remote_id)
+        except NotFoundError:
+            raise LabformError(f"cannot import {address}: the cloud has no {address.type} with id {remote_id}") from None
+        item = ResourceState(
+            type=address.type,
+            id=str(attrs["id"]),
+            attributes=protect(rtype, attrs),
+            dependencies=sorted(str(a) for a in graph.dependencies(address) if not a.is_data),
+        )
+        state.resources[str(address)] = item
+        backend.write(state)
+        return item
+
+
+def read_state(ws: Workspace) -> State:
+    return ws.backend().read()
+
+
+def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
+    backend = ws.backend()
+    with backend.locked("state rm"):
+        state = backend.read()
+        removed = []
+        for address in addresses:
+            if state.resources.pop(str(address), None) is None:
+                raise StateError(f"{address} is not in state")
+            removed.append(str(address))
+        backend.write(state)
+        return removed
+
+
+def state_mv(ws: Workspace, source: Address, target: Address) -> None:
+    backend = ws.backend()
+    with backend.locked("state mv"):
+        state = backend.read()
+        if str(source) not in state.resources:
+            raise StateError(f"{source} is not in state")
+        if str(target) in state.resources:
+            raise StateError(f"{target} is already in state")
+        if source.type != target.type:
+            raise StateError(f"cannot move {source} to a different type ({target.type})")
+        state.resources[str(target)] = state.resources.pop(str(source))
+        backend.write(state)
+
+
+def force_unlock(ws: Workspace) -> dict[str, Any] | None:
+    return ws.backend().force_unlock()

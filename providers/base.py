@@ -1,0 +1,164 @@
+"""The provider interface: what a cloud must answer so the engine can plan and apply.
+
+    Provider                     one cloud: its settings model and its types
+    ├── ResourceType             one kind of remote object (read/list/create/update/delete/import_)
+    └── DataSource               a read-only lookup (read)
+
+The provider proposes, the engine decides: a ResourceType never chooses
+between create, update and replace; it does exactly the call it is given.
+
+Arguments are declared as a pydantic model (``Args``). Per-field metadata,
+set with :func:`arg`, tells the engine how to diff:
+
+- ``force_new``: a change replaces the object (the API cannot update it)
+- ``sensitive``: never printed or stored; state keeps only a hash
+- ``unordered``: a list compared as a set (e.g. device group membership)
+- ``local``: known only to the plan (a file path, a wait policy); never read remotely
+
+Attributes the cloud fills in (``id`` and others) are listed in ``computed``.
+
+Adding a resource type::
+
+    class Widget(ResourceType):
+        type_name = "cloud_widget"
+        Args = WidgetArgs
+        computed = ("id",)
+        natural_key = ("name",)
+        def read(self, ctx, id): ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Attrs = dict[str, Any]
+
+
+def arg(
+    default: Any = ...,
+    *,
+    force_new: bool = False,
+    sensitive: bool = False,
+    unordered: bool = False,
+    local: bool = False,
+    description: str = "",
+    **constraints: Any,
+) -> Any:
+    """A pydantic Field carrying labform's diff metadata."""
+    extra = {
+        key: True
+        for key, on in (("force_new", force_new), ("sensitive", sensitive), ("unordered", unordered), ("local", local))
+        if on
+    }
+    if "default_factory" not in constraints:
+        constraints["default"] = default
+    return Field(description=description or None, json_schema_extra=extra or None, **constraints)
+
+
+class Arguments(BaseModel):
+    """Base for every ``Args`` model: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def flag(cls, name: str, key: str) -> bool:
+        extra = cls.model_fields[name].json_schema_extra
+        return bool(isinstance(extra, dict) and extra.get(key))
+
+    @classmethod
+    def fields_with(cls, key: str) -> frozenset[str]:
+        return frozenset(name for name in cls.model_fields if cls.flag(name, key))
+
+
+@dataclass
+class Context:
+    """What a resource call gets: the configured client plus hooks for progress."""
+
+    client: Any
+    settings: Any
+    progress: Callable[[str], None] = lambda message: None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ResourceType:
+    """One remote object kind. Subclasses set the class attributes and implement the calls."""
+
+    type_name: ClassVar[str]
+    Args: ClassVar[type[Arguments]]
+    computed: ClassVar[tuple[str, ...]] = ("id",)
+    # Arguments that find an existing object with the same identity (adoption hints).
+    natural_key: ClassVar[tuple[str, ...]] = ()
+
+    def read(self, ctx: Context, id: str, prior: Attrs) -> Attrs | None:
+        """The object as it is now, or None when it is gone. ``prior`` is its last state."""
+        raise NotImplementedError
+
+    def list_scope(self, attrs: Attrs) -> tuple | None:
+        """The listing a batch refresh reads this object through, or None if not listable."""
+        return None
+
+    def list(self, ctx: Context, scope: tuple) -> Iterable[Attrs]:
+        """Every object in ``scope`` (paged by the client), as read() would return them."""
+        raise NotImplementedError
+
+    def create(self, ctx: Context, desired: Attrs) -> Attrs:
+        raise NotImplementedError
+
+    def update(self, ctx: Context, id: str, desired: Attrs, actual: Attrs) -> Attrs:
+        raise NotImplementedError
+
+    def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
+        raise NotImplementedError
+
+    def import_(self, ctx: Context, id: str) -> Attrs:
+        """Adopt an existing object by its id; defaults to read()."""
+        found = self.read(ctx, id, {})
+        if found is None:
+            from providers.errors import NotFoundError
+
+            raise NotFoundError(self.type_name.split("_", 1)[0], f"import {self.type_name}", 404, f"no object with id {id}")
+        return found
+
+    def plan_attributes(self, desired: Attrs) -> Attrs:
+        """Attributes known at plan time from local inputs (e.g. a file's sha256)."""
+        return {}
+
+    def check(self, desired: Attrs) -> list[tuple[str, str]]:
+        """Cross-field rules on fully known arguments: a list of (field, message)."""
+        return []
+
+    def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
+        """An existing remote object with the same natural key, for adoption hints."""
+        return None
+
+
+class DataSource:
+    type_name: ClassVar[str]
+    Args: ClassVar[type[Arguments]]
+    computed: ClassVar[tuple[str, ...]] = ()
+
+    def read(self, ctx: Context, args: Attrs) -> Attrs:
+        raise NotImplementedError
+
+
+class Provider:
+    """A cloud: its settings model, how to build a client, its types, its emulator."""
+
+    name: ClassVar[str]
+    Settings: ClassVar[type[Arguments]]
+    resource_types: ClassVar[tuple[type[ResourceType], ...]] = ()
+    data_sources: ClassVar[tuple[type[DataSource], ...]] = ()
+
+    def client(self, settings: Arguments) -> Any:
+        raise NotImplementedError
+
+    def sandbox_settings(self, url: str) -> dict[str, Any]:
+        """Settings that point this provider at its emulator at ``url``."""
+        raise NotImplementedError
+
+    def build_emulator(self, options: Any) -> Any:
+        """The emulator app (providers/<cloud>/emulator.py) for the sandbox."""
+        raise NotImplementedError

@@ -1,0 +1,74 @@
+"""Thin typed calls to the Bitbar Testing API v2, on the shared HTTP layer.
+
+Auth is the API key as HTTP Basic user, or OAuth2 (password grant, refreshed
+before expiry); either way the credential travels in a header. Parameters go
+as a form body (the doc shows the query string; a body keeps values out of
+URLs and logs).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import httpx
+
+from providers.auth import OAuthPasswordAuth
+from providers.http import HttpClient, Page, paginate
+
+CLIENT_ID = "testdroid-cloud-api"
+PAGE_SIZE = 50
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message") or response.reason_phrase)
+    except (ValueError, AttributeError):
+        return response.reason_phrase
+
+
+class BitbarClient:
+    def __init__(self, endpoint: str, api_key: str | None, username: str | None, password: str | None, timeout: float):
+        if api_key:
+            auth: httpx.Auth = httpx.BasicAuth(api_key, "")
+        else:
+            auth = OAuthPasswordAuth(endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or "")
+        self.http = HttpClient(
+            "bitbar",
+            endpoint,
+            auth=auth,
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            error_message=_error_message,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, path: str, operation: str, **params: Any) -> Any:
+        return self.http.request("GET", path, operation=operation, params=params or None).json()
+
+    def get_bytes(self, path: str, operation: str) -> bytes:
+        return self.http.request("GET", path, operation=operation).content
+
+    def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
+        response = self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
+        return response.json() if response.content else None
+
+    def delete(self, path: str, operation: str) -> None:
+        self.http.request("DELETE", path, operation=operation)
+
+    def list(self, path: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a Bitbar list object, page by page."""
+
+        def fetch(offset: int) -> Page:
+            body = self.get(path, operation, offset=offset, limit=PAGE_SIZE, **params)
+            return Page(items=body.get("data", []), has_more=bool(body.get("next")))
+
+        return paginate(fetch)
+
+
+def _form(values: dict[str, Any] | None) -> dict[str, str] | None:
+    """Form fields as the API expects them: booleans lower-case, None left out."""
+    if values is None:
+        return None
+    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items() if v is not None}

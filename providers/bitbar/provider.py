@@ -1,0 +1,39 @@
+"""The Bitbar provider: settings, client, types, emulator."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from providers.base import Arguments, Provider, arg
+from providers.bitbar import emulator, resources
+from providers.bitbar.client import BitbarClient
+
+
+class BitbarSettings(Arguments):
+    endpoint: str = arg("https://cloud.bitbar.com", description="API root URL.")
+    api_key: str | None = arg(None, sensitive=True, description="API key (sent as the HTTP Basic user).")
+    username: str | None = arg(None, description="OAuth2 user, when no api_key is given.")
+    password: str | None = arg(None, sensitive=True)
+    timeout: float = arg(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_credential(self):
+        if not self.api_key and not (self.username and self.password):
+            raise ValueError("set api_key, or username and password (e.g. api_key: ${env.BITBAR_API_KEY})")
+        return self
+
+
+class BitbarProvider(Provider):
+    name = "bitbar"
+    Settings = BitbarSettings
+    resource_types = (resources.Project, resources.ProjectConfig, resources.ConfigParameter, resources.DeviceGroup)
+    data_sources = (resources.Devices,)
+
+    def client(self, settings: BitbarSettings) -> BitbarClient:
+        return BitbarClient(settings.endpoint, settings.api_key, settings.username, settings.password, settings.timeout)
+
+    def sandbox_settings(self, url: str) -> dict:
+        return {"endpoint": url, "api_key": emulator.SANDBOX_API_KEY}
+
+    def build_emulator(self, options):
+        return emulator.build_app(options)

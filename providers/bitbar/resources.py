@@ -1,0 +1,274 @@
+"""Bitbar projects, project configs, config parameters and device groups."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Literal
+
+from providers.base import Arguments, Attrs, Context, DataSource, ResourceType, arg
+from providers.bitbar.client import BitbarClient
+from providers.errors import NotFoundError
+from providers.mapping import FieldMap
+
+ME = "/api/v2/me"
+
+
+def _client(ctx: Context) -> BitbarClient:
+    return ctx.client
+
+
+def _project_path(project: Any) -> str:
+    return f"{ME}/projects/{project}"
+
+
+def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dict[str, Any] | None:
+    return next((item for item in items if item.get(field) == value), None)
+
+
+# --- bitbar_project -------------------------------------------------------
+class ProjectArgs(Arguments):
+    name: str = arg(description="Project name (also how an existing project is recognised).", min_length=1)
+    type: Literal["ANDROID", "CTS", "IOS", "UIAUTOMATOR"] = arg(force_new=True, description="Project type; cannot change after creation.")
+    description: str | None = arg(None)
+    common: bool | None = arg(None, description="Available to anyone.")
+
+
+PROJECT_FIELDS = FieldMap(id="id", name="name", type="type", description="description", common="common", shared_by_id="sharedById")
+
+
+class Project(ResourceType):
+    type_name = "bitbar_project"
+    Args = ProjectArgs
+    computed = ("id", "shared_by_id")
+    natural_key = ("name",)
+
+    def read(self, ctx, id, prior):
+        return PROJECT_FIELDS.attrs(_client(ctx).get(_project_path(id), "read project"))
+
+    def list_scope(self, attrs):
+        return ("projects",)
+
+    def list(self, ctx, scope):
+        return (PROJECT_FIELDS.attrs(item) for item in _client(ctx).list(f"{ME}/projects", "list projects"))
+
+    def create(self, ctx, desired):
+        created = _client(ctx).post(f"{ME}/projects", "create project", PROJECT_FIELDS.params(desired, {"name", "type"}))
+        extra = PROJECT_FIELDS.params(desired, {"description", "common"})
+        if extra:
+            created = _client(ctx).post(_project_path(created["id"]), "update project", extra, idempotent=True)
+        return PROJECT_FIELDS.attrs(created)
+
+    def update(self, ctx, id, desired, actual):
+        params = PROJECT_FIELDS.params(desired, {"name", "description", "common"})
+        return PROJECT_FIELDS.attrs(_client(ctx).post(_project_path(id), "update project", params, idempotent=True))
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete(_project_path(id), "delete project")
+
+    def find_existing(self, ctx, desired):
+        found = _first_named(_client(ctx).list(f"{ME}/projects", "find project", search=desired["name"]), "name", desired["name"])
+        return PROJECT_FIELDS.attrs(found) if found else None
+
+
+# --- bitbar_project_config ------------------------------------------------
+class ProjectConfigArgs(Arguments):
+    project: int = arg(force_new=True, description="Project id; a project has exactly one config.")
+    scheduler: Literal["PARALLEL", "SERIAL"] | None = arg(None)
+    mode: Literal["FULL_RUN", "APP_CRAWLER", "CTS", "UIAUTOMATOR", "IOS"] | None = arg(None)
+    auto_screenshots: bool | None = arg(None)
+    screenshot_dir: str | None = arg(None)
+    limitation_type: Literal["PACKAGE", "CLASS"] | None = arg(None)
+    limitation_value: str | None = arg(None)
+    with_annotation: str | None = arg(None)
+    without_annotation: str | None = arg(None)
+    application_username: str | None = arg(None)
+    application_password: str | None = arg(None, sensitive=True)
+    used_device_group: int | None = arg(None, description="Device group id the runs use.")
+    device_language_code: str | None = arg(None, pattern=r"^[a-z]{2}_[A-Z]{2}$")
+    hook_url: str | None = arg(None)
+    ui_automator_test_classes: str | None = arg(None)
+    launch_app: bool | None = arg(None)
+    instrumentation_runner: str | None = arg(None)
+    check_app: bool | None = arg(None)
+
+
+CONFIG_FIELDS = FieldMap(
+    id="id",
+    project="projectId",
+    scheduler="scheduler",
+    mode="mode",
+    auto_screenshots="autoScreenshots",
+    screenshot_dir="screenshotDir",
+    limitation_type="limitationType",
+    limitation_value="limitationValue",
+    with_annotation="withAnnotation",
+    without_annotation="withoutAnnotation",
+    application_username="applicationUsername",
+    application_password="applicationPassword",
+    used_device_group="usedDeviceGroupId",
+    device_language_code="deviceLanguageCode",
+    hook_url="hookURL",
+    ui_automator_test_classes="uiAutomatorTestClasses",
+    launch_app="launchApp",
+    instrumentation_runner="instrumentationRunner",
+    check_app="checkApp",
+    credits_price="creditsPrice",
+    run_available="runAvailable",
+)
+_CONFIG_ARGS = set(ProjectConfigArgs.model_fields) - {"project"}
+
+
+class ProjectConfig(ResourceType):
+    """The project's single config: create and update are the same call; destroy only forgets."""
+
+    type_name = "bitbar_project_config"
+    Args = ProjectConfigArgs
+    computed = ("id", "credits_price", "run_available")
+
+    def read(self, ctx, id, prior):
+        return CONFIG_FIELDS.attrs(_client(ctx).get(f"{_project_path(prior['project'])}/config", "read project config"))
+
+    def create(self, ctx, desired):
+        return self._write(ctx, desired)
+
+    def update(self, ctx, id, desired, actual):
+        return self._write(ctx, desired)
+
+    def _write(self, ctx, desired):
+        path = f"{_project_path(desired['project'])}/config"
+        return CONFIG_FIELDS.attrs(_client(ctx).post(path, "update project config", CONFIG_FIELDS.params(desired, _CONFIG_ARGS), idempotent=True))
+
+    def delete(self, ctx, id, actual):
+        """Bitbar has no way to delete a config; labform just stops managing it."""
+
+    def import_(self, ctx, id):
+        # A config is addressed by its project: import it with the project id.
+        return CONFIG_FIELDS.attrs(_client(ctx).get(f"{_project_path(id)}/config", "import project config"))
+
+
+# --- bitbar_config_parameter ----------------------------------------------
+class ConfigParameterArgs(Arguments):
+    project: int = arg(force_new=True)
+    key: str = arg(force_new=True, min_length=1)
+    value: str = arg(force_new=True, description="No update endpoint exists, so a new value replaces the parameter.")
+
+
+PARAMETER_FIELDS = FieldMap(id="id", key="key", value="value")
+
+
+class ConfigParameter(ResourceType):
+    type_name = "bitbar_config_parameter"
+    Args = ConfigParameterArgs
+    natural_key = ("project", "key")
+
+    @staticmethod
+    def _path(project: Any) -> str:
+        return f"{_project_path(project)}/config/parameters"
+
+    def read(self, ctx, id, prior):
+        found = _client(ctx).get(f"{self._path(prior['project'])}/{id}", "read config parameter")
+        return {**PARAMETER_FIELDS.attrs(found), "project": prior["project"]}
+
+    def list_scope(self, attrs):
+        return ("project", attrs["project"])
+
+    def list(self, ctx, scope):
+        project = scope[1]
+        for item in _client(ctx).list(self._path(project), "list config parameters"):
+            yield {**PARAMETER_FIELDS.attrs(item), "project": project}
+
+    def create(self, ctx, desired):
+        created = _client(ctx).post(self._path(desired["project"]), "add config parameter", PARAMETER_FIELDS.params(desired, {"key", "value"}))
+        return {**PARAMETER_FIELDS.attrs(created), "project": desired["project"]}
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete(f"{self._path(actual['project'])}/{id}", "delete config parameter")
+
+    def find_existing(self, ctx, desired):
+        found = _first_named(self.list(ctx, ("project", desired["project"])), "key", desired["key"])
+        return found
+
+
+# --- bitbar_device_group --------------------------------------------------
+class DeviceGroupArgs(Arguments):
+    name: str = arg(description="Display name (also how an existing group is recognised).", min_length=1)
+    os_type: Literal["ANDROID", "IOS"] = arg()
+    devices: list[int] = arg(default_factory=list, unordered=True, description="Device ids; membership is diffed into add/remove calls.")
+
+
+GROUP_FIELDS = FieldMap(id="id", name="displayName", os_type="osType", device_count="deviceCount", credits_price="creditsPrice")
+
+
+class DeviceGroup(ResourceType):
+    type_name = "bitbar_device_group"
+    Args = DeviceGroupArgs
+    computed = ("id", "device_count", "credits_price")
+    natural_key = ("name",)
+
+    @staticmethod
+    def _path(id: Any) -> str:
+        return f"{ME}/device-groups/{id}"
+
+    def _with_members(self, ctx, group: dict[str, Any]) -> Attrs:
+        members = _client(ctx).list(f"{self._path(group['id'])}/devices", "list device group devices")
+        return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
+
+    def read(self, ctx, id, prior):
+        return self._with_members(ctx, _client(ctx).get(self._path(id), "read device group"))
+
+    def list_scope(self, attrs):
+        return ("device-groups",)
+
+    def list(self, ctx, scope):
+        for group in _client(ctx).list(f"{ME}/device-groups", "list device groups"):
+            yield self._with_members(ctx, group)
+
+    def create(self, ctx, desired):
+        group = _client(ctx).post(f"{ME}/device-groups", "create device group", GROUP_FIELDS.params(desired, {"name", "os_type"}))
+        self._set_members(ctx, group["id"], desired.get("devices", []), [])
+        return self.read(ctx, group["id"], {})
+
+    def update(self, ctx, id, desired, actual):
+        if (desired["name"], desired["os_type"]) != (actual.get("name"), actual.get("os_type")):
+            _client(ctx).post(self._path(id), "update device group", GROUP_FIELDS.params(desired, {"name", "os_type"}), idempotent=True)
+        self._set_members(ctx, id, desired.get("devices", []), actual.get("devices", []))
+        return self.read(ctx, id, {})
+
+    def _set_members(self, ctx, id, wanted: list[int], current: list[int]) -> None:
+        for device in sorted(set(wanted) - set(current)):
+            ctx.progress(f"device group {id}: adding device {device}")
+            _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device})
+        for device in sorted(set(current) - set(wanted)):
+            ctx.progress(f"device group {id}: removing device {device}")
+            try:
+                _client(ctx).delete(f"{self._path(id)}/devices/{device}", "remove device from group")
+            except NotFoundError:
+                pass  # already out of the group
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete(self._path(id), "delete device group")
+
+    def find_existing(self, ctx, desired):
+        groups = _client(ctx).list(f"{ME}/device-groups", "find device group", search=desired["name"])
+        found = _first_named(groups, "displayName", desired["name"])
+        return GROUP_FIELDS.attrs(found) if found else None
+
+
+# --- data bitbar_devices --------------------------------------------------
+class DevicesArgs(Arguments):
+    search: str | None = arg(None, description="Filter by name, as the API's search does.")
+    os_type: Literal["ANDROID", "IOS"] | None = arg(None)
+
+
+class Devices(DataSource):
+    type_name = "bitbar_devices"
+    Args = DevicesArgs
+    computed = ("ids", "devices")
+
+    def read(self, ctx, args):
+        params = {"search": args["search"]} if args.get("search") else {}
+        devices = [
+            {"id": d["id"], "name": d.get("displayName"), "os_type": d.get("osType"), "credits_price": d.get("creditsPrice")}
+            for d in _client(ctx).list("/api/v2/devices", "list devices", **params)
+            if not args.get("os_type") or d.get("osType") == args["os_type"]
+        ]
+        return {"devices": devices, "ids": [d["id"] for d in devices]}

@@ -1,0 +1,162 @@
+"""The shared HTTP layer every provider's client is built on.
+
+One place for: base URL and timeouts, auth (any ``httpx.Auth``), retries with
+exponential backoff and jitter on 429/5xx and connection errors (honouring
+``Retry-After``), error mapping to :class:`ProviderError`, and offset
+pagination. A cloud plugs in two small hooks: how to read an error message
+out of a response, and (optionally) how to reject a 200 whose envelope says
+it failed.
+
+Non-idempotent POSTs are not retried after the server may have acted on them
+(5xx, dropped connection): the engine adopts by natural key instead. A 429 is
+always safe to retry: the server refused before doing anything.
+
+    client = HttpClient("bitbar", url, auth=httpx.BasicAuth(key, ""))
+    project = client.request("GET", "/api/v2/me/projects/1", operation="read project").json()
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import httpx
+
+from providers.errors import NotFoundError, ProviderError
+
+log = logging.getLogger("labform.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    backoff: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        base = self.backoff * (2**attempt)
+        return min(base + random.uniform(0, base), self.max_delay)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After is either seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def default_error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("message", "msg", "error", "detail"):
+            if body.get(key):
+                return str(body[key])
+    return str(body)[:200]
+
+
+class HttpClient:
+    """A cloud's HTTP session. Subclass-free: behaviour comes in through the hooks."""
+
+    def __init__(
+        self,
+        cloud: str,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        error_message: Callable[[httpx.Response], str] = default_error_message,
+        check_envelope: Callable[[httpx.Response], tuple[int, str] | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.cloud = cloud
+        self.retry = retry or RetryPolicy()
+        self.error_message = error_message
+        self.check_envelope = check_envelope
+        self.sleep = sleep
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            headers={"User-Agent": "labform", **(headers or {})},
+            timeout=httpx.Timeout(timeout, connect=10.0),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise ProviderError."""
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            try:
+                response = self.http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if not safe or attempt + 1 >= self.retry.attempts:
+                    raise ProviderError(self.cloud, operation, None, f"connection failed: {type(exc).__name__}") from None
+                self._pause(operation, attempt, None, type(exc).__name__)
+                attempt += 1
+                continue
+            retryable = response.status_code == 429 or (safe and response.status_code >= 500)
+            if retryable and attempt + 1 < self.retry.attempts:
+                self._pause(operation, attempt, parse_retry_after(response.headers.get("Retry-After")), response.status_code)
+                attempt += 1
+                continue
+            return self._checked(response, operation)
+
+    def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        log.info("%s: %s got %s; retrying in %.1fs", self.cloud, operation, why, delay)
+        self.sleep(delay)
+
+    def _checked(self, response: httpx.Response, operation: str) -> httpx.Response:
+        if response.status_code == 404:
+            raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
+        if response.status_code >= 400:
+            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response))
+        if self.check_envelope is not None:
+            failure = self.check_envelope(response)
+            if failure is not None:
+                raise ProviderError(self.cloud, operation, failure[0], failure[1])
+        return response
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    has_more: bool
+
+
+def paginate(fetch: Callable[[int], Page], start: int = 0) -> Iterator[Any]:
+    """Yield every item of an offset-paged listing; ``fetch(offset)`` reads one page."""
+    offset = start
+    while True:
+        page = fetch(offset)
+        yield from page.items
+        if not page.has_more or not page.items:
+            return
+        offset += len(page.items)

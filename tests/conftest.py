@@ -1,0 +1,99 @@
+"""Shared fixtures: emulators on loopback, inline plan files, the CLI in-process.
+
+Tests talk to the emulators over real HTTP; nothing here patches httpx or a
+provider. Environment variables (endpoint, key) are how the plans find the
+emulator, exactly as a user's CI would set them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from providers.bitbar import emulator as bitbar_emulator
+from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+
+BITBAR_KEY = bitbar_emulator.SANDBOX_API_KEY
+
+
+@dataclass
+class RunningEmulator:
+    app: EmulatorApp
+    server: EmulatorServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def api(self) -> httpx.Client:
+        """A plain HTTP client to check results the way a user would, through the API."""
+        return httpx.Client(base_url=self.url, auth=(BITBAR_KEY, ""), headers={"Accept": "application/json"})
+
+
+@pytest.fixture
+def emulator_options() -> EmulatorOptions:
+    return EmulatorOptions(clock=Clock(speed=0), retry_after=0)
+
+
+@pytest.fixture
+def bitbar(emulator_options, monkeypatch) -> RunningEmulator:
+    app = bitbar_emulator.build_app(emulator_options)
+    with EmulatorServer(app) as server:
+        monkeypatch.setenv("BITBAR_URL", server.url)
+        monkeypatch.setenv("BITBAR_API_KEY", BITBAR_KEY)
+        yield RunningEmulator(app, server)
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Workdir:
+    """A temporary folder holding a plan; ``run`` invokes labform on it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.state_file = path / "labform.state.json"
+
+    def write(self, text: str, name: str = "main.yaml") -> Path:
+        target = self.path / name
+        target.write_text(textwrap.dedent(text))
+        return target
+
+    def run(self, *args: str, input: str | None = None) -> CliResult:
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=True)
+        unexpected = result.exception if not isinstance(result.exception, SystemExit) else None
+        return CliResult(result.exit_code, result.stdout, result.stderr, unexpected)
+
+    def apply(self, *extra: str) -> CliResult:
+        return self.run("apply", str(self.path), "--auto-approve", *extra)
+
+    def plan(self, *extra: str) -> CliResult:
+        return self.run("plan", str(self.path), *extra)
+
+
+@pytest.fixture
+def workdir(tmp_path) -> Workdir:
+    return Workdir(tmp_path)
+
+
+BITBAR_PROVIDER = """
+providers:
+  bitbar:
+    endpoint: ${env.BITBAR_URL}
+    api_key: ${env.BITBAR_API_KEY}
+"""

@@ -1,0 +1,94 @@
+"""Every mistake in a plan file is reported with file:line:col before any API call."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import BITBAR_PROVIDER
+
+GOOD_PROJECT = """
+  bitbar_project.checkout:
+    name: Checkout flow
+    type: ANDROID
+"""
+
+CASES = {
+    "unknown field": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    nmae: Checkout flow\n    type: ANDROID\n",
+        "main.yaml:7:5: bitbar_project.checkout: unknown field 'nmae' (did you mean 'name'?)",
+    ),
+    "unknown resource type": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_projekt.checkout:\n    name: x\n",
+        "main.yaml:6:3: bitbar_projekt.checkout: unknown resource type 'bitbar_projekt' (did you mean 'bitbar_project'?)",
+    ),
+    "unknown attribute in a reference": (
+        BITBAR_PROVIDER + "resources:" + GOOD_PROJECT + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.checkout.idd}\n    key: k\n    value: v\n",
+        "main.yaml:10:5: bitbar_config_parameter.p: 'bitbar_project' has no attribute 'idd' (did you mean 'id'?)",
+    ),
+    "reference to a missing resource": (
+        BITBAR_PROVIDER + "resources:" + GOOD_PROJECT + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.other.id}\n    key: k\n    value: v\n",
+        "main.yaml:10:5: bitbar_config_parameter.p: reference to 'bitbar_project.other', which is not in the plan",
+    ),
+    "missing env var": (
+        "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.LABFORM_TEST_UNSET_KEY}\nresources:" + GOOD_PROJECT,
+        "main.yaml:4:5: provider bitbar: environment variable LABFORM_TEST_UNSET_KEY is not set",
+    ),
+    "wrong value type": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_device_group.g:\n    name: g\n    os_type: WINDOWS\n",
+        "main.yaml:8:5: bitbar_device_group.g: os_type: Input should be 'ANDROID' or 'IOS'",
+    ),
+    "unknown variable": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    name: ${var.nope}\n    type: ANDROID\n",
+        "main.yaml:7:5: bitbar_project.checkout: unknown variable 'nope'",
+    ),
+    "cycle": (
+        BITBAR_PROVIDER
+        + "resources:\n  bitbar_project.a:\n    name: a\n    type: ANDROID\n    depends_on: [bitbar_project.b]\n"
+        + "  bitbar_project.b:\n    name: b\n    type: ANDROID\n    depends_on: [bitbar_project.a]\n",
+        "dependency cycle: bitbar_project.a -> bitbar_project.b -> bitbar_project.a",
+    ),
+    "invalid YAML": (BITBAR_PROVIDER + "resources:\n  bitbar_project.x: [unclosed\n", "main.yaml:8:1: invalid YAML"),
+    "missing required field": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    name: x\n",
+        "main.yaml:6:3: bitbar_project.checkout: missing required field 'type'",
+    ),
+    "unknown section": (BITBAR_PROVIDER + "resource:\n  x: 1\n", "main.yaml:5:1: unknown section 'resource'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+def test_load_error_names_file_line_and_field(case, command, bitbar, workdir, monkeypatch):
+    """The message points at the source, the exit code is 1, no traceback, no request sent."""
+    monkeypatch.chdir(workdir.path)
+    monkeypatch.delenv("LABFORM_TEST_UNSET_KEY", raising=False)
+    text, expected = CASES[case]
+    workdir.write(text)
+    args = [command, "."] + (["--auto-approve"] if command == "apply" else [])
+    result = workdir.run(*args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert bitbar.app.log.all() == []
+
+
+def test_duplicate_address_across_files_names_both_places(bitbar, workdir, monkeypatch):
+    """The same address in two files of a folder is an error showing where each is."""
+    monkeypatch.chdir(workdir.path)
+    workdir.write(BITBAR_PROVIDER + "resources:" + GOOD_PROJECT, "a.yaml")
+    workdir.write("resources:" + GOOD_PROJECT, "b.yaml")
+    result = workdir.run("plan", ".")
+    assert result.exit_code == 1
+    assert "b.yaml:2:3: duplicate 'bitbar_project.checkout' in resources: first defined at a.yaml:6:3" in result.stderr
+    assert bitbar.app.log.all() == []
+
+
+def test_several_errors_are_reported_together(bitbar, workdir, monkeypatch):
+    """Two independent mistakes both appear, so one run shows everything to fix."""
+    monkeypatch.chdir(workdir.path)
+    workdir.write(BITBAR_PROVIDER + "resources:\n  bitbar_project.a:\n    nmae: a\n    type: ANDROID\n  bitbar_project.b:\n    name: b\n    type: PHONE\n")
+    result = workdir.run("validate", ".")
+    assert result.exit_code == 1
+    assert "main.yaml:7:5: bitbar_project.a: unknown field 'nmae'" in result.stderr
+    assert "main.yaml:11:5: bitbar_project.b: type: Input should be" in result.stderr
