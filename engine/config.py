@@ -104,6 +104,11 @@ def _has_unknown(value: Any) -> bool:
     )
 
 
+def unresolved(ref: Reference) -> str:
+    """Keep a failed reference as written, so later checks skip it instead of piling on errors."""
+    return "${" + ref.text + "}"
+
+
 class _Builder:
     """Collects errors while turning a LoadedPlan into a PlanConfig."""
 
@@ -124,10 +129,10 @@ class _Builder:
                 if ref.default is not None:
                     return ref.default
                 self.error(path, f"environment variable {ref.name} is not set (use ${{env.{ref.name}:-default}} for a default)", subject)
-                return ""
+                return unresolved(ref)
             if ref.name not in self.variables:
                 self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
-                return ""
+                return unresolved(ref)
             return self.variables[ref.name]
 
         if isinstance(value, dict):
@@ -183,9 +188,12 @@ class _Builder:
                 self.error(path, "must be a mapping of arguments", str(address))
                 continue
             args_model = known[address.type].Args
+            misspelt = set()
             for field_name in body:
                 if field_name not in args_model.model_fields and field_name not in meta:
-                    hint = suggestion(field_name, [*args_model.model_fields, *meta])
+                    close = difflib.get_close_matches(field_name, [*args_model.model_fields, *meta], n=1)
+                    misspelt.update(close)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
             resolved = self.resolve_env_and_vars(body, path, str(address))
             arguments = {k: v for k, v in resolved.items() if k not in meta}
@@ -200,7 +208,7 @@ class _Builder:
                 location=self.positions.of(path),
                 key_path=path,
             )
-            self.required_present(args_model, arguments, path, str(address))
+            self.required_present(args_model, arguments, path, str(address), skip=misspelt)
             for where, message in check_known_values(args_model, arguments):
                 self.error(path + where, f"{'.'.join(map(str, where))}: {message}", str(address))
         return result
@@ -229,9 +237,10 @@ class _Builder:
                 self.error(path + ("lifecycle", "ignore_changes", index), f"ignore_changes names unknown argument '{name}'{suggestion(name, args_model.model_fields)}", subject)
         return lifecycle
 
-    def required_present(self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str) -> None:
+    def required_present(self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str, skip: set[str]) -> None:
+        """Missing required fields, except one already reported as misspelt."""
         for name, info in model.model_fields.items():
-            if info.is_required() and name not in arguments:
+            if info.is_required() and name not in arguments and name not in skip:
                 self.error(path, f"missing required field '{name}'", subject)
 
     def check_references(self, resources: dict[Address, Block], data: dict[Address, Block]) -> None:

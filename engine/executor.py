@@ -212,7 +212,9 @@ class Executor:
             return None
         desired = self._desired(address)
         if change.action == Action.UPDATE:
-            attrs = rtype.update(ctx, prior.id, desired, prior.attributes)
+            # Compare against what refresh saw, not the last state: drift must be repaired too.
+            actual = {**prior.attributes, **(change.before or {})}
+            attrs = rtype.update(ctx, prior.id, desired, actual)
             self._remember(address, desired, attrs)
             self.result.changed += 1
             return str(attrs["id"])

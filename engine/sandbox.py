@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from providers import registry
+from providers.emulator_helpers import VIRTUAL_EPOCH
 from providers.emulator_kit import Clock, EmulatorOptions, EmulatorServer
 
 DEFAULT_JOB_SECONDS = 4.0
@@ -30,7 +31,9 @@ def job_seconds() -> float:
 
 def sandbox_options(data_dir: Path | None, cloud: str) -> EmulatorOptions:
     return EmulatorOptions(
-        clock=Clock(speed=1.0, start=time.time()),
+        # Wall time since the emulators' epoch: runs started by an earlier
+        # command keep progressing, and their timestamps read as today.
+        clock=Clock(speed=1.0, start=time.time() - VIRTUAL_EPOCH.timestamp()),
         job_duration=job_seconds(),
         failure_share=float(os.environ.get("LABFORM_SANDBOX_FAILURE_SHARE", "0")),
         data_file=(data_dir / f"{cloud}.json") if data_dir else None,

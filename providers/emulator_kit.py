@@ -289,7 +289,7 @@ class EmulatorServer:
         self.app = app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", access_log=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name=f"emulator:{self.port}")
 

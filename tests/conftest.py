@@ -91,8 +91,7 @@ def workdir(tmp_path) -> Workdir:
     return Workdir(tmp_path)
 
 
-BITBAR_PROVIDER = """
-providers:
+BITBAR_PROVIDER = """providers:
   bitbar:
     endpoint: ${env.BITBAR_URL}
     api_key: ${env.BITBAR_API_KEY}

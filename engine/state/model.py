@@ -27,7 +27,8 @@ class ResourceState:
 @dataclass
 class State:
     serial: int = 0
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Empty until the first write, so a plan made before any state exists stays valid.
+    lineage: str = ""
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
@@ -90,6 +91,7 @@ class StateBackend(ABC):
         """Remove a lock left by a dead process; returns who held it."""
 
     def write(self, state: State) -> None:
+        state.lineage = state.lineage or str(uuid.uuid4())
         state.serial += 1
         self._store(state)
 

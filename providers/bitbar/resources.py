@@ -208,6 +208,11 @@ class DeviceGroup(ResourceType):
     def _path(id: Any) -> str:
         return f"{ME}/device-groups/{id}"
 
+    @staticmethod
+    def _params(desired: Attrs) -> dict[str, Any]:
+        """Writes take ``name`` (stored as displayName; the group's own ``name`` is generated)."""
+        return {"name": desired["name"], "osType": desired["os_type"]}
+
     def _with_members(self, ctx, group: dict[str, Any]) -> Attrs:
         members = _client(ctx).list(f"{self._path(group['id'])}/devices", "list device group devices")
         return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
@@ -223,13 +228,13 @@ class DeviceGroup(ResourceType):
             yield self._with_members(ctx, group)
 
     def create(self, ctx, desired):
-        group = _client(ctx).post(f"{ME}/device-groups", "create device group", GROUP_FIELDS.params(desired, {"name", "os_type"}))
+        group = _client(ctx).post(f"{ME}/device-groups", "create device group", self._params(desired))
         self._set_members(ctx, group["id"], desired.get("devices", []), [])
         return self.read(ctx, group["id"], {})
 
     def update(self, ctx, id, desired, actual):
         if (desired["name"], desired["os_type"]) != (actual.get("name"), actual.get("os_type")):
-            _client(ctx).post(self._path(id), "update device group", GROUP_FIELDS.params(desired, {"name", "os_type"}), idempotent=True)
+            _client(ctx).post(self._path(id), "update device group", self._params(desired), idempotent=True)
         self._set_members(ctx, id, desired.get("devices", []), actual.get("devices", []))
         return self.read(ctx, id, {})
 

@@ -99,7 +99,7 @@ def test_changing_type_replaces_the_project_and_its_dependents(bitbar, workdir):
     workdir.write(PLAN)
     assert workdir.apply().exit_code == 0
     old_id = project_id(workdir)
-    workdir.write(PLAN.replace("type: ANDROID", "type: IOS"))
+    workdir.write(PLAN.replace("    type: ANDROID\n    description", "    type: IOS\n    description"))
     result = workdir.plan()
     assert "# bitbar_project.checkout must be replaced" in result.stdout
     assert re.search(r'~ type\s+= "ANDROID" -> "IOS"  # forces replacement', result.stdout)

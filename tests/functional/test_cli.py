@@ -97,8 +97,10 @@ def test_state_list_show_mv_rm_and_output(bitbar, workdir):
     assert groups["total"] == 1  # still there remotely
 
 
-def test_graph_prints_dot_with_reference_edges(workdir):
+def test_graph_prints_dot_with_reference_edges(workdir, monkeypatch):
     """'labform graph' draws an edge for every reference, with no cloud needed."""
+    monkeypatch.setenv("BITBAR_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
     workdir.write(PLAN)
     result = workdir.run("graph", str(workdir.path))
     assert result.exit_code == 0
@@ -158,3 +160,30 @@ def test_plan_json_is_machine_readable(bitbar, workdir):
     assert change["change"]["after"]["name"] == "Checkout flow"
     assert change["change"]["after_unknown"] == {"id": True, "shared_by_id": True}
     assert document["summary"] == {"add": 3, "change": 0, "destroy": 0, "has_changes": True}
+
+
+def test_refresh_records_remote_changes_in_state_without_changing_the_cloud(bitbar, workdir):
+    """'labform refresh' takes an out-of-band rename into state; nothing is written remotely."""
+    workdir.write(PLAN)
+    assert workdir.apply().exit_code == 0
+    project_id = json.loads(workdir.state_file.read_text())["resources"]["bitbar_project.checkout"]["id"]
+    bitbar.api().post(f"/api/v2/me/projects/{project_id}", data={"name": "Renamed"})
+    bitbar.app.log.clear()
+    result = workdir.run("refresh", str(workdir.path))
+    assert result.exit_code == 0, result.output
+    assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+    state = json.loads(workdir.state_file.read_text())
+    assert state["resources"]["bitbar_project.checkout"]["attributes"]["name"] == "Renamed"
+
+
+def test_create_before_destroy_creates_the_new_object_first(bitbar, workdir):
+    """With create_before_destroy a replaced parameter is created before the old one is deleted."""
+    text = PLAN.replace('    value: "true"\n', '    value: "true"\n    lifecycle: {create_before_destroy: true}\n')
+    workdir.write(text.replace("key: devel", "key: devel_a"))
+    assert workdir.apply().exit_code == 0
+    workdir.write(text.replace("key: devel", "key: devel_b"))
+    bitbar.app.log.clear()
+    result = workdir.apply()
+    assert result.exit_code == 0, result.output
+    writes = [(r.method, r.path) for r in bitbar.app.log.all() if r.method != "GET" and "parameters" in r.path]
+    assert [method for method, _ in writes] == ["POST", "DELETE"]

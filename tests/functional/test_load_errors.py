@@ -47,7 +47,7 @@ CASES = {
         + "  bitbar_project.b:\n    name: b\n    type: ANDROID\n    depends_on: [bitbar_project.a]\n",
         "dependency cycle: bitbar_project.a -> bitbar_project.b -> bitbar_project.a",
     ),
-    "invalid YAML": (BITBAR_PROVIDER + "resources:\n  bitbar_project.x: [unclosed\n", "main.yaml:8:1: invalid YAML"),
+    "invalid YAML": (BITBAR_PROVIDER + "resources:\n  bitbar_project.x: [unclosed\n", "main.yaml:7:1: invalid YAML: expected ',' or ']'"),
     "missing required field": (
         BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    name: x\n",
         "main.yaml:6:3: bitbar_project.checkout: missing required field 'type'",
