@@ -277,14 +277,14 @@ def state_show(address, path, state, variables):
 
 
 @state.command("rm")
-@click.argument("addresses", nargs=-1, required=True)
-@click.option("--path", "path", default=".", type=click.Path(path_type=Path), help="Plan location.")
+@click.argument("address")
+@PATH_ARG
 @workspace_options
 @handle_errors
-def state_rm(addresses, path, state, variables):
-    """Forget objects without deleting them remotely."""
-    for address in runner.state_rm(_workspace(path, state, variables), [_address(a) for a in addresses]):
-        click.echo(f"Removed {address} from state (the remote object is untouched).")
+def state_rm(address, path, state, variables):
+    """Forget an object without deleting it remotely."""
+    for removed in runner.state_rm(_workspace(path, state, variables), [_address(address)]):
+        click.echo(f"Removed {removed} from state (the remote object is untouched).")
 
 
 @state.command("mv")

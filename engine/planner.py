@@ -190,27 +190,31 @@ class Planner:
     def _destroy_changes(self) -> list[ResourceChange]:
         changes = []
         for key, item in sorted(self.state.resources.items()):
-            address = Address.parse(key)
-            block = self.config.resources.get(address)
+            block = self.config.resources.get(Address.parse(key))
             if block and block.lifecycle.prevent_destroy:
                 raise ConfigError("lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, key)
-            before = self.refreshed.get(key)
-            reason = "" if before is not None else "already gone from the cloud; only forgotten"
-            rtype = registry.resource_types()[item.type]
-            changes.append(ResourceChange(address, Action.DELETE, before or item.attributes, None, sensitive=rtype.Args.fields_with("sensitive"), reason=reason, remote_id=item.id))
+            changes.append(self._delete_change(key, item, "", "already gone from the cloud; only forgotten"))
         return changes
 
     def _orphan_changes(self) -> list[ResourceChange]:
-        changes = []
-        for key, item in sorted(self.state.resources.items()):
-            address = Address.parse(key)
-            if address in self.config.resources:
-                continue
-            before = self.refreshed.get(key)
-            reason = "not in the plan any more" if before is not None else "not in the plan and already gone from the cloud"
-            rtype = registry.resource_types()[item.type]
-            changes.append(ResourceChange(address, Action.DELETE, before or item.attributes, None, sensitive=rtype.Args.fields_with("sensitive"), reason=reason, remote_id=item.id))
-        return changes
+        return [
+            self._delete_change(key, item, "not in the plan any more", "not in the plan and already gone from the cloud")
+            for key, item in sorted(self.state.resources.items())
+            if Address.parse(key) not in self.config.resources
+        ]
+
+    def _delete_change(self, key: str, item: ResourceState, reason: str, reason_if_gone: str) -> ResourceChange:
+        before = self.refreshed.get(key)
+        rtype = registry.resource_types()[item.type]
+        return ResourceChange(
+            Address.parse(key),
+            Action.DELETE,
+            before or item.attributes,
+            None,
+            sensitive=rtype.Args.fields_with("sensitive"),
+            reason=reason if before is not None else reason_if_gone,
+            remote_id=item.id,
+        )
 
     def _config_changes(self) -> list[ResourceChange]:
         changes = []

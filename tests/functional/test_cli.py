@@ -90,7 +90,7 @@ def test_state_list_show_mv_rm_and_output(bitbar, workdir):
 
     moved = workdir.run("state", "mv", "bitbar_device_group.smoke", "bitbar_device_group.fast", str(workdir.path))
     assert moved.exit_code == 0, moved.output
-    removed = workdir.run("state", "rm", "bitbar_device_group.fast", "--path", str(workdir.path))
+    removed = workdir.run("state", "rm", "bitbar_device_group.fast", str(workdir.path))
     assert removed.exit_code == 0, removed.output
     assert "bitbar_device_group.fast" not in workdir.run("state", "list", str(workdir.path)).stdout
     groups = bitbar.api().get("/api/v2/me/device-groups").json()
