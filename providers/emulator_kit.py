@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import anyio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
@@ -143,36 +144,14 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        counted = {"bytes": 0, "status": 0}
+        counted = {"bytes": 0, "status": 0, "recorded": False}
         started = time.monotonic()
 
-        async def counting_receive():
-            message = await receive()
-            if message["type"] == "http.request":
-                counted["bytes"] += len(message.get("body", b""))
-            return message
-
-        async def recording_send(message):
-            if message["type"] == "http.response.start":
-                counted["status"] = message["status"]
-            await send(message)
-
-        try:
-            if self.options.latency:
-                import anyio
-
-                await anyio.sleep(self.options.latency)
-            fault = self._draw_fault()
-            if fault == "drop":
-                await self._drop(scope, counting_receive, send)
-            elif fault:
-                status = int(fault)
-                headers = {"Retry-After": str(self.options.retry_after)} if status == 429 else {}
-                body = self.error_body(status, "injected fault")
-                await JSONResponse(body, status_code=status, headers=headers)(scope, counting_receive, recording_send)
-            else:
-                await self.app(scope, counting_receive, recording_send)
-        finally:
+        def record() -> None:
+            """Log once, before the last body byte leaves, so a client never sees a response its log lacks."""
+            if counted["recorded"]:
+                return
+            counted["recorded"] = True
             headers = {k.decode(): v.decode() for k, v in scope.get("headers", [])}
             self.log.add(
                 RequestRecord(
@@ -186,6 +165,35 @@ class FaultMiddleware:
                     finished=time.monotonic(),
                 )
             )
+
+        async def counting_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                counted["bytes"] += len(message.get("body", b""))
+            return message
+
+        async def recording_send(message):
+            if message["type"] == "http.response.start":
+                counted["status"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()
+            await send(message)
+
+        try:
+            if self.options.latency:
+                await anyio.sleep(self.options.latency)
+            fault = self._draw_fault()
+            if fault == "drop":
+                await self._drop(scope, counting_receive, send)
+            elif fault:
+                status = int(fault)
+                headers = {"Retry-After": str(self.options.retry_after)} if status == 429 else {}
+                body = self.error_body(status, "injected fault")
+                await JSONResponse(body, status_code=status, headers=headers)(scope, counting_receive, recording_send)
+            else:
+                await self.app(scope, counting_receive, recording_send)
+        finally:
+            record()
 
     def _draw_fault(self) -> str | None:
         if self.options.failure_rate <= 0:
