@@ -61,6 +61,8 @@ class ResourceChange:
     sensitive: set[str] = field(default_factory=set)
     reason: str = ""
     remote_id: str | None = None
+    # What the provider says creating it costs (e.g. "~ 12 credits").
+    note: str | None = None
 
     @property
     def changed_attributes(self) -> list[str]:

@@ -30,7 +30,7 @@ from engine.references import Reference, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
 from providers import registry
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import AppliedWithError, ArgumentError, NotFoundError, ProviderError
 
 Reporter = Callable[[str], None]
 
@@ -175,7 +175,10 @@ class Executor:
         for name in rtype.Args.fields_with("sensitive"):
             if validated.get(name):
                 secrets.register(validated[name])
-        return {**validated, **rtype.plan_attributes(validated)}
+        try:
+            return {**validated, **rtype.plan_attributes(validated)}
+        except ArgumentError as exc:
+            raise ConfigError(exc.message, self.config.positions.of(block.key_path + (exc.field,)), str(address)) from None
 
     def _apply_one(self, change: ResourceChange) -> None:
         address = change.address
@@ -191,6 +194,10 @@ class Executor:
         self.report(f"{address}: {verb[0]}...")
         try:
             remote_id = self._dispatch(change)
+        except AppliedWithError as exc:
+            # The object exists (a run that missed its gate): record it, then fail.
+            self._remember(address, self._desired(address), exc.attrs)
+            raise ChangeFailed(str(exc)) from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
             raise ChangeFailed(str(exc)) from None
         elapsed = time.monotonic() - started

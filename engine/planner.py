@@ -29,7 +29,7 @@ from engine.session import ProviderSession
 from engine.state import ResourceState, State
 from providers import registry
 from providers.base import ResourceType
-from providers.errors import NotFoundError
+from providers.errors import ArgumentError, NotFoundError
 
 log = logging.getLogger("labform.plan")
 
@@ -173,15 +173,17 @@ class Planner:
         return [c for c in self._drift_changes() if c.action != Action.NOOP]
 
     def _drift_changes(self) -> list[ResourceChange]:
+        """Objects whose arguments changed remotely (computed values such as a run's state may move freely)."""
         changes = []
         for key, item in sorted(self.state.resources.items()):
             address = Address.parse(key)
             now = self.refreshed.get(key)
             rtype = registry.resource_types()[item.type]
             sensitive = rtype.Args.fields_with("sensitive")
+            managed = set(rtype.Args.model_fields) - rtype.Args.fields_with("local")
             if now is None:
                 changes.append(ResourceChange(address, Action.DELETE, item.attributes, None, sensitive=sensitive, reason="deleted outside labform", remote_id=item.id))
-            elif now != item.attributes:
+            elif any(now.get(k) != item.attributes.get(k) for k in managed if k in item.attributes):
                 changes.append(ResourceChange(address, Action.UPDATE, item.attributes, now, sensitive=sensitive, reason="changed outside labform", remote_id=item.id))
             else:
                 changes.append(ResourceChange(address, Action.NOOP, item.attributes, now, sensitive=sensitive, remote_id=item.id))
@@ -256,9 +258,9 @@ class Planner:
                 location = self.config.positions.of(block.key_path + (field_name,))
                 raise ConfigError(message, location, str(block.address))
         try:
-            extra = rtype.plan_attributes(args)
-        except ConfigError as exc:
-            raise ConfigError(exc.detail, exc.location or self.config.positions.of(block.key_path), str(block.address)) from None
+            extra = {} if contains_unknown(args) else rtype.plan_attributes(args)
+        except ArgumentError as exc:
+            raise ConfigError(exc.message, self.config.positions.of(block.key_path + (exc.field,)), str(block.address)) from None
         return {**args, **extra}
 
     def _plan_resource(self, block: Block) -> ResourceChange:
@@ -276,7 +278,7 @@ class Planner:
             if prior is None:
                 self._adoption_hint(rtype, address, desired)
             self.planned[address] = created
-            return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason)
+            return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason, note=self._estimate(rtype, address, desired))
         changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
         if address in self.options.replace:
             forcing = forcing or ["(replace requested)"]
@@ -285,11 +287,16 @@ class Planner:
                 raise ConfigError(f"must be replaced (because of {', '.join(forcing)}), but lifecycle.prevent_destroy is set", block.location, str(address))
             action = Action.CREATE_THEN_DELETE if block.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
             self.planned[address] = created
-            return ResourceChange(address, action, actual, created, after_unknown=_unknowns(created), requires_replace=forcing, sensitive=sensitive, remote_id=prior.id)
+            return ResourceChange(address, action, actual, created, after_unknown=_unknowns(created), requires_replace=forcing, sensitive=sensitive, remote_id=prior.id, note=self._estimate(rtype, address, desired))
         after = {**actual, **{k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}}
         self.planned[address] = after
         action = Action.UPDATE if changed else Action.NOOP
         return ResourceChange(address, action, actual, after, after_unknown=_unknowns(after), sensitive=sensitive, remote_id=prior.id)
+
+    def _estimate(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> str | None:
+        if contains_unknown(desired):
+            return None
+        return rtype.estimate(self.session.context(address.provider), desired)
 
     def _adoption_hint(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> None:
         """Say so when the cloud already has an object with this natural key."""

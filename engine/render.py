@@ -63,6 +63,8 @@ def render_change(change: ResourceChange, color: bool) -> str:
     symbol, colour, words = _HEADLINE[change.action]
     reason = f" ({change.reason})" if change.reason else ""
     out = [click.style(f"  # {change.address} {words}{reason}", bold=True, fg=None) if color else f"  # {change.address} {words}{reason}"]
+    if change.note:
+        out.append(f"  # {change.note}")
     kind = "data" if change.address.is_data else "resource"
     head = f'{symbol:>3} {kind} "{change.address.type}" "{change.address.name}" {{'
     out.append(click.style(head, fg=colour) if color else head)
@@ -125,6 +127,7 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
         "name": change.address.name,
         "remote_id": change.remote_id,
         "action_reason": change.reason or None,
+        "note": change.note,
         "change": {
             "actions": change.action.json_actions(),
             "before": _masked(change, change.before, mask),
@@ -176,6 +179,7 @@ def plan_from_dict(raw: dict[str, Any]) -> Plan:
                 requires_replace=[p[0] for p in change["replace_paths"]],
                 sensitive=set(change["before_sensitive"]) | set(change["after_sensitive"]),
                 reason=item.get("action_reason") or "",
+                note=item.get("note"),
                 remote_id=item.get("remote_id"),
             )
         )

@@ -126,6 +126,10 @@ class ResourceType:
         """Attributes known at plan time from local inputs (e.g. a file's sha256)."""
         return {}
 
+    def estimate(self, ctx: Context, desired: Attrs) -> str | None:
+        """What creating this will cost, where the cloud says (shown in the plan)."""
+        return None
+
     def check(self, desired: Attrs) -> list[tuple[str, str]]:
         """Cross-field rules on fully known arguments: a list of (field, message)."""
         return []

@@ -1,7 +1,9 @@
 """The one error type providers raise.
 
     ProviderError(cloud, operation, status, message)
-    └── NotFoundError            the object is gone (404, or the cloud's equivalent)
+    ├── NotFoundError            the object is gone (404, or the cloud's equivalent)
+    └── AppliedWithError         the object exists now, but the step failed (a gate, a wait timeout)
+    ArgumentError(field, message) an argument is wrong in a way only the provider can tell (a missing file)
 
 ``status`` is the HTTP status (or the cloud's own result code where it has one,
 e.g. WeTest ``ret``); ``message`` is the cloud's text, never a credential.
@@ -22,3 +24,24 @@ class ProviderError(Exception):
 
 class NotFoundError(ProviderError):
     pass
+
+
+class AppliedWithError(ProviderError):
+    """The remote object was made (state must record it), yet the change failed.
+
+    A run that missed its gate or timed out waiting still exists: recording it
+    means a re-apply does not start it again.
+    """
+
+    def __init__(self, cloud: str, operation: str, message: str, attrs: dict):
+        super().__init__(cloud, operation, None, message)
+        self.attrs = attrs
+
+
+class ArgumentError(Exception):
+    """An argument's value is unusable (e.g. a file that cannot be read); the engine adds file:line."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

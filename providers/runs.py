@@ -1,0 +1,124 @@
+"""Test runs as resources, the same way on every cloud.
+
+A run is created once per distinct ``triggers`` list (file hashes, a config
+hash): re-applying the same plan does not start it again, a new trigger
+replaces it. After starting, a run can ``wait`` (poll with backoff until the
+cloud says it finished), write ``junit`` XML, and pass a ``gate``; a missed
+gate or a timeout fails the apply but the run is still recorded in state.
+
+A cloud implements five small hooks; the flow lives here once::
+
+    class BitbarRun(RunResource):
+        def start(self, ctx, desired) -> Attrs: ...
+        def progress(self, ctx, attrs) -> RunProgress: ...
+        def junit_suites(self, ctx, attrs) -> list[Element]: ...
+        def gate_failure(self, desired, attrs) -> str | None: ...
+        def remove(self, ctx, attrs) -> None: ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+from xml.etree.ElementTree import Element
+
+from pydantic import BaseModel, ConfigDict
+
+from providers.base import Arguments, Attrs, Context, ResourceType, arg
+from providers.errors import AppliedWithError
+from providers.junit import write_junit
+from providers.polling import Duration, WaitTimeout, wait_for
+
+
+class WaitPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeout: Duration = 1800.0
+    poll: Duration = 10.0
+
+
+class RunArguments(Arguments):
+    """Arguments every run resource has; a cloud's model adds its own and its ``gate``."""
+
+    triggers: list[str] = arg(
+        default_factory=list, force_new=True, local=True, description="A new run starts only when these values change."
+    )
+    wait: WaitPolicy | None = arg(None, local=True, description="Block until the run finishes.")
+    junit: str | None = arg(None, local=True, description="Write the results as JUnit XML to this path.")
+    on_destroy: Literal["keep", "delete"] = arg("keep", local=True, description="Keep the run's history on the cloud, or delete it.")
+
+
+@dataclass
+class RunProgress:
+    finished: bool
+    text: str
+    attrs: Attrs
+
+
+class RunResource(ResourceType):
+    cloud: ClassVar[str]
+    Args: ClassVar[type[RunArguments]]
+
+    # --- hooks ----------------------------------------------------------
+    def start(self, ctx: Context, desired: Attrs) -> Attrs:
+        raise NotImplementedError
+
+    def progress(self, ctx: Context, attrs: Attrs) -> RunProgress:
+        raise NotImplementedError
+
+    def junit_suites(self, ctx: Context, attrs: Attrs) -> list[Element]:
+        raise NotImplementedError
+
+    def gate_failure(self, desired: Attrs, attrs: Attrs) -> str | None:
+        return None
+
+    def after_finish(self, ctx: Context, desired: Attrs, attrs: Attrs) -> None:
+        """Extra work once finished (e.g. downloading artifacts)."""
+
+    def stop(self, ctx: Context, attrs: Attrs) -> None:
+        """Cancel a run still going, where the cloud can."""
+
+    def remove(self, ctx: Context, attrs: Attrs) -> None:
+        raise NotImplementedError
+
+    # --- the flow -------------------------------------------------------
+    def check(self, desired: Attrs) -> list[tuple[str, str]]:
+        if desired.get("gate") and not desired.get("wait"):
+            return [("gate", "a gate needs 'wait' (the result is only known once the run finished)")]
+        return []
+
+    def create(self, ctx: Context, desired: Attrs) -> Attrs:
+        attrs = self.start(ctx, desired)
+        wait = desired.get("wait")
+        if not wait:
+            return attrs
+        policy = WaitPolicy.model_validate(wait)
+        try:
+            final = wait_for(
+                lambda: self.progress(ctx, attrs),
+                done=lambda current: current.finished,
+                timeout=policy.timeout,
+                poll=policy.poll,
+                describe=lambda current: f"run {attrs['id']}: {current.text}",
+                progress=ctx.progress,
+            )
+        except WaitTimeout as timeout:
+            last: RunProgress = timeout.last
+            raise AppliedWithError(
+                self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text})", {**attrs, **last.attrs}
+            ) from None
+        attrs = {**attrs, **final.attrs}
+        if desired.get("junit"):
+            path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")
+            ctx.progress(f"run {attrs['id']}: wrote JUnit results to {path}")
+        self.after_finish(ctx, desired, attrs)
+        failure = self.gate_failure(desired, attrs)
+        if failure:
+            raise AppliedWithError(self.cloud, "gate", f"run {attrs['id']} missed its gate: {failure}", attrs)
+        return attrs
+
+    def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
+        if not self.progress(ctx, {**actual, "id": id}).finished:
+            self.stop(ctx, {**actual, "id": id})
+        if actual.get("on_destroy") == "delete":
+            self.remove(ctx, {**actual, "id": id})

@@ -1,0 +1,71 @@
+"""Streaming files to and from clouds with a progress bar on a terminal.
+
+Uploads read the file in chunks as httpx sends the multipart body, and
+downloads write chunks as they arrive, so memory does not grow with file size.
+On a terminal a rich progress bar shows the bytes; elsewhere (CI logs) one
+line says when the transfer is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import httpx
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, read in chunks (a large app never sits in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, report: Callable[[str], None]) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``; draws a bar only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        report(f"{label}: done ({total or 0} bytes)")
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+    report(f"{label}: done ({total or 0} bytes)")
+
+
+class CountingReader:
+    """A read-only file wrapper that reports how many bytes were read."""
+
+    def __init__(self, handle: BinaryIO, advance: Callable[[int], None]):
+        self._handle = handle
+        self._advance = advance
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        self._advance(len(chunk))
+        return chunk
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+def download(response: httpx.Response, target: Path, advance: Callable[[int], None]) -> Path:
+    """Write a streamed response to ``target`` chunk by chunk (via a temp file, then rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as handle:
+        for chunk in response.iter_bytes(CHUNK):
+            handle.write(chunk)
+            advance(len(chunk))
+    partial.replace(target)
+    return target
