@@ -20,9 +20,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 CHUNK = 1024 * 1024
 
 
-def sha256_of(path: Path) -> str:
-    """The file's sha256, read in chunks (a large app never sits in memory)."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The file's digest (sha256, md5, ...), read in chunks: a large app never sits in memory."""
+    digest = hashlib.new(algorithm)
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
