@@ -87,6 +87,17 @@ def _record(node: Any, prefix: KeyPath, file: str, positions: Positions) -> Any:
     return node
 
 
+def _hint(raw: bytes, mark) -> str:
+    """A reference inside [...] or {...} must be quoted: YAML reads its braces as a mapping."""
+    if mark is None:
+        return ""
+    lines = raw.decode(errors="replace").splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "${" in line and ("[" in line or "{" in line.replace("${", "")):
+        return ' (inside [...] or {...}, quote references: ["${a.b.c}"])'
+    return ""
+
+
 def load(path: Path) -> LoadedPlan:
     """Load and merge plan files; duplicate addresses are an error naming both places."""
     files = plan_files(path)
@@ -103,7 +114,7 @@ def load(path: Path) -> LoadedPlan:
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             location = SourceLocation(shown, mark.line + 1, mark.column + 1) if mark else None
-            raise ConfigError(f"invalid YAML: {exc.problem or exc.context}", location) from None
+            raise ConfigError(f"invalid YAML: {exc.problem or exc.context}{_hint(raw, mark)}", location) from None
         if document is None:
             continue
         if not isinstance(document, CommentedMap):

@@ -253,12 +253,11 @@ class Planner:
     def desired(self, block: Block) -> dict[str, Any]:
         rtype = resource_type(block.address)
         args = substitute(block.arguments, self.lookup)
-        if not contains_unknown(args):
-            for field_name, message in rtype.check(args):
-                location = self.config.positions.of(block.key_path + (field_name,))
-                raise ConfigError(message, location, str(block.address))
+        for field_name, message in rtype.check(args):
+            location = self.config.positions.of(block.key_path + (field_name,))
+            raise ConfigError(message, location, str(block.address))
         try:
-            extra = {} if contains_unknown(args) else rtype.plan_attributes(args)
+            extra = rtype.plan_attributes(args)
         except ArgumentError as exc:
             raise ConfigError(exc.message, self.config.positions.of(block.key_path + (exc.field,)), str(block.address)) from None
         return {**args, **extra}

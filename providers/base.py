@@ -122,6 +122,10 @@ class ResourceType:
             raise NotFoundError(self.type_name.split("_", 1)[0], f"import {self.type_name}", 404, f"no object with id {id}")
         return found
 
+    # At plan time some values are not known yet (an id of an object still to
+    # be created); plan_attributes and check then see a placeholder that is
+    # not a str/int/bool/list/dict, and must skip what depends on it.
+
     def plan_attributes(self, desired: Attrs) -> Attrs:
         """Attributes known at plan time from local inputs (e.g. a file's sha256)."""
         return {}
@@ -131,7 +135,7 @@ class ResourceType:
         return None
 
     def check(self, desired: Attrs) -> list[tuple[str, str]]:
-        """Cross-field rules on fully known arguments: a list of (field, message)."""
+        """Cross-field rules: a list of (field, message). Runs at plan time and before apply."""
         return []
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:

@@ -21,6 +21,7 @@ import email.utils
 import logging
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -100,21 +101,25 @@ class HttpClient:
     def close(self) -> None:
         self.http.close()
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        idempotent: bool | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
+    def request(self, method: str, path: str, *, operation: str, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
         """Send with retries; return a 2xx response or raise ProviderError."""
+        return self._send(method, path, operation, idempotent, False, kwargs)
+
+    @contextmanager
+    def stream(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """Like request(), but the body is read by the caller as it arrives (large downloads)."""
+        response = self._send(method, path, operation, None, True, kwargs)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _send(self, method: str, path: str, operation: str, idempotent: bool | None, stream: bool, kwargs: dict[str, Any]) -> httpx.Response:
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         attempt = 0
         while True:
             try:
-                response = self.http.request(method, path, **kwargs)
+                response = self.http.send(self.http.build_request(method, path, **kwargs), stream=stream)
             except httpx.TransportError as exc:
                 if not safe or attempt + 1 >= self.retry.attempts:
                     raise ProviderError(self.cloud, operation, None, f"connection failed: {type(exc).__name__}") from None
@@ -123,22 +128,26 @@ class HttpClient:
                 continue
             retryable = response.status_code == 429 or (safe and response.status_code >= 500)
             if retryable and attempt + 1 < self.retry.attempts:
+                response.close()
                 self._pause(operation, attempt, parse_retry_after(response.headers.get("Retry-After")), response.status_code)
                 attempt += 1
                 continue
-            return self._checked(response, operation)
+            if stream and response.status_code >= 400:
+                response.read()  # the error message is in the body
+                response.close()
+            return self._checked(response, operation, envelope=not stream)
 
     def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
         delay = self.retry.delay(attempt, retry_after)
         log.info("%s: %s got %s; retrying in %.1fs", self.cloud, operation, why, delay)
         self.sleep(delay)
 
-    def _checked(self, response: httpx.Response, operation: str) -> httpx.Response:
+    def _checked(self, response: httpx.Response, operation: str, envelope: bool = True) -> httpx.Response:
         if response.status_code == 404:
             raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
         if response.status_code >= 400:
             raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response))
-        if self.check_envelope is not None:
+        if envelope and self.check_envelope is not None:
             failure = self.check_envelope(response)
             if failure is not None:
                 raise ProviderError(self.cloud, operation, failure[0], failure[1])

@@ -78,6 +78,10 @@ class RunResource(ResourceType):
     def stop(self, ctx: Context, attrs: Attrs) -> None:
         """Cancel a run still going, where the cloud can."""
 
+    def update_remote(self, ctx: Context, id: str, desired: Attrs, actual: Attrs) -> Attrs:
+        """Change what the cloud lets change in place (e.g. a name); most runs have nothing."""
+        return {}
+
     def remove(self, ctx: Context, attrs: Attrs) -> None:
         raise NotImplementedError
 
@@ -116,6 +120,10 @@ class RunResource(ResourceType):
         if failure:
             raise AppliedWithError(self.cloud, "gate", f"run {attrs['id']} missed its gate: {failure}", attrs)
         return attrs
+
+    def update(self, ctx: Context, id: str, desired: Attrs, actual: Attrs) -> Attrs:
+        """Local settings (wait, junit, gate) only need recording; the run is not started again."""
+        return {**actual, **desired, **self.update_remote(ctx, id, desired, actual), "id": id}
 
     def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
         if not self.progress(ctx, {**actual, "id": id}).finished:

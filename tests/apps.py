@@ -11,6 +11,11 @@ import plistlib
 import struct
 import zipfile
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A fixed timestamp, so the same content always makes the same bytes (and hash)."""
+    return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+
+
 LAUNCHER = "android.intent.category.LAUNCHER"
 
 
@@ -57,8 +62,8 @@ def binary_manifest(package: str, version: str, launcher: bool = True) -> bytes:
 def build_apk(manifest: bytes | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("AndroidManifest.xml", text_manifest() if manifest is None else manifest)
-        archive.writestr("classes.dex", b"dex\n035\0")
+        archive.writestr(_entry("AndroidManifest.xml"), text_manifest() if manifest is None else manifest)
+        archive.writestr(_entry("classes.dex"), b"dex\n035\0")
     return buffer.getvalue()
 
 
@@ -66,7 +71,7 @@ def build_ipa(plist: bytes | None = None, development: bool = True) -> bytes:
     info = plistlib.dumps({"CFBundleIdentifier": "com.example.demo", "CFBundleShortVersionString": "2.1"})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("Payload/Demo.app/Info.plist", info if plist is None else plist)
+        archive.writestr(_entry("Payload/Demo.app/Info.plist"), info if plist is None else plist)
         if development:
-            archive.writestr("Payload/Demo.app/embedded.mobileprovision", b"<plist><dict><key>get-task-allow</key><true/></dict></plist>")
+            archive.writestr(_entry("Payload/Demo.app/embedded.mobileprovision"), b"<plist><dict><key>get-task-allow</key><true/></dict></plist>")
     return buffer.getvalue()

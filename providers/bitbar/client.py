@@ -8,12 +8,15 @@ URLs and logs).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import httpx
 
 from providers.auth import OAuthPasswordAuth
 from providers.http import HttpClient, Page, paginate
+from providers.transfer import CountingReader
 
 CLIENT_ID = "testdroid-cloud-api"
 PAGE_SIZE = 50
@@ -53,6 +56,18 @@ class BitbarClient:
     def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
         response = self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
         return response.json() if response.content else None
+
+    def upload(self, path: str, operation: str, file: Path, advance: Callable[[int], None]) -> Any:
+        """Multipart upload streamed from disk: httpx reads the file in chunks as it sends."""
+        with file.open("rb") as handle:
+            parts = {"file": (file.name, CountingReader(handle, advance), "application/octet-stream")}
+            return self.http.request("POST", path, operation=operation, files=parts).json()
+
+    @contextmanager
+    def stream(self, path: str, operation: str, **params: Any) -> Iterator[httpx.Response]:
+        """A response whose body is read as it arrives (downloads of any size)."""
+        with self.http.stream("GET", path, operation=operation, params=params or None) as response:
+            yield response
 
     def delete(self, path: str, operation: str) -> None:
         self.http.request("DELETE", path, operation=operation)

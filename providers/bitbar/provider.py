@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from providers.base import Arguments, Provider, arg
-from providers.bitbar import emulator, resources
+from providers.bitbar import collaboration, emulator, lookups, resources, runs, uploads
 from providers.bitbar.client import BitbarClient
 
 
@@ -26,8 +26,18 @@ class BitbarSettings(Arguments):
 class BitbarProvider(Provider):
     name = "bitbar"
     Settings = BitbarSettings
-    resource_types = (resources.Project, resources.ProjectConfig, resources.ConfigParameter, resources.DeviceGroup)
-    data_sources = (resources.Devices,)
+    resource_types = (
+        resources.Project,
+        resources.ProjectConfig,
+        resources.ConfigParameter,
+        resources.DeviceGroup,
+        uploads.ProjectFile,
+        runs.Run,
+        collaboration.RunTag,
+        collaboration.ProjectSharing,
+        collaboration.Notification,
+    )
+    data_sources = (lookups.Devices, lookups.DeviceGroups, lookups.Runs)
 
     def client(self, settings: BitbarSettings) -> BitbarClient:
         return BitbarClient(settings.endpoint, settings.api_key, settings.username, settings.password, settings.timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Literal
 
-from providers.base import Arguments, Attrs, Context, DataSource, ResourceType, arg
+from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.bitbar.client import BitbarClient
 from providers.errors import NotFoundError
 from providers.mapping import FieldMap
@@ -256,24 +256,3 @@ class DeviceGroup(ResourceType):
         groups = _client(ctx).list(f"{ME}/device-groups", "find device group", search=desired["name"])
         found = _first_named(groups, "displayName", desired["name"])
         return GROUP_FIELDS.attrs(found) if found else None
-
-
-# --- data bitbar_devices --------------------------------------------------
-class DevicesArgs(Arguments):
-    search: str | None = arg(None, description="Filter by name, as the API's search does.")
-    os_type: Literal["ANDROID", "IOS"] | None = arg(None)
-
-
-class Devices(DataSource):
-    type_name = "bitbar_devices"
-    Args = DevicesArgs
-    computed = ("ids", "devices")
-
-    def read(self, ctx, args):
-        params = {"search": args["search"]} if args.get("search") else {}
-        devices = [
-            {"id": d["id"], "name": d.get("displayName"), "os_type": d.get("osType"), "credits_price": d.get("creditsPrice")}
-            for d in _client(ctx).list("/api/v2/devices", "list devices", **params)
-            if not args.get("os_type") or d.get("osType") == args["os_type"]
-        ]
-        return {"devices": devices, "ids": [d["id"] for d in devices]}

@@ -1,0 +1,178 @@
+"""bitbar_run: a test run in a project, started once per distinct set of triggers.
+
+What runs is decided by the project (its config and uploaded files); the run
+resource starts it and, with ``wait``, follows it to FINISHED, then writes
+JUnit, downloads artifacts and checks the gate (see providers/runs.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from providers.base import Attrs, Context, arg
+from providers.bitbar.resources import _client, _project_path
+from providers.junit import renamed_suites
+from providers.polling import wait_for
+from providers.runs import RunArguments, RunProgress, RunResource
+from providers.transfer import download, progress_bar
+
+ARTIFACTS = ("logs", "screenshots", "junit", "summary_pdf", "failures_csv")
+FAILED = ("FAILED",)
+
+
+class BitbarGate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_success_ratio: float = Field(ge=0, le=1, description="Share of device runs that must succeed.")
+
+
+class ArtifactsPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dir: str
+    include: list[Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]] = list(ARTIFACTS)
+
+
+class RunArgs(RunArguments):
+    project: int = arg(force_new=True)
+    name: str | None = arg(None, description="Run name; changes in place.")
+    gate: BitbarGate | None = arg(None, local=True)
+    artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
+
+
+def _run_attrs(run: dict[str, Any]) -> Attrs:
+    return {
+        "id": run["id"],
+        "number": run.get("number"),
+        "name": run.get("displayName"),
+        "state": run.get("state"),
+        "success_ratio": run.get("successRatio"),
+        "execution_ratio": run.get("executionRatio"),
+    }
+
+
+def _device_run_summary(device_run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": device_run["id"],
+        "device": (device_run.get("device") or {}).get("displayName") or device_run.get("deviceName"),
+        "status": device_run.get("runStatus"),
+        "passed": int(device_run.get("testCaseSuccessNo") or 0),
+        "cases": int(device_run.get("testCaseAllNo") or 0),
+    }
+
+
+class Run(RunResource):
+    type_name = "bitbar_run"
+    cloud = "bitbar"
+    Args = RunArgs
+    computed = ("id", "number", "state", "success_ratio", "execution_ratio", "device_runs")
+
+    @staticmethod
+    def _path(project: Any, id: Any = None) -> str:
+        base = f"{_project_path(project)}/runs"
+        return base if id is None else f"{base}/{id}"
+
+    # --- plain resource calls ---------------------------------------------
+    def read(self, ctx, id, prior):
+        return {**_run_attrs(_client(ctx).get(self._path(prior["project"], id), "read run")), "project": prior["project"]}
+
+    def list_scope(self, attrs):
+        return ("project", attrs["project"])
+
+    def list(self, ctx, scope):
+        for run in _client(ctx).list(self._path(scope[1]), "list runs"):
+            yield {**_run_attrs(run), "project": scope[1]}
+
+    def estimate(self, ctx, desired):
+        config = _client(ctx).get(f"{_project_path(desired['project'])}/config", "read project config")
+        return f"~ {config.get('creditsPrice', 0)} credits (project config's device group {config.get('usedDeviceGroupId')})"
+
+    # --- run hooks ----------------------------------------------------------
+    def start(self, ctx, desired):
+        form = {"name": desired["name"]} if desired.get("name") else {}
+        run = _client(ctx).post(self._path(desired["project"]), "start run", form)
+        ctx.progress(f"run {run['id']}: started (number {run.get('number')})")
+        return {**_run_attrs(run), "project": desired["project"]}
+
+    def progress(self, ctx, attrs):
+        run = _client(ctx).get(self._path(attrs["project"], attrs["id"]), "read run")
+        device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs)]
+        done = sum(d["status"] in ("SUCCEEDED", "WARNING", "FAILED", "EXCLUDED") for d in device_runs)
+        ratio = run.get("executionRatio")
+        executed = f"{ratio * 100:.0f}% executed" if ratio is not None else "not started"
+        text = f"{run['state']}, {executed}, device runs {done}/{len(device_runs)} finished"
+        return RunProgress(run["state"] == "FINISHED", text, {**_run_attrs(run), "device_runs": device_runs})
+
+    def _device_runs(self, ctx: Context, attrs: Attrs) -> list[dict[str, Any]]:
+        return list(_client(ctx).list(f"{self._path(attrs['project'], attrs['id'])}/device-runs", "list device runs"))
+
+    def junit_suites(self, ctx, attrs):
+        suites = []
+        for device_run in attrs["device_runs"]:
+            xml = _client(ctx).get_bytes(f"{self._path(attrs['project'], attrs['id'])}/device-runs/{device_run['id']}/junit.xml", "download junit.xml")
+            suites.extend(renamed_suites(xml, device_run["device"]))
+        return suites
+
+    def gate_failure(self, desired, attrs):
+        gate = desired.get("gate")
+        if not gate:
+            return None
+        ratio = attrs.get("success_ratio") or 0.0
+        if ratio >= gate["min_success_ratio"]:
+            return None
+        failing = [d["device"] for d in attrs.get("device_runs", []) if d["status"] in FAILED]
+        return f"success ratio {ratio:.2f} is below {gate['min_success_ratio']:.2f}; failing devices: {', '.join(failing) or 'none'}"
+
+    def update_remote(self, ctx, id, desired, actual):
+        if desired.get("name") and desired["name"] != actual.get("name"):
+            return _run_attrs(_client(ctx).post(self._path(desired["project"], id), "rename run", {"name": desired["name"]}, idempotent=True))
+        return {}
+
+    def remove(self, ctx, attrs):
+        _client(ctx).delete(self._path(attrs["project"], attrs["id"]), "delete run")
+
+    # --- artifacts ----------------------------------------------------------
+    def after_finish(self, ctx, desired, attrs):
+        policy = desired.get("artifacts")
+        if not policy:
+            return
+        target = Path(policy["dir"])
+        run_path = self._path(attrs["project"], attrs["id"])
+        wanted = set(policy.get("include") or ARTIFACTS)
+        for device_run in attrs["device_runs"]:
+            folder = target / _safe(device_run["device"])
+            if "logs" in wanted:
+                self._save(ctx, f"{run_path}/device-runs/{device_run['id']}/logs", folder / "logs.txt")
+            if "junit" in wanted:
+                self._save(ctx, f"{run_path}/device-runs/{device_run['id']}/junit.xml", folder / "junit.xml")
+        if "summary_pdf" in wanted:
+            self._save(ctx, f"{run_path}/reports/summary", target / "summary.pdf", type="PDF")
+        if "failures_csv" in wanted:
+            self._save(ctx, f"{run_path}/reports/failures", target / "failures.csv", type="CSV")
+        if "screenshots" in wanted:
+            self._screenshots(ctx, run_path, target / "screenshots.zip")
+
+    def _screenshots(self, ctx: Context, run_path: str, target: Path) -> None:
+        """The zip is generated on request; wait until the run says it is READY."""
+        _client(ctx).post(f"{run_path}/screenshots.zip", "request screenshots.zip")
+        wait_for(
+            lambda: _client(ctx).get(run_path, "read run").get("screenshotZipState"),
+            done=lambda state: state == "READY",
+            timeout=600,
+            poll=5,
+            describe=lambda state: f"screenshots.zip: {state}",
+            progress=ctx.progress,
+        )
+        self._save(ctx, f"{run_path}/screenshots.zip", target)
+
+    @staticmethod
+    def _save(ctx: Context, path: str, target: Path, **params: Any) -> None:
+        with _client(ctx).stream(path, f"download {target.name}", **params) as response:
+            total = int(response.headers.get("content-length") or 0) or None
+            with progress_bar(f"download {target}", total, ctx.progress) as advance:
+                download(response, target, advance)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_") or "device"

@@ -1,0 +1,68 @@
+"""bitbar_file: an app, test or data file in a project, uploaded only when its content changes.
+
+The file is hashed (sha256, in chunks) at plan time; state keeps the hash, so
+an unchanged file costs no upload and a changed one shows as a replace with
+the old and new hash. Bitbar has no endpoint describing or deleting an
+uploaded file: refresh checks the project still has a file of that kind, and
+destroy only forgets it (the next upload of the kind supersedes it anyway).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from providers.base import Arguments, ResourceType, arg
+from providers.bitbar.resources import _client, _project_path
+from providers.errors import ArgumentError, NotFoundError
+from providers.mapping import FieldMap
+from providers.transfer import file_digest, progress_bar
+
+
+class FileArgs(Arguments):
+    project: int = arg(force_new=True)
+    kind: Literal["application", "test", "data"] = arg(force_new=True, description="Which of the project's files this is.")
+    path: str = arg(local=True, description="Local file, relative to the working directory.")
+
+
+FILE_FIELDS = FieldMap(id="id", original_name="originalName", readable_size="readableSize", upload_time="uploadTime", package_name="packageName")
+
+
+class ProjectFile(ResourceType):
+    type_name = "bitbar_file"
+    Args = FileArgs
+    computed = ("id", "sha256", "size", "original_name", "readable_size", "upload_time", "package_name")
+
+    def plan_attributes(self, desired):
+        if not isinstance(desired["path"], str):
+            return {}  # known only after apply
+        path = Path(desired["path"])
+        try:
+            return {"sha256": file_digest(path)}
+        except OSError as exc:
+            raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None
+
+    def _kind_path(self, attrs) -> str:
+        return f"{_project_path(attrs['project'])}/files/{attrs['kind']}"
+
+    def read(self, ctx, id, prior):
+        try:
+            with _client(ctx).stream(self._kind_path(prior), "check project file"):
+                pass  # headers are enough: the body is not downloaded
+        except NotFoundError:
+            return None
+        return dict(prior)
+
+    def create(self, ctx, desired):
+        path = Path(desired["path"])
+        size = path.stat().st_size
+        with progress_bar(f"upload {path.name}", size, ctx.progress) as advance:
+            uploaded = _client(ctx).upload(self._kind_path(desired), f"upload {desired['kind']} file", path, advance)
+        return {**FILE_FIELDS.attrs(uploaded), "size": size, "sha256": desired["sha256"]}
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same content): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        """Bitbar cannot delete an uploaded file; labform stops tracking it."""
