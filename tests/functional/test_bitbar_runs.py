@@ -97,7 +97,7 @@ def test_missing_file_is_a_plan_error_naming_the_line(bitbar, workdir):
     (workdir.path / "app.apk").unlink()
     result = workdir.plan()
     assert result.exit_code == 1
-    assert re.search(r"main\.yaml:19:5: bitbar_file\.app: cannot read '.*app\.apk': No such file or directory", result.stderr)
+    assert re.search(r"main\.yaml:21:5: bitbar_file\.app: cannot read '.*app\.apk': No such file or directory", result.stderr)
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
 
 
