@@ -9,27 +9,31 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import Workdir
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "plans" / "bitbar-quickstart.yaml"
+PLANS = Path(__file__).resolve().parents[2] / "plans"
 
 
-def test_quickstart_applies_on_the_sandbox_and_is_idempotent(workdir: Workdir, monkeypatch):
+@pytest.mark.parametrize("demo", ["bitbar-quickstart.yaml", "bitbar-ci.yaml"])
+def test_demo_plan_applies_on_the_sandbox_and_is_idempotent(demo, workdir: Workdir, monkeypatch):
     """apply --sandbox creates everything; re-planning against the kept sandbox data shows no changes."""
     monkeypatch.delenv("BITBAR_URL", raising=False)
     monkeypatch.delenv("BITBAR_API_KEY", raising=False)
-    plan = workdir.path / "quickstart.yaml"
-    shutil.copy(QUICKSTART, plan)
-    first = workdir.run("apply", str(plan), "--sandbox", "--auto-approve")
+    monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
+    shutil.copytree(PLANS, workdir.path / "plans")
+    monkeypatch.chdir(workdir.path)  # demo plans name files relative to the repository root
+    plan = f"plans/{demo}"
+    first = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
-    assert "Apply complete! Resources: 4 added" in first.stdout
-    assert (workdir.path / "labform.state.sandbox" / "bitbar.json").exists()
-    second = workdir.run("plan", str(plan), "--sandbox", "--detailed-exitcode")
+    assert "Apply complete!" in first.stdout
+    assert (workdir.path / "plans" / "labform.state.sandbox" / "bitbar.json").exists()
+    second = workdir.run("plan", plan, "--sandbox", "--detailed-exitcode")
     assert second.exit_code == 0, second.output
     assert "No changes." in second.stdout
-    destroyed = workdir.run("destroy", str(plan), "--sandbox", "--auto-approve")
-    assert "4 destroyed" in destroyed.stdout, destroyed.output
+    destroyed = workdir.run("destroy", plan, "--sandbox", "--auto-approve")
+    assert "Destroy complete!" in destroyed.stdout, destroyed.output
 
 
 def test_sandbox_command_serves_every_emulator_until_stopped():
