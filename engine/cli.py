@@ -22,7 +22,8 @@ from engine import runner, schema
 from engine.addresses import Address
 from engine.errors import LabformError
 from engine.planner import PlanOptions
-from engine.secrets import RedactingFilter, redact
+from engine.secrets import SENSITIVE, RedactingFilter, redact
+from providers import registry
 from providers.errors import ProviderError
 
 PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
@@ -269,10 +270,11 @@ def state_show(address, path, state, variables):
     item = current.resources.get(str(_address(address)))
     if item is None:
         raise LabformError(f"{address} is not in state")
+    sensitive = registry.resource_types()[item.type].Args.fields_with("sensitive")
     click.echo(f"# {address} (id {item.id})")
     width = max((len(k) for k in item.attributes), default=0)
     for key, value in sorted(item.attributes.items()):
-        shown = "(sensitive)" if isinstance(value, str) and value.startswith("sha256:") and key != "sha256" else json.dumps(value, default=str)
+        shown = SENSITIVE if key in sensitive else json.dumps(value, default=str)
         click.echo(f"  {key.ljust(width)} = {shown}")
 
 
@@ -352,7 +354,6 @@ def schema_(out_dir):
 def sandbox(port_base, data_dir):
     """Serve every cloud's emulator on loopback until interrupted."""
     from engine.sandbox import Sandbox
-    from providers import registry
 
     with Sandbox(set(registry.provider_names()), data_dir, port_base) as running:
         for cloud, settings in running.settings().items():

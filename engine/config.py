@@ -78,7 +78,7 @@ def suggestion(word: str, choices) -> str:
 
 
 @cache
-def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
     info = model.model_fields[name]
     annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     return TypeAdapter(annotation)
@@ -91,7 +91,7 @@ def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[t
         if name not in model.model_fields or _has_unknown(value):
             continue
         try:
-            _field_adapter(model, name).validate_python(value)
+            field_adapter(model, name).validate_python(value)
         except ValidationError as exc:
             for error in exc.errors():
                 problems.append(((name, *error["loc"]), error["msg"]))

@@ -21,7 +21,7 @@ from typing import Any
 from engine import secrets
 from engine.addresses import Address
 from engine.changes import Action, Notice, Plan, ResourceChange
-from engine.config import Block, PlanConfig, _field_adapter
+from engine.config import Block, PlanConfig, field_adapter
 from engine.errors import ConfigError, LabformError
 from engine.graph import DependencyGraph
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, substitute
@@ -54,7 +54,7 @@ def normalize(rtype: ResourceType, name: str, value: Any) -> Any:
     model = rtype.Args
     if name in model.model_fields:
         try:
-            value = _field_adapter(model, name).dump_python(_field_adapter(model, name).validate_python(value), mode="json")
+            value = field_adapter(model, name).dump_python(field_adapter(model, name).validate_python(value), mode="json")
         except Exception:
             return value
         if model.flag(name, "unordered") and isinstance(value, list):
