@@ -105,6 +105,7 @@ class Executor:
 
     # --- walk ----------------------------------------------------------
     def run(self) -> ApplyResult:
+        unchanged = self.state.to_json()
         for address in self.graph.order():
             if address.is_data and self.plan.change_for(address) is None:
                 self._read_data(address)
@@ -144,7 +145,8 @@ class Executor:
             self.result.outputs = self._outputs()
             with self._state_lock:
                 self.state.outputs = self.result.outputs
-                self.backend.write(self.state)
+                if self.state.to_json() != unchanged:  # a no-op apply leaves the serial alone
+                    self.backend.write(self.state)
         return self.result
 
     # --- one change ----------------------------------------------------

@@ -81,12 +81,14 @@ def render_change(change: ResourceChange, color: bool) -> str:
 
 def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bool = False) -> str:
     parts: list[str] = []
+    if plan.refresh_only:
+        drift = [c for c in plan.changes if c.action != Action.NOOP]
     if drift:
         parts.append("Note: objects have changed outside of labform:\n")
         for change in drift:
             parts.append(f"  # {change.address} {change.reason}")
-            for _, key, text in _attribute_lines(change):
-                parts.append(f"      ~ {key} = {text}")
+            for marker, key, text in _attribute_lines(change):
+                parts.append(f"      {marker} {key} = {text}")
         parts.append("")
     for notice in plan.notices:
         parts.append(f"Warning: {notice.address}: {notice.message}\n")

@@ -232,3 +232,28 @@ def test_independent_resources_are_created_in_parallel(emulator_options, bitbar,
     assert workdir.apply("--parallelism", "4").exit_code == 0
     parallel = bitbar.app.log.matching("POST", "/api/v2/me/projects")
     assert len(parallel) == 4 and _overlapping(parallel)
+
+
+def test_a_no_op_apply_does_not_touch_state(bitbar, workdir):
+    """Applying an unchanged plan keeps the serial, so saved plans made meanwhile stay valid."""
+    workdir.write(PLAN)
+    assert workdir.apply().exit_code == 0
+    serial = state_of(workdir)["serial"]
+    assert workdir.apply().exit_code == 0
+    assert state_of(workdir)["serial"] == serial
+
+
+def test_refresh_only_plan_reports_drift_with_exit_2(bitbar, workdir):
+    """plan --refresh-only shows what changed outside labform and plans no remote change."""
+    workdir.write(PLAN)
+    assert workdir.apply().exit_code == 0
+    assert workdir.plan("--refresh-only", "--detailed-exitcode").exit_code == 0
+    bitbar.api().post(f"/api/v2/me/projects/{project_id(workdir)}", data={"description": "edited"})
+    result = workdir.plan("--refresh-only", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "Apply this refresh-only plan to record these changes in state" in result.stdout
+    assert "# bitbar_project.checkout changed outside labform" in result.stdout
+    assert '~ description = "first" -> "edited"' in result.stdout
+    document = json.loads(workdir.plan("--refresh-only", "-json").stdout)
+    drifted = [c["address"] for c in document["resource_changes"] if c["change"]["actions"] != ["no-op"]]
+    assert drifted == ["bitbar_project.checkout"]
