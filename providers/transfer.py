@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -29,17 +30,45 @@ def file_digest(path: Path, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+class _SharedBars:
+    """One rich display for all transfers: parallel uploads share it (rich allows one live display)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._progress: Progress | None = None
+
+    @contextmanager
+    def task(self, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        with self._lock:
+            if self._users == 0:
+                columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+                self._progress = Progress(*columns, transient=True)
+                self._progress.start()
+            self._users += 1
+            progress = self._progress
+        task = progress.add_task(label, total=total)
+        try:
+            yield lambda n: progress.advance(task, n)
+        finally:
+            with self._lock:
+                progress.remove_task(task)
+                self._users -= 1
+                if self._users == 0:
+                    progress.stop()
+
+
+_BARS = _SharedBars()
+
+
 @contextmanager
 def progress_bar(label: str, total: int | None, report: Callable[[str], None]) -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``; draws a bar only when stderr is a terminal."""
     if not sys.stderr.isatty():
         yield lambda n: None
-        report(f"{label}: done ({total or 0} bytes)")
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+    else:
+        with _BARS.task(label, total) as advance:
+            yield advance
     report(f"{label}: done ({total or 0} bytes)")
 
 
