@@ -29,7 +29,3 @@ class Address:
 
     def __str__(self) -> str:
         return f"{'data.' if self.is_data else ''}{self.type}.{self.name}"
-
-
-def is_valid_name(text: str) -> bool:
-    return re.fullmatch(_IDENT, text) is not None

@@ -64,12 +64,6 @@ class ResourceChange:
     # What the provider says creating it costs (e.g. "~ 12 credits").
     note: str | None = None
 
-    @property
-    def changed_attributes(self) -> list[str]:
-        before, after = self.before or {}, self.after or {}
-        keys = sorted(set(before) | set(after))
-        return [k for k in keys if k in self.after_unknown or before.get(k) != after.get(k)]
-
 
 @dataclass
 class Notice:

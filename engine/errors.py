@@ -2,12 +2,11 @@
 
     LabformError                 anything the CLI prints as "Error: ..." with exit 1
     ├── ConfigError              a plan file is wrong (carries file:line:col)
-    │   ├── ReferenceError_      a ${...} names something that does not exist
     │   └── CycleError           the dependency graph has a cycle
+    ├── ConfigErrors             several ConfigErrors found in one pass
     ├── StateError               the state file/database cannot be read or written
     │   └── StateLockedError     another process holds the state lock
-    ├── PlanRefusedError         a saved plan no longer matches state or files
-    └── ApplyError               one or more changes failed during apply
+    └── PlanRefusedError         a saved plan no longer matches state or files
 
 ProviderError (providers/errors.py) is raised by providers and wrapped by the
 executor into the failed change's message.
@@ -36,14 +35,9 @@ class ConfigError(LabformError):
     def __init__(self, message: str, location: SourceLocation | None = None, subject: str | None = None):
         self.location = location
         self.subject = subject
-        self.detail = message
         prefix = f"{location}: " if location else ""
         about = f"{subject}: " if subject else ""
         super().__init__(f"{prefix}{about}{message}")
-
-
-class ReferenceError_(ConfigError):
-    """Named with a trailing underscore so it does not shadow the builtin."""
 
 
 class CycleError(ConfigError):
@@ -59,10 +53,6 @@ class StateLockedError(StateError):
 
 
 class PlanRefusedError(LabformError):
-    pass
-
-
-class ApplyError(LabformError):
     pass
 
 

@@ -34,9 +34,6 @@ class DependencyGraph:
     def dependencies(self, address: Address) -> list[Address]:
         return list(self._graph.predecessors(address))
 
-    def dependents(self, address: Address) -> list[Address]:
-        return list(self._graph.successors(address))
-
     def descendants(self, address: Address) -> set[Address]:
         return nx.descendants(self._graph, address)
 
@@ -57,11 +54,6 @@ class DependencyGraph:
     def subgraph(self, keep: Iterable[Address]) -> "DependencyGraph":
         result = DependencyGraph()
         result._graph = self._graph.subgraph(keep).copy()
-        return result
-
-    def reversed(self) -> "DependencyGraph":
-        result = DependencyGraph()
-        result._graph = self._graph.reverse(copy=True)
         return result
 
     def to_dot(self) -> str:

@@ -29,7 +29,7 @@ Adding a resource type::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,7 +80,6 @@ class Context:
     client: Any
     settings: Any
     progress: Callable[[str], None] = lambda message: None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class ResourceType:
