@@ -11,7 +11,9 @@ from importlib import import_module
 from providers.base import DataSource, Provider, ResourceType
 
 _PROVIDERS = {
+    "apptest": "providers.apptest.provider:AppTestProvider",
     "bitbar": "providers.bitbar.provider:BitbarProvider",
+    "wetest": "providers.wetest.provider:WeTestProvider",
 }
 
 

@@ -1,0 +1,31 @@
+"""The apptest.ai provider: settings, client, types, emulator."""
+
+from __future__ import annotations
+
+from providers.apptest import emulator, resources
+from providers.apptest.client import AppTestClient
+from providers.base import Arguments, Provider, arg
+from providers.polling import Duration
+
+
+class AppTestSettings(Arguments):
+    endpoint: str = arg("https://api.apptest.ai", description="API root URL.")
+    user_id: str = arg(min_length=1, description="User id; sent as the HTTP Basic user.")
+    access_key: str = arg(min_length=1, sensitive=True, description="Access key; sent as the HTTP Basic password.")
+    timeout: float = arg(30.0, gt=0)
+    maintenance_timeout: Duration = arg(300.0, ge=0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance).")
+
+
+class AppTestProvider(Provider):
+    name = "apptest"
+    Settings = AppTestSettings
+    resource_types = (resources.Testset,)
+
+    def client(self, settings: AppTestSettings) -> AppTestClient:
+        return AppTestClient(settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout)
+
+    def sandbox_settings(self, url: str) -> dict:
+        return {"endpoint": url, "user_id": emulator.SANDBOX_USER_ID, "access_key": emulator.SANDBOX_ACCESS_KEY}
+
+    def build_emulator(self, options):
+        return emulator.build_app(options)

@@ -1,0 +1,160 @@
+"""apptest_testset: an apptest.ai testset, started once per distinct set of triggers.
+
+Without ``triggers``, the app's sha256 (taken at plan time) is the trigger:
+a new build starts a new testset, the same build never does. The rest is the
+shared run flow (providers/runs.py): ``wait`` polls the testset status and
+shows its counts, ``junit`` writes the cloud's result_xml, ``gate`` bounds the
+pass / fail / error counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from providers.apptest.client import CLOUD, AppTestClient
+from providers.base import Attrs, Context, arg
+from providers.errors import ProviderError
+from providers.junit import renamed_suites
+from providers.mapping import FieldMap
+from providers.runs import RunArguments, RunProgress, RunResource
+from providers.transfer import file_digest
+# One copy of the local-file helpers for both providers, until providers/transfer.py has them.
+from providers.wetest.resources import local_file_digest, streamed_part
+
+# What the Run New Testset call accepts (error 4050 otherwise).
+APP_EXTENSIONS = ("apk", "xapk", "apks", "ipa", "app", "zip")
+COMPLETE = "Complete"
+
+log = logging.getLogger("labform.apptest")
+
+
+def _client(ctx: Context) -> AppTestClient:
+    return ctx.client
+
+
+class AppTestGate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_failed: int | None = Field(None, ge=0, description="At most this many tests may fail.")
+    max_errors: int | None = Field(None, ge=0, description="At most this many tests may end in error.")
+    min_passed: int | None = Field(None, ge=0, description="At least this many tests must pass.")
+
+    @model_validator(mode="after")
+    def _some_bound(self):
+        if self.max_failed is None and self.max_errors is None and self.min_passed is None:
+            raise ValueError("set max_failed, max_errors or min_passed")
+        return self
+
+
+class TestsetArgs(RunArguments):
+    pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
+    path: str = arg(local=True, description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory.")
+    testset_name: str = arg(force_new=True, min_length=1, max_length=100)
+    time_limit: int | None = arg(None, force_new=True, ge=5, le=30, description="Minutes, 5 to 30; the project's setting when unset.")
+    time_limmit: int | None = arg(
+        None, force_new=True, ge=5, le=30, deprecated="write time_limit", description="The API doc's misspelling of time_limit; read as it, with a warning."
+    )
+    use_vo: bool | None = arg(None, force_new=True, description="Record with AT&T Video Optimizer (ARO).")
+    callback: str | None = arg(None, force_new=True, max_length=250, description="URL called when the testset completes.")
+    login_id: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Account the test bot signs in with (credentials.login_id).")
+    login_pw: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Its password (credentials.login_pw).")
+    gate: AppTestGate | None = arg(None, local=True)
+    on_destroy: Literal["keep"] = arg("keep", local=True, description="apptest.ai has no call to delete a testset: its history stays.")
+
+
+def _counts(status: dict[str, Any]) -> Attrs:
+    detail = status.get("testset_status_detail") or {}
+    names = {"total": "total_test_cnt", "passed": "pass_cnt", "failed": "fail_cnt", "errors": "error_cnt", "stopped": "stop_cnt"}
+    return {ours: int(detail.get(cloud) or 0) for ours, cloud in names.items()}
+
+
+DATA_FIELDS = FieldMap(pid="pid", testset_name="testset_name", time_limit="time_limit", use_vo="use_vo", callback="callback")
+CREDENTIAL_FIELDS = FieldMap(login_id="login_id", login_pw="login_pw")
+
+
+def _request_data(desired: Attrs) -> dict[str, Any]:
+    """The JSON ``data`` part: only what the plan sets (an unset time limit means the project's)."""
+    data = DATA_FIELDS.params({**desired, "time_limit": desired.get("time_limit") or desired.get("time_limmit")})
+    credentials = CREDENTIAL_FIELDS.params(desired)
+    return {**data, "credentials": credentials} if credentials else data
+
+
+class Testset(RunResource):
+    type_name = "apptest_testset"
+    cloud = CLOUD
+    Args = TestsetArgs
+    computed = ("id", "sha256", "test_count", "status", "total", "passed", "failed", "errors", "stopped")
+
+    def plan_attributes(self, desired):
+        digest = local_file_digest(desired.get("path"), "sha256", APP_EXTENSIONS)
+        # Without triggers the app's hash is the trigger: a plan-time attribute that changes forces a new testset.
+        return {} if digest is None or desired.get("triggers") else {"sha256": digest}
+
+    def check(self, desired):
+        problems = super().check(desired)
+        if desired.get("time_limmit") is not None:
+            if desired.get("time_limit") is not None:
+                problems.append(("time_limmit", "set time_limit only (time_limmit is the API doc's misspelling of it)"))
+            else:
+                log.warning("apptest_testset: 'time_limmit' (the API doc's misspelling) is read as time_limit; please rename it")
+        return problems
+
+    def read(self, ctx, id, prior):
+        status = _client(ctx).testset(id)
+        return {"id": int(id), "status": status["testset_status"], **_counts(status)}
+
+    # --- run hooks ------------------------------------------------------------
+    def start(self, ctx, desired):
+        path = Path(desired["path"])
+        created = _client(ctx).create_testset(_request_data(desired), partial(streamed_part, path, ctx.progress))
+        testset_id = created["testset_id"]
+        ctx.progress(f"testset {testset_id}: started, {created.get('test_count')} tests")
+        return {
+            "id": testset_id,
+            "sha256": desired.get("sha256") or file_digest(path),
+            "test_count": created.get("test_count"),
+            "testset_name": desired["testset_name"],
+            "status": "Running",
+        }
+
+    def progress(self, ctx, attrs):
+        status = _client(ctx).testset(attrs["id"])
+        counts = _counts(status)
+        detail = status.get("testset_status_detail") or {}
+        text = (
+            f"{status['testset_status']}: {counts['passed']} passed, {counts['failed']} failed, {counts['errors']} errors, "
+            f"{counts['stopped']} stopped, {detail.get('running_cnt', 0)} running, "
+            f"{detail.get('initializing_cnt', 0)} initializing (of {counts['total']})"
+        )
+        return RunProgress(status["testset_status"] == COMPLETE, text, {"status": status["testset_status"], **counts})
+
+    def stop(self, ctx, attrs):
+        """apptest.ai has no call to stop a testset: it runs to its end, labform only forgets it."""
+        ctx.progress(f"testset {attrs['id']}: still running; apptest.ai cannot stop it, so it runs to its end")
+
+    def junit_suites(self, ctx, attrs):
+        """The cloud's own JUnit XML (one testcase per device), its suites named after the testset."""
+        xml = _client(ctx).result(attrs["id"]).get("result_xml")
+        if not xml:
+            raise ProviderError(CLOUD, "read testset result", None, f"testset {attrs['id']} has no result_xml")
+        return renamed_suites(xml.encode(), attrs.get("testset_name") or f"testset {attrs['id']}")
+
+    def gate_failure(self, desired, attrs):
+        gate = desired.get("gate")
+        if not gate:
+            return None
+        passed, failed, errors = attrs.get("passed", 0), attrs.get("failed", 0), attrs.get("errors", 0)
+        misses = []
+        if gate.get("max_failed") is not None and failed > gate["max_failed"]:
+            misses.append(f"{failed} failed (at most {gate['max_failed']} allowed)")
+        if gate.get("max_errors") is not None and errors > gate["max_errors"]:
+            misses.append(f"{errors} errors (at most {gate['max_errors']} allowed)")
+        if gate.get("min_passed") is not None and passed < gate["min_passed"]:
+            misses.append(f"{passed} passed (at least {gate['min_passed']} needed)")
+        if not misses:
+            return None
+        return f"{'; '.join(misses)}; of {attrs.get('total', 0)} tests: {passed} passed, {failed} failed, {errors} errors"

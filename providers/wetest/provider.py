@@ -1,0 +1,30 @@
+"""The WeTest provider: settings, client, types, emulator."""
+
+from __future__ import annotations
+
+from providers.base import Arguments, Provider, arg
+from providers.wetest import emulator, resources
+from providers.wetest.client import WeTestClient
+
+
+class WeTestSettings(Arguments):
+    endpoint: str = arg("https://api.paas.wetest.net/cloudtest", description="API root URL; the documented paths start with /v1.")
+    secret_id: str = arg(min_length=1, description="SecretId (Account Settings); sent as the HTTP Basic user.")
+    secret_key: str = arg(min_length=1, sensitive=True, description="SecretKey; sent as the HTTP Basic password.")
+    timeout: float = arg(30.0, gt=0)
+
+
+class WeTestProvider(Provider):
+    name = "wetest"
+    Settings = WeTestSettings
+    resource_types = (resources.App, resources.Script, resources.AutomationTest)
+    data_sources = (resources.Projects, resources.Clouds, resources.Devices, resources.ModelLists)
+
+    def client(self, settings: WeTestSettings) -> WeTestClient:
+        return WeTestClient(settings.endpoint, settings.secret_id, settings.secret_key, settings.timeout)
+
+    def sandbox_settings(self, url: str) -> dict:
+        return {"endpoint": url + "/cloudtest", "secret_id": emulator.SANDBOX_SECRET_ID, "secret_key": emulator.SANDBOX_SECRET_KEY}
+
+    def build_emulator(self, options):
+        return emulator.build_app(options)

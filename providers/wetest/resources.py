@@ -1,0 +1,490 @@
+"""WeTest apps, scripts, automation tests, and the lookups plans pick ids from.
+
+    wetest_app          an app in a project's storage; found by md5 before any upload
+    wetest_script       a test script; a changed file replaces it
+    wetest_test         an automation test (the run flow of providers/runs.py); cancelled if destroyed while running
+    data wetest_projects, wetest_clouds, wetest_devices, wetest_model_lists
+
+Local files are hashed at plan time (md5, the key WeTest finds apps by), so a
+changed file shows as a replace with the old and new hash, and an app the
+project already holds is adopted instead of uploaded again, even with an
+empty state.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal
+from xml.etree.ElementTree import SubElement
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from providers.base import Arguments, Attrs, Context, DataSource, ResourceType, arg
+from providers.errors import ArgumentError, NotFoundError, ProviderError
+from providers.junit import Case, Suite, suite_element
+from providers.mapping import FieldMap
+from providers.runs import RunArguments, RunProgress, RunResource
+from providers.transfer import CountingReader, file_digest, progress_bar
+from providers.wetest.client import CLOUD, FilePart, WeTestClient
+
+APP_EXTENSIONS = ("apk", "aab", "ipa")
+
+
+def _client(ctx: Context) -> WeTestClient:
+    return ctx.client
+
+
+# --- local files (apptest uses these too; proposed for providers/transfer.py) ---
+def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...] = ()) -> str | None:
+    """The digest of a plan's ``path`` argument, or None while the path is not known yet.
+
+    A file that cannot be read, or whose extension the cloud refuses, raises
+    ArgumentError("path"), so the plan fails at that line before any upload.
+    """
+    if not isinstance(value, str):
+        return None
+    path = Path(value)
+    if extensions and path.suffix.lower().lstrip(".") not in extensions:
+        accepted = ", ".join(f".{e}" for e in extensions)
+        raise ArgumentError("path", f"'{path.name}' is not a kind of file the cloud accepts ({accepted})")
+    try:
+        return file_digest(path, algorithm)
+    except OSError as exc:
+        raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None
+
+
+@contextmanager
+def streamed_part(path: Path, report: Callable[[str], None]) -> Iterator[FilePart]:
+    """A multipart file part read from disk in chunks while httpx sends it, with a progress bar."""
+    size = path.stat().st_size
+    with path.open("rb") as handle, progress_bar(f"upload {path.name}", size, report) as advance:
+        yield (path.name, CountingReader(handle, advance), "application/octet-stream")
+
+
+# --- wetest_app -------------------------------------------------------------
+class AppArgs(Arguments):
+    project: str = arg(force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name).")
+    path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
+
+
+APP_FIELDS = FieldMap(fid="fid", md5="md5", size="size", name="name", package="package", version="version", url="url")
+
+
+def _app_attrs(app: dict[str, Any], project: str) -> Attrs:
+    return {**APP_FIELDS.attrs(app), "id": app["fid"], "project": project}
+
+
+class App(ResourceType):
+    type_name = "wetest_app"
+    Args = AppArgs
+    computed = ("id", "fid", "md5", "size", "name", "package", "version", "url")
+
+    def plan_attributes(self, desired):
+        md5 = local_file_digest(desired.get("path"), "md5", APP_EXTENSIONS)
+        return {} if md5 is None else {"md5": md5}
+
+    def read(self, ctx, id, prior):
+        return _app_attrs(_client(ctx).app(prior["project"], fid=id), prior["project"])
+
+    def import_(self, ctx, id):
+        """An app is read within its project, so the import id is PROJECT/FID."""
+        project, _, fid = id.rpartition("/")
+        if not project:
+            raise ProviderError(CLOUD, "import wetest_app", None, f"give the id as PROJECT/FID (e.g. pj-demo/{id})")
+        return self.read(ctx, fid, {"project": project})
+
+    def create(self, ctx, desired):
+        """Adopt the project's app with this md5 if there is one; upload only otherwise."""
+        project, path = desired["project"], Path(desired["path"])
+        try:
+            app = _client(ctx).app(project, md5=desired["md5"])
+            ctx.progress(f"{path.name}: project {project} already has it (fid {app['fid']}, same md5); not uploading")
+        except NotFoundError:
+            with streamed_part(path, ctx.progress) as part:
+                uploaded = _client(ctx).upload_app(project, path.name, part)
+            app = _client(ctx).app(project, fid=uploaded["fid"])  # the upload answers only the fid
+        return _app_attrs(app, project)
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same md5): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete_app(id)
+
+
+# --- wetest_script ----------------------------------------------------------
+class ScriptArgs(Arguments):
+    project: str | None = arg(None, force_new=True, description="Project to share the script in (optional).")
+    path: str = arg(local=True, description="The script file (e.g. a zip), relative to the working directory.")
+
+
+SCRIPT_FIELDS = FieldMap(id="script_id", size="size", url="script_url", user="user")
+
+
+class Script(ResourceType):
+    type_name = "wetest_script"
+    Args = ScriptArgs
+    computed = ("id", "md5", "size", "url", "user")
+
+    def plan_attributes(self, desired):
+        md5 = local_file_digest(desired.get("path"), "md5")
+        return {} if md5 is None else {"md5": md5}
+
+    def read(self, ctx, id, prior):
+        return SCRIPT_FIELDS.attrs(_client(ctx).script(id, prior.get("project")))
+
+    def create(self, ctx, desired):
+        with streamed_part(Path(desired["path"]), ctx.progress) as part:
+            uploaded = _client(ctx).upload_script(desired.get("project"), part)
+        return SCRIPT_FIELDS.attrs(_client(ctx).script(str(uploaded["script_id"]), desired.get("project")))
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same md5): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete_script(id)
+
+
+# --- wetest_test ------------------------------------------------------------
+# Device result codes as the doc defines them (Get Results of Devices in Test).
+RESULT_MEANINGS = {
+    0: "running",
+    1: "passed",
+    2: "has compatibility error",
+    3: "untested (device exception)",
+    4: "timeout",
+    5: "system canceled",
+    6: "user canceled",
+}
+PASSED = 1
+# How a device's result reads in JUnit: a failed case is a failure; a device that could
+# not finish (exception, timeout, stopped by the system) an error; cancelled or unfinished, skipped.
+JUNIT_OUTCOMES = {2: "failure", 3: "error", 4: "error", 5: "error", 0: "skipped", 6: "skipped"}
+DEFAULT_TEST_RUNTIME = 1800
+DEFAULT_DEVICE_RUNTIME = 600
+SCENARIOS = r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class WeTestGate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_pass_rate: float = Field(ge=0, le=1, description="Share that must pass, from 0 to 1.")
+    over: Literal["devices", "cases"] = Field("devices", description="Count passed devices, or passed test cases over all devices.")
+
+
+class AutomationTestArgs(RunArguments):
+    project: str = arg(force_new=True, min_length=1)
+    app: str = arg(force_new=True, min_length=1, description="App fid, e.g. ${wetest_app.NAME.fid}.")
+    script: int | None = arg(None, force_new=True, ge=1, description="Script id; required when frame_type is appium.")
+    frame_type: Literal["appium", "game_loop"] | None = arg(None, force_new=True, description="appium (the cloud's default) or game_loop.")
+    cloud_id: int = arg(force_new=True, ge=1, description="Device farm (data wetest_clouds).")
+    device_number: int | None = arg(None, force_new=True, ge=1, description="How many devices; defaults to the number of devices listed.")
+    devices: list[int] | None = arg(None, force_new=True, unordered=True, min_length=1, description="Device ids, or model ids with device_choose_type modelids.")
+    device_choose_type: Literal["deviceids", "modelids"] | None = arg(None, force_new=True, description="What devices lists (cloud default deviceids).")
+    max_test_runtime: int | None = arg(None, force_new=True, ge=1, description=f"Seconds for the whole test (cloud default {DEFAULT_TEST_RUNTIME}).")
+    max_device_runtime: int | None = arg(None, force_new=True, ge=1, description=f"Seconds per device (cloud default {DEFAULT_DEVICE_RUNTIME}).")
+    scenarios: str | None = arg(None, force_new=True, pattern=SCENARIOS, description='Game Loop only: loops to run, e.g. "1-3, 5".')
+    scenario_labels: str | None = arg(None, force_new=True, description="Game Loop only: scenario labels from the manifest.")
+    resign: bool | None = arg(None, force_new=True, description="iOS only: re-sign the ipa.")
+    gate: WeTestGate | None = arg(None, local=True)
+    on_destroy: Literal["keep"] = arg("keep", local=True, description="WeTest has no call to delete a test: its history stays.")
+
+
+TEST_FIELDS = FieldMap(
+    project="project",
+    app="app_hash_id",
+    script="script_id",
+    frame_type="frame_type",
+    cloud_id="cloud_id",
+    device_number="device_number",
+    devices="devices",
+    device_choose_type="device_choose_type",
+    max_test_runtime="max_test_runtime",
+    max_device_runtime="max_device_runtime",
+    scenarios="scenarios",
+    scenario_labels="scenario_labels",
+    resign="resign",
+)
+
+
+def _scenarios_problem(scenarios: str) -> str | None:
+    """What the pattern cannot see: ranges that run backwards, loop 0."""
+    for first, last in re.findall(r"(\d+)\s*-\s*(\d+)", scenarios):
+        if int(last) < int(first):
+            return f"the range {first}-{last} runs backwards"
+    return "loops are numbered from 1" if re.search(r"(?<!\d)0+(?!\d)", scenarios) else None
+
+
+def _seconds(device: dict[str, Any]) -> float:
+    try:
+        start = datetime.strptime(device.get("device_start_time") or "", TIME_FORMAT)
+        end = datetime.strptime(device.get("end_time") or "", TIME_FORMAT)
+    except ValueError:
+        return 0.0
+    return max(0.0, (end - start).total_seconds())
+
+
+def _device_result(device: dict[str, Any]) -> dict[str, Any]:
+    cases = device.get("case_stat") or {}
+    return {
+        "device_id": device["device_id"],
+        "model": device.get("model", ""),
+        "version": device.get("version", ""),
+        "result_code": device.get("result_code", 0),
+        "cases": {key: int(cases.get(f"case_{key}") or 0) for key in ("total", "success", "fail", "timeout")},
+        "seconds": _seconds(device),
+    }
+
+
+def _label(device: dict[str, Any]) -> str:
+    return f"{device['model']} #{device['device_id']}"
+
+
+def _meaning(device: dict[str, Any]) -> str:
+    return RESULT_MEANINGS.get(device["result_code"], f"result_code {device['result_code']}")
+
+
+def _rates(devices: list[dict[str, Any]]) -> Attrs:
+    total_cases = sum(d["cases"]["total"] for d in devices)
+    return {
+        "pass_rate": round(sum(d["result_code"] == PASSED for d in devices) / len(devices), 4) if devices else 0.0,
+        "case_pass_rate": round(sum(d["cases"]["success"] for d in devices) / total_cases, 4) if total_cases else 0.0,
+    }
+
+
+def _device_detail(device: dict[str, Any]) -> str:
+    cases = device["cases"]
+    return (
+        f"result_code {device['result_code']}: {_meaning(device)}; cases {cases['success']}/{cases['total']} passed, "
+        f"{cases['fail']} failed, {cases['timeout']} timed out"
+    )
+
+
+class AutomationTest(RunResource):
+    type_name = "wetest_test"
+    cloud = CLOUD
+    Args = AutomationTestArgs
+    computed = ("id", "status", "status_code", "pass_rate", "case_pass_rate", "device_results", "report_url")
+
+    def check(self, desired):
+        problems = super().check(desired)
+        frame_type = desired.get("frame_type") or "appium"
+        if frame_type == "appium" and desired.get("script") is None:
+            problems.append(("script", "script is required when frame_type is appium (the default); upload one with wetest_script"))
+        for key in ("scenarios", "scenario_labels"):
+            if frame_type != "game_loop" and desired.get(key) is not None:
+                problems.append((key, f"{key} is for frame_type game_loop only"))
+        if isinstance(desired.get("scenarios"), str) and (why := _scenarios_problem(desired["scenarios"])):
+            problems.append(("scenarios", f"cannot read '{desired['scenarios']}': {why}"))
+        if not desired.get("devices") and desired.get("device_number") is None:
+            problems.append(("device_number", "device_number (how many devices) or devices (which ones) is required"))
+        if desired.get("device_choose_type") and not desired.get("devices"):
+            problems.append(("device_choose_type", "device_choose_type only applies together with devices"))
+        test_runtime = desired.get("max_test_runtime") or DEFAULT_TEST_RUNTIME
+        device_runtime = desired.get("max_device_runtime") or DEFAULT_DEVICE_RUNTIME
+        if isinstance(test_runtime, int) and isinstance(device_runtime, int) and device_runtime > test_runtime:
+            problems.append(("max_device_runtime", f"max_device_runtime ({device_runtime}s) must not exceed max_test_runtime ({test_runtime}s)"))
+        return problems
+
+    def estimate(self, ctx, desired):
+        """Check the devices against the cloud at plan time (the one plan-time call with a client) and name them."""
+        if desired.get("resign"):
+            app = _client(ctx).app(desired["project"], fid=desired["app"])
+            if not str(app.get("name", "")).lower().endswith(".ipa"):
+                raise ArgumentError("resign", f"resign is for iOS apps only, and {app.get('name')} is not an .ipa")
+        if not desired.get("devices"):
+            return None
+        wanted = [int(i) for i in desired["devices"]]
+        return _chosen_devices(ctx, desired["cloud_id"], wanted, desired.get("device_choose_type") or "deviceids")
+
+    def read(self, ctx, id, prior):
+        status = _client(ctx).test_status(id)
+        return {"id": status["test_id"], "status": status["status"], "status_code": status["status_code"]}
+
+    # --- run hooks ------------------------------------------------------------
+    def start(self, ctx, desired):
+        body = TEST_FIELDS.params(desired)
+        body.setdefault("device_number", len(desired.get("devices") or []))
+        test_id = _client(ctx).submit_test(body)
+        ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
+        return {"id": test_id, "status": "testing", "status_code": 0}
+
+    def progress(self, ctx, attrs):
+        status = _client(ctx).test_status(attrs["id"])
+        devices = [_device_result(d) for d in _client(ctx).test_devices(attrs["id"])]
+        done = [d for d in devices if d["result_code"] != 0]
+        passed = sum(d["result_code"] == PASSED for d in devices)
+        text = f"{status['status']}, devices {len(done)}/{len(devices)} finished, {passed} passed"
+        found = {"status": status["status"], "status_code": status["status_code"], "device_results": devices, **_rates(devices)}
+        if status["finished"]:
+            found["report_url"] = _client(ctx).test_result(attrs["id"]).get("report_url")
+        return RunProgress(bool(status["finished"]), text, found)
+
+    def junit_suites(self, ctx, attrs):
+        """One testcase per device: its result_code meaning and case counts."""
+        devices = attrs.get("device_results") or []
+        suite = Suite(name=f"wetest test {attrs['id']}", properties={"report_url": attrs.get("report_url") or ""})
+        for device in devices:
+            outcome, detail = JUNIT_OUTCOMES.get(device["result_code"]), _device_detail(device)
+            suite.cases.append(
+                Case(
+                    name=_label(device),
+                    time=device["seconds"],
+                    failure=detail if outcome == "failure" else None,
+                    error=detail if outcome == "error" else None,
+                    skipped=outcome == "skipped",
+                )
+            )
+        element = suite_element(suite)
+        for node, device in zip(element.findall("testcase"), devices, strict=True):
+            # Passed devices too: the meaning and case counts belong in every testcase.
+            SubElement(node, "system-out").text = _device_detail(device)
+        return [element]
+
+    def gate_failure(self, desired, attrs):
+        gate = desired.get("gate")
+        if not gate:
+            return None
+        over = gate.get("over", "devices")
+        devices = attrs.get("device_results") or []
+        rate = attrs.get("pass_rate" if over == "devices" else "case_pass_rate") or 0.0
+        if rate >= gate["min_pass_rate"]:
+            return None
+        if over == "devices":
+            counted = f"{sum(d['result_code'] == PASSED for d in devices)}/{len(devices)} devices passed"
+        else:
+            counted = f"{sum(d['cases']['success'] for d in devices)}/{sum(d['cases']['total'] for d in devices)} cases passed"
+        failing = ", ".join(f"{_label(d)} ({_meaning(d)})" for d in devices if d["result_code"] != PASSED) or "none"
+        return f"pass rate over {over} {rate:.2f} ({counted}) is below {gate['min_pass_rate']:.2f}; failing devices: {failing}"
+
+    def stop(self, ctx, attrs):
+        """Cancel the test; if it ended meanwhile there is nothing to cancel."""
+        ctx.progress(f"test {attrs['id']}: still running; cancelling it")
+        try:
+            _client(ctx).cancel_test(attrs["id"])
+        except ProviderError:
+            if not _client(ctx).test_status(attrs["id"])["finished"]:
+                raise
+
+
+def _chosen_devices(ctx: Context, cloud_id: int, wanted: list[int], kind: str) -> str:
+    """A note naming the devices; ArgumentError("devices") for ids the cloud lacks or of the other kind."""
+    try:
+        catalogue = _client(ctx).devices(cloud_id)
+    except NotFoundError as error:
+        raise ArgumentError("cloud_id", f"cloud {cloud_id}: {error.message} (data wetest_clouds lists them)") from None
+    by_kind = {"deviceids": {d["device_id"]: d for d in catalogue}, "modelids": {d["model_id"]: d for d in catalogue}}
+    other = "modelids" if kind == "deviceids" else "deviceids"
+    noun = {"deviceids": "device", "modelids": "model"}
+    wrong_kind = [i for i in wanted if i in by_kind[other] and i not in by_kind[kind]]
+    if wrong_kind:
+        raise ArgumentError(
+            "devices",
+            f"{_ids(wrong_kind)} are {noun[other]} ids, but device_choose_type is {kind}: "
+            "mixing device ids and model ids is not allowed",
+        )
+    unknown = [i for i in wanted if i not in by_kind[kind]]
+    if unknown:
+        raise ArgumentError("devices", f"cloud {cloud_id} has no {noun[kind]} {_ids(unknown)} (data wetest_devices lists them)")
+    chosen = [by_kind[kind][i] for i in wanted]
+    if kind == "modelids":
+        return f"on one device of each model: {', '.join(d['model'] for d in chosen)}"
+    offline = [_label(d) for d in chosen if d.get("device_state") == "offline"]
+    return f"on {', '.join(_label(d) for d in chosen)}" + (f"; offline now: {', '.join(offline)}" if offline else "")
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids)
+
+
+# --- data sources -----------------------------------------------------------
+class ProjectsArgs(Arguments):
+    name: str | None = arg(None, description="Look one project up by its name; its id is then `id`.")
+
+
+class Projects(DataSource):
+    type_name = "wetest_projects"
+    Args = ProjectsArgs
+    computed = ("id", "projects", "ids")
+
+    def read(self, ctx, args):
+        projects = [{"id": p["project_id"], "name": p["project_name"]} for p in _client(ctx).projects()]
+        found: Attrs = {"projects": projects, "ids": [p["id"] for p in projects]}
+        if args.get("name") is None:
+            return found
+        match = next((p for p in projects if p["name"] == args["name"]), None)
+        if match is None:
+            names = ", ".join(repr(p["name"]) for p in projects) or "none"
+            raise NotFoundError(CLOUD, "find project", None, f"no project named {args['name']!r} (projects: {names})")
+        return {**found, "id": match["id"]}
+
+
+class NoArgs(Arguments):
+    pass
+
+
+class Clouds(DataSource):
+    type_name = "wetest_clouds"
+    Args = NoArgs
+    computed = ("clouds", "ids")
+
+    def read(self, ctx, args):
+        clouds = [{"id": c["cloud_id"], "name": c["cloud_name"]} for c in _client(ctx).clouds()]
+        return {"clouds": clouds, "ids": [c["id"] for c in clouds]}
+
+
+class DevicesArgs(Arguments):
+    cloud_id: int = arg(ge=1)
+    model: str | None = arg(None, description="Only models whose name contains this (any case).")
+    version: str | None = arg(None, description='Only this system version, e.g. "14" (also matches "14.1").')
+
+
+DEVICE_FIELDS = FieldMap(id="device_id", model_id="model_id", model="model", manufacture="manufacture", version="version", state="device_state")
+
+
+def _version_matches(version: str, wanted: str) -> bool:
+    return version == wanted or version.startswith(wanted + ".")
+
+
+class Devices(DataSource):
+    type_name = "wetest_devices"
+    Args = DevicesArgs
+    computed = ("devices", "ids", "model_ids")
+
+    def read(self, ctx, args):
+        model, version = (args.get("model") or "").lower(), args.get("version")
+        devices = [
+            DEVICE_FIELDS.attrs(d)
+            for d in _client(ctx).devices(args["cloud_id"])
+            if model in str(d.get("model", "")).lower() and (version is None or _version_matches(str(d.get("version", "")), version))
+        ]
+        return {"devices": devices, "ids": [d["id"] for d in devices], "model_ids": sorted({d["model_id"] for d in devices})}
+
+
+class ModelListsArgs(Arguments):
+    project: str = arg(min_length=1)
+
+
+LIST_FIELDS = FieldMap(id="id", name="name", cloud_id="cloud_id", cloud_name="cloud_name", count="model_count")
+
+
+class ModelLists(DataSource):
+    type_name = "wetest_model_lists"
+    Args = ModelListsArgs
+    computed = ("lists", "ids")
+
+    def read(self, ctx, args):
+        lists = [
+            {
+                **LIST_FIELDS.attrs(m),
+                "platform": "ios" if m.get("device_type") == 1 else "android",
+                "kind": "devices" if m.get("filter_type") == 2 else "models",
+            }
+            for m in _client(ctx).model_lists(args["project"])
+        ]
+        return {"lists": lists, "ids": [m["id"] for m in lists]}

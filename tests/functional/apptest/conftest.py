@@ -1,0 +1,64 @@
+"""apptest.ai fixtures: the emulator on loopback, found by plans through env vars as a user's CI would."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from providers.apptest import emulator as apptest_emulator
+from providers.emulator_kit import Clock, EmulatorApp, EmulatorServer
+
+USER_ID = apptest_emulator.SANDBOX_USER_ID
+ACCESS_KEY = apptest_emulator.SANDBOX_ACCESS_KEY
+
+APPTEST_PROVIDER = """providers:
+  apptest:
+    endpoint: ${env.APPTEST_URL}
+    user_id: ${env.APPTEST_USER_ID}
+    access_key: ${env.APPTEST_ACCESS_KEY}
+    maintenance_timeout: ${env.APPTEST_MAINTENANCE_TIMEOUT:-5m}
+"""
+
+
+@dataclass
+class RunningAppTest:
+    app: EmulatorApp
+    server: EmulatorServer
+
+    def api(self) -> httpx.Client:
+        """A plain client to check results the way a user would, through the API."""
+        return httpx.Client(base_url=self.server.url + "/openapi/v2/testset", auth=(USER_ID, ACCESS_KEY))
+
+    def starts(self) -> int:
+        return len(self.app.log.matching("POST", "/openapi/v2/testset"))
+
+    def stored_testsets(self) -> list[dict]:
+        return list(self.app.store.data["testsets"].values())
+
+
+@pytest.fixture
+def apptest(emulator_options, monkeypatch) -> RunningAppTest:
+    app = apptest_emulator.build_app(emulator_options)
+    with EmulatorServer(app) as server:
+        monkeypatch.setenv("APPTEST_URL", server.url)
+        monkeypatch.setenv("APPTEST_USER_ID", USER_ID)
+        monkeypatch.setenv("APPTEST_ACCESS_KEY", ACCESS_KEY)
+        yield RunningAppTest(app, server)
+
+
+@pytest.fixture
+def running_clock(emulator_options):
+    """Testsets take about a second of real time, so 'wait' has something to wait for."""
+    emulator_options.clock = Clock(speed=1.0)
+    emulator_options.job_duration = 0.8
+
+
+def state_of(workdir) -> dict:
+    return json.loads(workdir.state_file.read_text())
+
+
+def recorded_testset(workdir) -> dict:
+    return state_of(workdir)["resources"]["apptest_testset.smoke"]

@@ -1,0 +1,72 @@
+"""WeTest fixtures: the emulator on loopback, found by plans through env vars as a user's CI would."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from providers.emulator_kit import Clock, EmulatorApp, EmulatorServer
+from providers.wetest import emulator as wetest_emulator
+from tests.apps import build_apk, text_manifest
+
+SECRET_ID = wetest_emulator.SANDBOX_SECRET_ID
+SECRET_KEY = wetest_emulator.SANDBOX_SECRET_KEY
+
+WETEST_PROVIDER = """providers:
+  wetest:
+    endpoint: ${env.WETEST_URL}
+    secret_id: ${env.WETEST_SECRET_ID}
+    secret_key: ${env.WETEST_SECRET_KEY}
+"""
+
+
+@dataclass
+class RunningWeTest:
+    app: EmulatorApp
+    server: EmulatorServer
+
+    def api(self) -> httpx.Client:
+        """A plain client to check results the way a user would, through the API."""
+        return httpx.Client(base_url=self.server.url + "/cloudtest/v1", auth=(SECRET_ID, SECRET_KEY))
+
+    def posts(self, path_end: str) -> list:
+        return [r for r in self.app.log.matching("POST") if r.path.endswith(path_end)]
+
+
+@pytest.fixture
+def wetest(emulator_options, monkeypatch) -> RunningWeTest:
+    app = wetest_emulator.build_app(emulator_options)
+    with EmulatorServer(app) as server:
+        monkeypatch.setenv("WETEST_URL", server.url + "/cloudtest")
+        monkeypatch.setenv("WETEST_SECRET_ID", SECRET_ID)
+        monkeypatch.setenv("WETEST_SECRET_KEY", SECRET_KEY)
+        yield RunningWeTest(app, server)
+
+
+@pytest.fixture
+def running_clock(emulator_options):
+    """Tests take about a second of real time, so 'wait' has something to wait for."""
+    emulator_options.clock = Clock(speed=1.0)
+    emulator_options.job_duration = 0.8
+
+
+@pytest.fixture
+def half_failing(running_clock, emulator_options):
+    emulator_options.failure_share = 0.5
+
+
+def write_app(workdir, name: str = "app.apk", version: str = "1.0"):
+    path = workdir.path / name
+    path.write_bytes(build_apk(text_manifest("com.labform.sample", version)))
+    return path
+
+
+def state_of(workdir) -> dict:
+    return json.loads(workdir.state_file.read_text())
+
+
+def resources_of(workdir) -> dict:
+    return state_of(workdir)["resources"]
