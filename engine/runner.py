@@ -41,12 +41,14 @@ class Workspace:
     variables: dict[str, Any] = field(default_factory=dict)
     report: Callable[[str], None] = lambda line: None
 
-    @property
-    def plan_dir(self) -> Path:
-        return self.path if self.path.is_dir() else self.path.parent
-
     def state_location(self) -> str:
-        return self.state or str(self.plan_dir / STATE_FILE)
+        """--state, else beside the plan: a folder's labform.state.json, or <file>.state.json
+        for a single-file plan, so several plans in one folder never share (and destroy) state."""
+        if self.state:
+            return self.state
+        if self.path.is_file():
+            return str(self.path.with_name(self.path.stem + ".state.json"))
+        return str(self.path / STATE_FILE)
 
     def backend(self) -> StateBackend:
         return open_backend(self.state_location())
@@ -75,7 +77,9 @@ def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None
         return
     location = ws.state_location()
     data_dir = None if "://" in location else sandbox_dir(Path(location))
-    with Sandbox(config.providers_used(), data_dir) as sandbox:
+    # Objects only in state (to be destroyed) need their cloud's emulator too.
+    in_state = {Address.parse(key).provider for key in ws.backend().read().resources}
+    with Sandbox(config.providers_used() | in_state, data_dir) as sandbox:
         yield sandbox
 
 
