@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from providers.bitbar.client import BitbarClient
+from providers.transfer import streamed_part
 
 
 def peak_rss_mib() -> float:
@@ -32,7 +33,8 @@ def main(size_mib: int) -> None:
             [sys.executable, "-m", "engine", "sandbox", "--data-dir", folder], stdout=subprocess.PIPE, text=True
         )
         try:
-            _, url, _, settings = sandbox.stdout.readline().split(None, 3)
+            line = next(row for row in iter(sandbox.stdout.readline, "") if row.startswith("bitbar"))
+            _, url, _, settings = line.split(None, 3)
             key = json.loads(settings)["api_key"]
             project = httpx.post(
                 url + "/api/v2/me/projects", data={"name": "bench", "type": "ANDROID"},
@@ -44,14 +46,14 @@ def main(size_mib: int) -> None:
             client = BitbarClient(url, key, None, None, timeout=300)
             before = peak_rss_mib()
             started = time.monotonic()
-            sent = []
-            client.upload(f"/api/v2/me/projects/{project['id']}/files/application", "upload", big, sent.append)
+            with streamed_part(big, lambda message: None) as part:
+                client.upload(f"/api/v2/me/projects/{project['id']}/files/application", "upload", part)
             elapsed = time.monotonic() - started
             growth = peak_rss_mib() - before
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
-    print(f"uploaded {sum(sent) / 2**20:.0f} MiB in {elapsed:.1f}s; peak RSS before {before:.1f} MiB, growth {growth:.1f} MiB (goal < 64 MiB)")
+    print(f"uploaded {size_mib} MiB in {elapsed:.1f}s; peak RSS before {before:.1f} MiB, growth {growth:.1f} MiB (goal < 64 MiB)")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,12 @@ from engine.references import Reference, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
 from providers import registry
-from providers.errors import AppliedWithError, ArgumentError, NotFoundError, ProviderError
+from providers.errors import (
+    AppliedWithError,
+    ArgumentError,
+    NotFoundError,
+    ProviderError,
+)
 
 Reporter = Callable[[str], None]
 

@@ -23,7 +23,7 @@ from engine.config import PlanConfig, load_config
 from engine.errors import ConfigError, LabformError, PlanRefusedError, StateError
 from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
-from engine.planner import PlanOptions, Planner, protect, resource_type
+from engine.planner import Planner, PlanOptions, protect, resource_type
 from engine.sandbox import Sandbox, sandbox_dir
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend

@@ -13,12 +13,23 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 import httpx
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from providers.errors import ArgumentError
 
 CHUNK = 1024 * 1024
+
+# (file name, readable file object, content type): what httpx takes as a multipart file.
+FilePart = tuple[str, Any, str]
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
@@ -70,6 +81,32 @@ def progress_bar(label: str, total: int | None, report: Callable[[str], None]) -
         with _BARS.task(label, total) as advance:
             yield advance
     report(f"{label}: done ({total or 0} bytes)")
+
+
+def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...] = ()) -> str | None:
+    """The digest of a plan's ``path`` argument, or None while the path is not known yet.
+
+    A file that cannot be read, or whose extension the cloud refuses, raises
+    ArgumentError("path"), so the plan fails at that line before any upload.
+    """
+    if not isinstance(value, str):
+        return None
+    path = Path(value)
+    if extensions and path.suffix.lower().lstrip(".") not in extensions:
+        accepted = ", ".join(f".{e}" for e in extensions)
+        raise ArgumentError("path", f"'{path.name}' is not a kind of file the cloud accepts ({accepted})")
+    try:
+        return file_digest(path, algorithm)
+    except OSError as exc:
+        raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None
+
+
+@contextmanager
+def streamed_part(path: Path, report: Callable[[str], None]) -> Iterator[FilePart]:
+    """A multipart file part read from disk in chunks while httpx sends it, with a progress bar."""
+    size = path.stat().st_size
+    with path.open("rb") as handle, progress_bar(f"upload {path.name}", size, report) as advance:
+        yield (path.name, CountingReader(handle, advance), "application/octet-stream")
 
 
 class CountingReader:

@@ -11,6 +11,7 @@ import plistlib
 import struct
 import zipfile
 
+
 def _entry(name: str) -> zipfile.ZipInfo:
     """A fixed timestamp, so the same content always makes the same bytes (and hash)."""
     return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))

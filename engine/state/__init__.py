@@ -7,8 +7,8 @@
 State never holds a secret: sensitive attributes are stored as fingerprints.
 """
 
-from engine.state.model import ResourceState, State, StateBackend
 from engine.state.local import LocalStateBackend
+from engine.state.model import ResourceState, State, StateBackend
 
 __all__ = ["ResourceState", "State", "StateBackend", "LocalStateBackend", "open_backend"]
 

@@ -73,7 +73,12 @@ from providers.emulator_helpers import (
     upload_directory,
     virtual_datetime,
 )
-from providers.emulator_kit import CONTROL_PREFIX, EmulatorApp, EmulatorOptions, JsonStore
+from providers.emulator_kit import (
+    CONTROL_PREFIX,
+    EmulatorApp,
+    EmulatorOptions,
+    JsonStore,
+)
 
 SANDBOX_USER_ID = "sandbox-apptest-user"
 SANDBOX_ACCESS_KEY = "sandbox-apptest-key"

@@ -22,9 +22,9 @@ from providers.errors import ProviderError
 from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
-from providers.transfer import file_digest
+
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
-from providers.wetest.resources import local_file_digest, streamed_part
+from providers.transfer import file_digest, local_file_digest, streamed_part
 
 # What the Run New Testset call accepts (error 4050 otherwise).
 APP_EXTENSIONS = ("apk", "xapk", "apks", "ipa", "app", "zip")

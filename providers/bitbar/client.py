@@ -9,14 +9,13 @@ URLs and logs).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 
 from providers.auth import OAuthPasswordAuth
 from providers.http import HttpClient, Page, paginate
-from providers.transfer import CountingReader
+from providers.transfer import FilePart
 
 CLIENT_ID = "testdroid-cloud-api"
 PAGE_SIZE = 50
@@ -57,11 +56,9 @@ class BitbarClient:
         response = self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
         return response.json() if response.content else None
 
-    def upload(self, path: str, operation: str, file: Path, advance: Callable[[int], None]) -> Any:
-        """Multipart upload streamed from disk: httpx reads the file in chunks as it sends."""
-        with file.open("rb") as handle:
-            parts = {"file": (file.name, CountingReader(handle, advance), "application/octet-stream")}
-            return self.http.request("POST", path, operation=operation, files=parts).json()
+    def upload(self, path: str, operation: str, part: FilePart) -> Any:
+        """Multipart upload (field ``file``); a streamed part keeps memory flat whatever the size."""
+        return self.http.request("POST", path, operation=operation, files={"file": part}).json()
 
     @contextmanager
     def stream(self, path: str, operation: str, **params: Any) -> Iterator[httpx.Response]:

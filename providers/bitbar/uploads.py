@@ -14,9 +14,9 @@ from typing import Literal
 
 from providers.base import Arguments, ResourceType, arg
 from providers.bitbar.resources import _client, _project_path
-from providers.errors import ArgumentError, NotFoundError
+from providers.errors import NotFoundError
 from providers.mapping import FieldMap
-from providers.transfer import file_digest, progress_bar
+from providers.transfer import local_file_digest, streamed_part
 
 
 class FileArgs(Arguments):
@@ -34,13 +34,8 @@ class ProjectFile(ResourceType):
     computed = ("id", "sha256", "size", "original_name", "readable_size", "upload_time", "package_name")
 
     def plan_attributes(self, desired):
-        if not isinstance(desired["path"], str):
-            return {}  # known only after apply
-        path = Path(desired["path"])
-        try:
-            return {"sha256": file_digest(path)}
-        except OSError as exc:
-            raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None
+        digest = local_file_digest(desired["path"], "sha256")
+        return {} if digest is None else {"sha256": digest}
 
     def _kind_path(self, attrs) -> str:
         return f"{_project_path(attrs['project'])}/files/{attrs['kind']}"
@@ -55,10 +50,9 @@ class ProjectFile(ResourceType):
 
     def create(self, ctx, desired):
         path = Path(desired["path"])
-        size = path.stat().st_size
-        with progress_bar(f"upload {path.name}", size, ctx.progress) as advance:
-            uploaded = _client(ctx).upload(self._kind_path(desired), f"upload {desired['kind']} file", path, advance)
-        return {**FILE_FIELDS.attrs(uploaded), "size": size, "sha256": desired["sha256"]}
+        with streamed_part(path, ctx.progress) as part:
+            uploaded = _client(ctx).upload(self._kind_path(desired), f"upload {desired['kind']} file", part)
+        return {**FILE_FIELDS.attrs(uploaded), "size": path.stat().st_size, "sha256": desired["sha256"]}
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same content): nothing to upload."""

@@ -17,13 +17,11 @@ import httpx
 
 from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient
+from providers.transfer import FilePart
 
 CLOUD = "wetest"
 # The doc lists no ret codes; this is the one the emulator answers for a missing object.
 RET_NOT_FOUND = 1002
-
-FilePart = tuple[str, Any, str]
-
 
 def envelope_failure(response: httpx.Response) -> tuple[int, str] | None:
     """(ret, msg) when the ``ret``/``msg`` envelope reports a failure."""

@@ -14,10 +14,9 @@ empty state.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 from xml.etree.ElementTree import SubElement
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,41 +26,14 @@ from providers.errors import ArgumentError, NotFoundError, ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
-from providers.transfer import CountingReader, file_digest, progress_bar
-from providers.wetest.client import CLOUD, FilePart, WeTestClient
+from providers.transfer import local_file_digest, streamed_part
+from providers.wetest.client import CLOUD, WeTestClient
 
 APP_EXTENSIONS = ("apk", "aab", "ipa")
 
 
 def _client(ctx: Context) -> WeTestClient:
     return ctx.client
-
-
-# --- local files (apptest uses these too; proposed for providers/transfer.py) ---
-def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...] = ()) -> str | None:
-    """The digest of a plan's ``path`` argument, or None while the path is not known yet.
-
-    A file that cannot be read, or whose extension the cloud refuses, raises
-    ArgumentError("path"), so the plan fails at that line before any upload.
-    """
-    if not isinstance(value, str):
-        return None
-    path = Path(value)
-    if extensions and path.suffix.lower().lstrip(".") not in extensions:
-        accepted = ", ".join(f".{e}" for e in extensions)
-        raise ArgumentError("path", f"'{path.name}' is not a kind of file the cloud accepts ({accepted})")
-    try:
-        return file_digest(path, algorithm)
-    except OSError as exc:
-        raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None
-
-
-@contextmanager
-def streamed_part(path: Path, report: Callable[[str], None]) -> Iterator[FilePart]:
-    """A multipart file part read from disk in chunks while httpx sends it, with a progress bar."""
-    size = path.stat().st_size
-    with path.open("rb") as handle, progress_bar(f"upload {path.name}", size, report) as advance:
-        yield (path.name, CountingReader(handle, advance), "application/octet-stream")
 
 
 # --- wetest_app -------------------------------------------------------------

@@ -14,11 +14,15 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from providers.apptest.emulator import SANDBOX_ACCESS_KEY, SANDBOX_USER_ID, build_app, set_maintenance
+from providers.apptest.emulator import (
+    SANDBOX_ACCESS_KEY,
+    SANDBOX_USER_ID,
+    build_app,
+    set_maintenance,
+)
 from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from tests.emulators.endpoint_rows import rows_for
-
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
+from tests.emulators.endpoint_rows import rows_for
 
 # ---------------------------------------------------------------- harness
 

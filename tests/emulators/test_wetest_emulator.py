@@ -12,8 +12,8 @@ import pytest
 
 from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, build_app
-from tests.emulators.endpoint_rows import rows_for
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
+from tests.emulators.endpoint_rows import rows_for
 
 BASE = "/cloudtest/v1"
 PROJECT = "pj-demo"

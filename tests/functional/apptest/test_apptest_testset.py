@@ -7,7 +7,11 @@ import re
 import pytest
 
 from tests.apps import build_apk, build_ipa, text_manifest
-from tests.functional.apptest.conftest import ACCESS_KEY, APPTEST_PROVIDER, recorded_testset
+from tests.functional.apptest.conftest import (
+    ACCESS_KEY,
+    APPTEST_PROVIDER,
+    recorded_testset,
+)
 
 PLAN = APPTEST_PROVIDER + """
 resources:

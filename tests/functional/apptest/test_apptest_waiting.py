@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 import threading
+import xml.etree.ElementTree as ET
 from contextlib import nullcontext
 from functools import partial
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from providers.apptest import emulator as apptest_emulator
 from providers.apptest.client import RESULT_CODES, AppTestClient
 from tests.apps import build_apk
-from tests.functional.apptest.conftest import ACCESS_KEY, APPTEST_PROVIDER, USER_ID, recorded_testset
+from tests.functional.apptest.conftest import (
+    ACCESS_KEY,
+    APPTEST_PROVIDER,
+    USER_ID,
+    recorded_testset,
+)
 
 PLAN = APPTEST_PROVIDER + """
 resources:

@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from tests.functional.wetest.conftest import SECRET_KEY, WETEST_PROVIDER, resources_of, state_of, write_app
+from tests.functional.wetest.conftest import (
+    SECRET_KEY,
+    WETEST_PROVIDER,
+    resources_of,
+    state_of,
+    write_app,
+)
 
 UPLOADS = WETEST_PROVIDER + """
 resources:
