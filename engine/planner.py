@@ -263,9 +263,17 @@ class Planner:
         return {**args, **extra}
 
     def _plan_resource(self, block: Block) -> ResourceChange:
+        desired = self.desired(block)
+        change = self._decide(block, desired)
+        if change.action != Action.NOOP:
+            ctx = self.session.context(block.address.provider)
+            for field_name, message in resource_type(block.address).check_remote(ctx, desired):
+                raise ConfigError(message, self.config.positions.of(block.key_path + (field_name,)), str(block.address))
+        return change
+
+    def _decide(self, block: Block, desired: dict[str, Any]) -> ResourceChange:
         address = block.address
         rtype = resource_type(address)
-        desired = self.desired(block)
         sensitive = rtype.Args.fields_with("sensitive")
         prior = self.state.resources.get(str(address))
         actual = self.refreshed.get(str(address)) if prior else None

@@ -137,6 +137,11 @@ class ResourceType:
         """Cross-field rules: a list of (field, message). Runs at plan time and before apply."""
         return []
 
+    def check_remote(self, ctx: Context, desired: Attrs) -> list[tuple[str, str]]:
+        """Rules only the cloud can answer (do these device ids exist?), checked when a plan
+        creates, updates or replaces the object: a list of (field, message)."""
+        return []
+
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
         """An existing remote object with the same natural key, for adoption hints."""
         return None

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import SubElement
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Arguments, Attrs, Context, DataSource, ResourceType, arg
-from providers.errors import ArgumentError, NotFoundError, ProviderError
+from providers.errors import NotFoundError, ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
@@ -263,16 +263,20 @@ class AutomationTest(RunResource):
             problems.append(("max_device_runtime", f"max_device_runtime ({device_runtime}s) must not exceed max_test_runtime ({test_runtime}s)"))
         return problems
 
-    def estimate(self, ctx, desired):
-        """Check the devices against the cloud at plan time (the one plan-time call with a client) and name them."""
-        if desired.get("resign"):
+    def check_remote(self, ctx, desired):
+        """Device ids exist in the cloud and are of the declared kind; resign only for an .ipa."""
+        problems = []
+        if desired.get("resign") and isinstance(desired.get("app"), str):
             app = _client(ctx).app(desired["project"], fid=desired["app"])
             if not str(app.get("name", "")).lower().endswith(".ipa"):
-                raise ArgumentError("resign", f"resign is for iOS apps only, and {app.get('name')} is not an .ipa")
-        if not desired.get("devices"):
-            return None
-        wanted = [int(i) for i in desired["devices"]]
-        return _chosen_devices(ctx, desired["cloud_id"], wanted, desired.get("device_choose_type") or "deviceids")
+                problems.append(("resign", f"resign is for iOS apps only, and {app.get('name')} is not an .ipa"))
+        if isinstance(desired.get("devices"), list) and isinstance(desired.get("cloud_id"), int):
+            problems += _device_choice(ctx, desired)[0]
+        return problems
+
+    def estimate(self, ctx, desired):
+        """Name the devices the test will run on."""
+        return _device_choice(ctx, desired)[1] if desired.get("devices") else None
 
     def read(self, ctx, id, prior):
         status = _client(ctx).test_status(id)
@@ -344,30 +348,29 @@ class AutomationTest(RunResource):
                 raise
 
 
-def _chosen_devices(ctx: Context, cloud_id: int, wanted: list[int], kind: str) -> str:
-    """A note naming the devices; ArgumentError("devices") for ids the cloud lacks or of the other kind."""
+def _device_choice(ctx: Context, desired: Attrs) -> tuple[list[tuple[str, str]], str | None]:
+    """(problems, note): ids the cloud lacks or of the other kind, and the devices chosen."""
+    cloud_id, kind = desired["cloud_id"], desired.get("device_choose_type") or "deviceids"
+    wanted = [int(i) for i in desired["devices"]]
     try:
         catalogue = _client(ctx).devices(cloud_id)
     except NotFoundError as error:
-        raise ArgumentError("cloud_id", f"cloud {cloud_id}: {error.message} (data wetest_clouds lists them)") from None
+        return [("cloud_id", f"cloud {cloud_id}: {error.message} (data wetest_clouds lists them)")], None
     by_kind = {"deviceids": {d["device_id"]: d for d in catalogue}, "modelids": {d["model_id"]: d for d in catalogue}}
     other = "modelids" if kind == "deviceids" else "deviceids"
     noun = {"deviceids": "device", "modelids": "model"}
     wrong_kind = [i for i in wanted if i in by_kind[other] and i not in by_kind[kind]]
     if wrong_kind:
-        raise ArgumentError(
-            "devices",
-            f"{_ids(wrong_kind)} are {noun[other]} ids, but device_choose_type is {kind}: "
-            "mixing device ids and model ids is not allowed",
-        )
+        message = f"{_ids(wrong_kind)} are {noun[other]} ids, but device_choose_type is {kind}: mixing device ids and model ids is not allowed"
+        return [("devices", message)], None
     unknown = [i for i in wanted if i not in by_kind[kind]]
     if unknown:
-        raise ArgumentError("devices", f"cloud {cloud_id} has no {noun[kind]} {_ids(unknown)} (data wetest_devices lists them)")
+        return [("devices", f"cloud {cloud_id} has no {noun[kind]} {_ids(unknown)} (data wetest_devices lists them)")], None
     chosen = [by_kind[kind][i] for i in wanted]
     if kind == "modelids":
-        return f"on one device of each model: {', '.join(d['model'] for d in chosen)}"
+        return [], f"on one device of each model: {', '.join(d['model'] for d in chosen)}"
     offline = [_label(d) for d in chosen if d.get("device_state") == "offline"]
-    return f"on {', '.join(_label(d) for d in chosen)}" + (f"; offline now: {', '.join(offline)}" if offline else "")
+    return [], f"on {', '.join(_label(d) for d in chosen)}" + (f"; offline now: {', '.join(offline)}" if offline else "")
 
 
 def _ids(ids: list[int]) -> str:
