@@ -20,6 +20,7 @@ class Case:
     failure: str | None = None
     error: str | None = None
     skipped: bool = False
+    output: str | None = None  # written as <system-out>: details worth seeing even on a pass
 
 
 @dataclass
@@ -43,6 +44,8 @@ def suite_element(suite: Suite) -> ET.Element:
             ET.SubElement(node, "error", message=case.error.splitlines()[0] if case.error else "error").text = case.error
         if case.skipped:
             ET.SubElement(node, "skipped")
+        if case.output is not None:
+            ET.SubElement(node, "system-out").text = case.output
     _count(element)
     return element
 

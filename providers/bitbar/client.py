@@ -14,10 +14,12 @@ from typing import Any, Iterator
 import httpx
 
 from providers.auth import OAuthPasswordAuth
+from providers.base import Context
 from providers.http import HttpClient, Page, paginate
 from providers.transfer import FilePart
 
 CLIENT_ID = "testdroid-cloud-api"
+ME = "/api/v2/me"
 PAGE_SIZE = 50
 
 
@@ -84,3 +86,12 @@ def _form(values: dict[str, Any] | None) -> dict[str, str] | None:
     if values is None:
         return None
     return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items() if v is not None}
+
+
+def client_of(ctx: Context) -> BitbarClient:
+    """The configured client a resource call receives in its context."""
+    return ctx.client
+
+
+def project_path(project: Any) -> str:
+    return f"{ME}/projects/{project}"

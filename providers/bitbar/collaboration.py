@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from providers.base import Arguments, ResourceType, arg
-from providers.bitbar.resources import ME, _client, _first_named, _project_path
+from providers.bitbar.client import ME
+from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import project_path as _project_path
+from providers.bitbar.resources import _first_named
 from providers.mapping import FieldMap
 
 

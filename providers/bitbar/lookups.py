@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from providers.base import Arguments, DataSource, arg
-from providers.bitbar.resources import GROUP_FIELDS, _client, _project_path
+from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import project_path as _project_path
+from providers.bitbar.resources import GROUP_FIELDS
 from providers.bitbar.runs import _run_attrs
 
 

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Literal
 
-from providers.base import Arguments, Attrs, Context, ResourceType, arg
-from providers.bitbar.client import BitbarClient
+from providers.base import Arguments, Attrs, ResourceType, arg
+from providers.bitbar.client import ME
+from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import project_path as _project_path
 from providers.errors import NotFoundError
 from providers.mapping import FieldMap
-
-ME = "/api/v2/me"
-
-
-def _client(ctx: Context) -> BitbarClient:
-    return ctx.client
-
-
-def _project_path(project: Any) -> str:
-    return f"{ME}/projects/{project}"
 
 
 def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dict[str, Any] | None:

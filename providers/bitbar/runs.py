@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Attrs, Context, arg
-from providers.bitbar.resources import _client, _project_path
+from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import project_path as _project_path
 from providers.junit import renamed_suites
 from providers.polling import wait_for
 from providers.runs import RunArguments, RunProgress, RunResource

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from providers.base import Arguments, ResourceType, arg
-from providers.bitbar.resources import _client, _project_path
+from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import project_path as _project_path
 from providers.errors import NotFoundError
 from providers.mapping import FieldMap
 from providers.transfer import local_file_digest, streamed_part

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient
 from providers.transfer import FilePart
@@ -112,3 +113,8 @@ class WeTestClient:
 
     def test_result(self, test_id: str) -> dict[str, Any]:
         return self._call("GET", f"/tests/{test_id}/result", "read test result")["test_result"]
+
+
+def client_of(ctx: Context) -> WeTestClient:
+    """The configured client a resource call receives in its context."""
+    return ctx.client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from providers.base import Arguments, Provider, arg
-from providers.wetest import emulator, resources
+from providers.wetest import automation, emulator, lookups, uploads
 from providers.wetest.client import WeTestClient
 
 
@@ -17,8 +17,8 @@ class WeTestSettings(Arguments):
 class WeTestProvider(Provider):
     name = "wetest"
     Settings = WeTestSettings
-    resource_types = (resources.App, resources.Script, resources.AutomationTest)
-    data_sources = (resources.Projects, resources.Clouds, resources.Devices, resources.ModelLists)
+    resource_types = (uploads.App, uploads.Script, automation.AutomationTest)
+    data_sources = (lookups.Projects, lookups.Clouds, lookups.Devices, lookups.ModelLists)
 
     def client(self, settings: WeTestSettings) -> WeTestClient:
         return WeTestClient(settings.endpoint, settings.secret_id, settings.secret_key, settings.timeout)

@@ -1,128 +1,26 @@
-"""WeTest apps, scripts, automation tests, and the lookups plans pick ids from.
+"""wetest_test: an automation test, following the shared run flow (providers/runs.py).
 
-    wetest_app          an app in a project's storage; found by md5 before any upload
-    wetest_script       a test script; a changed file replaces it
-    wetest_test         an automation test (the run flow of providers/runs.py); cancelled if destroyed while running
-    data wetest_projects, wetest_clouds, wetest_devices, wetest_model_lists
-
-Local files are hashed at plan time (md5, the key WeTest finds apps by), so a
-changed file shows as a replace with the old and new hash, and an app the
-project already holds is adopted instead of uploaded again, even with an
-empty state.
+Created once per triggers; ``wait`` follows it to the end; JUnit has one
+testcase per device with its result code's meaning; the gate counts passing
+devices or cases. Destroying a test still running cancels it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
-from xml.etree.ElementTree import SubElement
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Arguments, Attrs, Context, DataSource, ResourceType, arg
+from providers.base import Attrs, Context, arg
 from providers.errors import NotFoundError, ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
-from providers.transfer import local_file_digest, streamed_part
-from providers.wetest.client import CLOUD, WeTestClient
+from providers.wetest.client import CLOUD
+from providers.wetest.client import client_of as _client
 
-APP_EXTENSIONS = ("apk", "aab", "ipa")
-
-
-def _client(ctx: Context) -> WeTestClient:
-    return ctx.client
-
-
-# --- wetest_app -------------------------------------------------------------
-class AppArgs(Arguments):
-    project: str = arg(force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name).")
-    path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
-
-
-APP_FIELDS = FieldMap(fid="fid", md5="md5", size="size", name="name", package="package", version="version", url="url")
-
-
-def _app_attrs(app: dict[str, Any], project: str) -> Attrs:
-    return {**APP_FIELDS.attrs(app), "id": app["fid"], "project": project}
-
-
-class App(ResourceType):
-    type_name = "wetest_app"
-    Args = AppArgs
-    computed = ("id", "fid", "md5", "size", "name", "package", "version", "url")
-
-    def plan_attributes(self, desired):
-        md5 = local_file_digest(desired.get("path"), "md5", APP_EXTENSIONS)
-        return {} if md5 is None else {"md5": md5}
-
-    def read(self, ctx, id, prior):
-        return _app_attrs(_client(ctx).app(prior["project"], fid=id), prior["project"])
-
-    def import_(self, ctx, id):
-        """An app is read within its project, so the import id is PROJECT/FID."""
-        project, _, fid = id.rpartition("/")
-        if not project:
-            raise ProviderError(CLOUD, "import wetest_app", None, f"give the id as PROJECT/FID (e.g. pj-demo/{id})")
-        return self.read(ctx, fid, {"project": project})
-
-    def create(self, ctx, desired):
-        """Adopt the project's app with this md5 if there is one; upload only otherwise."""
-        project, path = desired["project"], Path(desired["path"])
-        try:
-            app = _client(ctx).app(project, md5=desired["md5"])
-            ctx.progress(f"{path.name}: project {project} already has it (fid {app['fid']}, same md5); not uploading")
-        except NotFoundError:
-            with streamed_part(path, ctx.progress) as part:
-                uploaded = _client(ctx).upload_app(project, path.name, part)
-            app = _client(ctx).app(project, fid=uploaded["fid"])  # the upload answers only the fid
-        return _app_attrs(app, project)
-
-    def update(self, ctx, id, desired, actual):
-        """Only the local path moved (same md5): nothing to upload."""
-        return {**actual, **desired, "id": id}
-
-    def delete(self, ctx, id, actual):
-        _client(ctx).delete_app(id)
-
-
-# --- wetest_script ----------------------------------------------------------
-class ScriptArgs(Arguments):
-    project: str | None = arg(None, force_new=True, description="Project to share the script in (optional).")
-    path: str = arg(local=True, description="The script file (e.g. a zip), relative to the working directory.")
-
-
-SCRIPT_FIELDS = FieldMap(id="script_id", size="size", url="script_url", user="user")
-
-
-class Script(ResourceType):
-    type_name = "wetest_script"
-    Args = ScriptArgs
-    computed = ("id", "md5", "size", "url", "user")
-
-    def plan_attributes(self, desired):
-        md5 = local_file_digest(desired.get("path"), "md5")
-        return {} if md5 is None else {"md5": md5}
-
-    def read(self, ctx, id, prior):
-        return SCRIPT_FIELDS.attrs(_client(ctx).script(id, prior.get("project")))
-
-    def create(self, ctx, desired):
-        with streamed_part(Path(desired["path"]), ctx.progress) as part:
-            uploaded = _client(ctx).upload_script(desired.get("project"), part)
-        return SCRIPT_FIELDS.attrs(_client(ctx).script(str(uploaded["script_id"]), desired.get("project")))
-
-    def update(self, ctx, id, desired, actual):
-        """Only the local path moved (same md5): nothing to upload."""
-        return {**actual, **desired, "id": id}
-
-    def delete(self, ctx, id, actual):
-        _client(ctx).delete_script(id)
-
-
-# --- wetest_test ------------------------------------------------------------
 # Device result codes as the doc defines them (Get Results of Devices in Test).
 RESULT_MEANINGS = {
     0: "running",
@@ -314,13 +212,10 @@ class AutomationTest(RunResource):
                     failure=detail if outcome == "failure" else None,
                     error=detail if outcome == "error" else None,
                     skipped=outcome == "skipped",
+                    output=detail,  # passed devices too: the meaning and case counts belong in every testcase
                 )
             )
-        element = suite_element(suite)
-        for node, device in zip(element.findall("testcase"), devices, strict=True):
-            # Passed devices too: the meaning and case counts belong in every testcase.
-            SubElement(node, "system-out").text = _device_detail(device)
-        return [element]
+        return [suite_element(suite)]
 
     def gate_failure(self, desired, attrs):
         gate = desired.get("gate")
@@ -375,91 +270,3 @@ def _device_choice(ctx: Context, desired: Attrs) -> tuple[list[tuple[str, str]],
 
 def _ids(ids: list[int]) -> str:
     return ", ".join(str(i) for i in ids)
-
-
-# --- data sources -----------------------------------------------------------
-class ProjectsArgs(Arguments):
-    name: str | None = arg(None, description="Look one project up by its name; its id is then `id`.")
-
-
-class Projects(DataSource):
-    type_name = "wetest_projects"
-    Args = ProjectsArgs
-    computed = ("id", "projects", "ids")
-
-    def read(self, ctx, args):
-        projects = [{"id": p["project_id"], "name": p["project_name"]} for p in _client(ctx).projects()]
-        found: Attrs = {"projects": projects, "ids": [p["id"] for p in projects]}
-        if args.get("name") is None:
-            return found
-        match = next((p for p in projects if p["name"] == args["name"]), None)
-        if match is None:
-            names = ", ".join(repr(p["name"]) for p in projects) or "none"
-            raise NotFoundError(CLOUD, "find project", None, f"no project named {args['name']!r} (projects: {names})")
-        return {**found, "id": match["id"]}
-
-
-class NoArgs(Arguments):
-    pass
-
-
-class Clouds(DataSource):
-    type_name = "wetest_clouds"
-    Args = NoArgs
-    computed = ("clouds", "ids")
-
-    def read(self, ctx, args):
-        clouds = [{"id": c["cloud_id"], "name": c["cloud_name"]} for c in _client(ctx).clouds()]
-        return {"clouds": clouds, "ids": [c["id"] for c in clouds]}
-
-
-class DevicesArgs(Arguments):
-    cloud_id: int = arg(ge=1)
-    model: str | None = arg(None, description="Only models whose name contains this (any case).")
-    version: str | None = arg(None, description='Only this system version, e.g. "14" (also matches "14.1").')
-
-
-DEVICE_FIELDS = FieldMap(id="device_id", model_id="model_id", model="model", manufacture="manufacture", version="version", state="device_state")
-
-
-def _version_matches(version: str, wanted: str) -> bool:
-    return version == wanted or version.startswith(wanted + ".")
-
-
-class Devices(DataSource):
-    type_name = "wetest_devices"
-    Args = DevicesArgs
-    computed = ("devices", "ids", "model_ids")
-
-    def read(self, ctx, args):
-        model, version = (args.get("model") or "").lower(), args.get("version")
-        devices = [
-            DEVICE_FIELDS.attrs(d)
-            for d in _client(ctx).devices(args["cloud_id"])
-            if model in str(d.get("model", "")).lower() and (version is None or _version_matches(str(d.get("version", "")), version))
-        ]
-        return {"devices": devices, "ids": [d["id"] for d in devices], "model_ids": sorted({d["model_id"] for d in devices})}
-
-
-class ModelListsArgs(Arguments):
-    project: str = arg(min_length=1)
-
-
-LIST_FIELDS = FieldMap(id="id", name="name", cloud_id="cloud_id", cloud_name="cloud_name", count="model_count")
-
-
-class ModelLists(DataSource):
-    type_name = "wetest_model_lists"
-    Args = ModelListsArgs
-    computed = ("lists", "ids")
-
-    def read(self, ctx, args):
-        lists = [
-            {
-                **LIST_FIELDS.attrs(m),
-                "platform": "ios" if m.get("device_type") == 1 else "android",
-                "kind": "devices" if m.get("filter_type") == 2 else "models",
-            }
-            for m in _client(ctx).model_lists(args["project"])
-        ]
-        return {"lists": lists, "ids": [m["id"] for m in lists]}

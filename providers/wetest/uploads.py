@@ -1,0 +1,106 @@
+"""WeTest apps and scripts: local files hashed (md5) at plan time, uploaded only when new.
+
+An app the project already holds (same md5) is adopted instead of uploaded
+again, even with an empty state; a changed file shows as a replace with the
+old and new hash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from providers.base import Arguments, Attrs, ResourceType, arg
+from providers.errors import NotFoundError, ProviderError
+from providers.mapping import FieldMap
+from providers.transfer import local_file_digest, streamed_part
+from providers.wetest.client import CLOUD
+from providers.wetest.client import client_of as _client
+
+APP_EXTENSIONS = ("apk", "aab", "ipa")
+
+
+# --- wetest_app -------------------------------------------------------------
+class AppArgs(Arguments):
+    project: str = arg(force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name).")
+    path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
+
+
+APP_FIELDS = FieldMap(fid="fid", md5="md5", size="size", name="name", package="package", version="version", url="url")
+
+
+def _app_attrs(app: dict[str, Any], project: str) -> Attrs:
+    return {**APP_FIELDS.attrs(app), "id": app["fid"], "project": project}
+
+
+class App(ResourceType):
+    type_name = "wetest_app"
+    Args = AppArgs
+    computed = ("id", "fid", "md5", "size", "name", "package", "version", "url")
+
+    def plan_attributes(self, desired):
+        md5 = local_file_digest(desired.get("path"), "md5", APP_EXTENSIONS)
+        return {} if md5 is None else {"md5": md5}
+
+    def read(self, ctx, id, prior):
+        return _app_attrs(_client(ctx).app(prior["project"], fid=id), prior["project"])
+
+    def import_(self, ctx, id):
+        """An app is read within its project, so the import id is PROJECT/FID."""
+        project, _, fid = id.rpartition("/")
+        if not project:
+            raise ProviderError(CLOUD, "import wetest_app", None, f"give the id as PROJECT/FID (e.g. pj-demo/{id})")
+        return self.read(ctx, fid, {"project": project})
+
+    def create(self, ctx, desired):
+        """Adopt the project's app with this md5 if there is one; upload only otherwise."""
+        project, path = desired["project"], Path(desired["path"])
+        try:
+            app = _client(ctx).app(project, md5=desired["md5"])
+            ctx.progress(f"{path.name}: project {project} already has it (fid {app['fid']}, same md5); not uploading")
+        except NotFoundError:
+            with streamed_part(path, ctx.progress) as part:
+                uploaded = _client(ctx).upload_app(project, path.name, part)
+            app = _client(ctx).app(project, fid=uploaded["fid"])  # the upload answers only the fid
+        return _app_attrs(app, project)
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same md5): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete_app(id)
+
+
+# --- wetest_script ----------------------------------------------------------
+class ScriptArgs(Arguments):
+    project: str | None = arg(None, force_new=True, description="Project to share the script in (optional).")
+    path: str = arg(local=True, description="The script file (e.g. a zip), relative to the working directory.")
+
+
+SCRIPT_FIELDS = FieldMap(id="script_id", size="size", url="script_url", user="user")
+
+
+class Script(ResourceType):
+    type_name = "wetest_script"
+    Args = ScriptArgs
+    computed = ("id", "md5", "size", "url", "user")
+
+    def plan_attributes(self, desired):
+        md5 = local_file_digest(desired.get("path"), "md5")
+        return {} if md5 is None else {"md5": md5}
+
+    def read(self, ctx, id, prior):
+        return SCRIPT_FIELDS.attrs(_client(ctx).script(id, prior.get("project")))
+
+    def create(self, ctx, desired):
+        with streamed_part(Path(desired["path"]), ctx.progress) as part:
+            uploaded = _client(ctx).upload_script(desired.get("project"), part)
+        return SCRIPT_FIELDS.attrs(_client(ctx).script(str(uploaded["script_id"]), desired.get("project")))
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same md5): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete_script(id)
