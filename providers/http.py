@@ -84,12 +84,15 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         error_message: Callable[[httpx.Response], str] = default_error_message,
         check_envelope: Callable[[httpx.Response], tuple[int, str] | None] | None = None,
+        not_found_codes: frozenset[int] = frozenset(),
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.cloud = cloud
         self.retry = retry or RetryPolicy()
         self.error_message = error_message
         self.check_envelope = check_envelope
+        # Envelope codes that mean "no such object" (clouds that answer 200 with an error code).
+        self.not_found_codes = not_found_codes
         self.sleep = sleep
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -150,7 +153,8 @@ class HttpClient:
         if envelope and self.check_envelope is not None:
             failure = self.check_envelope(response)
             if failure is not None:
-                raise ProviderError(self.cloud, operation, failure[0], failure[1])
+                error = NotFoundError if failure[0] in self.not_found_codes else ProviderError
+                raise error(self.cloud, operation, failure[0], failure[1])
         return response
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import httpx
 
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import ProviderError
 from providers.http import HttpClient
 from providers.polling import WaitTimeout, wait_for
 
@@ -99,19 +99,15 @@ class AppTestClient:
             timeout=timeout,
             error_message=error_message,
             check_envelope=envelope_failure,
+            not_found_codes=NOT_FOUND,
         )
 
     def close(self) -> None:
         self.http.close()
 
     def _call(self, operation: str, send: Callable[[], httpx.Response]) -> dict[str, Any]:
-        """The answer's data; 8000 is waited out, 4053 / 6003 become NotFoundError."""
-        try:
-            return _waiting_out(MAINTENANCE, operation, lambda: send().json()["data"], self.maintenance_timeout)
-        except ProviderError as error:
-            if error.status in NOT_FOUND and not isinstance(error, NotFoundError):
-                raise NotFoundError(CLOUD, operation, error.status, error.message) from None
-            raise
+        """The answer's data; 8000 is waited out (4053 / 6003 raise NotFoundError)."""
+        return _waiting_out(MAINTENANCE, operation, lambda: send().json()["data"], self.maintenance_timeout)
 
     def create_testset(self, data: dict[str, Any], app_part: Callable[[], AbstractContextManager[Any]]) -> dict[str, Any]:
         """Start a testset: the app as the ``app_file`` part, the rest as the JSON ``data`` part.

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 
 from providers.base import Context
-from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient
 from providers.transfer import FilePart
 
 CLOUD = "wetest"
 # The doc lists no ret codes; this is the one the emulator answers for a missing object.
 RET_NOT_FOUND = 1002
+
 
 def envelope_failure(response: httpx.Response) -> tuple[int, str] | None:
     """(ret, msg) when the ``ret``/``msg`` envelope reports a failure."""
@@ -46,19 +46,15 @@ class WeTestClient:
             headers={"Accept": "application/json"},
             timeout=timeout,
             check_envelope=envelope_failure,
+            not_found_codes=frozenset({RET_NOT_FOUND}),
         )
 
     def close(self) -> None:
         self.http.close()
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """The answer's body; a ``ret`` meaning "not found" becomes NotFoundError (drift, deletes)."""
-        try:
-            return self.http.request(method, "/v1" + path, operation=operation, **kwargs).json()
-        except ProviderError as error:
-            if error.status == RET_NOT_FOUND and not isinstance(error, NotFoundError):
-                raise NotFoundError(CLOUD, operation, error.status, error.message) from None
-            raise
+        """The answer's body; a ``ret`` meaning "not found" raises NotFoundError (drift, deletes)."""
+        return self.http.request(method, "/v1" + path, operation=operation, **kwargs).json()
 
     # --- apps ---------------------------------------------------------------
     def upload_app(self, project: str, name: str, part: FilePart) -> dict[str, Any]:
