@@ -70,6 +70,25 @@ def default_error_message(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
+def envelope_check(code_key: str, explain: Callable[[dict[str, Any], int], str]) -> Callable[[httpx.Response], tuple[int, str] | None]:
+    """A ``check_envelope`` hook for clouds that answer HTTP 200 with ``{code_key: non-zero}`` on failure.
+
+    The hook returns (code, explanation) for a failure, None for success.
+    """
+
+    def check(response: httpx.Response) -> tuple[int, str] | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.status_code, f"the answer is not JSON (expected the {code_key} envelope)"
+        if not isinstance(body, dict) or code_key not in body:
+            return response.status_code, f"the answer has no {code_key} envelope"
+        code = int(body[code_key])
+        return None if code == 0 else (code, explain(body, code))
+
+    return check
+
+
 class HttpClient:
     """A cloud's HTTP session. Subclass-free: behaviour comes in through the hooks."""
 

@@ -42,6 +42,19 @@ def emulator_options() -> EmulatorOptions:
 
 
 @pytest.fixture
+def running_clock(emulator_options):
+    """Runs take about a second of real time, so 'wait' has something to wait for."""
+    emulator_options.clock = Clock(speed=1.0)
+    emulator_options.job_duration = 1.0
+
+
+@pytest.fixture
+def half_failing(running_clock, emulator_options):
+    """Half of the simulated test cases (or devices) fail, chosen by the emulator's seed."""
+    emulator_options.failure_share = 0.5
+
+
+@pytest.fixture
 def bitbar(emulator_options, monkeypatch) -> RunningEmulator:
     app = bitbar_emulator.build_app(emulator_options)
     with EmulatorServer(app) as server:

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import httpx
 
 from providers.errors import ProviderError
-from providers.http import HttpClient
+from providers.http import HttpClient, envelope_check
 from providers.polling import WaitTimeout, wait_for
 
 CLOUD = "apptest"
@@ -70,16 +70,7 @@ def _explained(body: dict[str, Any], code: int) -> str:
     return "; ".join(part for part in (said, hint) if part) or "no reason given"
 
 
-def envelope_failure(response: httpx.Response) -> tuple[int, str] | None:
-    """(result_code, explanation) when the envelope reports a failure."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.status_code, "the answer is not JSON (expected the result_code envelope)"
-    if not isinstance(body, dict) or "result_code" not in body:
-        return response.status_code, "the answer has no result_code envelope"
-    code = int(body["result_code"])
-    return None if code == 0 else (code, _explained(body, code))
+envelope_failure = envelope_check("result_code", _explained)
 
 
 def error_message(response: httpx.Response) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from providers.base import Context
-from providers.http import HttpClient
+from providers.http import HttpClient, envelope_check
 from providers.transfer import FilePart
 
 CLOUD = "wetest"
@@ -24,17 +24,7 @@ CLOUD = "wetest"
 RET_NOT_FOUND = 1002
 
 
-def envelope_failure(response: httpx.Response) -> tuple[int, str] | None:
-    """(ret, msg) when the ``ret``/``msg`` envelope reports a failure."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.status_code, "the answer is not JSON (expected the ret/msg envelope)"
-    if not isinstance(body, dict) or "ret" not in body:
-        return response.status_code, "the answer has no ret/msg envelope"
-    if body["ret"] != 0:
-        return int(body["ret"]), str(body.get("msg") or "no message")
-    return None
+envelope_failure = envelope_check("ret", lambda body, ret: str(body.get("msg") or "no message"))
 
 
 class WeTestClient:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from providers.emulator_kit import Clock
 from tests.apps import build_apk, text_manifest
 from tests.conftest import BITBAR_PROVIDER
 
@@ -45,13 +44,6 @@ resources:
 """
 
 WAIT = "wait: {timeout: 60s, poll: 1s}"
-
-
-@pytest.fixture
-def running_clock(emulator_options):
-    """Runs take 1.5 s of real time, so 'wait' has something to wait for."""
-    emulator_options.clock = Clock(speed=1.0)
-    emulator_options.job_duration = 1.5
 
 
 def write_plan(workdir, run_options: str = WAIT, app_version: str = "1.0") -> None:
@@ -139,11 +131,6 @@ def test_wait_times_out_cleanly_and_keeps_the_run(bitbar, workdir):
     assert f"run {run_id} did not finish within 1s (last: WAITING" in result.stdout
     assert "Apply incomplete!" in result.stdout
     assert run_starts(bitbar) == 1
-
-
-@pytest.fixture
-def half_failing(running_clock, emulator_options):
-    emulator_options.failure_share = 0.5
 
 
 def test_gate_failure_exits_1_with_the_ratio_and_keeps_the_run(half_failing, bitbar, workdir):

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from providers.apptest import emulator as apptest_emulator
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorServer
+from providers.emulator_kit import EmulatorApp, EmulatorServer
 
 USER_ID = apptest_emulator.SANDBOX_USER_ID
 ACCESS_KEY = apptest_emulator.SANDBOX_ACCESS_KEY
@@ -47,13 +47,6 @@ def apptest(emulator_options, monkeypatch) -> RunningAppTest:
         monkeypatch.setenv("APPTEST_USER_ID", USER_ID)
         monkeypatch.setenv("APPTEST_ACCESS_KEY", ACCESS_KEY)
         yield RunningAppTest(app, server)
-
-
-@pytest.fixture
-def running_clock(emulator_options):
-    """Testsets take about a second of real time, so 'wait' has something to wait for."""
-    emulator_options.clock = Clock(speed=1.0)
-    emulator_options.job_duration = 0.8
 
 
 def state_of(workdir) -> dict:

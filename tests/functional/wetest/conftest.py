@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorServer
+from providers.emulator_kit import EmulatorApp, EmulatorServer
 from providers.wetest import emulator as wetest_emulator
 from tests.apps import build_apk, text_manifest
 
@@ -44,18 +44,6 @@ def wetest(emulator_options, monkeypatch) -> RunningWeTest:
         monkeypatch.setenv("WETEST_SECRET_ID", SECRET_ID)
         monkeypatch.setenv("WETEST_SECRET_KEY", SECRET_KEY)
         yield RunningWeTest(app, server)
-
-
-@pytest.fixture
-def running_clock(emulator_options):
-    """Tests take about a second of real time, so 'wait' has something to wait for."""
-    emulator_options.clock = Clock(speed=1.0)
-    emulator_options.job_duration = 0.8
-
-
-@pytest.fixture
-def half_failing(running_clock, emulator_options):
-    emulator_options.failure_share = 0.5
 
 
 def write_app(workdir, name: str = "app.apk", version: str = "1.0"):
