@@ -7,6 +7,7 @@ emulator, exactly as a user's CI would set them.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,11 @@ class Workdir:
 
     def plan(self, *extra: str) -> CliResult:
         return self.run("plan", str(self.path), *extra)
+
+
+def state_of(workdir: Workdir) -> dict:
+    """The state file labform wrote, as JSON."""
+    return json.loads(workdir.state_file.read_text())
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.conftest import BITBAR_PROVIDER
+from tests.conftest import BITBAR_PROVIDER, state_of
 
 PLAN = BITBAR_PROVIDER + """
 resources:
@@ -32,10 +32,6 @@ outputs:
   project_id: ${bitbar_project.checkout.id}
   sony: ${data.bitbar_devices.sony.ids}
 """
-
-
-def state_of(workdir) -> dict:
-    return json.loads(workdir.state_file.read_text())
 
 
 def project_id(workdir) -> str:

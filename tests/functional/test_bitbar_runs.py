@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.apps import build_apk, text_manifest
-from tests.conftest import BITBAR_PROVIDER
+from tests.conftest import BITBAR_PROVIDER, state_of
 
 PLAN = BITBAR_PROVIDER + """
 resources:
@@ -52,10 +52,6 @@ def write_plan(workdir, run_options: str = WAIT, app_version: str = "1.0") -> No
     tests = workdir.path / "tests.apk"
     tests.write_bytes(build_apk(text_manifest("com.labform.sample.test", "1.0", launcher=False)))
     workdir.write(PLAN.replace("APP", str(app)).replace("TESTS", str(tests)).replace("RUN_OPTIONS", run_options.replace("\n", "\n    ")))
-
-
-def state_of(workdir) -> dict:
-    return json.loads(workdir.state_file.read_text())
 
 
 def run_starts(bitbar) -> int:

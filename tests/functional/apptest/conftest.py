@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 
 from providers.apptest import emulator as apptest_emulator
 from providers.emulator_kit import EmulatorApp, EmulatorServer
+from tests.conftest import state_of
 
 USER_ID = apptest_emulator.SANDBOX_USER_ID
 ACCESS_KEY = apptest_emulator.SANDBOX_ACCESS_KEY
@@ -47,10 +47,6 @@ def apptest(emulator_options, monkeypatch) -> RunningAppTest:
         monkeypatch.setenv("APPTEST_USER_ID", USER_ID)
         monkeypatch.setenv("APPTEST_ACCESS_KEY", ACCESS_KEY)
         yield RunningAppTest(app, server)
-
-
-def state_of(workdir) -> dict:
-    return json.loads(workdir.state_file.read_text())
 
 
 def recorded_testset(workdir) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 from providers.emulator_kit import EmulatorApp, EmulatorServer
 from providers.wetest import emulator as wetest_emulator
 from tests.apps import build_apk, text_manifest
+from tests.conftest import state_of
 
 SECRET_ID = wetest_emulator.SANDBOX_SECRET_ID
 SECRET_KEY = wetest_emulator.SANDBOX_SECRET_KEY
@@ -50,10 +50,6 @@ def write_app(workdir, name: str = "app.apk", version: str = "1.0"):
     path = workdir.path / name
     path.write_bytes(build_apk(text_manifest("com.labform.sample", version)))
     return path
-
-
-def state_of(workdir) -> dict:
-    return json.loads(workdir.state_file.read_text())
 
 
 def resources_of(workdir) -> dict:
