@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Attrs, Context, arg
+from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
 from providers.junit import renamed_suites
@@ -86,8 +87,14 @@ class Run(RunResource):
             yield {**_run_attrs(run), "project": scope[1]}
 
     def estimate(self, ctx, desired):
+        """The cloud's prices: the project config's, and its device group's."""
         config = _client(ctx).get(f"{_project_path(desired['project'])}/config", "read project config")
-        return f"~ {config.get('creditsPrice', 0)} credits (project config's device group {config.get('usedDeviceGroupId')})"
+        group_id = config.get("usedDeviceGroupId")
+        group = _client(ctx).get(f"{ME}/device-groups/{group_id}", "read device group") if group_id else {}
+        return (
+            f"~ {config.get('creditsPrice', 0)} credits (project config; device group "
+            f"'{group.get('displayName', group_id)}' costs {group.get('creditsPrice', 0)} credits)"
+        )
 
     # --- run hooks ----------------------------------------------------------
     def start(self, ctx, desired):

@@ -259,7 +259,7 @@ def test_plan_shows_what_a_new_run_costs(running_clock, bitbar, workdir):
     assert workdir.apply().exit_code == 0
     write_plan(workdir, app_version="3.0")
     plan = workdir.plan()
-    assert re.search(r"# ~ \d+ credits \(project config's device group \d+\)", plan.stdout)
+    assert re.search(r"# ~ \d+ credits \(project config; device group 'CI phones' costs \d+ credits\)", plan.stdout)
     document = json.loads(workdir.plan("-json").stdout)
     run = next(c for c in document["resource_changes"] if c["address"] == "bitbar_run.smoke")
     assert "credits" in run["note"]
