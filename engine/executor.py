@@ -25,14 +25,13 @@ from engine.changes import Action, Plan, ResourceChange
 from engine.config import PlanConfig
 from engine.errors import ConfigError
 from engine.graph import DependencyGraph
-from engine.planner import protect, resource_type
+from engine.planner import checked_arguments, protect, resource_type
 from engine.references import Reference, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
 from providers import registry
 from providers.errors import (
     AppliedWithError,
-    ArgumentError,
     NotFoundError,
     ProviderError,
 )
@@ -177,15 +176,10 @@ class Executor:
             where = ".".join(str(p) for p in error["loc"])
             location = self.config.positions.of(block.key_path + tuple(error["loc"]))
             raise ConfigError(f"{where}: {error['msg']}", location, str(address)) from None
-        for field_name, message in rtype.check(validated):
-            raise ConfigError(message, self.config.positions.of(block.key_path + (field_name,)), str(address))
         for name in rtype.Args.fields_with("sensitive"):
             if validated.get(name):
                 secrets.register(validated[name])
-        try:
-            return {**validated, **rtype.plan_attributes(validated)}
-        except ArgumentError as exc:
-            raise ConfigError(exc.message, self.config.positions.of(block.key_path + (exc.field,)), str(address)) from None
+        return checked_arguments(self.config, block, validated)
 
     def _apply_one(self, change: ResourceChange) -> None:
         address = change.address

@@ -71,6 +71,18 @@ def protect(rtype: ResourceType, attrs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def checked_arguments(config: PlanConfig, block: Block, args: dict[str, Any]) -> dict[str, Any]:
+    """The type's cross-field rules, then its plan-time attributes (a file's hash);
+    a problem in either is a ConfigError at the offending field's line. Used at plan and apply."""
+    rtype = resource_type(block.address)
+    for field_name, message in rtype.check(args):
+        raise ConfigError(message, config.positions.of(block.key_path + (field_name,)), str(block.address))
+    try:
+        return {**args, **rtype.plan_attributes(args)}
+    except ArgumentError as exc:
+        raise ConfigError(exc.message, config.positions.of(block.key_path + (exc.field,)), str(block.address)) from None
+
+
 def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]) -> tuple[list[str], list[str]]:
     """(changed attributes, those among them that force replacement)."""
     changed, forcing = [], []
@@ -251,16 +263,7 @@ class Planner:
         return None
 
     def desired(self, block: Block) -> dict[str, Any]:
-        rtype = resource_type(block.address)
-        args = substitute(block.arguments, self.lookup)
-        for field_name, message in rtype.check(args):
-            location = self.config.positions.of(block.key_path + (field_name,))
-            raise ConfigError(message, location, str(block.address))
-        try:
-            extra = rtype.plan_attributes(args)
-        except ArgumentError as exc:
-            raise ConfigError(exc.message, self.config.positions.of(block.key_path + (exc.field,)), str(block.address)) from None
-        return {**args, **extra}
+        return checked_arguments(self.config, block, substitute(block.arguments, self.lookup))
 
     def _plan_resource(self, block: Block) -> ResourceChange:
         desired = self.desired(block)
