@@ -427,12 +427,16 @@ class WeTestEmulator:
     def _device(self, device_id: int) -> dict[str, Any]:
         return next(d for d in self.data["devices"] if d["device_id"] == device_id)
 
+    def _by_path_id(self, request: Request, collection: str, param: str, noun: str) -> dict[str, Any]:
+        """The stored object whose id is the path parameter, or the not-found envelope."""
+        key = _int_path(request, param)
+        found = self.data[collection].get(str(key))
+        if found is None:
+            raise Rejected(Ret.NOT_FOUND, f"{noun} {key} not found")
+        return found
+
     def _test(self, request: Request) -> dict[str, Any]:
-        test_id = _int_path(request, "test_id")
-        test = self.data["tests"].get(str(test_id))
-        if test is None:
-            raise Rejected(Ret.NOT_FOUND, f"test {test_id} not found")
-        return test
+        return self._by_path_id(request, "tests", "test_id", "test")
 
     def _plan(self, test: dict[str, Any], request: Request) -> dict[str, Any]:
         device_id = _int_path(request, "device_id")
@@ -524,11 +528,7 @@ class WeTestEmulator:
         return ok(script={k: script[k] for k in ("script_id", "size", "script_url")})
 
     def _script(self, request: Request) -> dict[str, Any]:
-        script_id = _int_path(request, "script_id")
-        script = self.data["scripts"].get(str(script_id))
-        if script is None:
-            raise Rejected(Ret.NOT_FOUND, f"script {script_id} not found")
-        return script
+        return self._by_path_id(request, "scripts", "script_id", "script")
 
     async def get_script(self, request: Request) -> Response:
         script = self._script(request)

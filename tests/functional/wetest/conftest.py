@@ -22,6 +22,17 @@ WETEST_PROVIDER = """providers:
     secret_key: ${env.WETEST_SECRET_KEY}
 """
 
+# An app and a script in the demo project; APP and SCRIPT are replaced by file paths.
+UPLOADS = WETEST_PROVIDER + """
+resources:
+  wetest_app.app:
+    project: pj-demo
+    path: APP
+  wetest_script.appium:
+    project: pj-demo
+    path: SCRIPT
+"""
+
 
 @dataclass
 class RunningWeTest:

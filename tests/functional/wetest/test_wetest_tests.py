@@ -7,17 +7,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.functional.wetest.conftest import WETEST_PROVIDER, resources_of, write_app
+from tests.functional.wetest.conftest import (
+    UPLOADS,
+    resources_of,
+    write_app,
+)
 
-PLAN = WETEST_PROVIDER + """
-resources:
-  wetest_app.app:
-    project: pj-demo
-    path: APP
-  wetest_script.appium:
-    project: pj-demo
-    path: SCRIPT
-  wetest_test.smoke:
+PLAN = UPLOADS + """  wetest_test.smoke:
     project: pj-demo
     app: ${wetest_app.app.fid}
     cloud_id: 1

@@ -8,21 +8,12 @@ import pytest
 
 from tests.functional.wetest.conftest import (
     SECRET_KEY,
+    UPLOADS,
     WETEST_PROVIDER,
     resources_of,
     state_of,
     write_app,
 )
-
-UPLOADS = WETEST_PROVIDER + """
-resources:
-  wetest_app.app:
-    project: pj-demo
-    path: APP
-  wetest_script.appium:
-    project: pj-demo
-    path: SCRIPT
-"""
 
 
 def write_plan(workdir, app_version: str = "1.0", app_name: str = "app.apk", project: str = "pj-demo") -> None:
