@@ -1,12 +1,18 @@
-"""Type name → provider and resource/data class. The only list of clouds.
+"""Type name → provider and resource/data class; cloud → its emulator. The only list of clouds.
 
-Adding a cloud: write providers/<cloud>/ and add its Provider class here.
+Both tables hold import paths, not imports: a command loads a cloud's code
+only when a plan names it, and no production path ever loads an emulator
+(only the sandbox and the tests ask for one, through :func:`emulator`).
+
+Adding a cloud: write providers/<cloud>/ and add a line to each table.
+Tests add their own (an in-memory provider) with :func:`register`.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
+from typing import Any
 
 from providers.base import DataSource, Provider, ResourceType
 
@@ -16,17 +22,50 @@ _PROVIDERS = {
     "wetest": "providers.wetest.provider:WeTestProvider",
 }
 
+# Each entry is an ``EmulatorEntry`` (providers/emulation): how to build the
+# app and which provider settings point at it.
+_EMULATORS = {
+    "apptest": "providers.apptest.emulator:SANDBOX",
+    "bitbar": "providers.bitbar.emulator:SANDBOX",
+    "wetest": "providers.wetest.emulator:SANDBOX",
+}
+
+
+def _load(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(import_module(module), name)
+
+
+def register(name: str, provider_target: str, emulator_target: str | None = None) -> None:
+    """Add a cloud at run time (tests register an in-memory provider this way)."""
+    _PROVIDERS[name] = provider_target
+    if emulator_target:
+        _EMULATORS[name] = emulator_target
+    for cached in (provider, resource_types, data_sources, emulator):
+        cached.cache_clear()
+
 
 def provider_names() -> list[str]:
     return sorted(_PROVIDERS)
+
+
+def emulator_names() -> list[str]:
+    return sorted(_EMULATORS)
 
 
 @cache
 def provider(name: str) -> Provider:
     if name not in _PROVIDERS:
         raise KeyError(name)
-    module, _, cls = _PROVIDERS[name].partition(":")
-    return getattr(import_module(module), cls)()
+    return _load(_PROVIDERS[name])()
+
+
+@cache
+def emulator(name: str) -> Any:
+    """The cloud's ``EmulatorEntry``, imported on first use."""
+    if name not in _EMULATORS:
+        raise KeyError(name)
+    return _load(_EMULATORS[name])
 
 
 @cache

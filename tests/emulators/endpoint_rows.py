@@ -1,4 +1,4 @@
-"""Rows of shared/api-docs/endpoints.tsv, the list of every documented endpoint.
+"""Rows of docs/endpoints.tsv (copied from the clouds' API docs), the list of every documented endpoint.
 
 Each emulator test reads its cloud's rows from here and proves each is routed
 (a well-formed request gets neither 404 nor 405), so coverage of the docs is
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ENDPOINTS_TSV = Path(__file__).resolve().parents[3] / "shared" / "api-docs" / "endpoints.tsv"
+ENDPOINTS_TSV = Path(__file__).resolve().parents[2] / "docs" / "endpoints.tsv"
 
 
 @dataclass(frozen=True)
