@@ -3,6 +3,7 @@
     Action      before          after
     ------      ------          -----
     create      None            desired attributes (unknowns marked)
+    adopt       None            the existing object's attributes (remote_id set)
     update      current attrs   desired attributes
     replace     current attrs   desired attributes (delete+create, either order)
     delete      current attrs   None
@@ -25,6 +26,9 @@ from engine.addresses import Address
 class Action(str, enum.Enum):
     NOOP = "no-op"
     CREATE = "create"
+    # Take over an existing remote object (a content-addressed upload with the
+    # same bytes); nothing is created. Terraform shows the same as an import.
+    ADOPT = "adopt"
     UPDATE = "update"
     DELETE_THEN_CREATE = "delete-then-create"
     CREATE_THEN_DELETE = "create-then-delete"
@@ -35,17 +39,43 @@ class Action(str, enum.Enum):
     def is_replace(self) -> bool:
         return self in (Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE)
 
+    @property
+    def words(self) -> "ActionWords":
+        return ACTION_WORDS[self]
+
     def json_actions(self) -> list[str]:
-        """Terraform's JSON spelling: a replace is two actions in order."""
-        return {
-            Action.NOOP: ["no-op"],
-            Action.CREATE: ["create"],
-            Action.UPDATE: ["update"],
-            Action.DELETE_THEN_CREATE: ["delete", "create"],
-            Action.CREATE_THEN_DELETE: ["create", "delete"],
-            Action.DELETE: ["delete"],
-            Action.READ: ["read"],
-        }[self]
+        """Terraform's JSON spelling: a replace is two actions in order, an adoption a no-op import."""
+        return list(self.words.json)
+
+    @classmethod
+    def from_json(cls, actions: list[str], importing: bool = False) -> "Action":
+        if importing:
+            return cls.ADOPT
+        return next(action for action, words in ACTION_WORDS.items() if list(words.json) == actions and action != cls.ADOPT)
+
+
+@dataclass(frozen=True)
+class ActionWords:
+    """Everything said about an action, in one row: plan headline, apply progress, JSON."""
+
+    symbol: str
+    colour: str | None
+    headline: str  # "# ADDR will be created"
+    doing: str  # "ADDR: Creating..."
+    done: str  # "ADDR: Creation complete"
+    json: tuple[str, ...]
+
+
+ACTION_WORDS = {
+    Action.NOOP: ActionWords(" ", None, "is up to date", "", "", ("no-op",)),
+    Action.CREATE: ActionWords("+", "green", "will be created", "Creating", "Creation", ("create",)),
+    Action.ADOPT: ActionWords("<-", "cyan", "will be adopted (same content already uploaded)", "Adopting", "Adoption", ("no-op",)),
+    Action.UPDATE: ActionWords("~", "yellow", "will be updated in-place", "Modifying", "Modifications", ("update",)),
+    Action.DELETE_THEN_CREATE: ActionWords("-/+", "red", "must be replaced", "Replacing", "Replacement", ("delete", "create")),
+    Action.CREATE_THEN_DELETE: ActionWords("+/-", "red", "must be replaced", "Replacing", "Replacement", ("create", "delete")),
+    Action.DELETE: ActionWords("-", "red", "will be destroyed", "Destroying", "Destruction", ("delete",)),
+    Action.READ: ActionWords("<=", "cyan", "will be read during apply", "Reading", "Read", ("read",)),
+}
 
 
 @dataclass
@@ -79,16 +109,16 @@ class Plan:
     state_serial: int
     state_lineage: str
     file_hashes: dict[str, str]
-    outputs: dict[str, Any] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
     destroy: bool = False
     refresh_only: bool = False
 
     def counts(self) -> dict[str, int]:
-        add = sum(1 for c in self.changes if c.action in (Action.CREATE,) or c.action.is_replace)
+        adopt = sum(1 for c in self.changes if c.action == Action.ADOPT)
+        add = sum(1 for c in self.changes if c.action == Action.CREATE or c.action.is_replace)
         change = sum(1 for c in self.changes if c.action == Action.UPDATE)
         destroy = sum(1 for c in self.changes if c.action == Action.DELETE or c.action.is_replace)
-        return {"add": add, "change": change, "destroy": destroy}
+        return {"adopt": adopt, "add": add, "change": change, "destroy": destroy}
 
     @property
     def has_changes(self) -> bool:

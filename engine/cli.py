@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from engine import runner, schema
+from engine import planfile, runner, schema
 from engine.addresses import Address
 from engine.errors import LabformError
-from engine.planner import PlanOptions
+from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from providers import registry
 from providers.errors import ProviderError
@@ -91,7 +91,7 @@ def _color() -> bool:
 
 def plan_flags(command):
     command = click.option("--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs.")(command)
-    command = click.option("--parallelism", default=10, show_default=True, help="Changes applied at once.")(command)
+    command = click.option("--parallelism", type=click.IntRange(min=1), default=None, help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].")(command)
     return command
 
 
@@ -134,7 +134,7 @@ def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, de
         refresh_only=refresh_only,
         targets=[_address(t) for t in targets],
         replace=[_address(r) for r in replace],
-        parallelism=parallelism,
+        parallelism=parallelism or DEFAULT_PARALLELISM,
     )
     result = runner.plan(ws, options, out)
     click.echo(result.json() if as_json else result.text(_color()))
@@ -142,15 +142,6 @@ def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, de
         click.echo(f"\nSaved the plan to {out}. To apply exactly it: labform apply {out}")
     drifted = result.plan.has_changes or bool(result.drift)
     sys.exit(2 if detailed_exitcode and drifted else 0)
-
-
-def _is_saved_plan(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        return json.loads(path.read_text()).get("kind") == runner.SAVED_PLAN_KIND
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return False
 
 
 def _approver(auto_approve: bool, verb: str):
@@ -175,7 +166,8 @@ def _finish(outcome: runner.ApplyOutcome, verb: str, started: float) -> None:
         click.echo(runner.PlanResult(outcome.plan, outcome.drift).text(_color()))
         return
     result = outcome.result
-    summary = f"{result.added} added, {result.changed} changed, {result.destroyed} destroyed"
+    adopted = f"{result.adopted} adopted, " if result.adopted else ""
+    summary = f"{adopted}{result.added} added, {result.changed} changed, {result.destroyed} destroyed"
     if result.failed or result.skipped:
         summary += f", {len(result.failed)} failed, {len(result.skipped)} skipped"
         click.echo(f"\n{verb.capitalize()} incomplete! Resources: {summary}.")
@@ -200,9 +192,13 @@ def _finish(outcome: runner.ApplyOutcome, verb: str, started: float) -> None:
 def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace):
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     started = time.monotonic()
-    saved = path_or_plan if _is_saved_plan(path_or_plan) else None
+    saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox)
-    options = PlanOptions(targets=[_address(t) for t in targets], replace=[_address(r) for r in replace], parallelism=parallelism)
+    options = PlanOptions(
+        targets=[_address(t) for t in targets],
+        replace=[_address(r) for r in replace],
+        parallelism=parallelism or (None if saved else DEFAULT_PARALLELISM),
+    )
     approve = None if saved else _approver(auto_approve, "apply")
     _finish(runner.apply(ws, options, saved, approve), "apply", started)
 
@@ -218,7 +214,7 @@ def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve)
     """Delete every object labform manages for this plan, dependents first."""
     started = time.monotonic()
     ws = _workspace(path, state, variables, sandbox)
-    options = PlanOptions(destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism)
+    options = PlanOptions(destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM)
     _finish(runner.apply(ws, options, None, _approver(auto_approve, "destroy")), "destroy", started)
 
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine import secrets
 from engine.addresses import Address
+from engine.arguments import check_known_values, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.loader import KeyPath, LoadedPlan, Positions, load
-from engine.references import UNKNOWN, Reference, references_in, substitute
+from engine.references import Reference, references_in, substitute
 from providers import registry
 from providers.base import Arguments
 
@@ -75,33 +74,6 @@ class PlanConfig:
 def suggestion(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-@cache
-def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
-    info = model.model_fields[name]
-    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-    return TypeAdapter(annotation)
-
-
-def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[tuple[KeyPath, str]]:
-    """Validate each field whose value is known; unknown values wait for apply."""
-    problems: list[tuple[KeyPath, str]] = []
-    for name, value in values.items():
-        if name not in model.model_fields or _has_unknown(value):
-            continue
-        try:
-            field_adapter(model, name).validate_python(value)
-        except ValidationError as exc:
-            for error in exc.errors():
-                problems.append(((name, *error["loc"]), error["msg"]))
-    return problems
-
-
-def _has_unknown(value: Any) -> bool:
-    return value is UNKNOWN or (isinstance(value, str) and "${" in value) or (
-        isinstance(value, (list, dict)) and any(_has_unknown(v) for v in (value.values() if isinstance(value, dict) else value))
-    )
 
 
 def unresolved(ref: Reference) -> str:
@@ -158,9 +130,7 @@ class _Builder:
                 if key not in settings_model.model_fields:
                     self.error(path + (key,), f"unknown setting '{key}'{suggestion(key, settings_model.model_fields)}", f"provider {name}")
             resolved = self.resolve_env_and_vars(body, path, f"provider {name}")
-            for key in settings_model.fields_with("sensitive"):
-                if resolved.get(key):
-                    secrets.register(resolved[key])
+            register_secrets(settings_model, resolved)
             result[name] = resolved
         return result
 
@@ -197,9 +167,7 @@ class _Builder:
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
             resolved = self.resolve_env_and_vars(body, path, str(address))
             arguments = {k: v for k, v in resolved.items() if k not in meta}
-            for name in args_model.fields_with("sensitive"):
-                if isinstance(arguments.get(name), str) and "${" not in arguments[name]:
-                    secrets.register(arguments[name])
+            register_secrets(args_model, arguments)
             result[address] = Block(
                 address=address,
                 arguments=arguments,

@@ -1,17 +1,26 @@
-"""The dependency graph: the only module that touches networkx.
+"""The dependency graphs: the only module that touches networkx.
 
-Built by named steps applied in order (nodes, reference edges, depends_on
-edges), so a new rule is one more step. An edge ``a -> b`` means "b needs a":
-a topological walk visits dependencies first.
+Two graphs, each built by named steps applied in order, so a new rule is one
+more step:
+
+- the config graph (``build_graph``): blocks, reference edges, depends_on
+  edges, then a cycle check;
+- the apply-order graph (``build_apply_graph``): the changes to run, config
+  edges between them, and reversed edges for deletes (a dependent goes before
+  what it depends on).
+
+An edge ``a -> b`` means "b needs a": a topological walk visits dependencies first.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from dataclasses import dataclass
+from typing import Callable
 
 import networkx as nx
 
 from engine.addresses import Address
+from engine.changes import Action
 from engine.config import PlanConfig
 from engine.errors import CycleError
 
@@ -31,8 +40,14 @@ class DependencyGraph:
     def nodes(self) -> list[Address]:
         return list(self._graph.nodes)
 
+    def __contains__(self, address: Address) -> bool:
+        return address in self._graph
+
     def dependencies(self, address: Address) -> list[Address]:
         return list(self._graph.predecessors(address))
+
+    def dependents(self, address: Address) -> list[Address]:
+        return list(self._graph.successors(address))
 
     def descendants(self, address: Address) -> set[Address]:
         return nx.descendants(self._graph, address)
@@ -50,11 +65,6 @@ class DependencyGraph:
         except nx.NetworkXNoCycle:
             return None
         return [edge[0] for edge in edges] + [edges[0][0]]
-
-    def subgraph(self, keep: Iterable[Address]) -> "DependencyGraph":
-        result = DependencyGraph()
-        result._graph = self._graph.subgraph(keep).copy()
-        return result
 
     def to_dot(self) -> str:
         lines = ["digraph labform {", "  rankdir = LR;"]
@@ -102,3 +112,67 @@ def build_graph(config: PlanConfig) -> DependencyGraph:
     for step in BUILD_STEPS:
         step(graph, config)
     return graph
+
+
+# --- the apply-order graph -------------------------------------------------
+@dataclass
+class ApplyInputs:
+    """What the order of an apply depends on."""
+
+    actions: dict[Address, Action]  # the changes to run (no-ops excluded)
+    config: DependencyGraph
+    # Each address's dependencies as state last recorded them (a deleted
+    # block's edges are known only from state).
+    recorded: dict[Address, list[Address]]
+
+    def deleting(self, address: Address) -> bool:
+        return self.actions.get(address) == Action.DELETE
+
+    def running(self, address: Address) -> bool:
+        return address in self.actions and not self.deleting(address)
+
+
+ApplyStep = Callable[[DependencyGraph, ApplyInputs], None]
+
+
+def add_change_nodes(work: DependencyGraph, inputs: ApplyInputs) -> None:
+    for address in inputs.actions:
+        work.add_node(address)
+
+
+def add_config_edges(work: DependencyGraph, inputs: ApplyInputs) -> None:
+    """A change waits for every change it needs, also through unchanged objects in between."""
+    for address in inputs.actions:
+        if inputs.deleting(address) or address not in inputs.config:
+            continue
+        for dependency in inputs.config.ancestors(address):
+            if inputs.running(dependency):
+                work.add_edge(dependency, address)
+
+
+def add_delete_edges(work: DependencyGraph, inputs: ApplyInputs) -> None:
+    """Deletes run in reverse: a dependent is deleted before what it depended on."""
+    for address in inputs.actions:
+        if inputs.deleting(address):
+            for dependency in inputs.recorded.get(address, []):
+                if inputs.deleting(dependency):
+                    work.add_edge(address, dependency)
+
+
+def add_moved_away_edges(work: DependencyGraph, inputs: ApplyInputs) -> None:
+    """An object that stops depending on a doomed one is changed before that one is deleted."""
+    for address in inputs.actions:
+        if inputs.running(address):
+            for dependency in inputs.recorded.get(address, []):
+                if inputs.deleting(dependency):
+                    work.add_edge(address, dependency)
+
+
+APPLY_STEPS: tuple[ApplyStep, ...] = (add_change_nodes, add_config_edges, add_delete_edges, add_moved_away_edges)
+
+
+def build_apply_graph(inputs: ApplyInputs) -> DependencyGraph:
+    work = DependencyGraph()
+    for step in APPLY_STEPS:
+        step(work, inputs)
+    return work

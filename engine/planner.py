@@ -15,72 +15,23 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from engine import secrets
 from engine.addresses import Address
+from engine.arguments import data_arguments, desired_arguments, normalize, protect, resource_type
 from engine.changes import Action, Notice, Plan, ResourceChange
-from engine.config import Block, PlanConfig, field_adapter
+from engine.config import Block, PlanConfig
 from engine.errors import ConfigError, LabformError
 from engine.graph import DependencyGraph
-from engine.references import UNKNOWN, Reference, contains_unknown, dig, substitute
+from engine.options import PlanOptions
+from engine.references import UNKNOWN, Reference, contains_unknown, dig
 from engine.session import ProviderSession
 from engine.state import ResourceState, State
 from providers import registry
 from providers.base import ResourceType
-from providers.errors import ArgumentError, NotFoundError
+from providers.errors import NotFoundError
 
 log = logging.getLogger("labform.plan")
-
-
-@dataclass
-class PlanOptions:
-    destroy: bool = False
-    refresh_only: bool = False
-    targets: list[Address] = field(default_factory=list)
-    replace: list[Address] = field(default_factory=list)
-    parallelism: int = 10
-
-
-def resource_type(address: Address) -> ResourceType:
-    return registry.resource_types()[address.type]
-
-
-def normalize(rtype: ResourceType, name: str, value: Any) -> Any:
-    """Bring a desired or actual value to one comparable form."""
-    if value is None or value is UNKNOWN or contains_unknown(value):
-        return value
-    model = rtype.Args
-    if name in model.model_fields:
-        try:
-            value = field_adapter(model, name).dump_python(field_adapter(model, name).validate_python(value), mode="json")
-        except Exception:
-            return value
-        if model.flag(name, "unordered") and isinstance(value, list):
-            return sorted(value, key=str)
-    return value
-
-
-def protect(rtype: ResourceType, attrs: dict[str, Any]) -> dict[str, Any]:
-    """Replace sensitive values by fingerprints, as state and plans keep them."""
-    sensitive = rtype.Args.fields_with("sensitive")
-    return {
-        key: (secrets.fingerprint(value) if key in sensitive and value is not None and not str(value).startswith("sha256:") else value)
-        for key, value in attrs.items()
-    }
-
-
-def checked_arguments(config: PlanConfig, block: Block, args: dict[str, Any]) -> dict[str, Any]:
-    """The type's cross-field rules, then its plan-time attributes (a file's hash);
-    a problem in either is a ConfigError at the offending field's line. Used at plan and apply."""
-    rtype = resource_type(block.address)
-    for field_name, message in rtype.check(args):
-        raise ConfigError(message, config.positions.of(block.key_path + (field_name,)), str(block.address))
-    try:
-        return {**args, **rtype.plan_attributes(args)}
-    except ArgumentError as exc:
-        raise ConfigError(exc.message, config.positions.of(block.key_path + (exc.field,)), str(block.address)) from None
 
 
 def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]) -> tuple[list[str], list[str]]:
@@ -252,18 +203,16 @@ class Planner:
             return UNKNOWN
 
     def _plan_data(self, block: Block) -> ResourceChange | None:
-        args = substitute(block.arguments, self.lookup)
-        source = registry.data_sources()[block.address.type]
-        if contains_unknown(args):
+        args = data_arguments(block, self.config.positions, self.lookup)
+        if args is None:
+            source = registry.data_sources()[block.address.type]
             self.planned[block.address] = {}
-            return ResourceChange(block.address, Action.READ, None, args, after_unknown=set(source.computed), reason="depends on values known only after apply")
-        ctx = self.session.context(block.address.provider)
-        validated = source.Args.model_validate(args).model_dump(exclude_unset=True)
-        self.planned[block.address] = {**args, **source.read(ctx, validated)}
+            return ResourceChange(block.address, Action.READ, None, dict(block.arguments), after_unknown=set(source.computed), reason="depends on values known only after apply")
+        self.planned[block.address] = self.session.read_data(block.address, args)
         return None
 
     def desired(self, block: Block) -> dict[str, Any]:
-        return checked_arguments(self.config, block, substitute(block.arguments, self.lookup))
+        return desired_arguments(block, self.config.positions, self.lookup)
 
     def _plan_resource(self, block: Block) -> ResourceChange:
         desired = self.desired(block)
@@ -285,8 +234,13 @@ class Planner:
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:
             reason = "" if prior is None else "gone from the cloud (deleted outside labform)"
-            if prior is None:
-                self._adoption_hint(rtype, address, desired)
+            existing = self._existing(rtype, address, desired)
+            if existing is not None and rtype.content_addressed:
+                adopted = {**protected, **protect(rtype, existing)}
+                self.planned[address] = adopted
+                return ResourceChange(address, Action.ADOPT, None, adopted, sensitive=sensitive, reason=reason, remote_id=str(existing["id"]))
+            if existing is not None:
+                self._import_notice(rtype, address, desired, existing)
             self.planned[address] = created
             return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason, note=self._estimate(rtype, address, desired))
         changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
@@ -308,14 +262,16 @@ class Planner:
             return None
         return rtype.estimate(self.session.context(address.provider), desired)
 
-    def _adoption_hint(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> None:
-        """Say so when the cloud already has an object with this natural key."""
+    def _existing(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> dict[str, Any] | None:
+        """The remote object with this natural key, if the cloud already has one."""
         if not rtype.natural_key or contains_unknown({k: desired.get(k) for k in rtype.natural_key}):
-            return
-        found = rtype.find_existing(self.session.context(address.provider), desired)
-        if found is not None:
-            key = ", ".join(f"{k}={desired.get(k)!r}" for k in rtype.natural_key)
-            self.notices.append(Notice(address, f"an object with {key} already exists (id {found['id']}); run 'labform import {address} {found['id']}' to manage it instead of creating a duplicate"))
+            return None
+        return rtype.find_existing(self.session.context(address.provider), desired)
+
+    def _import_notice(self, rtype: ResourceType, address: Address, desired: dict[str, Any], found: dict[str, Any]) -> None:
+        """Adoption is only for content-addressed uploads: any other match is the user's call."""
+        key = ", ".join(f"{k}={desired.get(k)!r}" for k in rtype.natural_key)
+        self.notices.append(Notice(address, f"an object with {key} already exists (id {found['id']}); run 'labform import {address} {found['id']}' to manage it instead of creating a duplicate"))
 
     def _targeted(self, changes: list[ResourceChange]) -> list[ResourceChange]:
         if not self.options.targets:

@@ -11,22 +11,11 @@ from typing import Any
 
 import click
 
-from engine.addresses import Address
-from engine.changes import Action, Notice, Plan, ResourceChange
+from engine.changes import Action, Plan, ResourceChange
 from engine.references import UNKNOWN, contains_unknown
 from engine.secrets import SENSITIVE, redact
 
 FORMAT_VERSION = "1.0"
-
-_HEADLINE = {
-    Action.CREATE: ("+", "green", "will be created"),
-    Action.UPDATE: ("~", "yellow", "will be updated in-place"),
-    Action.DELETE_THEN_CREATE: ("-/+", "red", "must be replaced"),
-    Action.CREATE_THEN_DELETE: ("+/-", "red", "must be replaced"),
-    Action.DELETE: ("-", "red", "will be destroyed"),
-    Action.READ: ("<=", "cyan", "will be read during apply"),
-}
-
 
 def _value(value: Any) -> str:
     if value is UNKNOWN or contains_unknown(value):
@@ -42,7 +31,7 @@ def _attribute_lines(change: ResourceChange) -> list[tuple[str, str, str]]:
     """(marker, key, text) per attribute worth showing for this change."""
     before, after = change.before or {}, change.after or {}
     lines = []
-    if change.action in (Action.CREATE, Action.READ):
+    if change.action in (Action.CREATE, Action.READ, Action.ADOPT):
         for key in sorted(after):
             lines.append(("+", key, _shown(change, key, after[key])))
     elif change.action == Action.DELETE:
@@ -60,9 +49,11 @@ def _attribute_lines(change: ResourceChange) -> list[tuple[str, str, str]]:
 
 
 def render_change(change: ResourceChange, color: bool) -> str:
-    symbol, colour, words = _HEADLINE[change.action]
+    words = change.action.words
+    symbol, colour = words.symbol, words.colour
     reason = f" ({change.reason})" if change.reason else ""
-    out = [click.style(f"  # {change.address} {words}{reason}", bold=True, fg=None) if color else f"  # {change.address} {words}{reason}"]
+    title = f"  # {change.address} {words.headline}{reason}"
+    out = [click.style(title, bold=True) if color else title]
     if change.note:
         out.append(f"  # {change.note}")
     kind = "data" if change.address.is_data else "resource"
@@ -107,7 +98,8 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
         parts.append(render_change(change, color))
         parts.append("")
     counts = plan.counts()
-    parts.append(f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy.")
+    adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
+    parts.append(f"Plan: {adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy.")
     return redact("\n".join(parts))
 
 
@@ -138,6 +130,7 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
             "before_sensitive": {key: True for key in sorted(change.sensitive & set(change.before or {}))},
             "after_sensitive": {key: True for key in sorted(change.sensitive & set(change.after or {}))},
             "replace_paths": [[key] for key in change.requires_replace],
+            **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
     }
 
@@ -155,46 +148,6 @@ def plan_to_dict(plan: Plan, drift: list[ResourceChange] | None = None, mask: bo
         "notices": [{"address": str(n.address), "message": n.message} for n in plan.notices],
         "summary": {**plan.counts(), "has_changes": plan.has_changes},
     }
-
-
-def plan_from_dict(raw: dict[str, Any]) -> Plan:
-    """Rebuild a saved plan (the inverse of plan_to_dict, unknowns restored)."""
-    changes = []
-    for item in raw["resource_changes"]:
-        change = item["change"]
-        actions = change["actions"]
-        action = {
-            ("delete", "create"): Action.DELETE_THEN_CREATE,
-            ("create", "delete"): Action.CREATE_THEN_DELETE,
-        }.get(tuple(actions)) or Action(actions[0])
-        unknown = set(change["after_unknown"])
-        after = change["after"]
-        if after is not None:
-            after = {k: (UNKNOWN if k in unknown else v) for k, v in after.items()}
-        changes.append(
-            ResourceChange(
-                address=Address.parse(item["address"]),
-                action=action,
-                before=change["before"],
-                after=after,
-                after_unknown=unknown,
-                requires_replace=[p[0] for p in change["replace_paths"]],
-                sensitive=set(change["before_sensitive"]) | set(change["after_sensitive"]),
-                reason=item.get("action_reason") or "",
-                note=item.get("note"),
-                remote_id=item.get("remote_id"),
-            )
-        )
-    notices = [Notice(Address.parse(n["address"]), n["message"]) for n in raw.get("notices", [])]
-    return Plan(
-        changes=changes,
-        state_serial=raw["state"]["serial"],
-        state_lineage=raw["state"]["lineage"],
-        file_hashes=raw["files"],
-        notices=notices,
-        destroy=raw.get("destroy", False),
-        refresh_only=raw.get("refresh_only", False),
-    )
 
 
 def plan_json(plan: Plan, drift: list[ResourceChange] | None = None) -> str:

@@ -10,27 +10,28 @@ command opens what it needs and closes it again.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from engine import render
+from engine import planfile, render
 from engine.addresses import Address
+from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, load_config
-from engine.errors import ConfigError, LabformError, PlanRefusedError, StateError
+from engine.errors import ConfigError, LabformError, StateError
 from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
-from engine.planner import Planner, PlanOptions, protect, resource_type
+from engine.options import DEFAULT_PARALLELISM, PlanOptions
+from engine.planner import Planner
 from engine.sandbox import Sandbox, sandbox_dir
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend
+from engine.state.recorder import StateRecorder
 from providers.errors import NotFoundError
 
 STATE_FILE = "labform.state.json"
-SAVED_PLAN_KIND = "labform-saved-plan"
 
 
 @dataclass
@@ -122,42 +123,8 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     with backend.locked("plan"), ws.providers(config) as session:
         result = _make_plan(config, graph, backend.read(), session, options)
     if out is not None:
-        save_plan(out, ws, result.plan, options)
+        planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.parallelism))
     return result
-
-
-def save_plan(out: Path, ws: Workspace, plan_: Plan, options: PlanOptions) -> None:
-    document = {
-        "kind": SAVED_PLAN_KIND,
-        "plan_path": str(ws.path.resolve()),
-        "variables": ws.variables,
-        "parallelism": options.parallelism,
-        "plan": render.plan_to_dict(plan_, mask=False),
-    }
-    out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
-    out.chmod(0o600)
-
-
-def load_saved_plan(path: Path) -> tuple[dict[str, Any], Plan]:
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise PlanRefusedError(f"cannot read saved plan {path}: {exc}") from None
-    if document.get("kind") != SAVED_PLAN_KIND:
-        raise PlanRefusedError(f"{path} is not a labform saved plan")
-    return document, render.plan_from_dict(document["plan"])
-
-
-def _check_saved(plan_: Plan, state: State, config: PlanConfig, path: Path) -> None:
-    if (plan_.state_lineage, plan_.state_serial) != (state.lineage, state.serial):
-        raise PlanRefusedError(
-            f"saved plan {path} is stale: state moved from serial {plan_.state_serial} to {state.serial} "
-            f"since it was made; run 'labform plan' again"
-        )
-    if plan_.file_hashes != config.file_hashes:
-        changed = sorted(set(plan_.file_hashes.items()) ^ set(config.file_hashes.items()))
-        names = sorted({name for name, _ in changed})
-        raise PlanRefusedError(f"saved plan {path} is stale: plan files changed since it was made ({', '.join(names)})")
 
 
 @dataclass
@@ -176,10 +143,10 @@ def apply(
 ) -> ApplyOutcome:
     """Plan (or load a saved plan), ask ``approve`` unless None, then execute."""
     if plan_file is not None:
-        document, saved = load_saved_plan(plan_file)
-        ws.path = Path(document["plan_path"])
-        ws.variables = document.get("variables", {})
-        options.parallelism = document.get("parallelism", options.parallelism)
+        saved = planfile.read(plan_file)
+        ws.path, ws.variables = saved.plan_path, saved.variables
+        # A --parallelism given now wins over the one saved with the plan.
+        options.parallelism = options.parallelism or saved.parallelism or DEFAULT_PARALLELISM
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
@@ -187,8 +154,8 @@ def apply(
     with backend.locked(operation), ws.providers(config) as session:
         state = backend.read()
         if plan_file is not None:
-            _check_saved(saved, state, config, plan_file)
-            planned = PlanResult(saved, [])
+            planfile.refuse_if_stale(saved.plan, state, config, plan_file)
+            planned = PlanResult(saved.plan, [])
         else:
             planned = _make_plan(config, graph, state, session, options)
             if planned.plan.has_changes and approve is not None and not approve(planned):
@@ -202,13 +169,13 @@ def apply(
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:
     """Write what the cloud says into state, changing nothing remotely."""
+    recorder = StateRecorder(state, backend)
     for change in plan_.changes:
-        key = str(change.address)
         if change.after is None:
-            state.resources.pop(key, None)
-        elif key in state.resources:
-            state.resources[key].attributes = dict(change.after)
-    backend.write(state)
+            recorder.forget(change.address)
+        else:
+            recorder.refreshed(change.address, change.after)
+    recorder.finish()
 
 
 def refresh(ws: Workspace) -> PlanResult:
@@ -231,15 +198,8 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
             attrs = rtype.import_(session.context(address.provider), remote_id)
         except NotFoundError:
             raise LabformError(f"cannot import {address}: the cloud has no {address.type} with id {remote_id}") from None
-        item = ResourceState(
-            type=address.type,
-            id=str(attrs["id"]),
-            attributes=protect(rtype, attrs),
-            dependencies=sorted(str(a) for a in graph.dependencies(address) if not a.is_data),
-        )
-        state.resources[str(address)] = item
-        backend.write(state)
-        return item
+        dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data)
+        return StateRecorder(state, backend).remember(address, attrs, dependencies)
 
 
 def read_state(ws: Workspace) -> State:

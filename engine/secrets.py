@@ -36,6 +36,10 @@ def fingerprint(value: object) -> str:
     return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
 
 
+def is_fingerprint(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("sha256:")
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())

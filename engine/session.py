@@ -10,11 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from pydantic import ValidationError
-
-from engine import secrets
+from engine.addresses import Address
+from engine.arguments import data_source, register_secrets, validated
 from engine.config import PlanConfig
-from engine.errors import ConfigError
 from providers import registry
 from providers.base import Context
 
@@ -41,16 +39,14 @@ class ProviderSession:
     def _configure(self, name: str) -> Context:
         provider = registry.provider(name)
         raw = {**self.config.providers.get(name, {}), **self.overrides.get(name, {})}
-        try:
-            settings = provider.Settings.model_validate(raw)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(p) for p in error["loc"])
-            location = self.config.positions.of(("providers", name, *error["loc"])) or self.config.positions.of(("providers", name))
-            raise ConfigError(f"{field}: {error['msg']}", location, f"provider {name}") from None
-        for key in provider.Settings.fields_with("sensitive"):
-            secrets.register(getattr(settings, key, None))
+        values = validated(provider.Settings, raw, self.config.positions, ("providers", name), f"provider {name}")
+        register_secrets(provider.Settings, values)
+        settings = provider.Settings.model_validate(values)
         return Context(client=provider.client(settings), settings=settings, progress=self.progress)
+
+    def read_data(self, address: Address, args: dict[str, Any]) -> dict[str, Any]:
+        """A data source's arguments and what it read (plan and apply read the same way)."""
+        return {**args, **data_source(address).read(self.context(address.provider), args)}
 
     def close(self) -> None:
         for context in self._contexts.values():

@@ -24,7 +24,7 @@ Adding a resource type::
         Args = WidgetArgs
         computed = ("id",)
         natural_key = ("name",)
-        def read(self, ctx, id): ...
+        def read(self, ctx, id, prior): ...
 """
 
 from __future__ import annotations
@@ -88,8 +88,13 @@ class ResourceType:
     type_name: ClassVar[str]
     Args: ClassVar[type[Arguments]]
     computed: ClassVar[tuple[str, ...]] = ("id",)
-    # Arguments that find an existing object with the same identity (adoption hints).
+    # Arguments that find an existing object with the same identity: the plan
+    # names it with the 'labform import' command instead of creating a twin.
     natural_key: ClassVar[tuple[str, ...]] = ()
+    # An upload found by its content hash: the same bytes already in the cloud
+    # are adopted (the plan shows 'adopt') rather than uploaded again, and
+    # forgotten rather than deleted on destroy unless ``on_destroy: delete``.
+    content_addressed: ClassVar[bool] = False
 
     def read(self, ctx: Context, id: str, prior: Attrs) -> Attrs | None:
         """The object as it is now, or None when it is gone. ``prior`` is its last state."""
@@ -143,7 +148,7 @@ class ResourceType:
         return []
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
-        """An existing remote object with the same natural key, for adoption hints."""
+        """An existing remote object with the same natural key (as read() returns it), or None."""
         return None
 
 

@@ -1,10 +1,11 @@
 """State: which remote object each plan address is, behind one backend interface.
 
-    StateBackend             read() / write() / lock() / force_unlock()
+    StateBackend             read() / write() / locked() / force_unlock()
     ├── LocalStateBackend    a JSON file (atomic write, mode 0600, lock file)
     └── PostgresStateBackend a row per workspace, advisory lock
 
 State never holds a secret: sensitive attributes are stored as fingerprints.
+Every change to it goes through ``StateRecorder`` (recorder.py).
 """
 
 from engine.state.local import LocalStateBackend

@@ -22,6 +22,8 @@ class ResourceState:
     id: str
     attributes: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
+    # Taken over rather than created (same content already uploaded): destroy forgets it.
+    adopted: bool = False
 
 
 @dataclass

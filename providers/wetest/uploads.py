@@ -1,14 +1,15 @@
 """WeTest apps and scripts: local files hashed (md5) at plan time, uploaded only when new.
 
-An app the project already holds (same md5) is adopted instead of uploaded
-again, even with an empty state; a changed file shows as a replace with the
-old and new hash.
+Apps are content-addressed: ``find_existing`` finds the project's app with
+the same md5, and the engine decides to adopt it (the plan says so) rather than
+upload the same bytes again. A changed file shows as a replace with the old
+and new hash.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from providers.base import Arguments, Attrs, ResourceType, arg
 from providers.errors import NotFoundError, ProviderError
@@ -24,6 +25,9 @@ APP_EXTENSIONS = ("apk", "aab", "ipa")
 class AppArgs(Arguments):
     project: str = arg(force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name).")
     path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
+    on_destroy: Literal["delete"] | None = arg(
+        None, local=True, description="'delete' also deletes an app labform adopted rather than uploaded (by default it is only forgotten)."
+    )
 
 
 APP_FIELDS = FieldMap(fid="fid", md5="md5", size="size", name="name", package="package", version="version", url="url")
@@ -37,6 +41,8 @@ class App(ResourceType):
     type_name = "wetest_app"
     Args = AppArgs
     computed = ("id", "fid", "md5", "size", "name", "package", "version", "url")
+    natural_key = ("project", "md5")
+    content_addressed = True
 
     def plan_attributes(self, desired):
         md5 = local_file_digest(desired.get("path"), "md5", APP_EXTENSIONS)
@@ -52,17 +58,18 @@ class App(ResourceType):
             raise ProviderError(CLOUD, "import wetest_app", None, f"give the id as PROJECT/FID (e.g. pj-demo/{id})")
         return self.read(ctx, fid, {"project": project})
 
-    def create(self, ctx, desired):
-        """Adopt the project's app with this md5 if there is one; upload only otherwise."""
-        project, path = desired["project"], Path(desired["path"])
+    def find_existing(self, ctx, desired):
+        """The project's app with the same md5: the same bytes, already uploaded."""
         try:
-            app = _client(ctx).app(project, md5=desired["md5"])
-            ctx.progress(f"{path.name}: project {project} already has it (fid {app['fid']}, same md5); not uploading")
+            return _app_attrs(_client(ctx).app(desired["project"], md5=desired["md5"]), desired["project"])
         except NotFoundError:
-            with streamed_part(path, ctx.progress) as part:
-                uploaded = _client(ctx).upload_app(project, path.name, part)
-            app = _client(ctx).app(project, fid=uploaded["fid"])  # the upload answers only the fid
-        return _app_attrs(app, project)
+            return None
+
+    def create(self, ctx, desired):
+        project, path = desired["project"], Path(desired["path"])
+        with streamed_part(path, ctx.progress) as part:
+            uploaded = _client(ctx).upload_app(project, path.name, part)
+        return _app_attrs(_client(ctx).app(project, fid=uploaded["fid"]), project)  # the upload answers only the fid
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same md5): nothing to upload."""

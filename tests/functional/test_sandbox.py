@@ -31,7 +31,8 @@ def demo_folder(workdir: Workdir, monkeypatch) -> Path:
     for name in CLOUD_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
-    shutil.copytree(PLANS, workdir.path / "plans")
+    # Only what the repository ships: a demo run by hand leaves state, sandbox data and reports beside it.
+    shutil.copytree(PLANS, workdir.path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"))
     monkeypatch.chdir(workdir.path)
     return workdir.path
 

@@ -41,19 +41,26 @@ def test_apply_uploads_both_files_and_a_second_plan_is_empty(wetest, workdir):
 
 
 def test_an_app_already_in_the_project_is_adopted_by_md5_even_with_an_empty_state(wetest, workdir):
-    """With the state gone, apply finds the app by its md5 and uploads nothing; the fid is the same."""
+    """With the state gone, the plan says the app with the same md5 will be adopted; apply uploads
+    nothing, keeps the fid, marks it adopted, and destroy forgets it instead of deleting it."""
     write_plan(workdir)
     assert workdir.apply().exit_code == 0
     fid = resources_of(workdir)["wetest_app.app"]["id"]
     workdir.state_file.unlink()
     wetest.app.log.clear()
 
+    plan = workdir.plan()
+    assert "wetest_app.app will be adopted" in plan.stdout
+    assert "1 to adopt" in plan.stdout
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    assert "already has it" in result.stdout
     assert wetest.posts("/platform/upload/storage") == []
     assert wetest.app.log.bytes_received("/platform/upload/storage") == 0
     assert resources_of(workdir)["wetest_app.app"]["id"] == fid
+    assert resources_of(workdir)["wetest_app.app"]["adopted"] is True
+
+    assert workdir.run("destroy", str(workdir.path), "--auto-approve").exit_code == 0
+    assert wetest.api().get("/platform/upload/info", params={"project": "pj-demo", "fid": fid}).json()["ret"] == 0
 
 
 def test_a_changed_app_is_replaced_showing_the_old_and_new_md5(wetest, workdir):

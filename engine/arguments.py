@@ -1,0 +1,150 @@
+"""One home for a block's arguments: look up the type, validate, normalise, protect, check.
+
+Arguments pass through the same steps at load, plan and apply time, so each
+step is written once here:
+
+    lookup     resource_type / data_source            address → the provider's class
+    validate   check_known_values / validated          pydantic, errors at file:line of the field
+    protect    register_secrets / protect              secrets masked in output, fingerprinted in state
+    normalise  normalize                               one comparable form for diffing
+    check      desired_arguments                       substitute, validate, cross-field rules,
+                                                       plan-time attributes (a file's hash)
+
+At plan time a value may still be ``UNKNOWN`` (an id of an object not yet
+created): such fields are skipped and checked again at apply, when known.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Callable
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from engine import secrets
+from engine.addresses import Address
+from engine.errors import ConfigError
+from engine.loader import KeyPath, Positions
+from engine.references import UNKNOWN, Reference, contains_unknown, substitute
+from providers import registry
+from providers.base import Arguments, DataSource, ResourceType
+from providers.errors import ArgumentError
+
+
+def resource_type(address: Address) -> ResourceType:
+    return registry.resource_types()[address.type]
+
+
+def data_source(address: Address) -> DataSource:
+    return registry.data_sources()[address.type]
+
+
+@cache
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    """A validator for one field of ``model``, so a single known value can be checked alone."""
+    info = model.model_fields[name]
+    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotation)
+
+
+def _pending(value: Any) -> bool:
+    """Not checkable yet: unknown until apply, or a reference still written out."""
+    if value is UNKNOWN or (isinstance(value, str) and "${" in value):
+        return True
+    if isinstance(value, dict):
+        return any(_pending(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_pending(v) for v in value)
+    return False
+
+
+def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    """(field path, message) for each known value the model rejects; pending values wait."""
+    problems: list[tuple[KeyPath, str]] = []
+    for name, value in values.items():
+        if name not in model.model_fields or _pending(value):
+            continue
+        try:
+            field_adapter(model, name).validate_python(value)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(((name, *error["loc"]), error["msg"]))
+    return problems
+
+
+def validated(model: type[Arguments], values: dict[str, Any], positions: Positions, key_path: KeyPath, subject: str) -> dict[str, Any]:
+    """The values as the model reads them (only those set); the first error at its field's line."""
+    try:
+        return model.model_validate(values).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        location = positions.of(key_path + tuple(error["loc"])) or positions.of(key_path)
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {message}" if where else message, location, subject) from None
+
+
+def register_secrets(model: type[Arguments], values: dict[str, Any]) -> None:
+    """Mask sensitive values in every later output, as soon as they are known."""
+    for name in model.fields_with("sensitive"):
+        value = values.get(name)
+        if isinstance(value, (str, int)) and not _pending(value):
+            secrets.register(value)
+
+
+def protect(rtype: ResourceType, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Replace sensitive values by fingerprints, as state and plans keep them."""
+    sensitive = rtype.Args.fields_with("sensitive")
+    return {
+        key: (secrets.fingerprint(value) if key in sensitive and value is not None and not secrets.is_fingerprint(value) else value)
+        for key, value in attrs.items()
+    }
+
+
+def normalize(rtype: ResourceType, name: str, value: Any) -> Any:
+    """Bring a desired or actual value to one comparable form."""
+    if value is None or contains_unknown(value):
+        return value
+    model = rtype.Args
+    if name in model.model_fields:
+        adapter = field_adapter(model, name)
+        try:
+            value = adapter.dump_python(adapter.validate_python(value), mode="json")
+        except (ValidationError, TypeError, ValueError):
+            return value
+        if model.flag(name, "unordered") and isinstance(value, list):
+            return sorted(value, key=str)
+    return value
+
+
+def desired_arguments(
+    block: Any, positions: Positions, lookup: Callable[[Reference], Any]
+) -> dict[str, Any]:
+    """A resource block's arguments with references substituted, validated where known,
+    checked by the type's cross-field rules and completed by its plan-time attributes.
+
+    Used at plan time (some values UNKNOWN) and at apply (all known), so a bad value
+    that only a reference revealed is caught before any request, at the field's line."""
+    rtype = resource_type(block.address)
+    subject = str(block.address)
+    args = substitute(block.arguments, lookup)
+    for where, message in check_known_values(rtype.Args, args):
+        location = positions.of(block.key_path + where) or positions.of(block.key_path)
+        raise ConfigError(f"{'.'.join(map(str, where))}: {message}", location, subject)
+    if not contains_unknown(args):
+        args = validated(rtype.Args, args, positions, block.key_path, subject)
+    register_secrets(rtype.Args, args)
+    for field_name, message in rtype.check(args):
+        raise ConfigError(message, positions.of(block.key_path + (field_name,)), subject)
+    try:
+        return {**args, **rtype.plan_attributes(args)}
+    except ArgumentError as exc:
+        raise ConfigError(exc.message, positions.of(block.key_path + (exc.field,)), subject) from None
+
+
+def data_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any] | None:
+    """A data block's arguments, validated; None while some are unknown (read during apply)."""
+    args = substitute(block.arguments, lookup)
+    if contains_unknown(args):
+        return None
+    return validated(data_source(block.address).Args, args, positions, block.key_path, str(block.address))
