@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from engine.cli import main as labform
 from providers.bitbar import emulator
-from providers.emulator_kit import Clock, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorOptions, EmulatorServer
 
 
 def plan_text(url: str, count: int) -> str:

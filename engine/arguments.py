@@ -25,7 +25,7 @@ from engine import secrets
 from engine.addresses import Address
 from engine.errors import ConfigError
 from engine.loader import KeyPath, Positions
-from engine.references import UNKNOWN, Reference, contains_unknown, substitute
+from engine.references import UNKNOWN, Reference, contains_unknown, references_in, substitute
 from providers import registry
 from providers.base import Arguments, DataSource, ResourceType
 from providers.errors import ArgumentError
@@ -47,9 +47,20 @@ def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
     return TypeAdapter(annotation)
 
 
+def _has_reference(text: str) -> bool:
+    """A real ``${...}`` is in ``text``; an escaped ``$${...}`` is literal text, not one.
+
+    A malformed reference counts as one: loading has already reported it where
+    it is written, so checking the field too would only pile on a second error."""
+    try:
+        return next(references_in(text), None) is not None
+    except ValueError:
+        return True
+
+
 def _pending(value: Any) -> bool:
     """Not checkable yet: unknown until apply, or a reference still written out."""
-    if value is UNKNOWN or (isinstance(value, str) and "${" in value):
+    if value is UNKNOWN or (isinstance(value, str) and _has_reference(value)):
         return True
     if isinstance(value, dict):
         return any(_pending(v) for v in value.values())

@@ -25,6 +25,7 @@ from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from providers import registry
 from providers.errors import ProviderError
+from providers.polling import parse_duration
 
 PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 
@@ -80,9 +81,24 @@ def sandbox_option(command):
     return click.option("--sandbox", is_flag=True, help="Run against the built-in emulators (no account needed).")(command)
 
 
-def _workspace(path: Path, state: str | None, variables: tuple[str, ...], sandbox: bool = False, quiet: bool = False) -> runner.Workspace:
+def _duration(ctx, param, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def lock_option(command):
+    """Terraform's -lock-timeout, on every command that takes the state lock."""
+    return click.option(
+        "-lock-timeout", "--lock-timeout", "lock_timeout", default="0s", metavar="DURATION", callback=_duration,
+        help="Wait this long for a state lock another process holds (e.g. 30s, 5m) [default: 0s, fail at once].",
+    )(command)
+
+
+def _workspace(path: Path, state: str | None, variables: tuple[str, ...], sandbox: bool = False, quiet: bool = False, lock_timeout: float = 0.0) -> runner.Workspace:
     report = (lambda line: click.echo(redact(line), err=True)) if quiet else (lambda line: click.echo(redact(line)))
-    return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=_variables(variables), report=report)
+    return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=_variables(variables), report=report, lock_timeout=lock_timeout)
 
 
 def _color() -> bool:
@@ -119,6 +135,7 @@ def validate(path, state, variables):
 @workspace_options
 @sandbox_option
 @plan_flags
+@lock_option
 @click.option("-out", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
 @click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (drift included).")
@@ -126,9 +143,9 @@ def validate(path, state, variables):
 @click.option("--refresh-only", is_flag=True, help="Only show what changed outside labform.")
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything in state.")
 @handle_errors
-def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, detailed_exitcode, replace, refresh_only, destroy):
+def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, detailed_exitcode, replace, refresh_only, destroy, lock_timeout):
     """Show what apply would change."""
-    ws = _workspace(path, state, variables, sandbox, quiet=as_json)
+    ws = _workspace(path, state, variables, sandbox, quiet=as_json, lock_timeout=lock_timeout)
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
@@ -186,14 +203,15 @@ def _finish(outcome: runner.ApplyOutcome, verb: str, started: float) -> None:
 @workspace_options
 @sandbox_option
 @plan_flags
+@lock_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--replace", "replace", multiple=True, metavar="ADDR")
 @handle_errors
-def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace):
+def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace, lock_timeout):
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     started = time.monotonic()
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
-    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox)
+    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
     options = PlanOptions(
         targets=[_address(t) for t in targets],
         replace=[_address(r) for r in replace],
@@ -208,12 +226,13 @@ def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_ap
 @workspace_options
 @sandbox_option
 @plan_flags
+@lock_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
 @handle_errors
-def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve):
+def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve, lock_timeout):
     """Delete every object labform manages for this plan, dependents first."""
     started = time.monotonic()
-    ws = _workspace(path, state, variables, sandbox)
+    ws = _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout)
     options = PlanOptions(destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM)
     _finish(runner.apply(ws, options, None, _approver(auto_approve, "destroy")), "destroy", started)
 
@@ -222,10 +241,11 @@ def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve)
 @PATH_ARG
 @workspace_options
 @sandbox_option
+@lock_option
 @handle_errors
-def refresh(path, state, variables, sandbox):
+def refresh(path, state, variables, sandbox, lock_timeout):
     """Record in state what the cloud has now (no remote changes)."""
-    result = runner.refresh(_workspace(path, state, variables, sandbox))
+    result = runner.refresh(_workspace(path, state, variables, sandbox, lock_timeout=lock_timeout))
     click.echo(result.text(_color()))
 
 
@@ -235,10 +255,11 @@ def refresh(path, state, variables, sandbox):
 @PATH_ARG
 @workspace_options
 @sandbox_option
+@lock_option
 @handle_errors
-def import_(address, remote_id, path, state, variables, sandbox):
+def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
     """Adopt an existing remote object as ADDRESS."""
-    item = runner.import_resource(_workspace(path, state, variables, sandbox), _address(address), remote_id)
+    item = runner.import_resource(_workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), _address(address), remote_id)
     click.echo(f"Imported {address} (id {item.id}). Run 'labform plan' to see any differences with the plan.")
 
 
@@ -278,10 +299,11 @@ def state_show(address, path, state, variables):
 @click.argument("address")
 @PATH_ARG
 @workspace_options
+@lock_option
 @handle_errors
-def state_rm(address, path, state, variables):
+def state_rm(address, path, state, variables, lock_timeout):
     """Forget an object without deleting it remotely."""
-    for removed in runner.state_rm(_workspace(path, state, variables), [_address(address)]):
+    for removed in runner.state_rm(_workspace(path, state, variables, lock_timeout=lock_timeout), [_address(address)]):
         click.echo(f"Removed {removed} from state (the remote object is untouched).")
 
 
@@ -290,10 +312,11 @@ def state_rm(address, path, state, variables):
 @click.argument("target")
 @PATH_ARG
 @workspace_options
+@lock_option
 @handle_errors
-def state_mv(source, target, path, state, variables):
+def state_mv(source, target, path, state, variables, lock_timeout):
     """Rename an address in state (after renaming it in the plan)."""
-    runner.state_mv(_workspace(path, state, variables), _address(source), _address(target))
+    runner.state_mv(_workspace(path, state, variables, lock_timeout=lock_timeout), _address(source), _address(target))
     click.echo(f"Moved {source} to {target}.")
 
 
@@ -349,9 +372,9 @@ def schema_(out_dir):
 @handle_errors
 def sandbox(port_base, data_dir):
     """Serve every cloud's emulator on loopback until interrupted."""
-    from engine.sandbox import Sandbox
+    from engine.sandbox import start_sandbox
 
-    with Sandbox(set(registry.provider_names()), data_dir, port_base) as running:
+    with start_sandbox(registry.emulator_names(), data_dir, port_base) as running:
         for cloud, settings in running.settings().items():
             click.echo(f"{cloud:10} {running.servers[cloud].url}  settings: {json.dumps(settings)}")
         click.echo("Serving; press Ctrl-C to stop.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from engine import secrets
@@ -74,6 +74,7 @@ class Executor:
         self.report = report
         self.result = ApplyResult()
         self._data: dict[Address, dict[str, Any]] = {}
+        self._deposed: dict[Address, tuple[Any, Any, ResourceState]] = {}
 
     # --- ordering ------------------------------------------------------
     def _work_graph(self, changes: list[ResourceChange]) -> DependencyGraph:
@@ -94,16 +95,16 @@ class Executor:
         for change in self.plan.changes:
             if change.action == Action.NOOP and change.before is not None:
                 self.recorder.refreshed(change.address, change.before, self._dependencies(change.address) if change.address in self.graph else None)
-        self._walk(changes)
+        work = self._work_graph(changes)
+        self._walk(work, {c.address: c for c in changes})
+        self._delete_deposed(work)
         if not self.result.failed and not self.result.skipped:
             self.result.outputs = self._outputs()
-            self.recorder.finish(self.result.outputs, since=unchanged)
+        self.recorder.finish(self.result.outputs if self.result.ok else None, since=unchanged)
         return self.result
 
-    def _walk(self, changes: list[ResourceChange]) -> None:
+    def _walk(self, work: DependencyGraph, by_address: dict[Address, ResourceChange]) -> None:
         """Start each change once all it waits for are done; skip what depends on a failure."""
-        work = self._work_graph(changes)
-        by_address = {c.address: c for c in changes}
         waiting = {address: len(work.dependencies(address)) for address in by_address}
         ready = sorted((a for a, count in waiting.items() if count == 0), key=str, reverse=True)
         running: dict[Future, Address] = {}
@@ -137,6 +138,21 @@ class Executor:
                 self.result.skipped.append(skipped)
                 self.report(f"{skipped}: skipped because {address} failed")
 
+    def _delete_deposed(self, work: DependencyGraph) -> None:
+        """Old objects of create-before-destroy replacements, dependents first; kept when a dependent did not move."""
+        stuck = {address for address, _ in self.result.failed} | set(self.result.skipped)
+        for address in reversed(work.order()):
+            if address not in self._deposed:
+                continue
+            rtype, ctx, prior = self._deposed.pop(address)
+            if work.descendants(address) & stuck:
+                self.report(f"{address}: old object {prior.id} kept, because a dependent was not moved to the new one")
+                continue
+            try:
+                self._delete(rtype, ctx, prior)
+            except ProviderError as exc:
+                self.result.failed.append((address, secrets.redact(f"deleting the old object {prior.id}: {exc}")))
+
     # --- one change ----------------------------------------------------
     def lookup(self, ref: Reference) -> Any:
         if ref.kind == "data":
@@ -162,7 +178,8 @@ class Executor:
         except AppliedWithError as exc:
             # The object exists (a run that missed its gate): record it, then fail.
             self._remember(address, {**self._desired(address), **exc.attrs})
-            raise ChangeFailed(str(exc)) from None
+            hint = f"; it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'" if exc.operation == "gate" else ""
+            raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
             raise ChangeFailed(str(exc)) from None
         elapsed = time.monotonic() - started
@@ -193,6 +210,9 @@ class Executor:
         if change.action == Action.UPDATE:
             # Compare against what refresh saw, not the last state: drift must be repaired too.
             actual = {**prior.attributes, **(change.before or {})}
+            ignored = self.config.resources[address].lifecycle.ignore_changes
+            desired = {**desired, **{k: actual[k] for k in ignored if k in actual}}
+            desired = {k: v for k, v in desired.items() if k not in ignored or k in actual}
             attrs = rtype.update(ctx, prior.id, desired, actual)
             self._remember(address, {**desired, **attrs}, adopted=prior.adopted)
             self.result.changed += 1
@@ -200,10 +220,12 @@ class Executor:
         if change.action == Action.DELETE_THEN_CREATE and prior:
             self._delete(rtype, ctx, prior)
             self.recorder.forget(address)
-        attrs = rtype.create(ctx, desired)
+        recording = replace(ctx, record=lambda first: self._remember(address, {**desired, **first}))
+        attrs = rtype.create(recording, desired)
         self._remember(address, {**desired, **attrs})
         if change.action == Action.CREATE_THEN_DELETE and prior:
-            self._delete(rtype, ctx, prior)
+            # Deposed, as Terraform says: deleted once its dependents moved to the new object.
+            self._deposed[address] = (rtype, ctx, prior)
         self.result.added += 1
         if change.action.is_replace:
             self.result.destroyed += 1

@@ -128,6 +128,11 @@ class ApplyInputs:
     def deleting(self, address: Address) -> bool:
         return self.actions.get(address) == Action.DELETE
 
+    def removing(self, address: Address) -> bool:
+        """The object as it is now goes away: deleted, or replaced by a new one."""
+        action = self.actions.get(address)
+        return action == Action.DELETE or (action is not None and action.is_replace)
+
     def running(self, address: Address) -> bool:
         return address in self.actions and not self.deleting(address)
 
@@ -151,11 +156,11 @@ def add_config_edges(work: DependencyGraph, inputs: ApplyInputs) -> None:
 
 
 def add_delete_edges(work: DependencyGraph, inputs: ApplyInputs) -> None:
-    """Deletes run in reverse: a dependent is deleted before what it depended on."""
+    """Deletes run in reverse: a dependent is deleted before what it depended on goes (deleted or replaced)."""
     for address in inputs.actions:
         if inputs.deleting(address):
             for dependency in inputs.recorded.get(address, []):
-                if inputs.deleting(dependency):
+                if inputs.removing(dependency):
                     work.add_edge(address, dependency)
 
 

@@ -4,23 +4,47 @@ ruamel.yaml's round-trip loader remembers line and column of each key; we
 flatten that into a ``Positions`` map from a key path such as
 ``("resources", "bitbar_project.checkout", "name")`` to ``file:line:col`` so
 any later error (pydantic, references, graph) can point at the source.
+
+A plan file is untrusted input, so loading it is bounded: the file's size, the
+values a document stands for once its YAML aliases are expanded, and how deep
+it nests (see ``MAX_PLAN_FILE_BYTES``, ``MAX_PLAN_VALUES``, ``MAX_NESTING``).
+Anything wrong, down to a byte that is not UTF-8, is a ConfigError naming the
+file and, where there is one, the line and column.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.reader import ReaderError
 
 from engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
 SECTIONS = ("providers", "variables", "resources", "data", "outputs")
+
+# Bounds no real plan comes near (the shipped plans hold at most 116 values,
+# nested 6 deep) that keep a hostile or broken file from taking the machine: a
+# ten-line alias bomb stands for a billion values. They bound time too: on a
+# slow 2-core machine ruamel takes about 5 s for 100,000 values or for 10 MiB.
+MAX_PLAN_FILE_BYTES = 10 * 1024 * 1024
+MAX_PLAN_VALUES = 100_000
+MAX_NESTING = 50
+
+# (byte order mark, codec, name): the encodings YAML allows a plan in; no mark means UTF-8.
+_ENCODINGS = ((codecs.BOM_UTF8, "utf-8", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"))
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass
@@ -68,53 +92,196 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
+    """Where ``key`` is written: in this mapping, in one a merge key (``<<``) took it
+    from, or, for a key ruamel placed nowhere (``!!omap`` items), where the mapping starts."""
+    if node.lc.data and key in node.lc.data:
+        return node.lc.key(key)
+    for merged in getattr(node, merge_attrib, ()):
+        if key in merged:
+            return _key_position(merged, key)
+    return node.lc.line, node.lc.col
+
+
+def _item_position(node: CommentedSeq, index: int) -> tuple[int, int]:
+    """Where item ``index`` is written, or where the list starts if ruamel placed it nowhere (``!!str [1]``)."""
+    if node.lc.data and index in node.lc.data:
+        return node.lc.item(index)
+    return node.lc.line, node.lc.col
+
+
 def _record(node: Any, prefix: KeyPath, file: str, positions: Positions) -> Any:
     """Convert ruamel nodes to plain values, recording each key's position."""
     if isinstance(node, CommentedMap):
         plain = {}
         for key, value in node.items():
-            line, column = node.lc.key(key)
+            line, column = _key_position(node, key)
             positions.locations[prefix + (str(key),)] = SourceLocation(file, line + 1, column + 1)
             plain[str(key)] = _record(value, prefix + (str(key),), file, positions)
         return plain
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
-            line, column = node.lc.item(index)
+            line, column = _item_position(node, index)
             positions.locations[prefix + (index,)] = SourceLocation(file, line + 1, column + 1)
             items.append(_record(value, prefix + (index,), file, positions))
         return items
     return node
 
 
-def _hint(raw: bytes, mark) -> str:
+def _hint(text: str, mark) -> str:
     """A reference inside [...] or {...} must be quoted: YAML reads its braces as a mapping."""
     if mark is None:
         return ""
-    lines = raw.decode(errors="replace").splitlines()
+    lines = _LINE_BREAK.split(text)
     line = lines[mark.line] if mark.line < len(lines) else ""
     if "${" in line and ("[" in line or "{" in line.replace("${", "")):
         return ' (inside [...] or {...}, quote references: ["${a.b.c}"])'
     return ""
 
 
+def _location_after(before: str, file: str) -> SourceLocation:
+    """Where the character after the text ``before`` is, counting line breaks as YAML (and ruamel) do."""
+    lines = _LINE_BREAK.split(before)
+    return SourceLocation(file, len(lines), len(lines[-1]) + 1)
+
+
+def _read(file: Path, shown: str) -> bytes:
+    """The file's bytes, refusing one over the size cap before holding it all in memory."""
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_PLAN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read the plan file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PLAN_FILE_BYTES:
+        size = max(file.stat().st_size, len(raw))
+        raise ConfigError(
+            f"{shown}: the plan file is {size:,} bytes, over the limit of "
+            f"{MAX_PLAN_FILE_BYTES:,} bytes ({MAX_PLAN_FILE_BYTES // 2**20} MiB) for one plan file"
+        )
+    return raw
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    """UTF-8 text (or UTF-16 with its byte order mark, as YAML allows), else where it is not.
+
+    ruamel reports an undecodable byte as a byte offset with no file name; the
+    user needs the line, and a word on what the file probably is."""
+    bom, codec, name = next((e for e in _ENCODINGS if raw.startswith(e[0])), (b"", "utf-8", "UTF-8"))
+    body = raw[len(bom) :]
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"the file is not {name} text: byte 0x{body[exc.start]:02x} cannot be decoded "
+            "(saved as Latin-1 or another encoding? save it as UTF-8)",
+            _location_after(body[: exc.start].decode(codec, errors="replace"), shown),
+        ) from None
+    if (stray := text.find("\ufeff")) >= 0:
+        raise ConfigError("byte order mark (U+FEFF) inside the file: only its very start may hold one", _location_after(text[:stray], shown))
+    return text
+
+
+class _LimitExceeded(ComposerError):
+    """A bound of this module was crossed (a recursive alias crosses them all); shown as is, not as 'invalid YAML'."""
+
+
+class _BoundedComposer(Composer):
+    """Measures each document as it will be once its aliases are expanded, while composing it.
+
+    ruamel shares an anchored node among its aliases, so composing stays cheap,
+    but everything after it (merge keys, ``_record``, the config walk) copies or
+    walks the expanded tree. Counting here stops an alias bomb or a deep alias
+    chain at the alias that crosses the bound, before anything is expanded.
+    """
+
+    def compose_document(self) -> Any:
+        self.warn_double_anchors = False  # YAML lets an anchor be redefined; ruamel's warning shows our source line
+        self.values = 0  # values composed so far, each alias counted as what it expands to
+        self.deepest = 0  # deepest expanded level reached inside the node being composed
+        self.extents: dict[int, tuple[int, int]] = {}  # id(anchored node) -> (values, levels)
+        return super().compose_document()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            if id(node) not in self.extents:  # its anchor is still open: the alias is inside it
+                raise _LimitExceeded(None, None, f"alias '*{event.anchor}' is used inside the value it names (a recursive structure)", event.start_mark)
+            values, levels = self.extents[id(node)]
+            self._grow(values, self.depth + levels, event)
+            return node
+        start, outer_deepest = self.values, self.deepest
+        self.deepest = 0
+        self._grow(1, self.depth + 1, event)
+        node = super().compose_node(parent, index)
+        if event.anchor is not None:
+            self.extents[id(node)] = (self.values - start, self.deepest - self.depth)
+        self.deepest = max(outer_deepest, self.deepest)
+        return node
+
+    def _grow(self, values: int, level: int, event: Any) -> None:
+        self.values += values
+        self.deepest = max(self.deepest, level)
+        by = f"through alias '*{event.anchor}', " if isinstance(event, AliasEvent) else ""
+        if self.values > MAX_PLAN_VALUES:
+            problem = f"{by}the file holds more than {MAX_PLAN_VALUES:,} values, an alias counting as all it repeats (the limit for one plan file)"
+        elif level > MAX_NESTING:
+            problem = f"{by}values nest more than {MAX_NESTING} levels deep (the limit for a plan file)"
+        else:
+            return
+        raise _LimitExceeded(None, None, problem, event.start_mark)
+
+
+class _Constructor(RoundTripConstructor):
+    """Reports a value Python cannot build (a 5,000-digit integer, 2001-13-45, ``!!bool x``,
+    ``!!set`` on a scalar, a list as a mapping key) at its line, instead of letting
+    ruamel's exception escape as an internal error."""
+
+    def construct_document(self, node: Any) -> Any:
+        # Build every value where it is met, the root too: then each failure passes through
+        # construct_non_recursive_object below. Lazy building exists for recursive
+        # structures, which _BoundedComposer refuses.
+        self.deep_construct = True
+        return super().construct_document(node)
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except (ValueError, OverflowError, KeyError, TypeError, AttributeError) as exc:  # how ruamel's builders fail on odd input
+            raise ConstructorError(None, None, f"cannot read this value: {exc}", node.start_mark) from None
+
+
+def _parse(text: str, shown: str) -> Any:
+    """The document of one plan file, as ruamel's round-trip nodes; every failure a ConfigError."""
+    yaml = YAML(typ="rt")
+    yaml.Composer = _BoundedComposer
+    yaml.Constructor = _Constructor
+    try:
+        return yaml.load(text)
+    except _LimitExceeded as exc:
+        raise ConfigError(exc.problem, SourceLocation(shown, exc.problem_mark.line + 1, exc.problem_mark.column + 1)) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = SourceLocation(shown, mark.line + 1, mark.column + 1) if mark else None
+        raise ConfigError(f"invalid YAML: {exc.problem or exc.context}{_hint(text, mark)}", location) from None
+    except ReaderError as exc:
+        character = f"U+{exc.character:04X}"
+        hint = " (a binary file, or UTF-16 without a byte order mark?)" if exc.character == 0 else ""
+        raise ConfigError(f"character {character} is not allowed in YAML{hint}", _location_after(text[: exc.position], shown)) from None
+
+
 def load(path: Path) -> LoadedPlan:
     """Load and merge plan files; duplicate addresses are an error naming both places."""
     files = plan_files(path)
-    yaml = YAML(typ="rt")
     positions = Positions()
     sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     hashes: dict[str, str] = {}
     for file in files:
         shown = _display(file)
-        raw = file.read_bytes()
+        raw = _read(file, shown)
         hashes[shown] = hashlib.sha256(raw).hexdigest()
-        try:
-            document = yaml.load(raw)
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            location = SourceLocation(shown, mark.line + 1, mark.column + 1) if mark else None
-            raise ConfigError(f"invalid YAML: {exc.problem or exc.context}{_hint(raw, mark)}", location) from None
+        document = _parse(_decode(raw, shown), shown)
         if document is None:
             continue
         if not isinstance(document, CommentedMap):

@@ -121,6 +121,8 @@ class Planner:
         else:
             changes = self._config_changes() + self._orphan_changes()
         changes = self._targeted(changes)
+        if self.options.destroy:
+            self._refuse_protected_destroys(changes)
         return Plan(
             changes=changes,
             state_serial=self.state.serial,
@@ -142,24 +144,27 @@ class Planner:
             address = Address.parse(key)
             now = self.refreshed.get(key)
             rtype = registry.resource_types()[item.type]
+            if rtype.ephemeral:
+                continue
             sensitive = rtype.Args.fields_with("sensitive")
             managed = set(rtype.Args.model_fields) - rtype.Args.fields_with("local")
             if now is None:
                 changes.append(ResourceChange(address, Action.DELETE, item.attributes, None, sensitive=sensitive, reason="deleted outside labform", remote_id=item.id))
-            elif any(now.get(k) != item.attributes.get(k) for k in managed if k in item.attributes):
+            elif any(normalize(rtype, k, now.get(k)) != normalize(rtype, k, item.attributes.get(k)) for k in managed if k in item.attributes):
                 changes.append(ResourceChange(address, Action.UPDATE, item.attributes, now, sensitive=sensitive, reason="changed outside labform", remote_id=item.id))
             else:
                 changes.append(ResourceChange(address, Action.NOOP, item.attributes, now, sensitive=sensitive, remote_id=item.id))
         return changes
 
     def _destroy_changes(self) -> list[ResourceChange]:
-        changes = []
-        for key, item in sorted(self.state.resources.items()):
-            block = self.config.resources.get(Address.parse(key))
-            if block and block.lifecycle.prevent_destroy:
-                raise ConfigError("lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, key)
-            changes.append(self._delete_change(key, item, "", "already gone from the cloud; only forgotten"))
-        return changes
+        return [self._delete_change(key, item, "", "already gone from the cloud; only forgotten") for key, item in sorted(self.state.resources.items())]
+
+    def _refuse_protected_destroys(self, changes: list[ResourceChange]) -> None:
+        """Checked after --target narrowed the plan: an untargeted protected object is no obstacle."""
+        for change in changes:
+            block = self.config.resources.get(change.address)
+            if change.action == Action.DELETE and block and block.lifecycle.prevent_destroy:
+                raise ConfigError("lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, str(change.address))
 
     def _orphan_changes(self) -> list[ResourceChange]:
         return [
@@ -233,7 +238,7 @@ class Planner:
         unknown_computed = {name for name in rtype.computed if name not in desired}
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:
-            reason = "" if prior is None else "gone from the cloud (deleted outside labform)"
+            reason = "" if prior is None else "judged again on every apply" if rtype.ephemeral else "gone from the cloud (deleted outside labform)"
             existing = self._existing(rtype, address, desired)
             if existing is not None and rtype.content_addressed:
                 adopted = {**protected, **protect(rtype, existing)}
@@ -254,8 +259,9 @@ class Planner:
             return ResourceChange(address, action, actual, created, after_unknown=_unknowns(created), requires_replace=forcing, sensitive=sensitive, remote_id=prior.id, note=self._estimate(rtype, address, desired))
         after = {**actual, **{k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}}
         self.planned[address] = after
-        action = Action.UPDATE if changed else Action.NOOP
-        return ResourceChange(address, action, actual, after, after_unknown=_unknowns(after), sensitive=sensitive, remote_id=prior.id)
+        unfinished = None if changed or contains_unknown(desired) else rtype.pending(desired, actual)
+        action = Action.UPDATE if changed or unfinished else Action.NOOP
+        return ResourceChange(address, action, actual, after, after_unknown=_unknowns(after), sensitive=sensitive, reason=unfinished or "", remote_id=prior.id)
 
     def _estimate(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> str | None:
         if contains_unknown(desired):

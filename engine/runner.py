@@ -25,7 +25,7 @@ from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.planner import Planner
-from engine.sandbox import Sandbox, sandbox_dir
+from engine.sandbox import Sandbox, sandbox_dir, start_sandbox
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.state.recorder import StateRecorder
@@ -41,6 +41,7 @@ class Workspace:
     sandbox: bool = False
     variables: dict[str, Any] = field(default_factory=dict)
     report: Callable[[str], None] = lambda line: None
+    lock_timeout: float = 0.0  # seconds to wait for a state lock another process holds
 
     def state_location(self) -> str:
         """--state, else beside the plan: a folder's labform.state.json, or <file>.state.json
@@ -80,7 +81,7 @@ def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None
     data_dir = None if "://" in location else sandbox_dir(Path(location))
     # Objects only in state (to be destroyed) need their cloud's emulator too.
     in_state = {Address.parse(key).provider for key in ws.backend().read().resources}
-    with Sandbox(config.providers_used() | in_state, data_dir) as sandbox:
+    with start_sandbox(config.providers_used() | in_state, data_dir) as sandbox:
         yield sandbox
 
 
@@ -120,7 +121,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
-    with backend.locked("plan"), ws.providers(config) as session:
+    with backend.locked("plan", ws.lock_timeout), ws.providers(config) as session:
         result = _make_plan(config, graph, backend.read(), session, options)
     if out is not None:
         planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.parallelism))
@@ -151,7 +152,7 @@ def apply(
     graph = build_graph(config)
     backend = ws.backend()
     operation = "destroy" if options.destroy else "apply"
-    with backend.locked(operation), ws.providers(config) as session:
+    with backend.locked(operation, ws.lock_timeout), ws.providers(config) as session:
         state = backend.read()
         if plan_file is not None:
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)
@@ -189,7 +190,7 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
         raise ConfigError(f"'{address}' is not in the plan: add its block first, then import")
     graph = build_graph(config)
     backend = ws.backend()
-    with backend.locked("import"), ws.providers(config) as session:
+    with backend.locked("import", ws.lock_timeout), ws.providers(config) as session:
         state = backend.read()
         if str(address) in state.resources:
             raise StateError(f"{address} is already managed (id {state.resources[str(address)].id}); 'labform state rm' it first")
@@ -199,7 +200,10 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
         except NotFoundError:
             raise LabformError(f"cannot import {address}: the cloud has no {address.type} with id {remote_id}") from None
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data)
-        return StateRecorder(state, backend).remember(address, attrs, dependencies)
+        recorder = StateRecorder(state, backend)
+        item = recorder.remember(address, attrs, dependencies)
+        recorder.finish()
+        return item
 
 
 def read_state(ws: Workspace) -> State:
@@ -208,7 +212,7 @@ def read_state(ws: Workspace) -> State:
 
 def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
     backend = ws.backend()
-    with backend.locked("state rm"):
+    with backend.locked("state rm", ws.lock_timeout):
         state = backend.read()
         removed = []
         for address in addresses:
@@ -221,7 +225,7 @@ def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
 
 def state_mv(ws: Workspace, source: Address, target: Address) -> None:
     backend = ws.backend()
-    with backend.locked("state mv"):
+    with backend.locked("state mv", ws.lock_timeout):
         state = backend.read()
         if str(source) not in state.resources:
             raise StateError(f"{source} is not in state")

@@ -75,11 +75,18 @@ class Arguments(BaseModel):
 
 @dataclass
 class Context:
-    """What a resource call gets: the configured client plus hooks for progress."""
+    """What a resource call gets: the configured client plus hooks for progress and recording.
+
+    ``record(attrs)`` is for a create that takes several remote steps (a run
+    started, then waited on; a group made, then filled): call it as soon as the
+    object exists, so a failure, a kill or a timeout in a later step can never
+    lead to creating it twice. ``attrs`` must hold the ``id``.
+    """
 
     client: Any
     settings: Any
     progress: Callable[[str], None] = lambda message: None
+    record: Callable[[Attrs], None] = lambda attrs: None
 
 
 class ResourceType:
@@ -95,6 +102,8 @@ class ResourceType:
     # are adopted (the plan shows 'adopt') rather than uploaded again, and
     # forgotten rather than deleted on destroy unless ``on_destroy: delete``.
     content_addressed: ClassVar[bool] = False
+    # No remote object: a check judged again on every apply (read() returns None).
+    ephemeral: ClassVar[bool] = False
 
     def read(self, ctx: Context, id: str, prior: Attrs) -> Attrs | None:
         """The object as it is now, or None when it is gone. ``prior`` is its last state."""
@@ -130,6 +139,11 @@ class ResourceType:
     # be created); plan_attributes and check then see a placeholder that is
     # not a str/int/bool/list/dict, and must skip what depends on it.
 
+    def pending(self, desired: Attrs, actual: Attrs) -> str | None:
+        """Why an object whose arguments match still needs apply work (a run not yet
+        finished, a gate missed), or None. The engine then plans an update with that reason."""
+        return None
+
     def plan_attributes(self, desired: Attrs) -> Attrs:
         """Attributes known at plan time from local inputs (e.g. a file's sha256)."""
         return {}
@@ -162,7 +176,7 @@ class DataSource:
 
 
 class Provider:
-    """A cloud: its settings model, how to build a client, its types, its emulator."""
+    """A cloud: its settings model, how to build a client, its types."""
 
     name: ClassVar[str]
     Settings: ClassVar[type[Arguments]]
@@ -170,12 +184,4 @@ class Provider:
     data_sources: ClassVar[tuple[type[DataSource], ...]] = ()
 
     def client(self, settings: Arguments) -> Any:
-        raise NotImplementedError
-
-    def sandbox_settings(self, url: str) -> dict[str, Any]:
-        """Settings that point this provider at its emulator at ``url``."""
-        raise NotImplementedError
-
-    def build_emulator(self, options: Any) -> Any:
-        """The emulator app (providers/<cloud>/emulator.py) for the sandbox."""
         raise NotImplementedError

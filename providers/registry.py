@@ -19,6 +19,8 @@ from providers.base import DataSource, Provider, ResourceType
 _PROVIDERS = {
     "apptest": "providers.apptest.provider:AppTestProvider",
     "bitbar": "providers.bitbar.provider:BitbarProvider",
+    "kyaraben": "providers.kyaraben.provider:KyarabenProvider",
+    "perfecto": "providers.perfecto.provider:PerfectoProvider",
     "wetest": "providers.wetest.provider:WeTestProvider",
 }
 
@@ -27,6 +29,8 @@ _PROVIDERS = {
 _EMULATORS = {
     "apptest": "providers.apptest.emulator:SANDBOX",
     "bitbar": "providers.bitbar.emulator:SANDBOX",
+    "kyaraben": "providers.kyaraben.emulator:SANDBOX",
+    "perfecto": "providers.perfecto.emulator:SANDBOX",
     "wetest": "providers.wetest.emulator:SANDBOX",
 }
 

@@ -2,9 +2,13 @@
 
 A run is created once per distinct ``triggers`` list (file hashes, a config
 hash): re-applying the same plan does not start it again, a new trigger
-replaces it. After starting, a run can ``wait`` (poll with backoff until the
-cloud says it finished), write ``junit`` XML, and pass a ``gate``; a missed
-gate or a timeout fails the apply but the run is still recorded in state.
+replaces it. It is recorded the moment the cloud gives its id (``ctx.record``).
+
+Waiting, JUnit, artifacts and the gate are a second phase, ``settle``, that
+the next apply resumes whenever it did not complete (``pending``): a run still
+going (a wait that timed out, a killed apply) is waited on again; a finished
+run's recorded result is judged again, so a missed gate fails every apply —
+red stays red until the triggers change or ``--replace`` names the run.
 
 A cloud implements five small hooks; the flow lives here once::
 
@@ -93,6 +97,28 @@ class RunResource(ResourceType):
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
         attrs = self.start(ctx, desired)
+        ctx.record(attrs)
+        return self.settle(ctx, desired, attrs)
+
+    def update(self, ctx: Context, id: str, desired: Attrs, actual: Attrs) -> Attrs:
+        """Local settings (wait, junit, gate) only need recording; the run is not started again,
+        but an unfinished second phase is resumed."""
+        attrs = {**actual, **desired, **self.update_remote(ctx, id, desired, actual), "id": id}
+        return self.settle(ctx, desired, attrs)
+
+    def pending(self, desired: Attrs, actual: Attrs) -> str | None:
+        if not desired.get("wait"):
+            return None
+        if not actual.get("finished"):
+            return "the run has not finished: apply waits for it (it is not started again)"
+        if actual.get("gate_failure"):
+            return f"the run missed its gate ({actual['gate_failure']})"
+        if desired.get("junit") and not Path(desired["junit"]).exists():
+            return f"its JUnit file {desired['junit']} is missing: apply writes it again"
+        return None
+
+    def settle(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
+        """The second phase: wait until finished, write JUnit, fetch artifacts, judge the gate."""
         wait = desired.get("wait")
         if not wait:
             return attrs
@@ -109,21 +135,23 @@ class RunResource(ResourceType):
         except WaitTimeout as timeout:
             last: RunProgress = timeout.last
             raise AppliedWithError(
-                self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text})", {**attrs, **last.attrs}
+                self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again", {**attrs, **last.attrs}
             ) from None
-        attrs = {**attrs, **final.attrs}
+        attrs = {**attrs, **final.attrs, "finished": True}
         if desired.get("junit"):
             path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")
             ctx.progress(f"run {attrs['id']}: wrote JUnit results to {path}")
         self.after_finish(ctx, desired, attrs)
         failure = self.gate_failure(desired, attrs)
+        attrs["gate_failure"] = failure
         if failure:
-            raise AppliedWithError(self.cloud, "gate", f"run {attrs['id']} missed its gate: {failure}", attrs)
+            raise AppliedWithError(
+                self.cloud,
+                "gate",
+                f"run {attrs['id']} missed its gate: {failure}",
+                attrs,
+            )
         return attrs
-
-    def update(self, ctx: Context, id: str, desired: Attrs, actual: Attrs) -> Attrs:
-        """Local settings (wait, junit, gate) only need recording; the run is not started again."""
-        return {**actual, **desired, **self.update_remote(ctx, id, desired, actual), "id": id}
 
     def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
         if not self.progress(ctx, {**actual, "id": id}).finished:

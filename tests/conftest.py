@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from providers.bitbar import emulator as bitbar_emulator
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 
 BITBAR_KEY = bitbar_emulator.SANDBOX_API_KEY
 

@@ -1,32 +1,46 @@
 """State in a local JSON file: atomic replace, owner-only mode, a lock file.
 
 The write goes to a temp file in the same folder, is fsynced, then renamed
-over the old file, so a crash never leaves half a state. The lock is a
-``<state>.lock`` file created with O_EXCL holding who took it.
+over the old file, so a crash never leaves half a state. Changes between
+snapshots are appended to ``<state>.journal`` (journal.py). The lock is an
+flock on ``<state>.lock``, which the OS releases if the holder dies (locks.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from engine.errors import StateError, StateLockedError
-from engine.state.model import State, StateBackend, describe_holder, lock_holder
+from engine.errors import StateError
+from engine.state.journal import FileJournal
+from engine.state.locks import LockFile
+from engine.state.model import State, StateBackend
 
 
 class LocalStateBackend(StateBackend):
     def __init__(self, path: Path):
         self.path = path
-        self.lock_path = path.with_name(path.name + ".lock")
-        self._holding = False
+        self._lock = LockFile(path.with_name(path.name + ".lock"))
+        self._journal = FileJournal(path.with_name(path.name + ".journal"))
 
     def describe(self) -> str:
         return str(self.path)
 
-    def read(self) -> State:
+    def _journal_records(self) -> list[dict[str, Any]]:
+        return self._journal.read()
+
+    def _journal_write(self, record: dict[str, Any]) -> None:
+        self._journal.write(record)
+
+    def _journal_sync(self) -> None:
+        self._journal.sync()
+
+    def _journal_reset(self) -> None:
+        self._journal.reset()
+
+    def _load(self) -> State:
         if not self.path.exists():
             return State()
         try:
@@ -53,33 +67,11 @@ class LocalStateBackend(StateBackend):
         finally:
             os.close(dir_fd)
 
-    def acquire(self, operation: str) -> None:
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            raise StateLockedError(
-                f"state {self.path} is locked: {describe_holder(self._holder() or {})}. "
-                "If no labform process holds it, run 'labform force-unlock'."
-            ) from None
-        with os.fdopen(fd, "w") as handle:
-            json.dump(lock_holder(operation), handle)
-        self._holding = True
+    def _try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
+        return self._lock.try_lock(holder)
 
     def release(self) -> None:
-        if self._holding:
-            self.lock_path.unlink(missing_ok=True)
-            self._holding = False
-
-    def _holder(self) -> dict[str, Any] | None:
-        try:
-            return json.loads(self.lock_path.read_text())
-        except (OSError, ValueError):
-            return None
+        self._lock.release()
 
     def force_unlock(self) -> dict[str, Any] | None:
-        holder = self._holder()
-        if not self.lock_path.exists():
-            return None
-        self.lock_path.unlink()
-        return holder or {}
+        return self._lock.force_unlock()

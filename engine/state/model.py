@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import socket
+import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -13,7 +11,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
+from engine.errors import StateLockedError
+from engine.state.locks import describe_holder, lock_holder
+
 FORMAT_VERSION = 1
+LOCK_RETRY = 0.25  # seconds between attempts while waiting for the lock
+LOCK_NOTICE_EVERY = 10.0  # while waiting, say again who is in the way this often
+# A new holder records who it is just after locking: a blocked command gives it
+# this long before saying it could not tell who holds the lock.
+HOLDER_PATIENCE = 1.0
 
 
 @dataclass
@@ -25,6 +31,13 @@ class ResourceState:
     # Taken over rather than created (same content already uploaded): destroy forgets it.
     adopted: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "ResourceState":
+        return cls(**{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted") if k in raw})
+
 
 @dataclass
 class State:
@@ -33,6 +46,9 @@ class State:
     lineage: str = ""
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Creates announced in the journal whose result was never recorded (a killed
+    # apply): address -> {action, desired, natural_key, time}. Resolved before planning.
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -40,66 +56,111 @@ class State:
 
     @classmethod
     def from_json(cls, text: str) -> "State":
+        """Reads this release's state and the one before it (no intents, no adopted flag)."""
         raw = json.loads(text)
-        resources = {addr: ResourceState(**item) for addr, item in raw.get("resources", {}).items()}
+        resources = {addr: ResourceState.from_dict(item) for addr, item in raw.get("resources", {}).items()}
         return cls(
             serial=raw["serial"],
             lineage=raw["lineage"],
             resources=resources,
             outputs=raw.get("outputs", {}),
-            version=raw.get("version", FORMAT_VERSION),
+            intents=raw.get("intents", {}),
+            version=FORMAT_VERSION,
         )
 
 
-def lock_holder(operation: str) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "operation": operation,
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "user": getpass.getuser(),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-
-
-def describe_holder(holder: dict[str, Any]) -> str:
-    return (
-        f"held by pid {holder.get('pid')} on {holder.get('host')} ({holder.get('user')}) "
-        f"since {holder.get('time')} for '{holder.get('operation')}', lock id {holder.get('id')}"
-    )
-
-
 class StateBackend(ABC):
-    """Where state lives. ``write`` bumps the serial; ``lock`` is exclusive."""
+    """Where state lives: a snapshot plus the journal of changes since (journal.py).
+
+    read()                snapshot + journal replayed
+    stamp/_journal_write  append one change record (O(1)); _journal_sync makes it durable
+    compact(state)        store the snapshot, empty the journal
+    write(state)          a whole-state change: serial + 1, compact
+    locked(op, timeout)   exclusive, released by the OS or the database if the holder dies
+"""
 
     @abstractmethod
     def describe(self) -> str: ...
 
     @abstractmethod
-    def read(self) -> State: ...
+    def _load(self) -> State:
+        """The snapshot as last compacted (an empty State if there is none)."""
 
     @abstractmethod
     def _store(self, state: State) -> None: ...
 
     @abstractmethod
-    def acquire(self, operation: str) -> None:
-        """Take the lock or raise StateLockedError naming the holder."""
+    def _journal_records(self) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _journal_write(self, record: dict[str, Any]) -> None:
+        """Append one record, in order; durable once ``_journal_sync`` returns."""
+
+    def _journal_sync(self) -> None:
+        """Make every record written so far durable (backends that commit per write need nothing)."""
+
+    @abstractmethod
+    def _journal_reset(self) -> None:
+        """Drop the journal: the snapshot just stored holds all of it."""
+
+    def read(self) -> State:
+        """The snapshot with the journal replayed over it: every change any command recorded."""
+        from engine.state.journal import replay
+
+        return replay(self._load(), self._journal_records())
+
+    def stamp(self, state: State, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with the serial it brings ``state`` to (and the lineage, new state included)."""
+        state.lineage = state.lineage or str(uuid.uuid4())
+        return {**record, "serial": state.serial + 1, "lineage": state.lineage}
+
+    def compact(self, state: State) -> None:
+        """Store the snapshot (it holds everything journalled so far), then empty the journal."""
+        state.lineage = state.lineage or str(uuid.uuid4())
+        self._store(state)
+        self._journal_reset()
+
+    @abstractmethod
+    def _try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
+        """Take the lock for ``holder`` (None), or say who has it ({} until that holder has recorded itself)."""
 
     @abstractmethod
     def release(self) -> None: ...
 
     @abstractmethod
     def force_unlock(self) -> dict[str, Any] | None:
-        """Remove a lock left by a dead process; returns who held it."""
+        """Remove a lock whose holder vanished without it being released; returns who held it (None: unlocked)."""
 
     def write(self, state: State) -> None:
-        state.lineage = state.lineage or str(uuid.uuid4())
+        """A whole-state change (state rm/mv, an accepted refresh): one serial, one snapshot."""
         state.serial += 1
-        self._store(state)
+        self.compact(state)
+
+    def acquire(self, operation: str, timeout: float = 0.0) -> None:
+        """Take the lock, waiting up to ``timeout`` seconds, or raise StateLockedError naming the holder.
+
+        While waiting it tells stderr who is in the way, at once and then every
+        LOCK_NOTICE_EVERY seconds, so a blocked CI job shows what it waits for.
+        """
+        holder = lock_holder(operation)
+        started = time.monotonic()
+        told: float | None = None
+        while (other := self._try_lock(holder)) is not None:
+            waited = time.monotonic() - started
+            if waited >= timeout and (other or waited >= HOLDER_PATIENCE):
+                hint = f"gave up after {timeout:g}s" if timeout else "wait for it with --lock-timeout (e.g. 5m)"
+                raise StateLockedError(
+                    f"state {self.describe()} is locked: {describe_holder(other)}; {hint}. "
+                    "If no labform process holds it, run 'labform force-unlock'."
+                )
+            if other and timeout and (told is None or waited - told >= LOCK_NOTICE_EVERY):
+                print(f"Waiting for the state lock ({waited:.0f}s of {timeout:g}s): {describe_holder(other)}", file=sys.stderr, flush=True)
+                told = waited
+            time.sleep(LOCK_RETRY)
 
     @contextmanager
-    def locked(self, operation: str) -> Iterator[None]:
-        self.acquire(operation)
+    def locked(self, operation: str, timeout: float = 0.0) -> Iterator[None]:
+        self.acquire(operation, timeout)
         try:
             yield
         finally:

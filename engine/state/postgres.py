@@ -1,11 +1,15 @@
-"""State in PostgreSQL, shared by CI runners: one row per workspace, an advisory lock.
+"""State in PostgreSQL, shared by CI runners: one row per workspace, a journal table, an advisory lock.
+
+Changes between snapshots are rows of ``labform_journal`` (one INSERT each,
+committed at once); compaction replaces the snapshot row and empties them.
 
     --state 'postgresql://user@host:5432/db?workspace=mobile-prod'
 
 The lock is a session-level advisory lock held on its own connection for
 the whole command, so it disappears if the holder's process dies. Who holds
-it is written to a small table, so a second runner can say who is in the way;
-``force-unlock`` ends the holder's session.
+it is written to a small table, so a second runner can say who is in the way
+(a row counts only while its session still holds the lock: a killed holder's
+row is left behind); ``force-unlock`` ends the holder's session.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from engine import secrets
-from engine.errors import StateError, StateLockedError
-from engine.state.model import State, StateBackend, describe_holder, lock_holder
+from engine.errors import StateError
+from engine.state.model import State, StateBackend
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_state (
@@ -29,11 +33,26 @@ CREATE TABLE IF NOT EXISTS labform_state (
     document   jsonb NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS labform_journal (
+    workspace  text NOT NULL,
+    serial     bigint NOT NULL,
+    record     jsonb NOT NULL,
+    PRIMARY KEY (workspace, serial)
+);
 CREATE TABLE IF NOT EXISTS labform_locks (
     workspace  text PRIMARY KEY,
     holder     jsonb NOT NULL,
     backend    integer NOT NULL
 );
+"""
+
+# The recorded holder, if its session still holds the advisory lock on %(key)s
+# (pg_locks shows a bigint key as its high half in classid, its low half in objid).
+HOLDER = """
+SELECT l.holder, l.backend FROM labform_locks l
+  JOIN pg_locks p ON p.pid = l.backend AND p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+   AND p.classid = ((%(key)s::bigint >> 32) & 4294967295)::oid AND p.objid = (%(key)s::bigint & 4294967295)::oid
+ WHERE l.workspace = %(workspace)s
 """
 
 
@@ -52,6 +71,7 @@ class PostgresStateBackend(StateBackend):
         if password:
             secrets.register(password)
         self._lock_conn: psycopg.Connection | None = None
+        self._journal_conn: psycopg.Connection | None = None
 
     def describe(self) -> str:
         parts = urlsplit(self.url)
@@ -69,10 +89,31 @@ class PostgresStateBackend(StateBackend):
     def _key(self, conn: psycopg.Connection) -> int:
         return conn.execute("SELECT hashtext(%s)", ("labform:" + self.workspace,)).fetchone()[0]
 
-    def read(self) -> State:
+    def _load(self) -> State:
         with self._connect() as conn:
             row = conn.execute("SELECT document FROM labform_state WHERE workspace = %s", (self.workspace,)).fetchone()
         return State() if row is None else State.from_json(json.dumps(row[0]))
+
+    def _journal_records(self) -> list[dict[str, Any]]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT record FROM labform_journal WHERE workspace = %s ORDER BY serial", (self.workspace,)).fetchall()
+        return [row[0] for row in rows]
+
+    def _journal_write(self, record: dict[str, Any]) -> None:
+        """One INSERT per record, committed at once (autocommit): durable when it returns."""
+        if self._journal_conn is None:
+            self._journal_conn = self._connect()
+        self._journal_conn.execute(
+            "INSERT INTO labform_journal (workspace, serial, record) VALUES (%s, %s, %s)",
+            (self.workspace, record["serial"], Jsonb(json.loads(json.dumps(record, default=str)))),
+        )
+
+    def _journal_reset(self) -> None:
+        with self._connect() as conn:
+            conn.execute("DELETE FROM labform_journal WHERE workspace = %s", (self.workspace,))
+        if self._journal_conn is not None:
+            self._journal_conn.close()
+            self._journal_conn = None
 
     def _store(self, state: State) -> None:
         document = json.loads(state.to_json())
@@ -84,22 +125,22 @@ class PostgresStateBackend(StateBackend):
                 (self.workspace, state.serial, state.lineage, Jsonb(document)),
             )
 
-    def acquire(self, operation: str) -> None:
+    def _holder(self, conn: psycopg.Connection) -> tuple[dict[str, Any], int] | None:
+        return conn.execute(HOLDER, {"key": self._key(conn), "workspace": self.workspace}).fetchone()
+
+    def _try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
         conn = self._connect()
-        key = self._key(conn)
-        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
-            row = conn.execute("SELECT holder FROM labform_locks WHERE workspace = %s", (self.workspace,)).fetchone()
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(conn),)).fetchone()[0]:
+            row = self._holder(conn)
             conn.close()
-            raise StateLockedError(
-                f"state {self.describe()} is locked: {describe_holder(row[0] if row else {})}. "
-                "If no labform process holds it, run 'labform force-unlock'."
-            )
+            return row[0] if row else {}
         conn.execute(
             """INSERT INTO labform_locks (workspace, holder, backend) VALUES (%s, %s, pg_backend_pid())
                ON CONFLICT (workspace) DO UPDATE SET holder = EXCLUDED.holder, backend = EXCLUDED.backend""",
-            (self.workspace, Jsonb(lock_holder(operation))),
+            (self.workspace, Jsonb(holder)),
         )
         self._lock_conn = conn
+        return None
 
     def release(self) -> None:
         if self._lock_conn is None:
@@ -114,10 +155,14 @@ class PostgresStateBackend(StateBackend):
             conn.close()
 
     def force_unlock(self) -> dict[str, Any] | None:
+        """End the session holding the lock: its client may be gone with the TCP connection not yet timed out.
+
+        Only the session pg_locks shows holding the lock is ended, never a pid
+        from a stale row (it may belong to an unrelated session by now).
+        """
         with self._connect() as conn:
-            row = conn.execute("SELECT holder, backend FROM labform_locks WHERE workspace = %s", (self.workspace,)).fetchone()
-            if row is None:
-                return None
-            conn.execute("SELECT pg_terminate_backend(%s)", (row[1],))
+            row = self._holder(conn)
+            if row is not None:
+                conn.execute("SELECT pg_terminate_backend(%s)", (row[1],))
             conn.execute("DELETE FROM labform_locks WHERE workspace = %s", (self.workspace,))
-            return row[0]
+            return row[0] if row else None

@@ -2,17 +2,24 @@
 
 One place decides how a remote object is recorded (sensitive values as
 fingerprints, its dependencies, whether labform adopted it), so apply, import
-and refresh can never record the same object differently. Each record is
-written at once: an object exists in state from the moment the cloud answered.
+and refresh can never record the same object differently.
+
+Each record is appended to the journal and made durable before the caller
+goes on (O(1) per change): an intent before a create is sent, the result the
+moment the cloud answered. The snapshot is compacted from the journal at
+``finish`` and every ``COMPACT_AFTER_RECORDS`` records (at least as many as
+the state holds) or ``COMPACT_AFTER_SECONDS``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from engine.addresses import Address
 from engine.arguments import protect, resource_type
+from engine.state import journal
 from engine.state.model import ResourceState, State, StateBackend
 
 
@@ -21,12 +28,27 @@ class StateRecorder:
         self.state = state
         self.backend = backend
         self._lock = threading.Lock()
+        self._since_compact = 0
+        self._compacted_at = time.monotonic()
 
     def get(self, address: Address) -> ResourceState | None:
         return self.state.resources.get(str(address))
 
+    # --- journalled changes ------------------------------------------------
+    def intend(self, address: Address, action: str, desired: dict[str, Any]) -> None:
+        """Announce a create before its request goes out, with the natural key that finds it."""
+        rtype = resource_type(address)
+        protected = protect(rtype, desired)
+        key = {name: protected.get(name) for name in rtype.natural_key}
+        self._append(journal.intent(str(address), action, protected, key))
+
+    def abandon(self, address: Address, why: str) -> None:
+        """The announced create did not happen (the cloud refused it)."""
+        if str(address) in self.state.intents:
+            self._append(journal.abandon(str(address), why))
+
     def remember(self, address: Address, attrs: dict[str, Any], dependencies: list[str], adopted: bool = False) -> ResourceState:
-        """Record the object the cloud answered with (``attrs`` holds its id) and write state."""
+        """Record the object the cloud answered with (``attrs`` holds its id)."""
         item = ResourceState(
             type=address.type,
             id=str(attrs["id"]),
@@ -34,18 +56,35 @@ class StateRecorder:
             dependencies=dependencies,
             adopted=adopted,
         )
-        with self._lock:
-            self.state.resources[str(address)] = item
-            self.backend.write(self.state)
+        self._append(journal.result(str(address), item))
         return item
 
     def forget(self, address: Address) -> None:
-        with self._lock:
-            if self.state.resources.pop(str(address), None) is not None:
-                self.backend.write(self.state)
+        if str(address) in self.state.resources or str(address) in self.state.intents:
+            self._append(journal.forget(str(address)))
 
+    def _append(self, record: journal.Record) -> None:
+        with self._lock:
+            stamped = self.backend.stamp(self.state, record)
+            self.backend._journal_write(stamped)
+            journal.apply_record(self.state, stamped)
+            self._since_compact += 1
+            due = self._since_compact >= max(journal.COMPACT_AFTER_RECORDS, len(self.state.resources)) or (
+                time.monotonic() - self._compacted_at >= journal.COMPACT_AFTER_SECONDS
+            )
+        self.backend._journal_sync()
+        if due:
+            self._compact()
+
+    def _compact(self) -> None:
+        with self._lock:
+            self.backend.compact(self.state)
+            self._since_compact = 0
+            self._compacted_at = time.monotonic()
+
+    # --- whole-state changes -------------------------------------------------
     def refreshed(self, address: Address, attrs: dict[str, Any], dependencies: list[str] | None = None) -> None:
-        """Take what refresh saw (accepted drift) without writing; ``finish`` writes if anything moved."""
+        """Take what refresh saw (accepted drift) in memory; ``finish`` stores it if anything moved."""
         with self._lock:
             item = self.state.resources.get(str(address))
             if item is None:
@@ -55,9 +94,12 @@ class StateRecorder:
                 item.dependencies = dependencies
 
     def finish(self, outputs: dict[str, Any] | None = None, since: str | None = None) -> None:
-        """Write once more if the state differs from ``since`` (a no-op apply keeps its serial)."""
+        """Store the snapshot if the state differs from ``since`` (a no-op apply keeps its serial)."""
         with self._lock:
             if outputs is not None:
                 self.state.outputs = outputs
-            if since is None or self.state.to_json() != since:
-                self.backend.write(self.state)
+            moved = since is None or self.state.to_json() != since
+        if moved and self._since_compact == 0:
+            self.backend.write(self.state)  # only in-memory changes (accepted drift, outputs): a serial of their own
+        elif moved:
+            self._compact()

@@ -1,8 +1,8 @@
-"""The apptest.ai provider: settings, client, types, emulator."""
+"""The apptest.ai provider: settings, client, types."""
 
 from __future__ import annotations
 
-from providers.apptest import emulator, resources
+from providers.apptest import resources
 from providers.apptest.client import AppTestClient
 from providers.base import Arguments, Provider, arg
 from providers.polling import Duration
@@ -23,9 +23,3 @@ class AppTestProvider(Provider):
 
     def client(self, settings: AppTestSettings) -> AppTestClient:
         return AppTestClient(settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout)
-
-    def sandbox_settings(self, url: str) -> dict:
-        return {"endpoint": url, "user_id": emulator.SANDBOX_USER_ID, "access_key": emulator.SANDBOX_ACCESS_KEY}
-
-    def build_emulator(self, options):
-        return emulator.build_app(options)

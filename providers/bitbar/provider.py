@@ -1,11 +1,11 @@
-"""The Bitbar provider: settings, client, types, emulator."""
+"""The Bitbar provider: settings, client, types."""
 
 from __future__ import annotations
 
 from pydantic import model_validator
 
 from providers.base import Arguments, Provider, arg
-from providers.bitbar import collaboration, emulator, lookups, resources, runs, uploads
+from providers.bitbar import collaboration, lookups, resources, runs, uploads
 from providers.bitbar.client import BitbarClient
 
 
@@ -41,9 +41,3 @@ class BitbarProvider(Provider):
 
     def client(self, settings: BitbarSettings) -> BitbarClient:
         return BitbarClient(settings.endpoint, settings.api_key, settings.username, settings.password, settings.timeout)
-
-    def sandbox_settings(self, url: str) -> dict:
-        return {"endpoint": url, "api_key": emulator.SANDBOX_API_KEY}
-
-    def build_emulator(self, options):
-        return emulator.build_app(options)

@@ -221,6 +221,8 @@ class DeviceGroup(ResourceType):
 
     def create(self, ctx, desired):
         group = _client(ctx).post(f"{ME}/device-groups", "create device group", self._params(desired))
+        # In state from here on: a failure while adding devices is repaired by the next diff.
+        ctx.record({"id": group["id"], "devices": []})
         self._set_members(ctx, group["id"], desired.get("devices", []), [])
         return self.read(ctx, group["id"], {})
 

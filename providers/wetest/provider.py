@@ -1,9 +1,9 @@
-"""The WeTest provider: settings, client, types, emulator."""
+"""The WeTest provider: settings, client, types."""
 
 from __future__ import annotations
 
 from providers.base import Arguments, Provider, arg
-from providers.wetest import automation, emulator, lookups, uploads
+from providers.wetest import automation, lookups, uploads
 from providers.wetest.client import WeTestClient
 
 
@@ -22,9 +22,3 @@ class WeTestProvider(Provider):
 
     def client(self, settings: WeTestSettings) -> WeTestClient:
         return WeTestClient(settings.endpoint, settings.secret_id, settings.secret_key, settings.timeout)
-
-    def sandbox_settings(self, url: str) -> dict:
-        return {"endpoint": url + "/cloudtest", "secret_id": emulator.SANDBOX_SECRET_ID, "secret_key": emulator.SANDBOX_SECRET_KEY}
-
-    def build_emulator(self, options):
-        return emulator.build_app(options)

@@ -20,7 +20,7 @@ from providers.apptest.emulator import (
     build_app,
     set_maintenance,
 )
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 

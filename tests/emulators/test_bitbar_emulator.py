@@ -20,7 +20,7 @@ from providers.bitbar.emulator import (
     SANDBOX_USERNAME,
     build_app,
 )
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from tests.emulators.endpoint_rows import EndpointRow, rows_for
 
 JSON = {"Accept": "application/json"}

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from providers.emulator_kit import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, build_app
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for

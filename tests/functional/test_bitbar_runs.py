@@ -118,27 +118,42 @@ def test_renaming_a_run_updates_it_in_place(running_clock, bitbar, workdir):
     assert run_starts(bitbar) == 1
 
 
-def test_wait_times_out_cleanly_and_keeps_the_run(bitbar, workdir):
-    """On a frozen clock the run never finishes: the apply fails naming the run and its state, and records it."""
+def test_wait_times_out_cleanly_and_keeps_the_run(bitbar, workdir, emulator_options):
+    """On a frozen clock the run never finishes: the apply fails naming the run and its state, and records it;
+    the next apply waits on the same run again (never a new one) and is green once it finished."""
     write_plan(workdir, "wait: {timeout: 1s, poll: 0.2s}")
     result = workdir.apply()
     assert result.exit_code == 1
     run_id = state_of(workdir)["resources"]["bitbar_run.smoke"]["id"]
     assert f"run {run_id} did not finish within 1s (last: WAITING" in result.stdout
+    assert "the next apply waits for it again" in result.stdout
     assert "Apply incomplete!" in result.stdout
+    assert "has not finished" in workdir.plan().stdout
+    emulator_options.clock.advance(3600)
+    again = workdir.apply()
+    assert again.exit_code == 0, again.output
+    assert state_of(workdir)["resources"]["bitbar_run.smoke"]["id"] == run_id
     assert run_starts(bitbar) == 1
+    assert "No changes." in workdir.plan().stdout
 
 
-def test_gate_failure_exits_1_with_the_ratio_and_keeps_the_run(half_failing, bitbar, workdir):
-    """A run below min_success_ratio fails the apply with the ratio and the failing devices; re-apply starts nothing."""
+def test_a_missed_gate_stays_red_on_every_apply_until_replaced(half_failing, bitbar, workdir):
+    """A run below min_success_ratio fails the apply with the ratio and the failing devices; re-applying
+    starts nothing and fails again (a re-run CI job never turns green); --replace starts a new run."""
     write_plan(workdir, WAIT + "\ngate: {min_success_ratio: 0.95}")
     result = workdir.apply()
     assert result.exit_code == 1
     assert re.search(r"missed its gate: success ratio 0\.\d\d is below 0\.95; failing devices: \w", result.stdout)
     assert "bitbar_run.smoke" in state_of(workdir)["resources"]
-    again = workdir.apply()
-    assert again.exit_code == 0, again.output
+    for _ in range(2):
+        again = workdir.apply()
+        assert again.exit_code == 1, again.output
+        assert "Apply complete!" not in again.stdout
+        assert "until its triggers change or you run 'labform apply --replace bitbar_run.smoke'" in again.stdout
     assert run_starts(bitbar) == 1
+    replaced = workdir.apply("--replace", "bitbar_run.smoke")
+    assert "bitbar_run.smoke: Replacing..." in replaced.stdout
+    assert run_starts(bitbar) == 2
 
 
 def test_gate_passes_when_every_device_succeeds(running_clock, bitbar, workdir):

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from providers import registry
 from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -74,7 +75,7 @@ def test_sandbox_command_serves_every_emulator_until_stopped():
                 break
             cloud, url, _, settings = line.split(None, 3)
             rows[cloud] = (url, json.loads(settings))
-        assert set(rows) == {"apptest", "bitbar", "wetest"}
+        assert set(rows) == set(registry.emulator_names())
         assert all(url.startswith("http://127.0.0.1:") for url, _ in rows.values())
         url, settings = rows["bitbar"]
         devices = httpx.get(url + "/api/v2/devices", auth=(settings["api_key"], ""), headers={"Accept": "application/json"})

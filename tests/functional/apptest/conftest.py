@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from providers.apptest import emulator as apptest_emulator
-from providers.emulator_kit import EmulatorApp, EmulatorServer
+from providers.emulation import EmulatorApp, EmulatorServer
 from tests.conftest import state_of
 
 USER_ID = apptest_emulator.SANDBOX_USER_ID

@@ -59,7 +59,7 @@ def test_a_passing_gate_shows_the_counts_and_writes_the_clouds_junit(running_clo
 
 
 def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing, apptest, workdir):
-    """A failed test breaks max_failed: the apply fails with the numbers; the testset stays in state; re-apply starts nothing."""
+    """A failed test breaks max_failed: the apply fails with the numbers; the testset stays in state; re-apply starts nothing and fails again."""
     junit = workdir.path / "apptest.xml"
     write_plan(workdir, "gate: {max_failed: 0, min_passed: 3}", f"junit: {junit}")
     result = workdir.apply()
@@ -68,7 +68,8 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
     assert recorded_testset(workdir)["attributes"]["failed"] == 1
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase/error")) == 1
     again = workdir.apply()
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
+    assert "missed its gate" in again.stdout and "--replace" in again.stdout
     assert apptest.starts() == 1
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from providers.emulator_kit import EmulatorApp, EmulatorServer
+from providers.emulation import EmulatorApp, EmulatorServer
 from providers.wetest import emulator as wetest_emulator
 from tests.apps import build_apk, text_manifest
 from tests.conftest import state_of

@@ -145,7 +145,8 @@ def test_a_missed_gate_exits_1_with_the_numbers_and_keeps_the_test(half_failing,
     failures = ET.parse(junit).getroot().find("testsuite").findall("testcase/failure")
     assert len(failures) == 2 and failures[0].get("message").startswith("result_code 2: has compatibility error; cases")
     again = workdir.apply()
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
+    assert "missed its gate" in again.stdout and "--replace" in again.stdout
     assert submissions(wetest) == 1
 
 

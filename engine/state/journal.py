@@ -1,0 +1,140 @@
+"""The intent journal: what an apply is about to do and what it did, one record at a time.
+
+Before each call that creates something remotely the executor appends an
+*intent* (address, action, the natural key it will be found by); after each
+remote step a *result* (the object as recorded). A kill at any instant leaves
+a journal whose last record is either one or the other, so the next command
+knows exactly which creates may have happened without being recorded, and
+looks those up by natural key instead of creating them again.
+
+Appending one record costs O(1) whatever the size of the state; the snapshot
+is compacted from the journal at the end of a command and every
+``COMPACT_AFTER_RECORDS`` records (or as many as the state holds, if more)
+or ``COMPACT_AFTER_SECONDS`` seconds.
+
+Every record carries the serial it brings the state to, so replaying a
+journal over a snapshot that already holds some of it (a crash between the
+snapshot write and the journal reset) applies each record once.
+
+    record = {"serial": 8, "kind": "intent", "address": "bitbar_project.app", "time": ...,
+              "action": "create", "desired": {...}, "natural_key": {"name": "App"}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.state.model import ResourceState, State
+
+COMPACT_AFTER_RECORDS = 500
+COMPACT_AFTER_SECONDS = 30.0
+
+Record = dict[str, Any]
+
+
+def intent(address: str, action: str, desired: dict[str, Any], natural_key: dict[str, Any]) -> Record:
+    return {"kind": "intent", "address": address, "time": time.time(), "action": action, "desired": desired, "natural_key": natural_key}
+
+
+def result(address: str, item: ResourceState) -> Record:
+    return {"kind": "result", "address": address, "time": time.time(), "resource": item.to_dict()}
+
+
+def forget(address: str) -> Record:
+    return {"kind": "forget", "address": address, "time": time.time()}
+
+
+def abandon(address: str, why: str) -> Record:
+    """The create an intent announced did not happen (the cloud said no): nothing to recover."""
+    return {"kind": "abandon", "address": address, "time": time.time(), "why": why}
+
+
+def apply_record(state: State, record: Record) -> None:
+    """One record's effect on the state (the serial moves to the record's)."""
+    address = record["address"]
+    kind = record["kind"]
+    if kind == "intent":
+        state.intents[address] = {k: record[k] for k in ("action", "desired", "natural_key", "time")}
+    elif kind == "result":
+        state.resources[address] = ResourceState.from_dict(record["resource"])
+        state.intents.pop(address, None)
+    elif kind == "forget":
+        state.resources.pop(address, None)
+        state.intents.pop(address, None)
+    elif kind == "abandon":
+        state.intents.pop(address, None)
+    state.serial = record["serial"]
+    state.lineage = state.lineage or record.get("lineage", "")
+
+
+def replay(state: State, records: list[Record]) -> State:
+    for record in records:
+        if record["serial"] > state.serial:
+            apply_record(state, record)
+    return state
+
+
+class FileJournal:
+    """An append-only JSON-lines file beside the state; every record fsynced before it counts.
+
+    Completions that arrive together share one fsync: a writer whose record a
+    concurrent fsync already covered returns without another."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+        self._write_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._written = 0
+        self._synced = 0
+
+    def read(self) -> list[Record]:
+        """Every whole record; a torn last line (killed mid-write) is ignored: it never counted."""
+        if not self.path.exists():
+            return []
+        records = []
+        for line in self.path.read_bytes().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                break
+        return records
+
+    def write(self, record: Record) -> None:
+        """Append in order (flushed, not yet fsynced): callers hold the recorder's lock."""
+        line = json.dumps(record, sort_keys=True, default=str) + "\n"
+        with self._write_lock:
+            if self._handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._handle = os.fdopen(fd, "a")
+            self._handle.write(line)
+            self._handle.flush()
+            self._written += 1
+
+    def sync(self) -> None:
+        """fsync everything written so far, unless a concurrent sync already covered it."""
+        with self._write_lock:
+            wanted, handle = self._written, self._handle
+        if handle is None:
+            return
+        with self._sync_lock:
+            if self._synced >= wanted:
+                return
+            with self._write_lock:
+                covered = self._written
+            os.fsync(handle.fileno())
+            self._synced = covered
+
+    def reset(self) -> None:
+        """Empty the journal once a snapshot holds everything in it."""
+        with self._write_lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            self.path.unlink(missing_ok=True)

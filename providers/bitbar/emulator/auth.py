@@ -1,0 +1,87 @@
+"""Authentication: the API key as HTTP Basic user, OAuth2 password and refresh grants, bearer tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from providers.bitbar.emulator.errors import api_error, check
+from providers.bitbar.emulator.seed import USER_ID
+from providers.bitbar.emulator.views import BitbarViews
+from providers.bitbar.emulator.wire import request_params
+from providers.emulation import Handler, basic_auth
+
+
+OAUTH_CLIENT_ID = "testdroid-cloud-api"
+AUTH_REQUIRED = "Full authentication is required to access this resource"
+
+
+class AuthHandlers(BitbarViews):
+    """Who may call: a guard for every route, and the token endpoint."""
+
+    def guard(self, handler: Handler, public: bool) -> Handler:
+        async def guarded(request: Request) -> Response:
+            # Product rule: tokens travel only in headers, never in URLs that proxies and logs keep.
+            if "access_token" in request.query_params:
+                raise api_error(401, "access_token in the URL is refused: send it as 'Authorization: Bearer <token>'")
+            if not public:
+                self.authenticate(request)
+            return await handler(request)
+
+        return guarded
+
+    def authenticate(self, request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            grant = self.data["accessTokens"].get(token.strip())
+            if grant is None:
+                raise api_error(401, f"Invalid access token: {token.strip()}")
+            if time.time() >= grant["expiresAt"]:
+                raise api_error(401, f"Access token expired: {token.strip()}")
+            return
+        credentials = basic_auth(request)
+        if credentials is None:
+            raise api_error(401, AUTH_REQUIRED)
+        if credentials[0] != self.api_key:
+            raise api_error(401, "Bad credentials")
+
+    async def oauth_token(self, request: Request) -> Response:
+        values = await request_params(request)
+        if values.get("client_id") != OAUTH_CLIENT_ID:
+            raise api_error(401, "Bad client credentials")
+        grant_type = check.required(values, "grant_type")
+        with self.store.lock:
+            if grant_type == "password":
+                if (check.required(values, "username"), check.required(values, "password")) != (self.username, self.password):
+                    raise api_error(401, "Bad credentials")
+                refresh_token = str(uuid.uuid4())
+                self.data["refreshTokens"][refresh_token] = {"userId": USER_ID}
+            elif grant_type == "refresh_token":
+                refresh_token = check.required(values, "refresh_token")
+                if refresh_token not in self.data["refreshTokens"]:
+                    raise api_error(401, f"Invalid refresh token: {refresh_token}")
+            else:
+                raise api_error(400, f"Unsupported grant type: {grant_type}")
+            access_token = self.issue_access_token()
+        if request.method == "GET":
+            self.store.save()  # the kit saves after non-GET requests only
+        body = {
+            "access_token": access_token,
+            "token_type": "bearer",
+            "refresh_token": refresh_token,
+            "expires_in": int(self.token_ttl),
+            "scope": "read write",
+        }
+        return JSONResponse(body)
+
+    def issue_access_token(self) -> str:
+        wall = time.time()
+        tokens = self.data["accessTokens"]
+        for expired in [t for t, grant in tokens.items() if grant["expiresAt"] <= wall]:
+            del tokens[expired]
+        token = str(uuid.uuid4())
+        tokens[token] = {"userId": USER_ID, "expiresAt": wall + self.token_ttl}
+        return token

@@ -1,0 +1,151 @@
+"""Handlers of Test run basics, Test run config and Test run tagging; a started run's plan is fixed here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from providers.bitbar.emulator.errors import api_error, check
+from providers.bitbar.emulator.formats import slug
+from providers.bitbar.emulator.seed import ID_STARTS
+from providers.bitbar.emulator.timing import device_windows
+from providers.bitbar.emulator.views import BitbarViews
+from providers.bitbar.emulator.wire import empty, reply, request_params
+from providers.emulation import failing_positions, seeded_random
+
+
+class RunHandlers(BitbarViews):
+    """Starting, renaming, listing and deleting runs; their config snapshot and tags."""
+
+    # ---- Test run basics
+
+    async def start_run(self, request: Request) -> Response:
+        values = await request_params(request)
+        with self.store.lock:
+            project = self.project(request)
+            config = self.config_view(project)
+            blockers = self.run_blockers(project, config)
+            if blockers:
+                raise api_error(400, f"Cannot start a run in project {project['id']}: it needs {', '.join(blockers)}")
+            project["runCount"] += 1
+            run_id = self.store.next_id("run", ID_STARTS["run"])
+            run = {
+                "id": run_id,
+                "projectId": project["id"],
+                "number": project["runCount"],
+                "displayName": values.get("name", "").strip() or f"Test run {project['runCount']}",
+                "createdAt": self.now(),
+                "config": config,
+                "parameters": self.parameters_of(project["id"]),
+                "files": dict(project["files"]),
+                "appPackage": self.package_of(project, "application"),
+                "testPackage": self.package_of(project, "test") or self.package_of(project, "application") + ".test",
+                "deviceRunIds": [],
+                "screenshotZipRequestedAt": None,
+            }
+            self.data["runs"][str(run_id)] = run
+            self.plan_device_runs(run)
+        return reply(request, self.run_view(run), 201, root="testRun")
+
+    def package_of(self, project: dict[str, Any], kind: str) -> str:
+        file_id = project["files"][kind]
+        return "" if file_id is None else self.data["files"][str(file_id)]["package"]
+
+    def plan_device_runs(self, run: dict[str, Any]) -> None:
+        """Fix every device run's window and results now, so reading them later is pure."""
+        config = run["config"]
+        device_ids = sorted(self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"])
+        rng = seeded_random(self.options.seed, "bitbar", run["id"])
+        case_counts = [rng.randint(4, 12) for _ in device_ids]
+        positions = [(d, c) for d, count in enumerate(case_counts) for c in range(count)]
+        failing = {positions[p] for p in failing_positions(len(positions), self.options.failure_share, rng)}
+        windows = device_windows(run["createdAt"], len(device_ids), self.options.job_duration, config["scheduler"])
+        for index, (device_id, (start, end)) in enumerate(zip(device_ids, windows)):
+            device_run_id = self.store.next_id("deviceRun", ID_STARTS["deviceRun"])
+            failed_cases = sorted(c for d, c in failing if d == index)
+            self.data["deviceRuns"][str(device_run_id)] = {
+                "id": device_run_id,
+                "runId": run["id"],
+                "deviceId": device_id,
+                "deviceName": f"{slug(self.data['devices'][str(device_id)]['displayName'], '-')}-{rng.randint(1, 9):02d}",
+                "deviceSerialId": f"{rng.getrandbits(48):012X}",
+                "createdAt": run["createdAt"],
+                "startAt": start,
+                "endAt": end,
+                "caseCount": case_counts[index],
+                "failedCases": failed_cases,
+                "warning": not failed_cases and rng.random() < self.options.failure_share / 2,
+            }
+            run["deviceRunIds"].append(device_run_id)
+
+    async def get_run(self, request: Request) -> Response:
+        return reply(request, self.run_view(self.run(request)), root="testRun")
+
+    async def update_run(self, request: Request) -> Response:
+        values = await request_params(request)
+        name = check.required(values, "name")
+        with self.store.lock:
+            run = self.run(request)
+            run["displayName"] = name
+        return reply(request, self.run_view(run), 202, root="testRun")
+
+    async def delete_run(self, request: Request) -> Response:
+        with self.store.lock:
+            self.forget_run(self.run(request))
+            self.collect_files()
+        return empty(204)
+
+    async def list_my_runs(self, request: Request) -> Response:
+        runs = [self.run_view(r) for r in self.data["runs"].values()]
+        return self.listing(request, runs, "testRun", "displayName")
+
+    async def list_project_runs(self, request: Request) -> Response:
+        project_id = self.project(request)["id"]
+        runs = [self.run_view(r) for r in self.data["runs"].values() if r["projectId"] == project_id]
+        return self.listing(request, runs, "testRun", "displayName")
+
+    # ---- Test run config
+
+    async def get_run_config(self, request: Request) -> Response:
+        return reply(request, self.run(request)["config"], root="projectConfig")
+
+    async def list_run_parameters(self, request: Request) -> Response:
+        return self.listing(request, self.run(request)["parameters"], "projectConfigParameter", "key")
+
+    async def get_run_parameter(self, request: Request) -> Response:
+        parameter_id = request.path_params["parameterId"]
+        parameter = next((p for p in self.run(request)["parameters"] if p["id"] == parameter_id), None)
+        if parameter is None:
+            raise api_error(404, f"parameter with id {parameter_id} not found")
+        return reply(request, parameter, root="projectConfigParameter")
+
+    # ---- Test run tagging
+
+    async def create_tag(self, request: Request) -> Response:
+        values = await request_params(request)
+        name = check.required(values, "name")
+        with self.store.lock:
+            run_id = self.run(request)["id"]
+            if any(t["runId"] == run_id and t["name"] == name for t in self.data["tags"].values()):
+                raise api_error(409, f"Run {run_id} already has the tag '{name}'")
+            tag_id = self.store.next_id("tag", ID_STARTS["tag"])
+            tag = {"id": tag_id, "runId": run_id, "name": name}
+            self.data["tags"][str(tag_id)] = tag
+        return reply(request, self.tag_view(tag), 201, root="tag")
+
+    async def list_tags(self, request: Request) -> Response:
+        run_id = self.run(request)["id"]
+        tags = [self.tag_view(t) for t in self.data["tags"].values() if t["runId"] == run_id]
+        return self.listing(request, tags, "tag", "name")
+
+    async def get_tag(self, request: Request) -> Response:
+        tag = self.lookup("tags", request, "tagId", ("runId", self.run(request)["id"]))
+        return reply(request, self.tag_view(tag), root="tag")
+
+    async def delete_tag(self, request: Request) -> Response:
+        with self.store.lock:
+            tag = self.lookup("tags", request, "tagId", ("runId", self.run(request)["id"]))
+            del self.data["tags"][str(tag["id"])]
+        return empty(204)

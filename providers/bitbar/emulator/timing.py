@@ -1,0 +1,115 @@
+"""The run clock: when each device run waits, runs and ends, and what it has done by now.
+
+Run timing (virtual seconds on ``options.clock``, ``D = options.job_duration``):
+a run is WAITING for ``0.1 * D``, then its device runs execute in the window up
+to ``D`` -- all at once with the PARALLEL scheduler, one after another in equal
+slots with SERIAL. Each device run passes the states WAITING, PREPARING,
+DEVICE_TARGET_INSTALLING, DEVICE_TEST_INSTALLING, DEVICE_RUNNING (half of its
+window; test cases finish evenly across it), RESULTS_WAITING and
+RESULTS_PROCESSING. The run is FINISHED when all device runs are. Everything is
+computed when read; no background task runs. Results are fixed at run start:
+4-12 test cases per device, ``failure_share`` of the run's cases failing (chosen
+by ``seed``); a device run with a failing case is FAILED, one without is
+SUCCEEDED, or WARNING with probability ``failure_share / 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from providers.bitbar.emulator.formats import millis
+
+
+# Stages of a device run after it left the queue, with their share of its window.
+STAGES = (
+    ("PREPARING", 1),
+    ("DEVICE_TARGET_INSTALLING", 1),
+    ("DEVICE_TEST_INSTALLING", 1),
+    ("DEVICE_RUNNING", 5),
+    ("RESULTS_WAITING", 1),
+    ("RESULTS_PROCESSING", 1),
+)
+
+TEST_CLASSES = ("LoginTest", "SearchTest", "CheckoutTest", "ProfileTest")
+TEST_ACTIONS = ("Opens", "Scrolls", "Submits", "Rotates", "GoesBack", "SharesLink")
+FAILURE_MESSAGE = "expected:<true> but was:<false>"
+FAILURE_TYPE = "junit.framework.AssertionFailedError"
+
+
+def device_windows(t0: float, count: int, duration: float, scheduler: str) -> list[tuple[float, float]]:
+    start, end = t0 + 0.1 * duration, t0 + duration
+    if scheduler == "PARALLEL":
+        return [(start, end)] * count
+    slot = (end - start) / count
+    return [(start + i * slot, start + (i + 1) * slot) for i in range(count)]
+
+
+def stage_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(deviceRunStateType, start, end) of every state, WAITING in the queue first."""
+    windows = [("WAITING", device_run["createdAt"], device_run["startAt"])]
+    at, span, total = device_run["startAt"], device_run["endAt"] - device_run["startAt"], sum(w for _, w in STAGES)
+    for stage, weight in STAGES:
+        windows.append((stage, at, at + span * weight / total))
+        at += span * weight / total
+    return windows
+
+
+def outcome(device_run: dict[str, Any]) -> str:
+    if device_run["failedCases"]:
+        return "FAILED"
+    return "WARNING" if device_run["warning"] else "SUCCEEDED"
+
+
+def run_status(device_run: dict[str, Any], now: float) -> str:
+    if now < device_run["startAt"]:
+        return "WAITING"
+    return "RUNNING" if now < device_run["endAt"] else outcome(device_run)
+
+
+def testing_window(device_run: dict[str, Any]) -> tuple[float, float]:
+    _, start, end = next(w for w in stage_windows(device_run) if w[0] == "DEVICE_RUNNING")
+    return start, end
+
+
+def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list[dict[str, Any]]:
+    """The test cases done by ``now``; they finish evenly across DEVICE_RUNNING."""
+    start, end = testing_window(device_run)
+    count = device_run["caseCount"]
+    done = count if now >= end else max(0, math.floor(count * (now - start) / (end - start)))
+    each = (end - start) / count
+    return [
+        {
+            "index": i,
+            "className": f"{package}.{TEST_CLASSES[i % len(TEST_CLASSES)]}",
+            "name": f"test{i + 1:02d}{TEST_ACTIONS[i % len(TEST_ACTIONS)]}",
+            "failed": i in device_run["failedCases"],
+            "time": round(each, 3),
+            "finishedAt": start + each * (i + 1),
+        }
+        for i in range(done)
+    ]
+
+
+def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    failed = outcome(device_run) == "FAILED"
+    reason = f"{len(device_run['failedCases'])} of {device_run['caseCount']} test cases failed"
+    states = []
+    for index, (stage, start, end) in enumerate(stage_windows(device_run)):
+        if start > now:
+            break
+        done = end <= now
+        marks_failure = failed and stage in ("DEVICE_RUNNING", "RESULTS_PROCESSING")
+        states.append(
+            {
+                "id": device_run["id"] * 10 + index,  # derived, so states need no storage
+                "deviceRunId": device_run["id"],
+                "startTimeMS": millis(start),
+                "finishTimeMS": millis(end) if done else None,
+                "retryTime": None,
+                "failReason": reason if done and marks_failure else None,
+                "status": ("FAILED" if marks_failure else "SUCCEEDED") if done else "STARTED",
+                "deviceRunStateType": stage,
+            }
+        )
+    return states

@@ -1,0 +1,148 @@
+"""The doc's objects, made from stored records when read (runs progress on the clock)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from providers.bitbar.emulator.core import BitbarCore
+from providers.bitbar.emulator.formats import millis, readable_size
+from providers.bitbar.emulator.timing import finished_cases, run_status, state_objects, testing_window
+from providers.bitbar.emulator.vocabulary import FINAL_STATUSES
+
+
+class BitbarViews(BitbarCore):
+    """The doc's objects (``project``, ``testRun``, ``deviceRun`` ...) made from stored records."""
+
+    @staticmethod
+    def project_view(project: dict[str, Any]) -> dict[str, Any]:
+        return {k: project[k] for k in ("id", "name", "description", "type", "common", "sharedById")}
+
+    def config_view(self, project: dict[str, Any]) -> dict[str, Any]:
+        config = dict(self.data["configs"][str(project["id"])])
+        group = self.data["deviceGroups"][str(config["usedDeviceGroupId"])]
+        config["runAvailable"] = not self.run_blockers(project, config)
+        config["creditsPrice"] = self.group_view(group)["creditsPrice"]
+        return config
+
+    @staticmethod
+    def parameter_view(parameter: dict[str, Any]) -> dict[str, Any]:
+        return {k: parameter[k] for k in ("id", "key", "value")}
+
+    def parameters_of(self, project_id: int) -> list[dict[str, Any]]:
+        return [self.parameter_view(p) for p in self.data["parameters"].values() if p["projectId"] == project_id]
+
+    @staticmethod
+    def file_view(record: dict[str, Any]) -> dict[str, Any]:
+        view = {
+            "id": record["id"],
+            "originalName": record["originalName"],
+            "readableSize": readable_size(record["size"]),
+            "uploadTime": millis(record["uploadedAt"]),
+        }
+        if record["kind"] == "test":
+            ios = record["platform"] == "IOS"
+            view |= {
+                "mainActivity": None,
+                "minSdk": None if ios else 16,
+                "packageName": None if ios else record["package"],
+                "bundleName": Path(record["originalName"]).stem if ios else None,
+                "bundleIdentifier": record["package"] if ios else None,
+            }
+        return view
+
+    @staticmethod
+    def share_view(share: dict[str, Any]) -> dict[str, Any]:
+        return {k: share[k] for k in ("id", "userId", "userEmail")}
+
+    @staticmethod
+    def tag_view(tag: dict[str, Any]) -> dict[str, Any]:
+        return {"id": tag["id"], "name": tag["name"]}
+
+    @staticmethod
+    def notification_view(notification: dict[str, Any]) -> dict[str, Any]:
+        return {k: notification[k] for k in ("id", "email", "project", "type")}
+
+    def group_view(self, group: dict[str, Any]) -> dict[str, Any]:
+        price = sum(self.data["devices"][str(i)]["creditsPrice"] for i in group["deviceIds"])
+        return {
+            **{k: group[k] for k in ("id", "name", "displayName")},
+            "deviceCount": len(group["deviceIds"]),
+            "creditsPrice": price,
+            **{k: group[k] for k in ("userId", "osType")},
+        }
+
+    def run_view(self, run: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        device_runs = self.device_runs_of(run)
+        statuses = [run_status(dr, now) for dr in device_runs]
+        finished = sum(s in FINAL_STATUSES for s in statuses)
+        succeeded = sum(s in ("SUCCEEDED", "WARNING") for s in statuses)
+        if all(s == "WAITING" for s in statuses):
+            state = "WAITING"
+        else:
+            state = "FINISHED" if finished == len(statuses) else "RUNNING"
+        waiting = state == "WAITING"
+        return {
+            "id": run["id"],
+            "number": run["number"],
+            "createTime": millis(run["createdAt"]),
+            "displayName": run["displayName"],
+            "executionRatio": None if waiting else round(finished / len(statuses), 4),
+            "successRatio": None if waiting else round(succeeded / len(statuses), 4),
+            "startedByDisplayName": self.data["user"]["displayName"],
+            "state": state,
+            "screenshotZipState": self.screenshot_zip_state(run),
+            "projectId": run["projectId"],
+            "startTime": None if waiting else millis(min(dr["startAt"] for dr in device_runs)),
+            "endTime": millis(max(dr["endAt"] for dr in device_runs)) if state == "FINISHED" else None,
+            "deviceRunCount": len(device_runs),
+        }
+
+    def device_run_view(self, device_run: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        device = self.data["devices"][str(device_run["deviceId"])]
+        cases = finished_cases(device_run, run["testPackage"], now)
+        started = now >= device_run["startAt"]
+        testing_start, _ = testing_window(device_run)
+        return {
+            "id": device_run["id"],
+            "runTime": millis(testing_start) if now >= testing_start else None,
+            "device": device,
+            "deviceName": device_run["deviceName"],
+            "deviceSerialId": device_run["deviceSerialId"],
+            "testCaseSuccessNo": sum(not c["failed"] for c in cases),
+            "testCaseAllNo": len(cases),
+            "testCaseCount": device_run["caseCount"] if started else 0,
+            "softwareVersion": device["softwareVersion"],
+            "createTime": millis(device_run["createdAt"]),
+            "startTime": millis(device_run["startAt"]) if started else None,
+            "currentState": (state_objects(device_run, now) or [None])[-1],
+            "interruptedByState": None,
+            "runStatus": run_status(device_run, now),
+        }
+
+    def screenshots(self, run: dict[str, Any]) -> list[dict[str, Any]]:
+        """One screenshot per finished test case; ids derived from device run and case."""
+        now = self.now()
+        return [
+            {
+                "id": device_run["id"] * 100 + case["index"],  # at most 12 cases per device run
+                "originalName": f"{case['className']}.{case['name']}_scr_1.png",
+                "fail": case["failed"],
+                "type": "LANDSCAPE" if case["index"] % 3 == 2 else "PORTRAIT",
+                "deviceRunId": device_run["id"],
+            }
+            for device_run in self.device_runs_of(run)
+            for case in finished_cases(device_run, run["testPackage"], now)
+        ]
+
+    @staticmethod
+    def screenshot_view(shot: dict[str, Any]) -> dict[str, Any]:
+        return {k: shot[k] for k in ("id", "originalName", "fail", "type")}
+
+    def screenshot_zip_state(self, run: dict[str, Any]) -> str:
+        requested = run["screenshotZipRequestedAt"]
+        if requested is None:
+            return "BLANK"
+        return "READY" if self.now() >= requested + 0.1 * self.options.job_duration else "PROGRESS"

@@ -1,0 +1,34 @@
+"""The kyaraben provider: settings, client, types. Its emulator is reached through the registry."""
+
+from __future__ import annotations
+
+from providers.base import Arguments, Provider, arg
+from providers.kyaraben import lookups, resources, runs, uploads
+from providers.kyaraben.client import KyarabenClient
+from providers.polling import Duration
+
+
+class KyarabenSettings(Arguments):
+    endpoint: str = arg(min_length=1, description="API root URL (the authentication proxy in front of kyaraben, or kyaraben itself).")
+    auth_header: str = arg("X-Auth-UserId", min_length=1, description="Header carrying the identity; kyaraben itself reads X-Auth-UserId.")
+    auth_value: str = arg(min_length=1, sensitive=True, description="That header's value: the user id, or what the proxy expects.")
+    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
+    wait_timeout: Duration = arg(600.0, gt=0, description="How long to wait for a project, upload, VM or command to be READY.")
+    poll: Duration = arg(5.0, gt=0, description="Longest pause between two status reads while waiting.")
+
+
+class KyarabenProvider(Provider):
+    name = "kyaraben"
+    Settings = KyarabenSettings
+    resource_types = (
+        resources.Project,
+        resources.Avm,
+        uploads.Apk,
+        uploads.CameraFile,
+        uploads.TestSource,
+        runs.Campaign,
+    )
+    data_sources = (lookups.Images, lookups.Quota, lookups.Projects)
+
+    def client(self, settings: KyarabenSettings) -> KyarabenClient:
+        return KyarabenClient(settings.endpoint, settings.auth_header, settings.auth_value, settings.timeout)

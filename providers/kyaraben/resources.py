@@ -1,0 +1,253 @@
+"""kyaraben projects and Android VMs (AVMs).
+
+Both are created asynchronously: the create records the object at once and
+returns once the cloud says READY; one still not READY is waited on again by
+the next apply (``pending``). A VM's ERROR is not the end: the doc says the
+cloud reschedules a creation that failed (over quota, a network problem), so
+the wait goes on, showing the ``status_reason``, until READY or the
+provider's ``wait_timeout``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from providers.base import Arguments, Attrs, Context, ResourceType, arg
+from providers.errors import NotFoundError, ProviderError
+from providers.kyaraben.client import CLOUD
+from providers.kyaraben.client import client_of as _client
+from providers.kyaraben.planning import derived_name, known, plan_facts
+from providers.kyaraben.status import READY, await_gone, await_status, describe, is_gone, live
+from providers.mapping import FieldMap
+
+Switch = Literal[0, 1]
+
+
+class HwConfig(BaseModel):
+    """The documented hwconfig keys; any other key is an error at its line."""
+
+    model_config = ConfigDict(extra="forbid")
+    width: int | None = Field(None, ge=1, description="Screen width.")
+    height: int | None = Field(None, ge=1, description="Screen height.")
+    dpi: int | None = Field(None, ge=1, description="Screen DPI.")
+    enable_sensors: Switch | None = None
+    enable_battery: Switch | None = None
+    enable_gps: Switch | None = None
+    enable_camera: Switch | None = None
+    enable_record: Switch | None = None
+    enable_gsm: Switch | None = None
+    enable_nfc: Switch | None = None
+
+
+# --- kyaraben_project --------------------------------------------------------
+class ProjectArgs(Arguments):
+    project_name: str = arg(min_length=1, description="Need not be unique; a new name renames the project in place.")
+
+
+PROJECT_FIELDS = FieldMap(id="project_id", project_name="project_name", status="status")
+
+
+class Project(ResourceType):
+    type_name = "kyaraben_project"
+    Args = ProjectArgs
+    computed = ("id", "status")
+    natural_key = ("project_name",)
+
+    def read(self, ctx, id, prior):
+        return live(PROJECT_FIELDS.attrs(_client(ctx).project(id)))
+
+    def list_scope(self, attrs):
+        return ("projects",)
+
+    def list(self, ctx, scope):
+        return filter(None, (live(PROJECT_FIELDS.attrs(p)) for p in _client(ctx).projects()))
+
+    def find_existing(self, ctx, desired):
+        return next((p for p in self.list(ctx, ("projects",)) if p["project_name"] == desired["project_name"]), None)
+
+    def create(self, ctx, desired):
+        project_id = _client(ctx).create_project(desired["project_name"])
+        attrs = {"id": project_id, "project_name": desired["project_name"], "status": "QUEUED"}
+        ctx.record(attrs)
+        return self._ready(ctx, attrs)
+
+    def pending(self, desired, actual):
+        if actual.get("status") != READY:
+            return f"the project is {actual.get('status')}: apply waits for it to be READY"
+        return None
+
+    def update(self, ctx, id, desired, actual):
+        if desired["project_name"] != actual.get("project_name"):
+            _client(ctx).rename_project(id, desired["project_name"])
+        return self._ready(ctx, {**actual, "id": id, "project_name": desired["project_name"]})
+
+    @staticmethod
+    def _ready(ctx: Context, attrs: Attrs) -> Attrs:
+        id = attrs["id"]
+        final = await_status(ctx, lambda: _client(ctx).project(id), f"project {id}")
+        if final.get("status") != READY:
+            raise ProviderError(CLOUD, "wait for project", None, f"project {id} is {describe(final)}")
+        return {**attrs, **PROJECT_FIELDS.attrs(final)}
+
+    def delete(self, ctx, id, actual):
+        """Refused while the project holds VMs or running campaigns: the error lists them.
+        A server may refuse at once (a 4xx) or accept and then report ERROR; both read the same."""
+        client = _client(ctx)
+        try:
+            client.delete_project(id)
+        except ProviderError as error:
+            if isinstance(error, NotFoundError) or error.status is None or error.status in (401, 429) or error.status >= 500:
+                raise
+            raise ProviderError(CLOUD, "delete project", error.status, self._refusal(ctx, id, error.message)) from None
+        refused = await_gone(ctx, lambda: client.project(id), f"project {id}")
+        if refused is not None:
+            raise ProviderError(CLOUD, "delete project", None, self._refusal(ctx, id, describe(refused)))
+
+    @staticmethod
+    def _refusal(ctx: Context, id: str, said: str) -> str:
+        """The cloud's words, and what the project still holds (servers differ on which campaigns count)."""
+        client = _client(ctx)
+        vms = [vm["avm_id"] for vm in client.avms() if vm.get("project_id") == id and vm.get("status") != "DELETED"]
+        campaigns = [f"{c['campaign_id']} ({c.get('status')})" for c in client.campaigns(id) if not is_gone(c)]
+        holds = "; ".join(part for part in (f"VMs {', '.join(vms)}" if vms else "", f"campaigns {', '.join(campaigns)}" if campaigns else "") if part)
+        return (
+            f"kyaraben refused to delete project {id} ({said}): a project can only be removed once it holds no running VMs "
+            f"or campaigns; it holds {holds or 'none any more (try again)'}"
+        )
+
+
+# --- kyaraben_avm --------------------------------------------------------------
+class AvmArgs(Arguments):
+    project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
+    image: str = arg(force_new=True, min_length=1, description="Android image, one of data kyaraben_images (checked at plan time).")
+    avm_name: str | None = arg(
+        None,
+        min_length=1,
+        description="Renamed in place. Unset, labform names the VM labform-<hash of project, image and hwconfig> "
+        "(a resource does not see its address), so give two otherwise identical VMs names.",
+    )
+    hwconfig: HwConfig | None = arg(None, force_new=True, description="Screen and devices, as given at creation.")
+    apks: list[str] | None = arg(
+        None,
+        unordered=True,
+        description="Apk ids to install, each awaited to its result. Adding one installs it in place; kyaraben has "
+        "no uninstall, so a removed one stays on the VM (replace the VM for a clean one).",
+    )
+
+
+AVM_FIELDS = FieldMap(id="avm_id", project="project_id", image="image", avm_name="avm_name", status="status")
+
+
+def _vm_attrs(remote: dict[str, Any]) -> Attrs | None:
+    return live(AVM_FIELDS.attrs(remote))
+
+
+def _command_outcome(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One status for a command's results: still going, failed (with its output), or READY."""
+    if not results or any(r.get("status") in ("QUEUED", "RUNNING") for r in results):
+        return {"status": (results[0].get("status") if results else "QUEUED")}
+    failed = [r for r in results if r.get("status") == "ERROR" or str(r.get("returncode")) != "0"]
+    if failed:
+        output = " / ".join(str(r.get("stdout") or r.get("stderr") or "") for r in failed)
+        return {"status": "ERROR", "status_reason": f"returncode {failed[0].get('returncode')}: {output}"[:300]}
+    return {"status": READY}
+
+
+class Avm(ResourceType):
+    type_name = "kyaraben_avm"
+    Args = AvmArgs
+    computed = ("id", "status", "avm_name")
+    natural_key = ("project", "avm_name")
+
+    def plan_attributes(self, desired):
+        if desired.get("avm_name") is not None:
+            return {}
+        parts = (desired.get("project"), desired.get("image"), desired.get("hwconfig"))
+        return {"avm_name": derived_name(*parts)} if known(list(parts)) else {}
+
+    def check_remote(self, ctx, desired):
+        facts = plan_facts(ctx)
+        problems = [("image", why)] if (why := facts.image_problem(desired.get("image"), "image")) else []
+        if not problems and (why := facts.claim_live_vm(desired.get("project"), desired.get("avm_name"))):
+            problems.append(("", why))
+        return problems
+
+    def read(self, ctx, id, prior):
+        return _vm_attrs(_client(ctx).avm(id))
+
+    def import_(self, ctx, id):
+        """Also takes the hwconfig the VM was created with (a refresh never reads it: it cannot change)."""
+        remote = _client(ctx).avm(id)
+        found = _vm_attrs(remote)
+        if found is None:
+            raise NotFoundError(CLOUD, "import kyaraben_avm", 404, f"VM {id} is {remote.get('status')}")
+        return {**found, **({"hwconfig": remote["hwconfig"]} if remote.get("hwconfig") else {})}
+
+    def list_scope(self, attrs):
+        return ("avms",)
+
+    def list(self, ctx, scope):
+        return filter(None, (_vm_attrs(vm) for vm in _client(ctx).avms() if not vm.get("campaign_id")))
+
+    def find_existing(self, ctx, desired):
+        key = (desired["project"], desired.get("avm_name"))  # no name while derived from values known only after apply
+        return None if key[1] is None else next((vm for vm in self.list(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+
+    def create(self, ctx, desired):
+        body = {
+            "project_id": desired["project"],
+            "image": desired["image"],
+            "avm_name": desired["avm_name"],
+            **({"hwconfig": desired["hwconfig"]} if desired.get("hwconfig") else {}),
+        }
+        avm_id = _client(ctx).create_avm(body)
+        attrs = {"id": avm_id, "project": desired["project"], "image": desired["image"], "avm_name": desired["avm_name"], "status": "QUEUED"}
+        if desired.get("apks") is not None:
+            attrs["apks"] = []
+        ctx.record(attrs)
+        return self._settle(ctx, attrs, desired)
+
+    def pending(self, desired, actual):
+        if actual.get("status") != READY:
+            return f"the VM is {actual.get('status')}: apply waits for it to be READY"
+        return None
+
+    def update(self, ctx, id, desired, actual):
+        """A rename, apks to add, or a VM not READY yet to wait for."""
+        attrs = {**actual, "id": id}
+        if desired["avm_name"] != actual.get("avm_name"):
+            _client(ctx).rename_avm(id, desired["avm_name"])
+            attrs["avm_name"] = desired["avm_name"]
+        if desired.get("apks") is not None:
+            attrs["apks"] = [a for a in actual.get("apks") or [] if a in desired["apks"]]
+        return self._settle(ctx, attrs, desired)
+
+    @staticmethod
+    def _settle(ctx: Context, attrs: Attrs, desired: Attrs) -> Attrs:
+        """Wait for READY (through the ERROR the cloud retries), then install each apk not yet
+        on the VM and wait for the command's result, recording each step as it completes."""
+        client, avm_id = _client(ctx), attrs["id"]
+        final = await_status(ctx, lambda: client.avm(avm_id), f"VM {avm_id}", error_is_final=False)
+        attrs["status"] = final.get("status")
+        if final.get("status") != READY:
+            raise ProviderError(CLOUD, "wait for VM", None, f"VM {avm_id} is {describe(final)}")
+        ctx.record(attrs)
+        for apk_id in [a for a in desired.get("apks") or [] if a not in attrs["apks"]]:
+            command_id = client.install_apk(avm_id, apk_id)
+            what = f"VM {avm_id}: install of apk {apk_id}"
+            outcome = await_status(ctx, lambda: _command_outcome(client.command_results(avm_id, command_id)), what)
+            if outcome["status"] != READY:
+                raise ProviderError(CLOUD, "install apk", None, f"{what} failed: {describe(outcome)}")
+            attrs["apks"] = [*attrs["apks"], apk_id]
+            ctx.record(attrs)
+        return attrs
+
+    def delete(self, ctx, id, actual):
+        """Waits until the VM is gone: its project can be deleted only then."""
+        client = _client(ctx)
+        client.delete_avm(id)
+        left = await_gone(ctx, lambda: client.avm(id), f"VM {id}")
+        if left is not None:
+            raise ProviderError(CLOUD, "delete VM", None, f"VM {id} is {describe(left)}")

@@ -1,0 +1,274 @@
+"""kyaraben apks, camera files and test sources: local files uploaded to a project.
+
+kyaraben's listings carry no content hash, so apks and camera files are
+uploaded under a name carrying the first 16 hex digits of their sha256
+(``app.apk`` → ``app-3f2a9c1d4e5b6a7f.apk``): that file name is their natural
+key, the same bytes already in the project are adopted, and a changed file is
+a new upload (a replace). A test source is updated in place instead (the API
+has PUT for it), and ``compile: true`` turns it into an apk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Literal
+
+from providers.base import Arguments, Attrs, Context, ResourceType, arg
+from providers.errors import NotFoundError, ProviderError
+from providers.kyaraben.client import CLOUD, KyarabenClient
+from providers.kyaraben.client import client_of as _client
+from providers.kyaraben.status import READY, await_status, describe, live
+from providers.mapping import FieldMap
+from providers.transfer import FilePart, local_file_digest, streamed_part
+
+HASH_DIGITS = 16
+
+
+def hashed_name(path: str, sha256: str) -> str:
+    """The upload's name: the file's stem, its hash prefix, its suffix."""
+    local = Path(path)
+    return f"{local.stem}-{sha256[:HASH_DIGITS]}{local.suffix}"
+
+
+def _renamed(part: FilePart, name: str) -> FilePart:
+    return (name, part[1], part[2])
+
+
+class ContentUploadArgs(Arguments):
+    project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
+    path: str = arg(local=True, description="Local file, relative to the working directory; a changed file is uploaded anew.")
+    on_destroy: Literal["delete"] | None = arg(
+        None, local=True, description="'delete' also deletes a file labform adopted rather than uploaded (by default it is only forgotten)."
+    )
+
+
+class ContentUpload(ResourceType):
+    """A file found by its hashed name: upload, wait until READY, delete."""
+
+    Args = ContentUploadArgs
+    natural_key = ("project", "filename")
+    content_addressed = True
+    what: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+    fields: ClassVar[FieldMap]
+
+    # --- the calls that differ per kind ----------------------------------------
+    def listed(self, client: KyarabenClient, project: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def upload(self, client: KyarabenClient, project: str, part: FilePart) -> str:
+        raise NotImplementedError
+
+    def remove(self, client: KyarabenClient, project: str, id: str) -> None:
+        raise NotImplementedError
+
+    def fetch(self, client: KyarabenClient, project: str, id: str) -> Callable[[], dict[str, Any]]:
+        """How to read one of them while waiting (a listing where there is no single GET)."""
+
+        def from_listing() -> dict[str, Any]:
+            found = next((item for item in self.listed(client, project) if item[self.fields.to_cloud["id"]] == id), None)
+            if found is None:
+                raise NotFoundError(CLOUD, f"read {self.what}", 404, f"project {project} has no {self.what} {id}")
+            return found
+
+        return from_listing
+
+    # --- the resource ------------------------------------------------------------
+    def plan_attributes(self, desired):
+        digest = local_file_digest(desired.get("path"), "sha256", self.extensions)
+        return {} if digest is None else {"sha256": digest, "filename": hashed_name(desired["path"], digest)}
+
+    def _attrs(self, remote: dict[str, Any], project: str) -> Attrs | None:
+        found = live(self.fields.attrs(remote))
+        return None if found is None else {**found, "project": project}
+
+    def read(self, ctx, id, prior):
+        return self._attrs(self.fetch(_client(ctx), prior["project"], id)(), prior["project"])
+
+    def list_scope(self, attrs):
+        return (self.type_name, attrs["project"])
+
+    def list(self, ctx, scope):
+        project = scope[1]
+        return filter(None, (self._attrs(item, project) for item in self.listed(_client(ctx), project)))
+
+    def find_existing(self, ctx, desired):
+        """The project's upload with this hashed name: the same bytes, already there."""
+        try:
+            found = [item for item in self.list(ctx, (self.type_name, desired["project"])) if item.get("filename") == desired["filename"]]
+        except NotFoundError:
+            return None
+        usable = [item for item in found if item.get("status") != "ERROR"]
+        return {**usable[0], "sha256": desired["sha256"]} if usable else None
+
+    def create(self, ctx, desired):
+        client, project = _client(ctx), desired["project"]
+        with streamed_part(Path(desired["path"]), ctx.progress) as part:
+            id = self.upload(client, project, _renamed(part, desired["filename"]))
+        # Not recorded before READY: should the wait fail, the next plan adopts the upload by its name.
+        final = await_status(ctx, self.fetch(client, project, id), f"{self.what} {desired['filename']}")
+        if final.get("status") != READY:
+            self._discard(client, project, id)
+            raise ProviderError(CLOUD, f"upload {self.what}", None, f"{desired['filename']} is {describe(final)}")
+        return {"sha256": desired["sha256"], **self._attrs(final, project)}
+
+    def _discard(self, client: KyarabenClient, project: str, id: str) -> None:
+        """A file the cloud could not take is deleted again, so no broken twin keeps its name."""
+        try:
+            self.remove(client, project, id)
+        except ProviderError:
+            pass  # the upload's own error is the one worth reporting
+
+    def update(self, ctx, id, desired, actual):
+        """Only the local path moved (same content): nothing to upload."""
+        return {**actual, **desired, "id": id}
+
+    def delete(self, ctx, id, actual):
+        self.remove(_client(ctx), actual["project"], id)
+
+
+# --- kyaraben_apk ----------------------------------------------------------------
+class Apk(ContentUpload):
+    type_name = "kyaraben_apk"
+    what = "apk"
+    extensions = ("apk",)
+    fields = FieldMap(id="apk_id", filename="filename", package="package", status="status")
+    computed = ("id", "sha256", "filename", "package", "status")
+
+    def listed(self, client, project):
+        return client.apks(project)
+
+    def fetch(self, client, project, id):
+        return lambda: client.apk(project, id)
+
+    def upload(self, client, project, part):
+        return client.upload_apk(project, part)
+
+    def remove(self, client, project, id):
+        client.delete_apk(project, id)
+
+
+# --- kyaraben_camera_file ----------------------------------------------------------
+class CameraFile(ContentUpload):
+    """An image or movie the VMs' camera shows (the cloud converts it if needed)."""
+
+    type_name = "kyaraben_camera_file"
+    what = "camera file"
+    fields = FieldMap(id="camera_id", filename="filename", status="status")
+    computed = ("id", "sha256", "filename", "status")
+
+    def listed(self, client, project):
+        return client.camera_files(project)
+
+    def upload(self, client, project, part):
+        return client.upload_camera_file(project, part)
+
+    def remove(self, client, project, id):
+        client.delete_camera_file(project, id)
+
+
+# --- kyaraben_testsource -------------------------------------------------------------
+class TestSourceArgs(Arguments):
+    project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
+    path: str = arg(local=True, description="The DSL file; a change of content or name is uploaded in place.")
+    compile: bool = arg(False, description="Compile it to an apk (its id is then `apk_id`).")
+    # Set from ``path`` at plan time. They are arguments, not plan-time attributes,
+    # because a change updates the test source in place rather than replacing it.
+    sha256: str | None = arg(None, local=True, description="Filled in by labform from path; do not set.")
+    filename: str | None = arg(None, description="Filled in by labform from path; do not set.")
+
+
+SOURCE_FIELDS = FieldMap(id="testsource_id", filename="filename", status="status", apk_id="apk_id", apk_status="apk_status")
+
+
+def _source_attrs(remote: dict[str, Any], project: str) -> Attrs:
+    """``compile`` reads as true once the cloud holds an apk compiled from it."""
+    found = SOURCE_FIELDS.attrs(remote)
+    return {**found, "project": project, "compile": bool(found.get("apk_id")) and found.get("apk_status") == READY}
+
+
+class TestSource(ResourceType):
+    type_name = "kyaraben_testsource"
+    Args = TestSourceArgs
+    computed = ("id", "status", "apk_id", "apk_status")
+    natural_key = ("project", "filename")
+
+    def check(self, desired):
+        return [(name, f"{name} is computed from path; remove it from the plan") for name in ("sha256", "filename") if desired.get(name) is not None]
+
+    def plan_attributes(self, desired):
+        digest = local_file_digest(desired.get("path"), "sha256")
+        return {} if digest is None else {"sha256": digest, "filename": Path(desired["path"]).name}
+
+    def read(self, ctx, id, prior):
+        return _source_attrs(_client(ctx).testsource(prior["project"], id), prior["project"])
+
+    def list_scope(self, attrs):
+        return ("testsources", attrs["project"])
+
+    def list(self, ctx, scope):
+        return (_source_attrs(item, scope[1]) for item in _client(ctx).testsources(scope[1]))
+
+    def find_existing(self, ctx, desired):
+        try:
+            return next((s for s in self.list(ctx, ("testsources", desired["project"])) if s.get("filename") == desired["filename"]), None)
+        except NotFoundError:
+            return None
+
+    def create(self, ctx, desired):
+        client, project = _client(ctx), desired["project"]
+        with streamed_part(Path(desired["path"]), ctx.progress) as part:
+            id = client.upload_testsource(project, part)
+        attrs = {"id": id, "project": project, "filename": desired["filename"], "sha256": desired["sha256"], "compile": False}
+        ctx.record(attrs)
+        self._settle(ctx, attrs, desired)
+        return attrs
+
+    def update(self, ctx, id, desired, actual):
+        client, project = _client(ctx), desired["project"]
+        attrs = {**actual, "id": id}
+        if (desired["sha256"], desired["filename"]) != (actual.get("sha256"), actual.get("filename")):
+            with streamed_part(Path(desired["path"]), ctx.progress) as part:
+                client.replace_testsource(project, id, part)
+            # A new content needs a new compilation, and the old apk is stale.
+            attrs.update(sha256=desired["sha256"], filename=desired["filename"], compile=False)
+        self._settle(ctx, attrs, desired)
+        return attrs
+
+    def _settle(self, ctx: Context, attrs: Attrs, desired: Attrs) -> None:
+        """Wait for the upload; then compile (the apk id recorded at once), or drop a compiled
+        apk no longer wanted."""
+        client, project, id = _client(ctx), attrs["project"], attrs["id"]
+        uploaded = await_status(ctx, lambda: client.testsource(project, id), f"test source {attrs['filename']}")
+        attrs["status"] = uploaded.get("status")
+        if uploaded.get("status") != READY:
+            raise ProviderError(CLOUD, "upload test source", None, f"{attrs['filename']} is {describe(uploaded)}")
+        stale = attrs.get("apk_id") or ""
+        if desired.get("compile") is True and not attrs.get("compile"):
+            attrs.update(apk_id=client.compile_testsource(project, id), apk_status="QUEUED")
+            ctx.record(attrs)
+            compiled = await_status(
+                ctx, lambda: client.testsource(project, id), f"compilation of {attrs['filename']}", key="apk_status", reason_key="apk_status_reason"
+            )
+            attrs.update(apk_id=compiled.get("apk_id") or attrs["apk_id"], apk_status=compiled.get("apk_status"))
+            if compiled.get("apk_status") != READY:
+                raise ProviderError(CLOUD, "compile test source", None, f"{attrs['filename']}: {describe(compiled, 'apk_status', 'apk_status_reason')}")
+            attrs["compile"] = True
+        elif desired.get("compile") is False and attrs.get("compile"):
+            attrs.update(apk_id="", apk_status="", compile=False)
+        if stale and stale != attrs.get("apk_id"):
+            _delete_quietly(client, project, stale)
+
+    def delete(self, ctx, id, actual):
+        client = _client(ctx)
+        client.delete_testsource(actual["project"], id)
+        if actual.get("apk_id"):
+            _delete_quietly(client, actual["project"], actual["apk_id"])
+
+
+def _delete_quietly(client: KyarabenClient, project: str, apk_id: str) -> None:
+    """A compiled apk labform no longer needs; the cloud may have dropped it already."""
+    try:
+        client.delete_apk(project, apk_id)
+    except NotFoundError:
+        pass

@@ -1,0 +1,41 @@
+"""The Perfecto Smart Reporting provider (read-only): settings, client, types."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from providers.base import Arguments, Provider, arg
+from providers.perfecto import lookups, resources
+from providers.perfecto.client import PerfectoClient, reporting_server
+
+
+class PerfectoSettings(Arguments):
+    cloud: str | None = arg(None, min_length=1, description='Cloud name: "demo" for https://demo.perfectomobile.com.')
+    endpoint: str | None = arg(None, description="Reporting server URL; https://<cloud>.app.perfectomobile.com when unset.")
+    security_token: str = arg(min_length=1, sensitive=True, description="Personal security token for this cloud.")
+    token_header: Literal["Perfecto-Authorization", "Authorization"] = arg(
+        "Perfecto-Authorization", description="Header carrying the token; Authorization sends it as 'Bearer <token>'."
+    )
+    timeout: float = arg(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _server_known(self):
+        if not self.cloud and not self.endpoint:
+            raise ValueError("set cloud (the reporting server is derived from it) or endpoint")
+        return self
+
+    @property
+    def server(self) -> str:
+        return self.endpoint or reporting_server(self.cloud)
+
+
+class PerfectoProvider(Provider):
+    name = "perfecto"
+    Settings = PerfectoSettings
+    resource_types = (resources.Gate,)
+    data_sources = (lookups.Executions, lookups.Commands)
+
+    def client(self, settings: PerfectoSettings) -> PerfectoClient:
+        return PerfectoClient(settings.server, settings.security_token, settings.token_header, settings.timeout)

@@ -1,0 +1,292 @@
+"""The Perfecto Smart Reporting emulator over real HTTP: coverage, the doc's examples replayed, paging, filters, processing, variants."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.perfecto.emulator import EXECUTIONS, SANDBOX_JOB, SANDBOX_TOKEN, add_commands, add_executions, build_app, seed_executions
+from providers.perfecto.emulator.executions import virtual_ms
+from tests.emulators.endpoint_rows import rows_for
+
+EXAMPLES = json.loads((Path(__file__).with_name("perfecto_examples.json")).read_text())
+TOKEN = {"Perfecto-Authorization": SANDBOX_TOKEN}
+
+
+@contextmanager
+def serving(variant: str = "default", **options) -> Iterator[tuple[EmulatorApp, httpx.Client]]:
+    app = build_app(EmulatorOptions(**{"clock": Clock(speed=0), "retry_after": 0, "job_duration": 0, **options}), variant)
+    with EmulatorServer(app) as server, httpx.Client(base_url=server.url, headers=TOKEN, timeout=10) as client:
+        yield app, client
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[EmulatorApp, httpx.Client]]:
+    with serving() as pair:
+        yield pair
+
+
+def report(client: httpx.Client, *params: tuple[str, object]) -> dict:
+    response = client.get(EXECUTIONS, params=[(k, str(v)) for k, v in params])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(body: dict) -> set[str]:
+    return {r["id"] for r in body["resources"]}
+
+
+# ---------------------------------------------------------------- coverage and the doc's examples
+
+
+@pytest.mark.parametrize("row", rows_for("perfecto"), ids=lambda row: f"{row.method} {row.path}")
+def test_every_documented_endpoint_is_routed(emulator, row):
+    """Each endpoints.tsv row answers a well-formed request with 200 and the doc's envelope."""
+    app, client = emulator
+    test_id = report(client)["resources"][0]["id"]
+    response = client.request(row.method, row.filled({"TEST_ID": test_id}))
+    assert response.status_code == 200
+    assert set(response.json()) == {"resources", "metadata"}
+
+
+def _missing_keys(example: object, answer: object, where: str = "") -> list[str]:
+    """Keys of the doc's example absent from the answer, recursively (lists: item by item, matched by id where there is one)."""
+    if isinstance(example, dict) and isinstance(answer, dict):
+        return [m for key, value in example.items() for m in ([f"{where}.{key}"] if key not in answer else _missing_keys(value, answer[key], f"{where}.{key}"))]
+    if isinstance(example, list) and isinstance(answer, list):
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        pairs = [(item, by_id.get(item.get("id")) if isinstance(item, dict) and "id" in item else answer[i] if i < len(answer) else None) for i, item in enumerate(example)]
+        return [m for i, (item, found) in enumerate(pairs) for m in ([f"{where}[{i}]"] if found is None else _missing_keys(item, found, f"{where}[{i}]"))]
+    return []
+
+
+def test_the_docs_example_requests_replay_with_the_docs_keys_and_status():
+    """Seeded with the doc's example executions and commands, each example request gets the doc's status and every key of its example answer."""
+    with serving() as (app, client):
+        add_executions(app, EXAMPLES["seed"]["executions"], processing=0)
+        for test_id, steps in EXAMPLES["seed"]["commands"].items():
+            add_commands(app, test_id, steps)
+        for example in EXAMPLES["replay"]:
+            response = client.request(example["method"], example["path"] + (f"?{example['query']}" if example["query"] else ""))
+            assert response.status_code == example["status"], example["name"]
+            assert _missing_keys(example["response"], response.json()) == [], example["name"]
+    print(f"replayed {len(EXAMPLES['replay'])} example requests of the doc; left out:")
+    for left in EXAMPLES["left_out"]:
+        print(f"  - {left['what']}: {left['reason']}")
+    assert len(EXAMPLES["replay"]) == 3
+
+
+# ---------------------------------------------------------------- the security token
+
+
+def test_a_request_without_the_token_is_refused_401():
+    with serving() as (_, client):
+        for headers in ({}, {"Perfecto-Authorization": "wrong"}, {"Authorization": f"Bearer {SANDBOX_TOKEN}"}):
+            response = httpx.get(client.base_url.join(EXECUTIONS), headers=headers)
+            assert response.status_code == 401 and "security token" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "variant, perfecto_header, bearer, refused",
+    [("default", True, False, 401), ("token-bearer-too", True, True, 401), ("token-bearer-only", False, True, 401), ("refused-403", True, False, 403)],
+)
+def test_token_variants_accept_their_headers(variant, perfecto_header, bearer, refused):
+    with serving(variant) as (_, client):
+        url = client.base_url.join(EXECUTIONS)
+        assert httpx.get(url, headers=TOKEN).status_code == (200 if perfecto_header else refused)
+        assert httpx.get(url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}).status_code == (200 if bearer else refused)
+
+
+def test_the_token_comes_from_options():
+    with serving(credentials={"security_token": "ci-token"}) as (_, client):
+        assert client.get(EXECUTIONS).status_code == 401
+        assert client.get(EXECUTIONS, headers={"Perfecto-Authorization": "ci-token"}).status_code == 200
+
+
+# ---------------------------------------------------------------- paging
+
+
+def test_1200_executions_come_in_pages_of_500_while_truncated(emulator):
+    app, client = emulator
+    seed_executions(app, 1200, job_name="nightly")
+    pages = [report(client, ("jobName[0]", "nightly"), ("_page", page)) for page in (1, 2, 3, 4)]
+    assert [len(p["resources"]) for p in pages] == [500, 500, 200, 0]
+    assert [p["metadata"]["truncated"] for p in pages] == [True, True, False, False]
+    assert [p["metadata"]["page"] for p in pages] == [1, 2, 3, 4]
+    assert len(set().union(*(ids(p) for p in pages))) == 1200
+    assert report(client, ("jobName[0]", "nightly"))["resources"] == pages[0]["resources"]  # _page defaults to 1
+
+
+def test_first_500_only_variant_serves_no_page_past_the_first():
+    with serving("first-500-only") as (app, client):
+        seed_executions(app, 700, job_name="nightly")
+        pages = [report(client, ("jobName[0]", "nightly"), ("_page", page)) for page in (1, 2)]
+        assert [len(p["resources"]) for p in pages] == [500, 0]
+        assert [p["metadata"]["truncated"] for p in pages] == [True, True]
+
+
+@pytest.mark.parametrize("variant, newest_first", [("default", True), ("oldest-first", False)])
+def test_executions_are_sorted_by_start_time(variant, newest_first):
+    with serving(variant) as (app, client):
+        seed_executions(app, 10, job_name="nightly")
+        starts = [r["startTime"] for r in report(client, ("jobName[0]", "nightly"))["resources"]]
+        assert starts == sorted(starts, reverse=newest_first)
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-2"])
+def test_a_page_that_is_not_a_whole_number_from_1_reads_as_1(emulator, page):
+    app, client = emulator
+    assert report(client, ("_page", page))["metadata"]["page"] == 1
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_or_within_a_field_and_across_fields(emulator):
+    """The doc's example: failed or blocked, and tagged tag1 or tag2."""
+    app, client = emulator
+    made = seed_executions(app, 40, job_name="f", failure_share=0.25, blocked_share=0.25, tags=("tag1",))
+    made += seed_executions(app, 40, job_name="g", failure_share=0.25, tags=("tag2",))
+    made += seed_executions(app, 40, job_name="h", failure_share=0.5, tags=("tag3",))
+    found = report(client, ("status[0]", "FAILED"), ("status[1]", "BLOCKED"), ("tags[0]", "tag1"), ("tags[1]", "tag2"))
+    expected = {e["id"] for e in made if e["status"] in ("FAILED", "BLOCKED") and e["tags"][0] in ("tag1", "tag2")}
+    assert ids(found) == expected and expected
+
+
+def test_the_x_prefix_excludes(emulator):
+    app, client = emulator
+    made = seed_executions(app, 12, job_name="x", failure_share=0.5)
+    kept = report(client, ("jobName[0]", "x"), ("xstatus[0]", "FAILED"), ("xdeviceModel[0]", "Pixel 7"))
+    assert ids(kept) == {e["id"] for e in made if e["status"] != "FAILED" and e["platforms"][0]["mobileInfo"]["model"] != "Pixel 7"}
+
+
+def test_every_documented_filter_selects_its_field(emulator):
+    """Each filter of the table picks the one execution whose field has the value (doc example resources, job and sandbox builds alongside)."""
+    app, client = emulator
+    add_executions(app, EXAMPLES["seed"]["executions"], processing=0)
+    first, second = EXAMPLES["seed"]["executions"]
+    one = [
+        ("id[0]", first["id"]),
+        ("externalId[0]", first["externalId"]),
+        ("executionId[0]", first["externalId"]),
+        ("tags[0]", "Native"),
+        ("deviceId[0]", first["platforms"][0]["deviceId"]),
+        ("deviceModel[0]", "Galaxy S5 SM-G900A"),
+        ("screenResolution[0]", "1024x768"),
+        ("browserType[0]", "INTERNET_EXPORER"),
+        ("browserVersion[0]", "latest (11)"),
+        ("jobName[0]", "Sample Job"),
+        ("jobNumber[0]", "45"),
+        ("projectName[0]", "Sample Script"),
+        ("projectVersion[0]", "1.0"),
+        ("triggerType[0]", "Manual"),
+        ("os[0]", "WINDOWS"),
+        ("deviceType[0]", "DESKTOP"),
+    ]
+    for name, value in one:
+        assert len(report(client, (name, value))["resources"]) == 1, name
+    assert ids(report(client, ("os[0]", "WINDOWS"), ("os[1]", "ANDROID"), ("tags[0]", "Native"), ("tags[1]", first["tags"][0]))) == {first["id"], second["id"]}
+
+
+def test_custom_fields_failure_reasons_branches_and_unknown_parameters(emulator):
+    app, client = emulator
+    made = seed_executions(app, 6, job_name="c", job_branch="release/2", failure_share=0.5)
+    made[0]["customFields"] = [{"name": "team", "value": "payments"}]
+    assert ids(report(client, ("customField.team[0]", "payments"))) == {made[0]["id"]}
+    assert ids(report(client, ("jobName[0]", "c"), ("xcustomField.team[0]", "payments"))) == {e["id"] for e in made[1:]}
+    assert ids(report(client, ("failureReason[0]", "Element not found"), ("jobName[0]", "c"))) == {e["id"] for e in made if e["status"] == "FAILED"}
+    assert ids(report(client, ("jobBranch[0]", "release/2"))) == {e["id"] for e in made}
+    assert ids(report(client, ("jobName", "c"), ("noSuchFilter[0]", "anything"))) == {e["id"] for e in made}
+
+
+@pytest.mark.parametrize("variant", ["default", "time-as-written"])
+def test_the_time_window(variant):
+    """Default: startExecutionTime..endExecutionTime bound the start; as written, the comparisons turn round. endExecutionTime alone is ignored."""
+    with serving(variant) as (app, client):
+        app.clock.advance(10_000)
+        made = sorted(seed_executions(app, 10, job_name="t"), key=lambda e: e["startTime"])
+        middle = made[3]["startTime"], made[6]["startTime"]
+        inside = {e["id"] for e in made[3:7]}
+        outside = {e["id"] for e in made[:4] + made[6:]}
+        window = report(client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[0]), ("endExecutionTime[0]", middle[1]))
+        turned = report(client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[1]), ("endExecutionTime[0]", middle[0]))
+        if variant == "default":
+            assert ids(window) == inside and ids(turned) == set()
+        else:
+            assert ids(window) == set() and ids(turned) == {e["id"] for e in made[3:7]} and outside
+        assert len(report(client, ("jobName[0]", "t"), ("endExecutionTime[0]", middle[0]))["resources"]) == 10
+
+
+# ---------------------------------------------------------------- processing, commands
+
+
+def test_processing_completes_on_the_clock_and_artifacts_appear_then(emulator):
+    app, client = emulator
+    seed_executions(app, 3, job_name="p", processing=30)
+    body = report(client, ("jobName[0]", "p"))
+    assert body["metadata"]["processingStatus"] == "PROCESSING"
+    assert all(r["videos"] == [] and r["artifacts"] == [] for r in body["resources"])
+    app.clock.advance(30)
+    body = report(client, ("jobName[0]", "p"))
+    assert body["metadata"]["processingStatus"] == "PROCESSING_COMPLETE"
+    assert all(r["videos"] and r["artifacts"] for r in body["resources"])
+
+
+@pytest.mark.parametrize("variant, second_page_status", [("default", "PROCESSING"), ("processing-per-page", "PROCESSING_COMPLETE")])
+def test_processing_status_covers_the_report_or_the_page(variant, second_page_status):
+    """Newest first: page 1 holds the build still processing, page 2 the processed one."""
+    with serving(variant) as (app, client):
+        seed_executions(app, 500, job_name="p", processing=0)
+        app.clock.advance(50_000)
+        seed_executions(app, 500, job_name="p", processing=60)
+        assert report(client, ("jobName[0]", "p"), ("_page", 2))["metadata"]["processingStatus"] == second_page_status
+
+
+def test_sandbox_builds_are_seeded_and_the_latest_processes_for_the_job_duration():
+    with serving(job_duration=5) as (app, client):
+        older = report(client, ("jobName[0]", SANDBOX_JOB), ("jobNumber[0]", 127))
+        latest = report(client, ("jobName[0]", SANDBOX_JOB), ("jobNumber[0]", 128))
+        assert [r["status"] for r in older["resources"]].count("FAILED") == 1 and len(older["resources"]) == 12
+        assert older["metadata"]["processingStatus"] == "PROCESSING_COMPLETE"
+        assert latest["metadata"]["processingStatus"] == "PROCESSING"
+        app.clock.advance(5)
+        assert report(client, ("jobNumber[0]", 128))["metadata"]["processingStatus"] == "PROCESSING_COMPLETE"
+
+
+def test_commands_of_a_failed_test_and_of_an_unknown_one(emulator):
+    app, client = emulator
+    failed = seed_executions(app, 2, job_name="c", failure_share=1.0)[0]
+    steps = client.get(f"{EXECUTIONS}/{failed['id']}/commands").json()["resources"]
+    assert [s["testExecutionId"] for s in steps] == [failed["id"]] * 2
+    assert steps[-1]["commands"][-1]["status"] == "FAILURE" and steps[-1]["commands"][-1]["message"] == failed["message"]
+    unknown = client.get(f"{EXECUTIONS}/no-such-test/commands")
+    assert unknown.status_code == 200 and unknown.json()["resources"] == []
+    assert isinstance(unknown.json()["metadata"]["createdAt"], str)
+
+
+def test_report_links_point_at_this_reporting_server(emulator):
+    app, client = emulator
+    made = seed_executions(app, 1, job_name="l")[0]
+    assert report(client, ("jobName[0]", "l"))["resources"][0]["reportURL"] == f"{client.base_url}/test/{made['id']}"
+    assert made["startTime"] == virtual_ms(-60)
+
+
+# ---------------------------------------------------------------- latency and faults
+
+
+def test_latency_and_faults_come_from_the_options():
+    with serving(latency=0.2) as (_, client):
+        started = time.monotonic()
+        report(client)
+        assert time.monotonic() - started >= 0.2
+    with serving(failure_rate=1.0, failure_kinds=("429",)) as (app, client):
+        response = client.get(EXECUTIONS)
+        assert response.status_code == 429 and response.headers["Retry-After"] == "0" and response.json() == {"message": "injected fault"}
+        assert [r.status for r in app.log.all()] == [429]

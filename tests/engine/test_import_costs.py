@@ -1,0 +1,63 @@
+"""Commands that serve no emulator load no emulator: --help and validate import no Starlette, uvicorn or emulator code.
+
+Each command runs in a fresh interpreter (what a user's shell does), which
+prints the names of every module it loaded when the command exits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+# Runs labform as `python -m engine` would, then prints its exit code and sys.modules.
+RUN_LABFORM = textwrap.dedent(
+    """
+    import json, runpy, sys
+    sys.argv = ["labform", *sys.argv[1:]]
+    try:
+        runpy.run_module("engine", run_name="__main__")
+        code = 0
+    except SystemExit as exit:
+        code = exit.code or 0
+    print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
+    """
+)
+
+PLAN = """\
+providers:
+  bitbar:
+    endpoint: http://127.0.0.1:9
+    api_key: not-used
+resources:
+  bitbar_project.demo:
+    name: Demo
+    type: ANDROID
+"""
+
+
+def loaded_modules(*args: str) -> list[str]:
+    """The modules a successful ``labform *args`` loaded."""
+    done = subprocess.run([sys.executable, "-c", RUN_LABFORM, *args], capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0, done.stderr
+    return report["modules"]
+
+
+def emulator_machinery(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] in ("starlette", "uvicorn") or "emulat" in name]
+
+
+def test_help_loads_no_emulator_machinery():
+    """`labform --help` only parses flags: nothing of the emulators is imported."""
+    assert emulator_machinery(loaded_modules("--help")) == []
+
+
+def test_validate_loads_the_provider_but_no_emulator_machinery(tmp_path):
+    """`labform validate` checks a Bitbar plan through the Bitbar provider without importing its emulator."""
+    plan = tmp_path / "main.yaml"
+    plan.write_text(PLAN)
+    modules = loaded_modules("validate", str(plan))
+    assert "providers.bitbar.provider" in modules
+    assert emulator_machinery(modules) == []
