@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.apptest import resources
+from providers.apptest import runs
 from providers.apptest.client import AppTestClient
 from providers.base import Arguments, Provider, arg
 from providers.polling import Duration
@@ -19,7 +19,7 @@ class AppTestSettings(Arguments):
 class AppTestProvider(Provider):
     name = "apptest"
     Settings = AppTestSettings
-    resource_types = (resources.Testset,)
+    resource_types = (runs.Testset,)
 
     def client(self, settings: AppTestSettings) -> AppTestClient:
         return AppTestClient(settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout)

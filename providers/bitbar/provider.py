@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from providers.base import Arguments, Provider, arg
-from providers.bitbar import collaboration, lookups, resources, runs, uploads
+from providers.bitbar import lookups, resources, runs, uploads
 from providers.bitbar.client import BitbarClient
 
 
@@ -33,9 +33,9 @@ class BitbarProvider(Provider):
         resources.DeviceGroup,
         uploads.ProjectFile,
         runs.Run,
-        collaboration.RunTag,
-        collaboration.ProjectSharing,
-        collaboration.Notification,
+        runs.RunTag,
+        resources.ProjectSharing,
+        resources.Notification,
     )
     data_sources = (lookups.Devices, lookups.DeviceGroups, lookups.Runs)
 

@@ -1,4 +1,4 @@
-"""bitbar_run: a test run in a project, started once per distinct set of triggers.
+"""bitbar_run: a test run in a project, started once per distinct set of triggers; bitbar_run_tag: a tag on one.
 
 What runs is decided by the project (its config and uploaded files); the run
 resource starts it and, with ``wait``, follows it to FINISHED, then writes
@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, Context, arg
+from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
+from providers.bitbar.resources import _first_named
 from providers.junit import renamed_suites
+from providers.mapping import FieldMap
 from providers.polling import wait_for
 from providers.runs import RunArguments, RunProgress, RunResource
 from providers.transfer import download, progress_bar
@@ -184,3 +186,46 @@ class Run(RunResource):
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_") or "device"
+
+
+# --- bitbar_run_tag ------------------------------------------------------
+class RunTagArgs(Arguments):
+    project: int = arg(force_new=True)
+    run: int = arg(force_new=True)
+    name: str = arg(force_new=True, min_length=1)
+
+
+TAG_FIELDS = FieldMap(id="id", name="name")
+
+
+class RunTag(ResourceType):
+    type_name = "bitbar_run_tag"
+    Args = RunTagArgs
+    natural_key = ("project", "run", "name")
+
+    @staticmethod
+    def _path(project, run) -> str:
+        return f"{_project_path(project)}/runs/{run}/tags"
+
+    def _attrs(self, tag, project, run):
+        return {**TAG_FIELDS.attrs(tag), "project": project, "run": run}
+
+    def read(self, ctx, id, prior):
+        return self._attrs(_client(ctx).get(f"{self._path(prior['project'], prior['run'])}/{id}", "read tag"), prior["project"], prior["run"])
+
+    def list_scope(self, attrs):
+        return ("run", attrs["project"], attrs["run"])
+
+    def list(self, ctx, scope):
+        _, project, run = scope
+        return (self._attrs(tag, project, run) for tag in _client(ctx).list(self._path(project, run), "list tags"))
+
+    def create(self, ctx, desired):
+        tag = _client(ctx).post(self._path(desired["project"], desired["run"]), "create tag", {"name": desired["name"]})
+        return self._attrs(tag, desired["project"], desired["run"])
+
+    def delete(self, ctx, id, actual):
+        _client(ctx).delete(f"{self._path(actual['project'], actual['run'])}/{id}", "delete tag")
+
+    def find_existing(self, ctx, desired):
+        return _first_named(self.list(ctx, ("run", desired["project"], desired["run"])), "name", desired["name"])

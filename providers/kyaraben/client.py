@@ -193,6 +193,14 @@ class KyarabenClient:
         return self._call("GET", f"/android/{avm_id}/command/{command_id}", "read command", "results")
 
 
+def in_project(type_name: str, id: str) -> tuple[str, str]:
+    """``PROJECT_ID/OBJECT_ID``, how ``labform import`` names an object kyaraben files under a project."""
+    project, _, object_id = id.rpartition("/")
+    if not project or not object_id:
+        raise ProviderError(CLOUD, f"import {type_name}", None, f"give the id as PROJECT_ID/ID (e.g. 722de0eeb70011e69093fa163e5f2779/{id})")
+    return project, object_id
+
+
 def client_of(ctx: Context) -> KyarabenClient:
     """The configured client a resource call receives in its context."""
     return ctx.client

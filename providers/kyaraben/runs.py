@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from providers.base import Attrs, arg
 from providers.errors import NotFoundError
 from providers.junit import Case, Suite, suite_element
-from providers.kyaraben.client import CLOUD
+from providers.kyaraben.client import CLOUD, in_project
 from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.planning import derived_name, known, plan_facts
 from providers.kyaraben.resources import HwConfig
@@ -93,6 +93,15 @@ class Campaign(RunResource):
 
     def read(self, ctx, id, prior):
         return self._attrs(_client(ctx).campaign(prior["project"], id), prior["project"])
+
+    def import_(self, ctx, id):
+        """By PROJECT_ID/CAMPAIGN_ID. Its tests are not recorded (kyaraben does not return the apks
+        they installed), so the next plan replaces it unless the block ignores ``tests``."""
+        project, campaign = in_project(self.type_name, id)
+        found = self.read(ctx, campaign, {"project": project})
+        if found is None:
+            raise NotFoundError(CLOUD, f"import {self.type_name}", 404, f"campaign {campaign} is being deleted")
+        return found
 
     def list_scope(self, attrs):
         return ("campaigns", attrs["project"])

@@ -15,7 +15,7 @@ from typing import Any, Callable, ClassVar, Literal
 
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.errors import NotFoundError, ProviderError
-from providers.kyaraben.client import CLOUD, KyarabenClient
+from providers.kyaraben.client import CLOUD, KyarabenClient, in_project
 from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.status import READY, await_status, describe, live
 from providers.mapping import FieldMap
@@ -123,6 +123,10 @@ class ContentUpload(ResourceType):
         """Only the local path moved (same content): nothing to upload."""
         return {**actual, **desired, "id": id}
 
+    def import_(self, ctx, id):
+        """Nothing to import: the plan finds the project's upload of the same bytes by its name and adopts it."""
+        raise ProviderError(CLOUD, f"import {self.type_name}", None, "run 'labform plan': an upload of the same file is adopted by its name (the plan says 'adopt')")
+
     def delete(self, ctx, id, actual):
         self.remove(_client(ctx), actual["project"], id)
 
@@ -202,6 +206,11 @@ class TestSource(ResourceType):
 
     def read(self, ctx, id, prior):
         return _source_attrs(_client(ctx).testsource(prior["project"], id), prior["project"])
+
+    def import_(self, ctx, id):
+        """By PROJECT_ID/TESTSOURCE_ID; the first apply then puts the plan's content in place (no hash is known)."""
+        project, source = in_project(self.type_name, id)
+        return self.read(ctx, source, {"project": project})
 
     def list_scope(self, attrs):
         return ("testsources", attrs["project"])

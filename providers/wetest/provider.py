@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from providers.base import Arguments, Provider, arg
-from providers.wetest import automation, lookups, uploads
+from providers.wetest import lookups, runs, uploads
 from providers.wetest.client import WeTestClient
 
 
@@ -17,7 +17,7 @@ class WeTestSettings(Arguments):
 class WeTestProvider(Provider):
     name = "wetest"
     Settings = WeTestSettings
-    resource_types = (uploads.App, uploads.Script, automation.AutomationTest)
+    resource_types = (uploads.App, uploads.Script, runs.AutomationTest)
     data_sources = (lookups.Projects, lookups.Clouds, lookups.Devices, lookups.ModelLists)
 
     def client(self, settings: WeTestSettings) -> WeTestClient:

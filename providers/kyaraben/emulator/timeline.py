@@ -6,14 +6,16 @@ thing decided as time passes is who gets a VM slot: ``settle`` hands slots out
 first come, first served, within the user's quota; a VM that finds none is in
 ERROR and keeps being retried, as the doc says of OpenStack errors.
 
-    Durations (fractions of D)        QUEUED      then              READY after
-    project                           0.05        CREATING          0.2
-    VM (from its slot)                0.1 queue   CREATING          0.2
-    apk / camera upload               0.02        UPLOADING         0.1
-    apk compiled from a test source   0.05        COMPILING DSL/JAVA 0.2
-    command (once its VM is READY)    -           RUNNING           0.1
-    campaign test (from its VM slot)  -           RUNNING           1.0
-    delete                            -           DELETING          0.1 (then DELETED)
+    (fractions of D)   QUEUED until             then                                 done at
+    project            0.05                     CREATING                             READY 0.2
+    VM                 0.1 (then asks a slot)   CREATING from its slot               READY slot + 0.2
+    apk upload         0.02                     UPLOADING                            READY 0.1
+    camera file        -                        UPLOADING                            READY 0.1
+    compiled apk       0.05                     COMPILING DSL, COMPILING JAVA at 0.1 READY 0.2
+    test source        -                        UPLOADING                            READY 0.05
+    command            its VM is READY          RUNNING                              READY + 0.1
+    campaign test      its VM has a slot        RUNNING                              READY/ERROR slot + 1
+    any delete         -                        DELETING                             DELETED + 0.1
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def error(status: int, message: str) -> Rejection:
 
 
 class World:
-    """Reads and writes the store's records at the clock's ``now``, for one user at a time."""
+    """The store's records as they are at the clock's ``now``; callers hold the store's lock."""
 
     def __init__(self, data: dict[str, Any], timeline: Timeline, variants: Variants, now: Callable[[], float]):
         self.data = data
