@@ -97,7 +97,7 @@ def lock_option(command):
 
 
 def _workspace(path: Path, state: str | None, variables: tuple[str, ...], sandbox: bool = False, quiet: bool = False, lock_timeout: float = 0.0) -> runner.Workspace:
-    report = (lambda line: click.echo(redact(line), err=True)) if quiet else (lambda line: click.echo(redact(line)))
+    report = (lambda event: click.echo(redact(event.message), err=True)) if quiet else (lambda event: click.echo(redact(event.message)))
     return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=_variables(variables), report=report, lock_timeout=lock_timeout)
 
 

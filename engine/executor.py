@@ -22,6 +22,7 @@ from engine.arguments import data_arguments, desired_arguments, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.config import PlanConfig
 from engine.errors import ConfigError
+from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
 from engine.references import Reference, dig, substitute
@@ -30,7 +31,6 @@ from engine.state import ResourceState, State, StateBackend
 from engine.state.recorder import StateRecorder
 from providers.errors import AppliedWithError, NotFoundError, ProviderError
 
-Reporter = Callable[[str], None]
 
 
 @dataclass
@@ -41,11 +41,32 @@ class ApplyResult:
     destroyed: int = 0
     failed: list[tuple[Address, str]] = field(default_factory=list)
     skipped: list[Address] = field(default_factory=list)
+    # Why each skipped change was skipped (the failed change it depends on).
+    skipped_because: dict[Address, Address] = field(default_factory=dict)
+    # Interrupted creates found by their natural key before planning, and adopted.
+    recovered: list[Address] = field(default_factory=list)
+    # Changes never started because the apply was interrupted (SIGINT/SIGTERM).
+    not_started: list[Address] = field(default_factory=list)
+    interrupted: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.interrupted
+
+    def summary(self) -> dict[str, Any]:
+        """What happened, as the final event of an apply (and the human summary) reports it."""
+        return {
+            "added": self.added,
+            "adopted": self.adopted,
+            "changed": self.changed,
+            "destroyed": self.destroyed,
+            "recovered": [str(a) for a in self.recovered],
+            "failed": [{"address": str(a), "error": e} for a, e in self.failed],
+            "skipped": [{"address": str(a), "because": str(self.skipped_because.get(a, ""))} for a in self.skipped],
+            "not_started": [str(a) for a in self.not_started],
+            "interrupted": self.interrupted,
+        }
 
 
 class ChangeFailed(Exception):
@@ -62,7 +83,7 @@ class Executor:
         backend: StateBackend,
         session: ProviderSession,
         parallelism: int = DEFAULT_PARALLELISM,
-        report: Reporter = lambda line: None,
+        report: Reporter = ignore,
     ):
         self.plan = plan
         self.config = config
@@ -131,12 +152,13 @@ class Executor:
     def _skip_dependents(self, address: Address, error: BaseException, work: DependencyGraph, waiting: dict[Address, int]) -> None:
         message = secrets.redact(str(error))
         self.result.failed.append((address, message))
-        self.report(f"{address}: failed: {message}")
+        self.report(Event("change_failed", f"{address}: failed: {message}", str(address), {"error": message}))
         waiting.pop(address, None)
         for skipped in sorted(work.descendants(address), key=str):
             if waiting.pop(skipped, None) is not None:
                 self.result.skipped.append(skipped)
-                self.report(f"{skipped}: skipped because {address} failed")
+                self.result.skipped_because[skipped] = address
+                self.report(Event("change_skipped", f"{skipped}: skipped because {address} failed", str(skipped), {"because": str(address)}))
 
     def _delete_deposed(self, work: DependencyGraph) -> None:
         """Old objects of create-before-destroy replacements, dependents first; kept when a dependent did not move."""
@@ -146,7 +168,7 @@ class Executor:
                 continue
             rtype, ctx, prior = self._deposed.pop(address)
             if work.descendants(address) & stuck:
-                self.report(f"{address}: old object {prior.id} kept, because a dependent was not moved to the new one")
+                self.report(Event("progress", f"{address}: old object {prior.id} kept, because a dependent was not moved to the new one", str(address)))
                 continue
             try:
                 self._delete(rtype, ctx, prior)
@@ -172,7 +194,7 @@ class Executor:
         address = change.address
         started = time.monotonic()
         words = change.action.words
-        self.report(f"{address}: {words.doing}...")
+        self.report(Event("change_started", f"{address}: {words.doing}...", str(address), {"action": change.action.value}))
         try:
             remote_id = self._dispatch(change)
         except AppliedWithError as exc:
@@ -184,7 +206,12 @@ class Executor:
             raise ChangeFailed(str(exc)) from None
         elapsed = time.monotonic() - started
         suffix = f" [id={remote_id}]" if remote_id else ""
-        self.report(f"{address}: {words.done} complete after {elapsed:.0f}s{suffix}")
+        self.report(Event(
+            "change_finished",
+            f"{address}: {words.done} complete after {elapsed:.0f}s{suffix}",
+            str(address),
+            {"action": change.action.value, "id": remote_id, "elapsed_seconds": round(elapsed, 3)},
+        ))
 
     def _dispatch(self, change: ResourceChange) -> str | None:
         address = change.address
@@ -192,7 +219,7 @@ class Executor:
             self._read_data(address)
             return None
         rtype = resource_type(address)
-        ctx = self.session.context(address.provider)
+        ctx = replace(self.session.context(address.provider), progress=lambda message: self.report(Event("progress", message, str(address))))
         prior = self.recorder.get(address)
         if change.action == Action.DELETE:
             self._delete(rtype, ctx, prior)

@@ -21,6 +21,7 @@ from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, load_config
 from engine.errors import ConfigError, LabformError, StateError
+from engine.events import Event, Reporter, ignore
 from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
@@ -40,7 +41,7 @@ class Workspace:
     state: str | None = None
     sandbox: bool = False
     variables: dict[str, Any] = field(default_factory=dict)
-    report: Callable[[str], None] = lambda line: None
+    report: Reporter = ignore
     lock_timeout: float = 0.0  # seconds to wait for a state lock another process holds
 
     def state_location(self) -> str:
@@ -65,7 +66,7 @@ class Workspace:
         with _maybe_sandbox(self, config) as sandbox:
             if sandbox:
                 overrides = sandbox.settings()
-            session = ProviderSession(config, overrides, progress=self.report)
+            session = ProviderSession(config, overrides, progress=lambda message: self.report(Event("progress", message)))
             try:
                 yield session
             finally:

@@ -74,6 +74,7 @@ class Lab:
         self.plan_dir.mkdir()
         self.state_path = root / "state.json"
         self.reports: list[str] = []
+        self.events: list = []
 
     def write(self, body: str, name: str = "main.yaml") -> Path:
         """The plan text (dedented) after this store's provider block."""
@@ -81,8 +82,13 @@ class Lab:
         target.write_text(provider_header(self.store) + textwrap.dedent(body))
         return target
 
+    def _report(self, event) -> None:
+        """Keep each event and its human line (what the CLI would print)."""
+        self.events.append(event)
+        self.reports.append(event.message)
+
     def workspace(self) -> runner.Workspace:
-        return runner.Workspace(self.plan_dir, state=str(self.state_path), report=self.reports.append)
+        return runner.Workspace(self.plan_dir, state=str(self.state_path), report=self._report)
 
     def plan(self, out: Path | None = None, **kwargs: Any) -> runner.PlanResult:
         return runner.plan(self.workspace(), options(**kwargs), out)

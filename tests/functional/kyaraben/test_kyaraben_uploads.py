@@ -153,3 +153,24 @@ def test_setting_a_computed_argument_is_a_plan_error(kyaraben, workdir):
     result = workdir.plan()
     assert result.exit_code == 1
     assert re.search(r"main\.yaml:\d+:5: kyaraben_testsource\.checkout: sha256 is computed from path; remove it from the plan", result.stderr)
+
+
+def test_a_test_source_is_imported_by_project_and_id_and_an_upload_is_adopted_instead(running_clock, kyaraben, workdir):
+    write_uploads(workdir)
+    assert workdir.apply().exit_code == 0
+    source = resources_of(workdir)["kyaraben_testsource.checkout"]
+    project = source["attributes"]["project"]
+    for address in ("kyaraben_testsource.checkout", "kyaraben_apk.app"):
+        assert workdir.run("state", "rm", address, str(workdir.path)).exit_code == 0
+
+    wrong = workdir.run("import", "kyaraben_testsource.checkout", source["id"], str(workdir.path))
+    assert wrong.exit_code == 1 and "give the id as PROJECT_ID/ID" in wrong.output
+    imported = workdir.run("import", "kyaraben_testsource.checkout", f"{project}/{source['id']}", str(workdir.path))
+    assert imported.exit_code == 0, imported.output
+    assert resources_of(workdir)["kyaraben_testsource.checkout"]["attributes"]["filename"] == "checkout.aic"
+
+    apk = workdir.run("import", "kyaraben_apk.app", "anything", str(workdir.path))
+    assert apk.exit_code == 1 and "an upload of the same file is adopted by its name" in apk.output
+    plan = workdir.plan()
+    assert "kyaraben_apk.app will be adopted" in plan.stdout
+    assert "kyaraben_testsource.checkout will be updated in-place" in plan.stdout
