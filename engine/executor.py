@@ -25,6 +25,7 @@ from engine.errors import ConfigError
 from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
+from engine.recovery import CREATE_ATTEMPTS, find_created
 from engine.references import Reference, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
@@ -247,8 +248,7 @@ class Executor:
         if change.action == Action.DELETE_THEN_CREATE and prior:
             self._delete(rtype, ctx, prior)
             self.recorder.forget(address)
-        recording = replace(ctx, record=lambda first: self._remember(address, {**desired, **first}))
-        attrs = rtype.create(recording, desired)
+        attrs = self._create(rtype, ctx, change, desired)
         self._remember(address, {**desired, **attrs})
         if change.action == Action.CREATE_THEN_DELETE and prior:
             # Deposed, as Terraform says: deleted once its dependents moved to the new object.
@@ -257,6 +257,45 @@ class Executor:
         if change.action.is_replace:
             self.result.destroyed += 1
         return str(attrs["id"])
+
+    def _create(self, rtype, ctx, change: ResourceChange, desired: dict[str, Any]) -> dict[str, Any]:
+        """Announce the create in the journal, send it, and resolve an ambiguous failure by
+        looking the object up by its natural key: adopt it if it is there, send again if not."""
+        address = change.address
+        self.recorder.intend(address, change.action.value, desired)
+        since = time.time()
+        recorded: list[bool] = []
+
+        def record(first: dict[str, Any]) -> None:
+            recorded.append(True)
+            self._remember(address, {**desired, **first})
+
+        recording = replace(ctx, record=record, address=str(address))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return rtype.create(recording, desired)
+            except AppliedWithError:
+                raise
+            except ProviderError as exc:
+                if recorded:
+                    raise  # it exists and is in state: the next apply carries on from there
+                if not (exc.ambiguous or exc.status == 409):
+                    self.recorder.abandon(address, str(exc))
+                    raise
+                found = find_created(rtype, ctx, address, desired, since)
+                if found is not None:
+                    self.result.recovered.append(address)
+                    self.report(Event("recovered", f"{address}: {exc.message}; found what the create made by its natural key (id {found['id']})", str(address)))
+                    return found
+                if exc.status == 409:
+                    raise ChangeFailed(f"{exc}; an object with this natural key existed before this apply: 'labform import {address} ID' takes it over") from None
+                if not rtype.natural_key:
+                    raise ChangeFailed(f"{exc}; it may have been created (this type has no natural key to look it up by): check the cloud before applying again") from None
+                if attempt == CREATE_ATTEMPTS:
+                    raise ChangeFailed(f"{exc}; sent {attempt} times, and nothing with its natural key was created") from None
+                self.report(Event("progress", f"{address}: {exc.message}; not created, sending again ({attempt + 1}/{CREATE_ATTEMPTS})", str(address)))
 
     @staticmethod
     def _delete(rtype, ctx, prior: ResourceState | None) -> None:

@@ -244,7 +244,7 @@ class Planner:
                 adopted = {**protected, **protect(rtype, existing)}
                 self.planned[address] = adopted
                 return ResourceChange(address, Action.ADOPT, None, adopted, sensitive=sensitive, reason=reason, remote_id=str(existing["id"]))
-            if existing is not None:
+            if existing is not None and rtype.hint_imports:
                 self._import_notice(rtype, address, desired, existing)
             self.planned[address] = created
             return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason, note=self._estimate(rtype, address, desired))
@@ -270,6 +270,8 @@ class Planner:
 
     def _existing(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> dict[str, Any] | None:
         """The remote object with this natural key, if the cloud already has one."""
+        if not (rtype.content_addressed or rtype.hint_imports):
+            return None
         if not rtype.natural_key or contains_unknown({k: desired.get(k) for k in rtype.natural_key}):
             return None
         return rtype.find_existing(self.session.context(address.provider), desired)

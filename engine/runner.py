@@ -26,6 +26,7 @@ from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.planner import Planner
+from engine.recovery import recover_intents
 from engine.sandbox import Sandbox, sandbox_dir, start_sandbox
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend
@@ -108,12 +109,14 @@ def graph_dot(ws: Workspace) -> str:
     return build_graph(ws.config()).to_dot()
 
 
-def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions) -> PlanResult:
+def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, backend: StateBackend, session: ProviderSession, options: PlanOptions) -> PlanResult:
     for address in [*options.targets, *options.replace]:
         if address not in config.resources and str(address) not in state.resources:
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
+    recovered = recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
     planner = Planner(config, graph, state, session, options)
     plan = planner.plan()
+    plan.notices[:0] = recovered
     drift = [] if options.refresh_only else planner.drift()
     return PlanResult(plan, drift)
 
@@ -123,7 +126,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     graph = build_graph(config)
     backend = ws.backend()
     with backend.locked("plan", ws.lock_timeout), ws.providers(config) as session:
-        result = _make_plan(config, graph, backend.read(), session, options)
+        result = _make_plan(config, graph, backend.read(), backend, session, options)
     if out is not None:
         planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.parallelism))
     return result
@@ -159,7 +162,7 @@ def apply(
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)
             planned = PlanResult(saved.plan, [])
         else:
-            planned = _make_plan(config, graph, state, session, options)
+            planned = _make_plan(config, graph, state, backend, session, options)
             if planned.plan.has_changes and approve is not None and not approve(planned):
                 return ApplyOutcome(planned.plan, planned.drift, None, approved=False)
         if planned.plan.refresh_only:

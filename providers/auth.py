@@ -41,8 +41,11 @@ class OAuthPasswordAuth(httpx.Auth):
     def _store(self, response: httpx.Response) -> bool:
         if response.status_code != 200:
             return False
-        body = response.json()
-        self._access = body["access_token"]
+        try:
+            body = response.json()
+            self._access = body["access_token"]
+        except (ValueError, KeyError, TypeError):
+            return False  # an unreadable token answer is no token: the request goes out and is refused
         self._refresh = body.get("refresh_token") or self._refresh
         self._expires_at = time.time() + float(body.get("expires_in", 3600))
         return True

@@ -87,6 +87,8 @@ class Context:
     settings: Any
     progress: Callable[[str], None] = lambda message: None
     record: Callable[[Attrs], None] = lambda attrs: None
+    # The plan address being applied ("bitbar_run.nightly"), for names derived from it.
+    address: str = ""
 
 
 class ResourceType:
@@ -104,6 +106,9 @@ class ResourceType:
     content_addressed: ClassVar[bool] = False
     # No remote object: a check judged again on every apply (read() returns None).
     ephemeral: ClassVar[bool] = False
+    # Offer 'labform import' when an object with the natural key already exists.
+    # Runs say no: an earlier run of the same name is history, not a twin.
+    hint_imports: ClassVar[bool] = True
 
     def read(self, ctx: Context, id: str, prior: Attrs) -> Attrs | None:
         """The object as it is now, or None when it is gone. ``prior`` is its last state."""
@@ -164,6 +169,12 @@ class ResourceType:
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
         """An existing remote object with the same natural key (as read() returns it), or None."""
         return None
+
+    def candidates(self, ctx: Context, desired: Attrs) -> list[Attrs]:
+        """Every remote object with the natural key, for recovering an interrupted create;
+        a candidate may carry ``created_at`` (epoch seconds) where the API gives creation times."""
+        found = self.find_existing(ctx, desired)
+        return [] if found is None else [found]
 
 
 class DataSource:

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 
 class ProviderError(Exception):
-    def __init__(self, cloud: str, operation: str, status: int | None, message: str):
+    """``ambiguous``: the request may have been carried out although it failed (a POST
+    answered 5xx, a connection dropped after sending, an unreadable answer), so the
+    caller must look before trying again."""
+
+    def __init__(self, cloud: str, operation: str, status: int | None, message: str, ambiguous: bool = False):
         self.cloud = cloud
         self.operation = operation
         self.status = status
         self.message = message
+        self.ambiguous = ambiguous
         code = f" ({status})" if status is not None else ""
         super().__init__(f"{cloud}: {operation} failed{code}: {message}")
 

@@ -8,8 +8,13 @@ out of a response, and (optionally) how to reject a 200 whose envelope says
 it failed.
 
 Non-idempotent POSTs are not retried after the server may have acted on them
-(5xx, dropped connection): the engine adopts by natural key instead. A 429 is
-always safe to retry: the server refused before doing anything.
+(5xx, a connection dropped after sending, an unreadable answer): the error is
+marked ``ambiguous`` and the engine looks the object up by its natural key
+before trying again. A 429 or a connection that was never made is always safe
+to retry: the server did nothing.
+
+Answers are parsed here too (``request_json``): a malformed body is a
+ProviderError naming the cloud and the operation, never a JSONDecodeError.
 
     client = HttpClient("bitbar", url, auth=httpx.BasicAuth(key, ""))
     project = client.request("GET", "/api/v2/me/projects/1", operation="read project").json()
@@ -127,6 +132,31 @@ class HttpClient:
         """Send with retries; return a 2xx response or raise ProviderError."""
         return self._send(method, path, operation, idempotent, False, kwargs)
 
+    def request_json(
+        self, method: str, path: str, *, operation: str, idempotent: bool | None = None, empty_ok: bool = False, key: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Like request(), returning the parsed JSON body — its ``key`` member when given —
+        or None for an empty body when ``empty_ok``."""
+        response = self.request(method, path, operation=operation, idempotent=idempotent, **kwargs)
+        return self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
+
+    def parsed(self, response: httpx.Response, operation: str, safe: bool = True, empty_ok: bool = False, key: str | None = None) -> Any:
+        """The JSON body (or its ``key``), else a ProviderError saying the answer was unreadable
+        (ambiguous unless ``safe``: the request may have been carried out)."""
+        if empty_ok and key is None and not response.content:
+            return None
+        try:
+            body = response.json()
+            return body if key is None else body[key]
+        except (ValueError, KeyError, TypeError):
+            expected = f"a JSON object with '{key}'" if key else "valid JSON"
+            shown = response.text[:80] if response.content else "an empty body"
+            raise ProviderError(self.cloud, operation, response.status_code, f"the answer is not {expected} ({shown!r})", ambiguous=not safe) from None
+
+    @staticmethod
+    def _is_safe(method: str, idempotent: bool | None) -> bool:
+        return method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+
     @contextmanager
     def stream(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Iterator[httpx.Response]:
         """Like request(), but the body is read by the caller as it arrives (large downloads)."""
@@ -137,14 +167,16 @@ class HttpClient:
             response.close()
 
     def _send(self, method: str, path: str, operation: str, idempotent: bool | None, stream: bool, kwargs: dict[str, Any]) -> httpx.Response:
-        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        safe = self._is_safe(method, idempotent)
         attempt = 0
         while True:
             try:
                 response = self.http.send(self.http.build_request(method, path, **kwargs), stream=stream)
             except httpx.TransportError as exc:
-                if not safe or attempt + 1 >= self.retry.attempts:
-                    raise ProviderError(self.cloud, operation, None, f"connection failed: {type(exc).__name__}") from None
+                # A connection never made reached nobody: retrying is safe even for a POST.
+                unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if not (safe or unsent) or attempt + 1 >= self.retry.attempts:
+                    raise ProviderError(self.cloud, operation, None, f"connection failed: {type(exc).__name__}", ambiguous=not (safe or unsent)) from None
                 self._pause(operation, attempt, None, type(exc).__name__)
                 attempt += 1
                 continue
@@ -157,19 +189,20 @@ class HttpClient:
             if stream and response.status_code >= 400:
                 response.read()  # the error message is in the body
                 response.close()
-            return self._checked(response, operation, envelope=not stream)
+            return self._checked(response, operation, envelope=not stream, safe=safe)
 
     def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
         delay = self.retry.delay(attempt, retry_after)
         log.info("%s: %s got %s; retrying in %.1fs", self.cloud, operation, why, delay)
         self.sleep(delay)
 
-    def _checked(self, response: httpx.Response, operation: str, envelope: bool = True) -> httpx.Response:
+    def _checked(self, response: httpx.Response, operation: str, envelope: bool = True, safe: bool = True) -> httpx.Response:
         if response.status_code == 404:
             raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
         if response.status_code >= 400:
-            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response))
+            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response), ambiguous=not safe and response.status_code >= 500)
         if envelope and self.check_envelope is not None:
+            self.parsed(response, operation, safe)  # an unreadable envelope says nothing about success
             failure = self.check_envelope(response)
             if failure is not None:
                 error = NotFoundError if failure[0] in self.not_found_codes else ProviderError

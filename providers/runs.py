@@ -62,6 +62,7 @@ class RunProgress:
 class RunResource(ResourceType):
     cloud: ClassVar[str]
     Args: ClassVar[type[RunArguments]]
+    hint_imports = False
 
     # --- hooks ----------------------------------------------------------
     def start(self, ctx: Context, desired: Attrs) -> Attrs:

@@ -96,9 +96,9 @@ class AppTestClient:
     def close(self) -> None:
         self.http.close()
 
-    def _call(self, operation: str, send: Callable[[], httpx.Response]) -> dict[str, Any]:
+    def _call(self, operation: str, send: Callable[[], httpx.Response], safe: bool = True) -> dict[str, Any]:
         """The answer's data; 8000 is waited out (4053 / 6003 raise NotFoundError)."""
-        return _waiting_out(MAINTENANCE, operation, lambda: send().json()["data"], self.maintenance_timeout)
+        return _waiting_out(MAINTENANCE, operation, lambda: self.http.parsed(send(), operation, safe=safe, key="data"), self.maintenance_timeout)
 
     def create_testset(self, data: dict[str, Any], app_part: Callable[[], AbstractContextManager[Any]]) -> dict[str, Any]:
         """Start a testset: the app as the ``app_file`` part, the rest as the JSON ``data`` part.
@@ -111,7 +111,7 @@ class AppTestClient:
                 form = {"data": json.dumps(data)}
                 return self.http.request("POST", BASE, operation="start testset", files={"app_file": part}, data=form)
 
-        return self._call("start testset", send)
+        return self._call("start testset", send, safe=False)
 
     def _get(self, path: str, operation: str) -> dict[str, Any]:
         return self._call(operation, lambda: self.http.request("GET", path, operation=operation))

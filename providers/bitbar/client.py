@@ -49,18 +49,17 @@ class BitbarClient:
         self.http.close()
 
     def get(self, path: str, operation: str, **params: Any) -> Any:
-        return self.http.request("GET", path, operation=operation, params=params or None).json()
+        return self.http.request_json("GET", path, operation=operation, params=params or None)
 
     def get_bytes(self, path: str, operation: str) -> bytes:
         return self.http.request("GET", path, operation=operation).content
 
     def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
-        response = self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
-        return response.json() if response.content else None
+        return self.http.request_json("POST", path, operation=operation, data=_form(form), idempotent=idempotent, empty_ok=True)
 
     def upload(self, path: str, operation: str, part: FilePart) -> Any:
         """Multipart upload (field ``file``); a streamed part keeps memory flat whatever the size."""
-        return self.http.request("POST", path, operation=operation, files={"file": part}).json()
+        return self.http.request_json("POST", path, operation=operation, files={"file": part})
 
     @contextmanager
     def stream(self, path: str, operation: str, **params: Any) -> Iterator[httpx.Response]:

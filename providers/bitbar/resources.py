@@ -235,7 +235,7 @@ class DeviceGroup(ResourceType):
     def _set_members(self, ctx, id, wanted: list[int], current: list[int]) -> None:
         for device in sorted(set(wanted) - set(current)):
             ctx.progress(f"device group {id}: adding device {device}")
-            _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device})
+            _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)  # adding a member twice leaves one
         for device in sorted(set(current) - set(wanted)):
             ctx.progress(f"device group {id}: removing device {device}")
             try:

@@ -1,9 +1,10 @@
 """``EmulatorApp``: a cloud's routes served behind the kit's faults, request log and control endpoints.
 
 The control endpoints (under ``CONTROL_PREFIX``, never faulted or logged) let
-a test in another process read the request log and move the clock. The store
-is saved after every request that may have changed it, so the sandbox keeps
-its data across commands.
+a test in another process read the request log, read the store (to count what
+the emulator holds, whatever faults the cloud's own API is injecting) and move
+the clock. The store is saved after every request that may have changed it,
+so the sandbox keeps its data across commands.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class EmulatorApp:
         self.store = store
         control = [
             Route(CONTROL_PREFIX + "/requests", self._requests, methods=["GET"]),
+            Route(CONTROL_PREFIX + "/store", self._store, methods=["GET"]),
             Route(CONTROL_PREFIX + "/clock", self._advance, methods=["POST"]),
         ]
         self.starlette = Starlette(routes=control + routes)
@@ -56,6 +58,10 @@ class EmulatorApp:
 
     async def _requests(self, request: Request) -> JSONResponse:
         return JSONResponse([r.__dict__ for r in self.log.all()])
+
+    async def _store(self, request: Request) -> JSONResponse:
+        with self.store.lock:
+            return JSONResponse(self.store.data)
 
     async def _advance(self, request: Request) -> JSONResponse:
         seconds = float(request.query_params.get("advance", "0"))

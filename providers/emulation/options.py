@@ -1,6 +1,16 @@
 """The knobs every emulator honours, in one object tests and the sandbox fill in.
 
 The defaults make a quiet, exact server: no latency, no faults, a frozen clock.
+
+Fault kinds (``failure_kinds``), in two families, because a client must treat
+them differently:
+
+- *before* the handler runs, so the cloud did nothing: ``429`` (with
+  Retry-After), ``500``, ``drop`` (the connection breaks). Retrying is safe.
+- *after* the handler acted (the object was created, the run started), so the
+  answer is lost but the effect is not: ``500-after``, ``drop-after``, and
+  ``malformed`` (a 2xx whose body is an HTML page, truncated or empty). A
+  blind retry of a create duplicates the object; only a lookup is safe.
 """
 
 from __future__ import annotations
@@ -10,12 +20,26 @@ from pathlib import Path
 
 from providers.emulation.clock import Clock
 
+FAULTS_BEFORE = ("429", "500", "drop")
+FAULTS_AFTER = ("500-after", "drop-after", "malformed")
+ALL_FAULTS = FAULTS_BEFORE + FAULTS_AFTER
+
+
+def check_failure_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """``kinds`` if each is a known fault kind and there is at least one, else ValueError naming them."""
+    unknown = [kind for kind in kinds if kind not in ALL_FAULTS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown fault kind {', '.join(unknown) or '(none given)'}: expected some of {', '.join(ALL_FAULTS)}")
+    return kinds
+
 
 @dataclass
 class EmulatorOptions:
     latency: float = 0.0
+    # Share (0..1) of requests that get a fault, each drawn from ``seed`` (see faults.py).
     failure_rate: float = 0.0
-    failure_kinds: tuple[str, ...] = ("429", "500", "drop")
+    # The faults drawn from; the default keeps to those that fire before the handler runs.
+    failure_kinds: tuple[str, ...] = FAULTS_BEFORE
     retry_after: int = 1
     page_size: int = 20
     seed: int = 7
@@ -28,3 +52,6 @@ class EmulatorOptions:
     data_file: Path | None = None
     # Credentials the emulator accepts; each cloud reads the keys it knows.
     credentials: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_failure_kinds(tuple(self.failure_kinds))

@@ -71,15 +71,7 @@ class KyarabenClient:
     # --- transport ------------------------------------------------------------
     def _call(self, method: str, path: str, operation: str, key: str | None = None, **kwargs: Any) -> Any:
         """The answer's JSON (its ``key`` member when given); an empty 2xx answer is None."""
-        response = self.http.request(method, path, operation=operation, **kwargs)
-        if key is None and not response.content:
-            return None
-        try:
-            body = response.json()
-            return body if key is None else body[key]
-        except (ValueError, KeyError, TypeError):
-            expected = f"a JSON object with '{key}'" if key else "JSON"
-            raise ProviderError(CLOUD, operation, response.status_code, f"the answer is not {expected}: {response.text[:120]!r}") from None
+        return self.http.request_json(method, path, operation=operation, key=key, empty_ok=True, **kwargs)
 
     # --- user -----------------------------------------------------------------
     def whoami(self) -> dict[str, Any]:

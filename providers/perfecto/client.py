@@ -75,7 +75,7 @@ class PerfectoClient:
         self.http.close()
 
     def _get(self, path: str, operation: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-        return self.http.request("GET", path, operation=operation, params=params).json()
+        return self.http.request_json("GET", path, operation=operation, params=params)
 
     def executions(self, params: list[tuple[str, str]]) -> Report:
         """The Execution Report for these filters, every page of it (``_page`` 1, 2, … while truncated)."""

@@ -44,7 +44,7 @@ class WeTestClient:
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         """The answer's body; a ``ret`` meaning "not found" raises NotFoundError (drift, deletes)."""
-        return self.http.request(method, "/v1" + path, operation=operation, **kwargs).json()
+        return self.http.request_json(method, "/v1" + path, operation=operation, **kwargs)
 
     # --- apps ---------------------------------------------------------------
     def upload_app(self, project: str, name: str, part: FilePart) -> dict[str, Any]:

@@ -12,6 +12,8 @@ object fail, and read back every call: its order, when it started and finished,
 and how many calls ran at once::
 
     store.fail("broken")                 # create/update of name 'broken' raise ProviderError
+    store.lose_answer("web")             # the next create of 'web' acts, then its answer is lost
+    store.drop_request("web")            # the next create of 'web' fails ambiguously before acting
     store.edit("web", size=9)            # drift: the cloud changed it
     [(c.op, c.name) for c in store.writes()]
 """
@@ -53,6 +55,9 @@ class MemoryStore:
         self.catalog: dict[str, Any] = {}
         self.calls: list[Call] = []
         self.failures: dict[str, str] = {}
+        # Creates that fail ambiguously: after acting (answer lost) or before (request dropped).
+        self.lost_answers: dict[str, int] = {}
+        self.dropped_requests: dict[str, int] = {}
         # Seconds each write sleeps, so overlapping calls are observable.
         self.delay = 0.0
         self.max_concurrent = 0
@@ -64,6 +69,21 @@ class MemoryStore:
     def fail(self, name: str, message: str = "injected failure") -> None:
         """Make every create and update of the object called ``name`` fail."""
         self.failures[name] = message
+
+    def lose_answer(self, name: str, times: int = 1) -> None:
+        """The next ``times`` creates of ``name`` make the object, then answer like a 500 to a POST."""
+        self.lost_answers[name] = times
+
+    def drop_request(self, name: str, times: int = 1) -> None:
+        """The next ``times`` creates of ``name`` fail ambiguously without making anything."""
+        self.dropped_requests[name] = times
+
+    def _ambiguous(self, pending: dict[str, int], name: str | None) -> bool:
+        with self._lock:
+            if pending.get(name, 0) <= 0:
+                return False
+            pending[name] -= 1
+            return True
 
     def named(self, name: str) -> Attrs | None:
         """A copy of the object called ``name``, or None."""
@@ -127,7 +147,11 @@ class MemoryStore:
                 time.sleep(self.delay)
             if op in ("create", "update") and name in self.failures:
                 raise ProviderError("memory", f"{op} {type_name}", 500, self.failures[name])
+            if op == "create" and self._ambiguous(self.dropped_requests, name):
+                raise ProviderError("memory", f"{op} {type_name}", None, "connection dropped", ambiguous=True)
             yield
+            if op == "create" and self._ambiguous(self.lost_answers, name):
+                raise ProviderError("memory", f"{op} {type_name}", 500, "answer lost after acting", ambiguous=True)
         finally:
             with self._lock:
                 self._running -= 1
@@ -216,8 +240,11 @@ class _Stored(ResourceType):
             ctx.client.drop(self.type_name, id)
 
     def find_existing(self, ctx, desired):
+        return next(iter(self.candidates(ctx, desired)), None)
+
+    def candidates(self, ctx, desired):
         with ctx.client.call("find", self.type_name, desired.get("name")):
-            return next((a for a in ctx.client.of_type(self.type_name) if a.get("name") == desired["name"]), None)
+            return [a for a in ctx.client.of_type(self.type_name) if a.get("name") == desired["name"]]
 
 
 class ThingArgs(Arguments):
