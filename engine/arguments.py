@@ -16,6 +16,7 @@ created): such fields are skipped and checked again at apply, when known.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Annotated, Any, Callable
 
@@ -69,6 +70,54 @@ def _pending(value: Any) -> bool:
     return False
 
 
+# pydantic's words for a value of the wrong kind ("Input should be a valid integer") as a user reads them.
+_KINDS = {"int": "a whole number", "float": "a number", "decimal": "a number", "bool": "true or false", "string": "text",
+          "list": "a list", "tuple": "a list", "set": "a list", "dict": "a mapping", "model": "a mapping", "url": "a URL"}
+
+
+def plain_message(error: Any, show_input: bool = True) -> str:
+    """One pydantic error in plain words: what the value must be, never the library's phrasing."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    got = f", not {value!r}" if show_input and not isinstance(value, (dict, list)) else ""
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx['expected']}{got}"
+    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        return f"must be {bounds[kind]} {limit}{got}"
+    if kind == "string_too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else f"must be at least {ctx['min_length']} characters long"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters long"
+    if kind in ("too_short", "too_long"):
+        count = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
+        return f"must have {'at least' if kind == 'too_short' else 'at most'} {count} item{'s' if count != 1 else ''}"
+    base = kind.split("_")[0]
+    if base in _KINDS and kind.endswith(("_type", "_parsing", "_from_float")):
+        return f"must be {_KINDS[base]}{got}"
+    return error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+
+
+def _credential_hint(model: type[Arguments], values: dict[str, Any], key_path: KeyPath, loc: tuple) -> str:
+    """For a provider credential left empty, the conventional variable (BITBAR_API_KEY) and that it is unset."""
+    if len(key_path) != 2 or key_path[0] != "providers":
+        return ""
+    sensitive = [name for name in model.model_fields if model.flag(name, "sensitive") and not values.get(name)]
+    field = loc[0] if loc else next(iter(sensitive), None)
+    if field not in sensitive:
+        return ""
+    variable = f"{key_path[1]}_{field}".upper()
+    if variable not in os.environ:
+        return f": {variable} is not set"
+    return f": {variable} is empty" if not os.environ[variable] else ""
+
+
 def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     """(field path, message) for each known value the model rejects; pending values wait."""
     problems: list[tuple[KeyPath, str]] = []
@@ -79,7 +128,7 @@ def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[t
             field_adapter(model, name).validate_python(value)
         except ValidationError as exc:
             for error in exc.errors():
-                problems.append(((name, *error["loc"]), error["msg"]))
+                problems.append(((name, *error["loc"]), plain_message(error, not model.flag(name, "sensitive"))))
     return problems
 
 
@@ -91,7 +140,8 @@ def validated(model: type[Arguments], values: dict[str, Any], positions: Positio
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         location = positions.of(key_path + tuple(error["loc"])) or positions.of(key_path)
-        message = error["msg"].removeprefix("Value error, ")
+        shown = not (error["loc"] and error["loc"][0] in model.model_fields and model.flag(error["loc"][0], "sensitive"))
+        message = plain_message(error, shown) + _credential_hint(model, values, key_path, error["loc"])
         raise ConfigError(f"{where}: {message}" if where else message, location, subject) from None
 
 
@@ -103,13 +153,22 @@ def register_secrets(model: type[Arguments], values: dict[str, Any]) -> None:
             secrets.register(value)
 
 
-def protect(rtype: ResourceType, attrs: dict[str, Any]) -> dict[str, Any]:
-    """Replace sensitive values by fingerprints, as state and plans keep them."""
+def protect(rtype: ResourceType, attrs: dict[str, Any], prior: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Replace sensitive values by fingerprints, as state and plans keep them. A value that
+    matches its fingerprint in ``prior`` keeps that fingerprint (salted hashes differ each time),
+    so an unchanged secret diffs as unchanged."""
     sensitive = rtype.Args.fields_with("sensitive")
-    return {
-        key: (secrets.fingerprint(value) if key in sensitive and value is not None and not secrets.is_fingerprint(value) else value)
-        for key, value in attrs.items()
-    }
+    prior = prior or {}
+
+    def kept(key: str, value: Any) -> Any:
+        if key not in sensitive or value is None or secrets.is_fingerprint(value) or contains_unknown(value):
+            return value
+        before = prior.get(key)
+        if secrets.is_fingerprint(before) and secrets.matches(value, before):
+            return before
+        return secrets.fingerprint(value)
+
+    return {key: kept(key, value) for key, value in attrs.items()}
 
 
 def normalize(rtype: ResourceType, name: str, value: Any) -> Any:

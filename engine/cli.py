@@ -366,18 +366,59 @@ def schema_(out_dir):
     click.echo(f"Wrote {written}")
 
 
+def _emulated_clouds(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = sorted(set(values) - set(registry.emulator_names()))
+    if unknown:
+        raise click.BadParameter(f"no emulator for {', '.join(unknown)} (emulated: {', '.join(registry.emulator_names())})")
+    return values
+
+
+def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
+    chosen = {}
+    for pair in pairs:
+        cloud, sep, name = pair.partition("=")
+        if not (sep and cloud and name):
+            raise click.BadParameter(f"'{pair}' is not CLOUD=NAME")
+        chosen[cloud] = name
+    return chosen
+
+
 @main.command()
 @click.option("--port-base", type=int, default=None, help="First port (default: free ports).")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Keep emulator data here.")
+@click.option("--data", "--data-dir", "data_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Keep the emulators' objects here, across restarts.")
+@click.option("--only", "only", multiple=True, metavar="CLOUD", callback=_emulated_clouds, help="Serve only this cloud (repeatable).")
+@click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Share of requests that fail: refused (429, 500) or dropped before the cloud acts, "
+                   "or answered with a 500, a dropped connection or a malformed 200 after it acted [default: 0].")
+@click.option("--latency", default="0s", metavar="DURATION", callback=_duration, help="Delay every answer, e.g. 50ms [default: 0s].")
+@click.option("--seed", type=int, default=None, help="Seed of the faults and the simulated results: the same seed replays the same faults.")
+@click.option("--job-seconds", default=None, metavar="DURATION", callback=lambda ctx, param, value: None if value is None else _duration(ctx, param, value),
+              help="How long a run or other async job takes [default: LABFORM_SANDBOX_JOB_SECONDS, else 4s].")
+@click.option("--variant", "variants", multiple=True, metavar="CLOUD=NAME", callback=_cloud_variants,
+              help="Serve CLOUD's emulator with one of its doc variants (providers/CLOUD/emulator/variants.py; repeatable).")
 @handle_errors
-def sandbox(port_base, data_dir):
-    """Serve every cloud's emulator on loopback until interrupted."""
+def sandbox(port_base, data_dir, only, failure_rate, latency, seed, job_seconds, variants):
+    """Serve every cloud's emulator on loopback until interrupted.
+
+    With --failure-rate, --latency and --seed it is a flaky cloud to rehearse
+    your own plans against; point a plan's provider at the printed URL and settings.
+    """
+    from contextlib import ExitStack
+
     from engine.sandbox import start_sandbox
 
-    with start_sandbox(registry.emulator_names(), data_dir, port_base) as running:
+    tuning = {"failure_rate": failure_rate, "latency": latency, "seed": seed, "job_seconds": job_seconds, "variants": variants}
+    with ExitStack() as serving:
+        try:
+            running = serving.enter_context(
+                start_sandbox(only or registry.emulator_names(), data_dir, port_base, {k: v for k, v in tuning.items() if v is not None})
+            )
+        except ValueError as exc:  # a variant the emulator lacks, or one for a cloud not served
+            raise LabformError(str(exc)) from None
         for cloud, settings in running.settings().items():
             click.echo(f"{cloud:10} {running.servers[cloud].url}  settings: {json.dumps(settings)}")
-        click.echo("Serving; press Ctrl-C to stop.")
+        click.echo(f"Serving with {running.describe()}; press Ctrl-C to stop.")
         try:
             while True:
                 time.sleep(3600)

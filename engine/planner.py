@@ -109,7 +109,7 @@ class Planner:
     @staticmethod
     def _merge(rtype: ResourceType, item: ResourceState, remote: dict[str, Any]) -> dict[str, Any]:
         """Remote values win; arguments the cloud never returns keep their state value."""
-        return {**item.attributes, **protect(rtype, remote)}
+        return {**item.attributes, **protect(rtype, remote, prior=item.attributes)}
 
     # --- plan ----------------------------------------------------------
     def plan(self) -> Plan:
@@ -234,7 +234,7 @@ class Planner:
         sensitive = rtype.Args.fields_with("sensitive")
         prior = self.state.resources.get(str(address))
         actual = self.refreshed.get(str(address)) if prior else None
-        protected = protect(rtype, desired)
+        protected = protect(rtype, desired, prior=actual or (prior.attributes if prior else None))
         unknown_computed = {name for name in rtype.computed if name not in desired}
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 
 class Sandbox(Protocol):
@@ -25,15 +25,27 @@ class Sandbox(Protocol):
         """Each served cloud's provider settings, pointing at its emulator."""
         ...
 
+    def describe(self) -> str:
+        """How the emulators behave (faults, timing, variants) and where their data is kept, in words."""
+        ...
+
 
 def sandbox_dir(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(".json") + ".sandbox")
 
 
 @contextmanager
-def start_sandbox(clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None) -> Iterator[Sandbox]:
-    """Serve the emulators of ``clouds`` (those that have one) until the block ends."""
-    from providers.emulation.sandbox import Sandbox as Running
+def start_sandbox(
+    clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None, tuning: Mapping[str, Any] | None = None
+) -> Iterator[Sandbox]:
+    """Serve the emulators of ``clouds`` (those that have one) until the block ends.
 
-    with Running(clouds, data_dir, port_base) as running:
+    ``tuning`` is what ``labform sandbox`` flags set (the fields of
+    ``providers.emulation.sandbox.Tuning``: failure_rate, failure_kinds,
+    latency, seed, job_seconds, variants); a value it refuses is a ValueError.
+    """
+    from providers.emulation.sandbox import Sandbox as Running
+    from providers.emulation.sandbox import Tuning
+
+    with Running(clouds, data_dir, port_base, Tuning(**(tuning or {}))) as running:
         yield running

@@ -8,7 +8,9 @@ a secret that slips into a message still prints as ``(sensitive)``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import os
 import threading
 
 SENSITIVE = "(sensitive)"
@@ -31,13 +33,39 @@ def redact(text: str) -> str:
     return text
 
 
+# scrypt cost: 20 sensitive values take about 0.3 s on a small CI machine, while
+# each guess at a weak password costs an attacker the same (and 8 MiB of memory).
+SCRYPT = {"n": 2**13, "r": 8, "p": 1}
+_PREFIX = "scrypt:"
+_LEGACY_PREFIX = "sha256:"  # what state written before the salted hash holds
+
+
+def _scrypt(value: object, salt: bytes) -> str:
+    return hashlib.scrypt(str(value).encode(), salt=salt, dklen=32, maxmem=64 * 1024 * 1024, **SCRYPT).hex()
+
+
 def fingerprint(value: object) -> str:
-    """What state keeps instead of a secret: enough to notice a change, nothing more."""
-    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
+    """What state, journal and saved plans keep instead of a secret: a salted, deliberately slow
+    hash — enough to notice a change, useless for guessing the secret offline."""
+    salt = os.urandom(16)
+    return f"{_PREFIX}{salt.hex()}:{_scrypt(value, salt)}"
+
+
+def matches(value: object, stored: str) -> bool:
+    """Whether ``stored`` is a fingerprint of ``value`` (the older sha256 form included)."""
+    if stored.startswith(_LEGACY_PREFIX):
+        return hmac.compare_digest(stored, _LEGACY_PREFIX + hashlib.sha256(str(value).encode()).hexdigest())
+    if not stored.startswith(_PREFIX):
+        return False
+    salt, _, digest = stored.removeprefix(_PREFIX).partition(":")
+    try:
+        return hmac.compare_digest(digest, _scrypt(value, bytes.fromhex(salt)))
+    except ValueError:
+        return False
 
 
 def is_fingerprint(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("sha256:")
+    return isinstance(value, str) and value.startswith((_PREFIX, _LEGACY_PREFIX))
 
 
 class RedactingFilter(logging.Filter):

@@ -49,10 +49,11 @@ class StateRecorder:
 
     def remember(self, address: Address, attrs: dict[str, Any], dependencies: list[str], adopted: bool = False) -> ResourceState:
         """Record the object the cloud answered with (``attrs`` holds its id)."""
+        before = self.state.resources.get(str(address))
         item = ResourceState(
             type=address.type,
             id=str(attrs["id"]),
-            attributes=protect(resource_type(address), attrs),
+            attributes=protect(resource_type(address), attrs, prior=before.attributes if before else None),
             dependencies=dependencies,
             adopted=adopted,
         )

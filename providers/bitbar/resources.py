@@ -8,7 +8,7 @@ from providers.base import Arguments, Attrs, ResourceType, arg
 from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
-from providers.errors import NotFoundError
+from providers.errors import NotFoundError, ProviderError
 from providers.mapping import FieldMap
 
 
@@ -235,7 +235,12 @@ class DeviceGroup(ResourceType):
     def _set_members(self, ctx, id, wanted: list[int], current: list[int]) -> None:
         for device in sorted(set(wanted) - set(current)):
             ctx.progress(f"device group {id}: adding device {device}")
-            _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)  # adding a member twice leaves one
+            try:
+                # Retried like any idempotent call: adding a member twice leaves one.
+                _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)
+            except ProviderError as exc:
+                if exc.status != 409:
+                    raise  # 409: a retried add whose first attempt had landed
         for device in sorted(set(current) - set(wanted)):
             ctx.progress(f"device group {id}: removing device {device}")
             try:

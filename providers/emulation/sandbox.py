@@ -4,6 +4,11 @@ Started by ``--sandbox`` and ``labform sandbox`` (through ``engine/sandbox.py``,
 which imports this only then). Async work runs on wall time with short
 durations, so demos finish in seconds; data kept in ``data_dir`` lets a
 second ``apply --sandbox`` see what the first made.
+
+``labform sandbox`` also takes a ``Tuning``: faults of every kind at a rate,
+latency, the seed, job length and doc variants, so a user can rehearse their
+own plans against a cloud that drops, refuses and garbles answers, and the
+crash and fault harnesses can run against a sandbox in its own process.
 """
 
 from __future__ import annotations
@@ -11,24 +16,80 @@ from __future__ import annotations
 import os
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from providers import registry
 from providers.emulation.clock import VIRTUAL_EPOCH, Clock
-from providers.emulation.options import EmulatorOptions
+from providers.emulation.options import ALL_FAULTS, EmulatorOptions, check_failure_kinds
 from providers.emulation.server import EmulatorServer
 
 DEFAULT_JOB_SECONDS = 4.0
 
 
-def sandbox_options(data_dir: Path | None, cloud: str) -> EmulatorOptions:
+@dataclass(frozen=True)
+class Tuning:
+    """How every served emulator behaves; the defaults are ``--sandbox``'s quiet, exact server."""
+
+    failure_rate: float = 0.0
+    # --failure-rate draws from every kind, before and after the handler (options.py).
+    failure_kinds: tuple[str, ...] = ALL_FAULTS
+    latency: float = 0.0
+    seed: int = EmulatorOptions.seed
+    # None: LABFORM_SANDBOX_JOB_SECONDS, else DEFAULT_JOB_SECONDS.
+    job_seconds: float | None = None
+    # cloud -> a name in its providers/<cloud>/emulator/variants.py VARIANTS.
+    variants: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.failure_rate <= 1:
+            raise ValueError(f"the failure rate must be between 0 and 1, not {self.failure_rate}")
+        if self.latency < 0:
+            raise ValueError(f"the latency cannot be negative ({self.latency}s)")
+        if self.job_seconds is not None and self.job_seconds <= 0:
+            raise ValueError(f"a job must take some time, not {self.job_seconds}s")
+        check_failure_kinds(self.failure_kinds)
+
+    def job_duration(self) -> float:
+        if self.job_seconds is not None:
+            return self.job_seconds
+        return float(os.environ.get("LABFORM_SANDBOX_JOB_SECONDS", DEFAULT_JOB_SECONDS))
+
+    def describe(self) -> str:
+        """The settings in words, for the line ``labform sandbox`` prints."""
+        parts = [f"{self.failure_rate:.0%} of requests faulted ({', '.join(self.failure_kinds)})" if self.failure_rate else "no faults"]
+        parts.append(f"seed {self.seed}")
+        if self.latency:
+            parts.append(f"latency {self.latency * 1000:g}ms")
+        parts.append(f"jobs take {self.job_duration():g}s")
+        parts += [f"{cloud} variant {name}" for cloud, name in sorted(self.variants.items())]
+        return "; ".join(parts)
+
+
+def variants_of(cloud: str) -> Mapping[str, Any]:
+    """The doc variants a cloud's emulator offers by name (its ``emulator/variants.py``), or none."""
+    module = f"providers.{cloud}.emulator.variants"
+    try:
+        return import_module(module).VARIANTS
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            return {}
+        raise
+
+
+def sandbox_options(data_dir: Path | None, cloud: str, tuning: Tuning = Tuning()) -> EmulatorOptions:
     return EmulatorOptions(
         # Wall time since the emulators' epoch: runs started by an earlier
         # command keep progressing, and their timestamps read as today.
         clock=Clock(speed=1.0, start=time.time() - VIRTUAL_EPOCH.timestamp()),
-        job_duration=float(os.environ.get("LABFORM_SANDBOX_JOB_SECONDS", DEFAULT_JOB_SECONDS)),
+        job_duration=tuning.job_duration(),
         failure_share=float(os.environ.get("LABFORM_SANDBOX_FAILURE_SHARE", "0")),
+        failure_rate=tuning.failure_rate,
+        failure_kinds=tuning.failure_kinds,
+        latency=tuning.latency,
+        seed=tuning.seed,
         data_file=(data_dir / f"{cloud}.json") if data_dir else None,
     )
 
@@ -36,21 +97,37 @@ def sandbox_options(data_dir: Path | None, cloud: str) -> EmulatorOptions:
 class Sandbox:
     """Serve the emulators of ``clouds`` (those that have one) while the ``with`` block runs."""
 
-    def __init__(self, clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None):
+    def __init__(self, clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None, tuning: Tuning = Tuning()):
         self.clouds = sorted(set(clouds) & set(registry.emulator_names()))
         self.data_dir = data_dir
         self.port_base = port_base
+        self.tuning = tuning
         self.servers: dict[str, EmulatorServer] = {}
         self._stack = ExitStack()
+        for cloud, name in tuning.variants.items():
+            self._check_variant(cloud, name)
+
+    def _check_variant(self, cloud: str, name: str) -> None:
+        if cloud not in self.clouds:
+            raise ValueError(f"a variant for {cloud}, which is not served (serving {', '.join(self.clouds) or 'nothing'})")
+        known = variants_of(cloud)
+        if not known:
+            raise ValueError(f"the {cloud} emulator has no doc variants")
+        if name not in known:
+            raise ValueError(f"the {cloud} emulator has no variant {name!r}: expected one of {', '.join(known)}")
 
     def __enter__(self) -> "Sandbox":
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         for index, cloud in enumerate(self.clouds):
-            app = registry.emulator(cloud).build_app(sandbox_options(self.data_dir, cloud))
-            port = self.port_base + index if self.port_base else None
-            self.servers[cloud] = self._stack.enter_context(EmulatorServer(app, port=port))
+            self.servers[cloud] = self._stack.enter_context(EmulatorServer(self._build(cloud), port=self.port_base + index if self.port_base else None))
         return self
+
+    def _build(self, cloud: str) -> Any:
+        build_app, options = registry.emulator(cloud).build_app, sandbox_options(self.data_dir, cloud, self.tuning)
+        if cloud in self.tuning.variants:  # an emulator with variants takes one by name (see its __init__)
+            return build_app(options, variant=self.tuning.variants[cloud])
+        return build_app(options)
 
     def __exit__(self, *exc) -> None:
         self._stack.close()
@@ -58,3 +135,8 @@ class Sandbox:
     def settings(self) -> dict[str, dict[str, Any]]:
         """Each running cloud's provider settings, pointing at its emulator."""
         return {cloud: registry.emulator(cloud).provider_settings(server.url) for cloud, server in self.servers.items()}
+
+    def describe(self) -> str:
+        """How the emulators behave (faults, timing, variants) and where their data is kept, in words."""
+        kept = f"; data in {self.data_dir}" if self.data_dir else ""
+        return self.tuning.describe() + kept

@@ -149,7 +149,7 @@ def test_sensitive_argument_never_appears_in_state_or_plan_output(lab):
     assert lab.store.named("web")["secret"] == SECRET  # the cloud itself has it
     text = lab.state_path.read_text()
     assert SECRET not in text
-    assert lab.state()["resources"]["memory_thing.web"]["attributes"]["secret"].startswith("sha256:")
+    assert lab.state()["resources"]["memory_thing.web"]["attributes"]["secret"].startswith("scrypt:")
     assert lab.plan().plan.has_changes is False
 
     lab.write(f"""
@@ -215,3 +215,41 @@ def test_state_keeps_the_outputs_of_the_last_apply(lab):
     lab.apply_ok()
     assert runner.read_state(lab.workspace()).outputs == {"app_parent": lab.store.named("web")["id"]}
     assert json.loads(lab.state_path.read_text())["outputs"] == {"app_parent": lab.store.named("web")["id"]}
+
+
+def test_a_secret_is_kept_as_a_salted_slow_hash_and_an_unchanged_one_plans_no_change(lab):
+    """State holds scrypt with a per-value salt (two objects with one password differ); re-planning
+    the same secret is no change, a new one is an update, and state written with the older sha256
+    fingerprint still matches."""
+    import hashlib
+
+    lab.write("""
+resources:
+  memory_thing.a:
+    name: a
+    secret: hunter2
+  memory_thing.b:
+    name: b
+    secret: hunter2
+""")
+    lab.apply_ok()
+    stored = {name: lab.state()["resources"][f"memory_thing.{name}"]["attributes"]["secret"] for name in "ab"}
+    assert all(value.startswith("scrypt:") for value in stored.values()) and stored["a"] != stored["b"]
+    assert "hunter2" not in lab.state_path.read_text()
+    assert lab.plan().plan.has_changes is False
+
+    document = lab.state()
+    document["resources"]["memory_thing.a"]["attributes"]["secret"] = "sha256:" + hashlib.sha256(b"hunter2").hexdigest()
+    lab.state_path.write_text(json.dumps(document))
+    assert lab.plan().plan.has_changes is False
+
+    lab.write("""
+resources:
+  memory_thing.a:
+    name: a
+    secret: correct-horse
+  memory_thing.b:
+    name: b
+    secret: hunter2
+""")
+    assert [str(c.address) for c in lab.plan().plan.changes if c.action.value == "update"] == ["memory_thing.a"]

@@ -17,12 +17,12 @@ from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 CLOUD_ENV = ("BITBAR_URL", "BITBAR_API_KEY", "WETEST_URL", "WETEST_SECRET_ID", "WETEST_SECRET_KEY", "APPTEST_URL", "APPTEST_USER_ID", "APPTEST_ACCESS_KEY")
-# demo plan -> the JUnit file it writes and how many testcases it holds (one per device, or per test)
+# example folder -> the JUnit file it writes and how many testcases it holds (one per device, or per test)
 DEMOS = {
-    "bitbar-quickstart.yaml": None,
-    "bitbar-ci.yaml": ("reports/bitbar-smoke.xml", None),
-    "wetest-smoke.yaml": ("reports/wetest-smoke.xml", 2),
-    "apptest-smoke.yaml": ("reports/apptest-smoke.xml", 3),
+    "bitbar-quickstart": None,
+    "bitbar-ci": ("reports/bitbar-smoke.xml", None),
+    "wetest-smoke": ("reports/wetest-smoke.xml", 2),
+    "apptest-smoke": ("reports/apptest-smoke.xml", 3),
 }
 
 
@@ -45,7 +45,7 @@ def test_demo_plan_applies_on_the_sandbox_and_is_idempotent(demo, demo_folder, w
     first = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
     assert "Apply complete!" in first.stdout
-    assert (demo_folder / "plans" / demo.replace(".yaml", ".state.json")).exists()
+    assert (demo_folder / "plans" / demo / "labform.state.json").exists()
     if DEMOS[demo]:
         junit, cases = DEMOS[demo]
         found = ET.parse(demo_folder / junit).getroot().findall("testsuite/testcase")
@@ -57,11 +57,11 @@ def test_demo_plan_applies_on_the_sandbox_and_is_idempotent(demo, demo_folder, w
     assert "Destroy complete!" in destroyed.stdout, destroyed.output
 
 
-def test_demo_plans_in_one_folder_keep_separate_state(demo_folder, workdir: Workdir):
-    """Each single-file plan has its own state, so applying one demo never destroys another's objects."""
-    for demo in ("bitbar-quickstart.yaml", "wetest-smoke.yaml"):
+def test_examples_keep_separate_state(demo_folder, workdir: Workdir):
+    """Each example folder has its own state, so applying one example never destroys another's objects."""
+    for demo in ("bitbar-quickstart", "bitbar-ci"):
         assert workdir.run("apply", f"plans/{demo}", "--sandbox", "--auto-approve").exit_code == 0
-    again = workdir.run("plan", "plans/bitbar-quickstart.yaml", "--sandbox", "--detailed-exitcode")
+    again = workdir.run("plan", "plans/bitbar-quickstart", "--sandbox", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
 
 

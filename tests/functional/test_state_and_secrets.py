@@ -95,7 +95,7 @@ def test_state_file_is_private_and_holds_no_secret(bitbar, workdir):
     assert state["resources"]["bitbar_project.checkout"]["type"] == "bitbar_project"
     assert BITBAR_KEY not in text
     assert "hunter2-very-secret" not in text
-    assert state["resources"]["bitbar_project_config.checkout"]["attributes"]["application_password"].startswith("sha256:")
+    assert state["resources"]["bitbar_project_config.checkout"]["attributes"]["application_password"].startswith("scrypt:")
 
 
 def test_secrets_never_reach_plan_json_or_logs(bitbar, workdir, caplog):

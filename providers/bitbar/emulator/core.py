@@ -12,8 +12,9 @@ from starlette.responses import Response
 from providers.bitbar.emulator.errors import api_error, error_body
 from providers.bitbar.emulator.listing import list_response
 from providers.bitbar.emulator.seed import DEFAULT_TOKEN_TTL, SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME, initial_data
+from providers.bitbar.emulator.variants import DEFAULT, Variants
 from providers.bitbar.emulator.vocabulary import MODES_NEEDING_TEST_FILE
-from providers.bitbar.emulator.wire import reply
+from providers.bitbar.emulator.wire import reply, request_params
 from providers.emulation import Emulator, EmulatorApp, EmulatorOptions, Rejection
 
 
@@ -22,7 +23,8 @@ class BitbarCore(Emulator):
 
     name = "bitbar"
 
-    def __init__(self, options: EmulatorOptions):
+    def __init__(self, options: EmulatorOptions, variants: Variants = DEFAULT):
+        self.variants = variants
         credentials = options.credentials
         self.api_key = credentials.get("api_key", SANDBOX_API_KEY)
         self.username = credentials.get("username", SANDBOX_USERNAME)
@@ -52,7 +54,12 @@ class BitbarCore(Emulator):
         return self.render(request, Rejection(exc.status_code, error_body(exc.status_code, exc.detail), headers=exc.headers))
 
     def listing(self, request: Request, items: list[dict[str, Any]], item: str, name_field: str) -> Response:
-        return list_response(request, items, item, name_field, self.options.page_size)
+        page_size = self.options.page_size
+        return list_response(request, items, item, name_field, page_size, page_size if self.variants.max_limit == "page_size" else None)
+
+    async def params(self, request: Request) -> dict[str, str]:
+        """A write's parameters, from where this variant reads them."""
+        return await request_params(request, from_query=self.variants.post_params == "query_or_body")
 
     # ---- lookups (404 for unknown ids and for objects under another parent)
 

@@ -12,7 +12,7 @@ from providers.bitbar.emulator.errors import api_error, check
 from providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS, USER_ID
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.vocabulary import OS_TYPES
-from providers.bitbar.emulator.wire import empty, reply, request_params
+from providers.bitbar.emulator.wire import empty, reply
 from providers.emulation import virtual_datetime
 
 
@@ -22,7 +22,7 @@ class GroupHandlers(BitbarViews):
     # ---- Device groups
 
     async def create_group(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         display_name = check.required(values, "name")
         os_type = check.one_of("osType", check.required(values, "osType"), OS_TYPES)
         with self.store.lock:
@@ -62,7 +62,7 @@ class GroupHandlers(BitbarViews):
 
     async def update_group(self, request: Request) -> Response:
         # The table marks name and osType required, but its example sends the name alone: both optional.
-        values = await request_params(request)
+        values = await self.params(request)
         with self.store.lock:
             group = self.group(request, writable=True)
             changes: dict[str, Any] = {}
@@ -85,7 +85,7 @@ class GroupHandlers(BitbarViews):
         return empty(204)
 
     async def add_group_device(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         device_id = check.parse_int("id", check.required(values, "id"))
         with self.store.lock:
             group = self.group(request, writable=True)

@@ -9,14 +9,14 @@ from providers.bitbar.emulator.errors import api_error, check
 from providers.bitbar.emulator.seed import ID_STARTS
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.vocabulary import EMAIL, NOTIFICATION_TYPES
-from providers.bitbar.emulator.wire import empty, reply, request_params
+from providers.bitbar.emulator.wire import empty, reply
 
 
 class NotificationHandlers(BitbarViews):
     """One notification per e-mail and scope (a project, or all of them)."""
 
     async def add_notification(self, request: Request, project_id: int | None, status: int) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         email = check.matches("email", check.required(values, "email"), EMAIL, "an e-mail address")
         kind = check.one_of("type", check.required(values, "type"), NOTIFICATION_TYPES)
         with self.store.lock:
@@ -49,7 +49,7 @@ class NotificationHandlers(BitbarViews):
         return reply(request, self.notification_view(self.notification(request)), root="notification")
 
     async def update_notification(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         kind = check.one_of("type", check.required(values, "type"), NOTIFICATION_TYPES)
         with self.store.lock:
             notification = self.notification(request)

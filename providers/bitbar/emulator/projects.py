@@ -12,7 +12,7 @@ from providers.bitbar.emulator.errors import api_error, check
 from providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.vocabulary import DEFAULT_MODE, EMAIL, FILE_KINDS, PROJECT_TYPES
-from providers.bitbar.emulator.wire import empty, reply, request_params
+from providers.bitbar.emulator.wire import empty, reply
 from providers.emulation import tiny_png
 
 
@@ -22,7 +22,7 @@ class ProjectHandlers(BitbarViews):
     # ---- Project basics
 
     async def create_project(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         name = check.required(values, "name")
         project_type = check.one_of("type", check.required(values, "type"), PROJECT_TYPES)
         with self.store.lock:
@@ -74,7 +74,7 @@ class ProjectHandlers(BitbarViews):
         return reply(request, self.project_view(self.project(request)), root="project")
 
     async def update_project(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         with self.store.lock:
             project = self.project(request)
             changes: dict[str, Any] = {}
@@ -114,7 +114,7 @@ class ProjectHandlers(BitbarViews):
         return reply(request, self.config_view(self.project(request)), root="projectConfig")
 
     async def update_config(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         with self.store.lock:
             project = self.project(request)
             config = self.data["configs"][str(project["id"])]
@@ -135,7 +135,7 @@ class ProjectHandlers(BitbarViews):
     # ---- user defined config parameters
 
     async def add_parameter(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         key = check.required(values, "key")
         check.present(values, "value")
         with self.store.lock:
@@ -164,7 +164,7 @@ class ProjectHandlers(BitbarViews):
     # ---- Project sharing
 
     async def create_sharing(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         email = check.matches("email", check.required(values, "email"), EMAIL, "an e-mail address")
         with self.store.lock:
             project_id = self.project(request)["id"]

@@ -12,7 +12,7 @@ from providers.bitbar.emulator.formats import slug
 from providers.bitbar.emulator.seed import ID_STARTS
 from providers.bitbar.emulator.timing import device_windows
 from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.wire import empty, reply, request_params
+from providers.bitbar.emulator.wire import empty, reply
 from providers.emulation import failing_positions, seeded_random
 
 
@@ -22,7 +22,7 @@ class RunHandlers(BitbarViews):
     # ---- Test run basics
 
     async def start_run(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         with self.store.lock:
             project = self.project(request)
             config = self.config_view(project)
@@ -84,7 +84,7 @@ class RunHandlers(BitbarViews):
         return reply(request, self.run_view(self.run(request)), root="testRun")
 
     async def update_run(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         name = check.required(values, "name")
         with self.store.lock:
             run = self.run(request)
@@ -124,7 +124,7 @@ class RunHandlers(BitbarViews):
     # ---- Test run tagging
 
     async def create_tag(self, request: Request) -> Response:
-        values = await request_params(request)
+        values = await self.params(request)
         name = check.required(values, "name")
         with self.store.lock:
             run_id = self.run(request)["id"]

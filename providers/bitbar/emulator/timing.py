@@ -10,7 +10,9 @@ RESULTS_PROCESSING. The run is FINISHED when all device runs are. Everything is
 computed when read; no background task runs. Results are fixed at run start:
 4-12 test cases per device, ``failure_share`` of the run's cases failing (chosen
 by ``seed``); a device run with a failing case is FAILED, one without is
-SUCCEEDED, or WARNING with probability ``failure_share / 2``.
+SUCCEEDED, or WARNING with probability ``failure_share / 2``. A device run of a
+run started without what its mode needs (an application; a test file) is
+EXCLUDED at once, its one state naming what was missing.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ def device_windows(t0: float, count: int, duration: float, scheduler: str) -> li
 
 
 def stage_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """(deviceRunStateType, start, end) of every state, WAITING in the queue first."""
+    """(deviceRunStateType, start, end) of every state, WAITING in the queue first (and only, when excluded)."""
     windows = [("WAITING", device_run["createdAt"], device_run["startAt"])]
+    if device_run.get("excluded"):
+        return windows
     at, span, total = device_run["startAt"], device_run["endAt"] - device_run["startAt"], sum(w for _, w in STAGES)
     for stage, weight in STAGES:
         windows.append((stage, at, at + span * weight / total))
@@ -62,13 +66,17 @@ def outcome(device_run: dict[str, Any]) -> str:
 
 
 def run_status(device_run: dict[str, Any], now: float) -> str:
+    if device_run.get("excluded"):
+        return "EXCLUDED"
     if now < device_run["startAt"]:
         return "WAITING"
     return "RUNNING" if now < device_run["endAt"] else outcome(device_run)
 
 
 def testing_window(device_run: dict[str, Any]) -> tuple[float, float]:
-    _, start, end = next(w for w in stage_windows(device_run) if w[0] == "DEVICE_RUNNING")
+    """When DEVICE_RUNNING runs; an excluded device run never tests (an empty window at its start)."""
+    never = ("", device_run["startAt"], device_run["startAt"])
+    _, start, end = next((w for w in stage_windows(device_run) if w[0] == "DEVICE_RUNNING"), never)
     return start, end
 
 
@@ -76,6 +84,8 @@ def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list
     """The test cases done by ``now``; they finish evenly across DEVICE_RUNNING."""
     start, end = testing_window(device_run)
     count = device_run["caseCount"]
+    if not count:
+        return []
     done = count if now >= end else max(0, math.floor(count * (now - start) / (end - start)))
     each = (end - start) / count
     return [
@@ -92,8 +102,9 @@ def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list
 
 
 def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    excluded = device_run.get("excluded")
     failed = outcome(device_run) == "FAILED"
-    reason = f"{len(device_run['failedCases'])} of {device_run['caseCount']} test cases failed"
+    reason = excluded or f"{len(device_run['failedCases'])} of {device_run['caseCount']} test cases failed"
     states = []
     for index, (stage, start, end) in enumerate(stage_windows(device_run)):
         if start > now:
@@ -107,8 +118,8 @@ def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]
                 "startTimeMS": millis(start),
                 "finishTimeMS": millis(end) if done else None,
                 "retryTime": None,
-                "failReason": reason if done and marks_failure else None,
-                "status": ("FAILED" if marks_failure else "SUCCEEDED") if done else "STARTED",
+                "failReason": reason if done and (marks_failure or excluded) else None,
+                "status": "EXCLUDED" if excluded else ("FAILED" if marks_failure else "SUCCEEDED") if done else "STARTED",
                 "deviceRunStateType": stage,
             }
         )

@@ -32,8 +32,13 @@ class BitbarViews(BitbarCore):
     def parameters_of(self, project_id: int) -> list[dict[str, Any]]:
         return [self.parameter_view(p) for p in self.data["parameters"].values() if p["projectId"] == project_id]
 
-    @staticmethod
-    def file_view(record: dict[str, Any]) -> dict[str, Any]:
+    def user_view(self) -> dict[str, Any]:
+        """What ``/api/me`` answers (the doc shows no body): who the key or token belongs to."""
+        user = self.data["user"]
+        first, _, last = user["displayName"].partition(" ")
+        return {"id": user["id"], "email": user["email"], "firstName": first, "lastName": last}
+
+    def file_view(self, record: dict[str, Any]) -> dict[str, Any]:
         view = {
             "id": record["id"],
             "originalName": record["originalName"],
@@ -42,13 +47,10 @@ class BitbarViews(BitbarCore):
         }
         if record["kind"] == "test":
             ios = record["platform"] == "IOS"
-            view |= {
-                "mainActivity": None,
-                "minSdk": None if ios else 16,
-                "packageName": None if ios else record["package"],
-                "bundleName": Path(record["originalName"]).stem if ios else None,
-                "bundleIdentifier": record["package"] if ios else None,
-            }
+            # The keys of the doc's (Android) fileTest example; the table's iOS-only ones beside them.
+            view |= {"mainActivity": None, "minSdk": None if ios else 16, "packageName": None if ios else record["package"]}
+            if ios and self.variants.extra_keys:
+                view |= {"bundleName": Path(record["originalName"]).stem, "bundleIdentifier": record["package"]}
         return view
 
     @staticmethod
@@ -78,26 +80,35 @@ class BitbarViews(BitbarCore):
         statuses = [run_status(dr, now) for dr in device_runs]
         finished = sum(s in FINAL_STATUSES for s in statuses)
         succeeded = sum(s in ("SUCCEEDED", "WARNING") for s in statuses)
-        if all(s == "WAITING" for s in statuses):
+        if statuses and all(s == "WAITING" for s in statuses):
             state = "WAITING"
-        else:
+        else:  # a run on no devices has nothing to wait for
             state = "FINISHED" if finished == len(statuses) else "RUNNING"
         waiting = state == "WAITING"
-        return {
+
+        def share(count: int) -> float | None:
+            return None if waiting else round(count / len(statuses), 4) if statuses else 0.0
+
+        view = {
             "id": run["id"],
             "number": run["number"],
             "createTime": millis(run["createdAt"]),
             "displayName": run["displayName"],
-            "executionRatio": None if waiting else round(finished / len(statuses), 4),
-            "successRatio": None if waiting else round(succeeded / len(statuses), 4),
+            "executionRatio": share(finished),
+            "successRatio": share(succeeded),
             "startedByDisplayName": self.data["user"]["displayName"],
             "state": state,
             "screenshotZipState": self.screenshot_zip_state(run),
-            "projectId": run["projectId"],
-            "startTime": None if waiting else millis(min(dr["startAt"] for dr in device_runs)),
-            "endTime": millis(max(dr["endAt"] for dr in device_runs)) if state == "FINISHED" else None,
-            "deviceRunCount": len(device_runs),
         }
+        if self.variants.extra_keys:  # later Bitbar APIs have these; the v2 doc does not
+            windows = [(dr["startAt"], dr["endAt"]) for dr in device_runs]
+            view |= {
+                "projectId": run["projectId"],
+                "startTime": None if waiting or not windows else millis(min(start for start, _ in windows)),
+                "endTime": millis(max(end for _, end in windows)) if state == "FINISHED" and windows else None,
+                "deviceRunCount": len(device_runs),
+            }
+        return view
 
     def device_run_view(self, device_run: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
         now = self.now()

@@ -8,8 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from providers.wetest.emulator.core import WeTestCore
-from providers.wetest.emulator.timeline import device_result_at
-from providers.wetest.emulator.vocabulary import DEVICE_STATES, DeviceResult
+from providers.wetest.emulator.vocabulary import DEVICE_STATES
 from providers.wetest.emulator.wire import check, int_path, ok
 
 
@@ -28,26 +27,16 @@ class CatalogueHandlers(WeTestCore):
         devices = [self._device_view(d, busy) for d in self.data["devices"] if d["cloud_id"] == cloud["cloud_id"]]
         return ok(devices=devices)
 
-    def _busy_devices(self) -> dict[int, int]:
-        """Device id -> id of the test it is running now."""
-        busy = {}
-        for test in self.data["tests"].values():
-            elapsed = self._elapsed(test)
-            for plan in test["devices"]:
-                if device_result_at(test, plan, elapsed)[0] == DeviceResult.RUNNING:
-                    busy[plan["device_id"]] = test["test_id"]
-        return busy
-
-    @staticmethod
-    def _device_view(device: dict[str, Any], busy: dict[int, int]) -> dict[str, Any]:
+    def _device_view(self, device: dict[str, Any], busy: dict[int, int]) -> dict[str, Any]:
         state = "offline" if not device["online"] else "testing" if device["device_id"] in busy else "idle"
         documented = ("cloud_id", "cpu_total", "device_id", "location", "manufacture", "model", "model_id", "ram", "resolution", "version")
-        return {
+        view = {
             **{k: device[k] for k in documented},
             "device_state": state,
             "device_state_code": DEVICE_STATES[state],
             "test_id": busy.get(device["device_id"], 0),
         }
+        return self.extra(view, cpu_ghz=device["cpu_ghz"])
 
     async def list_model_lists(self, request: Request) -> Response:
         project = self._project(check.required(request.query_params, "project"))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from providers.emulation import seeded_random, virtual_datetime
 from providers.wetest.emulator.timeline import device_result_at
 from providers.wetest.emulator.vocabulary import DeviceResult
-from providers.wetest.emulator.wire import timestamp
+
+Stamp = Callable[[float | None], str | None]
 
 
-def device_errors(code: DeviceResult, at: float) -> list[dict[str, str]]:
+def device_errors(code: DeviceResult, at: float, stamp: Stamp) -> list[dict[str, Any]]:
     described = {
         DeviceResult.COMPATIBILITY_ERROR: ("AssertionError in test case", "test case failed"),
         DeviceResult.UNTESTED: ("device not reachable", "device exception, not tested"),
@@ -21,7 +22,7 @@ def device_errors(code: DeviceResult, at: float) -> list[dict[str, str]]:
     if code not in described:
         return []
     content, description = described[code]
-    return [{"content": content, "description": description, "error_time": timestamp(at), "level": "error"}]
+    return [{"content": content, "description": description, "error_time": stamp(at), "level": "error"}]
 
 
 def perf_samples(seed: int, test: dict[str, Any], plan: dict[str, Any], until: float, ios: bool) -> list[dict[str, Any]]:
@@ -51,7 +52,8 @@ def perf_samples(seed: int, test: dict[str, Any], plan: dict[str, Any], until: f
     return samples
 
 
-def result_stat(test: dict[str, Any], elapsed: float) -> dict[str, Any]:
+def result_stat(test: dict[str, Any], elapsed: float, stamp: Stamp, percent: bool) -> dict[str, Any]:
+    """The device-dimension summary; unknown times are None (the caller writes them as the variant does)."""
     codes = [device_result_at(test, plan, elapsed)[0] for plan in test["devices"]]
     started = [plan["start"] for plan in test["devices"] if plan["start"] <= elapsed]
     waits = [int(min(plan["start"], elapsed)) for plan in test["devices"]]
@@ -60,16 +62,17 @@ def result_stat(test: dict[str, Any], elapsed: float) -> dict[str, Any]:
     running = codes.count(DeviceResult.RUNNING)
     exceptions = total - passed - running
     submitted = test["submitted_at"]
+    scale = 100 if percent else 1
     return {
         "total_device_number": total,
         "pass_device_number": passed,
         "exception_device_number": exceptions,
         "in_process_device_number": running,
         # "fist" is the doc's spelling (line 550); clients read this key.
-        "fist_start_device_time": timestamp(submitted + min(started)) if started else "",
+        "fist_start_device_time": stamp(submitted + min(started)) if started else None,
         "max_wait_time": max(waits),
         "min_wait_time": min(waits),
-        "last_start_device_time": timestamp(submitted + max(started)) if started else "",
-        "pass_rate": round(passed / total, 4),
-        "exception_rate": round(exceptions / total, 4),
+        "last_start_device_time": stamp(submitted + max(started)) if started else None,
+        "pass_rate": round(scale * passed / total, 4),
+        "exception_rate": round(scale * exceptions / total, 4),
     }

@@ -8,8 +8,9 @@ or ``max_test_runtime`` passes (status 3, unfinished devices 5). Everything is
 read lazily against ``options.clock``; no background task runs.
 
 Results: ``failure_share`` of the online devices, chosen by ``seed``, end with
-result 2 and failed cases; the others pass. An offline seeded device (10007)
-is never tested: result 3.
+result 2 and failed cases; the others pass. An app on a cloud of the other
+platform fails every case on every device: result 2, "has compatibility
+error". An offline seeded device (10007) is never tested: result 3.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from providers.wetest.emulator.submission import Submission
 from providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
 
 
-# Share of the job duration over which device starts are spread (queueing).
 # Share of the job duration over which device starts are spread (queueing).
 QUEUE_SHARE = 0.1
 
@@ -56,7 +56,7 @@ def status_at(test: dict[str, Any], elapsed: float) -> tuple[StatusCode, float |
 
 
 def plan_devices(
-    test_id: int, devices: list[dict[str, Any]], submission: Submission, options: EmulatorOptions
+    test_id: int, devices: list[dict[str, Any]], submission: Submission, options: EmulatorOptions, compatible: bool = True
 ) -> list[dict[str, Any]]:
     """Fix each device's start, end, outcome and case counts at submission time."""
     rng = seeded_random(options.seed, "wetest", test_id)
@@ -68,7 +68,7 @@ def plan_devices(
         start = duration * QUEUE_SHARE * index / count
         end = duration * (index + 1) / count
         total = len(submission.scenarios) if submission.frame_type == "game_loop" else rng.randint(3, 8)
-        failed = rng.randint(1, total) if index in failing else 0
+        failed = total if not compatible else rng.randint(1, total) if index in failing else 0
         cases = {"case_total": total, "case_success": total - failed, "case_fail": failed, "case_timeout": 0}
         outcome = DeviceResult.COMPATIBILITY_ERROR if failed else DeviceResult.PASSED
         if not device["online"]:

@@ -50,7 +50,8 @@ class UploadHandlers(WeTestCore):
                 "sequence": counter,
             }
             self.data["apps"][fid] = app
-        return ok(data=_app_view(app))
+        # The doc's answer holds the fid alone (Upload App, "Output Parameters").
+        return ok(data=self.extra({"fid": fid}, **_app_view(app)))
 
     async def get_app(self, request: Request) -> Response:
         project = self._project(check.required(request.query_params, "project"))
@@ -61,8 +62,9 @@ class UploadHandlers(WeTestCore):
         matches = [a for a in in_project if a["fid"] == fid] if fid else [a for a in in_project if a["md5"] == md5.lower()]
         if not matches:
             raise rejected(Ret.NOT_FOUND, "app not found")
-        # The same bytes may be uploaded twice; the newest upload answers a hash look-up.
-        return ok(data=_app_view(max(matches, key=lambda a: a["sequence"])))
+        # The same bytes may be uploaded twice; the variant says which upload answers a hash look-up.
+        pick = max if self.variants.hash_lookup == "newest" else min
+        return ok(data=_app_view(pick(matches, key=lambda a: a["sequence"])))
 
     async def delete_app(self, request: Request) -> Response:
         fid = request.path_params["fid"]
@@ -95,7 +97,8 @@ class UploadHandlers(WeTestCore):
                 "path": str(stored.path),
             }
             self.data["scripts"][str(script_id)] = script
-        return ok(script={k: script[k] for k in ("script_id", "size", "script_url")})
+        documented = {k: script[k] for k in ("script_id", "size", "script_url")}
+        return ok(script=self.extra(documented, user=script["user"], project=script["project"]))
 
     def _script(self, request: Request) -> dict[str, Any]:
         return self._by_path_id(request, "scripts", "script_id", "script")

@@ -15,6 +15,8 @@ DEFAULT_DEVICE_RUNTIME = 600
 
 
 class Ret(IntEnum):
+    """0 is the doc's success; the others are the kinds of refusal, with the default server's rets."""
+
     OK = 0
     BAD_PARAMETER = 1001
     NOT_FOUND = 1002

@@ -138,7 +138,7 @@ def test_secrets_never_appear_in_output_state_or_logs(apptest, workdir):
         assert ACCESS_KEY not in result.output and LOGIN_PW not in result.output
     state = workdir.state_file.read_text()
     assert ACCESS_KEY not in state and LOGIN_PW not in state
-    assert recorded_testset(workdir)["attributes"]["login_pw"].startswith("sha256:")
+    assert recorded_testset(workdir)["attributes"]["login_pw"].startswith("scrypt:")
 
 
 def test_destroying_a_running_testset_says_it_runs_to_its_end(apptest, workdir):

@@ -1,4 +1,4 @@
-"""plans/kyaraben-lab.yaml on the sandbox: applied twice, the second time there is nothing to do."""
+"""plans/kyaraben-lab on the sandbox: applied twice, the second time there is nothing to do."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir
     monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
     shutil.copytree(PLANS, workdir.path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"))
     monkeypatch.chdir(workdir.path)
-    plan = "plans/kyaraben-lab.yaml"
+    plan = "plans/kyaraben-lab"
     first = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
     assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in first.stdout

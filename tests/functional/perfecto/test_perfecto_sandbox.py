@@ -1,4 +1,4 @@
-"""plans/perfecto-gate.yaml on the sandbox: the gate passes, writes JUnit, and is judged again by the next apply."""
+"""plans/perfecto-gate on the sandbox: the gate passes, writes JUnit, and is judged again by the next apply."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PLANS = Path(__file__).resolve().parents[3] / "plans"
-DEMO = "plans/perfecto-gate.yaml"
+DEMO = "plans/perfecto-gate"
 
 
 @pytest.fixture
