@@ -70,13 +70,14 @@ def _pending(value: Any) -> bool:
     return False
 
 
-# pydantic's words for a value of the wrong kind ("Input should be a valid integer") as a user reads them.
-_KINDS = {"int": "a whole number", "float": "a number", "decimal": "a number", "bool": "true or false", "string": "text",
-          "list": "a list", "tuple": "a list", "set": "a list", "dict": "a mapping", "model": "a mapping", "url": "a URL"}
+# What a value of the wrong kind must be, by pydantic's error type prefix (int_parsing, bool_type, ...).
+_KINDS = {"int": "a valid integer", "float": "a number", "decimal": "a number", "bool": "true or false", "string": "text",
+          "list": "a list", "tuple": "a list", "set": "a list", "dict": "a mapping", "model": "a mapping"}
 
 
 def plain_message(error: Any, show_input: bool = True) -> str:
-    """One pydantic error in plain words: what the value must be, never the library's phrasing."""
+    """One pydantic error in plain words ("must be ..."), never the library's phrasing
+    ("Input should be", "Value error, "); ``show_input`` adds the rejected value."""
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     got = f", not {value!r}" if show_input and not isinstance(value, (dict, list)) else ""
     if kind in ("value_error", "assertion_error") and "error" in ctx:
@@ -85,32 +86,27 @@ def plain_message(error: Any, show_input: bool = True) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "unknown field"
-    if kind in ("literal_error", "enum"):
-        return f"must be one of {ctx['expected']}{got}"
-    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}
-    if kind in bounds:
-        limit = next(iter(ctx.values()), "")
-        return f"must be {bounds[kind]} {limit}{got}"
     if kind == "string_too_short":
-        return "must not be empty" if ctx.get("min_length") == 1 else f"must be at least {ctx['min_length']} characters long"
-    if kind == "string_too_long":
-        return f"must be at most {ctx['max_length']} characters long"
-    if kind in ("too_short", "too_long"):
-        count = ctx["min_length"] if kind == "too_short" else ctx["max_length"]
-        return f"must have {'at least' if kind == 'too_short' else 'at most'} {count} item{'s' if count != 1 else ''}"
+        return "must not be empty" if ctx["min_length"] == 1 else f"must have at least {ctx['min_length']} characters"
+    if kind in ("string_too_long", "too_short", "too_long"):
+        count = ctx.get("min_length", ctx.get("max_length"))
+        unit = "character" if kind.startswith("string") else "item"
+        return f"must have {'at least' if kind == 'too_short' else 'at most'} {count} {unit}{'s' if count != 1 else ''}"
     base = kind.split("_")[0]
     if base in _KINDS and kind.endswith(("_type", "_parsing", "_from_float")):
         return f"must be {_KINDS[base]}{got}"
-    return error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+    return error["msg"].removeprefix("Value error, ").replace("Input should be", "must be") + got
 
 
 def _credential_hint(model: type[Arguments], values: dict[str, Any], key_path: KeyPath, loc: tuple) -> str:
-    """For a provider credential left empty, the conventional variable (BITBAR_API_KEY) and that it is unset."""
+    """For a provider setting left empty (typically ``${env.BITBAR_API_KEY:-}`` with the variable
+    unset), its conventional variable and that it is unset. A rule about the whole settings
+    (loc empty: "set api_key, or ...") is about the first empty credential."""
     if len(key_path) != 2 or key_path[0] != "providers":
         return ""
-    sensitive = [name for name in model.model_fields if model.flag(name, "sensitive") and not values.get(name)]
-    field = loc[0] if loc else next(iter(sensitive), None)
-    if field not in sensitive:
+    empty_secrets = [name for name in model.model_fields if model.flag(name, "sensitive") and not values.get(name)]
+    field = loc[0] if loc else next(iter(empty_secrets), None)
+    if field not in model.model_fields or values.get(field) not in (None, ""):
         return ""
     variable = f"{key_path[1]}_{field}".upper()
     if variable not in os.environ:

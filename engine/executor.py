@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -85,6 +86,7 @@ class Executor:
         session: ProviderSession,
         parallelism: int = DEFAULT_PARALLELISM,
         report: Reporter = ignore,
+        stop: threading.Event | None = None,
     ):
         self.plan = plan
         self.config = config
@@ -94,6 +96,8 @@ class Executor:
         self.session = session
         self.parallelism = max(1, parallelism)
         self.report = report
+        # Set by an interrupt: no new change starts; waits in flight stop (engine/interrupts.py).
+        self.stop = stop or threading.Event()
         self.result = ApplyResult()
         self._data: dict[Address, dict[str, Any]] = {}
         self._deposed: dict[Address, tuple[Any, Any, ResourceState]] = {}
@@ -120,6 +124,8 @@ class Executor:
         work = self._work_graph(changes)
         self._walk(work, {c.address: c for c in changes})
         self._delete_deposed(work)
+        if self.stop.is_set():
+            self.result.interrupted = getattr(self.stop, "reason", None) or "interrupted"
         if not self.result.failed and not self.result.skipped:
             self.result.outputs = self._outputs()
         self.recorder.finish(self.result.outputs if self.result.ok else None, since=unchanged)
@@ -132,6 +138,11 @@ class Executor:
         running: dict[Future, Address] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while ready or running:
+                if self.stop.is_set() and waiting.keys() - set(running.values()):
+                    self._stop_starting(waiting, running)
+                    ready.clear()
+                if not (ready or running):
+                    break
                 while ready and len(running) < self.parallelism:
                     address = ready.pop()
                     running[pool.submit(self._apply_one, by_address[address])] = address
@@ -149,6 +160,13 @@ class Executor:
                                 ready.append(dependent)
                     ready.sort(key=str, reverse=True)
                     waiting.pop(address, None)
+
+    def _stop_starting(self, waiting: dict[Address, int], running: dict[Future, Address]) -> None:
+        """Interrupted: what has not started never will; what runs is let finish."""
+        in_flight = set(running.values())
+        for address in sorted(waiting.keys() - in_flight, key=str):
+            del waiting[address]
+            self.result.not_started.append(address)
 
     def _skip_dependents(self, address: Address, error: BaseException, work: DependencyGraph, waiting: dict[Address, int]) -> None:
         message = secrets.redact(str(error))
@@ -220,7 +238,9 @@ class Executor:
             self._read_data(address)
             return None
         rtype = resource_type(address)
-        ctx = replace(self.session.context(address.provider), progress=lambda message: self.report(Event("progress", message, str(address))))
+        ctx = replace(
+            self.session.context(address.provider), progress=lambda message: self.report(Event("progress", message, str(address))), stop=self.stop
+        )
         prior = self.recorder.get(address)
         if change.action == Action.DELETE:
             self._delete(rtype, ctx, prior)

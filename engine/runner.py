@@ -10,6 +10,7 @@ command opens what it needs and closes it again.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,7 @@ def apply(
     options: PlanOptions,
     plan_file: Path | None = None,
     approve: Callable[[PlanResult], bool] | None = None,
+    stop: threading.Event | None = None,
 ) -> ApplyOutcome:
     """Plan (or load a saved plan), ask ``approve`` unless None, then execute."""
     if plan_file is not None:
@@ -168,7 +170,7 @@ def apply(
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
             return ApplyOutcome(planned.plan, planned.drift, ApplyResult())
-        executor = Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report)
+        executor = Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop)
         return ApplyOutcome(planned.plan, planned.drift, executor.run())
 
 

@@ -1,54 +1,185 @@
 """JSON Schema for plan files, generated from the pydantic models.
 
-Editors use it (``# yaml-language-server: $schema=...``) for completion and
-early errors. Each resource type's ``Args`` model becomes the schema of the
-blocks whose key starts with that type.
+Editors use it (``# yaml-language-server: $schema=...``) for completion,
+hover text and early errors, so it must accept every plan the engine accepts
+and say what each field is for:
+
+- every model is generated in one pass and its ``$defs`` live at the root, so
+  each ``$ref`` resolves (a model's own ``$defs`` nested in a block do not);
+- any value may be a ``${...}`` reference instead (the engine checks a value
+  only once its references are resolved), so each one allows it;
+- a validator that reads a wider input than its type (``30m`` for a duration,
+  one value for a list) widens the schema the same way (``_WIDER_INPUTS``);
+- a block is described by the docstring of the class that declares its type.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from engine.config import Lifecycle
 from providers import registry
+from providers.perfecto.reports import _as_list, _millis
+from providers.polling import parse_duration
 
 SCHEMA_FILE = "labform.schema.json"
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_DEFS = "#/$defs/"
+REFERENCE = {
+    "type": "string",
+    # One unescaped ${...} anywhere in the text, as engine/references.py finds them ($${ is a literal).
+    "pattern": r"(^|[^$])\$\{[^}]*\}",
+    "description": "A ${...} reference (env.X, var.X, TYPE.NAME.attr, data.TYPE.NAME.attr), resolved by labform.",
+}
+# What parse_duration reads: a number of seconds, or amounts with units (250ms, 10s, 30m, 1h30m).
+DURATION = {
+    "type": "string",
+    "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h)?|(\d+(\.\d+)?(ms|s|m|h))+)\s*$",
+    "description": "A duration: 10s, 30m, 1h30m, 250ms.",
+}
+# Keywords that describe a value rather than constrain it: they stay beside a ${...} alternative.
+_ANNOTATIONS = ("title", "description", "default", "deprecated", "examples", "force_new", "sensitive", "unordered", "local")
+_LIFECYCLE = {
+    "prevent_destroy": "Refuse any plan that would destroy this object (a replace included).",
+    "ignore_changes": "Arguments whose remote changes are not diffed: labform sets them at creation only.",
+    "create_before_destroy": "On replacement, create the new object before the old one is destroyed.",
+}
+_SECTIONS = {
+    "providers": "Settings of each cloud the plan uses.",
+    "variables": "Values for ${var.NAME}; --var NAME=VALUE overrides one.",
+    "resources": "Objects labform creates and keeps as declared, keyed TYPE.NAME.",
+    "data": "Read-only lookups, keyed TYPE.NAME, read as ${data.TYPE.NAME.attr}.",
+    "outputs": "Values shown after apply (labform output), usually references.",
+}
+_DEPENDS_ON = {
+    "type": "array",
+    "items": {"type": "string", "pattern": rf"^(data\.)?{_NAME}\.{_NAME}$"},
+    "description": "Addresses (TYPE.NAME) to order this after, without using a value of theirs.",
+}
+
+# Validators that read more than their type says, and the JSON Schema of what they read.
+_WIDER_INPUTS: dict[Callable[..., Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    parse_duration: lambda number: {"anyOf": [number, DURATION]},
+    _as_list: lambda array: {"anyOf": [array["items"], array]},
+    _millis: lambda number: {"anyOf": [number, {"type": "string", "format": "date-time"}]},
+}
 
 
-def _block_schema(args_model, meta: dict[str, Any]) -> dict[str, Any]:
-    body = args_model.model_json_schema()
-    body.setdefault("properties", {}).update(meta)
-    body["additionalProperties"] = False
-    return body
+class _Generator(GenerateJsonSchema):
+    def function_before_schema(self, schema):
+        generated = super().function_before_schema(schema)
+        widen = _WIDER_INPUTS.get(schema["function"]["function"])
+        return widen(generated) if widen else generated
+
+
+def _summary(cls: type) -> str:
+    """The first paragraph of a class's own docstring (not an inherited one)."""
+    return inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+
+
+def _referable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or a ${...} reference in its place; its description stays outside, for hover text."""
+    outer = {key: schema.pop(key) for key in _ANNOTATIONS if key in schema}
+    choices = schema["anyOf"] if set(schema) == {"anyOf"} else [schema]
+    return {**outer, "anyOf": [*choices, {"$ref": _DEFS + "reference"}]}
+
+
+def _open(schema: Any) -> Any:
+    """Let every value inside ``schema`` (properties, items, map values) be a reference."""
+    if not isinstance(schema, dict):
+        return schema
+    for choice in schema.get("anyOf", ()):
+        _open(choice)
+    for name, value in schema.get("properties", {}).items():
+        schema["properties"][name] = _referable(_open(value))
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = _referable(_open(schema[key]))
+    return schema
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"].removeprefix(_DEFS)} if isinstance(value.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value))
+    return set()
+
+
+def _used(defs: dict[str, Any], roots: Any) -> dict[str, Any]:
+    """The definitions ``roots`` reach; the inlined block models are dropped."""
+    seen: set[str] = set()
+    todo = _refs(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo |= _refs(defs[name])
+    return {name: defs[name] for name in sorted(seen)}
 
 
 def plan_schema() -> dict[str, Any]:
-    depends_on = {"type": "array", "items": {"type": "string"}}
-    resource_meta = {"depends_on": depends_on, "lifecycle": Lifecycle.model_json_schema()}
-    resources = {
-        rf"^{name}\.{_NAME}$": _block_schema(rtype.Args, resource_meta)
-        for name, rtype in sorted(registry.resource_types().items())
+    resource_types = sorted(registry.resource_types().items())
+    data_sources = sorted(registry.data_sources().items())
+    providers = {name: registry.provider(name) for name in registry.provider_names()}
+    models: list[type[BaseModel]] = [Lifecycle, *(p.Settings for p in providers.values())]
+    models += [kind.Args for _, kind in (*resource_types, *data_sources)]
+    refs, generated = models_json_schema(
+        [(model, "validation") for model in dict.fromkeys(models)], ref_template=_DEFS + "{model}", schema_generator=_Generator
+    )
+    defs = {**generated["$defs"], "reference": REFERENCE}
+
+    def inlined(model: type[BaseModel], description: str, meta: dict[str, Any]) -> dict[str, Any]:
+        body = copy.deepcopy(defs[refs[(model, "validation")]["$ref"].removeprefix(_DEFS)])
+        body.setdefault("properties", {}).update(copy.deepcopy(meta))
+        body["additionalProperties"] = False
+        body["description"] = description
+        return _open(body)
+
+    lifecycle = defs[refs[(Lifecycle, "validation")]["$ref"].removeprefix(_DEFS)]
+    for name, prop in lifecycle["properties"].items():
+        prop["description"] = _LIFECYCLE[name]
+    resource_meta = {
+        "depends_on": _DEPENDS_ON,
+        "lifecycle": {"$ref": _DEFS + "Lifecycle", "description": "How labform treats this object beyond its arguments."},
     }
-    data = {
-        rf"^{name}\.{_NAME}$": _block_schema(source.Args, {"depends_on": depends_on})
-        for name, source in sorted(registry.data_sources().items())
+    properties: dict[str, Any] = {
+        "providers": {
+            "type": "object",
+            "properties": {name: inlined(p.Settings, _summary(type(p)), {}) for name, p in providers.items()},
+            "additionalProperties": False,
+        },
+        "variables": {"type": "object"},
+        "resources": {
+            "type": "object",
+            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(rtype.Args, _summary(type(rtype)), resource_meta) for name, rtype in resource_types},
+            "additionalProperties": False,
+        },
+        "data": {
+            "type": "object",
+            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(source.Args, _summary(type(source)), {"depends_on": _DEPENDS_ON}) for name, source in data_sources},
+            "additionalProperties": False,
+        },
+        "outputs": {"type": "object"},
     }
-    providers = {name: registry.provider(name).Settings.model_json_schema() for name in registry.provider_names()}
+    for name, section in properties.items():
+        section["description"] = _SECTIONS[name]
+    used = {name: _open(body) for name, body in _used(defs, properties).items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "labform plan file",
         "type": "object",
         "additionalProperties": False,
-        "properties": {
-            "providers": {"type": "object", "properties": providers, "additionalProperties": False},
-            "variables": {"type": "object"},
-            "resources": {"type": "object", "patternProperties": resources, "additionalProperties": False},
-            "data": {"type": "object", "patternProperties": data, "additionalProperties": False},
-            "outputs": {"type": "object"},
-        },
+        "properties": properties,
+        "$defs": used,
     }
 
 

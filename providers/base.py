@@ -29,7 +29,8 @@ Adding a resource type::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +90,8 @@ class Context:
     record: Callable[[Attrs], None] = lambda attrs: None
     # The plan address being applied ("bitbar_run.nightly"), for names derived from it.
     address: str = ""
+    # Set when the apply is interrupted: long waits stop (the remote work goes on).
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 class ResourceType:

@@ -94,6 +94,41 @@ def envelope_check(code_key: str, explain: Callable[[dict[str, Any], int], str])
     return check
 
 
+def transport_failure(exc: httpx.TransportError) -> str:
+    """Which URL failed and how (refused, DNS, TLS, bad scheme, timeout), so the fix is plain."""
+    try:
+        url = exc.request.url.copy_with(query=None)
+    except RuntimeError:  # raised before a request existed
+        url = "the endpoint"
+    cause = str(exc).lower()
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        how = "bad scheme (the endpoint must start with http:// or https://)"
+    elif url != "the endpoint" and not url.host:
+        how = "the URL has no host name (write the endpoint as https://host/...)"
+    elif isinstance(exc, httpx.TimeoutException):
+        how = f"timed out ({type(exc).__name__})"
+    elif "refused" in cause:
+        how = "connection refused (is the endpoint's host and port right, and the server up?)"
+    elif any(word in cause for word in ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")):
+        how = f"DNS lookup failed for '{getattr(url, 'host', url)}'"
+    elif any(word in cause for word in ("ssl", "tls", "certificate")):
+        how = f"TLS handshake failed ({exc})"
+    else:
+        how = f"{type(exc).__name__}{f' ({exc})' if str(exc) else ''}"
+    return f"connection to {url} failed: {how}"
+
+
+def credentials_hint(cloud: str) -> str:
+    """For a 401/403: which settings hold the credentials to check (the provider's sensitive ones)."""
+    from providers import registry  # lazily: the registry imports every provider, which imports this module
+
+    try:
+        names = sorted(registry.provider(cloud).Settings.fields_with("sensitive"))
+    except KeyError:
+        names = []
+    return f"; check the provider's credentials ({', '.join(names)})" if names else "; check the provider's credentials"
+
+
 class HttpClient:
     """A cloud's HTTP session. Subclass-free: behaviour comes in through the hooks."""
 
@@ -172,11 +207,13 @@ class HttpClient:
         while True:
             try:
                 response = self.http.send(self.http.build_request(method, path, **kwargs), stream=stream)
+            except httpx.UnsupportedProtocol as exc:
+                raise ProviderError(self.cloud, operation, None, transport_failure(exc)) from None  # a typo: retrying cannot help
             except httpx.TransportError as exc:
                 # A connection never made reached nobody: retrying is safe even for a POST.
                 unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 if not (safe or unsent) or attempt + 1 >= self.retry.attempts:
-                    raise ProviderError(self.cloud, operation, None, f"connection failed: {type(exc).__name__}", ambiguous=not (safe or unsent)) from None
+                    raise ProviderError(self.cloud, operation, None, transport_failure(exc), ambiguous=not (safe or unsent)) from None
                 self._pause(operation, attempt, None, type(exc).__name__)
                 attempt += 1
                 continue
@@ -200,7 +237,8 @@ class HttpClient:
         if response.status_code == 404:
             raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
         if response.status_code >= 400:
-            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response), ambiguous=not safe and response.status_code >= 500)
+            hint = credentials_hint(self.cloud) if response.status_code in (401, 403) else ""
+            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response) + hint, ambiguous=not safe and response.status_code >= 500)
         if envelope and self.check_envelope is not None:
             self.parsed(response, operation, safe)  # an unreadable envelope says nothing about success
             failure = self.check_envelope(response)

@@ -11,6 +11,7 @@ reported only when it changes.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Annotated, Callable, TypeVar
 
@@ -38,10 +39,12 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class WaitTimeout(Exception):
-    def __init__(self, last: object, waited: float):
+    def __init__(self, last: object, waited: float, interrupted: bool = False):
         self.last = last
         self.waited = waited
-        super().__init__(f"still not finished after {waited:.0f}s")
+        # Stopped by an interrupted apply rather than by the timeout.
+        self.interrupted = interrupted
+        super().__init__(f"{'stopped waiting' if interrupted else 'still not finished'} after {waited:.0f}s")
 
 
 def wait_for(
@@ -54,8 +57,12 @@ def wait_for(
     progress: Callable[[str], None] = lambda message: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> T:
-    """Call ``check`` until ``done``; raise WaitTimeout (with the last answer) after ``timeout``."""
+    """Call ``check`` until ``done``; raise WaitTimeout (with the last answer) after ``timeout``,
+    or as soon as ``stop`` is set (an interrupted apply stops waiting, the work goes on remotely)."""
+    if stop is not None:
+        sleep = stop.wait
     started = clock()
     interval = min(FIRST_POLL, poll)
     said = None
@@ -68,6 +75,8 @@ def wait_for(
         if done(current):
             return current
         waited = clock() - started
+        if stop is not None and stop.is_set():
+            raise WaitTimeout(current, waited, interrupted=True)
         if waited >= timeout:
             raise WaitTimeout(current, waited)
         sleep(min(interval, max(0.0, timeout - waited)))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 from xml.etree.ElementTree import Element
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.errors import AppliedWithError
@@ -36,9 +36,11 @@ from providers.polling import Duration, WaitTimeout, wait_for
 
 
 class WaitPolicy(BaseModel):
+    """How long to wait for the cloud to finish, and how often to look."""
+
     model_config = ConfigDict(extra="forbid")
-    timeout: Duration = 1800.0
-    poll: Duration = 10.0
+    timeout: Duration = Field(1800.0, description="Stop waiting after this long (e.g. 30m or 1h; a number is seconds).")
+    poll: Duration = Field(10.0, description="Longest pause between two status reads (10s; a number is seconds).")
 
 
 class RunArguments(Arguments):
@@ -132,9 +134,14 @@ class RunResource(ResourceType):
                 poll=policy.poll,
                 describe=lambda current: f"run {attrs['id']}: {current.text}",
                 progress=ctx.progress,
+                stop=ctx.stop,
             )
         except WaitTimeout as timeout:
             last: RunProgress = timeout.last
+            if timeout.interrupted:
+                raise AppliedWithError(
+                    self.cloud, "wait for run", f"run {attrs['id']} still going (last: {last.text}); interrupted, the next apply waits for it again", {**attrs, **last.attrs}
+                ) from None
             raise AppliedWithError(
                 self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again", {**attrs, **last.attrs}
             ) from None

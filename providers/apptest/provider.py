@@ -12,11 +12,13 @@ class AppTestSettings(Arguments):
     endpoint: str = arg("https://api.apptest.ai", description="API root URL.")
     user_id: str = arg(min_length=1, description="User id; sent as the HTTP Basic user.")
     access_key: str = arg(min_length=1, sensitive=True, description="Access key; sent as the HTTP Basic password.")
-    timeout: float = arg(30.0, gt=0)
+    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
     maintenance_timeout: Duration = arg(300.0, ge=0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance).")
 
 
 class AppTestProvider(Provider):
+    """apptest.ai: testsets its test bot runs on an app."""
+
     name = "apptest"
     Settings = AppTestSettings
     resource_types = (runs.Testset,)

@@ -38,6 +38,8 @@ def _client(ctx: Context) -> AppTestClient:
 
 
 class AppTestGate(BaseModel):
+    """When a finished testset passes; at least one bound."""
+
     model_config = ConfigDict(extra="forbid")
     max_failed: int | None = Field(None, ge=0, description="At most this many tests may fail.")
     max_errors: int | None = Field(None, ge=0, description="At most this many tests may end in error.")
@@ -53,7 +55,7 @@ class AppTestGate(BaseModel):
 class TestsetArgs(RunArguments):
     pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
     path: str = arg(local=True, description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory.")
-    testset_name: str = arg(force_new=True, min_length=1, max_length=100)
+    testset_name: str = arg(force_new=True, min_length=1, max_length=100, description="The testset's name on apptest.ai.")
     time_limit: int | None = arg(None, force_new=True, ge=5, le=30, description="Minutes, 5 to 30; the project's setting when unset.")
     time_limmit: int | None = arg(
         None, force_new=True, ge=5, le=30, deprecated="write time_limit", description="The API doc's misspelling of time_limit; read as it, with a warning."
@@ -62,7 +64,7 @@ class TestsetArgs(RunArguments):
     callback: str | None = arg(None, force_new=True, max_length=250, description="URL called when the testset completes.")
     login_id: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Account the test bot signs in with (credentials.login_id).")
     login_pw: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Its password (credentials.login_pw).")
-    gate: AppTestGate | None = arg(None, local=True)
+    gate: AppTestGate | None = arg(None, local=True, description="Fail the apply unless the finished testset's counts are within these bounds (needs wait).")
     on_destroy: Literal["keep"] = arg("keep", local=True, description="apptest.ai has no call to delete a testset: its history stays.")
 
 
@@ -84,6 +86,8 @@ def _request_data(desired: Attrs) -> dict[str, Any]:
 
 
 class Testset(RunResource):
+    """An apptest.ai testset: the test bot runs the app once per distinct triggers (by default, the app's sha256)."""
+
     type_name = "apptest_testset"
     cloud = CLOUD
     Args = TestsetArgs

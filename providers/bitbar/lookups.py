@@ -13,10 +13,12 @@ from providers.bitbar.runs import _run_attrs
 
 class DevicesArgs(Arguments):
     search: str | None = arg(None, description="Filter by name, as the API's search does.")
-    os_type: Literal["ANDROID", "IOS"] | None = arg(None)
+    os_type: Literal["ANDROID", "IOS"] | None = arg(None, description="Only devices of this platform.")
 
 
 class Devices(DataSource):
+    """The cloud's devices, by name and platform."""
+
     type_name = "bitbar_devices"
     Args = DevicesArgs
     computed = ("ids", "devices")
@@ -36,6 +38,8 @@ class ProjectDeviceGroupsArgs(Arguments):
 
 
 class DeviceGroups(DataSource):
+    """Device groups a project can use: the user's and the public ones."""
+
     type_name = "bitbar_device_groups"
     Args = ProjectDeviceGroupsArgs
     computed = ("groups", "ids")
@@ -51,11 +55,13 @@ class DeviceGroups(DataSource):
 
 
 class ProjectRunsArgs(Arguments):
-    project: int
+    project: int = arg(description="Project id whose runs are listed.")
     state: Literal["WAITING", "RUNNING", "FINISHED"] | None = arg(None, description="Only runs in this state.")
 
 
 class Runs(DataSource):
+    """A project's test runs."""
+
     type_name = "bitbar_runs"
     Args = ProjectRunsArgs
     computed = ("runs", "ids")

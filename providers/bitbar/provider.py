@@ -13,8 +13,8 @@ class BitbarSettings(Arguments):
     endpoint: str = arg("https://cloud.bitbar.com", description="API root URL.")
     api_key: str | None = arg(None, sensitive=True, description="API key (sent as the HTTP Basic user).")
     username: str | None = arg(None, description="OAuth2 user, when no api_key is given.")
-    password: str | None = arg(None, sensitive=True)
-    timeout: float = arg(30.0, gt=0)
+    password: str | None = arg(None, sensitive=True, description="OAuth2 password, with username.")
+    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
     @model_validator(mode="after")
     def _one_credential(self):
@@ -24,6 +24,8 @@ class BitbarSettings(Arguments):
 
 
 class BitbarProvider(Provider):
+    """Bitbar Testing (API v2): projects, their configs, device groups, files and test runs."""
+
     name = "bitbar"
     Settings = BitbarSettings
     resource_types = (

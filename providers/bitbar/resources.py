@@ -20,7 +20,7 @@ def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dic
 class ProjectArgs(Arguments):
     name: str = arg(description="Project name (also how an existing project is recognised).", min_length=1)
     type: Literal["ANDROID", "CTS", "IOS", "UIAUTOMATOR"] = arg(force_new=True, description="Project type; cannot change after creation.")
-    description: str | None = arg(None)
+    description: str | None = arg(None, description="Free text shown with the project.")
     common: bool | None = arg(None, description="Available to anyone.")
 
 
@@ -28,6 +28,8 @@ PROJECT_FIELDS = FieldMap(id="id", name="name", type="type", description="descri
 
 
 class Project(ResourceType):
+    """A Bitbar project; a new type replaces it."""
+
     type_name = "bitbar_project"
     Args = ProjectArgs
     computed = ("id", "shared_by_id")
@@ -64,23 +66,23 @@ class Project(ResourceType):
 # --- bitbar_project_config ------------------------------------------------
 class ProjectConfigArgs(Arguments):
     project: int = arg(force_new=True, description="Project id; a project has exactly one config.")
-    scheduler: Literal["PARALLEL", "SERIAL"] | None = arg(None)
-    mode: Literal["FULL_RUN", "APP_CRAWLER", "CTS", "UIAUTOMATOR", "IOS"] | None = arg(None)
-    auto_screenshots: bool | None = arg(None)
-    screenshot_dir: str | None = arg(None)
-    limitation_type: Literal["PACKAGE", "CLASS"] | None = arg(None)
-    limitation_value: str | None = arg(None)
-    with_annotation: str | None = arg(None)
-    without_annotation: str | None = arg(None)
-    application_username: str | None = arg(None)
-    application_password: str | None = arg(None, sensitive=True)
+    scheduler: Literal["PARALLEL", "SERIAL"] | None = arg(None, description="How the devices run: PARALLEL (all at once) or SERIAL (one after another).")
+    mode: Literal["FULL_RUN", "APP_CRAWLER", "CTS", "UIAUTOMATOR", "IOS"] | None = arg(None, description="What a run does: FULL_RUN (the uploaded tests), APP_CRAWLER (explores the app without tests), CTS, UIAUTOMATOR or IOS.")
+    auto_screenshots: bool | None = arg(None, description="Take screenshots automatically during the tests.")
+    screenshot_dir: str | None = arg(None, description="Folder on the device where the tests save screenshots.")
+    limitation_type: Literal["PACKAGE", "CLASS"] | None = arg(None, description="Run only some tests: those of a PACKAGE or a CLASS, named by limitation_value.")
+    limitation_value: str | None = arg(None, description="The package or class limitation_type selects.")
+    with_annotation: str | None = arg(None, description="Run only tests carrying this annotation (fully qualified name).")
+    without_annotation: str | None = arg(None, description="Leave out tests carrying this annotation (fully qualified name).")
+    application_username: str | None = arg(None, description="User name the tests sign in to the app with.")
+    application_password: str | None = arg(None, sensitive=True, description="Password the tests sign in to the app with.")
     used_device_group: int | None = arg(None, description="Device group id the runs use.")
-    device_language_code: str | None = arg(None, pattern=r"^[a-z]{2}_[A-Z]{2}$")
-    hook_url: str | None = arg(None)
-    ui_automator_test_classes: str | None = arg(None)
-    launch_app: bool | None = arg(None)
-    instrumentation_runner: str | None = arg(None)
-    check_app: bool | None = arg(None)
+    device_language_code: str | None = arg(None, pattern=r"^[a-z]{2}_[A-Z]{2}$", description="Device locale during runs, xx_YY (e.g. en_US).")
+    hook_url: str | None = arg(None, description="http(s) URL Bitbar calls when a run finishes.")
+    ui_automator_test_classes: str | None = arg(None, description="UI Automator test classes to run.")
+    launch_app: bool | None = arg(None, description="Launch the app before the tests start.")
+    instrumentation_runner: str | None = arg(None, description="Instrumentation runner class of the test apk.")
+    check_app: bool | None = arg(None, description="Let Bitbar check the app (installs, starts) before testing it.")
 
 
 CONFIG_FIELDS = FieldMap(
@@ -139,8 +141,8 @@ class ProjectConfig(ResourceType):
 
 # --- bitbar_config_parameter ----------------------------------------------
 class ConfigParameterArgs(Arguments):
-    project: int = arg(force_new=True)
-    key: str = arg(force_new=True, min_length=1)
+    project: int = arg(force_new=True, description="Project id, e.g. ${bitbar_project.NAME.id}.")
+    key: str = arg(force_new=True, min_length=1, description="Parameter name; a new name replaces the parameter.")
     value: str = arg(force_new=True, description="No update endpoint exists, so a new value replaces the parameter.")
 
 
@@ -148,6 +150,8 @@ PARAMETER_FIELDS = FieldMap(id="id", key="key", value="value")
 
 
 class ConfigParameter(ResourceType):
+    """A user-defined key/value parameter of a project's config; any change replaces it."""
+
     type_name = "bitbar_config_parameter"
     Args = ConfigParameterArgs
     natural_key = ("project", "key")
@@ -183,7 +187,7 @@ class ConfigParameter(ResourceType):
 # --- bitbar_device_group --------------------------------------------------
 class DeviceGroupArgs(Arguments):
     name: str = arg(description="Display name (also how an existing group is recognised).", min_length=1)
-    os_type: Literal["ANDROID", "IOS"] = arg()
+    os_type: Literal["ANDROID", "IOS"] = arg(description="Platform of the group's devices.")
     devices: list[int] = arg(default_factory=list, unordered=True, description="Device ids; membership is diffed into add/remove calls.")
 
 
@@ -191,6 +195,8 @@ GROUP_FIELDS = FieldMap(id="id", name="displayName", os_type="osType", device_co
 
 
 class DeviceGroup(ResourceType):
+    """A device group; its membership is diffed into add/remove calls."""
+
     type_name = "bitbar_device_group"
     Args = DeviceGroupArgs
     computed = ("id", "device_count", "credits_price")
@@ -259,14 +265,16 @@ class DeviceGroup(ResourceType):
 
 # --- bitbar_project_sharing ------------------------------------------------
 class SharingArgs(Arguments):
-    project: int = arg(force_new=True)
-    email: str = arg(force_new=True, pattern=r"^[^@\s]+@[^@\s]+$")
+    project: int = arg(force_new=True, description="Project id to share, e.g. ${bitbar_project.NAME.id}.")
+    email: str = arg(force_new=True, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail of the user it is shared with.")
 
 
 SHARE_FIELDS = FieldMap(id="id", email="userEmail", user_id="userId")
 
 
 class ProjectSharing(ResourceType):
+    """A project shared with another user, by e-mail."""
+
     type_name = "bitbar_project_sharing"
     Args = SharingArgs
     computed = ("id", "user_id")
@@ -298,7 +306,7 @@ class ProjectSharing(ResourceType):
 
 # --- bitbar_notification ---------------------------------------------------
 class NotificationArgs(Arguments):
-    email: str = arg(force_new=True, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = arg(force_new=True, pattern=r"^[^@\s]+@[^@\s]+$", description="Address the notifications go to.")
     type: Literal["ALWAYS", "ON_FAILURE"] = arg(description="Changes in place.")
     project: int | None = arg(None, force_new=True, description="Only this project's runs; all projects when unset.")
 
@@ -307,6 +315,8 @@ NOTIFICATION_FIELDS = FieldMap(id="id", email="email", type="type", project="pro
 
 
 class Notification(ResourceType):
+    """E-mail notifications of run results, for one project or all."""
+
     type_name = "bitbar_notification"
     Args = NotificationArgs
     natural_key = ("email",)

@@ -28,20 +28,26 @@ FAILED = ("FAILED",)
 
 
 class BitbarGate(BaseModel):
+    """When a finished run passes."""
+
     model_config = ConfigDict(extra="forbid")
     min_success_ratio: float = Field(ge=0, le=1, description="Share of device runs that must succeed.")
 
 
 class ArtifactsPolicy(BaseModel):
+    """What to download once the run finished."""
+
     model_config = ConfigDict(extra="forbid")
-    dir: str
-    include: list[Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]] = list(ARTIFACTS)
+    dir: str = Field(description="Local folder they are written to, one subfolder per device.")
+    include: list[Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]] = Field(
+        list(ARTIFACTS), description="Which artifacts to download (all of them by default)."
+    )
 
 
 class RunArgs(RunArguments):
-    project: int = arg(force_new=True)
+    project: int = arg(force_new=True, description="Project id whose config and files the run uses, e.g. ${bitbar_project.NAME.id}.")
     name: str | None = arg(None, description="Run name; changes in place.")
-    gate: BitbarGate | None = arg(None, local=True)
+    gate: BitbarGate | None = arg(None, local=True, description="Fail the apply when the finished run's success ratio is below this (needs wait).")
     artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
 
 
@@ -67,6 +73,8 @@ def _device_run_summary(device_run: dict[str, Any]) -> dict[str, Any]:
 
 
 class Run(RunResource):
+    """A test run of a project, started once per distinct triggers; wait, gate, junit and artifacts follow it."""
+
     type_name = "bitbar_run"
     cloud = "bitbar"
     Args = RunArgs
@@ -190,15 +198,17 @@ def _safe(name: str) -> str:
 
 # --- bitbar_run_tag ------------------------------------------------------
 class RunTagArgs(Arguments):
-    project: int = arg(force_new=True)
-    run: int = arg(force_new=True)
-    name: str = arg(force_new=True, min_length=1)
+    project: int = arg(force_new=True, description="Project id of the run.")
+    run: int = arg(force_new=True, description="Run id, e.g. ${bitbar_run.NAME.id}.")
+    name: str = arg(force_new=True, min_length=1, description="The tag; a new one replaces it.")
 
 
 TAG_FIELDS = FieldMap(id="id", name="name")
 
 
 class RunTag(ResourceType):
+    """A tag on a test run."""
+
     type_name = "bitbar_run_tag"
     Args = RunTagArgs
     natural_key = ("project", "run", "name")

@@ -21,7 +21,7 @@ from providers.transfer import local_file_digest, streamed_part
 
 
 class FileArgs(Arguments):
-    project: int = arg(force_new=True)
+    project: int = arg(force_new=True, description="Project id the file belongs to, e.g. ${bitbar_project.NAME.id}.")
     kind: Literal["application", "test", "data"] = arg(force_new=True, description="Which of the project's files this is.")
     path: str = arg(local=True, description="Local file, relative to the working directory.")
 
@@ -30,6 +30,8 @@ FILE_FIELDS = FieldMap(id="id", original_name="originalName", readable_size="rea
 
 
 class ProjectFile(ResourceType):
+    """An application, test or data file of a project; uploaded again only when its sha256 changes."""
+
     type_name = "bitbar_file"
     Args = FileArgs
     computed = ("id", "sha256", "size", "original_name", "readable_size", "upload_time", "package_name")

@@ -14,6 +14,8 @@ class ImagesArgs(Arguments):
 
 
 class Images(DataSource):
+    """The Android images a VM can run."""
+
     type_name = "kyaraben_images"
     Args = ImagesArgs
     computed = ("images", "names")
@@ -33,6 +35,8 @@ class NoArgs(Arguments):
 
 
 class Quota(DataSource):
+    """The user's VM quota: live and asynchronous VMs, current and maximum."""
+
     type_name = "kyaraben_quota"
     Args = NoArgs
     computed = ("vm_live_current", "vm_live_max", "vm_async_current", "vm_async_max")
@@ -46,6 +50,8 @@ class ProjectsArgs(Arguments):
 
 
 class Projects(DataSource):
+    """The user's projects; one looked up by name."""
+
     type_name = "kyaraben_projects"
     Args = ProjectsArgs
     computed = ("id", "projects", "ids")

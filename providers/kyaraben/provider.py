@@ -18,6 +18,8 @@ class KyarabenSettings(Arguments):
 
 
 class KyarabenProvider(Provider):
+    """kyaraben: projects, Android VMs, uploads and test campaigns."""
+
     name = "kyaraben"
     Settings = KyarabenSettings
     resource_types = (

@@ -32,13 +32,13 @@ class HwConfig(BaseModel):
     width: int | None = Field(None, ge=1, description="Screen width.")
     height: int | None = Field(None, ge=1, description="Screen height.")
     dpi: int | None = Field(None, ge=1, description="Screen DPI.")
-    enable_sensors: Switch | None = None
-    enable_battery: Switch | None = None
-    enable_gps: Switch | None = None
-    enable_camera: Switch | None = None
-    enable_record: Switch | None = None
-    enable_gsm: Switch | None = None
-    enable_nfc: Switch | None = None
+    enable_sensors: Switch | None = Field(None, description="Sensors (accelerometer and the like): 1 on, 0 off.")
+    enable_battery: Switch | None = Field(None, description="Battery emulation: 1 on, 0 off.")
+    enable_gps: Switch | None = Field(None, description="GPS: 1 on, 0 off.")
+    enable_camera: Switch | None = Field(None, description="Camera (it shows a kyaraben_camera_file): 1 on, 0 off.")
+    enable_record: Switch | None = Field(None, description="Screen recording: 1 on, 0 off.")
+    enable_gsm: Switch | None = Field(None, description="GSM modem (calls, SMS): 1 on, 0 off.")
+    enable_nfc: Switch | None = Field(None, description="NFC: 1 on, 0 off.")
 
 
 # --- kyaraben_project --------------------------------------------------------
@@ -50,6 +50,8 @@ PROJECT_FIELDS = FieldMap(id="project_id", project_name="project_name", status="
 
 
 class Project(ResourceType):
+    """A kyaraben project; a new name renames it in place."""
+
     type_name = "kyaraben_project"
     Args = ProjectArgs
     computed = ("id", "status")
@@ -156,6 +158,8 @@ def _command_outcome(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class Avm(ResourceType):
+    """A live Android VM in a project, with apks installed."""
+
     type_name = "kyaraben_avm"
     Args = AvmArgs
     computed = ("id", "status", "avm_name")

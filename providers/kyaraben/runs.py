@@ -32,14 +32,18 @@ FINISHED = (READY, ERROR)
 
 
 class CampaignTest(BaseModel):
+    """One test of the campaign: the VM it runs on and what it runs."""
+
     model_config = ConfigDict(extra="forbid")
     image: str = Field(min_length=1, description="Android image (checked against the cloud's images at plan time).")
-    hwconfig: HwConfig | None = None
+    hwconfig: HwConfig | None = Field(None, description="Screen and devices of the test's VM.")
     apks: list[str] = Field(default_factory=list, description="Apk ids to install, e.g. ${kyaraben_apk.NAME.id}.")
     packages: list[str] = Field(default_factory=list, description="Packages under test.")
 
 
 class CampaignGate(BaseModel):
+    """When a finished campaign passes."""
+
     model_config = ConfigDict(extra="forbid")
     max_failed: int = Field(0, ge=0, description="How many tests may end in ERROR.")
 
@@ -48,7 +52,7 @@ class CampaignArgs(RunArguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
     campaign_name: str | None = arg(None, force_new=True, min_length=1, description="Unset, labform derives one (see above).")
     tests: list[CampaignTest] = arg(force_new=True, min_length=1, description="One VM per test.")
-    gate: CampaignGate | None = arg(None, local=True)
+    gate: CampaignGate | None = arg(None, local=True, description="Fail the apply when more tests end in ERROR than this allows (needs wait).")
 
 
 def _test_summary(test: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +64,8 @@ def _label(index: int, test: dict[str, Any]) -> str:
 
 
 class Campaign(RunResource):
+    """A test campaign, one VM per test, started once per distinct triggers."""
+
     type_name = "kyaraben_campaign"
     cloud = CLOUD
     Args = CampaignArgs

@@ -133,6 +133,8 @@ class ContentUpload(ResourceType):
 
 # --- kyaraben_apk ----------------------------------------------------------------
 class Apk(ContentUpload):
+    """An apk in a project, uploaded under its name and content hash; one already there is adopted."""
+
     type_name = "kyaraben_apk"
     what = "apk"
     extensions = ("apk",)
@@ -192,6 +194,8 @@ def _source_attrs(remote: dict[str, Any], project: str) -> Attrs:
 
 
 class TestSource(ResourceType):
+    """A DSL test source, compiled to a test apk when asked."""
+
     type_name = "kyaraben_testsource"
     Args = TestSourceArgs
     computed = ("id", "status", "apk_id", "apk_status")

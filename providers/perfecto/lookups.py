@@ -9,6 +9,8 @@ from providers.perfecto.reports import ExecutionFilters, execution_attrs, read_r
 
 
 class Executions(DataSource):
+    """The executions matching the filters, with their counts."""
+
     type_name = "perfecto_executions"
     Args = ExecutionFilters
     computed = ("executions", "ids", "total", "counts", "processing_status", "truncated")
@@ -37,6 +39,8 @@ COMMAND = FieldMap(
 
 
 class Commands(DataSource):
+    """One test's steps and commands."""
+
     type_name = "perfecto_commands"
     Args = CommandsArgs
     computed = ("steps", "commands", "failed")

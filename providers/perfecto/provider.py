@@ -18,7 +18,7 @@ class PerfectoSettings(Arguments):
     token_header: Literal["Perfecto-Authorization", "Authorization"] = arg(
         "Perfecto-Authorization", description="Header carrying the token; Authorization sends it as 'Bearer <token>'."
     )
-    timeout: float = arg(30.0, gt=0)
+    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
     @model_validator(mode="after")
     def _server_known(self):
@@ -32,6 +32,8 @@ class PerfectoSettings(Arguments):
 
 
 class PerfectoProvider(Provider):
+    """Perfecto Smart Reporting (read-only): a CI build's test executions, and gates on them."""
+
     name = "perfecto"
     Settings = PerfectoSettings
     resource_types = (resources.Gate,)

@@ -86,6 +86,8 @@ def _misses(desired: Attrs, attrs: Attrs, truncated: bool) -> list[str]:
 
 
 class Gate(ResourceType):
+    """Judges a CI job's executions on every apply and fails it below the bar; nothing is created on the cloud."""
+
     type_name = "perfecto_gate"
     ephemeral = True
     Args = GateArgs

@@ -14,6 +14,8 @@ class ProjectsArgs(Arguments):
 
 
 class Projects(DataSource):
+    """The account's projects; one looked up by name."""
+
     type_name = "wetest_projects"
     Args = ProjectsArgs
     computed = ("id", "projects", "ids")
@@ -35,6 +37,8 @@ class NoArgs(Arguments):
 
 
 class Clouds(DataSource):
+    """The account's device farms (clouds)."""
+
     type_name = "wetest_clouds"
     Args = NoArgs
     computed = ("clouds", "ids")
@@ -45,7 +49,7 @@ class Clouds(DataSource):
 
 
 class DevicesArgs(Arguments):
-    cloud_id: int = arg(ge=1)
+    cloud_id: int = arg(ge=1, description="Device farm whose devices are listed (data wetest_clouds).")
     model: str | None = arg(None, description="Only models whose name contains this (any case).")
     version: str | None = arg(None, description='Only this system version, e.g. "14" (also matches "14.1").')
 
@@ -58,6 +62,8 @@ def _version_matches(version: str, wanted: str) -> bool:
 
 
 class Devices(DataSource):
+    """A cloud's devices, by model and system version."""
+
     type_name = "wetest_devices"
     Args = DevicesArgs
     computed = ("devices", "ids", "model_ids")
@@ -73,13 +79,15 @@ class Devices(DataSource):
 
 
 class ModelListsArgs(Arguments):
-    project: str = arg(min_length=1)
+    project: str = arg(min_length=1, description="Project whose model lists are listed.")
 
 
 LIST_FIELDS = FieldMap(id="id", name="name", cloud_id="cloud_id", cloud_name="cloud_name", count="model_count")
 
 
 class ModelLists(DataSource):
+    """A project's model lists."""
+
     type_name = "wetest_model_lists"
     Args = ModelListsArgs
     computed = ("lists", "ids")

@@ -11,10 +11,12 @@ class WeTestSettings(Arguments):
     endpoint: str = arg("https://api.paas.wetest.net/cloudtest", description="API root URL; the documented paths start with /v1.")
     secret_id: str = arg(min_length=1, description="SecretId (Account Settings); sent as the HTTP Basic user.")
     secret_key: str = arg(min_length=1, sensitive=True, description="SecretKey; sent as the HTTP Basic password.")
-    timeout: float = arg(30.0, gt=0)
+    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
 
 class WeTestProvider(Provider):
+    """WeTest CloudTesting: apps, scripts and automation tests on the cloud's devices."""
+
     name = "wetest"
     Settings = WeTestSettings
     resource_types = (uploads.App, uploads.Script, runs.AutomationTest)

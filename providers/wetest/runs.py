@@ -42,13 +42,15 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class WeTestGate(BaseModel):
+    """When a finished test passes."""
+
     model_config = ConfigDict(extra="forbid")
     min_pass_rate: float = Field(ge=0, le=1, description="Share that must pass, from 0 to 1.")
     over: Literal["devices", "cases"] = Field("devices", description="Count passed devices, or passed test cases over all devices.")
 
 
 class AutomationTestArgs(RunArguments):
-    project: str = arg(force_new=True, min_length=1)
+    project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${data.wetest_projects.NAME.id}.")
     app: str = arg(force_new=True, min_length=1, description="App fid, e.g. ${wetest_app.NAME.fid}.")
     script: int | None = arg(None, force_new=True, ge=1, description="Script id; required when frame_type is appium.")
     frame_type: Literal["appium", "game_loop"] | None = arg(None, force_new=True, description="appium (the cloud's default) or game_loop.")
@@ -61,7 +63,7 @@ class AutomationTestArgs(RunArguments):
     scenarios: str | None = arg(None, force_new=True, pattern=SCENARIOS, description='Game Loop only: loops to run, e.g. "1-3, 5".')
     scenario_labels: str | None = arg(None, force_new=True, description="Game Loop only: scenario labels from the manifest.")
     resign: bool | None = arg(None, force_new=True, description="iOS only: re-sign the ipa.")
-    gate: WeTestGate | None = arg(None, local=True)
+    gate: WeTestGate | None = arg(None, local=True, description="Fail the apply when the finished test's pass rate is below this (needs wait).")
     on_destroy: Literal["keep"] = arg("keep", local=True, description="WeTest has no call to delete a test: its history stays.")
 
 
@@ -136,6 +138,8 @@ def _device_detail(device: dict[str, Any]) -> str:
 
 
 class AutomationTest(RunResource):
+    """An automation test (a run) on the cloud's devices, started once per distinct triggers."""
+
     type_name = "wetest_test"
     cloud = CLOUD
     Args = AutomationTestArgs

@@ -38,6 +38,8 @@ def _app_attrs(app: dict[str, Any], project: str) -> Attrs:
 
 
 class App(ResourceType):
+    """An app in a project's storage, found by md5 first: never uploaded twice."""
+
     type_name = "wetest_app"
     Args = AppArgs
     computed = ("id", "fid", "md5", "size", "name", "package", "version", "url")
@@ -89,6 +91,8 @@ SCRIPT_FIELDS = FieldMap(id="script_id", size="size", url="script_url", user="us
 
 
 class Script(ResourceType):
+    """A test script (e.g. Appium); a changed file replaces it."""
+
     type_name = "wetest_script"
     Args = ScriptArgs
     computed = ("id", "md5", "size", "url", "user")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.addresses import Address
-from tests.engine.conftest import actions
+from tests.engine.conftest import actions, options
 
 FAMILY = """
 resources:
@@ -327,3 +327,26 @@ def test_removed_dependent_is_deleted_before_its_dependency_is_replaced(lab):
     assert actions(lab.plan().plan) == {"memory_thing.base": "delete-then-create", "memory_thing.child": "delete"}
     lab.apply_ok(parallelism=1)  # one at a time: the order is the graph's alone
     assert lab.store.ops() == [("delete", "child"), ("delete", "base"), ("create", "base")]
+
+
+def test_an_interrupted_apply_starts_nothing_new_lets_calls_in_flight_finish_and_the_next_apply_completes(lab):
+    """Stop is set while the first creates run (as a SIGINT does): those finish and are recorded,
+    the rest never start and are listed; the state loads and the next apply makes only the rest."""
+    import threading
+
+    from engine import runner
+
+    body = "resources:\n" + "".join(f"  memory_thing.t{i}:\n    name: t{i}\n" for i in range(12))
+    lab.write(body)
+    lab.store.delay = 0.2
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    outcome = runner.apply(lab.workspace(), options(parallelism=3), stop=stop)
+    result = outcome.result
+    assert result.interrupted and not result.ok
+    assert result.added == 3 and len(result.not_started) == 9
+    assert len(lab.store.names()) == 3
+    assert len(lab.state()["resources"]) == 3
+    lab.store.delay = 0.0
+    lab.apply_ok()
+    assert len(lab.store.names()) == 12

@@ -13,6 +13,7 @@ from providers.bitbar.emulator.results import ResultHandlers
 from providers.bitbar.emulator.runs import RunHandlers
 from providers.bitbar.emulator.seed import SANDBOX_API_KEY
 from providers.bitbar.emulator.uploads import FileHandlers
+from providers.bitbar.emulator.variants import VARIANTS
 from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, Handler
 
 
@@ -35,6 +36,9 @@ class BitbarEmulator(
         device_run = f"{run}/device-runs/{{deviceRunId:int}}"
         group = f"{me}/device-groups/{{deviceGroupId:int}}"
         table: list[tuple[str, str, Handler]] = [
+            # Authorization: the doc's apiKey example, and its /api/v2 twin (where a v2 client asks)
+            ("GET", "/api/me", self.get_me),
+            ("GET", me, self.get_me),
             # Project basics
             ("POST", f"{me}/projects", self.create_project),
             ("GET", f"{me}/projects", self.list_projects),
@@ -73,8 +77,11 @@ class BitbarEmulator(
             ("GET", f"{device_run}/performance", self.device_run_performance),
             ("GET", f"{device_run}/states", self.list_states),
             ("GET", f"{device_run}/states/{{stateId:int}}", self.get_state),
+            # The templates' paths, and the examples' (under the device run)
             ("GET", f"{run}/screenshots", self.list_screenshots),
             ("GET", f"{run}/screenshots/{{screenshotId:int}}", self.get_screenshot),
+            ("GET", f"{device_run}/screenshots", self.list_screenshots),
+            ("GET", f"{device_run}/screenshots/{{screenshotId:int}}", self.get_screenshot),
             # Test run config
             ("GET", f"{run}/config", self.get_run_config),
             ("GET", f"{run}/config/parameters", self.list_run_parameters),
@@ -122,9 +129,9 @@ class BitbarEmulator(
         ]
 
 
-def build_app(options: EmulatorOptions | None = None) -> EmulatorApp:
-    """The Bitbar emulator; see the module docstring for what it does and does not do."""
-    return BitbarEmulator(options or EmulatorOptions()).app()
+def build_app(options: EmulatorOptions | None = None, variant: str = "default") -> EmulatorApp:
+    """The Bitbar emulator reading the doc as ``variant`` (a key of ``VARIANTS``); see the package docstring."""
+    return BitbarEmulator(options or EmulatorOptions(), VARIANTS[variant]).app()
 
 
 SANDBOX = EmulatorEntry(build_app=build_app, provider_settings=lambda url: {"endpoint": url, "api_key": SANDBOX_API_KEY})

@@ -114,15 +114,18 @@ class BitbarCore(Emulator):
     def device_runs_of(self, run: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.data["deviceRuns"][str(i)] for i in run["deviceRunIds"]]
 
-    def run_blockers(self, project: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    def missing_inputs(self, project: dict[str, Any], config: dict[str, Any]) -> list[str]:
+        """What the project's mode needs that it lacks; a run started without it tests nothing."""
         files, mode = project["files"], config["mode"]
-        blockers = []
+        missing = []
         if files["application"] is None:
-            blockers.append("an application file")
+            missing.append("an application file")
         if mode in MODES_NEEDING_TEST_FILE and files["test"] is None:
-            blockers.append(f"a test file ({mode} mode)")
+            missing.append(f"a test file ({mode} mode)")
         if mode == "UIAUTOMATOR" and not config["uiAutomatorTestClasses"]:
-            blockers.append("uiAutomatorTestClasses (UIAUTOMATOR mode)")
-        if not self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"]:
-            blockers.append(f"devices in device group {config['usedDeviceGroupId']}")
-        return blockers
+            missing.append("uiAutomatorTestClasses (UIAUTOMATOR mode)")
+        return missing
+
+    def run_available(self, project: dict[str, Any], config: dict[str, Any]) -> bool:
+        """projectConfig.runAvailable: a run started now would test on some device."""
+        return not self.missing_inputs(project, config) and bool(self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"])

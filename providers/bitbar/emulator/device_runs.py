@@ -50,8 +50,10 @@ class DeviceRunHandlers(BitbarViews):
         run, device_run = self.run(request), self.device_run(request)
         start, end = testing_window(device_run)
         rng = seeded_random(self.options.seed, "bitbar", "performance", device_run["id"])
-        # Ten samples across DEVICE_RUNNING, drawn in order so each keeps its values as more appear.
-        samples = [(start + (k + 0.5) * (end - start) / 10, rng.uniform(0.05, 0.6), rng.randint(12000, 64000)) for k in range(10)]
+        # Ten samples across DEVICE_RUNNING (none for an excluded device run, which never tests),
+        # drawn in order so each keeps its values as more appear.
+        count = 10 if end > start else 0
+        samples = [(start + (k + 0.5) * (end - start) / 10, rng.uniform(0.05, 0.6), rng.randint(12000, 64000)) for k in range(count)]
         items = [
             {"packageName": run["appPackage"], "cpuUsage": round(cpu, 3), "timestamp": millis(at), "memUsage": memory}
             for at, cpu, memory in samples
@@ -70,13 +72,22 @@ class DeviceRunHandlers(BitbarViews):
             raise api_error(404, f"state with id {state_id} not found")
         return reply(request, state, root="state")
 
+    def screenshots_asked(self, request: Request) -> list[dict]:
+        """The run's screenshots, or one device run's: the doc's templates put them under the run,
+        its examples under ``device-runs/{deviceRunId}``, so both paths are served."""
+        shots = self.screenshots(self.run(request))
+        if "deviceRunId" not in request.path_params:
+            return shots
+        device_run_id = self.device_run(request)["id"]
+        return [s for s in shots if s["deviceRunId"] == device_run_id]
+
     async def list_screenshots(self, request: Request) -> Response:
-        shots = [self.screenshot_view(s) for s in self.screenshots(self.run(request))]
+        shots = [self.screenshot_view(s) for s in self.screenshots_asked(request)]
         return self.listing(request, shots, "screenshot", "originalName")
 
     async def get_screenshot(self, request: Request) -> Response:
         screenshot_id = request.path_params["screenshotId"]
-        shot = next((s for s in self.screenshots(self.run(request)) if s["id"] == screenshot_id), None)
+        shot = next((s for s in self.screenshots_asked(request) if s["id"] == screenshot_id), None)
         if shot is None:
             raise api_error(404, f"screenshot with id {screenshot_id} not found")
         if "image/" in request.headers.get("accept", ""):

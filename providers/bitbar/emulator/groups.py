@@ -61,8 +61,12 @@ class GroupHandlers(BitbarViews):
         return reply(request, self.group_view(self.group(request)), root="deviceGroup")
 
     async def update_group(self, request: Request) -> Response:
-        # The table marks name and osType required, but its example sends the name alone: both optional.
+        # The table marks name and osType required, but its example sends the name alone: both optional
+        # unless this variant reads the table.
         values = await self.params(request)
+        if self.variants.required == "as_tables":
+            check.one_of("osType", check.required(values, "osType"), OS_TYPES)
+            check.required(values, "name")
         with self.store.lock:
             group = self.group(request, writable=True)
             changes: dict[str, Any] = {}

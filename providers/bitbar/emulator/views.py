@@ -21,7 +21,7 @@ class BitbarViews(BitbarCore):
     def config_view(self, project: dict[str, Any]) -> dict[str, Any]:
         config = dict(self.data["configs"][str(project["id"])])
         group = self.data["deviceGroups"][str(config["usedDeviceGroupId"])]
-        config["runAvailable"] = not self.run_blockers(project, config)
+        config["runAvailable"] = self.run_available(project, config)
         config["creditsPrice"] = self.group_view(group)["creditsPrice"]
         return config
 

@@ -1,44 +1,57 @@
-"""WeTest CloudTesting REST API emulator (shared/api-docs/wetest-rest-api.txt).
+"""WeTest CloudTesting REST API emulator (the doc's examples: tests/emulators/wetest_examples.json).
 
 Faithful to the doc: every path under ``/cloudtest/v1`` with its method,
 parameters (query, multipart ``data`` / ``file`` parts, JSON body) and the
-documented response objects, all wrapped in the ``ret`` / ``msg`` envelope
-(``ret`` 0 = success, doc line 164). Test status codes (0 testing, 1 finished,
-2 canceled, 3 timeout) and per-device ``result_code`` meanings (0 running ...
-6 user canceled, doc lines 382 and 459) are the documented ones.
+documented response objects with exactly their keys, all in the ``ret`` /
+``msg`` envelope (``ret`` 0 = success, doc line 164). Test status codes (0
+testing, 1 finished, 2 canceled, 3 timeout) and per-device ``result_code``
+meanings (0 running ... 6 user canceled, lines 315 and 382) are the doc's.
+Submit Automation Test refuses only what the doc states: a missing Required
+field, a value outside the doc's choices, appium without a script (line 245),
+device and model ids mixed (252), ``scenarios`` / ``scenario_labels`` outside
+Game Loop (257-258), ``resign`` for an app that is not an .ipa (259).
 
-Where the doc is silent, this emulator decides, and says so:
+Where the doc is silent, this emulator takes the most permissive reading; each
+other reading is a variant (variants.py), ``build_app(options, "time-iso8601")``:
 
-- Errors. The doc documents only the 200 responses, whose envelope carries
-  ``ret``. So an API-level error is HTTP 200 with a non-zero ``ret`` from
-  ``Ret`` (1001 bad parameter, 1002 not found, 1003 wrong state); only bad
-  credentials get an HTTP status: 401 with ``ret`` 1004. Unknown routes get
-  the framework's 404 / 405.
-- Required-with-default fields of Submit Automation Test (``frame_type``,
-  ``max_test_runtime``, ``max_device_runtime``, doc lines 245-249) take their
-  default when absent, as the doc's own sample omits them (lines 269-278).
-  Runtimes must be positive integers and a device's may not exceed the test's;
-  the doc gives no other bound.
-- With ``devices`` given, ``device_number`` may be 0 and is not used; without
-  it, that many idle devices of the cloud are picked.
-- Device and model ids come from disjoint ranges (devices 10001+ / 20001+,
-  models 501+ / 601+), so a list mixing the two kinds is recognised (line 252).
-- An app runs only on devices of its platform (.apk/.aab Android, .ipa iOS).
-- Download URLs (app, icon, script, logs, report) use the reserved host
-  ``wetest.emulator.invalid``: the doc defines no endpoint that serves them.
-- ``device_state`` / ``device_state_code``: ``idle`` 0, ``testing`` 1,
-  ``offline`` 2; ``frame_type_code``: appium 1, game_loop 2; ``test_type``
-  ``automation`` / 1; ``pass_rate`` / ``exception_rate`` are ratios in [0, 1].
+| choice (default) | doc line it reads | variant |
+| --- | --- | --- |
+| a refusal is HTTP 200 with a non-zero ``ret`` | "ret": int, "0 for success" (33, 164): only ret 0 is defined | ``errors-http-status`` (400 / 404 / 409 with the envelope) |
+| an object that is not there is ``ret`` 1002 | same | ``not-found-ret-404`` |
+| each kind of refusal has its ``ret``: 1001 bad parameter, 1002 not found, 1003 wrong state | same | ``one-ret-code`` (every refusal ``ret`` -1) |
+| bad credentials: HTTP 401, ``ret`` 1004 | "SecretId:SecretKey" (12-13), no failure shown | ``auth-in-envelope`` (HTTP 200) |
+| times are ``YYYY-MM-DD HH:MM:SS`` (UTC) | "start_time": "string" (312, 341, 388, 550 ...) | ``time-iso8601``, ``time-epoch-seconds``, ``time-epoch-millis`` |
+| a time not known yet (a running test's ``end_time``) is ``""`` | "end_time": "string" (313, 347) | ``unknown-time-absent`` (the key left out) |
+| answers hold the doc's keys only; the upload answer is ``data.fid`` alone | Upload App output (28-34) | ``extra-keys`` (the upload answers the whole app, others a key more) |
+| a Required field with a stated default is defaulted when absent | frame_type, max_test_runtime, max_device_runtime "Yes" with "default value" (245-249); the sample omits max_device_runtime (269-278) | ``strict-required`` (refused when absent) |
+| without ``devices``, ``device_number`` devices are taken idle first, then busy and offline ones (at most the cloud's) | "device_number: Target device quantity" (251) | ``idle-devices-only`` (fewer when fewer are idle) |
+| with ``devices``, ``device_number`` is not used | 251-252 | ``device-number-caps-devices`` (only the first ``device_number``) |
+| cancelling a test that has ended answers ``ret`` 0 and changes nothing | Cancel Test (280-294) names no state | ``cancel-ended-refused`` (wrong state) |
+| an app on a cloud of the other platform is tested; every device ends in result 2 | result_code "2 for has compatibility error" (382) | ``platform-mismatch-refused`` |
+| ``finished`` is true once the test ended (status 1, 2 or 3) | "finished": "whether the task is finished" (311) | ``finished-only-status-1`` |
+| ``pass_rate`` / ``exception_rate`` are ratios in [0, 1] | "pass_rate": float (557-558) | ``rates-percent`` |
+| a device's errors, images and log URLs only when asked | "if parameter error is set to true, return error details" (348, 355, 361) | ``details-always`` (empty unless asked) |
+| Get App by hash, the same bytes uploaded twice: the newest upload | hash "app md5 hash" (46) | ``hash-oldest-upload`` |
 
+Fixed values, not readings a client can rely on (so no variants): ids
+(devices 10001+ / 20001+ and models 501+ / 601+ are disjoint, so a list mixing
+the kinds is recognised, line 252), names, ``msg`` texts, download URLs on the
+reserved host ``wetest.emulator.invalid`` (the doc serves none of them), the
+vocabulary of ``device_state`` / ``device_state_code`` (idle 0, testing 1,
+offline 2), ``frame_type_code`` (appium 1, game_loop 2), ``test_type``
+(automation / 1). Runtimes must be positive whole seconds (a time out period);
+a ``device_number`` below 1 with no ``devices`` names nothing to test.
 
-One job per module: ``seed``, ``vocabulary`` (the doc's codes), ``wire`` (the
-envelope), ``submission`` (the test request's rules), ``timeline`` (progress
-on the clock), ``results``, ``core`` (lookups), one handler module per area
+One job per module: ``seed``, ``vocabulary`` (the doc's codes), ``variants``,
+``wire`` (the envelope and how a refusal and a time are written),
+``submission`` (the test request's rules), ``timeline`` (progress on the
+clock), ``results``, ``core`` (lookups), one handler module per area
 (``uploads``, ``catalogue``, ``automation``) and ``app`` (the route table).
 """
 
 from providers.wetest.emulator.app import SANDBOX, build_app
 from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
+from providers.wetest.emulator.variants import VARIANTS, Variants
 
 
-__all__ = ["SANDBOX", "SANDBOX_SECRET_ID", "SANDBOX_SECRET_KEY", "build_app"]
+__all__ = ["SANDBOX", "SANDBOX_SECRET_ID", "SANDBOX_SECRET_KEY", "VARIANTS", "Variants", "build_app"]

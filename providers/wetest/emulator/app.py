@@ -9,6 +9,7 @@ from providers.wetest.emulator.automation import AutomationHandlers
 from providers.wetest.emulator.catalogue import CatalogueHandlers
 from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
 from providers.wetest.emulator.uploads import UploadHandlers
+from providers.wetest.emulator.variants import VARIANTS
 from providers.wetest.emulator.vocabulary import BASE, Ret
 from providers.wetest.emulator.wire import rejected
 
@@ -18,7 +19,7 @@ class WeTestEmulator(UploadHandlers, CatalogueHandlers, AutomationHandlers):
 
     def routes(self) -> list[Route]:
         guard = require_basic_auth(
-            self.accepted, lambda: rejected(Ret.AUTH_FAILED, "authentication failed: invalid SecretId:SecretKey", status=401)
+            self.accepted, lambda: rejected(Ret.AUTH_FAILED, "authentication failed: invalid SecretId:SecretKey")
         )
         table = [
             ("POST", "/platform/upload/storage", self.upload_app),
@@ -42,8 +43,9 @@ class WeTestEmulator(UploadHandlers, CatalogueHandlers, AutomationHandlers):
         return [Route(BASE + path, guard(handler), methods=[method]) for method, path, handler in table]
 
 
-def build_app(options: EmulatorOptions | None = None) -> EmulatorApp:
-    return WeTestEmulator(options or EmulatorOptions()).app()
+def build_app(options: EmulatorOptions | None = None, variant: str = "default") -> EmulatorApp:
+    """The emulator reading the doc as ``VARIANTS[variant]`` does."""
+    return WeTestEmulator(options or EmulatorOptions(), VARIANTS[variant]).app()
 
 
 SANDBOX = EmulatorEntry(

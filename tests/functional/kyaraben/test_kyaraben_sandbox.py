@@ -12,7 +12,7 @@ PLANS = Path(__file__).resolve().parents[3] / "plans"
 
 
 def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir, monkeypatch):
-    for name in ("KYARABEN_URL", "KYARABEN_USER"):
+    for name in ("KYARABEN_URL", "KYARABEN_AUTH_VALUE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
     shutil.copytree(PLANS, workdir.path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"))
