@@ -218,7 +218,7 @@ class Executor:
             remote_id = self._dispatch(change)
         except AppliedWithError as exc:
             # The object exists (a run that missed its gate): record it, then fail.
-            self._remember(address, {**self._desired(address), **exc.attrs})
+            self._remember(address, {**self._desired(address), **exc.attrs}, tainted=exc.tainted)
             hint = f"; it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'" if exc.operation == "gate" else ""
             raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
@@ -304,7 +304,7 @@ class Executor:
                 if not (exc.ambiguous or exc.status == 409):
                     self.recorder.abandon(address, str(exc))
                     raise
-                found = find_created(rtype, ctx, address, desired, since)
+                found = find_created(rtype, recording, address, desired, since)
                 if found is not None:
                     self.result.recovered.append(address)
                     self.report(Event("recovered", f"{address}: {exc.message}; found what the create made by its natural key (id {found['id']})", str(address)))
@@ -335,8 +335,8 @@ class Executor:
     def _dependencies(self, address: Address) -> list[str]:
         return sorted(str(a) for a in self.graph.dependencies(address) if not a.is_data)
 
-    def _remember(self, address: Address, attrs: dict[str, Any], adopted: bool = False) -> None:
-        self.recorder.remember(address, attrs, self._dependencies(address), adopted=adopted)
+    def _remember(self, address: Address, attrs: dict[str, Any], adopted: bool = False, tainted: bool = False) -> None:
+        self.recorder.remember(address, attrs, self._dependencies(address), adopted=adopted, tainted=tainted)
 
     def _outputs(self) -> dict[str, Any]:
         outputs = {}

@@ -251,6 +251,8 @@ class Planner:
         changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
         if address in self.options.replace:
             forcing = forcing or ["(replace requested)"]
+        if prior.tainted:
+            forcing = forcing or ["(tainted)"]
         if forcing:
             if block.lifecycle.prevent_destroy:
                 raise ConfigError(f"must be replaced (because of {', '.join(forcing)}), but lifecycle.prevent_destroy is set", block.location, str(address))

@@ -4,13 +4,15 @@ A create whose answer was lost (a 5xx to a POST, a connection dropped after
 sending, an unreadable answer, a kill between the request and the journal's
 result) may or may not have made the object. labform looks it up by the
 natural key the intent recorded and takes it over only when exactly one
-object matches — and, where the API gives creation times, one created after
-the intent was written. Several candidates stop the command with an
-``labform import`` line for each, so the user decides.
+object matches — or, when several share the key and the API gives creation
+times, exactly one was created after the intent was written. Otherwise the
+command stops with a ``labform import`` line for each candidate, so the user
+decides.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from engine.addresses import Address
@@ -41,9 +43,12 @@ def find_created(rtype: ResourceType, ctx: Context, address: Address, desired: d
     """The one object the create made, None if it made none (or the type has no natural key)."""
     if not rtype.natural_key:
         return None
-    found = [c for c in rtype.candidates(ctx, desired) if c.get("created_at") is None or float(c["created_at"]) >= since - CLOCK_SKEW]
+    found = rtype.candidates(ctx, desired)
     if len(found) > 1:
-        raise AmbiguousRecovery(address, found)
+        # Several share the key (runs of one name): only those made after the intent can be it.
+        found = [c for c in found if c.get("created_at") is not None and float(c["created_at"]) >= since - CLOCK_SKEW]
+        if len(found) != 1:
+            raise AmbiguousRecovery(address, rtype.candidates(ctx, desired))
     return found[0] if found else None
 
 
@@ -53,7 +58,8 @@ def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: De
     for key, intent in sorted(recorder.state.intents.items()):
         address = Address.parse(key)
         rtype = resource_type(address)
-        found = find_created(rtype, session.context(address.provider), address, intent["desired"], float(intent["time"]))
+        ctx = replace(session.context(address.provider), address=key)
+        found = find_created(rtype, ctx, address, intent["desired"], float(intent["time"]))
         if found is None:
             why = "nothing with its natural key exists" if rtype.natural_key else "it has no natural key to look it up by"
             recorder.abandon(address, f"interrupted create not found: {why}")

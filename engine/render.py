@@ -66,6 +66,8 @@ def render_change(change: ResourceChange, color: bool) -> str:
         out.append(click.style(line, fg=colour) if color and marker != " " else line)
     if change.requires_replace == ["(replace requested)"]:
         out.append("      # replacement requested with --replace")
+    if change.requires_replace == ["(tainted)"]:
+        out.append("      # tainted: the last apply left it unable to reach its desired state")
     out.append("    }")
     return "\n".join(out)
 

@@ -10,21 +10,24 @@ command opens what it needs and closes it again.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
-from engine import planfile, render
+from engine import planfile, render, secrets
 from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
-from engine.config import PlanConfig, load_config
-from engine.errors import ConfigError, LabformError, StateError
+from engine.config import PlanConfig, build_config, suggestion
+from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
 from engine.events import Event, Reporter, ignore
 from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
+from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.planner import Planner
 from engine.recovery import recover_intents
@@ -32,6 +35,7 @@ from engine.sandbox import Sandbox, sandbox_dir, start_sandbox
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.state.recorder import StateRecorder
+from providers import registry
 from providers.errors import NotFoundError
 
 STATE_FILE = "labform.state.json"
@@ -59,7 +63,12 @@ class Workspace:
         return open_backend(self.state_location())
 
     def config(self) -> PlanConfig:
-        return load_config(self.path, self.variables)
+        try:
+            loaded = load(self.path)
+        except ConfigError as exc:
+            raise _naming_plan_folders(exc, self.path) from None
+        _refuse_undeclared(loaded, self.variables)
+        return build_config(loaded, self.variables)
 
     @contextmanager
     def providers(self, config: PlanConfig) -> Iterator[ProviderSession]:
@@ -103,7 +112,124 @@ class PlanResult:
 def validate(ws: Workspace) -> PlanConfig:
     config = ws.config()
     build_graph(config)
+    _check_endpoints(config)
     return config
+
+
+def _check_endpoints(config: PlanConfig) -> None:
+    """Every provider's ``endpoint`` is an http(s) URL with a host: a typo like ``htp:/oops``
+    is caught here rather than by a request that can only fail."""
+    errors = []
+    for name, settings in config.providers.items():
+        endpoint = settings.get("endpoint")
+        if not isinstance(endpoint, str):
+            continue
+        parts = urlsplit(endpoint)
+        problem = (
+            f"endpoint '{endpoint}' must start with http:// or https://" if parts.scheme not in ("http", "https")
+            else f"endpoint '{endpoint}' has no host name (write it as {parts.scheme}://host/...)" if not parts.hostname
+            else None
+        )
+        if problem:
+            errors.append(ConfigError(problem, config.positions.of(("providers", name, "endpoint")), f"provider {name}"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def block_locations(ws: Workspace) -> dict[str, SourceLocation]:
+    """Where each resource and data block is written (for CI annotations on a failed change)."""
+    config = ws.config()
+    return {str(block.address): block.location for block in config.blocks() if block.location}
+
+
+def _refuse_undeclared(loaded: LoadedPlan, variables: dict[str, Any]) -> None:
+    """A --var / -var-file value for a variable the plan does not declare is a mistake (a typo,
+    or the wrong plan), as in Terraform: say so instead of ignoring it."""
+    declared = loaded.sections["variables"]
+    errors = [
+        ConfigError(f"variable '{name}' is set (--var or -var-file) but the plan declares no such variable under 'variables:'{suggestion(name, declared)}")
+        for name in sorted(set(variables) - set(declared))
+    ]
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+PLAN_KEYS = re.compile(r"^(providers|resources|data):", re.MULTILINE)
+SKIPPED_DIRS = {"node_modules", "__pycache__", "venv", "build", "dist"}
+
+
+def plan_folders(root: Path, depth: int = 3) -> list[Path]:
+    """Folders below ``root`` holding plan files (a *.yaml with providers:, resources: or data:),
+    so a command run in the wrong folder can name the ones it could mean."""
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_DIRS):
+        files = [f for f in folder.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file()]
+        if any(PLAN_KEYS.search(f.read_text(errors="replace")[:100_000]) for f in files):
+            found.append(folder)
+        elif depth > 1:
+            found.extend(plan_folders(folder, depth - 1))
+    return found
+
+
+def _naming_plan_folders(error: ConfigError, path: Path) -> ConfigError:
+    """'no *.yaml plan files in .' plus the plan folders below it, when there are some."""
+    if not path.is_dir() or any(p.suffix in (".yaml", ".yml") for p in path.iterdir()):
+        return error
+    folders = [str(f.relative_to(path)) if path != Path(".") else str(f) for f in plan_folders(path)]
+    if not folders:
+        return error
+    shown = ", ".join(folders[:10]) + (", ..." if len(folders) > 10 else "")
+    return ConfigError(f"{error}. Each plan is a folder; name one as PATH: {shown} (e.g. labform plan {folders[0]})")
+
+
+def show_saved_plan(path: Path) -> PlanResult:
+    """A plan saved with plan -out, as ``labform show FILE`` prints it."""
+    return PlanResult(planfile.read(path).plan, [])
+
+
+def terraform_type(value: Any) -> Any:
+    """A value's type in Terraform's JSON type notation (as ``output -json`` reports it)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return ["tuple", [terraform_type(v) for v in value]]
+    if isinstance(value, dict):
+        return ["object", {k: terraform_type(v) for k, v in value.items()}]
+    return "dynamic"
+
+
+def _holds_secret(value: Any) -> bool:
+    """State keeps a sensitive value as its fingerprint, so an output that holds one is sensitive."""
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return secrets.is_fingerprint(value)
+
+
+def output_values(state: State) -> dict[str, dict[str, Any]]:
+    """The last apply's outputs in Terraform's ``output -json`` shape: {name: {value, type, sensitive}}."""
+    return {
+        name: {"sensitive": _holds_secret(value), "type": terraform_type(value), "value": value}
+        for name, value in sorted(state.outputs.items())
+    }
+
+
+def state_values(state: State) -> dict[str, Any]:
+    """State as Terraform's ``show -json`` reports it: ``values`` with outputs and the root module's resources."""
+    resources = []
+    for address, item in sorted(state.resources.items()):
+        parsed = Address.parse(address)
+        sensitive = resource_type(parsed).Args.fields_with("sensitive") if parsed.type in registry.resource_types() else frozenset()
+        resources.append({
+            "address": address, "mode": "managed", "type": parsed.type, "name": parsed.name, "id": item.id,
+            "values": item.attributes, "sensitive_values": {k: True for k in sorted(sensitive & set(item.attributes))},
+        })
+    return {"format_version": render.FORMAT_VERSION, "values": {"outputs": output_values(state), "root_module": {"resources": resources}}}
 
 
 def graph_dot(ws: Workspace) -> str:

@@ -137,11 +137,11 @@ def plan_schema() -> dict[str, Any]:
     )
     defs = {**generated["$defs"], "reference": REFERENCE}
 
-    def inlined(model: type[BaseModel], description: str, meta: dict[str, Any]) -> dict[str, Any]:
+    def inlined(model: type[BaseModel], title: str, description: str, meta: dict[str, Any]) -> dict[str, Any]:
         body = copy.deepcopy(defs[refs[(model, "validation")]["$ref"].removeprefix(_DEFS)])
         body.setdefault("properties", {}).update(copy.deepcopy(meta))
         body["additionalProperties"] = False
-        body["description"] = description
+        body["title"], body["description"] = title, description
         return _open(body)
 
     lifecycle = defs[refs[(Lifecycle, "validation")]["$ref"].removeprefix(_DEFS)]
@@ -154,18 +154,18 @@ def plan_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         "providers": {
             "type": "object",
-            "properties": {name: inlined(p.Settings, _summary(type(p)), {}) for name, p in providers.items()},
+            "properties": {name: inlined(p.Settings, name, _summary(type(p)), {}) for name, p in providers.items()},
             "additionalProperties": False,
         },
         "variables": {"type": "object"},
         "resources": {
             "type": "object",
-            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(rtype.Args, _summary(type(rtype)), resource_meta) for name, rtype in resource_types},
+            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(rtype.Args, name, _summary(type(rtype)), resource_meta) for name, rtype in resource_types},
             "additionalProperties": False,
         },
         "data": {
             "type": "object",
-            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(source.Args, _summary(type(source)), {"depends_on": _DEPENDS_ON}) for name, source in data_sources},
+            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(source.Args, name, _summary(type(source)), {"depends_on": _DEPENDS_ON}) for name, source in data_sources},
             "additionalProperties": False,
         },
         "outputs": {"type": "object"},

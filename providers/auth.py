@@ -1,20 +1,34 @@
 """Authentication flows as ``httpx.Auth`` plug-ins, so every client shares them.
 
-``OAuthPasswordAuth`` does the OAuth2 password grant, refreshes the token
-before it expires (or after a 401), and sends it only in the Authorization
-header, never in the URL.
+``OAuthPasswordAuth`` does the OAuth2 password grant and refreshes the token
+before it expires (or after a 401). Where the token travels is the server's
+choice: OAuth 2.0 servers take an ``Authorization: Bearer`` header, while the
+Bitbar doc says to "put your access_token to HTTP request URL". The header is
+tried first, since it stays out of proxy and access logs; a server that
+refuses it there gets ``?access_token=`` from then on. Either way every token
+is registered for masking the moment it arrives, so the debug log (httpx logs
+each URL) and error messages show ``(sensitive)`` in its place.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Generator
+from typing import Generator, Literal
 
 import httpx
 
+from engine.secrets import register as mask_in_output
+
 # Refresh this many seconds before the token's stated expiry.
 EXPIRY_MARGIN = 60.0
+Place = Literal["header", "url"]
+
+
+def _mask(token: str) -> None:
+    """The token as it is, and as it reads inside a URL's query string."""
+    mask_in_output(token)
+    mask_in_output(httpx.URL(params={"access_token": token}).query.decode().partition("=")[2])
 
 
 class OAuthPasswordAuth(httpx.Auth):
@@ -26,6 +40,8 @@ class OAuthPasswordAuth(httpx.Auth):
         self._access: str | None = None
         self._refresh: str | None = None
         self._expires_at = 0.0
+        # Where the server took the token last; the other place is tried when it refuses.
+        self._place: Place = "header"
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -41,35 +57,60 @@ class OAuthPasswordAuth(httpx.Auth):
     def _store(self, response: httpx.Response) -> bool:
         if response.status_code != 200:
             return False
-        try:
-            body = response.json()
-            self._access = body["access_token"]
-        except (ValueError, KeyError, TypeError):
-            return False  # an unreadable token answer is no token: the request goes out and is refused
+        body = response.json()
+        self._access = body["access_token"]
         self._refresh = body.get("refresh_token") or self._refresh
+        for token in (self._access, self._refresh):
+            if token:
+                _mask(token)
         self._expires_at = time.time() + float(body.get("expires_in", 3600))
         return True
 
+    def _grant(self) -> Generator[httpx.Request, httpx.Response, httpx.Response | None]:
+        """Get a token (refresh, else password); the refused token answer if none could be had."""
+        response = yield self._token_request()
+        response.read()
+        if not self._store(response) and self._refresh:
+            # A refresh token can expire too: fall back to a fresh password grant.
+            self._refresh = None
+            response = yield self._token_request()
+            response.read()
+            self._store(response)
+        return None if self._access else response
+
+    def _authorized(self, request: httpx.Request, url: httpx.URL, token: str, place: Place) -> httpx.Request:
+        request.headers.pop("Authorization", None)
+        request.url = url
+        if place == "header":
+            request.headers["Authorization"] = f"Bearer {token}"
+        else:
+            request.url = url.copy_merge_params({"access_token": token})
+        return request
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        url = request.url
         with self._lock:
             if self._access is None or time.time() > self._expires_at - EXPIRY_MARGIN:
-                response = yield self._token_request()
-                response.read()
-                if not self._store(response) and self._refresh:
-                    # A refresh token can expire too: fall back to a fresh password grant.
-                    self._refresh = None
-                    response = yield self._token_request()
-                    response.read()
-                    self._store(response)
+                refused = yield from self._grant()
+                if refused is not None:
+                    return  # the token endpoint's answer (e.g. 401 Bad credentials) is the caller's
             token = self._access
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401 and token is not None:
-            with self._lock:
-                self._access = None
-                self._expires_at = 0.0
-                token_response = yield self._token_request()
-                token_response.read()
-                self._store(token_response)
-            request.headers["Authorization"] = f"Bearer {self._access}"
-            yield request
+        places: tuple[Place, Place] = (self._place, "url" if self._place == "header" else "header")
+        response = yield self._authorized(request, url, token, places[0])
+        if response.status_code != 401:
+            return
+        # Refused: the server may want the token in the other place, or the token is no longer good.
+        response = yield self._authorized(request, url, token, places[1])
+        if response.status_code != 401:
+            self._place = places[1]
+            return
+        with self._lock:
+            self._access, self._expires_at = None, 0.0
+            if (yield from self._grant()) is not None:
+                return
+            token = self._access
+        for place in places:
+            response = yield self._authorized(request, url, token, place)
+            if response.status_code != 401:
+                self._place = place
+                return

@@ -38,9 +38,12 @@ class AppliedWithError(ProviderError):
     means a re-apply does not start it again.
     """
 
-    def __init__(self, cloud: str, operation: str, message: str, attrs: dict):
+    def __init__(self, cloud: str, operation: str, message: str, attrs: dict, tainted: bool = False):
         super().__init__(cloud, operation, None, message)
         self.attrs = attrs
+        # The object cannot reach its desired state by an update (an upload the cloud
+        # marked as failed): it is recorded tainted, and the next plan replaces it.
+        self.tainted = tainted
 
 
 class ArgumentError(Exception):

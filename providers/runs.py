@@ -22,6 +22,8 @@ A cloud implements five small hooks; the flow lives here once::
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -93,6 +95,12 @@ class RunResource(ResourceType):
         raise NotImplementedError
 
     # --- the flow -------------------------------------------------------
+    def marker(self, ctx: Context, desired: Attrs) -> str:
+        """The name labform gives a run the plan leaves unnamed, derived from its address and
+        triggers: how a start whose answer was lost, or an apply killed after it, finds the run again."""
+        digest = hashlib.sha256(json.dumps([ctx.address, desired.get("triggers", [])]).encode()).hexdigest()[:12]
+        return f"labform-{digest}"
+
     def check(self, desired: Attrs) -> list[tuple[str, str]]:
         if desired.get("gate") and not desired.get("wait"):
             return [("gate", "a gate needs 'wait' (the result is only known once the run finished)")]

@@ -30,13 +30,15 @@ class ResourceState:
     dependencies: list[str] = field(default_factory=list)
     # Taken over rather than created (same content already uploaded): destroy forgets it.
     adopted: bool = False
+    # It exists but cannot reach its desired state by an update: the next plan replaces it.
+    tainted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "ResourceState":
-        return cls(**{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted") if k in raw})
+        return cls(**{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted", "tainted") if k in raw})
 
 
 @dataclass

@@ -1,9 +1,12 @@
 """Thin typed calls to the Bitbar Testing API v2, on the shared HTTP layer.
 
 Auth is the API key as HTTP Basic user, or OAuth2 (password grant, refreshed
-before expiry); either way the credential travels in a header. Parameters go
-as a form body (the doc shows the query string; a body keeps values out of
-URLs and logs).
+before expiry): the token goes in a Bearer header, or in the URL for a server
+that takes it only there, as the doc says (providers/auth.py; either way it is
+masked in every output). Parameters go as a form body (the doc's tables call
+them "Request body"; its examples use the query string, but a body keeps
+values such as applicationPassword out of URLs and logs). Only the keys the
+doc's objects list are read.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
 from providers.bitbar.resources import _first_named
+from providers.errors import ProviderError
 from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.polling import wait_for
@@ -79,6 +80,8 @@ class Run(RunResource):
     cloud = "bitbar"
     Args = RunArgs
     computed = ("id", "number", "state", "success_ratio", "execution_ratio", "device_runs")
+    # The name is the plan's, or a marker from the address and triggers (RunResource.marker).
+    natural_key = ("project", "name")
 
     @staticmethod
     def _path(project: Any, id: Any = None) -> str:
@@ -107,8 +110,26 @@ class Run(RunResource):
         )
 
     # --- run hooks ----------------------------------------------------------
+    def candidates(self, ctx, desired):
+        """Runs of the project with this run's name (or its marker), with their creation times."""
+        name = desired.get("name") or self.marker(ctx, desired)
+        return [
+            {**_run_attrs(run), "project": desired["project"], **({"created_at": run["createTime"] / 1000} if run.get("createTime") else {})}
+            for run in _client(ctx).list(self._path(desired["project"]), "find run")
+            if run.get("displayName") == name
+        ]
+
     def start(self, ctx, desired):
-        form = {"name": desired["name"]} if desired.get("name") else {}
+        # labform's rule, not the cloud's (it starts the run and excludes every device): a run the
+        # project cannot run is not started, so it costs nothing and the error says why.
+        config = _client(ctx).get(f"{_project_path(desired['project'])}/config", "read project config")
+        if config.get("runAvailable") is False:
+            raise ProviderError(
+                "bitbar", "start run", None,
+                f"project {desired['project']} cannot run tests yet (its config says runAvailable: false): it needs an "
+                "application file, a test file in FULL_RUN and UIAUTOMATOR modes, and a device group with devices",
+            )
+        form = {"name": desired.get("name") or self.marker(ctx, desired)}
         run = _client(ctx).post(self._path(desired["project"]), "start run", form)
         ctx.progress(f"run {run['id']}: started (number {run.get('number')})")
         return {**_run_attrs(run), "project": desired["project"]}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Literal
 
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import AppliedWithError, NotFoundError, ProviderError
 from providers.kyaraben.client import CLOUD, KyarabenClient, in_project
 from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.status import READY, await_status, describe, live
@@ -105,19 +105,17 @@ class ContentUpload(ResourceType):
         client, project = _client(ctx), desired["project"]
         with streamed_part(Path(desired["path"]), ctx.progress) as part:
             id = self.upload(client, project, _renamed(part, desired["filename"]))
-        # Not recorded before READY: should the wait fail, the next plan adopts the upload by its name.
-        final = await_status(ctx, self.fetch(client, project, id), f"{self.what} {desired['filename']}")
-        if final.get("status") != READY:
-            self._discard(client, project, id)
-            raise ProviderError(CLOUD, f"upload {self.what}", None, f"{desired['filename']} is {describe(final)}")
-        return {"sha256": desired["sha256"], **self._attrs(final, project)}
-
-    def _discard(self, client: KyarabenClient, project: str, id: str) -> None:
-        """A file the cloud could not take is deleted again, so no broken twin keeps its name."""
+        fetch = self.fetch(client, project, id)
+        uploaded = {"sha256": desired["sha256"], **self._attrs(fetch(), project)}
+        ctx.record(uploaded)
         try:
-            self.remove(client, project, id)
-        except ProviderError:
-            pass  # the upload's own error is the one worth reporting
+            final = await_status(ctx, fetch, f"{self.what} {desired['filename']}")
+        except ProviderError as exc:
+            raise AppliedWithError(CLOUD, f"upload {self.what}", exc.message, uploaded, tainted=True) from None
+        if final.get("status") != READY:
+            # The cloud could not take it: tainted, so the next apply deletes it and uploads again.
+            raise AppliedWithError(CLOUD, f"upload {self.what}", f"{desired['filename']} is {describe(final)}", {"sha256": desired["sha256"], **self._attrs(final, project)}, tainted=True)
+        return {"sha256": desired["sha256"], **self._attrs(final, project)}
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same content): nothing to upload."""

@@ -15,6 +15,7 @@ gate is still recorded (with its counts), so ``labform state show`` has them.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -61,6 +62,12 @@ def _case(execution: Attrs) -> Case:
     elif outcome == "skipped":
         case.skipped = True
     return case
+
+
+def _started(executions: list[Attrs]) -> datetime | None:
+    """When the first execution started (Perfecto gives milliseconds since the epoch): the suite's JUnit timestamp."""
+    starts = [e["start_time"] for e in executions if isinstance(e.get("start_time"), int)]
+    return datetime.fromtimestamp(min(starts) / 1000, timezone.utc) if starts else None
 
 
 def _gate_id(desired: Attrs) -> str:
@@ -119,7 +126,7 @@ class Gate(ResourceType):
         }
         ctx.progress(f"perfecto: {attrs['id']}: {len(executions)} executions, " + ", ".join(f"{n} {s}" for s, n in counts.items()))
         if desired.get("junit"):
-            suite = Suite(attrs["id"], [_case(e) for e in executions], {"processingStatus": report.processing_status})
+            suite = Suite(attrs["id"], [_case(e) for e in executions], {"processingStatus": report.processing_status}, _started(executions))
             path = write_junit(Path(desired["junit"]), [suite_element(suite)], f"{self.type_name} {attrs['id']}")
             ctx.progress(f"perfecto: {attrs['id']}: wrote JUnit results to {path}")
         misses = _misses(desired, attrs, report.truncated)

@@ -3,23 +3,29 @@
 Created once per triggers; ``wait`` follows it to the end; JUnit has one
 testcase per device with its result code's meaning; the gate counts passing
 devices or cases. Destroying a test still running cancels it.
+
+Only documented keys are read, and each as loosely as the doc types it: a
+test has ended when ``finished`` says so or its ``status_code`` is no longer 0
+("0 for testing"), times are any format ``times.py`` reads, and every field the
+doc marks Required is sent (those with a stated default, with that default).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Attrs, Context, arg
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
 from providers.wetest.client import CLOUD
 from providers.wetest.client import client_of as _client
+from providers.wetest.times import span, unreadable
 
 # Device result codes as the doc defines them (Get Results of Devices in Test).
 RESULT_MEANINGS = {
@@ -32,13 +38,17 @@ RESULT_MEANINGS = {
     6: "user canceled",
 }
 PASSED = 1
+TESTING = 0  # status_code "0 for testing"; any other code is an end
 # How a device's result reads in JUnit: a failed case is a failure; a device that could
 # not finish (exception, timeout, stopped by the system) an error; cancelled or unfinished, skipped.
 JUNIT_OUTCOMES = {2: "failure", 3: "error", 4: "error", 5: "error", 0: "skipped", 6: "skipped"}
 DEFAULT_TEST_RUNTIME = 1800
 DEFAULT_DEVICE_RUNTIME = 600
 SCENARIOS = r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Required fields of Submit Automation Test (doc lines 245-251) with the default the doc states for each.
+REQUIRED_DEFAULTS = {"frame_type": "appium", "max_test_runtime": DEFAULT_TEST_RUNTIME, "max_device_runtime": DEFAULT_DEVICE_RUNTIME}
+
+log = logging.getLogger("labform.wetest")
 
 
 class WeTestGate(BaseModel):
@@ -92,25 +102,25 @@ def _scenarios_problem(scenarios: str) -> str | None:
     return "loops are numbered from 1" if re.search(r"(?<!\d)0+(?!\d)", scenarios) else None
 
 
-def _seconds(device: dict[str, Any]) -> float:
-    try:
-        start = datetime.strptime(device.get("device_start_time") or "", TIME_FORMAT)
-        end = datetime.strptime(device.get("end_time") or "", TIME_FORMAT)
-    except ValueError:
-        return 0.0
-    return max(0.0, (end - start).total_seconds())
+def _ended(status: dict[str, Any]) -> bool:
+    return bool(status.get("finished")) or status.get("status_code", TESTING) != TESTING
 
 
 def _device_result(device: dict[str, Any]) -> dict[str, Any]:
+    """A device's result as state keeps it; ``seconds`` is None when its times are missing or unreadable
+    (``unreadable_times`` then keeps what was given, for the JUnit warning)."""
     cases = device.get("case_stat") or {}
-    return {
+    start, end = device.get("device_start_time"), device.get("end_time")
+    result = {
         "device_id": device["device_id"],
         "model": device.get("model", ""),
         "version": device.get("version", ""),
         "result_code": device.get("result_code", 0),
         "cases": {key: int(cases.get(f"case_{key}") or 0) for key in ("total", "success", "fail", "timeout")},
-        "seconds": _seconds(device),
+        "seconds": span(start, end),
     }
+    garbled = unreadable(start, end)
+    return {**result, "unreadable_times": garbled} if garbled else result
 
 
 def _label(device: dict[str, Any]) -> str:
@@ -166,15 +176,23 @@ class AutomationTest(RunResource):
         return problems
 
     def check_remote(self, ctx, desired):
-        """Device ids exist in the cloud and are of the declared kind; resign only for an .ipa."""
+        """The cloud is the account's, device ids exist in it and are of the declared kind; resign only
+        for an .ipa. A device_number above the cloud's devices is only warned of: the doc does not say
+        what the cloud does then (it may run on fewer)."""
         problems = []
         if desired.get("resign") and isinstance(desired.get("app"), str):
             app = _client(ctx).app(desired["project"], fid=desired["app"])
             if not str(app.get("name", "")).lower().endswith(".ipa"):
                 problems.append(("resign", f"resign is for iOS apps only, and {app.get('name')} is not an .ipa"))
-        if isinstance(desired.get("devices"), list) and isinstance(desired.get("cloud_id"), int):
-            problems += _device_choice(ctx, desired)[0]
-        return problems
+        if not isinstance(desired.get("cloud_id"), int):
+            return problems
+        if isinstance(desired.get("devices"), list):
+            return problems + _device_choice(ctx, desired)[0]
+        problem, catalogue = _cloud_devices(ctx, desired["cloud_id"])
+        wanted = desired.get("device_number")
+        if problem is None and isinstance(wanted, int) and wanted > len(catalogue):
+            log.warning("wetest_test: device_number %d is more than the %d devices cloud %d has; it may run on fewer", wanted, len(catalogue), desired["cloud_id"])
+        return problems + ([problem] if problem else [])
 
     def estimate(self, ctx, desired):
         """Name the devices the test will run on."""
@@ -186,7 +204,8 @@ class AutomationTest(RunResource):
 
     # --- run hooks ------------------------------------------------------------
     def start(self, ctx, desired):
-        body = TEST_FIELDS.params(desired)
+        """Every Required field goes out: those the plan leaves unset with the doc's default."""
+        body = {**REQUIRED_DEFAULTS, **TEST_FIELDS.params(desired)}
         body.setdefault("device_number", len(desired.get("devices") or []))
         test_id = _client(ctx).submit_test(body)
         ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
@@ -199,13 +218,17 @@ class AutomationTest(RunResource):
         passed = sum(d["result_code"] == PASSED for d in devices)
         text = f"{status['status']}, devices {len(done)}/{len(devices)} finished, {passed} passed"
         found = {"status": status["status"], "status_code": status["status_code"], "device_results": devices, **_rates(devices)}
-        if status["finished"]:
+        if _ended(status):
             found["report_url"] = _client(ctx).test_result(attrs["id"]).get("report_url")
-        return RunProgress(bool(status["finished"]), text, found)
+        return RunProgress(_ended(status), text, found)
 
     def junit_suites(self, ctx, attrs):
-        """One testcase per device: its result_code meaning and case counts."""
+        """One testcase per device: its result_code meaning and case counts; a time that cannot be
+        read is left out of its testcase, with a warning, rather than shown as 0 seconds."""
         devices = attrs.get("device_results") or []
+        garbled = [f"{_label(d)} ({', '.join(d['unreadable_times'])})" for d in devices if d.get("unreadable_times")]
+        if garbled:
+            log.warning("wetest test %s: cannot read the times of %s; their JUnit testcases have no time", attrs["id"], "; ".join(garbled))
         suite = Suite(name=f"wetest test {attrs['id']}", properties={"report_url": attrs.get("report_url") or ""})
         for device in devices:
             outcome, detail = JUNIT_OUTCOMES.get(device["result_code"]), _device_detail(device)
@@ -243,18 +266,25 @@ class AutomationTest(RunResource):
         try:
             _client(ctx).cancel_test(attrs["id"])
         except ProviderError:
-            if not _client(ctx).test_status(attrs["id"])["finished"]:
+            if not _ended(_client(ctx).test_status(attrs["id"])):
                 raise
+
+
+def _cloud_devices(ctx: Context, cloud_id: int) -> tuple[tuple[str, str] | None, list[dict[str, Any]]]:
+    """(problem, devices): the cloud's devices, once the clouds listing shows it is the account's."""
+    clouds = [c["cloud_id"] for c in _client(ctx).clouds()]
+    if cloud_id not in clouds:
+        return ("cloud_id", f"the account has no cloud {cloud_id} (its clouds: {_ids(clouds) or 'none'}; data wetest_clouds lists them)"), []
+    return None, _client(ctx).devices(cloud_id)
 
 
 def _device_choice(ctx: Context, desired: Attrs) -> tuple[list[tuple[str, str]], str | None]:
     """(problems, note): ids the cloud lacks or of the other kind, and the devices chosen."""
     cloud_id, kind = desired["cloud_id"], desired.get("device_choose_type") or "deviceids"
     wanted = [int(i) for i in desired["devices"]]
-    try:
-        catalogue = _client(ctx).devices(cloud_id)
-    except NotFoundError as error:
-        return [("cloud_id", f"cloud {cloud_id}: {error.message} (data wetest_clouds lists them)")], None
+    problem, catalogue = _cloud_devices(ctx, cloud_id)
+    if problem:
+        return [problem], None
     by_kind = {"deviceids": {d["device_id"]: d for d in catalogue}, "modelids": {d["model_id"]: d for d in catalogue}}
     other = "modelids" if kind == "deviceids" else "deviceids"
     noun = {"deviceids": "device", "modelids": "model"}
@@ -268,7 +298,8 @@ def _device_choice(ctx: Context, desired: Attrs) -> tuple[list[tuple[str, str]],
     chosen = [by_kind[kind][i] for i in wanted]
     if kind == "modelids":
         return [], f"on one device of each model: {', '.join(d['model'] for d in chosen)}"
-    offline = [_label(d) for d in chosen if d.get("device_state") == "offline"]
+    # device_state's words are not documented: "offline" in them is a note, never a rule.
+    offline = [_label(d) for d in chosen if "offline" in str(d.get("device_state", "")).lower()]
     return [], f"on {', '.join(_label(d) for d in chosen)}" + (f"; offline now: {', '.join(offline)}" if offline else "")
 
 

@@ -71,14 +71,14 @@ class App(ResourceType):
         project, path = desired["project"], Path(desired["path"])
         with streamed_part(path, ctx.progress) as part:
             uploaded = _client(ctx).upload_app(project, path.name, part)
-        return _app_attrs(_client(ctx).app(project, fid=uploaded["fid"]), project)  # the upload answers only the fid
+        return _app_attrs(_client(ctx).app(project, fid=uploaded["fid"]), project)  # the doc's upload answer is the fid alone
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same md5): nothing to upload."""
         return {**actual, **desired, "id": id}
 
     def delete(self, ctx, id, actual):
-        _client(ctx).delete_app(id)
+        _client(ctx).delete_app(actual["project"], id)
 
 
 # --- wetest_script ----------------------------------------------------------
@@ -114,4 +114,4 @@ class Script(ResourceType):
         return {**actual, **desired, "id": id}
 
     def delete(self, ctx, id, actual):
-        _client(ctx).delete_script(id)
+        _client(ctx).delete_script(id, actual.get("project"))

@@ -1,69 +1,59 @@
-"""Bitbar Testing API v2 emulator (shared/api-docs/bitbar-testing-api-v2.txt).
+"""Bitbar Testing API v2 emulator (the doc's examples: tests/emulators/bitbar_examples.json).
 
 Faithful to the doc: every documented path and method (the 74 ``bitbar`` rows of
-``endpoints.tsv``), the status code each endpoint lists (201 create, 202 update,
-204 delete, 201 for a config update, 200 for a config-parameter delete and for a
-project notification ...), the object shapes (``project``, ``projectConfig``,
-``testRun``, ``deviceRun``, ``state`` ...), the ``list`` envelope (``next``,
-``previous``, ``data``, ``offset``, ``limit``, ``total``, ``search``, ``sort``,
-``empty``), the ``error`` object ``{statusCode, message}``, XML unless the client
-sends ``Accept: application/json``, OAuth2 password and refresh_token grants,
-the API key as HTTP Basic user, and ``/api/v2/devices`` answering without auth.
+``endpoints.tsv``, plus ``GET /api/me`` of its apiKey example), the status code
+each endpoint lists (201 create, 202 update, 204 delete, 201 for a config
+update, 200 for a config-parameter delete and for a project notification ...),
+the object shapes (``project``, ``projectConfig``, ``testRun``, ``deviceRun``,
+``state`` ...), the ``list`` envelope (``next``, ``previous``, ``data``,
+``offset``, ``limit``, ``total``, ``search``, ``sort``, ``empty``), the
+``error`` object ``{statusCode, message}``, XML unless the client sends
+``Accept: application/json``, OAuth2 password and refresh_token grants with the
+access token in the URL (the doc's way) or a Bearer header, the API key as HTTP
+Basic user, and ``/api/v2/devices`` answering without auth. It refuses only with
+a status the endpoint's table lists.
 
-Where the doc is silent or contradicts itself, this emulator decides, and says so:
+Where the doc is silent or contradicts itself, this emulator decides, and says so;
+``variants.VARIANTS`` names the other readings (``build_app(options, "no-extra-keys")``):
 
-- One account: every ``/me`` object belongs to the seeded user (``USER_ID``).
-  Objects of another project or run answer 404, like unknown ids. Public device
-  groups can be read through ``/me/device-groups/{id}`` but changing one is 403.
-  A share's e-mail gets a user id on first use (no user directory here).
-- 409 "Resource exists": a project name (create), a config parameter key in a
-  project, a share e-mail in a project, a tag name on a run, a device already in
-  a group, a notification for the same e-mail and project (its type is changed
-  with an update, not by adding a second one). Renaming a project onto an
-  existing name is 400: the update endpoint lists no 409.
-- Parameters come from the query string or an x-www-form-urlencoded body (the
-  body wins): the doc's examples use the query, real clients send forms.
-- A run's ``name`` is optional (default ``Test run N``) although the table says
-  required: the doc's own example starts a run without one. Starting a run
-  needs an application (and, in FULL_RUN and UIAUTOMATOR modes, a test file;
-  in UIAUTOMATOR mode ``uiAutomatorTestClasses``) and a non-empty device group,
-  else 400; ``projectConfig.runAvailable`` says the same in advance.
-- ``testRun`` also carries ``projectId``, ``startTime``, ``endTime`` and
-  ``deviceRunCount`` (later Bitbar APIs have them; the v2 table does not).
-  ``successRatio`` / ``executionRatio`` are shares of the run's devices, as the
-  doc words them, null while the run is WAITING.
-- A refresh answers ``token_type`` "bearer" and the same refresh token, as the
-  doc's example does (its table says "refresh"). ``/oauth/token`` answers JSON
-  whatever the Accept header, like any OAuth2 server.
-- Product rule, not Bitbar's: an ``access_token`` in the URL query is refused
-  with 401 although the doc's notes say to put it there. Tokens travel only in
-  headers, where proxies and logs do not keep them.
-- Get screenshot answers the ``screenshot`` object; with ``Accept: image/png``
-  it answers the image itself (the doc has no other way to fetch one).
-  ``screenshots.zip`` before its state is READY answers 404 (the only
-  documented failure); generation takes ``0.1 * job_duration``.
-- Reports honour ``type`` (CSV text, a small valid PDF, a ZIP holding
-  ``index.html``); ``preview=true`` keeps the first 10 rows.
-- ``search`` is a case-insensitive substring match on the listed objects'
-  name-like field (``displayName``, ``name``, ``key``, ``email``,
-  ``userEmail``, ``originalName``, ...). ``sort`` is ``<field>_a`` or
-  ``<field>_d`` on any scalar field; ``name`` means that name-like field.
-  Without ``sort``, lists are in ascending id order.
-- Uploads are stored as files (never in the JSON store); a data file must be a
-  ZIP (the doc says so); a test file's ``packageName`` / ``bundleIdentifier``
-  is read from the archive when it can be, else derived from the file name.
-- Deleting a device group moves projects that used it to "Free devices".
+| choice (default reading) | doc line it reads | variant |
+| --- | --- | --- |
+| an access token is taken from ``?access_token=`` and from ``Authorization: Bearer`` | 25 "API v2 uses OAuth 2.0"; 102 (and each section) "put your access_token to HTTP request URL" | ``token-in-url-only``, ``token-in-header-only`` |
+| testRun also carries ``projectId``, ``startTime``, ``endTime``, ``deviceRunCount`` (later Bitbar APIs have them), an iOS fileTest ``bundleName`` / ``bundleIdentifier`` (its table's iOS-only keys); every other object has exactly its example's keys | 4071-4106 testRun; 3731-3758 fileTest | ``no-extra-keys``: every object cut to its example's keys |
+| any ``limit`` is honoured; ``limit=0`` is every item (how Bitbar clients list all) | 296 "limit Number no Result limit", 3766 "(by default 20)" | ``limit-capped``: a limit above the default page size is cut to it (``limit=0`` stays all) |
+| a field a table marks Required but the endpoint's example leaves out is optional: a run's ``name`` (default ``Test run N``), a device group update's ``osType`` / ``name`` | 1208 vs the example at 1230; 2961 vs 2986 | ``required-as-tables``: 400 without them |
+| a refresh grant answers ``token_type`` "bearer" and the same refresh token, as the doc's example | 60-61 (table: "refresh") vs the example at 88-96 | ``refreshed-token-type-refresh`` |
+| 409 "Resource exists" on creating a project whose name is taken; renaming onto it is 400 (the update lists no 409) | 128 | ``project-names-repeat``: names may repeat |
+| POST parameters come from the query string or an x-www-form-urlencoded body (the body wins) | the tables' "Request body" vs the examples' query strings (e.g. 143) | ``post-params-in-body-only`` (the tables' reading; not query-only: labform keeps values such as passwords out of URLs) |
+| ``sort`` is ``<field>``, ``<field>_a`` or ``<field>_d`` on a scalar field (``name``: the list's name-like field); a sort naming no such field is ignored, never 400 | 298 "sort ... Filter: Sort by" (no syntax, no 400) | - |
+| ``search`` is a case-insensitive substring of the list's name-like field (``displayName``, ``name``, ``key``, ``email`` ...) | 297 "search ... Filter: Search for" | - |
+| an ``offset`` / ``limit`` that is not a whole number reads as its default; without ``sort`` lists are in id order; ``next`` / ``previous`` are absolute URLs | 295-296, 3533 example's ``next`` | - |
+| a run always starts (the table lists no 400); in a project lacking what its mode needs (an application; a test file in FULL_RUN / UIAUTOMATOR; uiAutomatorTestClasses) every device run is EXCLUDED, its state naming what was missing; on an empty device group the run is FINISHED at once, ratios 0. ``projectConfig.runAvailable`` says so beforehand | 1198-1222; 3672 "EXCLUDED Excluded automatically by the system" | - |
+| any share e-mail is taken (the table lists no 400), the owner's too; it gets a user id on first use (no user directory here) | 1019-1040 | - |
+| 409 also for a config parameter key in a project, a share e-mail in a project, a tag name on a run, a device already in a group, a notification for the same e-mail and project (its type changes with an update) | 561, 1037, 2272, 3058, 3193, 3241 | - |
+| a required parameter missing or not of its type is 400 even where the table lists none (a report's ``type``) | 2434-2460 | - |
+| one account: objects of another project or run answer 404, like unknown ids; public device groups read through ``/me/device-groups/{id}``, changing one is 403 | 126-127 (403 and 404 listed everywhere) | - |
+| ``GET /api/me`` and ``GET /api/v2/me`` answer the caller ``{id, email, firstName, lastName}`` (the doc shows no body) | 19 | - |
+| screenshots are served at the templates' ``runs/{runId}/screenshots[/{id}]`` and the examples' ``device-runs/{deviceRunId}/screenshots[/{id}]``; Get screenshot with ``Accept: image/png`` answers the image | 1721-1830 | - |
+| ``screenshots.zip`` before its state is READY answers 404; generation takes ``0.1 * job_duration`` | 2613-2690, 4088-4093 | - |
+| reports honour ``type`` (CSV text, a small valid PDF, a ZIP holding ``index.html``); ``preview=true`` keeps the first 10 rows | 2434-2607 | - |
+| successRatio / executionRatio are shares of the run's devices, null while WAITING | 4080-4083 | - |
+| ``/oauth/token`` answers JSON whatever the Accept header; routing errors answer the ``error`` object | 1, 3696-3712 | - |
+| uploads are stored as files; a data file must be a ZIP; a test file's ``packageName`` / ``bundleIdentifier`` is read from the archive, else derived from the file name; the icon needs an application (404 before) | 338, 809 | - |
+| deleting a device group moves projects that used it to "Free devices" | 416 "(by default Free devices group id)" | - |
 
 One job per module: ``seed`` (the account and device catalogue), ``vocabulary``
-(the doc's enumerations), ``errors`` / ``wire`` / ``listing`` (how Bitbar
-answers), ``timing`` (the run clock), ``files`` (reports and archives),
-``config_fields``, ``core`` / ``views`` (records and the doc's objects), one
-handler module per area of the doc, and ``app`` (the route table).
+(the doc's enumerations), ``variants`` (the readings above), ``errors`` /
+``wire`` / ``listing`` (how Bitbar answers), ``timing`` (the run clock),
+``files`` (reports and archives), ``config_fields``, ``core`` / ``views``
+(records and the doc's objects), one handler module per area of the doc, and
+``app`` (the route table).
 """
 
 from providers.bitbar.emulator.app import SANDBOX, build_app
 from providers.bitbar.emulator.auth import AUTH_REQUIRED, OAUTH_CLIENT_ID
 from providers.bitbar.emulator.seed import SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME
+from providers.bitbar.emulator.variants import VARIANTS, Variants
 
 
 __all__ = [
@@ -73,5 +63,7 @@ __all__ = [
     "SANDBOX_API_KEY",
     "SANDBOX_PASSWORD",
     "SANDBOX_USERNAME",
+    "VARIANTS",
+    "Variants",
     "build_app",
 ]

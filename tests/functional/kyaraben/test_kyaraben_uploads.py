@@ -93,15 +93,26 @@ def test_the_same_bytes_already_in_the_project_are_adopted_not_uploaded(running_
     assert kyaraben.api().get(f"/projects/{project}/apk/{apk}").status_code == 200  # adopted: only forgotten
 
 
-def test_an_apk_the_cloud_cannot_read_fails_with_its_reason_and_leaves_no_twin(running_clock, kyaraben, workdir):
+def test_an_apk_the_cloud_cannot_read_fails_with_its_reason_is_tainted_and_replaced_next_time(running_clock, kyaraben, workdir):
+    """An upload the cloud marks ERROR fails the apply with its reason and is recorded tainted; the next
+    plan replaces it (the broken upload is deleted, the fixed file uploaded), leaving no twin."""
     write_uploads(workdir)
     (workdir.path / "app.apk").write_bytes(b"this is not an apk")
     result = workdir.apply()
     assert result.exit_code == 1
     assert re.search(r"kyaraben: upload apk failed: app-[0-9a-f]{16}\.apk is ERROR \(cannot read AndroidManifest\.xml: not a zip archive\)", result.output)
-    assert "kyaraben_apk.app" not in resources_of(workdir)
+    broken = resources_of(workdir)["kyaraben_apk.app"]
+    assert broken["tainted"] is True
     project = resources_of(workdir)["kyaraben_project.lab"]["id"]
-    assert [a for a in kyaraben.api().get(f"/projects/{project}/apk").json()["apks"] if not a["testsource_id"]] == []
+    plan = workdir.plan()
+    assert "kyaraben_apk.app must be replaced" in plan.stdout and "tainted" in plan.stdout
+
+    write_apk(workdir.path)
+    fixed = workdir.apply()
+    assert fixed.exit_code == 0, fixed.output
+    apks = [a for a in kyaraben.api().get(f"/projects/{project}/apk").json()["apks"] if not a["testsource_id"] and a["status"] not in ("DELETING", "DELETED")]
+    assert [a["apk_id"] for a in apks] == [resources_of(workdir)["kyaraben_apk.app"]["id"]] and apks[0]["apk_id"] != broken["id"]
+    assert resources_of(workdir)["kyaraben_apk.app"]["tainted"] is False
 
 
 def test_a_camera_file_is_uploaded_and_ready(running_clock, kyaraben, workdir):

@@ -1,0 +1,316 @@
+"""What a CI system shows besides the log, and a log that never looks hung.
+
+- ``GITHUB_STEP_SUMMARY`` set: plan and apply append a Markdown summary to that
+  file (a table of changes; for runs: devices, passed/failed, duration,
+  credits where known, the gate's verdict), shown on the workflow run's page.
+- ``GITHUB_ACTIONS=true``: errors that have a place in a plan file become
+  ``::error file=…,line=…::`` workflow commands, which GitHub shows as
+  annotations on that line of the pull request.
+- ``ChangeLog`` is the one reporter of an apply: it prints every event (a line
+  for people, or one JSON object per line for ``-json``), times each change,
+  and on a pipe, where no progress bar can show that work goes on, prints a
+  heartbeat for a change silent for ``HEARTBEAT`` seconds — at most one per
+  change that often — so throttling lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from engine.changes import Action, Plan, ResourceChange
+from engine.errors import ConfigError, ConfigErrors, SourceLocation
+from engine.events import Event
+
+HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
+
+
+def human_duration(seconds: float) -> str:
+    """1m30s, 45s, 2h5m: how Terraform's "Still creating... [1m30s elapsed]" counts."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+# --- annotations ----------------------------------------------------------
+def on_github() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    """GitHub's escaping for workflow commands (data, and property values)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def annotation(message: str, location: SourceLocation | None = None, level: str = "error") -> str:
+    where = ""
+    if location is not None:
+        where = f" file={_escape(location.file, True)},line={location.line},col={location.column}"
+    return f"::{level}{where}::{_escape(message)}"
+
+
+def without_location(error: ConfigError) -> str:
+    """The message of a ConfigError without its "file:line:col: " prefix (the annotation carries it)."""
+    text = str(error)
+    prefix = f"{error.location}: " if error.location else ""
+    return text.removeprefix(prefix)
+
+
+def error_annotations(error: Exception) -> list[str]:
+    """One annotation per problem: each ConfigError at its line, anything else unplaced."""
+    errors = error.errors if isinstance(error, ConfigErrors) else [error]
+    return [
+        annotation(without_location(e), e.location) if isinstance(e, ConfigError) else annotation(str(e))
+        for e in errors
+    ]
+
+
+# --- step summary ---------------------------------------------------------
+def append_step_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when the job has one; elsewhere do nothing."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(markdown.rstrip("\n") + "\n\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: list[list[Any]]) -> str:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _counts_line(plan: Plan) -> str:
+    counts = plan.counts()
+    adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
+    return f"{adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy"
+
+
+def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
+    shown = [c for c in plan.changes if c.action != Action.NOOP]
+    parts = [f"### labform plan `{where}`"]
+    if drift:
+        parts.append("Changed outside labform:\n\n" + _table(["address", "what changed"], [[f"`{c.address}`", c.reason] for c in drift]))
+    if not shown:
+        parts.append("No changes. Your cloud matches the plan.")
+        return "\n\n".join(parts)
+    parts.append(f"**Plan:** {_counts_line(plan)}.")
+    rows = [[c.action.words.symbol.strip(), f"`{c.address}`", c.action.value, c.reason, c.note] for c in shown]
+    parts.append(_table(["", "address", "action", "why", "note"], rows))
+    return "\n\n".join(parts)
+
+
+@dataclass
+class AppliedChange:
+    """How one planned change ended, as the apply summary lists it."""
+
+    change: ResourceChange
+    outcome: str  # done, failed, skipped, not started
+    detail: str = ""
+
+
+def change_outcomes(plan: Plan, summary: dict[str, Any]) -> list[AppliedChange]:
+    """Every planned change with how it ended, from ``ApplyResult.summary()``: what is not
+    listed as failed, skipped or not started was carried out."""
+    failed = {f["address"]: f["error"] for f in summary["failed"]}
+    skipped = {s["address"]: s["because"] for s in summary["skipped"]}
+    not_started = set(summary["not_started"])
+    result = []
+    for change in plan.changes:
+        if change.action in (Action.NOOP, Action.READ):
+            continue
+        address = str(change.address)
+        if address in failed:
+            result.append(AppliedChange(change, "failed", failed[address]))
+        elif address in skipped:
+            result.append(AppliedChange(change, "skipped", f"{skipped[address]} failed" if skipped[address] else ""))
+        elif address in not_started:
+            result.append(AppliedChange(change, "not started", "interrupted"))
+        else:
+            result.append(AppliedChange(change, "done"))
+    return result
+
+
+def run_facts(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Devices, passed, failed and credits as far as a run's recorded attributes tell.
+
+    Clouds record results differently: counts at the top (apptest ``passed``/``failed``),
+    a ``counts`` map (Perfecto ``PASSED``/``FAILED``), or per device (Bitbar ``device_runs``
+    with ``cases``/``passed``, WeTest ``device_results`` with ``cases: {success, fail, timeout}``).
+    What none of them records stays unknown (shown as —)."""
+    per_device = next((attrs[k] for k in ("device_runs", "device_results", "results") if isinstance(attrs.get(k), list)), None)
+    devices = len(per_device) if per_device is not None else (len(attrs["devices"]) if isinstance(attrs.get("devices"), list) else None)
+    passed = failed = None
+    if isinstance(attrs.get("passed"), int):
+        passed, failed = attrs["passed"], attrs.get("failed")
+    elif isinstance(attrs.get("counts"), dict):
+        passed, failed = attrs["counts"].get("PASSED"), attrs["counts"].get("FAILED")
+    elif per_device and any("cases" in item for item in per_device if isinstance(item, dict)):
+        passed = failed = 0
+        for item in per_device:
+            cases = item.get("cases")
+            if isinstance(cases, dict):
+                passed += cases.get("success", 0)
+                failed += cases.get("fail", 0) + cases.get("timeout", 0)
+            elif isinstance(cases, int):
+                passed += item.get("passed", 0)
+                failed += cases - item.get("passed", 0)
+    credits = next((attrs[k] for k in sorted(attrs) if "credit" in k), None)
+    return {"devices": devices, "passed": passed, "failed": failed, "credits": credits}
+
+
+def gate_verdict(applied: AppliedChange, attrs: dict[str, Any]) -> str:
+    if applied.outcome == "failed":
+        return f"failed: {applied.detail}"
+    if applied.outcome != "done":
+        return applied.outcome
+    if attrs.get("finished") is False:
+        return "not finished"
+    return "passed" if attrs.get("gate") else "no gate"
+
+
+def apply_markdown(
+    where: str,
+    verb: str,
+    plan: Plan,
+    summary: dict[str, Any],
+    runs: dict[str, dict[str, Any]],
+    elapsed: dict[str, float],
+) -> str:
+    """The apply's Markdown: verdict, counts, every change's outcome, then the runs.
+
+    ``runs`` maps each run's address to its attributes in state after the apply."""
+    outcomes = change_outcomes(plan, summary)
+    problems = [a for a in outcomes if a.outcome != "done"]
+    verdict = "interrupted" if summary.get("interrupted") else ("failed" if problems else "complete")
+    counts = f"{summary['added']} added, {summary['changed']} changed, {summary['destroyed']} destroyed"
+    if summary["adopted"]:
+        counts = f"{summary['adopted']} adopted, " + counts
+    parts = [f"### labform {verb} `{where}`: {verdict}", f"**Resources:** {counts}."]
+    if summary["recovered"]:
+        parts.append("Recovered from an interrupted apply: " + ", ".join(f"`{a}`" for a in summary["recovered"]))
+    if outcomes:
+        rows = [[f"`{a.change.address}`", a.change.action.value, a.outcome, a.detail] for a in outcomes]
+        parts.append(_table(["address", "action", "result", "detail"], rows))
+    run_rows = []
+    for applied in outcomes:
+        address = str(applied.change.address)
+        if address not in runs:
+            continue
+        attrs = runs[address]
+        facts = run_facts(attrs)
+        took = elapsed.get(address)
+        run_rows.append([
+            f"`{address}`", facts["devices"], facts["passed"], facts["failed"],
+            human_duration(took) if took is not None else None, facts["credits"], gate_verdict(applied, attrs),
+        ])
+    if run_rows:
+        parts.append("#### Runs\n\n" + _table(["run", "devices", "passed", "failed", "duration", "credits", "gate"], run_rows))
+    return "\n\n".join(parts)
+
+
+# --- live reporting -------------------------------------------------------
+@dataclass
+class _Running:
+    started: float
+    doing: str  # "creating", from the action's words
+    last_line: float
+    detail: str = ""  # the newest progress message, without its "run 5: " subject
+
+
+class ChangeLog:
+    """The reporter of an apply: prints events, times changes, and on a pipe sends heartbeats.
+
+        with ChangeLog(click.echo, heartbeat=30.0) as report:
+            runner.apply(Workspace(..., report=report), ...)
+
+    ``heartbeat=None`` (a terminal, or ``-json``) prints events only."""
+
+    def __init__(
+        self,
+        echo: Callable[[str], None],
+        as_json: bool = False,
+        heartbeat: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.echo = echo
+        self.as_json = as_json
+        self.heartbeat = heartbeat
+        self.clock = clock
+        self.elapsed: dict[str, float] = {}
+        self._running: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            now = self.clock()
+            self._track(event, now)
+            self.echo(json.dumps(event.to_json(), default=str) if self.as_json else event.message)
+
+    def emit(self, kind: str, message: str, **data: Any) -> None:
+        """An event the CLI itself adds to the stream (the planned changes, the final summary)."""
+        self(Event(kind, message, None, data))
+
+    def _track(self, event: Event, now: float) -> None:
+        address = event.address
+        if address is None:
+            return
+        if event.kind == "change_started":
+            doing = Action(event.data.get("action", "create")).words.doing.lower() or "working"
+            self._running[address] = _Running(started=now, doing=doing, last_line=now)
+        elif event.kind in ("change_finished", "change_failed", "change_skipped"):
+            running = self._running.pop(address, None)
+            if running is not None:
+                self.elapsed[address] = now - running.started
+        elif event.kind == "progress" and address in self._running:
+            running = self._running[address]
+            running.last_line = now
+            running.detail = event.message.split(": ", 1)[-1]
+
+    # --- heartbeat on a pipe ---
+    def __enter__(self) -> "ChangeLog":
+        if self.heartbeat and not self.as_json:
+            self._thread = threading.Thread(target=self._beat, name="labform-heartbeat", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self) -> None:
+        tick = min(1.0, self.heartbeat / 4)
+        while not self._stopped.wait(tick):
+            with self._lock:
+                now = self.clock()
+                for address, running in self._running.items():
+                    if now - running.last_line >= self.heartbeat:
+                        running.last_line = now
+                        self.echo(self.still_going(address, running, now))
+
+    @staticmethod
+    def still_going(address: str, running: _Running, now: float) -> str:
+        """``bitbar_run.nightly: Still waiting... [1m30s elapsed, RUNNING, device runs 3/5 finished]``:
+        waiting once the cloud has reported progress, else still at the change itself."""
+        verb = "waiting" if running.detail else running.doing
+        detail = f", {running.detail}" if running.detail else ""
+        return f"{address}: Still {verb}... [{human_duration(now - running.started)} elapsed{detail}]"
