@@ -2,18 +2,32 @@
 
 Sensitive attributes print as ``(sensitive)`` in both; values only apply will
 know print as ``(known after apply)``.
+
+The JSON plan has the top-level keys of Terraform's JSON plan, with the same
+meanings (docs/plan-json.md), so policy tools written for Terraform can read
+it; the keys built from the plan's configuration and prior state are there
+when the caller passes those.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from engine.addresses import Address
+from engine.arguments import data_source, resource_type
 from engine.changes import Action, Plan, ResourceChange
-from engine.references import UNKNOWN, contains_unknown
-from engine.secrets import SENSITIVE, redact
+from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
+from engine.secrets import SENSITIVE, is_fingerprint, redact
+from providers import registry
+
+if TYPE_CHECKING:
+    from engine.config import Block, PlanConfig
+    from engine.state import State
 
 FORMAT_VERSION = "1.0"
 
@@ -137,20 +151,209 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
     }
 
 
-def plan_to_dict(plan: Plan, drift: list[ResourceChange] | None = None, mask: bool = True) -> dict[str, Any]:
-    """The JSON plan. ``mask=False`` is for saved plan files, which hold fingerprints, never secrets."""
+def labform_version() -> str:
+    """The installed labform's version, as Terraform names its own in ``terraform_version``."""
+    try:
+        return metadata.version("labform")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str], mask: bool) -> dict[str, Any]:
+    """The known values (Terraform leaves unknown ones out of ``values``), sensitive ones masked."""
     return {
+        key: SENSITIVE if mask and key in sensitive and value is not None else value
+        for key, value in attrs.items()
+        if not contains_unknown(value)
+    }
+
+
+def _resource(address: Address, values: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
+    return {
+        "address": str(address),
+        "mode": "data" if address.is_data else "managed",
+        "type": address.type,
+        "name": address.name,
+        "provider_name": address.provider,
+        "values": values,
+        "sensitive_values": {key: True for key in sorted(sensitive & set(values))},
+    }
+
+
+def _planned_resources(plan: Plan, mask: bool) -> list[dict[str, Any]]:
+    """Every object as it will be once the plan is applied (deleted ones are gone)."""
+    return sorted(
+        (_resource(c.address, _known(c.after, c.sensitive, mask), c.sensitive) for c in plan.changes if c.after is not None),
+        key=lambda item: item["address"],
+    )
+
+
+def _prior_resources(plan: Plan, state: State | None, mask: bool) -> list[dict[str, Any]]:
+    """Every managed object as refreshed before planning; those --target left out, as state has them."""
+    prior = {str(c.address): _resource(c.address, _known(c.before, c.sensitive, mask), c.sensitive) for c in plan.changes if c.before is not None}
+    planned = {str(c.address) for c in plan.changes}
+    for key, item in (state.resources if state else {}).items():
+        if key not in planned:
+            address = Address.parse(key)
+            sensitive = resource_type(address).Args.fields_with("sensitive")
+            prior[key] = _resource(address, _known(item.attributes, sensitive, mask), sensitive)
+    return [prior[key] for key in sorted(prior)]
+
+
+def _holds_secret(value: Any) -> bool:
+    """State keeps a sensitive value as its fingerprint, so an output holding one is sensitive."""
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return is_fingerprint(value)
+
+
+def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
+    """An output's value once the plan is applied (UNKNOWN where only apply knows it, a data
+    source read while planning included), and whether it holds a sensitive attribute."""
+    changes = {c.address: c for c in plan.changes if c.after is not None}
+    sensitive = False
+
+    def lookup(ref: Reference) -> Any:
+        nonlocal sensitive
+        change = changes.get(ref.address)
+        if change is None:
+            return UNKNOWN
+        sensitive = sensitive or ref.attribute[0] in change.sensitive
+        try:
+            return dig(change.after, ref.attribute)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return UNKNOWN
+
+    return substitute(expression, lookup), sensitive
+
+
+def _output_change(before: Any, after: Any, gone: bool, before_sensitive: bool, after_sensitive: bool, mask: bool) -> dict[str, Any]:
+    unknown = not gone and contains_unknown(after)
+    if gone:
+        actions = ["delete"] if before is not None else ["no-op"]
+    elif before is None:
+        actions = ["create"]
+    else:
+        actions = ["update"] if unknown or before != after else ["no-op"]
+    return {
+        "actions": actions,
+        "before": SENSITIVE if mask and before_sensitive and before is not None else before,
+        "after": None if gone or unknown else SENSITIVE if mask and after_sensitive and after is not None else after,
+        "after_unknown": unknown,
+        "before_sensitive": before_sensitive,
+        "after_sensitive": after_sensitive,
+    }
+
+
+def _outputs(plan: Plan, config: PlanConfig, state: State | None, mask: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``output_changes`` (prior values from state) and ``planned_values.outputs`` (known values only)."""
+    prior = state.outputs if state else {}
+    changes, planned = {}, {}
+    for name in sorted(set(config.outputs) | set(prior)):
+        gone = plan.destroy or name not in config.outputs
+        after, sensitive = (None, False) if gone else _planned_output(plan, config.outputs[name])
+        changes[name] = _output_change(prior.get(name), after, gone, _holds_secret(prior.get(name)), sensitive, mask)
+        if not gone:
+            planned[name] = {"sensitive": sensitive, **({} if contains_unknown(after) else {"value": changes[name]["after"]})}
+    return changes, planned
+
+
+def _expression(value: Any, sensitive: bool) -> dict[str, Any]:
+    """An argument as written: the objects it refers to, or its constant value (``$${`` unescaped)."""
+    referenced: list[str] = []
+    for ref in references_in(value):
+        if ref.kind in ("resource", "data"):
+            referenced += [f"{ref.address}.{'.'.join(ref.attribute)}", str(ref.address)]
+    if referenced:
+        return {"references": list(dict.fromkeys(referenced))}
+    constant = substitute(value, lambda ref: UNKNOWN)  # no reference is left: this only unescapes $${
+    return {"constant_value": SENSITIVE if sensitive and constant is not None else constant}
+
+
+def _block(block: Block) -> dict[str, Any]:
+    kind = data_source(block.address) if block.address.is_data else resource_type(block.address)
+    sensitive = kind.Args.fields_with("sensitive")
+    return {
+        "address": str(block.address),
+        "mode": "data" if block.address.is_data else "managed",
+        "type": block.address.type,
+        "name": block.address.name,
+        "provider_config_key": block.address.provider,
+        "expressions": {key: _expression(value, key in sensitive) for key, value in sorted(block.arguments.items())},
+        "depends_on": [str(a) for a in block.depends_on],
+    }
+
+
+def _configuration(config: PlanConfig) -> dict[str, Any]:
+    """The plan's blocks as written, references kept as references (env and var are already resolved)."""
+    providers = {}
+    for name, settings in sorted(config.providers.items()):
+        sensitive = registry.provider(name).Settings.fields_with("sensitive")
+        providers[name] = {"name": name, "full_name": name, "expressions": {k: _expression(v, k in sensitive) for k, v in sorted(settings.items())}}
+    return {
+        "provider_config": providers,
+        "root_module": {
+            "resources": sorted((_block(b) for b in config.blocks()), key=lambda item: item["address"]),
+            "outputs": {name: {"expression": _expression(value, False)} for name, value in sorted(config.outputs.items())},
+        },
+    }
+
+
+def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
+    """False when --target left objects out (labform defers nothing else, Terraform's other reason)."""
+    in_state = state.resources if state else {}
+    if plan.refresh_only:  # an ephemeral object has nothing to refresh
+        expected = {key for key, item in in_state.items() if not registry.resource_types()[item.type].ephemeral}
+    elif plan.destroy:
+        expected = set(in_state)
+    else:
+        expected = set(in_state) | {str(address) for address in config.resources}
+    return expected <= {str(c.address) for c in plan.changes}
+
+
+def plan_to_dict(
+    plan: Plan, drift: list[ResourceChange] | None = None, mask: bool = True, config: PlanConfig | None = None, state: State | None = None
+) -> dict[str, Any]:
+    """The JSON plan. ``mask=False`` is for saved plan files, which hold fingerprints, never secrets.
+    ``config`` and ``state`` (the state planned against) add the keys built from them:
+    ``configuration``, ``variables``, ``output_changes``, the outputs' values, ``complete``."""
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
+        "labform_version": labform_version(),
+        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # A plan that failed is an error, never printed as a plan: what is printed applies.
+        "applyable": plan.has_changes,
+        "errored": False,
+        "planned_values": {"root_module": {"resources": _planned_resources(plan, mask)}},
+        "prior_state": {
+            "format_version": FORMAT_VERSION,
+            "labform_version": labform_version(),
+            "values": {"root_module": {"resources": _prior_resources(plan, state, mask)}},
+        },
+        "resource_changes": [change_to_dict(c, mask) for c in plan.changes],
+        "resource_drift": [change_to_dict(c) for c in drift or []],
+        # labform's own: what apply checks a saved plan against, and the plan's words for people.
         "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},
         "files": plan.file_hashes,
         "destroy": plan.destroy,
         "refresh_only": plan.refresh_only,
-        "resource_changes": [change_to_dict(c, mask) for c in plan.changes],
-        "resource_drift": [change_to_dict(c) for c in drift or []],
         "notices": [{"address": str(n.address), "message": n.message} for n in plan.notices],
         "summary": {**plan.counts(), "has_changes": plan.has_changes},
     }
+    if state is not None:
+        document["prior_state"]["values"]["outputs"] = {
+            name: {"sensitive": _holds_secret(value), "value": SENSITIVE if mask and _holds_secret(value) else value}
+            for name, value in sorted(state.outputs.items())
+        }
+    if config is not None:
+        document["variables"] = {name: {"value": value} for name, value in sorted(config.variables.items())}
+        document["configuration"] = _configuration(config)
+        document["output_changes"], document["planned_values"]["outputs"] = _outputs(plan, config, state, mask)
+        document["complete"] = _complete(plan, config, state)
+    return document
 
 
-def plan_json(plan: Plan, drift: list[ResourceChange] | None = None) -> str:
-    return redact(json.dumps(plan_to_dict(plan, drift), indent=2, sort_keys=True, default=str))
+def plan_json(plan: Plan, drift: list[ResourceChange] | None = None, config: PlanConfig | None = None, state: State | None = None) -> str:
+    return redact(json.dumps(plan_to_dict(plan, drift, config=config, state=state), indent=2, sort_keys=True, default=str))

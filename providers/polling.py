@@ -22,17 +22,18 @@ FIRST_POLL = 0.25
 BACKOFF = 1.5
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h)?\s*)+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?")
 
 
 def parse_duration(value: object) -> float:
-    """'30m', '10s', '1.5h', '250ms' or a number of seconds."""
+    """'30m', '10s', '1.5h', '1h30m', '250ms' or a number of seconds."""
     if isinstance(value, (int, float)):
         return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"'{value}' is not a duration (use e.g. 30s, 10m, 1h)")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    text = str(value)
+    if not _DURATION.match(text):
+        raise ValueError(f"'{value}' is not a duration (use e.g. 30s, 10m, 1h30m)")
+    return sum(float(number) * _UNITS[unit or "s"] for number, unit in _PART.findall(text))
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from engine import planfile
 from engine.addresses import Address
 from engine.changes import Action, Plan, ResourceChange
 from engine.references import UNKNOWN
-from engine.render import plan_json, render_plan
+from engine.render import plan_json, plan_to_dict, render_plan
 
 
 def plan_of(*changes: ResourceChange) -> Plan:
@@ -181,3 +183,150 @@ def test_plan_made_by_the_runner_renders_its_creates(lab):
     document = json.loads(planned.json())
     assert [(c["address"], c["change"]["actions"]) for c in document["resource_changes"]] == [("memory_thing.web", ["create"])]
     assert document["resource_changes"][0]["change"]["after"]["size"] == 3
+
+
+# --- Terraform's JSON plan keys (docs/plan-json.md) --------------------------------------------
+
+TERRAFORM_KEYS = {
+    "format_version", "labform_version", "timestamp", "variables", "planned_values", "prior_state", "configuration",
+    "resource_changes", "resource_drift", "output_changes", "applyable", "complete", "errored",
+}
+
+
+def json_plan(lab, **options) -> dict:
+    """The JSON plan of the lab's plan, rendered with its configuration and the state it was planned against."""
+    workspace = lab.workspace()
+    state = workspace.backend().read()
+    planned = lab.plan(**options)
+    return json.loads(json.dumps(plan_to_dict(planned.plan, planned.drift, config=workspace.config(), state=state), default=str))
+
+
+def resources_of(values: dict) -> dict[str, dict]:
+    return {item["address"]: item for item in values["root_module"]["resources"]}
+
+
+def test_json_plan_carries_terraforms_top_level_keys(lab):
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 3}
+    """)
+    document = json_plan(lab)
+    assert TERRAFORM_KEYS <= set(document)
+    assert document["format_version"] == "1.0" and document["labform_version"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["timestamp"])
+    assert (document["applyable"], document["complete"], document["errored"]) == (True, True, False)
+
+
+def test_planned_values_and_prior_state_are_values_with_secrets_masked(lab):
+    """prior_state: objects as refreshed; planned_values: as they will be (unknown values left out)."""
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 3, secret: hunter2-secret}
+          memory_thing.old: {name: old}
+    """)
+    lab.apply_ok()
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 4, secret: hunter2-secret}
+          memory_thing.new: {name: new}
+    """)
+    document = json_plan(lab)
+    prior, planned = resources_of(document["prior_state"]["values"]), resources_of(document["planned_values"])
+    assert set(prior) == {"memory_thing.web", "memory_thing.old"}
+    assert set(planned) == {"memory_thing.web", "memory_thing.new"}  # old is deleted
+    web = planned["memory_thing.web"]
+    assert (web["mode"], web["type"], web["name"], web["provider_name"]) == ("managed", "memory_thing", "web", "memory")
+    assert (prior["memory_thing.web"]["values"]["size"], web["values"]["size"]) == (3, 4)
+    assert web["values"]["secret"] == "(sensitive)" and web["sensitive_values"] == {"secret": True}
+    assert prior["memory_thing.web"]["values"]["secret"] == "(sensitive)"
+    assert "id" not in planned["memory_thing.new"]["values"]  # known only after apply
+    assert "hunter2" not in json.dumps(document) and "sha256:" not in json.dumps(document)
+
+
+def test_configuration_keeps_references_as_expressions(lab):
+    lab.write("""
+        variables:
+          size: 2
+        resources:
+          memory_thing.parent: {name: parent}
+          memory_thing.child:
+            name: child
+            size: ${var.size}
+            secret: hunter2-secret
+            parent: ${memory_thing.parent.id}
+            depends_on: [memory_thing.parent]
+        data:
+          memory_lookup.colour: {name: "${memory_thing.parent.name}"}
+    """)
+    lab.store.catalog["parent"] = "blue"
+    configuration = json_plan(lab)["configuration"]
+    blocks = {block["address"]: block for block in configuration["root_module"]["resources"]}
+    child = blocks["memory_thing.child"]
+    assert child["expressions"]["parent"] == {"references": ["memory_thing.parent.id", "memory_thing.parent"]}
+    assert child["expressions"]["size"] == {"constant_value": 2}
+    assert child["expressions"]["secret"] == {"constant_value": "(sensitive)"}
+    assert (child["mode"], child["provider_config_key"], child["depends_on"]) == ("managed", "memory", ["memory_thing.parent"])
+    lookup = blocks["data.memory_lookup.colour"]
+    assert (lookup["mode"], lookup["expressions"]["name"]) == ("data", {"references": ["memory_thing.parent.name", "memory_thing.parent"]})
+    assert configuration["provider_config"]["memory"]["expressions"]["store"] == {"constant_value": lab.store.id}
+
+
+def test_output_changes_compare_the_last_apply_with_the_plan(lab):
+    """before is the output state has; after what the plan makes it, unknown until apply where it must be."""
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 3}
+        outputs:
+          size: ${memory_thing.web.size}
+          id: ${memory_thing.web.id}
+    """)
+    first = json_plan(lab)
+    assert first["output_changes"]["size"] == {
+        "actions": ["create"], "before": None, "after": 3, "after_unknown": False, "before_sensitive": False, "after_sensitive": False,
+    }
+    assert first["output_changes"]["id"]["after_unknown"] is True
+    assert first["planned_values"]["outputs"] == {"size": {"sensitive": False, "value": 3}, "id": {"sensitive": False}}
+    lab.apply_ok()
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 4}
+        outputs:
+          size: ${memory_thing.web.size}
+          id: ${memory_thing.web.id}
+    """)
+    second = json_plan(lab)
+    assert second["output_changes"]["size"]["actions"] == ["update"]
+    assert (second["output_changes"]["size"]["before"], second["output_changes"]["size"]["after"]) == (3, 4)
+    assert second["output_changes"]["id"]["actions"] == ["no-op"]
+    assert second["prior_state"]["values"]["outputs"]["size"] == {"sensitive": False, "value": 3}
+    destroy = json_plan(lab, destroy=True)
+    assert {name: change["actions"] for name, change in destroy["output_changes"].items()} == {"size": ["delete"], "id": ["delete"]}
+
+
+def test_a_targeted_plan_is_not_complete_and_prior_state_still_has_everything(lab):
+    lab.write("""
+        resources:
+          memory_thing.a: {name: a}
+          memory_thing.b: {name: b}
+    """)
+    lab.apply_ok()
+    document = json_plan(lab, targets=["memory_thing.a"])
+    assert document["complete"] is False
+    assert [c["address"] for c in document["resource_changes"]] == ["memory_thing.a"]
+    assert set(resources_of(document["prior_state"]["values"])) == {"memory_thing.a", "memory_thing.b"}
+    assert json_plan(lab)["complete"] is True
+    assert json_plan(lab)["applyable"] is False  # nothing to change
+
+
+def test_a_saved_plan_is_read_back_with_the_new_keys_in_it(lab, tmp_path):
+    """The saved-plan reader takes resource_changes from the fuller document, and applies it."""
+    lab.write("""
+        resources:
+          memory_thing.web: {name: web, size: 3}
+    """)
+    lab.plan(out=tmp_path / "saved")
+    saved = json.loads((tmp_path / "saved").read_text())["plan"]
+    assert {"planned_values", "prior_state", "resource_changes"} <= set(saved)
+    assert [str(c.address) for c in planfile.read(tmp_path / "saved").plan.changes] == ["memory_thing.web"]
+    lab.apply(plan_file=tmp_path / "saved")
+    assert lab.store.named("web")["size"] == 3

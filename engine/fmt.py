@@ -1,0 +1,77 @@
+"""``labform fmt``: plan files rewritten in one canonical layout, comments kept.
+
+The layout is what ruamel.yaml's round-trip writer makes of a file: two-space
+indentation, list items indented two under their key, one space after ``:``
+and after ``,`` in ``[...]`` and ``{...}``, and one newline at the end.
+Comments (an end-of-line one in its column), blank lines, quotes and the
+choice of flow or block style are the author's and stay. Files are read as labform reads plans (the same size and
+alias bounds, the same file:line errors), and the formatted text is read back
+and must hold the same values, so fmt never changes what a plan means.
+
+    changed = format_files(Path("plans/bitbar-ci"), check=True)   # CI: labform fmt --check exits 3 if any
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from engine.errors import ConfigError, SourceLocation
+from engine.loader import _decode, _display, _parse, _read, plan_files
+
+# No line is re-wrapped, however long: a plan's lines are the author's.
+_WIDTH = 1 << 16
+_TRAILING_BLANK_LINES = re.compile(r"\n{2,}\Z")
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = _WIDTH
+    return yaml
+
+
+def formatted(text: str, shown: str) -> str:
+    """``text`` in the canonical layout. A ConfigError at its line when it is not valid YAML."""
+    values = _parse(text, shown)
+    if values is None:  # empty, or comments only: nothing to lay out
+        return text
+    stream = io.StringIO()
+    yaml = _yaml()
+    yaml.dump(yaml.load(text), stream)
+    written = stream.getvalue()
+    # Extra blank lines at the very end go, unless they are a kept (|+) block scalar's own.
+    for candidate in (_TRAILING_BLANK_LINES.sub("\n", written), written):
+        if _parse(candidate, shown) == values:
+            return candidate
+    raise ConfigError("cannot be laid out without changing its values, so fmt leaves it as it is", SourceLocation(shown, 1, 1))
+
+
+def format_files(path: Path, check: bool = False) -> list[Path]:
+    """The plan files at ``path`` (a file, or a folder's ``*.yaml``) not in the canonical layout,
+    each rewritten unless ``check``. Every file is checked before any is written."""
+    rewritten = {}
+    for file in plan_files(path):
+        shown = _display(file)
+        text = _decode(_read(file, shown), shown)
+        result = formatted(text, shown)
+        if result != text:
+            rewritten[file] = result
+    if not check:
+        for file, result in rewritten.items():
+            _replace(file, result)
+    return list(rewritten)
+
+
+def _replace(file: Path, text: str) -> None:
+    """Write beside the file and rename over it: a crash leaves the old file or the new, never half of one."""
+    temporary = file.with_name(f".{file.name}.fmt")
+    temporary.write_text(text, encoding="utf-8")
+    shutil.copymode(file, temporary)
+    os.replace(temporary, file)
