@@ -1,12 +1,16 @@
-"""The Bitbar emulator over real HTTP: every documented endpoint is routed, and
-auth, lists, parameters, runs, faults and persistence behave as the doc says."""
+"""The Bitbar emulator over real HTTP: every documented endpoint is routed, the doc's
+example requests get the doc's statuses, keys and types (the doc is the oracle:
+tests/emulators/bitbar_examples.json), and auth, lists, parameters, runs, faults,
+persistence and each doc variant behave as the doc says."""
 
 from __future__ import annotations
 
 import io
 import itertools
+import json
 import time
 import zipfile
+from pathlib import Path
 from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
 
@@ -18,6 +22,7 @@ from providers.bitbar.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_PASSWORD,
     SANDBOX_USERNAME,
+    VARIANTS,
     build_app,
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
@@ -49,10 +54,10 @@ def serve() -> Iterator[Callable[..., Served]]:
     """Start an emulator with the given options; each gets a JSON client using the API key."""
     started: list[tuple[EmulatorServer, httpx.Client]] = []
 
-    def start(**options: Any) -> Served:
+    def start(variant: str = "default", **options: Any) -> Served:
         options.setdefault("clock", Clock(speed=0))
         options.setdefault("job_duration", JOB)
-        app = build_app(EmulatorOptions(**options))
+        app = build_app(EmulatorOptions(**options), variant)
         server = EmulatorServer(app).start()
         client = httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON, timeout=10)
         started.append((server, client))
@@ -184,6 +189,37 @@ def test_the_endpoint_list_has_all_74_documented_bitbar_rows() -> None:
     assert len(ROWS) == 74
 
 
+# The doc's examples use paths its templates lack: the apiKey example's /api/me (served with its
+# /api/v2 twin, where v2 clients ask) and the screenshots under a device run.
+EXAMPLE_PATHS = ["/api/me", "/api/v2/me", R + "/device-runs/{deviceRunId}/screenshots", R + "/device-runs/{deviceRunId}/screenshots/{screenshotId}"]
+
+
+@pytest.mark.parametrize("path", EXAMPLE_PATHS)
+def test_the_paths_of_the_docs_examples_are_routed_too(shared: Served, path: str) -> None:
+    app, client = shared
+    ids = seed_world(app, client)
+    response = client.get(EndpointRow("bitbar", "GET", path, "").filled(ids))
+    assert response.status_code == 200, response.text
+    if path.endswith("/screenshots"):  # only that device run's
+        assert response.json()["total"] > 0
+        assert {shot["id"] // 100 for shot in response.json()["data"]} == {ids["deviceRunId"]}
+
+
+LIST_ROWS = [r for r in ROWS if r.method == "GET" and r.what.startswith("Get list of") and not r.path.endswith("/performance")]
+
+
+def test_limit_0_lists_every_item_on_every_list_endpoint(serve) -> None:
+    """limit=0 is how Bitbar clients list everything (the doc lists no 400 for a list): each of the
+    17 list endpoints answers all its items on one page, even with a page size of 1."""
+    app, client = serve(page_size=1)
+    ids = seed_world(app, client)
+    assert len(LIST_ROWS) == 17
+    for row in LIST_ROWS:
+        body = client.get(row.filled(ids), params={"limit": 0}).json()
+        assert (len(body["data"]), body["next"], body["limit"]) == (body["total"], None, 0), row.path
+    assert len(client.get("/api/v2/devices", params={"limit": 0}).json()["data"]) == 60
+
+
 # ---------------------------------------------------------------- auth
 
 
@@ -223,13 +259,29 @@ def test_oauth_password_and_refresh_grants_give_bearer_tokens(serve) -> None:
     assert client.post("/oauth/token", data={**form, "grant_type": "magic"}, auth=None).status_code == 400
 
 
-def test_a_token_in_the_url_is_refused_even_when_valid(serve) -> None:
-    _, client = serve()
+def password_grant(client: httpx.Client) -> dict[str, Any]:
     form = {"client_id": "testdroid-cloud-api", "grant_type": "password", "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD}
-    token = client.post("/oauth/token", data=form, auth=None).json()["access_token"]
-    response = httpx.get(f"{client.base_url}/api/v2/me/projects", params={"access_token": token}, headers=JSON)
-    assert response.status_code == 401
-    assert "Authorization" in response.json()["message"]
+    return client.post("/oauth/token", data=form, auth=None).json()
+
+
+# Where each variant takes the access token: (in the URL, in a Bearer header).
+TOKEN_PLACES = {"default": (True, True), "token-in-url-only": (True, False), "token-in-header-only": (False, True)}
+
+
+@pytest.mark.parametrize("variant", sorted(TOKEN_PLACES))
+def test_the_access_token_is_taken_in_the_url_as_the_doc_says_or_in_a_bearer_header(serve, variant: str) -> None:
+    _, client = serve(variant)
+    token = password_grant(client)["access_token"]
+    in_url = httpx.get(f"{client.base_url}/api/v2/me/projects", params={"access_token": token}, headers=JSON)
+    in_header = httpx.get(f"{client.base_url}/api/v2/me/projects", headers={"Authorization": f"Bearer {token}", **JSON})
+    assert (in_url.status_code == 200, in_header.status_code == 200) == TOKEN_PLACES[variant]
+    refused = in_header if in_url.status_code == 200 else in_url
+    if refused.status_code != 200:  # a token where this server does not look is no credential at all
+        assert refused.json() == {"statusCode": 401, "message": AUTH_REQUIRED}
+    wrong = httpx.get(f"{client.base_url}/api/v2/me/projects", params={"access_token": "not-a-token"}, headers={"Authorization": "Bearer not-a-token", **JSON})
+    assert wrong.status_code == 401
+    # The device catalogue needs no auth, whatever credentials come along.
+    assert httpx.get(f"{client.base_url}/api/v2/devices", params={"access_token": "not-a-token"}, headers=JSON).status_code == 200
 
 
 def test_an_expired_token_is_refused(serve) -> None:
@@ -264,13 +316,24 @@ def test_search_pages_walk_next_links_to_the_total(serve) -> None:
     assert not pages[-1]["empty"]
 
 
-def test_sort_orders_by_a_field_and_refuses_unknown_ones(serve) -> None:
+def test_sort_is_applied_where_it_names_a_field_and_never_refused(serve) -> None:
+    """The doc gives sort no syntax and lists no 400: name, <field>_a/_d sort; anything else is ignored."""
     _, client = serve()
-    names = [d["displayName"] for d in client.get("/api/v2/devices", params={"limit": 100, "sort": "name_d"}).json()["data"]]
-    assert names == sorted(names, reverse=True) and len(names) == 60
-    assert client.get("/api/v2/devices", params={"sort": "colour_a"}).status_code == 400
+    def names(sort: str) -> list[str]:
+        response = client.get("/api/v2/devices", params={"limit": 0, "sort": sort})
+        assert response.status_code == 200 and response.json()["sort"] == sort
+        return [d["displayName"] for d in response.json()["data"]]
+
+    assert names("name") == names("displayName_a") == sorted(names("")) and len(names("name")) == 60
+    assert names("name_d") == sorted(names("name"), reverse=True)
+    prices = [d["creditsPrice"] for d in client.get("/api/v2/devices", params={"limit": 0, "sort": "creditsPrice_d"}).json()["data"]]
+    assert prices == sorted(prices, reverse=True)
+    unsorted = names("")
+    assert names("colour_a") == names("softwareVersion_d") == names("name desc!") == unsorted
     beyond = client.get("/api/v2/devices", params={"offset": 1000}).json()
     assert beyond["empty"] is True and beyond["data"] == [] and beyond["next"] is None
+    odd = client.get("/api/v2/devices", params={"offset": "x", "limit": "-3"}).json()
+    assert (odd["offset"], odd["limit"], len(odd["data"])) == (0, 20, 20)
 
 
 def test_without_accept_json_the_answer_is_xml(serve) -> None:
@@ -383,18 +446,37 @@ def test_run_progresses_on_the_clock_and_reports_junit(serve) -> None:
         assert states["total"] == 7 and view["currentState"]["deviceRunStateType"] == "RESULTS_PROCESSING"
 
 
-def test_a_run_needs_an_application_and_a_test_file(serve) -> None:
+def test_a_run_without_an_application_starts_and_its_devices_are_excluded(serve) -> None:
+    """The doc lists no 400 for starting a run: it starts; without what its mode needs every device run is
+    EXCLUDED, naming what was missing; runAvailable says so beforehand."""
     _, client = serve()
     project_id = create_project(client)["id"]
-    refused = client.post(f"/api/v2/me/projects/{project_id}/runs")
-    assert refused.status_code == 400 and "application" in refused.json()["message"]
-    upload(client, project_id, "application", "app.apk", b"apk")
-    refused = client.post(f"/api/v2/me/projects/{project_id}/runs")
-    assert refused.status_code == 400 and "test file" in refused.json()["message"]
-    upload(client, project_id, "test", "test.apk", b"apk")
-    started = client.post(f"/api/v2/me/projects/{project_id}/runs")
+    base = f"/api/v2/me/projects/{project_id}"
+    assert client.get(f"{base}/config").json()["runAvailable"] is False
+    started = client.post(f"{base}/runs")
     assert started.status_code == 201 and started.json()["displayName"] == "Test run 1"
-    assert started.json()["deviceRunCount"] == 5  # the "Free devices" group
+    run = f"{base}/runs/{started.json()['id']}"
+    assert client.get(run).json()["state"] == "FINISHED" and client.get(run).json()["successRatio"] == 0.0
+    device_runs = client.get(f"{run}/device-runs").json()["data"]
+    assert len(device_runs) == 5  # the "Free devices" group
+    assert {d["runStatus"] for d in device_runs} == {"EXCLUDED"}
+    assert "application file" in device_runs[0]["currentState"]["failReason"]
+    assert ElementTree.fromstring(client.get(f"{run}/device-runs/{device_runs[0]['id']}/junit.xml").content).get("tests") == "0"
+
+    upload(client, project_id, "application", "app.apk", b"apk")
+    upload(client, project_id, "test", "test.apk", b"apk")
+    assert client.get(f"{base}/config").json()["runAvailable"] is True
+    second = client.get(f"{base}/runs/{client.post(f'{base}/runs').json()['id']}/device-runs").json()["data"]
+    assert {d["runStatus"] for d in second} == {"WAITING"}
+
+
+def test_a_share_takes_any_e_mail(serve) -> None:
+    """The sharing table lists no 400: the e-mail's shape is labform's plan-time check, not the cloud's."""
+    _, client = serve()
+    base = f"/api/v2/me/projects/{create_project(client)['id']}"
+    for email in ("not-an-e-mail", SANDBOX_USERNAME):
+        assert client.post(f"{base}/sharings", data={"email": email}).status_code == 201
+    assert client.post(f"{base}/sharings", data={"email": "not-an-e-mail"}).status_code == 409
 
 
 def test_screenshots_zip_is_generated_after_a_request(serve) -> None:
@@ -447,3 +529,206 @@ def test_a_second_app_on_the_same_data_file_sees_the_project(tmp_path) -> None:
         with httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON) as second:
             assert second.get(f"/api/v2/me/projects/{project['id']}").json() == project
             assert second.get(f"/api/v2/me/projects/{project['id']}/files/application").content == b"kept bytes"
+
+
+# ---------------------------------------------------------------- the doc's own examples
+
+EXAMPLES = json.loads(Path(__file__).with_name("bitbar_examples.json").read_text())
+# What a testRun may carry beyond the doc's example when the variant keeps extra keys (the docstring's table).
+TEST_RUN_EXTRAS = {"projectId", "startTime", "endTime", "deviceRunCount"}
+# Where a doc id sits in a path (or which query parameter holds it) says what it names.
+PATH_KINDS = {"projects": "project", "runs": "run", "device-runs": "deviceRun", "parameters": "parameter", "sharings": "share", "tags": "tag",
+              "device-groups": "deviceGroup", "devices": "device", "notification": "notification", "notifications": "notification",
+              "states": "state", "screenshots": "screenshot"}  # fmt: skip
+QUERY_KINDS = {"usedDeviceGroupId": "deviceGroup", "id": "device"}
+
+
+class DocWorld:
+    """The doc's ids and tokens mapped to the emulator's, learned from the answers as the examples run.
+
+    A create's answer maps the doc's id to the new object; a list's first item maps an id not yet
+    known. An id never seen stands for the latest object of its kind (the doc reuses ids loosely:
+    31981820 is a project in its sharing examples, a notification elsewhere); a device group is made
+    on first mention (the config example names 4148 before the group example creates it). The
+    seeded catalogue has the doc's device ids. ``setup`` makes what no example makes (with the doc's API key).
+    """
+
+    def __init__(self, setup: httpx.Client):
+        self.setup = setup
+        self.ids: dict[tuple[str, int], int] = {}
+        self.latest: dict[str, int] = {}
+        self.tokens: dict[str, str] = {}
+        self.access_token = ""
+
+    def ours(self, kind: str, doc_id: int) -> int:
+        if kind == "device":
+            return doc_id
+        if (kind, doc_id) not in self.ids and kind not in self.latest:
+            assert kind == "deviceGroup", f"nothing stands for the doc's {kind} {doc_id}"
+            self.learn(kind, doc_id, create_group(self.setup, [304]))
+        return self.ids.get((kind, doc_id), self.latest.get(kind))
+
+    def learn(self, kind: str, doc_id: int, our_id: int) -> None:
+        self.ids[(kind, doc_id)] = self.latest[kind] = our_id
+
+    def path(self, doc_path: str) -> str:
+        parts, kind = doc_path.split("/"), None
+        for index, part in enumerate(parts):
+            if part.isdigit() and kind:
+                parts[index] = str(self.ours(kind, int(part)))
+            kind = PATH_KINDS.get(part)
+        return "/".join(parts)
+
+    def query(self, query: dict[str, str]) -> dict[str, str]:
+        return {k: str(self.ours(QUERY_KINDS[k], int(v))) if k in QUERY_KINDS else self.tokens.get(v, v) for k, v in query.items()}
+
+    def answered(self, example: dict[str, Any], body: Any) -> None:
+        doc = example["response"]
+        for key in ("access_token", "refresh_token"):
+            if key in doc:
+                self.tokens[doc[key]] = body[key]
+                self.access_token = body["access_token"]
+        parts = [p for p in example["endpoint"].split(" ")[1].strip("/").split("/") if not p.startswith("{")]
+        kind = PATH_KINDS.get(parts[-1]) if not example["endpoint"].split(" ")[1].endswith("}") else None
+        if kind is None or kind == "device":
+            return
+        if example["method"] == "POST":
+            self.learn(kind, doc["id"], body["id"])
+        elif "data" in doc and doc["data"] and body["data"] and (kind, doc["data"][0]["id"]) not in self.ids:
+            self.learn(kind, doc["data"][0]["id"], body["data"][0]["id"])
+
+
+def json_type(value: Any) -> str:
+    return {bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array"}[type(value)]
+
+
+def mismatches(doc: Any, ours: Any, where: str, extra_keys: bool) -> list[str]:
+    """Where our answer departs from the doc's in keys or types, at every level (null matches any type)."""
+    if doc is None or ours is None:
+        return []
+    if json_type(doc) != json_type(ours):
+        return [f"{where}: {json_type(doc)} in the doc, {json_type(ours)} here"]
+    if isinstance(doc, dict):
+        allowed = TEST_RUN_EXTRAS if extra_keys and "screenshotZipState" in doc else set()
+        problems = [f"{where}: lacks {sorted(doc.keys() - ours.keys())}"] if doc.keys() - ours.keys() else []
+        problems += [f"{where}: has {sorted(ours.keys() - doc.keys() - allowed)}, which the doc lacks"] if ours.keys() - doc.keys() - allowed else []
+        return problems + [p for key in doc.keys() & ours.keys() for p in mismatches(doc[key], ours[key], f"{where}.{key}", extra_keys)]
+    if isinstance(doc, list) and doc:
+        return mismatches(doc[0], ours[0], f"{where}[0]", extra_keys) if ours else [f"{where}: no items to compare with the doc's"]
+    return []
+
+
+def upload_part(name: str) -> tuple[str, bytes]:
+    return (name, data_zip()) if name.endswith(".zip") else (name, b"apk bytes of " + name.encode())
+
+
+# What an example needs that no earlier example made: the icon is extracted from an application.
+PREPARE: dict[str, Callable[[httpx.Client, str], Any]] = {
+    "GET /api/v2/me/projects/{projectID}/icon": lambda client, path: client.post(path.removesuffix("/icon") + "/files/application", files={"file": upload_part("app.apk")}),
+}
+
+
+def replay(client: httpx.Client, world: DocWorld, example: dict[str, Any], extra_keys: bool) -> list[str]:
+    """One example as the doc writes it (its method, path, query and body, its auth); what departs from the doc."""
+    path = world.path(example["path"])
+    if example["endpoint"] in PREPARE:
+        PREPARE[example["endpoint"]](world.setup, path)
+    query = world.query(example["query"])
+    auth: Any = None
+    if example["auth"] == "access_token":
+        query["access_token"] = world.access_token  # "put your access_token to HTTP request URL"
+    elif example["auth"] == "api_key":
+        auth = (EXAMPLES["credentials"]["api_key"], "")
+    files = {field: upload_part(name) for field, name in example.get("files", {}).items()} or None
+    response = client.request(example["method"], path, params=query, files=files, auth=auth)
+    where = f"line {example['doc_line']} {example['endpoint']}"
+    if response.status_code != example["status"]:
+        return [f"{where}: status {response.status_code} != {example['status']}: {response.text[:200]}"]
+    if "response" in example:
+        world.answered(example, response.json())
+        return [f"{where}: {p}" for p in mismatches(example["response"], response.json(), "body", extra_keys)]
+    if example.get("response_kind") == "object":
+        return [] if isinstance(response.json(), dict) else [f"{where}: not a JSON object"]
+    text = example["response_text"]
+    expected = {"(empty string)": response.content == b"", "PDF file": response.content.startswith(b"%PDF")}.get(text, bool(response.content))
+    return [] if expected else [f"{where}: the doc answers {text}, this answered {response.content[:60]!r}"]
+
+
+@pytest.mark.parametrize("variant", ["default", "no-extra-keys"])
+def test_the_docs_example_requests_get_the_docs_statuses_keys_and_types(variant: str, capsys) -> None:
+    """Every example of the doc replayed as written (deletes last, newest first, so the objects later
+    examples read still exist), with the doc's credentials and the token in the URL as the doc says:
+    the status of the endpoint's table and, at every level of the JSON, the doc's keys and types;
+    extra keys only where the variant keeps them."""
+    extra_keys = VARIANTS[variant].extra_keys
+    app = build_app(EmulatorOptions(clock=Clock(speed=0), job_duration=JOB, credentials=dict(EXAMPLES["credentials"])), variant)
+    examples = EXAMPLES["examples"]
+    ordered = [e for e in examples if e["method"] != "DELETE"] + [e for e in reversed(examples) if e["method"] == "DELETE"]
+    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in examples if "left_out" in e]
+    problems: list[str] = []
+    doc_key = (EXAMPLES["credentials"]["api_key"], "")
+    with EmulatorServer(app) as server, httpx.Client(base_url=server.url, headers=JSON, timeout=10) as client:
+        world = DocWorld(httpx.Client(base_url=server.url, headers=JSON, auth=doc_key, timeout=10))
+        for example in (e for e in ordered if "left_out" not in e):
+            problems += replay(client, world, example, extra_keys)
+            app.clock.advance(JOB)  # runs finish, screenshots.zip gets READY
+    replayed = len(examples) - len(left_out)
+    with capsys.disabled():
+        print(f"\nbitbar doc examples ({variant}): {replayed} replayed of {len(examples)}; left out: {', '.join(left_out) or 'none'}")
+    assert problems == []
+    assert replayed == 76
+
+
+def test_the_examples_file_notes_each_fix_of_the_docs_text() -> None:
+    """Each example that is not the doc's text verbatim says why (malformed JSON, placeholders, contradictions)."""
+    fixed = {e["doc_line"] for e in EXAMPLES["examples"] if "fix" in e}
+    assert {19, 72, 88, 320, 842, 884, 1585, 3533} <= fixed
+    assert all("response" in e or "response_text" in e or "response_kind" in e for e in EXAMPLES["examples"])
+
+
+# ---------------------------------------------------------------- doc variants
+
+
+def test_limit_capped_cuts_a_large_limit_to_the_default_page(serve) -> None:
+    _, client = serve("limit-capped")
+    page = client.get("/api/v2/devices", params={"limit": 50}).json()
+    assert (len(page["data"]), page["limit"], page["next"] is not None) == (20, 20, True)
+    assert len(client.get("/api/v2/devices", params={"limit": 0}).json()["data"]) == 60
+
+
+def test_required_as_tables_wants_a_run_name_and_both_group_fields(serve) -> None:
+    _, client = serve("required-as-tables")
+    project_id, group_id = runnable_project(client, [304])
+    runs = f"/api/v2/me/projects/{project_id}/runs"
+    assert client.post(runs).status_code == 400
+    assert client.post(runs, data={"name": "named"}).status_code == 201
+    group = f"/api/v2/me/device-groups/{group_id}"
+    assert client.post(group, data={"name": "renamed"}).status_code == 400
+    assert client.post(group, data={"name": "renamed", "osType": "ANDROID"}).status_code == 202
+
+
+def test_a_refresh_answers_the_tables_token_type_on_that_variant(serve) -> None:
+    _, client = serve("refreshed-token-type-refresh")
+    refresh = {"client_id": "testdroid-cloud-api", "grant_type": "refresh_token", "refresh_token": password_grant(client)["refresh_token"]}
+    assert client.post("/oauth/token", data=refresh, auth=None).json()["token_type"] == "refresh"
+
+
+def test_project_names_may_repeat_on_that_variant(serve) -> None:
+    _, client = serve("project-names-repeat")
+    first = client.post("/api/v2/me/projects", data={"name": "twin", "type": "ANDROID"})
+    second = client.post("/api/v2/me/projects", data={"name": "twin", "type": "ANDROID"})
+    assert (first.status_code, second.status_code) == (201, 201) and first.json()["id"] != second.json()["id"]
+
+
+def test_post_params_in_body_only_ignores_the_query_string(serve) -> None:
+    _, client = serve("post-params-in-body-only")
+    assert client.post("/api/v2/me/projects", params={"name": "q", "type": "ANDROID"}).status_code == 400
+    assert client.post("/api/v2/me/projects", data={"name": "b", "type": "ANDROID"}).status_code == 201
+
+
+def test_no_extra_keys_strips_the_test_runs_later_keys(serve) -> None:
+    for variant, extra in (("default", TEST_RUN_EXTRAS), ("no-extra-keys", set())):
+        _, client = serve(variant)
+        project_id, _ = runnable_project(client, [304])
+        run = client.post(f"/api/v2/me/projects/{project_id}/runs").json()
+        assert set(run) == set(EXAMPLES["objects"]["testRun"]) | extra

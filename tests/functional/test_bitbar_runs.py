@@ -215,6 +215,34 @@ resources:
 """
 
 
+def test_a_malformed_sharing_e_mail_is_a_plan_error_naming_the_field(bitbar, workdir):
+    """The cloud takes any e-mail (its table lists no 400); labform checks the shape before any call."""
+    workdir.write(COLLABORATION.replace("alice@example.com", "alice-at-example"))
+    result = workdir.plan()
+    assert result.exit_code == 1
+    assert re.search(r"main\.yaml:\d+:\d+: bitbar_project_sharing\.alice: email: ", result.stderr), result.stderr
+    assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+
+
+def test_a_run_the_project_cannot_run_is_not_started(running_clock, bitbar, workdir):
+    """The cloud would start it and exclude every device; labform reads runAvailable first and says why."""
+    workdir.write(BITBAR_PROVIDER + """
+resources:
+  bitbar_project.bare:
+    name: Bare
+    type: ANDROID
+  bitbar_run.smoke:
+    project: ${bitbar_project.bare.id}
+    name: smoke
+    wait: {timeout: 60s, poll: 1s}
+""")
+    result = workdir.apply()
+    assert result.exit_code == 1
+    assert "bitbar_run.smoke: failed: bitbar: start run failed: project" in result.stdout
+    assert "runAvailable: false" in result.stdout and "application file" in result.stdout
+    assert run_starts(bitbar) == 0
+
+
 def test_sharing_and_notification_lifecycle(bitbar, workdir):
     """Sharings and notifications are created, the notification type changes in place, both are destroyed."""
     workdir.write(COLLABORATION)

@@ -1,4 +1,5 @@
-"""Authentication: the API key as HTTP Basic user, OAuth2 password and refresh grants, access tokens\nin the URL or a Bearer header; and ``/api/me``, the caller."""
+"""Authentication: the API key as HTTP Basic user, OAuth2 password and refresh grants, access tokens
+in the URL or a Bearer header; and ``/api/me``, the caller."""
 
 from __future__ import annotations
 

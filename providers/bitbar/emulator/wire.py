@@ -44,8 +44,8 @@ def download(payload: bytes, filename: str, media_type: str) -> Response:
     return Response(payload, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-async def request_params(request: Request, from_query: bool = True) -> dict[str, str]:
-    """Query-string parameters (unless ``from_query`` is off), overlaid by an x-www-form-urlencoded body if there is one."""
+async def request_params(request: Request, from_query: bool) -> dict[str, str]:
+    """Query-string parameters (if ``from_query``), overlaid by an x-www-form-urlencoded body if there is one."""
     values = dict(request.query_params) if from_query else {}
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = await request.form()
