@@ -177,7 +177,7 @@ def run_facts(attrs: dict[str, Any]) -> dict[str, Any]:
 
 def gate_verdict(applied: AppliedChange, attrs: dict[str, Any]) -> str:
     if applied.outcome == "failed":
-        return f"failed: {applied.detail}"
+        return "failed (see above)"
     if applied.outcome != "done":
         return applied.outcome
     if attrs.get("finished") is False:
@@ -265,9 +265,9 @@ class ChangeLog:
             self._track(event, now)
             self.echo(json.dumps(event.to_json(), default=str) if self.as_json else event.message)
 
-    def emit(self, kind: str, message: str, **data: Any) -> None:
+    def emit(self, kind: str, message: str, address: str | None = None, **data: Any) -> None:
         """An event the CLI itself adds to the stream (the planned changes, the final summary)."""
-        self(Event(kind, message, None, data))
+        self(Event(kind, message, address, data))
 
     def _track(self, event: Event, now: float) -> None:
         address = event.address

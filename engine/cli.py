@@ -1,8 +1,14 @@
 """The ``labform`` command: parse flags, call the runner, print, choose the exit code.
 
-Exit codes: 0 success (or no changes), 1 error, 2 changes present with
-``--detailed-exitcode`` (drift included). Errors print as one ``Error:``
-line, never a traceback (set LABFORM_DEBUG=1 to see one).
+Exit codes: 0 success (or no changes), 1 error (a mistyped flag too: never 2,
+which CI reads as "changes"), 2 changes present with ``--detailed-exitcode``
+(drift included), 3 ``fmt --check`` found files to format, 130/143 an apply
+stopped by SIGINT/SIGTERM. Errors print as one ``Error:`` line, never a
+traceback (set LABFORM_DEBUG=1 to see one).
+
+Options are also accepted as Terraform spells them: ``-auto-approve``,
+``-var x=1``, ``-parallelism=16`` (``terraform_style`` rewrites them before
+click parses), and ``-no-color`` anywhere on the line.
 """
 
 from __future__ import annotations
@@ -11,16 +17,23 @@ import functools
 import json
 import logging
 import os
+import platform
 import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
+from ruamel.yaml import YAML, YAMLError
 
-from engine import planfile, runner, schema
+from engine import ci, planfile, render, runner, schema
 from engine.addresses import Address
-from engine.errors import LabformError
+from engine.changes import Action
+from engine.config import suggestion
+from engine.errors import ConfigError, ConfigErrors, LabformError
+from engine.executor import ApplyResult
+from engine.interrupts import Interruption
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from providers import registry
@@ -29,10 +42,35 @@ from providers.polling import parse_duration
 
 PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 
+TARGETING_WARNING = """Warning: Resource targeting is in effect
+
+You are creating a plan with the -target option, which means that the result of this plan may not
+represent all of the changes requested by the current configuration.
+
+The -target option is not for routine use, and is provided only for exceptional situations such as
+recovering from errors or mistakes, or when labform specifically suggests to use it as part of an
+error message.
+"""
+TARGETED_APPLY_WARNING = """Warning: Applied changes may be incomplete
+
+The plan was created with the -target option in effect, so some changes requested in the
+configuration may have been ignored and the output values may not be fully updated. Run the
+following command to verify that no other changes are pending:
+    labform plan
+"""
+
 
 def _fail(message: str) -> None:
     click.echo(click.style("Error: ", fg="red", bold=True) + redact(message), err=True)
     sys.exit(1)
+
+
+def _annotate(exc: Exception) -> None:
+    """On GitHub Actions, each plan-file error also as an annotation on its line (stderr:
+    the runner reads workflow commands there too, and stdout may be carrying JSON)."""
+    if ci.on_github():
+        for line in ci.error_annotations(exc):
+            click.echo(redact(line), err=True)
 
 
 def handle_errors(command):
@@ -43,9 +81,13 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except (LabformError, ProviderError) as exc:
+            _annotate(exc)
             _fail(str(exc))
         except KeyboardInterrupt:
             _fail("interrupted")
+        except BrokenPipeError:  # labform show | head: the reader has all it wanted
+            sys.stdout = open(os.devnull, "w")
+            sys.exit(1)
         except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get("LABFORM_DEBUG"):
                 traceback.print_exc()
@@ -61,8 +103,24 @@ def _address(value: str) -> Address:
         raise click.BadParameter(str(exc)) from None
 
 
-def _variables(pairs: tuple[str, ...]) -> dict[str, str]:
-    result = {}
+def _var_file(path: Path) -> dict[str, Any]:
+    """A -var-file: a YAML (or JSON, which YAML reads too) mapping of variable names to values."""
+    try:
+        values = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise click.BadParameter(f"{path} must hold a mapping of variable names to values", param_hint="--var-file")
+    return values
+
+
+def _variables(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
+    """The variables set on the command line: the -var-file files in order, then each --var (which wins)."""
+    result: dict[str, Any] = {}
+    for path in files:
+        result.update(_var_file(path))
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -72,13 +130,26 @@ def _variables(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def workspace_options(command):
-    command = click.option("--state", "state", metavar="PATH", help="State file, or postgresql://... for the PostgreSQL backend.")(command)
-    command = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a plan variable.")(command)
-    return command
+    """--state, --var and --var-file; the command gets ``variables`` as one dict."""
+
+    @functools.wraps(command)
+    def with_variables(*args, variables=(), var_files=(), **kwargs):
+        return command(*args, variables=_variables(variables, var_files), **kwargs)
+
+    with_variables = click.option(
+        "--var-file", "var_files", multiple=True, metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Set plan variables from a YAML or JSON file (repeatable; --var wins).",
+    )(with_variables)
+    with_variables = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a plan variable.")(with_variables)
+    return click.option("--state", "state", metavar="PATH", help="State file, or postgresql://... for the PostgreSQL backend.")(with_variables)
 
 
 def sandbox_option(command):
     return click.option("--sandbox", is_flag=True, help="Run against the built-in emulators (no account needed).")(command)
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(command)
 
 
 def _duration(ctx, param, value: str) -> float:
@@ -91,18 +162,23 @@ def _duration(ctx, param, value: str) -> float:
 def lock_option(command):
     """Terraform's -lock-timeout, on every command that takes the state lock."""
     return click.option(
-        "-lock-timeout", "--lock-timeout", "lock_timeout", default="0s", metavar="DURATION", callback=_duration,
+        "--lock-timeout", "lock_timeout", default="0s", metavar="DURATION", callback=_duration,
         help="Wait this long for a state lock another process holds (e.g. 30s, 5m) [default: 0s, fail at once].",
     )(command)
 
 
-def _workspace(path: Path, state: str | None, variables: tuple[str, ...], sandbox: bool = False, quiet: bool = False, lock_timeout: float = 0.0) -> runner.Workspace:
-    report = (lambda event: click.echo(redact(event.message), err=True)) if quiet else (lambda event: click.echo(redact(event.message)))
-    return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=_variables(variables), report=report, lock_timeout=lock_timeout)
+def _echo_event(err: bool = False):
+    return lambda event: click.echo(redact(event.message), err=err)
+
+
+def _workspace(path: Path, state: str | None, variables: dict[str, Any], sandbox: bool = False, report=None, lock_timeout: float = 0.0) -> runner.Workspace:
+    return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=variables, report=report or _echo_event(), lock_timeout=lock_timeout)
 
 
 def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """Colour only on a terminal, and never with -no-color or NO_COLOR (https://no-color.org)."""
+    ctx = click.get_current_context(silent=True)
+    return sys.stdout.isatty() and not (ctx is not None and ctx.color is False)
 
 
 def plan_flags(command):
@@ -111,23 +187,124 @@ def plan_flags(command):
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# --- Terraform's spelling of options ---------------------------------------
+def long_options(command: click.Command) -> dict[str, bool]:
+    """Every ``--name`` option of the command tree, and whether it takes a value."""
+    found: dict[str, bool] = {}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for opt in (*param.opts, *param.secondary_opts):
+                if opt.startswith("--"):
+                    found[opt[2:]] = not (param.is_flag or param.count)
+    for sub in getattr(command, "commands", {}).values():
+        found.update(long_options(sub))
+    return found
+
+
+def terraform_style(args: list[str], known: dict[str, bool]) -> list[str]:
+    """Terraform's single-dash long options as click's: ``-auto-approve`` → ``--auto-approve``,
+    ``-parallelism=16`` → ``--parallelism=16``, for the long options labform has. Values of
+    options and everything after ``--`` stay as written; ``-no-color`` moves to the front,
+    where the top-level option reads it, so it works after the command name too."""
+    result: list[str] = []
+    value_next = False
+    for index, arg in enumerate(args):
+        if arg == "--":
+            result.extend(args[index:])
+            break
+        if value_next:
+            result.append(arg)
+            value_next = False
+            continue
+        name, inline, _ = arg.lstrip("-").partition("=")
+        if arg.startswith("-") and not arg.startswith("--") and name in known:
+            arg = "-" + arg
+        if arg.startswith("--") and name in known:
+            value_next = known[name] and not inline
+        result.append(arg)
+    end = result.index("--") if "--" in result else len(result)
+    colourless = [a for a in result[:end] if a == "--no-color"]
+    return colourless[:1] + [a for a in result[:end] if a != "--no-color"] + result[end:]
+
+
+class TerraformStyleGroup(click.Group):
+    """The top-level group: Terraform's option spelling, and usage errors exit 1 (click's 2 would
+    read as "changes present" to a CI step running ``plan -detailed-exitcode || test $? -eq 2``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, terraform_style(args, long_options(self)))
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
+@click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=os.environ.get("LABFORM_LOG", "WARNING"), help="Log level (logs go to stderr).")
-def main(log_level: str) -> None:
+@click.option("--no-color", is_flag=True, help="No colours in the output (also when NO_COLOR is set).")
+@click.version_option(render.labform_version(), "--version", "-v", prog_name="labform", message="labform v%(version)s")
+@click.pass_context
+def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
     """labform: declarative setup of mobile device-testing clouds."""
+    if no_color or os.environ.get("NO_COLOR"):
+        ctx.color = False  # inherited by the command's context; click.echo then strips styles
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=log_level.upper(), handlers=[handler], format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
 @main.command()
+@json_option
+def version(as_json):
+    """Print labform's version."""
+    if as_json:
+        click.echo(json.dumps({"labform_version": render.labform_version(), "platform": f"{sys.platform}_{platform.machine()}", "python": platform.python_version()}, indent=2))
+    else:
+        click.echo(f"labform v{render.labform_version()}\non {sys.platform}_{platform.machine()}")
+
+
+def _diagnostic(error: Exception) -> dict[str, Any]:
+    """One error as a diagnostic of Terraform's ``validate -json``."""
+    diagnostic: dict[str, Any] = {"severity": "error", "summary": str(error), "detail": ""}
+    if isinstance(error, ConfigError):
+        diagnostic["summary"] = ci.without_location(error)
+        if error.location is not None:
+            start = {"line": error.location.line, "column": error.location.column}
+            diagnostic["range"] = {"filename": error.location.file, "start": start, "end": start}
+    return diagnostic
+
+
+@main.command()
 @PATH_ARG
 @workspace_options
+@json_option
 @handle_errors
-def validate(path, state, variables):
+def validate(path, state, variables, as_json):
     """Check the plan files without calling any cloud."""
-    config = runner.validate(_workspace(path, state, variables))
-    click.echo(f"The plan is valid: {len(config.resources)} resources, {len(config.data)} data sources.")
+    ws = _workspace(path, state, variables)
+    if not as_json:
+        config = runner.validate(ws)
+        click.echo(f"The plan is valid: {len(config.resources)} resources, {len(config.data)} data sources.")
+        return
+    try:
+        runner.validate(ws)
+        errors: list[Exception] = []
+    except ConfigErrors as exc:
+        errors = list(exc.errors)
+    except LabformError as exc:
+        errors = [exc]
+    if errors:
+        _annotate(ConfigErrors(errors))
+    document = {"format_version": "1.0", "valid": not errors, "error_count": len(errors), "warning_count": 0, "diagnostics": [_diagnostic(e) for e in errors]}
+    click.echo(redact(json.dumps(document, indent=2)))
+    sys.exit(1 if errors else 0)
 
 
 @main.command()
@@ -136,8 +313,8 @@ def validate(path, state, variables):
 @sandbox_option
 @plan_flags
 @lock_option
-@click.option("-out", "--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
-@click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (drift included).")
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
 @click.option("--refresh-only", is_flag=True, help="Only show what changed outside labform.")
@@ -145,7 +322,7 @@ def validate(path, state, variables):
 @handle_errors
 def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, detailed_exitcode, replace, refresh_only, destroy, lock_timeout):
     """Show what apply would change."""
-    ws = _workspace(path, state, variables, sandbox, quiet=as_json, lock_timeout=lock_timeout)
+    ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
@@ -153,49 +330,136 @@ def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, de
         replace=[_address(r) for r in replace],
         parallelism=parallelism or DEFAULT_PARALLELISM,
     )
+    if targets:
+        click.echo(TARGETING_WARNING, err=True)
     result = runner.plan(ws, options, out)
     click.echo(result.json() if as_json else result.text(_color()))
     if out and not as_json:
         click.echo(f"\nSaved the plan to {out}. To apply exactly it: labform apply {out}")
+    ci.append_step_summary(redact(ci.plan_markdown(str(path), result.plan, result.drift)))
     drifted = result.plan.has_changes or bool(result.drift)
     sys.exit(2 if detailed_exitcode and drifted else 0)
 
 
-def _approver(auto_approve: bool, verb: str):
-    """None (no question) with --auto-approve; otherwise a prompt that needs a terminal."""
+def _change_log(as_json: bool) -> ci.ChangeLog:
+    """An apply's reporter: JSON lines with -json; on a pipe, heartbeats for long silent changes
+    (every LABFORM_HEARTBEAT_SECONDS, default 30); on a terminal, lines as they come."""
+    heartbeat = None if sys.stdout.isatty() else float(os.environ.get("LABFORM_HEARTBEAT_SECONDS", ci.HEARTBEAT))
+    return ci.ChangeLog(lambda line: click.echo(redact(line)), as_json=as_json, heartbeat=heartbeat)
+
+
+def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
+    """Shows the plan first (so a CI log says what was intended), then: with --auto-approve go on;
+    otherwise ask for 'yes', which needs a terminal."""
+
+    def show(result: runner.PlanResult) -> None:
+        if not log.as_json:
+            click.echo(result.text(_color()))
+            return
+        for change in result.plan.changes:
+            if change.action not in (Action.NOOP, Action.READ):
+                log.emit("planned_change", f"{change.address}: plan to {change.action.value}", str(change.address), action=change.action.value)
+
     if auto_approve:
-        return None
+        return lambda result: show(result) or True
+    if log.as_json:
+        raise LabformError(f"{verb} -json needs --auto-approve: a JSON stream cannot ask for approval")
     if not sys.stdin.isatty():
         raise LabformError(f"{verb} needs approval but standard input is not a terminal: run with --auto-approve")
 
     def approve(result: runner.PlanResult) -> bool:
-        click.echo(result.text(_color()))
+        show(result)
         answer = click.prompt(f"\nDo you want to {verb}? Only 'yes' will be accepted", default="", show_default=False)
         return answer.strip() == "yes"
 
     return approve
 
 
-def _finish(outcome: runner.ApplyOutcome, verb: str, started: float) -> None:
+# What the human summary calls each action once it is done.
+DONE_WORDS = {Action.CREATE: "Created", Action.ADOPT: "Adopted", Action.UPDATE: "Changed", Action.DELETE: "Destroyed",
+              Action.DELETE_THEN_CREATE: "Replaced", Action.CREATE_THEN_DELETE: "Replaced"}
+
+
+def _incomplete_report(plan, summary: dict[str, Any]) -> None:
+    """After a failed or interrupted apply: what was done, what failed and why, what was skipped
+    or never started, so the next step is clear without reading the whole log."""
+    outcomes = ci.change_outcomes(plan, summary)
+    done: dict[str, list[str]] = {}
+    for applied in outcomes:
+        if applied.outcome == "done":
+            done.setdefault(DONE_WORDS[applied.change.action], []).append(str(applied.change.address))
+    for word, addresses in done.items():
+        click.echo(f"  {word + ':':11}{', '.join(addresses)}")
+    if summary["recovered"]:
+        click.echo(f"  Recovered: {', '.join(summary['recovered'])} (found after an interrupted apply)")
+    if summary["failed"]:
+        click.echo("  Failed:", err=True)
+        for item in summary["failed"]:
+            click.echo(f"    {item['address']}: {item['error']}", err=True)
+    for applied in outcomes:
+        if applied.outcome == "skipped":
+            click.echo(f"  Skipped:   {applied.change.address} (because {applied.detail})")
+    not_started = [str(a.change.address) for a in outcomes if a.outcome == "not started"]
+    if not_started:
+        click.echo(f"  Not started ({summary['interrupted']}): {', '.join(not_started)}")
+
+
+def _print_outputs(outputs: dict[str, Any]) -> None:
+    click.echo("\nOutputs:\n")
+    for name, shown in runner.output_values(outputs).items():
+        click.echo(f"{name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
+
+
+def _ci_report(ws: runner.Workspace, where: str, verb: str, outcome: runner.ApplyOutcome, summary: dict[str, Any], log: ci.ChangeLog) -> None:
+    """The step summary and, on GitHub, an annotation at the block of every failed change."""
+    addresses = [str(c.address) for c in outcome.plan.changes]
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        markdown = ci.apply_markdown(where, verb, outcome.plan, summary, runner.run_attributes(ws, addresses), log.elapsed)
+        ci.append_step_summary(redact(markdown))
+    if ci.on_github() and summary["failed"]:
+        try:
+            locations = runner.block_locations(ws)
+        except LabformError:
+            locations = {}
+        for item in summary["failed"]:
+            click.echo(redact(ci.annotation(f"{item['address']}: {item['error']}", locations.get(item["address"]))), err=True)
+
+
+def _finish(ws: runner.Workspace, outcome: runner.ApplyOutcome, verb: str, started: float, log: ci.ChangeLog, stop: Interruption, targeted: bool) -> None:
     if not outcome.approved:
         _fail(f"{verb} cancelled.")
-    if outcome.result is None or (not outcome.plan.has_changes and outcome.result.ok and not outcome.plan.refresh_only):
+    result = outcome.result or ApplyResult()
+    summary = result.summary()
+    counts = f"{summary['added']} added, {summary['changed']} changed, {summary['destroyed']} destroyed"
+    if summary["adopted"]:
+        counts = f"{summary['adopted']} adopted, " + counts
+    if not result.ok:
+        counts += f", {len(result.failed)} failed, {len(result.skipped)} skipped"
+        if result.not_started:
+            counts += f", {len(result.not_started)} not started"
+    headline = f"{verb.capitalize()} {'complete' if result.ok else ('interrupted' if result.interrupted else 'incomplete')}! Resources: {counts}."
+    _ci_report(ws, str(ws.path), verb, outcome, summary, log)
+    if log.as_json:
+        log.emit("summary", headline, **summary)
+        if result.outputs:
+            log.emit("outputs", "Outputs", outputs=runner.output_values(result.outputs))
+    elif outcome.result is None or (not outcome.plan.has_changes and result.ok):
         click.echo(runner.PlanResult(outcome.plan, outcome.drift).text(_color()))
-        return
-    result = outcome.result
-    adopted = f"{result.adopted} adopted, " if result.adopted else ""
-    summary = f"{adopted}{result.added} added, {result.changed} changed, {result.destroyed} destroyed"
-    if result.failed or result.skipped:
-        summary += f", {len(result.failed)} failed, {len(result.skipped)} skipped"
-        click.echo(f"\n{verb.capitalize()} incomplete! Resources: {summary}.")
-        for address, message in result.failed:
-            click.echo(f"  {address}: {message}", err=True)
+    elif not result.ok:
+        click.echo(f"\n{headline}")
+        _incomplete_report(outcome.plan, summary)
+    elif outcome.plan.refresh_only:
+        click.echo(f"\n{verb.capitalize()} complete! State now records what the cloud has; no remote object was changed.")
+    else:
+        click.echo(f"\n{headline[:-1]}. ({time.monotonic() - started:.1f}s)")
+        if result.outputs and verb != "destroy":  # after a destroy they name what is gone
+            _print_outputs(result.outputs)
+    if targeted and not log.as_json:
+        click.echo("\n" + TARGETED_APPLY_WARNING, err=True)
+    if result.interrupted:
+        sys.exit(stop.exit_code)
+    if not result.ok:
         sys.exit(1)
-    click.echo(f"\n{verb.capitalize()} complete! Resources: {summary}. ({time.monotonic() - started:.1f}s)")
-    if result.outputs:
-        click.echo("\nOutputs:\n")
-        for name, value in sorted(result.outputs.items()):
-            click.echo(f"{name} = {json.dumps(value, default=str)}")
 
 
 @main.command()
@@ -204,21 +468,31 @@ def _finish(outcome: runner.ApplyOutcome, verb: str, started: float) -> None:
 @sandbox_option
 @plan_flags
 @lock_option
-@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--replace", "replace", multiple=True, metavar="ADDR")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged (re-runs a run).")
+@click.option("--refresh-only", is_flag=True, help="Only record in state what changed outside labform; change nothing remotely.")
+@click.option("--destroy", is_flag=True, help="Destroy everything in state (as 'labform destroy').")
+@click.option("--json", "as_json", is_flag=True, help="Stream one JSON event per line, ending with a summary event (needs --auto-approve).")
 @handle_errors
-def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace, lock_timeout):
+def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace, refresh_only, destroy, as_json, lock_timeout):
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     started = time.monotonic()
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
-    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
+    log = _change_log(as_json)
+    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
     options = PlanOptions(
+        destroy=destroy,
+        refresh_only=refresh_only,
         targets=[_address(t) for t in targets],
         replace=[_address(r) for r in replace],
         parallelism=parallelism or (None if saved else DEFAULT_PARALLELISM),
     )
-    approve = None if saved else _approver(auto_approve, "apply")
-    _finish(runner.apply(ws, options, saved, approve), "apply", started)
+    approve = None if saved else _approver(auto_approve, "destroy" if destroy else "apply", log)
+    if targets and not as_json:
+        click.echo(TARGETING_WARNING, err=True)
+    with Interruption() as stop, log:
+        outcome = runner.apply(ws, options, saved, approve, stop=stop)
+    _finish(ws, outcome, "destroy" if destroy else "apply", started, log, stop, bool(targets))
 
 
 @main.command()
@@ -227,14 +501,20 @@ def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_ap
 @sandbox_option
 @plan_flags
 @lock_option
-@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
 @handle_errors
 def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve, lock_timeout):
     """Delete every object labform manages for this plan, dependents first."""
     started = time.monotonic()
-    ws = _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout)
+    log = _change_log(False)
+    ws = _workspace(path, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
     options = PlanOptions(destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM)
-    _finish(runner.apply(ws, options, None, _approver(auto_approve, "destroy")), "destroy", started)
+    approve = _approver(auto_approve, "destroy", log)
+    if targets:
+        click.echo(TARGETING_WARNING, err=True)
+    with Interruption() as stop, log:
+        outcome = runner.apply(ws, options, None, approve, stop=stop)
+    _finish(ws, outcome, "destroy", started, log, stop, bool(targets))
 
 
 @main.command()
@@ -263,6 +543,43 @@ def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
     click.echo(f"Imported {address} (id {item.id}). Run 'labform plan' to see any differences with the plan.")
 
 
+def _resource_lines(address: str, item) -> list[str]:
+    """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
+    rtype = registry.resource_types().get(item.type)
+    sensitive = rtype.Args.fields_with("sensitive") if rtype else frozenset()
+    lines = [f"# {address} (id {item.id})"]
+    width = max((len(k) for k in item.attributes), default=0)
+    for key, value in sorted(item.attributes.items()):
+        shown = SENSITIVE if key in sensitive else json.dumps(value, default=str)
+        lines.append(f"  {key.ljust(width)} = {shown}")
+    return lines
+
+
+@main.command()
+@click.argument("file", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--state", "state", metavar="PATH", help="Show this state (a file, or postgresql://...).")
+@json_option
+@handle_errors
+def show(file, state, as_json):
+    """Show a saved plan (FILE from plan -out), or the state of a plan (FILE a plan folder or file)."""
+    if planfile.is_saved_plan(file):
+        result = runner.show_saved_plan(file)
+        click.echo(result.json() if as_json else result.text(_color()))
+        return
+    if file.suffix == ".json" and not state:  # a state file given directly
+        file, state = Path("."), str(file)
+    current = runner.read_state(_workspace(file, state, {}))
+    if as_json:
+        click.echo(redact(json.dumps(runner.state_values(current), indent=2, sort_keys=True, default=str)))
+        return
+    if not current.resources:
+        click.echo("The state is empty.")
+    for address, item in sorted(current.resources.items()):
+        click.echo("\n".join(_resource_lines(address, item)) + "\n")
+    if current.outputs:
+        _print_outputs(current.outputs)
+
+
 @main.group()
 def state():
     """Inspect and edit state."""
@@ -287,12 +604,7 @@ def state_show(address, path, state, variables):
     item = current.resources.get(str(_address(address)))
     if item is None:
         raise LabformError(f"{address} is not in state")
-    sensitive = registry.resource_types()[item.type].Args.fields_with("sensitive")
-    click.echo(f"# {address} (id {item.id})")
-    width = max((len(k) for k in item.attributes), default=0)
-    for key, value in sorted(item.attributes.items()):
-        shown = SENSITIVE if key in sensitive else json.dumps(value, default=str)
-        click.echo(f"  {key.ljust(width)} = {shown}")
+    click.echo("\n".join(_resource_lines(address, item)))
 
 
 @state.command("rm")
@@ -320,19 +632,49 @@ def state_mv(source, target, path, state, variables, lock_timeout):
     click.echo(f"Moved {source} to {target}.")
 
 
+def _raw(name: str, value: Any) -> str:
+    """Terraform's ``output -raw``: a string, number or bool as is, for shell scripts."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise LabformError(f"output '{name}' is a {type(value).__name__}, which -raw cannot print: use -json")
+
+
 @main.command()
-@PATH_ARG
+@click.argument("name_or_path", required=False)
+@click.argument("path", required=False, type=click.Path(path_type=Path))
 @workspace_options
-@click.option("-json", "--json", "as_json", is_flag=True)
+@json_option
+@click.option("--raw", is_flag=True, help="Print one output's value as is (no quotes), for scripts.")
 @handle_errors
-def output(path, state, variables, as_json):
-    """Print the outputs recorded by the last apply."""
-    outputs = runner.read_state(_workspace(path, state, variables)).outputs
-    if as_json:
-        click.echo(json.dumps(outputs, indent=2, sort_keys=True, default=str))
+def output(name_or_path, path, state, variables, as_json, raw):
+    """Print the outputs of the last apply, or one: output [NAME] [PATH] (a lone argument that
+    exists on disk is the PATH)."""
+    name = name_or_path
+    if path is None and name_or_path is not None and Path(name_or_path).exists():
+        name, path = None, Path(name_or_path)
+    values = runner.output_values(runner.read_state(_workspace(path or Path("."), state, variables)).outputs)
+    if name is None:
+        if raw:
+            raise LabformError("-raw prints one output: name it (labform output -raw NAME)")
+        if as_json:
+            click.echo(json.dumps(values, indent=2, sort_keys=True, default=str))
+            return
+        if not values:
+            click.echo("No outputs found: apply the plan first, or check that it declares outputs.", err=True)
+        for output_name, shown in values.items():
+            click.echo(f"{output_name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
         return
-    for name, value in sorted(outputs.items()):
-        click.echo(f"{name} = {json.dumps(value, default=str)}")
+    if name not in values:
+        raise LabformError(f"output '{name}' not found{suggestion(name, values)}")
+    shown = values[name]
+    if raw:
+        click.echo(_raw(name, shown["value"]), nl=False)
+    elif as_json:
+        click.echo(json.dumps(shown["value"], indent=2, default=str))
+    else:
+        click.echo(SENSITIVE if shown["sensitive"] else json.dumps(shown["value"], default=str))
 
 
 @main.command()
@@ -342,6 +684,21 @@ def output(path, state, variables, as_json):
 def graph(path, state, variables):
     """Print the dependency graph as DOT (pipe into 'dot -Tpng')."""
     click.echo(runner.graph_dot(_workspace(path, state, variables)), nl=False)
+
+
+@main.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; exit 3 if a file needs formatting (for CI).")
+@handle_errors
+def fmt(path, check):
+    """Rewrite plan files in the canonical layout, keeping comments; print the files it changed."""
+    from engine.fmt import format_files
+
+    changed = format_files(path, check)
+    for file in changed:
+        click.echo(str(file))
+    if check and changed:
+        sys.exit(3)
 
 
 @main.command("force-unlock")

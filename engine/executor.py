@@ -304,7 +304,8 @@ class Executor:
                 if not (exc.ambiguous or exc.status == 409):
                     self.recorder.abandon(address, str(exc))
                     raise
-                found = find_created(rtype, recording, address, desired, since)
+                # Listings read anew (not the plan's): the create may just have made the object.
+                found = find_created(rtype, recording.fresh(), address, desired, since)
                 if found is not None:
                     self.result.recovered.append(address)
                     self.report(Event("recovered", f"{address}: {exc.message}; found what the create made by its natural key (id {found['id']})", str(address)))

@@ -2,19 +2,23 @@
 
 Steps, in order:
 1. refresh: read every object state knows, batched through the providers'
-   list endpoints where they have them (one call per page, not per object);
+   list endpoints where they have them (one call per page, not per object),
+   listings, pages and single reads at once, at most --parallelism in flight;
 2. walk the graph, dependencies first, resolving references against what is
    planned so far (unknown ids stay UNKNOWN);
 3. per resource, compare desired arguments with the refreshed object and pick
    create / update / replace / no-op; arguments the plan does not set are
    left unmanaged, ``ignore_changes`` is honoured;
-4. objects in state but gone from the plan are deleted.
+4. objects in state but gone from the plan are deleted;
+5. each planned create is looked up by its natural key, all at once, through
+   the command's listings (one per scope), for the ``labform import`` hint; a
+   content-addressed upload is looked up in step 3, where adopting it decides.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from engine.addresses import Address
@@ -61,10 +65,14 @@ class Planner:
         self.refreshed: dict[str, dict[str, Any] | None] = {}
         self.planned: dict[Address, dict[str, Any]] = {}
         self.notices: list[Notice] = []
+        # Creates to look for a twin of by natural key, after the walk (no action depends on it).
+        self._twins: list[tuple[ResourceType, Address, dict[str, Any]]] = []
+        session.set_parallelism(options.parallelism)
 
     # --- refresh -------------------------------------------------------
     def refresh(self) -> None:
-        """Read each object in state, grouped by the listing it can be read through."""
+        """Read each object in state, grouped by the listing it can be read through: every listing,
+        its pages and every single read at once, at most --parallelism in flight (the session's fan-out)."""
         groups: dict[tuple, list[str]] = {}
         singles: list[str] = []
         for key, item in self.state.resources.items():
@@ -76,18 +84,16 @@ class Planner:
                 singles.append(key)
             else:
                 groups.setdefault((item.type, scope), []).append(key)
-        jobs = [(self._refresh_group, group, keys) for group, keys in groups.items()]
-        jobs += [(self._refresh_one, None, [key]) for key in singles]
-        with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism)) as pool:
-            for future in [pool.submit(job, group, keys) for job, group, keys in jobs]:
-                future.result()
+        jobs = [partial(self._refresh_group, group, keys) for group, keys in groups.items()]
+        jobs += [partial(self._refresh_one, key) for key in singles]
+        self.session.listings.fanout.map(lambda job: job(), jobs)
 
     def _refresh_group(self, group: tuple, keys: list[str]) -> None:
         type_name, scope = group
         rtype = registry.resource_types()[type_name]
         ctx = self.session.context(Address.parse(keys[0]).provider)
         try:
-            listed = {str(item["id"]): item for item in rtype.list(ctx, scope)}
+            listed = {str(item["id"]): item for item in rtype.listed(ctx, scope)}
         except NotFoundError:
             listed = {}  # the scope itself (e.g. the project) is gone
         for key in keys:
@@ -95,8 +101,7 @@ class Planner:
             found = listed.get(item.id)
             self.refreshed[key] = None if found is None else self._merge(rtype, item, found)
 
-    def _refresh_one(self, _group: None, keys: list[str]) -> None:
-        key = keys[0]
+    def _refresh_one(self, key: str) -> None:
         item = self.state.resources[key]
         rtype = registry.resource_types()[item.type]
         ctx = self.session.context(Address.parse(key).provider)
@@ -120,6 +125,7 @@ class Planner:
             changes = self._destroy_changes()
         else:
             changes = self._config_changes() + self._orphan_changes()
+            self._look_for_twins()
         changes = self._targeted(changes)
         if self.options.destroy:
             self._refuse_protected_destroys(changes)
@@ -239,13 +245,13 @@ class Planner:
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:
             reason = "" if prior is None else "judged again on every apply" if rtype.ephemeral else "gone from the cloud (deleted outside labform)"
-            existing = self._existing(rtype, address, desired)
-            if existing is not None and rtype.content_addressed:
+            existing = self._existing(rtype, address, desired) if rtype.content_addressed else None
+            if existing is not None:
                 adopted = {**protected, **protect(rtype, existing)}
                 self.planned[address] = adopted
                 return ResourceChange(address, Action.ADOPT, None, adopted, sensitive=sensitive, reason=reason, remote_id=str(existing["id"]))
-            if existing is not None and rtype.hint_imports:
-                self._import_notice(rtype, address, desired, existing)
+            if rtype.hint_imports and not rtype.content_addressed:
+                self._twins.append((rtype, address, desired))
             self.planned[address] = created
             return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason, note=self._estimate(rtype, address, desired))
         changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
@@ -277,6 +283,13 @@ class Planner:
         if not rtype.natural_key or contains_unknown({k: desired.get(k) for k in rtype.natural_key}):
             return None
         return rtype.find_existing(self.session.context(address.provider), desired)
+
+    def _look_for_twins(self) -> None:
+        """Each planned create's natural key looked up, all at once (one listing per scope, shared)."""
+        found = self.session.listings.fanout.map(lambda twin: self._existing(*twin), self._twins)
+        for (rtype, address, desired), existing in zip(self._twins, found):
+            if existing is not None:
+                self._import_notice(rtype, address, desired, existing)
 
     def _import_notice(self, rtype: ResourceType, address: Address, desired: dict[str, Any], found: dict[str, Any]) -> None:
         """Adoption is only for content-addressed uploads: any other match is the user's call."""

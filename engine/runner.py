@@ -4,7 +4,7 @@ The CLI parses flags and prints; tests can drive these directly. A
 ``Workspace`` names the plan, the state and whether to use the sandbox; each
 command opens what it needs and closes it again.
 
-    ws = Workspace(Path("plans/bitbar-quickstart.yaml"), sandbox=True)
+    ws = Workspace(Path("plans/bitbar-quickstart"), sandbox=True)
     result = plan(ws, PlanOptions())
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
-from engine import planfile, render, secrets
+from engine import planfile, render
 from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
@@ -101,12 +101,15 @@ def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None
 class PlanResult:
     plan: Plan
     drift: list[ResourceChange]
+    # What Terraform's JSON plan also carries (configuration, prior state); None for a saved plan.
+    config: PlanConfig | None = None
+    state: State | None = None
 
     def text(self, color: bool = False) -> str:
         return render.render_plan(self.plan, self.drift, color)
 
     def json(self) -> str:
-        return render.plan_json(self.plan, self.drift)
+        return render.plan_json(self.plan, self.drift, self.config, self.state)
 
 
 def validate(ws: Workspace) -> PlanConfig:
@@ -175,7 +178,7 @@ def _naming_plan_folders(error: ConfigError, path: Path) -> ConfigError:
     """'no *.yaml plan files in .' plus the plan folders below it, when there are some."""
     if not path.is_dir() or any(p.suffix in (".yaml", ".yml") for p in path.iterdir()):
         return error
-    folders = [str(f.relative_to(path)) if path != Path(".") else str(f) for f in plan_folders(path)]
+    folders = [str(f) for f in plan_folders(path)]  # as the user would type them, from where they are
     if not folders:
         return error
     shown = ", ".join(folders[:10]) + (", ..." if len(folders) > 10 else "")
@@ -202,34 +205,38 @@ def terraform_type(value: Any) -> Any:
     return "dynamic"
 
 
-def _holds_secret(value: Any) -> bool:
-    """State keeps a sensitive value as its fingerprint, so an output that holds one is sensitive."""
-    if isinstance(value, dict):
-        return any(_holds_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(v) for v in value)
-    return secrets.is_fingerprint(value)
-
-
-def output_values(state: State) -> dict[str, dict[str, Any]]:
-    """The last apply's outputs in Terraform's ``output -json`` shape: {name: {value, type, sensitive}}."""
+def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Outputs in Terraform's ``output -json`` shape: {name: {value, type, sensitive}}."""
     return {
-        name: {"sensitive": _holds_secret(value), "type": terraform_type(value), "value": value}
-        for name, value in sorted(state.outputs.items())
+        name: {"sensitive": render._holds_secret(value), "type": terraform_type(value), "value": value}
+        for name, value in sorted(outputs.items())
+    }
+
+
+def run_attributes(ws: Workspace, addresses: list[str]) -> dict[str, dict[str, Any]]:
+    """The recorded attributes of the runs among ``addresses`` (the resource types that ``wait``
+    for a result), for the CI summary of an apply."""
+    types = registry.resource_types()
+    items = read_state(ws).resources
+    return {
+        address: items[address].attributes
+        for address in addresses
+        if address in items and "wait" in types[items[address].type].Args.model_fields
     }
 
 
 def state_values(state: State) -> dict[str, Any]:
-    """State as Terraform's ``show -json`` reports it: ``values`` with outputs and the root module's resources."""
+    """State as Terraform's ``show -json`` reports it, in the shape of the JSON plan's ``prior_state``."""
     resources = []
-    for address, item in sorted(state.resources.items()):
-        parsed = Address.parse(address)
-        sensitive = resource_type(parsed).Args.fields_with("sensitive") if parsed.type in registry.resource_types() else frozenset()
-        resources.append({
-            "address": address, "mode": "managed", "type": parsed.type, "name": parsed.name, "id": item.id,
-            "values": item.attributes, "sensitive_values": {k: True for k in sorted(sensitive & set(item.attributes))},
-        })
-    return {"format_version": render.FORMAT_VERSION, "values": {"outputs": output_values(state), "root_module": {"resources": resources}}}
+    for key, item in sorted(state.resources.items()):
+        address = Address.parse(key)
+        sensitive = resource_type(address).Args.fields_with("sensitive")
+        resources.append(render._resource(address, render._known(item.attributes, sensitive, mask=True), sensitive))
+    return {
+        "format_version": render.FORMAT_VERSION,
+        "labform_version": render.labform_version(),
+        "values": {"outputs": output_values(state.outputs), "root_module": {"resources": resources}},
+    }
 
 
 def graph_dot(ws: Workspace) -> str:
@@ -245,7 +252,7 @@ def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, backend
     plan = planner.plan()
     plan.notices[:0] = recovered
     drift = [] if options.refresh_only else planner.drift()
-    return PlanResult(plan, drift)
+    return PlanResult(plan, drift, config, state)
 
 
 def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanResult:

@@ -3,6 +3,9 @@
 ``--sandbox`` on plan/apply/destroy serves the emulators the plan uses in this
 process and points the providers at them; their data is kept in a folder
 beside the state, so a second ``apply --sandbox`` sees what the first made.
+``labform sandbox`` serves them until interrupted, tuned by its flags (faults,
+latency, seed, job length, doc variants) so plans can be rehearsed against a
+flaky cloud.
 
 The emulator kit (``providers/emulation``: Starlette, uvicorn, every cloud's
 emulator) is imported only when a sandbox starts, so ``labform validate`` and

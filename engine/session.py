@@ -3,6 +3,11 @@
 A provider is configured only when the plan first needs it, so a plan that
 only loads (validate, graph) never touches the network, and errors in a
 provider's settings point at the ``providers:`` block.
+
+The command's reads are shared here too: every provider's context carries the
+session's ``Listings`` (each listing read once per command, whoever asks) and
+its ``Fanout`` (at most ``--parallelism`` reads at once, set by the planner);
+each cloud gets one ``StatusBoard`` for the waits on its runs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from engine.arguments import data_source, register_secrets, validated
 from engine.config import PlanConfig
 from providers import registry
 from providers.base import Context
+from providers.reads import Fanout, Listings
 
 
 class ProviderSession:
@@ -29,6 +35,11 @@ class ProviderSession:
         self.progress = progress
         self._contexts: dict[str, Context] = {}
         self._lock = threading.Lock()
+        self.listings = Listings(Fanout())
+
+    def set_parallelism(self, parallelism: int) -> None:
+        """How many reads may be in flight at once (--parallelism)."""
+        self.listings.fanout.width = max(1, parallelism)
 
     def context(self, provider_name: str) -> Context:
         with self._lock:
@@ -42,7 +53,7 @@ class ProviderSession:
         values = validated(provider.Settings, raw, self.config.positions, ("providers", name), f"provider {name}")
         register_secrets(provider.Settings, values)
         settings = provider.Settings.model_validate(values)
-        return Context(client=provider.client(settings), settings=settings, progress=self.progress)
+        return Context(client=provider.client(settings), settings=settings, progress=self.progress, listings=self.listings)
 
     def read_data(self, address: Address, args: dict[str, Any]) -> dict[str, Any]:
         """A data source's arguments and what it read (plan and apply read the same way)."""

@@ -30,10 +30,13 @@ Adding a resource type::
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from providers.polling import StatusBoard
+from providers.reads import Listings
 
 Attrs = dict[str, Any]
 
@@ -92,6 +95,14 @@ class Context:
     address: str = ""
     # Set when the apply is interrupted: long waits stop (the remote work goes on).
     stop: threading.Event = field(default_factory=threading.Event)
+    # The command's listings, each read once (ResourceType.listed), and its bounded fan-out.
+    listings: Listings = field(default_factory=Listings)
+    # The command's status reads of this cloud's runs, shared by every wait (providers/polling.py).
+    statuses: StatusBoard = field(default_factory=StatusBoard)
+
+    def fresh(self) -> "Context":
+        """This context with listings read again: a look-up after an ambiguous create must see what it made."""
+        return replace(self, listings=self.listings.fresh())
 
 
 class ResourceType:
@@ -124,6 +135,11 @@ class ResourceType:
     def list(self, ctx: Context, scope: tuple) -> Iterable[Attrs]:
         """Every object in ``scope`` (paged by the client), as read() would return them."""
         raise NotImplementedError
+
+    def listed(self, ctx: Context, scope: tuple) -> list[Attrs]:
+        """``list(ctx, scope)`` read once per command and shared: refresh, natural-key look-ups and
+        recovery of one scope cost one listing, however many objects they ask about."""
+        return ctx.listings.get((self.type_name, scope), lambda: self.list(ctx, scope))
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
         raise NotImplementedError
@@ -170,7 +186,8 @@ class ResourceType:
         return []
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
-        """An existing remote object with the same natural key (as read() returns it), or None."""
+        """An existing remote object with the same natural key (as read() returns it), or None.
+        Look in ``listed`` (or ``ctx.listings``), never in a listing of one's own per object."""
         return None
 
     def candidates(self, ctx: Context, desired: Attrs) -> list[Attrs]:

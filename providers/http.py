@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from providers.errors import NotFoundError, ProviderError
+from providers.reads import Fanout
 
 log = logging.getLogger("labform.http")
 
@@ -252,14 +253,29 @@ class HttpClient:
 class Page:
     items: list[Any]
     has_more: bool
+    # Items in the whole listing, where the API says (Bitbar's ``total``).
+    total: int | None = None
 
 
-def paginate(fetch: Callable[[int], Page], start: int = 0) -> Iterator[Any]:
-    """Yield every item of an offset-paged listing; ``fetch(offset)`` reads one page."""
-    offset = start
+def paginate(fetch: Callable[[int], Page], start: int = 0, fanout: Fanout | None = None) -> Iterator[Any]:
+    """Yield every item of an offset-paged listing; ``fetch(offset)`` reads one page.
+
+    Given a ``fanout``, once a page says the listing's ``total`` the pages after it are
+    read at once (at the offsets its size gives), and only a listing that grew meanwhile
+    is read on page by page. Without one, pages are read one by one (a caller that stops
+    early reads no further)."""
+    offset, page = start, fetch(start)
     while True:
-        page = fetch(offset)
         yield from page.items
         if not page.has_more or not page.items:
             return
         offset += len(page.items)
+        if fanout is not None and page.total is not None and page.total > offset:
+            offsets = list(range(offset, page.total, len(page.items)))
+            pages = fanout.map(fetch, offsets)
+            fanout = None
+            for earlier in pages[:-1]:
+                yield from earlier.items
+            offset, page = offsets[-1], pages[-1]
+            continue
+        page = fetch(offset)

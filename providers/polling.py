@@ -1,8 +1,17 @@
-"""Waiting on asynchronous cloud work (runs, uploads being processed) with backoff.
+"""Waiting on asynchronous cloud work (runs, uploads being processed): a pace a real cloud can bear.
 
-Polls start quick and slow down to the configured interval, so a short job
-is noticed at once and a long one does not hammer the API. Progress is
-reported only when it changes.
+Reads start quick and back off (x1.5) to the ``poll`` interval, so a short job
+is noticed at once; a wait that goes on slows down further with the time
+waited (``SLOWDOWN``: a run 5 minutes old is read every 15 s, at most 4 reads
+a minute, one 20 minutes old once a minute), and every pause carries up to
+20% jitter so waits started together drift apart. Progress is reported only
+when it changes.
+
+Every wait on the runs of one cloud in a command reads through that cloud's
+``StatusBoard``: runs one listing can answer (a project's runs) share each
+read, a read younger than the cloud's minimum interval answers a wait
+instead of a new one, and reads of the cloud are spaced at least that
+interval apart. The HTTP layer honours a 429's Retry-After on every read.
 
     final = wait_for(lambda: client.run(id), done=lambda r: r["state"] == "FINISHED",
                      timeout=1800, poll=10, describe=lambda r: r["state"], progress=print)
@@ -10,16 +19,24 @@ reported only when it changes.
 
 from __future__ import annotations
 
+import math
+import random
 import re
 import threading
 import time
-from typing import Annotated, Callable, TypeVar
+from typing import Annotated, Any, Callable, Hashable, TypeVar
 
 from pydantic import BeforeValidator
 
 T = TypeVar("T")
 FIRST_POLL = 0.25
 BACKOFF = 1.5
+# A wait pauses at least this share of the time it has waited so far, up to LONGEST_PAUSE.
+SLOWDOWN = 0.05
+LONGEST_PAUSE = 60.0
+JITTER = 0.2
+# The least time between two status reads of one cloud, unless its run type says otherwise.
+STATUS_INTERVAL = 0.5
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 _DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h)?\s*)+$")
@@ -48,6 +65,26 @@ class WaitTimeout(Exception):
         super().__init__(f"{'stopped waiting' if interrupted else 'still not finished'} after {waited:.0f}s")
 
 
+def _now() -> float:
+    return time.monotonic()
+
+
+def _pause(seconds: float, stop: threading.Event | None) -> None:
+    """Sleep, or less if ``stop`` is set meanwhile."""
+    if stop is None:
+        time.sleep(seconds)
+    else:
+        stop.wait(seconds)
+
+
+def next_pause(previous: float, waited: float, poll: float) -> float:
+    """The pause before the next read: the last one x1.5 up to ``poll``, never less than SLOWDOWN of
+    the time waited so far (up to LONGEST_PAUSE, or ``poll`` if longer), plus up to JITTER more."""
+    backoff = min(previous * BACKOFF, poll)
+    slowed = min(waited * SLOWDOWN, max(poll, LONGEST_PAUSE))
+    return max(backoff, slowed) * (1 + random.uniform(0, JITTER))
+
+
 def wait_for(
     check: Callable[[], T],
     *,
@@ -56,14 +93,14 @@ def wait_for(
     poll: float,
     describe: Callable[[T], str] = str,
     progress: Callable[[str], None] = lambda message: None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
 ) -> T:
     """Call ``check`` until ``done``; raise WaitTimeout (with the last answer) after ``timeout``,
     or as soon as ``stop`` is set (an interrupted apply stops waiting, the work goes on remotely)."""
-    if stop is not None:
-        sleep = stop.wait
+    clock = clock or _now
+    sleep = sleep or (lambda seconds: _pause(seconds, stop))
     started = clock()
     interval = min(FIRST_POLL, poll)
     said = None
@@ -81,4 +118,60 @@ def wait_for(
         if waited >= timeout:
             raise WaitTimeout(current, waited)
         sleep(min(interval, max(0.0, timeout - waited)))
-        interval = min(interval * BACKOFF, poll)
+        interval = next_pause(interval, clock() - started, poll)
+
+
+class _Scope:
+    """One listing's status reads: who asks, and the last answer."""
+
+    def __init__(self) -> None:
+        self.asking: set[Hashable] = set()  # members asking since the last read started
+        self.covered: set[Hashable] = set()  # members the last read was made for
+        self.answer: dict[Hashable, Any] = {}
+        self.at = -math.inf
+        self.reading = False
+
+
+class StatusBoard:
+    """One command's status reads of one cloud, shared by every wait on it.
+
+    ``read(scope, member, fetch, interval)`` answers ``member``'s status from the latest
+    read of ``scope``: one younger than ``interval`` is reused, one in flight is waited
+    for, else ``fetch(members)`` reads the status of every member asking (``{member:
+    status}``; a member it does not list answers None). Reads of the cloud start at
+    least ``interval`` apart, whichever scope they read.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._scopes: dict[Hashable, _Scope] = {}
+        self._next_read = -math.inf
+
+    def read(
+        self, scope: Hashable, member: Hashable, fetch: Callable[[set[Hashable]], dict[Hashable, T]], interval: float = STATUS_INTERVAL, stop: threading.Event | None = None
+    ) -> T | None:
+        with self._changed:
+            entry = self._scopes.setdefault(scope, _Scope())
+            entry.asking.add(member)
+            while True:
+                if member in entry.covered and _now() - entry.at < interval:
+                    return entry.answer.get(member)
+                if not entry.reading:
+                    break
+                self._changed.wait()
+            entry.reading, members = True, entry.asking | {member}
+            entry.asking = set()
+            now = _now()
+            start = max(now, self._next_read)
+            self._next_read = start + interval
+        try:
+            if start > now:
+                _pause(start - now, stop)
+            answer = fetch(members)
+            with self._changed:
+                entry.answer, entry.covered, entry.at = answer, members, _now()
+        finally:
+            with self._changed:
+                entry.reading = False
+                self._changed.notify_all()
+        return answer.get(member)

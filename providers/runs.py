@@ -10,6 +10,13 @@ going (a wait that timed out, a killed apply) is waited on again; a finished
 run's recorded result is judged again, so a missed gate fails every apply —
 red stays red until the triggers change or ``--replace`` names the run.
 
+While waiting, a run is read with ``status``: by default its full
+``progress``, through the cloud's status board (one per command, so every
+wait on one cloud keeps to its minimum interval, ``status_interval``). A cloud
+whose API answers several runs with one read (Bitbar lists a project's runs)
+or has a cheaper read than the full result overrides ``status`` to answer a
+``partial`` progress; the full one is then read once, when it finished.
+
 A cloud implements five small hooks; the flow lives here once::
 
     class BitbarRun(RunResource):
@@ -34,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.errors import AppliedWithError
 from providers.junit import write_junit
-from providers.polling import Duration, WaitTimeout, wait_for
+from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
 
 
 class WaitPolicy(BaseModel):
@@ -42,7 +49,11 @@ class WaitPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     timeout: Duration = Field(1800.0, description="Stop waiting after this long (e.g. 30m or 1h; a number is seconds).")
-    poll: Duration = Field(10.0, description="Longest pause between two status reads (10s; a number is seconds).")
+    poll: Duration = Field(
+        10.0,
+        description="Pause between status reads once the first quick ones are done (10s; a number is seconds); "
+        "a long run is read less often: every 15s after 5 minutes, up to once a minute.",
+    )
 
 
 class RunArguments(Arguments):
@@ -61,12 +72,16 @@ class RunProgress:
     finished: bool
     text: str
     attrs: Attrs
+    # Read from a status listing rather than in full: the full progress is read once finished.
+    partial: bool = False
 
 
 class RunResource(ResourceType):
     cloud: ClassVar[str]
     Args: ClassVar[type[RunArguments]]
     hint_imports = False
+    # The least time between two status reads of this cloud, whichever runs they are for.
+    status_interval: ClassVar[float] = STATUS_INTERVAL
 
     # --- hooks ----------------------------------------------------------
     def start(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -74,6 +89,11 @@ class RunResource(ResourceType):
 
     def progress(self, ctx: Context, attrs: Attrs) -> RunProgress:
         raise NotImplementedError
+
+    def status(self, ctx: Context, attrs: Attrs) -> RunProgress:
+        """The run's progress while waiting; its full ``progress`` unless a cloud reads less (see above)."""
+        id = str(attrs["id"])
+        return ctx.statuses.read((self.type_name, id), id, lambda ids: {id: self.progress(ctx, attrs)}, self.status_interval, ctx.stop)
 
     def junit_suites(self, ctx: Context, attrs: Attrs) -> list[Element]:
         raise NotImplementedError
@@ -136,7 +156,7 @@ class RunResource(ResourceType):
         policy = WaitPolicy.model_validate(wait)
         try:
             final = wait_for(
-                lambda: self.progress(ctx, attrs),
+                lambda: self.status(ctx, attrs),
                 done=lambda current: current.finished,
                 timeout=policy.timeout,
                 poll=policy.poll,
@@ -146,6 +166,8 @@ class RunResource(ResourceType):
             )
         except WaitTimeout as timeout:
             last: RunProgress = timeout.last
+            if last.partial:  # the state and the message get the full picture
+                last = self.progress(ctx, attrs)
             if timeout.interrupted:
                 raise AppliedWithError(
                     self.cloud, "wait for run", f"run {attrs['id']} still going (last: {last.text}); interrupted, the next apply waits for it again", {**attrs, **last.attrs}
@@ -153,6 +175,9 @@ class RunResource(ResourceType):
             raise AppliedWithError(
                 self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again", {**attrs, **last.attrs}
             ) from None
+        if final.partial:
+            final = self.progress(ctx, attrs)
+            ctx.progress(f"run {attrs['id']}: {final.text}")
         attrs = {**attrs, **final.attrs, "finished": True}
         if desired.get("junit"):
             path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")

@@ -10,6 +10,12 @@ Two codes mean "not yet" and are waited out with the shared poller
 every call for up to ``maintenance_timeout`` before it is reported; and 6002,
 result requested while the testset is still running.
 
+"Not there" follows the doc's tables. The only code that says so is the result
+table's 6003, "Data Does Not Exist" (NotFoundError). The status table lists
+5002 and 8000 alone, neither meaning "no such testset" (and 4053 is not in it),
+so a status read refused with any code is confirmed on the result endpoint:
+its 6003 makes the testset gone; anything else leaves the status's own error.
+
     client = AppTestClient("https://api.apptest.ai", user_id, access_key, 30, 300)
     status = client.testset(251929)
 """
@@ -24,7 +30,7 @@ from typing import Any, Callable
 
 import httpx
 
-from providers.errors import ProviderError
+from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient, envelope_check
 from providers.polling import WaitTimeout, wait_for
 
@@ -32,7 +38,9 @@ CLOUD = "apptest"
 BASE = "/openapi/v2/testset"
 MAINTENANCE = 8000
 STILL_RUNNING = 6002
-NOT_FOUND = frozenset({4053, 6003})
+NO_RESULT_DATA = 6003  # "Data Does Not Exist: Test data does not exist." (the result table)
+# Refusals that are about the account or the line, not the testset asked for.
+NOT_ABOUT_THE_TESTSET = frozenset({None, 401, 403, MAINTENANCE})
 # Longest pause between retries while waiting out 8000 / 6002.
 RETRY_CEILING = 30.0
 RESULT_TIMEOUT = 120.0
@@ -90,14 +98,14 @@ class AppTestClient:
             timeout=timeout,
             error_message=error_message,
             check_envelope=envelope_failure,
-            not_found_codes=NOT_FOUND,
+            not_found_codes=frozenset({NO_RESULT_DATA}),
         )
 
     def close(self) -> None:
         self.http.close()
 
     def _call(self, operation: str, send: Callable[[], httpx.Response], safe: bool = True) -> dict[str, Any]:
-        """The answer's data; 8000 is waited out (4053 / 6003 raise NotFoundError)."""
+        """The answer's data; 8000 is waited out (6003 raises NotFoundError)."""
         return _waiting_out(MAINTENANCE, operation, lambda: self.http.parsed(send(), operation, safe=safe, key="data"), self.maintenance_timeout)
 
     def create_testset(self, data: dict[str, Any], app_part: Callable[[], AbstractContextManager[Any]]) -> dict[str, Any]:
@@ -117,7 +125,23 @@ class AppTestClient:
         return self._call(operation, lambda: self.http.request("GET", path, operation=operation))
 
     def testset(self, testset_id: str) -> dict[str, Any]:
-        return self._get(f"{BASE}/{testset_id}", "read testset status")
+        """The testset's status; NotFoundError only once the result endpoint says its data does not exist."""
+        try:
+            return self._get(f"{BASE}/{testset_id}", "read testset status")
+        except ProviderError as error:
+            if error.status not in NOT_ABOUT_THE_TESTSET and self._no_result_data(testset_id):
+                message = f"{error.message}; and its result: Test data does not exist ({NO_RESULT_DATA})"
+                raise NotFoundError(CLOUD, error.operation, error.status, message) from None
+            # Unconfirmed, even an HTTP 404 is an error to report, never "gone".
+            raise ProviderError(CLOUD, error.operation, error.status, error.message) from None
+
+    def _no_result_data(self, testset_id: str) -> bool:
+        """Whether one read of the result (6002, still running, is not waited out) answers 6003."""
+        try:
+            self._get(f"{BASE}/{testset_id}/result", "read testset result")
+        except ProviderError as error:
+            return error.status == NO_RESULT_DATA
+        return False
 
     def result(self, testset_id: str) -> dict[str, Any]:
         """The result data (result_xml ...); a 6002 "still running" is waited out."""

@@ -20,7 +20,6 @@ from providers.apptest.client import CLOUD, AppTestClient
 from providers.base import Attrs, Context, arg
 from providers.errors import ProviderError
 from providers.junit import renamed_suites
-from providers.mapping import FieldMap
 from providers.runs import RunArguments, RunProgress, RunResource
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
@@ -74,15 +73,22 @@ def _counts(status: dict[str, Any]) -> Attrs:
     return {ours: int(detail.get(cloud) or 0) for ours, cloud in names.items()}
 
 
-DATA_FIELDS = FieldMap(pid="pid", testset_name="testset_name", time_limit="time_limit", use_vo="use_vo", callback="callback")
-CREDENTIAL_FIELDS = FieldMap(login_id="login_id", login_pw="login_pw")
-
-
 def _request_data(desired: Attrs) -> dict[str, Any]:
-    """The JSON ``data`` part: only what the plan sets (an unset time limit means the project's)."""
-    data = DATA_FIELDS.params({**desired, "time_limit": desired.get("time_limit") or desired.get("time_limmit")})
-    credentials = CREDENTIAL_FIELDS.params(desired)
-    return {**data, "credentials": credentials} if credentials else data
+    """The JSON ``data`` part with every key the doc's table marks Required (lines 39-45); what the plan
+    leaves unset goes blank: use_vo false (its stated default), callback and credentials "", the time
+    limit null ("if empty, the project's setting applies", line 41). The time limit goes under both its
+    spellings, the table's ``time_limmit`` and the example's ``time_limit``, so a server reading either
+    finds it."""
+    time_limit = desired.get("time_limit") or desired.get("time_limmit")
+    return {
+        "pid": desired["pid"],
+        "testset_name": desired["testset_name"],
+        "time_limit": time_limit,
+        "time_limmit": time_limit,
+        "use_vo": bool(desired.get("use_vo")),
+        "callback": desired.get("callback") or "",
+        "credentials": {"login_id": desired.get("login_id") or "", "login_pw": desired.get("login_pw") or ""},
+    }
 
 
 class Testset(RunResource):

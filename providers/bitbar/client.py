@@ -19,6 +19,7 @@ import httpx
 from providers.auth import OAuthPasswordAuth
 from providers.base import Context
 from providers.http import HttpClient, Page, paginate
+from providers.reads import Fanout
 from providers.transfer import FilePart
 
 CLIENT_ID = "testdroid-cloud-api"
@@ -73,14 +74,15 @@ class BitbarClient:
     def delete(self, path: str, operation: str) -> None:
         self.http.request("DELETE", path, operation=operation)
 
-    def list(self, path: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every item of a Bitbar list object, page by page."""
+    def list(self, path: str, operation: str, fanout: Fanout | None = None, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a Bitbar list object; with a ``fanout``, the pages after the first
+        (which says the ``total``) are read at once."""
 
         def fetch(offset: int) -> Page:
             body = self.get(path, operation, offset=offset, limit=PAGE_SIZE, **params)
-            return Page(items=body.get("data", []), has_more=bool(body.get("next")))
+            return Page(items=body.get("data", []), has_more=bool(body.get("next")), total=body.get("total"))
 
-        return paginate(fetch)
+        return paginate(fetch, fanout=fanout)
 
 
 def _form(values: dict[str, Any] | None) -> dict[str, str] | None:
@@ -93,6 +95,11 @@ def _form(values: dict[str, Any] | None) -> dict[str, str] | None:
 def client_of(ctx: Context) -> BitbarClient:
     """The configured client a resource call receives in its context."""
     return ctx.client
+
+
+def listing(ctx: Context, path: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a list object, its pages read at once within the command's --parallelism."""
+    return client_of(ctx).list(path, operation, ctx.listings.fanout, **params)
 
 
 def project_path(project: Any) -> str:

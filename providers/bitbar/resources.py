@@ -7,6 +7,7 @@ from typing import Any, Iterable, Literal
 from providers.base import Arguments, Attrs, ResourceType, arg
 from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import listing
 from providers.bitbar.client import project_path as _project_path
 from providers.errors import NotFoundError, ProviderError
 from providers.mapping import FieldMap
@@ -42,7 +43,7 @@ class Project(ResourceType):
         return ("projects",)
 
     def list(self, ctx, scope):
-        return (PROJECT_FIELDS.attrs(item) for item in _client(ctx).list(f"{ME}/projects", "list projects"))
+        return (PROJECT_FIELDS.attrs(item) for item in listing(ctx, f"{ME}/projects", "list projects"))
 
     def create(self, ctx, desired):
         created = _client(ctx).post(f"{ME}/projects", "create project", PROJECT_FIELDS.params(desired, {"name", "type"}))
@@ -59,8 +60,7 @@ class Project(ResourceType):
         _client(ctx).delete(_project_path(id), "delete project")
 
     def find_existing(self, ctx, desired):
-        found = _first_named(_client(ctx).list(f"{ME}/projects", "find project", search=desired["name"]), "name", desired["name"])
-        return PROJECT_FIELDS.attrs(found) if found else None
+        return _first_named(self.listed(ctx, ("projects",)), "name", desired["name"])
 
 
 # --- bitbar_project_config ------------------------------------------------
@@ -169,7 +169,7 @@ class ConfigParameter(ResourceType):
 
     def list(self, ctx, scope):
         project = scope[1]
-        for item in _client(ctx).list(self._path(project), "list config parameters"):
+        for item in listing(ctx, self._path(project), "list config parameters"):
             yield {**PARAMETER_FIELDS.attrs(item), "project": project}
 
     def create(self, ctx, desired):
@@ -180,8 +180,7 @@ class ConfigParameter(ResourceType):
         _client(ctx).delete(f"{self._path(actual['project'])}/{id}", "delete config parameter")
 
     def find_existing(self, ctx, desired):
-        found = _first_named(self.list(ctx, ("project", desired["project"])), "key", desired["key"])
-        return found
+        return _first_named(self.listed(ctx, ("project", desired["project"])), "key", desired["key"])
 
 
 # --- bitbar_device_group --------------------------------------------------
@@ -212,8 +211,14 @@ class DeviceGroup(ResourceType):
         return {"name": desired["name"], "osType": desired["os_type"]}
 
     def _with_members(self, ctx, group: dict[str, Any]) -> Attrs:
-        members = _client(ctx).list(f"{self._path(group['id'])}/devices", "list device group devices")
+        """The group with its members: one more listing, unless the group says it has no device."""
+        members = [] if group.get("deviceCount") == 0 else listing(ctx, f"{self._path(group['id'])}/devices", "list device group devices")
         return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
+
+    @staticmethod
+    def _groups(ctx) -> list[dict[str, Any]]:
+        """The user's groups as listed (members not read), once per command."""
+        return ctx.listings.get(("bitbar_device_group", "groups"), lambda: listing(ctx, f"{ME}/device-groups", "list device groups"))
 
     def read(self, ctx, id, prior):
         return self._with_members(ctx, _client(ctx).get(self._path(id), "read device group"))
@@ -222,8 +227,8 @@ class DeviceGroup(ResourceType):
         return ("device-groups",)
 
     def list(self, ctx, scope):
-        for group in _client(ctx).list(f"{ME}/device-groups", "list device groups"):
-            yield self._with_members(ctx, group)
+        """Each group's members are a listing of their own: those are read at once."""
+        return ctx.listings.fanout.map(lambda group: self._with_members(ctx, group), self._groups(ctx))
 
     def create(self, ctx, desired):
         group = _client(ctx).post(f"{ME}/device-groups", "create device group", self._params(desired))
@@ -258,8 +263,7 @@ class DeviceGroup(ResourceType):
         _client(ctx).delete(self._path(id), "delete device group")
 
     def find_existing(self, ctx, desired):
-        groups = _client(ctx).list(f"{ME}/device-groups", "find device group", search=desired["name"])
-        found = _first_named(groups, "displayName", desired["name"])
+        found = _first_named(self._groups(ctx), "displayName", desired["name"])
         return GROUP_FIELDS.attrs(found) if found else None
 
 
@@ -291,7 +295,7 @@ class ProjectSharing(ResourceType):
         return ("project", attrs["project"])
 
     def list(self, ctx, scope):
-        return ({**SHARE_FIELDS.attrs(s), "project": scope[1]} for s in _client(ctx).list(self._path(scope[1]), "list sharings"))
+        return ({**SHARE_FIELDS.attrs(s), "project": scope[1]} for s in listing(ctx, self._path(scope[1]), "list sharings"))
 
     def create(self, ctx, desired):
         share = _client(ctx).post(self._path(desired["project"]), "share project", {"email": desired["email"]})
@@ -301,7 +305,7 @@ class ProjectSharing(ResourceType):
         _client(ctx).delete(f"{self._path(actual['project'])}/{id}", "delete sharing")
 
     def find_existing(self, ctx, desired):
-        return _first_named(self.list(ctx, ("project", desired["project"])), "email", desired["email"])
+        return _first_named(self.listed(ctx, ("project", desired["project"])), "email", desired["email"])
 
 
 # --- bitbar_notification ---------------------------------------------------
@@ -332,7 +336,7 @@ class Notification(ResourceType):
         return ("notifications",)
 
     def list(self, ctx, scope):
-        return (NOTIFICATION_FIELDS.attrs(n) for n in _client(ctx).list(f"{ME}/notifications", "list notifications"))
+        return (NOTIFICATION_FIELDS.attrs(n) for n in listing(ctx, f"{ME}/notifications", "list notifications"))
 
     def create(self, ctx, desired):
         collection = f"{_project_path(desired['project'])}/notifications" if desired.get("project") else f"{ME}/notifications"
@@ -347,6 +351,6 @@ class Notification(ResourceType):
 
     def find_existing(self, ctx, desired):
         return next(
-            (n for n in self.list(ctx, ("notifications",)) if n["email"] == desired["email"] and n.get("project") == desired.get("project")),
+            (n for n in self.listed(ctx, ("notifications",)) if n["email"] == desired["email"] and n.get("project") == desired.get("project")),
             None,
         )

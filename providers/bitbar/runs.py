@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.bitbar.client import ME
 from providers.bitbar.client import client_of as _client
+from providers.bitbar.client import listing
 from providers.bitbar.client import project_path as _project_path
 from providers.bitbar.resources import _first_named
 from providers.errors import ProviderError
@@ -63,6 +64,11 @@ def _run_attrs(run: dict[str, Any]) -> Attrs:
     }
 
 
+def _state_text(run: dict[str, Any]) -> str:
+    ratio = run.get("executionRatio")
+    return f"{run['state']}, " + (f"{ratio * 100:.0f}% executed" if ratio is not None else "not started")
+
+
 def _device_run_summary(device_run: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": device_run["id"],
@@ -96,7 +102,7 @@ class Run(RunResource):
         return ("project", attrs["project"])
 
     def list(self, ctx, scope):
-        for run in _client(ctx).list(self._path(scope[1]), "list runs"):
+        for run in listing(ctx, self._path(scope[1]), "list runs"):
             yield {**_run_attrs(run), "project": scope[1]}
 
     def estimate(self, ctx, desired):
@@ -112,10 +118,11 @@ class Run(RunResource):
     # --- run hooks ----------------------------------------------------------
     def candidates(self, ctx, desired):
         """Runs of the project with this run's name (or its marker), with their creation times."""
-        name = desired.get("name") or self.marker(ctx, desired)
+        name, project = desired.get("name") or self.marker(ctx, desired), desired["project"]
+        runs = ctx.listings.get((self.type_name, "created", project), lambda: listing(ctx, self._path(project), "find run"))
         return [
-            {**_run_attrs(run), "project": desired["project"], **({"created_at": run["createTime"] / 1000} if run.get("createTime") else {})}
-            for run in _client(ctx).list(self._path(desired["project"]), "find run")
+            {**_run_attrs(run), "project": project, **({"created_at": run["createTime"] / 1000} if run.get("createTime") else {})}
+            for run in runs
             if run.get("displayName") == name
         ]
 
@@ -134,13 +141,28 @@ class Run(RunResource):
         ctx.progress(f"run {run['id']}: started (number {run.get('number')})")
         return {**_run_attrs(run), "project": desired["project"]}
 
+    def status(self, ctx, attrs):
+        """While waiting: the run's state from its project's runs listing, one read for every run
+        of the project being waited on (the device runs are read once it finished)."""
+        project = attrs["project"]
+        listed = ctx.statuses.read(("runs", project), str(attrs["id"]), lambda ids: self._listed(ctx, project, ids), self.status_interval, ctx.stop)
+        return listed or self.progress(ctx, attrs)
+
+    def _listed(self, ctx: Context, project: Any, ids: set) -> dict[str, RunProgress]:
+        """The runs ``ids`` from the project's runs listing, newest first, read until all are found."""
+        found = {}
+        for run in _client(ctx).list(self._path(project), "list runs", sort="createTime_d"):
+            if str(run["id"]) in ids:
+                found[str(run["id"])] = RunProgress(run.get("state") == "FINISHED", _state_text(run), _run_attrs(run), partial=True)
+                if len(found) == len(ids):
+                    break
+        return found
+
     def progress(self, ctx, attrs):
         run = _client(ctx).get(self._path(attrs["project"], attrs["id"]), "read run")
         device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs)]
         done = sum(d["status"] in ("SUCCEEDED", "WARNING", "FAILED", "EXCLUDED") for d in device_runs)
-        ratio = run.get("executionRatio")
-        executed = f"{ratio * 100:.0f}% executed" if ratio is not None else "not started"
-        text = f"{run['state']}, {executed}, device runs {done}/{len(device_runs)} finished"
+        text = f"{_state_text(run)}, device runs {done}/{len(device_runs)} finished"
         return RunProgress(run["state"] == "FINISHED", text, {**_run_attrs(run), "device_runs": device_runs})
 
     def _device_runs(self, ctx: Context, attrs: Attrs) -> list[dict[str, Any]]:
@@ -249,7 +271,7 @@ class RunTag(ResourceType):
 
     def list(self, ctx, scope):
         _, project, run = scope
-        return (self._attrs(tag, project, run) for tag in _client(ctx).list(self._path(project, run), "list tags"))
+        return (self._attrs(tag, project, run) for tag in listing(ctx, self._path(project, run), "list tags"))
 
     def create(self, ctx, desired):
         tag = _client(ctx).post(self._path(desired["project"], desired["run"]), "create tag", {"name": desired["name"]})
@@ -259,4 +281,4 @@ class RunTag(ResourceType):
         _client(ctx).delete(f"{self._path(actual['project'], actual['run'])}/{id}", "delete tag")
 
     def find_existing(self, ctx, desired):
-        return _first_named(self.list(ctx, ("run", desired["project"], desired["run"])), "name", desired["name"])
+        return _first_named(self.listed(ctx, ("run", desired["project"], desired["run"])), "name", desired["name"])

@@ -43,7 +43,7 @@ GATEWAY_PAGE = (
     b"<body><h1>Please try again later</h1><p>The gateway could not reach the application.</p></body></html>\n"
 )
 # Ids in paths and query values (numbers, hex ids) do not change a request's shape.
-_ID = re.compile(r"(?<=[/=])(?:\d+|[0-9a-fA-F]{8,})(?=$|[/&.])")
+_ID = re.compile(r"(?<=[/=])(?:\d+|[0-9a-fA-F]{8,})(?=$|[/&.?])")
 
 
 class FaultMiddleware:

@@ -67,7 +67,7 @@ class Project(ResourceType):
         return filter(None, (live(PROJECT_FIELDS.attrs(p)) for p in _client(ctx).projects()))
 
     def find_existing(self, ctx, desired):
-        return next((p for p in self.list(ctx, ("projects",)) if p["project_name"] == desired["project_name"]), None)
+        return next((p for p in self.listed(ctx, ("projects",)) if p["project_name"] == desired["project_name"]), None)
 
     def create(self, ctx, desired):
         project_id = _client(ctx).create_project(desired["project_name"])
@@ -197,7 +197,7 @@ class Avm(ResourceType):
 
     def find_existing(self, ctx, desired):
         key = (desired["project"], desired.get("avm_name"))  # no name while derived from values known only after apply
-        return None if key[1] is None else next((vm for vm in self.list(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+        return None if key[1] is None else next((vm for vm in self.listed(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
 
     def create(self, ctx, desired):
         body = {

@@ -120,7 +120,7 @@ class Campaign(RunResource):
         if name is None:
             return None
         try:
-            return next((c for c in self.list(ctx, ("campaigns", desired["project"])) if c["campaign_name"] == name), None)
+            return next((c for c in self.listed(ctx, ("campaigns", desired["project"])) if c["campaign_name"] == name), None)
         except NotFoundError:
             return None
 

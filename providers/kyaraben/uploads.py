@@ -53,7 +53,7 @@ class ContentUpload(ResourceType):
     fields: ClassVar[FieldMap]
 
     # --- the calls that differ per kind ----------------------------------------
-    def listed(self, client: KyarabenClient, project: str) -> list[dict[str, Any]]:
+    def remote_items(self, client: KyarabenClient, project: str) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def upload(self, client: KyarabenClient, project: str, part: FilePart) -> str:
@@ -66,7 +66,7 @@ class ContentUpload(ResourceType):
         """How to read one of them while waiting (a listing where there is no single GET)."""
 
         def from_listing() -> dict[str, Any]:
-            found = next((item for item in self.listed(client, project) if item[self.fields.to_cloud["id"]] == id), None)
+            found = next((item for item in self.remote_items(client, project) if item[self.fields.to_cloud["id"]] == id), None)
             if found is None:
                 raise NotFoundError(CLOUD, f"read {self.what}", 404, f"project {project} has no {self.what} {id}")
             return found
@@ -90,12 +90,12 @@ class ContentUpload(ResourceType):
 
     def list(self, ctx, scope):
         project = scope[1]
-        return filter(None, (self._attrs(item, project) for item in self.listed(_client(ctx), project)))
+        return filter(None, (self._attrs(item, project) for item in self.remote_items(_client(ctx), project)))
 
     def find_existing(self, ctx, desired):
         """The project's upload with this hashed name: the same bytes, already there."""
         try:
-            found = [item for item in self.list(ctx, (self.type_name, desired["project"])) if item.get("filename") == desired["filename"]]
+            found = [item for item in self.listed(ctx, (self.type_name, desired["project"])) if item.get("filename") == desired["filename"]]
         except NotFoundError:
             return None
         usable = [item for item in found if item.get("status") != "ERROR"]
@@ -139,7 +139,7 @@ class Apk(ContentUpload):
     fields = FieldMap(id="apk_id", filename="filename", package="package", status="status")
     computed = ("id", "sha256", "filename", "package", "status")
 
-    def listed(self, client, project):
+    def remote_items(self, client, project):
         return client.apks(project)
 
     def fetch(self, client, project, id):
@@ -161,7 +161,7 @@ class CameraFile(ContentUpload):
     fields = FieldMap(id="camera_id", filename="filename", status="status")
     computed = ("id", "sha256", "filename", "status")
 
-    def listed(self, client, project):
+    def remote_items(self, client, project):
         return client.camera_files(project)
 
     def upload(self, client, project, part):
@@ -222,7 +222,7 @@ class TestSource(ResourceType):
 
     def find_existing(self, ctx, desired):
         try:
-            return next((s for s in self.list(ctx, ("testsources", desired["project"])) if s.get("filename") == desired["filename"]), None)
+            return next((s for s in self.listed(ctx, ("testsources", desired["project"])) if s.get("filename") == desired["filename"]), None)
         except NotFoundError:
             return None
 

@@ -211,6 +211,16 @@ class AutomationTest(RunResource):
         ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
         return {"id": test_id, "status": "testing", "status_code": 0}
 
+    def status(self, ctx, attrs):
+        """While waiting, the test's status alone (one read); the devices are read once it ended."""
+        id = str(attrs["id"])
+
+        def read(ids: set) -> dict[str, RunProgress]:
+            status = _client(ctx).test_status(id)
+            return {id: RunProgress(_ended(status), status["status"], {"status": status["status"], "status_code": status["status_code"]}, partial=True)}
+
+        return ctx.statuses.read((self.type_name, id), id, read, self.status_interval, ctx.stop)
+
     def progress(self, ctx, attrs):
         status = _client(ctx).test_status(attrs["id"])
         devices = [_device_result(d) for d in _client(ctx).test_devices(attrs["id"])]

@@ -61,11 +61,17 @@ class App(ResourceType):
         return self.read(ctx, fid, {"project": project})
 
     def find_existing(self, ctx, desired):
-        """The project's app with the same md5: the same bytes, already uploaded."""
-        try:
-            return _app_attrs(_client(ctx).app(desired["project"], md5=desired["md5"]), desired["project"])
-        except NotFoundError:
-            return None
+        """The project's app with the same md5: the same bytes, already uploaded. WeTest lists no
+        apps, so the look-up by hash is the listing of that hash, read once per command."""
+        project, md5 = desired["project"], desired["md5"]
+
+        def read() -> list[Attrs]:
+            try:
+                return [_app_attrs(_client(ctx).app(project, md5=md5), project)]
+            except NotFoundError:
+                return []
+
+        return next(iter(ctx.listings.get((self.type_name, project, md5), read)), None)
 
     def create(self, ctx, desired):
         project, path = desired["project"], Path(desired["path"])

@@ -1,37 +1,41 @@
-"""The apptest.ai emulator over real HTTP: coverage, auth, result codes, progression.
-
-Also home of the app-file builders (APK with text or compiled manifest, IPA)
-that the WeTest emulator tests import too.
-"""
+"""The apptest.ai emulator over real HTTP: coverage, the doc's examples replayed, auth, result codes,
+progression, and each doc variant's reading."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 
+from providers.apptest import emulator as apptest_emulator
 from providers.apptest.emulator import (
     SANDBOX_ACCESS_KEY,
     SANDBOX_USER_ID,
+    VARIANTS,
     build_app,
+    forget_testset,
     set_maintenance,
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
+from tests.emulators.test_wetest_emulator import doc_mismatches
 
 # ---------------------------------------------------------------- harness
 
 AUTH = (SANDBOX_USER_ID, SANDBOX_ACCESS_KEY)
+EXAMPLES = json.loads(Path(__file__).with_name("apptest_examples.json").read_text())
 
 
 @contextmanager
-def serving(**options) -> Iterator[tuple[EmulatorApp, httpx.Client]]:
-    app = build_app(EmulatorOptions(clock=Clock(speed=0), **options))
+def serving(variant: str = "default", **options) -> Iterator[tuple[EmulatorApp, httpx.Client]]:
+    app = build_app(EmulatorOptions(clock=Clock(speed=0), **options), variant)
     with EmulatorServer(app) as server, httpx.Client(base_url=server.url, auth=AUTH, timeout=10) as client:
         yield app, client
 
@@ -71,6 +75,64 @@ def test_every_documented_endpoint_is_routed(emulator, row):
     assert response.json()["result_code"] == 0
 
 
+# ---------------------------------------------------------------- the doc's own examples
+
+
+def _replayed(app: EmulatorApp, client: httpx.Client, example: dict[str, Any], testset_id: int | None) -> httpx.Response:
+    """One Request Example as curl sends it; the doc's testset ids stand for the testset the first one started."""
+    path = example["path"] if testset_id is None else example["path"].replace("55716", str(testset_id))
+    files = {field: ("demo.apk", build_apk()) for field in example.get("files", {})}
+    form = {key: json.dumps(value) for key, value in example.get("form", {}).items()}
+    return client.request(example["method"], path, files=files or None, data=form or None)
+
+
+def _junit_shape(xml: str) -> list[str]:
+    """Where result_xml departs from the doc's JUnit XML Format Example (its elements and attributes)."""
+    root = ElementTree.fromstring(xml.encode())
+    problems = [] if root.tag == "testsuites" and root.get("name") == "TestBot Test" else [f"root {root.tag} {root.attrib}"]
+    suites = root.findall("testsuite")
+    problems += [] if len(suites) == 1 and suites[0].get("name", "").endswith(".TestBot") else ["one testsuite named {PROJECT NAME}.TestBot"]
+    for case in root.iter("testcase"):
+        if not case.get("name") or not case.get("time", "").replace(".", "", 1).isdigit():
+            problems.append(f"testcase {case.attrib}: a name and a time in seconds")
+        child = [element.tag for element in case]
+        if child not in (["system-out"], ["error"]) or (child == ["error"] and not case.find("error").get("message")):
+            problems.append(f"testcase {case.get('name')}: {child}, not a <system-out> link or an <error message=link/>")
+    return problems
+
+
+def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
+    """Each Request Example (its method, path, multipart parts), in order, once the testset is Complete for
+    the reads: HTTP 200, and exactly the keys of the Response Example with the types its values have;
+    the result_xml has the shape of the JUnit XML Format Example."""
+    problems, replayed, testset_id = [], 0, None
+    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e]
+    with serving(failure_share=1 / 3) as (app, client):
+        for example in (e for e in EXAMPLES["examples"] if "left_out" not in e):
+            response = _replayed(app, client, example, testset_id)
+            replayed += 1
+            where = f"line {example['doc_line']} {example['endpoint']}"
+            if response.status_code != example["status"] or response.json().get("result_code") != 0:
+                problems.append(f"{where}: HTTP {response.status_code} {response.text[:200]}")
+                continue
+            problems += [f"{where}: {p}" for p in doc_mismatches(example["response"], response.json(), "body", set())]
+            if "junit_format" in example:
+                problems += [f"{where}: result_xml: {p}" for p in _junit_shape(response.json()["data"]["result_xml"])]
+            if testset_id is None:
+                testset_id = response.json()["data"]["testset_id"]
+                app.clock.advance(app.options.job_duration)
+    with capsys.disabled():
+        print(f"\napptest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])} (and the JUnit XML Format Example checked); left out: {', '.join(left_out) or 'none'}")
+    assert problems == []
+    assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("apptest"))
+
+
+def test_the_examples_file_notes_each_fix_of_the_docs_json():
+    fixed = {e["doc_line"]: e["fix"] for e in EXAMPLES["examples"] if "fix" in e}
+    assert sorted(fixed) == [50, 130, 205]
+    assert "single-quoted" in fixed[130] and "trailing comma" in fixed[205] and "backslashes" in fixed[50]
+
+
 # ---------------------------------------------------------------- auth
 
 
@@ -95,7 +157,7 @@ def test_unencoded_basic_pair_as_the_doc_writes_it_is_accepted(emulator):
 def test_credentials_come_from_options():
     with serving(credentials={"user_id": "ci", "access_key": "s3cret"}) as (_, client):
         assert client.get("/openapi/v2/testset/1").status_code == 401
-        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 4053
+        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 5002
 
 
 # ---------------------------------------------------------------- result codes of Run New Testset
@@ -196,10 +258,15 @@ def test_testset_runs_then_completes_with_parsable_junit():
         assert json.loads(result["data"]["result_json"])["testsuites"]["testsuite"][0]["testcase"]
 
 
-def test_unknown_testset_is_4053_for_status_and_6003_for_result(emulator):
-    _, client = emulator
-    assert client.get("/openapi/v2/testset/999999").json()["result_code"] == 4053
-    assert client.get("/openapi/v2/testset/999999/result").json()["result_code"] == 6003
+def test_unknown_testset_is_5002_for_status_and_6003_for_result(emulator):
+    """The codes each endpoint's own table lists: 5002 (status, 177-180), 6003 "Data Does Not Exist" (result, 268)."""
+    app, client = emulator
+    for testset in ("999999", "not-a-number"):
+        assert client.get(f"/openapi/v2/testset/{testset}").json()["result_code"] == 5002
+        assert client.get(f"/openapi/v2/testset/{testset}/result").json()["result_code"] == 6003
+    testset_id = create(client, VALID)["data"]["testset_id"]
+    forget_testset(app, testset_id)
+    assert client.get(f"/openapi/v2/testset/{testset_id}/result").json()["result_code"] == 6003
 
 
 def test_maintenance_answers_8000_until_switched_off(emulator):
@@ -208,4 +275,71 @@ def test_maintenance_answers_8000_until_switched_off(emulator):
     assert client.get("/openapi/v2/testset/1").json()["result_code"] == 8000
     assert create(client, VALID)["result_code"] == 8000
     set_maintenance(app, False)
-    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 4053
+    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 5002
+
+
+# ---------------------------------------------------------------- doc variants
+
+
+def _code(data: dict | str, app_file: tuple[str, bytes] | None = ("demo.apk", build_apk())) -> Callable[[EmulatorApp, httpx.Client], int]:
+    return lambda app, client: create(client, data, app_file)["result_code"]
+
+
+def _stored_time_limit(data: dict) -> Callable[[EmulatorApp, httpx.Client], int]:
+    def probe(app: EmulatorApp, client: httpx.Client) -> int:
+        create(client, data)
+        return next(iter(app.store.data["testsets"].values()))["time_limit"]
+
+    return probe
+
+
+def _keys_of_start(app: EmulatorApp, client: httpx.Client) -> list[str]:
+    return sorted(create(client, VALID)["data"])
+
+
+def _result_msg(app: EmulatorApp, client: httpx.Client) -> Any:
+    testset_id = create(client, VALID)["data"]["testset_id"]
+    app.clock.advance(app.options.job_duration)
+    return client.get(f"/openapi/v2/testset/{testset_id}/result").json()["result_msg"]
+
+
+EVERY_KEY = {**VALID, "callback": "", "credentials": {"login_id": "", "login_pw": ""}}
+
+# variant -> (what is probed, its answer on the default server, its answer on the variant's)
+PROBES = {
+    "strict-required": (_code(VALID), 0, 4000),
+    "time-limit-only": (_stored_time_limit({"pid": 509, "testset_name": "x", "time_limmit": 7}), 7, 10),
+    "time-limmit-only": (_stored_time_limit({"pid": 509, "testset_name": "x", "time_limit": 7}), 7, 10),
+    "unknown-keys-refused": (_code({**VALID, "priority": "high"}), 0, 5001),
+    "bounds-unchecked": (_code({**VALID, "time_limit": 45}), 5001, 0),
+    "empty-app-4032": (_code(VALID, ("demo.apk", b"")), 6001, 4032),
+    "unknown-status-4053": (lambda app, client: client.get("/openapi/v2/testset/999999").json()["result_code"], 5002, 4053),
+    "result-msg-empty": (_result_msg, 0, ""),
+    "extra-keys": (_keys_of_start, ["test_count", "testset_id"], ["pid", "test_count", "testset_id"]),
+    "auth-in-envelope": (lambda app, client: httpx.get(client.base_url.join("/openapi/v2/testset/1")).status_code, 401, 200),
+}
+
+
+def test_every_variant_changes_one_reading_and_is_in_the_docstring_table():
+    defaults = dataclasses.asdict(VARIANTS["default"])
+    for name, variants in VARIANTS.items():
+        changed = {key for key, value in dataclasses.asdict(variants).items() if value != defaults[key]}
+        assert len(changed) == (0 if name == "default" else 1), name
+        assert name == "default" or f"``{name}``" in apptest_emulator.__doc__, name
+    assert set(PROBES) == set(VARIANTS) - {"default"}
+
+
+def test_the_strict_server_takes_every_key_of_the_table_blank_or_not():
+    with serving("strict-required") as (_, client):
+        assert create(client, EVERY_KEY)["result_code"] == 0
+        assert create(client, {**EVERY_KEY, "time_limit": None})["result_code"] == 0  # empty: the project's time limit
+        missing = {k: v for k, v in EVERY_KEY.items() if k != "callback"}
+        assert create(client, missing)["reason"].endswith("(callback)")
+
+
+@pytest.mark.parametrize("variant", sorted(PROBES))
+def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
+    probe, default, read = PROBES[variant]
+    for name, expected in (("default", default), (variant, read)):
+        with serving(name) as (app, client):
+            assert probe(app, client) == expected, name

@@ -1,8 +1,12 @@
-"""The WeTest emulator over real HTTP: coverage, auth, submission rules, progression."""
+"""The WeTest emulator over real HTTP: coverage, the doc's examples replayed, auth, submission rules,
+progression, and each doc variant's reading."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -11,12 +15,14 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, build_app
+from providers.wetest import emulator as wetest_emulator
+from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, VARIANTS, build_app
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 
 BASE = "/cloudtest/v1"
 PROJECT = "pj-demo"
+EXAMPLES = json.loads(Path(__file__).with_name("wetest_examples.json").read_text())
 
 
 class WeTest:
@@ -55,8 +61,8 @@ class WeTest:
 
 
 @contextmanager
-def serving(**options: Any) -> Iterator[WeTest]:
-    app = build_app(EmulatorOptions(clock=Clock(speed=0), **options))
+def serving(variant: str = "default", **options: Any) -> Iterator[WeTest]:
+    app = build_app(EmulatorOptions(clock=Clock(speed=0), **options), variant)
     auth = (SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY)
     with EmulatorServer(app) as server, httpx.Client(base_url=server.url, auth=auth, timeout=10) as client:
         yield WeTest(app, client)
@@ -101,6 +107,114 @@ def test_every_documented_endpoint_is_routed(wetest, row):
     assert response.json()["ret"] == 0, response.json()
 
 
+# ---------------------------------------------------------------- the doc's own examples
+
+DOC_TYPES = {"string": str, "int": int, "bool": bool, "float": (int, float)}
+
+
+def doc_type(example: Any) -> Any:
+    """The type the doc gives a value: a type word (``int``) or a sample value (``0``, ``8.0``, ``""``)."""
+    if isinstance(example, str):
+        return DOC_TYPES.get(example, str)
+    return (int, float) if isinstance(example, float) else type(example)
+
+
+def doc_mismatches(example: Any, answer: Any, where: str, filled: set[str]) -> list[str]:
+    """Where ``answer`` departs from the doc's example: other keys, another type; ``filled`` collects the
+    lists checked item by item (a list the answer leaves empty shows no item to check). The apptest.ai
+    emulator test uses it too."""
+    if isinstance(example, dict):
+        if not isinstance(answer, dict):
+            return [f"{where}: not an object"]
+        problems = [f"{where}: keys {sorted(answer)} are not the doc's {sorted(example)}"] if set(answer) != set(example) else []
+        return problems + [p for key in example.keys() & answer.keys() for p in doc_mismatches(example[key], answer[key], f"{where}.{key}", filled)]
+    if isinstance(example, list):
+        if not isinstance(answer, list):
+            return [f"{where}: not a list"]
+        if answer:
+            filled.add(where)
+        return [p for item in answer for p in doc_mismatches(example[0], item, f"{where}[]", filled)]
+    wanted = doc_type(example)
+    if isinstance(answer, bool) and wanted is not bool:
+        return [f"{where}: {answer!r} is a bool, the doc's is {example!r}"]
+    return [] if isinstance(answer, wanted) else [f"{where}: {answer!r} is not the doc's {example!r}"]
+
+
+def list_paths(example: Any, where: str) -> list[str]:
+    """Where the doc's example holds a list (named as ``doc_mismatches`` names them)."""
+    if isinstance(example, dict):
+        return [path for key, value in example.items() for path in list_paths(value, f"{where}.{key}")]
+    if isinstance(example, list):
+        return [where, *list_paths(example[0], f"{where}[]")]
+    return []
+
+
+class DocWorld:
+    """The values the doc's placeholders stand for, taken from the objects the replay made."""
+
+    def __init__(self, wetest: WeTest):
+        self.wetest = wetest
+        self.values: dict[str, Any] = {"<project>": PROJECT, "<cloud_id>": 1, "<frame_type>": "appium", "<log>": "true", "<image>": "true", "<error>": "true"}
+
+    def fill(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: self.fill(item) for key, item in value.items()}
+        if isinstance(value, str) and value in self.values:
+            return self.values[value]
+        if isinstance(value, str):
+            return re.sub(r"<\w+>", lambda m: str(self.values[m.group(0)]), value)
+        return value
+
+    def learn(self, example: dict[str, Any], body: dict[str, Any]) -> None:
+        """The ids an answer gives, for the examples after it."""
+        if example["endpoint"] == "Upload App":
+            self.values["<fid>"] = self.values["<app_id>"] = body["data"]["fid"]
+        elif example["endpoint"] == "Upload Script":
+            self.values["<script_id>"] = body["script"]["script_id"]
+        elif example["endpoint"] == "Submit Automation Test":
+            self.values["<test_id>"] = test_id = body["test_info"]["test_id"]
+            self.wetest.app.clock.advance(self.wetest.app.options.job_duration)  # the reads that follow see a finished test
+            devices = self.wetest.get(f"/tests/{test_id}/devices")["devices"]
+            self.values["<device_id>"] = next(d["device_id"] for d in devices if d["result_code"] != 1)  # the failed one: its errors show
+
+    def send(self, example: dict[str, Any]) -> httpx.Response:
+        self.values.setdefault("<name>", next(iter(example.get("files", {}).values()), None))
+        files = {field: (name, build_apk() if name.endswith(".apk") else b"PK script") for field, name in example.get("files", {}).items()}
+        return self.wetest.client.request(
+            example["method"], self.fill(example["path"]), params=self.fill(example.get("query", {})), json=self.fill(example.get("json")), files=files or None
+        )
+
+
+def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
+    """Each Sample Request of the doc, replayed (its method, path, query, body; ids from the objects made
+    before it): HTTP 200, ret 0, and exactly the keys of the doc's Output Parameters with their types."""
+    problems, filled, replayed = [], set(), 0
+    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e]
+    with serving(failure_share=0.5) as wetest:
+        world = DocWorld(wetest)
+        for example in (e for e in EXAMPLES["examples"] if "left_out" not in e):
+            response = world.send(example)
+            replayed += 1
+            where = f"line {example['doc_line']} {example['endpoint']}"
+            if response.status_code != example["status"] or response.json().get("ret") != 0:
+                problems.append(f"{where}: HTTP {response.status_code} {response.text[:200]}")
+                continue
+            problems += [f"{where}: {p}" for p in doc_mismatches(example["response"], response.json(), "body", filled)]
+            world.learn(example, response.json())
+    with capsys.disabled():
+        print(f"\nwetest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])}; left out: {', '.join(left_out) or 'none'}")
+    assert problems == []
+    assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("wetest"))
+    unseen = {path for e in EXAMPLES["examples"] for path in list_paths(e["response"], "body")} - filled
+    assert unseen == set(), f"lists answered empty every time, so their items went unchecked: {unseen}"
+
+
+def test_the_examples_file_notes_each_fix_of_the_docs_json():
+    fixed = {e["response_line"]: e["fix"] for e in EXAMPLES["examples"] if "fix" in e}
+    assert sorted(fixed) == [28, 49, 75, 92, 114, 137, 158, 179, 216, 261, 289, 307, 334, 411, 486, 514, 579]
+    assert "comma missing" in fixed[261]
+
+
 # ---------------------------------------------------------------- auth
 
 
@@ -141,10 +255,10 @@ def test_uploaded_app_is_found_again_by_md5(wetest):
     """The provider avoids re-uploads by asking for the md5 of the local file."""
     content = build_apk(binary_manifest("com.example.shop", "4.2"))
     uploaded = wetest.upload_app(content)["data"]
+    assert list(uploaded) == ["fid"]  # the doc's upload answer
     md5 = hashlib.md5(content).hexdigest()
-    assert uploaded["md5"] == md5 and uploaded["size"] == len(content)
     found = wetest.get("/platform/upload/info", project=PROJECT, hash=md5)["data"]
-    assert found["fid"] == uploaded["fid"]
+    assert found["fid"] == uploaded["fid"] and found["md5"] == md5 and found["size"] == len(content)
     assert (found["package"], found["version"]) == ("com.example.shop", "4.2")
     assert wetest.get("/platform/upload/info", project="pj-shop", hash=md5)["ret"] == 1002
     again = wetest.upload_app(content)["data"]
@@ -180,14 +294,13 @@ REJECTIONS = [
     ("device ids as modelids", {"devices": [10001], "device_choose_type": "modelids"}, 1001, "modelids"),
     ("unknown device_choose_type", {"device_choose_type": "random"}, 1001, "device_choose_type"),
     ("zero max_test_runtime", {"max_test_runtime": 0}, 1001, "max_test_runtime"),
-    ("device runtime over test runtime", {"max_test_runtime": 300, "max_device_runtime": 600}, 1001, "max_device_runtime"),
     ("runtime not an integer", {"max_test_runtime": "long"}, 1001, "max_test_runtime"),
     ("scenarios with appium", {"scenarios": "1-3"}, 1001, "Game Loop"),
     ("resign for an apk", {"resign": True}, 1001, "iOS"),
     ("missing cloud_id", {"cloud_id": None}, 1001, "cloud_id"),
+    ("missing device_number", {"device_number": None}, 1001, "device_number"),
     ("unknown cloud", {"cloud_id": 77}, 1002, "cloud"),
-    ("Android app on iOS cloud", {"cloud_id": 2}, 1001, "no android devices"),
-    ("more devices than idle", {"device_number": 40}, 1001, "device_number"),
+    ("no device to test", {"device_number": 0}, 1001, "device_number"),
     ("device of another cloud", {"devices": [20001]}, 1001, "cloud 1"),
     ("unknown script", {"script_id": 5}, 1002, "script"),
     ("unknown app", {"app_hash_id": "feed"}, 1002, "app"),
@@ -203,6 +316,23 @@ def test_submission_rules_answer_200_with_nonzero_ret(wetest, overrides, ret, wo
     assert response.status_code == 200
     assert response.json()["ret"] == ret
     assert words in response.json()["msg"]
+
+
+def _submitted(wetest: WeTest, **overrides: Any) -> list[dict[str, Any]]:
+    """The device results of a test submitted with ``overrides`` (which must be accepted)."""
+    test_id = wetest.appium_test(**overrides)
+    wetest.app.clock.advance(wetest.app.options.job_duration)
+    return wetest.get(f"/tests/{test_id}/devices")["devices"]
+
+
+def test_what_the_doc_does_not_forbid_is_accepted(wetest):
+    """No rule of the doc relates the runtimes, bounds device_number or matches the app to the cloud:
+    the test runs, the runtimes cut it, the cloud's devices make up the number, a foreign app is incompatible."""
+    assert len(_submitted(wetest, max_test_runtime=300, max_device_runtime=600)) == 3
+    wetest.appium_test(device_number=2)  # keeps 10001 and 10002 busy
+    assert [d["device_id"] for d in _submitted(wetest, device_number=40)] == [10003, 10004, 10005, 10006, 10001, 10002, 10007]  # idle, busy, offline
+    on_ios = _submitted(wetest, cloud_id=2, device_number=2)
+    assert {d["result_code"] for d in on_ios} == {2} and all(d["case_stat"]["case_fail"] == d["case_stat"]["case_total"] for d in on_ios)
 
 
 def test_game_loop_by_model_ids_on_ios_with_resign(wetest):
@@ -255,7 +385,9 @@ def test_cancel_stops_a_running_test():
         assert (status["status_code"], status["status"]) == (2, "canceled")
         codes = [d["result_code"] for d in wetest.get(f"/tests/{test_id}/devices")["devices"]]
         assert codes == [1, 6, 6]
-        assert wetest.client.post(f"{BASE}/tests/{test_id}/cancelation").json()["ret"] == 1003
+        # An ended test has nothing to cancel: ret 0, and it stays as it ended.
+        assert wetest.client.post(f"{BASE}/tests/{test_id}/cancelation").json()["ret"] == 0
+        assert wetest.get(f"/tests/{test_id}/status")["test_status"]["status_code"] == 2
 
 
 def test_runtimes_cut_devices_and_the_test():
@@ -289,3 +421,85 @@ def test_state_survives_a_restart_through_the_data_file(tmp_path: Path):
         found = second.get("/platform/upload/info", project=PROJECT, hash=hashlib.md5(content).hexdigest())
         assert found["data"]["fid"] == fid
         assert second.get(f"/tests/{test_id}/status")["test_status"]["test_id"] == test_id
+
+
+# ---------------------------------------------------------------- doc variants
+
+
+def _unknown_script(wetest: WeTest) -> httpx.Response:
+    return wetest.client.get(f"{BASE}/scripts/424242")
+
+
+def _running_status(wetest: WeTest) -> dict[str, Any]:
+    return wetest.get(f"/tests/{wetest.appium_test()}/status")["test_status"]
+
+
+def _cancelled_status(wetest: WeTest) -> dict[str, Any]:
+    test_id = wetest.appium_test()
+    wetest.client.post(f"{BASE}/tests/{test_id}/cancelation")
+    return wetest.get(f"/tests/{test_id}/status")["test_status"]
+
+
+def _ended_then_cancelled(wetest: WeTest) -> int:
+    test_id = wetest.appium_test()
+    wetest.app.clock.advance(wetest.app.options.job_duration)
+    return wetest.client.post(f"{BASE}/tests/{test_id}/cancelation").json()["ret"]
+
+
+def _pass_rate(wetest: WeTest) -> float:
+    test_id = wetest.appium_test()
+    wetest.app.clock.advance(wetest.app.options.job_duration)
+    return wetest.get(f"/tests/{test_id}/result")["test_result"]["result_stat"]["pass_rate"]
+
+
+def _hash_answer(wetest: WeTest) -> bool:
+    """Whether a hash look-up answers the first of two uploads of the same bytes."""
+    first, _ = (wetest.upload_app()["data"]["fid"] for _ in range(2))
+    return wetest.get("/platform/upload/info", project=PROJECT, hash=hashlib.md5(build_apk()).hexdigest())["data"]["fid"] == first
+
+
+def _missing_device_runtime(wetest: WeTest) -> int:
+    fid = wetest.upload_app()["data"]["fid"]
+    return wetest.submit(project=PROJECT, app_hash_id=fid, script_id=wetest.upload_script(), cloud_id=1, device_number=1, frame_type="appium", max_test_runtime=900)["ret"]
+
+
+TIME = {"datetime": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "iso8601": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "epoch_seconds": r"\d{10}", "epoch_millis": r"\d{13}"}
+
+# variant -> (what is probed, its answer on the default server, its answer on the variant's)
+PROBES = {
+    "errors-http-status": (lambda w: (_unknown_script(w).status_code, _unknown_script(w).json()["ret"]), (200, 1002), (404, 1002)),
+    "not-found-ret-404": (lambda w: _unknown_script(w).json()["ret"], 1002, 404),
+    "one-ret-code": (lambda w: (_unknown_script(w).json()["ret"], w.upload_app(name="x.exe")["ret"]), (1002, 1001), (-1, -1)),
+    "auth-in-envelope": (lambda w: httpx.get(w.client.base_url.join(f"{BASE}/users/projects")).status_code, 401, 200),
+    "time-iso8601": (lambda w: bool(re.fullmatch(TIME["iso8601"], _running_status(w)["start_time"])), False, True),
+    "time-epoch-seconds": (lambda w: bool(re.fullmatch(TIME["epoch_seconds"], _running_status(w)["start_time"])), False, True),
+    "time-epoch-millis": (lambda w: bool(re.fullmatch(TIME["epoch_millis"], _running_status(w)["start_time"])), False, True),
+    "unknown-time-absent": (lambda w: _running_status(w).get("end_time"), "", None),
+    "extra-keys": (lambda w: sorted(w.upload_app()["data"]), ["fid"], ["fid", "icon_url", "md5", "name", "package", "size", "url", "version"]),
+    "strict-required": (_missing_device_runtime, 0, 1001),
+    "idle-devices-only": (lambda w: len(_submitted(w, device_number=40)), 7, 6),
+    "device-number-caps-devices": (lambda w: len(_submitted(w, devices=[10001, 10002, 10003], device_number=2)), 3, 2),
+    "cancel-ended-refused": (_ended_then_cancelled, 0, 1003),
+    "platform-mismatch-refused": (lambda w: w.submit(project=PROJECT, app_hash_id=w.upload_app()["data"]["fid"], script_id=w.upload_script(), cloud_id=2, device_number=1)["ret"], 0, 1001),
+    "finished-only-status-1": (lambda w: (_cancelled_status(w)["status_code"], _cancelled_status(w)["finished"]), (2, True), (2, False)),
+    "rates-percent": (_pass_rate, 1.0, 100.0),
+    "details-always": (lambda w: sorted(set(_submitted(w, device_number=1)[0]) & {"errors", "images", "mobile_log_url"}), [], ["errors", "images", "mobile_log_url"]),
+    "hash-oldest-upload": (_hash_answer, False, True),
+}
+
+
+def test_every_variant_changes_one_reading_and_is_in_the_docstring_table():
+    defaults = dataclasses.asdict(VARIANTS["default"])
+    for name, variants in VARIANTS.items():
+        changed = {key for key, value in dataclasses.asdict(variants).items() if value != defaults[key]}
+        assert len(changed) == (0 if name == "default" else 1), name
+        assert name == "default" or f"``{name}``" in wetest_emulator.__doc__, name
+    assert set(PROBES) == set(VARIANTS) - {"default"}
+
+
+@pytest.mark.parametrize("variant", sorted(PROBES))
+def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
+    probe, default, read = PROBES[variant]
+    for name, expected in (("default", default), (variant, read)):
+        with serving(name) as wetest:
+            assert probe(wetest) == expected, name

@@ -165,7 +165,7 @@ def test_value_of_the_wrong_type_is_reported_at_its_field(plan_file, memory_regi
             name: a
             size: -1
     """)
-    assert config_error(path) == f"{path}:4:5: memory_thing.a: size: Input should be greater than or equal to 0"
+    assert config_error(path) == f"{path}:4:5: memory_thing.a: size: must be greater than or equal to 0, not -1"
 
 
 def test_unknown_resource_type_is_reported_with_a_suggestion(plan_file, memory_registered):
@@ -254,7 +254,7 @@ def test_several_mistakes_are_reported_together(plan_file, memory_registered):
         load_config(path)
     assert [str(e) for e in error.value.errors] == [
         f"{path}:3:5: memory_thing.a: unknown field 'nme' (did you mean 'name'?)",
-        f"{path}:6:5: memory_thing.b: size: Input should be a valid integer, unable to parse string as an integer",
+        f"{path}:6:5: memory_thing.b: size: must be a valid integer, not 'x'",
     ]
 
 

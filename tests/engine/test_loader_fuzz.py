@@ -299,7 +299,7 @@ def test_a_file_over_the_size_cap_is_refused_naming_it(plan):
 def test_an_escaped_reference_in_an_integer_field_is_refused_at_validate(plan):
     lines = resources(("bitbar_config_parameter.p", {**PARAMETER, "project": "$${x}"}))
     message = refused(plan.validate(text(lines)), line=3)
-    assert "main.yaml:3:5: bitbar_config_parameter.p: project: Input should be a valid integer" in message
+    assert "main.yaml:3:5: bitbar_config_parameter.p: project: must be a valid integer" in message
 
 
 def test_an_escaped_reference_in_a_string_field_is_sent_literally(bitbar, workdir, monkeypatch):
@@ -321,5 +321,5 @@ def test_a_reference_known_at_plan_time_is_checked_once_substituted(command, bit
     workdir.write(text(lines))
     assert workdir.run("validate", ".").exit_code == 0
     message = refused(workdir.run(command, ".", *(["--auto-approve"] if command == "apply" else [])), line=lines.index("    project: ${bitbar_project.checkout.name}") + 1)
-    assert "bitbar_config_parameter.p: project: Input should be a valid integer" in message
+    assert "bitbar_config_parameter.p: project: must be a valid integer" in message
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []

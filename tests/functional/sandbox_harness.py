@@ -22,9 +22,8 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -36,6 +35,9 @@ from providers.emulation import CONTROL_PREFIX
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "plans"
 _ENV_REFERENCE = re.compile(r"^\$\{env\.(\w+)(?::-[^}]*)?\}$")
+# What a failure report keeps of labform's output: errors, faults met and the verdict; of a plan's, what it would change.
+_KEY_LINE = re.compile(r"[Ee]rror|(?<!_)failed|fault|Traceback|refus|locked|natural key|recovered|^Apply|^Destroy|Skipped")
+_PLAN_LINE = re.compile(_KEY_LINE.pattern + r"|^\s*# \S+ (will|must)|^Plan:")
 # The markers of a traceback or an unexpected exception in labform's output.
 CRASH_MARKERS = ("internal error", "Traceback (most recent call last)")
 
@@ -67,7 +69,7 @@ class SandboxProcess:
     def __enter__(self) -> "SandboxProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         errors = open(self.data_dir / "sandbox.stderr", "w")
-        self._process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        self._process = subprocess.Popen(self.command, cwd=ROOT, env=cli_environment({}), stdout=subprocess.PIPE, stderr=errors, text=True)
         errors.close()
         for line in iter(self._process.stdout.readline, ""):
             if line.startswith("Serving"):
@@ -93,15 +95,19 @@ def plan_files(plan: Path) -> list[Path]:
     return sorted(plan.glob("*.yaml")) if plan.is_dir() else [plan]
 
 
+def _providers(path: Path) -> dict[str, Any]:
+    return (YAML(typ="safe").load(path) or {}).get("providers") or {}
+
+
 def plan_clouds(plan: Path) -> set[str]:
-    return {name for path in plan_files(plan) for name in (YAML(typ="safe").load(path) or {}).get("providers", {})}
+    return {name for path in plan_files(plan) for name in _providers(path)}
 
 
 def plan_environment(plan: Path, sandbox: SandboxProcess) -> dict[str, str]:
     """The variables the plan's provider blocks read (``${env.X}``), set to the sandbox's settings."""
     environment = {}
     for path in plan_files(plan):
-        for cloud, block in ((YAML(typ="safe").load(path) or {}).get("providers") or {}).items():
+        for cloud, block in _providers(path).items():
             served = sandbox.clouds.get(cloud)
             for key, value in (block or {}).items():
                 match = _ENV_REFERENCE.match(str(value))
@@ -115,25 +121,43 @@ class Outcome:
     command: list[str]
     exit_code: int
     output: str
-    seconds: float
 
     def crashed(self) -> bool:
         return any(marker in self.output for marker in CRASH_MARKERS)
 
-    def key_lines(self, count: int = 12) -> str:
-        """The lines that say what went wrong, for an assertion message or a report."""
-        keep = [line for line in self.output.splitlines() if re.search(r"[Ee]rror|failed|fault|Traceback|refus|lock|Apply|\+|~|-/\+", line)]
+    def key_lines(self, count: int = 16) -> str:
+        """The lines that say what went wrong, for an assertion message or a report (a plan's also say what it would change)."""
+        pattern = _PLAN_LINE if self.command[0] == "plan" else _KEY_LINE
+        keep = [line for line in self.output.splitlines() if pattern.search(line)]
         return f"$ labform {' '.join(self.command)}  (exit {self.exit_code})\n" + "\n".join(keep[-count:])
+
+
+@dataclass(kw_only=True)
+class Trial:
+    """What one harness trial found: whether the lock was left behind, tracebacks, and each problem with labform's key lines."""
+
+    lock_left: bool = False
+    tracebacks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, outcome: Outcome, ok: bool, what: str) -> bool:
+        """Whether ``outcome`` is ``ok`` and printed no traceback; if not, keep its key lines."""
+        self.lock_left |= " is locked: " in outcome.output
+        if outcome.crashed():
+            self.tracebacks += 1
+            ok = False
+        if not ok:
+            self.problems.append(f"{what}\n{outcome.key_lines()}")
+        return ok
 
 
 def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout: float = 120) -> Outcome:
     """Run the public CLI (``python -m engine``) and collect its exit code and output (stdout and stderr)."""
     args = list(args)
-    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "engine", *args], cwd=cwd, env=cli_environment(environment), capture_output=True, text=True, timeout=timeout
     )
-    return Outcome(args, done.returncode, done.stdout + done.stderr, time.monotonic() - started)
+    return Outcome(args, done.returncode, done.stdout + done.stderr)
 
 
 def start_labform(args: Iterable[str], cwd: Path, environment: dict[str, str]) -> subprocess.Popen:
@@ -144,9 +168,10 @@ def start_labform(args: Iterable[str], cwd: Path, environment: dict[str, str]) -
 
 
 def cli_environment(extra: dict[str, str]) -> dict[str, str]:
-    """This process's environment without any cloud's endpoint or key, plus ``extra``; tracebacks shown (LABFORM_DEBUG)."""
-    clouds = ("BITBAR_", "WETEST_", "APPTEST_", "KYARABEN_", "PERFECTO_")
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(clouds)}
+    """This process's environment without any cloud's endpoint or key or sandbox setting, plus ``extra``;
+    tracebacks shown (LABFORM_DEBUG)."""
+    outside = ("BITBAR_", "WETEST_", "APPTEST_", "KYARABEN_", "PERFECTO_", "LABFORM_SANDBOX_")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(outside)}
     return kept | {"LABFORM_DEBUG": "1", "PYTHONPATH": str(ROOT)} | extra
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -85,7 +86,7 @@ def test_state_list_show_mv_rm_and_output(bitbar, workdir):
     assert '"Checkout flow"' in shown.stdout
 
     output = workdir.run("output", str(workdir.path), "-json")
-    project_id = json.loads(output.stdout)["project_id"]
+    project_id = json.loads(output.stdout)["project_id"]["value"]
     assert bitbar.api().get(f"/api/v2/me/projects/{project_id}").status_code == 200
 
     moved = workdir.run("state", "mv", "bitbar_device_group.smoke", "bitbar_device_group.fast", str(workdir.path))
@@ -187,3 +188,285 @@ def test_create_before_destroy_creates_the_new_object_first(bitbar, workdir):
     assert result.exit_code == 0, result.output
     writes = [(r.method, r.path) for r in bitbar.app.log.all() if r.method != "GET" and "parameters" in r.path]
     assert [method for method, _ in writes] == ["POST", "DELETE"]
+
+
+# --- Terraform's habits -------------------------------------------------------
+
+def test_single_dash_long_options_are_read_as_terraform_writes_them():
+    """-name and -name=value become --name for labform's long options; values, short options and what follows -- stay."""
+    from engine.cli import long_options, main, terraform_style
+
+    known = long_options(main)
+    args = ["apply", "-auto-approve", "-var", "x=-json", "-parallelism=16", "-lock-timeout=5m", "-target", "a.b", "-h", "--", "-json"]
+    assert terraform_style(args, known) == [
+        "apply", "--auto-approve", "--var", "x=-json", "--parallelism=16", "--lock-timeout=5m", "--target", "a.b", "-h", "--", "-json",
+    ]
+    assert terraform_style(["plan", ".", "-no-color", "-json"], known) == ["--no-color", "plan", ".", "--json"]
+    assert terraform_style(["plan", "-nope"], known) == ["plan", "-nope"]
+
+
+def test_terraform_spelled_options_work_end_to_end(bitbar, workdir):
+    """plan -detailed-exitcode -no-color -var=..., apply -auto-approve -parallelism=2, output -json: as in Terraform."""
+    workdir.write(PLAN.replace('value: "true"', "value: ${var.devel}") + "variables:\n  devel: 'false'\n")
+    planned = workdir.run("plan", str(workdir.path), "-no-color", "-detailed-exitcode", "-var=devel=true")
+    assert planned.exit_code == 2, planned.output
+    applied = workdir.run("apply", str(workdir.path), "-auto-approve", "-parallelism=2", "-var", "devel=true")
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(workdir.run("output", str(workdir.path), "-json").stdout)["project_id"]["type"] == "number"
+
+
+def test_a_mistyped_option_exits_1_not_2(workdir):
+    """Click's usage errors exit 2, which a CI step running plan -detailed-exitcode || test $? -eq 2 would read as 'changes'."""
+    result = workdir.run("plan", str(workdir.path), "-detailed-exitcod")
+    assert result.exit_code == 1
+    assert "No such option" in result.stderr
+
+
+def test_version_command_and_flag(workdir):
+    assert workdir.run("version").stdout.startswith("labform v")
+    assert workdir.run("--version").stdout.startswith("labform v")
+    assert json.loads(workdir.run("version", "-json").stdout)["labform_version"]
+
+
+def test_no_color_and_NO_COLOR_turn_off_colours_on_a_terminal(bitbar, workdir):
+    """On a terminal the plan is coloured; -no-color (anywhere on the line) and NO_COLOR=1 take the colours out."""
+    workdir.write(PLAN)
+
+    def screen(*args: str, **env: str) -> str:
+        leader, follower = pty.openpty()
+        base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        process = subprocess.Popen([sys.executable, "-m", "engine", *args], stdin=follower, stdout=follower, stderr=follower, env={**base, **env})
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=30) == 0, seen
+        os.close(leader)
+        return seen.decode(errors="replace")
+
+    assert "\x1b[" in screen("plan", str(workdir.path))
+    assert "\x1b[" not in screen("plan", str(workdir.path), "-no-color")
+    assert "\x1b[" not in screen("plan", str(workdir.path), NO_COLOR="1")
+
+
+def test_var_file_in_yaml_or_json_and_var_wins(bitbar, workdir):
+    """-var-file files apply in order, then --var; a file that is not a mapping is an error."""
+    workdir.write(PLAN.replace("name: Checkout flow", "name: ${var.project}") + "variables:\n  project: default\n  tag: x\n")
+    files = workdir.path / "vars"  # not beside main.yaml: every *.yaml there is a plan file
+    files.mkdir()
+    (files / "dev.yml").write_text("project: from yaml\n")
+    (files / "ci.json").write_text('{"project": "from json", "tag": "y"}')
+    (files / "bad.yml").write_text("- a list\n")
+
+    def planned_name(*args: str) -> str:
+        result = workdir.run("plan", str(workdir.path), *args)
+        assert result.exit_code == 0, result.output
+        return re.search(r'\+ name\s+= "([^"]*)"', result.stdout.split("bitbar_project.checkout will be created")[1]).group(1)
+
+    assert planned_name("-var-file", str(files / "dev.yml")) == "from yaml"
+    assert planned_name("-var-file", str(files / "dev.yml"), "-var-file", str(files / "ci.json")) == "from json"
+    assert planned_name("-var-file", str(files / "ci.json"), "-var", "project=from var") == "from var"
+    bad = workdir.run("plan", str(workdir.path), "-var-file", str(files / "bad.yml"))
+    assert bad.exit_code == 1 and "must hold a mapping of variable names to values" in bad.stderr
+
+
+def test_an_undeclared_variable_is_an_error_naming_it(workdir, monkeypatch):
+    """--var nope=1 for a variable the plan does not declare fails before any cloud call, with a did-you-mean."""
+    monkeypatch.setenv("BITBAR_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
+    workdir.write(PLAN + "variables:\n  language: en\n")
+    result = workdir.run("plan", str(workdir.path), "--var", "languag=fr")
+    assert result.exit_code == 1
+    assert "variable 'languag' is set (--var or -var-file) but the plan declares no such variable under 'variables:' (did you mean 'language'?)" in result.stderr
+
+
+def test_show_prints_a_saved_plan_or_the_state(bitbar, workdir):
+    workdir.write(PLAN)
+    saved = workdir.path / "tfplan"
+    assert workdir.run("plan", str(workdir.path), "-out", str(saved)).exit_code == 0
+    shown = workdir.run("show", str(saved))
+    assert shown.exit_code == 0 and "Plan: 3 to add, 0 to change, 0 to destroy." in shown.stdout
+    assert json.loads(workdir.run("show", str(saved), "-json").stdout)["summary"]["add"] == 3
+
+    assert workdir.run("apply", str(saved)).exit_code == 0
+    state = workdir.run("show", str(workdir.path))
+    assert "# bitbar_project.checkout (id " in state.stdout and 'name         = "Checkout flow"' in state.stdout
+    document = json.loads(workdir.run("show", str(workdir.state_file), "-json").stdout)
+    addresses = [r["address"] for r in document["values"]["root_module"]["resources"]]
+    assert "bitbar_project.checkout" in addresses
+    assert document["values"]["outputs"]["project_id"]["type"] == "number"
+
+
+def test_output_by_name_raw_and_json_with_sensitive_outputs_masked(bitbar, workdir):
+    """output -json has Terraform's {name: {value, type, sensitive}}; a sensitive value prints as (sensitive) in text."""
+    text = PLAN.replace("outputs:\n", "  bitbar_project_config.checkout:\n    project: ${bitbar_project.checkout.id}\n"
+                        "    application_password: hunter2-secret\noutputs:\n  password: ${bitbar_project_config.checkout.application_password}\n")
+    workdir.write(text)
+    assert workdir.apply().exit_code == 0
+    everything = json.loads(workdir.run("output", str(workdir.path), "-json").stdout)
+    assert set(everything["project_id"]) == {"value", "type", "sensitive"}
+    assert everything["project_id"]["sensitive"] is False and everything["password"]["sensitive"] is True
+    assert "hunter2-secret" not in json.dumps(everything)
+    listed = workdir.run("output", str(workdir.path)).stdout
+    assert "password = (sensitive)" in listed
+    raw = workdir.run("output", "project_id", str(workdir.path), "-raw")
+    assert raw.stdout == str(everything["project_id"]["value"])
+    missing = workdir.run("output", "project", str(workdir.path))
+    assert missing.exit_code == 1 and "output 'project' not found (did you mean 'project_id'?)" in missing.stderr
+    assert workdir.run("output", "password", str(workdir.path)).stdout.strip() == "(sensitive)"
+
+
+def test_fmt_check_exits_3_and_fmt_rewrites(workdir):
+    """fmt -check changes nothing and exits 3 naming the file, as Terraform's; fmt then rewrites it."""
+    plan = workdir.write("resources:\n    bitbar_project.a:   # the project\n        name: a\n        type: ANDROID\n")
+    before = plan.read_text()
+    check = workdir.run("fmt", str(workdir.path), "-check")
+    assert check.exit_code == 3 and check.stdout.strip().endswith("main.yaml") and plan.read_text() == before
+    assert workdir.run("fmt", str(workdir.path)).exit_code == 0
+    assert re.search(r"\n  bitbar_project\.a: +# the project\n    name: a\n", plan.read_text())  # comment kept
+    assert workdir.run("fmt", str(workdir.path), "-check").exit_code == 0
+
+
+def test_validate_json_has_terraforms_shape(workdir, monkeypatch):
+    monkeypatch.setenv("BITBAR_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
+    workdir.write(PLAN)
+    good = workdir.run("validate", str(workdir.path), "-json")
+    assert good.exit_code == 0
+    assert json.loads(good.stdout) == {"format_version": "1.0", "valid": True, "error_count": 0, "warning_count": 0, "diagnostics": []}
+    workdir.write(PLAN.replace("name: Checkout flow", "nmae: Checkout flow").replace("os_type: ANDROID", "os_type: WINDOWS"))
+    bad = workdir.run("validate", str(workdir.path), "-json")
+    assert bad.exit_code == 1
+    document = json.loads(bad.stdout)
+    assert document["valid"] is False and document["error_count"] == len(document["diagnostics"]) >= 2
+    first = document["diagnostics"][0]
+    assert first["severity"] == "error" and "unknown field 'nmae'" in first["summary"]
+    assert first["range"]["filename"].endswith("main.yaml") and set(first["range"]["start"]) == {"line", "column"}
+
+
+def test_validate_checks_every_endpoint_scheme(workdir, monkeypatch):
+    monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
+    workdir.write(PLAN.replace("${env.BITBAR_URL}", "htp:/oops"))
+    result = workdir.run("validate", str(workdir.path))
+    assert result.exit_code == 1
+    assert "main.yaml:3:5: provider bitbar: endpoint 'htp:/oops' must start with http:// or https://" in result.stderr
+
+
+def test_apply_refresh_only_records_drift_without_remote_writes(bitbar, workdir):
+    workdir.write(PLAN)
+    assert workdir.apply().exit_code == 0
+    project_id = json.loads(workdir.state_file.read_text())["resources"]["bitbar_project.checkout"]["id"]
+    bitbar.api().post(f"/api/v2/me/projects/{project_id}", data={"name": "Renamed"})
+    bitbar.app.log.clear()
+    result = workdir.run("apply", str(workdir.path), "-refresh-only", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "State now records what the cloud has" in result.stdout
+    assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+    assert json.loads(workdir.state_file.read_text())["resources"]["bitbar_project.checkout"]["attributes"]["name"] == "Renamed"
+
+
+def test_target_warns_that_resource_targeting_is_in_effect(bitbar, workdir):
+    workdir.write(PLAN)
+    result = workdir.plan("-target", "bitbar_config_parameter.devel")
+    assert "Warning: Resource targeting is in effect" in result.stderr
+    applied = workdir.apply("-target", "bitbar_config_parameter.devel")
+    assert "Warning: Applied changes may be incomplete" in applied.stderr
+
+
+def test_auto_approve_prints_the_plan_first(bitbar, workdir):
+    """A CI log shows what was intended before the changes start."""
+    workdir.write(PLAN)
+    result = workdir.apply()
+    assert result.exit_code == 0
+    intended = result.stdout.index("Plan: 3 to add, 0 to change, 0 to destroy.")
+    assert intended < result.stdout.index("bitbar_project.checkout: Creating...") < result.stdout.index("Apply complete!")
+
+
+def test_plan_from_a_folder_of_example_folders_names_them(workdir, monkeypatch):
+    for name in ("alpha", "beta"):
+        (workdir.path / "plans" / name).mkdir(parents=True)
+        (workdir.path / "plans" / name / "main.yaml").write_text("resources: {}\n")
+    (workdir.path / "plans" / "apps").mkdir()
+    monkeypatch.chdir(workdir.path)
+    result = workdir.run("plan")
+    assert result.exit_code == 1
+    assert "no *.yaml plan files in '.'" in result.stderr
+    assert "name one as PATH: plans/alpha, plans/beta (e.g. labform plan plans/alpha)" in result.stderr
+
+
+# --- a failed apply, summarised ----------------------------------------------------
+
+def test_failed_apply_lists_what_was_done_failed_and_skipped(bitbar, workdir):
+    """The human summary after a failure: what was created, what failed (with the error), what was skipped and why."""
+    uses_group = "  bitbar_project_config.checkout:\n    project: ${bitbar_project.checkout.id}\n    used_device_group: ${bitbar_device_group.smoke.id}\noutputs:\n"
+    workdir.write(PLAN.replace("devices: [337]", "devices: [999999]").replace("outputs:\n", uses_group))
+    result = workdir.apply()
+    assert result.exit_code == 1
+    assert "Apply incomplete! Resources: 2 added, 0 changed, 0 destroyed, 1 failed, 1 skipped." in result.stdout
+    assert "  Created:   bitbar_project.checkout, bitbar_config_parameter.devel\n" in result.stdout
+    assert "  Skipped:   bitbar_project_config.checkout (because bitbar_device_group.smoke failed)" in result.stdout
+    assert "  Failed:\n    bitbar_device_group.smoke: bitbar: add device to group failed (404)" in result.stderr
+
+
+def test_apply_json_streams_events_and_ends_with_the_summary(bitbar, workdir):
+    workdir.write(PLAN)
+    result = workdir.run("apply", str(workdir.path), "-json", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("planned_change") == 3 and kinds.count("change_started") == 3 and kinds.count("change_finished") == 3
+    summary = next(e for e in events if e["type"] == "summary")
+    assert summary["added"] == 3 and summary["failed"] == [] and summary["skipped"] == [] and summary["interrupted"] is None
+    assert kinds[-1] == "outputs" and events[-1]["outputs"]["project_id"]["type"] == "number"
+    refused = workdir.run("apply", str(workdir.path), "-json")
+    assert refused.exit_code == 1 and "needs --auto-approve" in refused.stderr
+
+
+# --- errors that say what to fix -----------------------------------------------------
+
+def test_a_missing_credential_names_its_variable(workdir, monkeypatch):
+    monkeypatch.delenv("BITBAR_API_KEY", raising=False)
+    monkeypatch.setenv("BITBAR_URL", "http://127.0.0.1:9")
+    workdir.write(PLAN.replace("${env.BITBAR_API_KEY}", "${env.BITBAR_API_KEY:-}"))
+    result = workdir.plan()
+    assert result.exit_code == 1
+    assert "provider bitbar: set api_key, or username and password" in result.stderr
+    assert result.stderr.rstrip().endswith(": BITBAR_API_KEY is not set")
+    assert "Value error" not in result.stderr and "Input should be" not in result.stderr
+
+
+def test_a_rejected_key_says_which_credential_to_check(bitbar, workdir, monkeypatch):
+    monkeypatch.setenv("BITBAR_API_KEY", "wrong-key")
+    workdir.write(PLAN)
+    result = workdir.plan()
+    assert result.exit_code == 1
+    assert "(401)" in result.stderr and "check the provider's credentials (api_key, password)" in result.stderr
+
+
+def test_a_bad_scheme_fails_at_once_naming_the_url(workdir, monkeypatch):
+    monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
+    monkeypatch.setenv("BITBAR_URL", "htp:/oops")
+    workdir.write(PLAN)
+    started = time.monotonic()
+    result = workdir.plan()
+    assert result.exit_code == 1 and time.monotonic() - started < 3  # not retried
+    assert "connection to htp:/oops/" in result.stderr and "bad scheme" in result.stderr
+
+
+def test_a_refused_connection_names_the_url_and_how():
+    from providers.errors import ProviderError
+    from providers.http import HttpClient, RetryPolicy
+
+    client = HttpClient("bitbar", "http://127.0.0.1:9", retry=RetryPolicy(attempts=2), sleep=lambda seconds: None)
+    try:
+        client.request("GET", "/api/v2/me", operation="read account")
+    except ProviderError as exc:
+        assert "connection to http://127.0.0.1:9/api/v2/me failed: connection refused" in str(exc)
+    else:
+        raise AssertionError("the request should have failed")

@@ -35,7 +35,7 @@ CASES = {
     ),
     "wrong value type": (
         BITBAR_PROVIDER + "resources:\n  bitbar_device_group.g:\n    name: g\n    os_type: WINDOWS\n",
-        "main.yaml:8:5: bitbar_device_group.g: os_type: Input should be 'ANDROID' or 'IOS'",
+        "main.yaml:8:5: bitbar_device_group.g: os_type: must be 'ANDROID' or 'IOS'",
     ),
     "unknown variable": (
         BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    name: ${var.nope}\n    type: ANDROID\n",
@@ -55,13 +55,13 @@ CASES = {
     "unknown section": (BITBAR_PROVIDER + "resource:\n  x: 1\n", "main.yaml:5:1: unknown section 'resource'"),
     "escaped reference in an integer field": (
         BITBAR_PROVIDER + "resources:\n  bitbar_config_parameter.p:\n    project: $${x}\n    key: k\n    value: v\n",
-        "main.yaml:7:5: bitbar_config_parameter.p: project: Input should be a valid integer",
+        "main.yaml:7:5: bitbar_config_parameter.p: project: must be a valid integer",
     ),
     "wrong value merged in with <<": (
         BITBAR_PROVIDER
         + "resources:\n  bitbar_device_group.a: &group\n    name: a\n    os_type: WINDOWS\n"
         + "  bitbar_device_group.b:\n    <<: *group\n    name: b\n",
-        "main.yaml:8:5: bitbar_device_group.b: os_type: Input should be 'ANDROID' or 'IOS'",
+        "main.yaml:8:5: bitbar_device_group.b: os_type: must be 'ANDROID' or 'IOS'",
     ),
     "alias bomb": (
         BITBAR_PROVIDER + "variables:\n  l0: &l0 lol\n" + "".join(f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10)),
@@ -139,4 +139,4 @@ def test_several_errors_are_reported_together(bitbar, workdir, monkeypatch):
     result = workdir.run("validate", ".")
     assert result.exit_code == 1
     assert "main.yaml:7:5: bitbar_project.a: unknown field 'nmae'" in result.stderr
-    assert "main.yaml:11:5: bitbar_project.b: type: Input should be" in result.stderr
+    assert "main.yaml:11:5: bitbar_project.b: type: must be" in result.stderr

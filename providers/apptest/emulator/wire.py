@@ -50,13 +50,13 @@ DEFECT_CODES = {
 }
 
 
-def envelope_body(data: Any, code: int = 0, msg: str = "", reason: str = "") -> dict[str, Any]:
+def envelope_body(data: Any, code: int = 0, msg: Any = "", reason: str = "") -> dict[str, Any]:
     return {"data": data, "result_code": code, "result_msg": msg, "reason": reason}
 
 
-def envelope(data: Any) -> JSONResponse:
+def envelope(data: Any, msg: Any = "") -> JSONResponse:
     """A success: result code 0."""
-    return JSONResponse(envelope_body(data))
+    return JSONResponse(envelope_body(data, msg=msg))
 
 
 def result_code(code: int, detail: object = "") -> Rejection:

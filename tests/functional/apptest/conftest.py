@@ -38,10 +38,21 @@ class RunningAppTest:
     def stored_testsets(self) -> list[dict]:
         return list(self.app.store.data["testsets"].values())
 
+    def lose(self, testset_id: int) -> None:
+        """Make the emulator lose a testset's data, through its control API (the doc has no delete call)."""
+        response = httpx.delete(f"{self.server.url}/_emulator/testsets/{testset_id}")
+        assert response.json() == {"dropped": True}
+
 
 @pytest.fixture
-def apptest(emulator_options, monkeypatch) -> RunningAppTest:
-    app = apptest_emulator.build_app(emulator_options)
+def variant() -> str:
+    """The doc reading the emulator is started with; parametrized by the tests that run on every one."""
+    return "default"
+
+
+@pytest.fixture
+def apptest(emulator_options, variant, monkeypatch) -> RunningAppTest:
+    app = apptest_emulator.build_app(emulator_options, variant)
     with EmulatorServer(app) as server:
         monkeypatch.setenv("APPTEST_URL", server.url)
         monkeypatch.setenv("APPTEST_USER_ID", USER_ID)

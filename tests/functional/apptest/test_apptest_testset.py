@@ -74,14 +74,14 @@ def test_the_docs_time_limmit_spelling_is_read_as_time_limit_with_a_warning(appt
 
 
 INVALID = [
-    ("time_limit 31", "time_limit: 31", "time_limit", "time_limit: Input should be less than or equal to 30"),
-    ("time_limit 4", "time_limit: 4", "time_limit", "time_limit: Input should be greater than or equal to 5"),
+    ("time_limit 31", "time_limit: 31", "time_limit", "time_limit: must be less than or equal to 30"),
+    ("time_limit 4", "time_limit: 4", "time_limit", "time_limit: must be greater than or equal to 5"),
     ("both spellings", "time_limit: 5\ntime_limmit: 6", "time_limmit", "set time_limit only (time_limmit is the API doc's misspelling of it)"),
-    ("name over 100", "testset_name: " + "n" * 101, "testset_name", "testset_name: String should have at most 100 characters"),
-    ("callback over 250", "callback: https://ci/" + "c" * 240, "callback", "callback: String should have at most 250 characters"),
-    ("password over 150", "login_pw: " + "p" * 151, "login_pw", "login_pw: String should have at most 150 characters"),
+    ("name over 100", "testset_name: " + "n" * 101, "testset_name", "testset_name: must have at most 100 characters"),
+    ("callback over 250", "callback: https://ci/" + "c" * 240, "callback", "callback: must have at most 250 characters"),
+    ("password over 150", "login_pw: " + "p" * 151, "login_pw", "login_pw: must have at most 150 characters"),
     ("empty gate", "wait: {timeout: 1m}\ngate: {}", "gate", "set max_failed, max_errors or min_passed"),
-    ("unknown gate bound", "wait: {timeout: 1m}\ngate: {max_failures: 0}", "gate", "gate.max_failures: Extra inputs are not permitted"),
+    ("unknown gate bound", "wait: {timeout: 1m}\ngate: {max_failures: 0}", "gate", "gate.max_failures: unknown field"),
 ]
 
 

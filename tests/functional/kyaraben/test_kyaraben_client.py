@@ -33,8 +33,8 @@ def broken_server(body: bytes) -> Starlette:
 @pytest.mark.parametrize(
     "body, said",
     [
-        (b'{"projects": [', "the answer is not a JSON object with 'projects': '{\"projects\": ['"),
-        (b'{"items": []}', "the answer is not a JSON object with 'projects': '{\"items\": []}'"),
+        (b'{"projects": [', "the answer is not a JSON object with 'projects' ('{\"projects\": [')"),
+        (b'{"items": []}', "the answer is not a JSON object with 'projects' ('{\"items\": []}')"),
     ],
 )
 def test_a_malformed_answer_is_an_error_naming_the_cloud_and_the_operation(body, said, workdir, monkeypatch):
@@ -71,4 +71,4 @@ outputs:
 """)
     assert workdir.apply().exit_code == 0
     outputs = json.loads(workdir.run("output", str(workdir.path), "-json").stdout)
-    assert outputs == {"id": project, "live": 3, "images": ["lollipop-tablet", "lollipop-phone"]}
+    assert {name: output["value"] for name, output in outputs.items()} == {"id": project, "live": 3, "images": ["lollipop-tablet", "lollipop-phone"]}

@@ -98,7 +98,7 @@ def test_the_auth_header_is_a_setting_and_a_401_is_a_clean_error(running_clock, 
     workdir.write(text)
     result = workdir.plan()
     assert result.exit_code == 1
-    assert "kyaraben: list projects failed (401): Missing authentication header" in result.output
+    assert re.search(r"kyaraben: list \w+ failed \(401\): Missing authentication header; check the provider's credentials", result.output), result.output
     assert "labform-sandbox" not in result.output
 
 

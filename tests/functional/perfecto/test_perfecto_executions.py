@@ -212,7 +212,7 @@ def test_a_refused_token_fails_with_the_status_and_no_secret(token, perfecto, wo
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
     if not token:
-        assert "security_token: String should have at least 1 character" in result.output
+        assert "security_token: must not be empty: PERFECTO_SECURITY_TOKEN is empty" in result.output
         return
     status = perfecto.variants.refused_status
     assert f"perfecto: list executions failed ({status}): A valid Perfecto security token is required; the security token was refused" in result.output

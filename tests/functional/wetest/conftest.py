@@ -48,8 +48,14 @@ class RunningWeTest:
 
 
 @pytest.fixture
-def wetest(emulator_options, monkeypatch) -> RunningWeTest:
-    app = wetest_emulator.build_app(emulator_options)
+def variant() -> str:
+    """The doc reading the emulator is started with; parametrized by the tests that run on every one."""
+    return "default"
+
+
+@pytest.fixture
+def wetest(emulator_options, variant, monkeypatch) -> RunningWeTest:
+    app = wetest_emulator.build_app(emulator_options, variant)
     with EmulatorServer(app) as server:
         monkeypatch.setenv("WETEST_URL", server.url + "/cloudtest")
         monkeypatch.setenv("WETEST_SECRET_ID", SECRET_ID)

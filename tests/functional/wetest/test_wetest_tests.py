@@ -50,8 +50,8 @@ INVALID = [
     ("device runtime over test runtime", "max_test_runtime: 300\nmax_device_runtime: 600", "", "max_device_runtime", "must not exceed max_test_runtime (300s)"),
     ("no devices and no number", "", DEVICES, "device_number", "device_number (how many devices) or devices (which ones) is required"),
     ("gate without wait", "gate: {min_pass_rate: 0.9}", "", "gate", "a gate needs 'wait'"),
-    ("unknown frame type", "frame_type: espresso", "", "frame_type", "frame_type: Input should be 'appium' or 'game_loop'"),
-    ("pass rate over 1", WAIT + "\ngate: {min_pass_rate: 1.5}", "", "gate", "gate.min_pass_rate: Input should be less than or equal to 1"),
+    ("unknown frame type", "frame_type: espresso", "", "frame_type", "frame_type: must be 'appium' or 'game_loop'"),
+    ("pass rate over 1", WAIT + "\ngate: {min_pass_rate: 1.5}", "", "gate", "gate.min_pass_rate: must be less than or equal to 1"),
 ]
 
 
@@ -180,3 +180,23 @@ def test_a_game_loop_test_needs_no_script_and_sends_its_scenarios(wetest, workdi
     assert result.exit_code == 0, result.output
     test = wetest.app.store.data["tests"][submitted_id(workdir)]
     assert (test["frame_type"], test["script_id"], test["scenarios"]) == ("game_loop", None, [1, 2, 3, 5])
+
+
+def test_a_cloud_the_account_lacks_is_a_plan_error_at_its_line(wetest, workdir):
+    """The clouds listing decides, not an error code: a cloud_id it lacks fails the plan at cloud_id."""
+    write_plan(workdir, WAIT)
+    workdir.write(workdir.path.joinpath("main.yaml").read_text().replace("cloud_id: 1", "cloud_id: 9"))
+    result = workdir.plan()
+    assert result.exit_code == 1 and result.exception is None
+    assert "wetest_test.smoke: the account has no cloud 9 (its clouds: 1, 2; data wetest_clouds lists them)" in result.stderr
+    line = int(re.search(r"main\.yaml:(\d+):", result.stderr).group(1))
+    assert workdir.path.joinpath("main.yaml").read_text().splitlines()[line - 1].strip() == "cloud_id: 9"
+
+
+def test_more_devices_than_the_cloud_has_is_only_warned_of(wetest, workdir):
+    """The doc sets no bound on device_number: labform warns, and leaves the choice to the cloud."""
+    write_plan(workdir)
+    workdir.write(workdir.path.joinpath("main.yaml").read_text().replace(DEVICES, "device_number: 40"))
+    result = workdir.plan()
+    assert result.exit_code == 0, result.output
+    assert "device_number 40 is more than the 7 devices cloud 1 has; it may run on fewer" in result.stderr
