@@ -63,18 +63,19 @@ class ActionWords:
     headline: str  # "# ADDR will be created"
     doing: str  # "ADDR: Creating..."
     done: str  # "ADDR: Creation complete"
+    past: str  # "Created: ADDR, ..." in the summary of an incomplete apply
     json: tuple[str, ...]
 
 
 ACTION_WORDS = {
-    Action.NOOP: ActionWords(" ", None, "is up to date", "", "", ("no-op",)),
-    Action.CREATE: ActionWords("+", "green", "will be created", "Creating", "Creation", ("create",)),
-    Action.ADOPT: ActionWords("<-", "cyan", "will be adopted (same content already uploaded)", "Adopting", "Adoption", ("no-op",)),
-    Action.UPDATE: ActionWords("~", "yellow", "will be updated in-place", "Modifying", "Modifications", ("update",)),
-    Action.DELETE_THEN_CREATE: ActionWords("-/+", "red", "must be replaced", "Replacing", "Replacement", ("delete", "create")),
-    Action.CREATE_THEN_DELETE: ActionWords("+/-", "red", "must be replaced", "Replacing", "Replacement", ("create", "delete")),
-    Action.DELETE: ActionWords("-", "red", "will be destroyed", "Destroying", "Destruction", ("delete",)),
-    Action.READ: ActionWords("<=", "cyan", "will be read during apply", "Reading", "Read", ("read",)),
+    Action.NOOP: ActionWords(" ", None, "is up to date", "", "", "Unchanged", ("no-op",)),
+    Action.CREATE: ActionWords("+", "green", "will be created", "Creating", "Creation", "Created", ("create",)),
+    Action.ADOPT: ActionWords("<-", "cyan", "will be adopted (same content already uploaded)", "Adopting", "Adoption", "Adopted", ("no-op",)),
+    Action.UPDATE: ActionWords("~", "yellow", "will be updated in-place", "Modifying", "Modifications", "Changed", ("update",)),
+    Action.DELETE_THEN_CREATE: ActionWords("-/+", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("delete", "create")),
+    Action.CREATE_THEN_DELETE: ActionWords("+/-", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("create", "delete")),
+    Action.DELETE: ActionWords("-", "red", "will be destroyed", "Destroying", "Destruction", "Destroyed", ("delete",)),
+    Action.READ: ActionWords("<=", "cyan", "will be read during apply", "Reading", "Read", "Read", ("read",)),
 }
 
 

@@ -25,20 +25,27 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ruamel.yaml import YAML, YAMLError
 
-from engine import ci, planfile, render, runner, schema
 from engine.addresses import Address
 from engine.changes import Action
-from engine.config import suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError
-from engine.executor import ApplyResult
 from engine.interrupts import Interruption
+from engine.version import labform_version
+from engine.lazy import lazy_module
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
-from providers import registry
 from providers.errors import ProviderError
-from providers.polling import parse_duration
+
+# Loaded on first use, so `labform --help` and `validate` pay only for what they run.
+ci = lazy_module("engine.ci")
+config = lazy_module("engine.config")
+executor = lazy_module("engine.executor")
+planfile = lazy_module("engine.planfile")
+polling = lazy_module("providers.polling")
+registry = lazy_module("providers.registry")
+render = lazy_module("engine.render")
+runner = lazy_module("engine.runner")
+schema = lazy_module("engine.schema")
 
 PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 
@@ -106,6 +113,8 @@ def _address(value: str) -> Address:
 def _var_file(path: Path) -> dict[str, Any]:
     """A -var-file: a YAML (or JSON, which YAML reads too) mapping of variable names to values."""
     try:
+        from ruamel.yaml import YAML, YAMLError  # only a -var-file needs it
+
         values = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YAMLError) as exc:
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
@@ -154,7 +163,7 @@ def json_option(command):
 
 def _duration(ctx, param, value: str) -> float:
     try:
-        return parse_duration(value)
+        return polling.parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -249,7 +258,7 @@ class TerraformStyleGroup(click.Group):
 @click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=os.environ.get("LABFORM_LOG", "WARNING"), help="Log level (logs go to stderr).")
 @click.option("--no-color", is_flag=True, help="No colours in the output (also when NO_COLOR is set).")
-@click.version_option(render.labform_version(), "--version", "-v", prog_name="labform", message="labform v%(version)s")
+@click.version_option(labform_version(), "--version", "-v", prog_name="labform", message="labform v%(version)s")
 @click.pass_context
 def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
     """labform: declarative setup of mobile device-testing clouds."""
@@ -265,9 +274,9 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
 def version(as_json):
     """Print labform's version."""
     if as_json:
-        click.echo(json.dumps({"labform_version": render.labform_version(), "platform": f"{sys.platform}_{platform.machine()}", "python": platform.python_version()}, indent=2))
+        click.echo(json.dumps({"labform_version": labform_version(), "platform": f"{sys.platform}_{platform.machine()}", "python": platform.python_version()}, indent=2))
     else:
-        click.echo(f"labform v{render.labform_version()}\non {sys.platform}_{platform.machine()}")
+        click.echo(f"labform v{labform_version()}\non {sys.platform}_{platform.machine()}")
 
 
 def _diagnostic(error: Exception) -> dict[str, Any]:
@@ -375,11 +384,6 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
     return approve
 
 
-# What the human summary calls each action once it is done.
-DONE_WORDS = {Action.CREATE: "Created", Action.ADOPT: "Adopted", Action.UPDATE: "Changed", Action.DELETE: "Destroyed",
-              Action.DELETE_THEN_CREATE: "Replaced", Action.CREATE_THEN_DELETE: "Replaced"}
-
-
 def _incomplete_report(plan, summary: dict[str, Any]) -> None:
     """After a failed or interrupted apply: what was done, what failed and why, what was skipped
     or never started, so the next step is clear without reading the whole log."""
@@ -387,7 +391,7 @@ def _incomplete_report(plan, summary: dict[str, Any]) -> None:
     done: dict[str, list[str]] = {}
     for applied in outcomes:
         if applied.outcome == "done":
-            done.setdefault(DONE_WORDS[applied.change.action], []).append(str(applied.change.address))
+            done.setdefault(applied.change.action.words.past, []).append(str(applied.change.address))
     for word, addresses in done.items():
         click.echo(f"  {word + ':':11}{', '.join(addresses)}")
     if summary["recovered"]:
@@ -428,7 +432,7 @@ def _ci_report(ws: runner.Workspace, where: str, verb: str, outcome: runner.Appl
 def _finish(ws: runner.Workspace, outcome: runner.ApplyOutcome, verb: str, started: float, log: ci.ChangeLog, stop: Interruption, targeted: bool) -> None:
     if not outcome.approved:
         _fail(f"{verb} cancelled.")
-    result = outcome.result or ApplyResult()
+    result = outcome.result or executor.ApplyResult()
     summary = result.summary()
     counts = f"{summary['added']} added, {summary['changed']} changed, {summary['destroyed']} destroyed"
     if summary["adopted"]:
@@ -667,7 +671,7 @@ def output(name_or_path, path, state, variables, as_json, raw):
             click.echo(f"{output_name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
         return
     if name not in values:
-        raise LabformError(f"output '{name}' not found{suggestion(name, values)}")
+        raise LabformError(f"output '{name}' not found{config.suggestion(name, values)}")
     shown = values[name]
     if raw:
         click.echo(_raw(name, shown["value"]), nl=False)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -23,6 +22,7 @@ from engine.arguments import data_source, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import SENSITIVE, is_fingerprint, redact
+from engine.version import labform_version
 from providers import registry
 
 if TYPE_CHECKING:
@@ -149,14 +149,6 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
             **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
     }
-
-
-def labform_version() -> str:
-    """The installed labform's version, as Terraform names its own in ``terraform_version``."""
-    try:
-        return metadata.version("labform")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str], mask: bool) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
+from engine.version import labform_version
 from engine.events import Event, Reporter, ignore
 from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
@@ -234,7 +235,7 @@ def state_values(state: State) -> dict[str, Any]:
         resources.append(render._resource(address, render._known(item.attributes, sensitive, mask=True), sensitive))
     return {
         "format_version": render.FORMAT_VERSION,
-        "labform_version": render.labform_version(),
+        "labform_version": labform_version(),
         "values": {"outputs": output_values(state.outputs), "root_module": {"resources": resources}},
     }
 

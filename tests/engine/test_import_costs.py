@@ -61,3 +61,10 @@ def test_validate_loads_the_provider_but_no_emulator_machinery(tmp_path):
     modules = loaded_modules("validate", str(plan))
     assert "providers.bitbar.provider" in modules
     assert emulator_machinery(modules) == []
+
+
+def test_help_loads_none_of_the_heavy_libraries():
+    """`labform --help` loads click and the engine's small modules only: no graph library, HTTP
+    client, progress bars, database driver, pydantic or YAML parser (the commands load them when run)."""
+    heavy = ("networkx", "httpx", "rich", "psycopg", "pydantic", "ruamel", "starlette", "uvicorn")
+    assert [name for name in loaded_modules("--help") if name.split(".")[0] in heavy] == []
