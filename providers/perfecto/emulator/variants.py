@@ -1,9 +1,4 @@
-"""The readings of the doc where it is silent or contradicts itself, one field each.
-
-``Variants()`` is the default server (the most permissive reading); each
-entry of ``VARIANTS`` changes one reading, so a provider test parametrized
-over ``VARIANTS`` runs against every server the doc allows.
-"""
+"""The readings of the doc where it is silent or contradicts itself, one field each (how doc variants work: providers/emulation/README.md)."""
 
 from __future__ import annotations
 

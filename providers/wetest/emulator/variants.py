@@ -1,10 +1,4 @@
-"""The readings of the WeTest doc where it is silent, one field each.
-
-``Variants()`` is the default server, the most permissive reading; each entry
-of ``VARIANTS`` changes one reading, so provider tests parametrized over
-``VARIANTS`` run against every server the doc allows. The table of choices,
-with the doc lines they read, is in this package's docstring.
-"""
+"""The readings of the WeTest doc where it is silent, one field each (how doc variants work: providers/emulation/README.md)."""
 
 from __future__ import annotations
 
