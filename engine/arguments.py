@@ -203,7 +203,7 @@ def desired_arguments(
     for field_name, message in rtype.check(args):
         raise ConfigError(message, positions.of(block.key_path + (field_name,)), subject)
     try:
-        return {**args, **rtype.plan_attributes(args)}
+        return {**args, **rtype.plan_attributes(args, address=subject)}
     except ArgumentError as exc:
         raise ConfigError(exc.message, positions.of(block.key_path + (exc.field,)), subject) from None
 

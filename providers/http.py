@@ -166,14 +166,14 @@ class HttpClient:
 
     def request(self, method: str, path: str, *, operation: str, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
         """Send with retries; return a 2xx response or raise ProviderError."""
-        return self._send(method, path, operation, idempotent, False, kwargs)
+        return self._send(method, path, operation, idempotent, False, kwargs, expect_json=self.check_envelope is not None)
 
     def request_json(
         self, method: str, path: str, *, operation: str, idempotent: bool | None = None, empty_ok: bool = False, key: str | None = None, **kwargs: Any
     ) -> Any:
         """Like request(), returning the parsed JSON body — its ``key`` member when given —
         or None for an empty body when ``empty_ok``."""
-        response = self.request(method, path, operation=operation, idempotent=idempotent, **kwargs)
+        response = self._send(method, path, operation, idempotent, False, kwargs, expect_json=True, empty_ok=empty_ok and key is None)
         return self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
 
     def parsed(self, response: httpx.Response, operation: str, safe: bool = True, empty_ok: bool = False, key: str | None = None) -> Any:
@@ -202,7 +202,20 @@ class HttpClient:
         finally:
             response.close()
 
-    def _send(self, method: str, path: str, operation: str, idempotent: bool | None, stream: bool, kwargs: dict[str, Any]) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        idempotent: bool | None,
+        stream: bool,
+        kwargs: dict[str, Any],
+        expect_json: bool = False,
+        empty_ok: bool = False,
+    ) -> httpx.Response:
+        """``expect_json``: a safe request whose 2xx answer is not JSON (a gateway's page, a cut
+        body; an empty one unless ``empty_ok``) is sent again like a 5xx; an unsafe one is left
+        to the caller (it is ambiguous)."""
         safe = self._is_safe(method, idempotent)
         attempt = 0
         while True:
@@ -227,6 +240,11 @@ class HttpClient:
             if stream and response.status_code >= 400:
                 response.read()  # the error message is in the body
                 response.close()
+            unreadable = expect_json and response.status_code < 300 and not (_is_json(response) or (empty_ok and not response.content))
+            if unreadable and safe and attempt + 1 < self.retry.attempts:
+                self._pause(operation, attempt, None, "an unreadable answer")
+                attempt += 1
+                continue
             return self._checked(response, operation, envelope=not stream, safe=safe)
 
     def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
@@ -247,6 +265,14 @@ class HttpClient:
                 error = NotFoundError if failure[0] in self.not_found_codes else ProviderError
                 raise error(self.cloud, operation, failure[0], failure[1])
         return response
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass

@@ -99,7 +99,7 @@ class Testset(RunResource):
     Args = TestsetArgs
     computed = ("id", "sha256", "test_count", "status", "total", "passed", "failed", "errors", "stopped")
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired.get("path"), "sha256", APP_EXTENSIONS)
         # Without triggers the app's hash is the trigger: a plan-time attribute that changes forces a new testset.
         return {} if digest is None or desired.get("triggers") else {"sha256": digest}

@@ -15,7 +15,7 @@ from typing import Literal
 from providers.base import Arguments, ResourceType, arg
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
-from providers.errors import NotFoundError
+from providers.errors import NotFoundError, ProviderError
 from providers.mapping import FieldMap
 from providers.transfer import local_file_digest, streamed_part
 
@@ -29,6 +29,10 @@ class FileArgs(Arguments):
 FILE_FIELDS = FieldMap(id="id", original_name="originalName", readable_size="readableSize", upload_time="uploadTime", package_name="packageName")
 
 
+# An upload that failed ambiguously is sent again at most this often (it replaces, so it is safe).
+UPLOAD_ATTEMPTS = 3
+
+
 class ProjectFile(ResourceType):
     """An application, test or data file of a project; uploaded again only when its sha256 changes."""
 
@@ -36,7 +40,7 @@ class ProjectFile(ResourceType):
     Args = FileArgs
     computed = ("id", "sha256", "size", "original_name", "readable_size", "upload_time", "package_name")
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired["path"], "sha256")
         return {} if digest is None else {"sha256": digest}
 
@@ -52,10 +56,18 @@ class ProjectFile(ResourceType):
         return dict(prior)
 
     def create(self, ctx, desired):
+        """A project holds one file of each kind and an upload replaces it, so an upload whose
+        answer was lost is simply sent again (from the start of the file): never a twin."""
         path = Path(desired["path"])
-        with streamed_part(path, ctx.progress) as part:
-            uploaded = _client(ctx).upload(self._kind_path(desired), f"upload {desired['kind']} file", part)
-        return {**FILE_FIELDS.attrs(uploaded), "size": path.stat().st_size, "sha256": desired["sha256"]}
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            try:
+                with streamed_part(path, ctx.progress) as part:
+                    uploaded = _client(ctx).upload(self._kind_path(desired), f"upload {desired['kind']} file", part)
+                return {**FILE_FIELDS.attrs(uploaded), "size": path.stat().st_size, "sha256": desired["sha256"]}
+            except ProviderError as exc:
+                if not exc.ambiguous or attempt == UPLOAD_ATTEMPTS:
+                    raise
+                ctx.progress(f"{path.name}: {exc.message}; uploading again (the project keeps one {desired['kind']} file)")
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same content): nothing to upload."""

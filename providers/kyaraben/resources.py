@@ -127,8 +127,7 @@ class AvmArgs(Arguments):
     avm_name: str | None = arg(
         None,
         min_length=1,
-        description="Renamed in place. Unset, labform names the VM labform-<hash of project, image and hwconfig> "
-        "(a resource does not see its address), so give two otherwise identical VMs names.",
+        description="Renamed in place. Unset, labform names the VM labform-<hash of its plan address>.",
     )
     hwconfig: HwConfig | None = arg(None, force_new=True, description="Screen and devices, as given at creation.")
     apks: list[str] | None = arg(
@@ -165,11 +164,9 @@ class Avm(ResourceType):
     computed = ("id", "status", "avm_name")
     natural_key = ("project", "avm_name")
 
-    def plan_attributes(self, desired):
-        if desired.get("avm_name") is not None:
-            return {}
-        parts = (desired.get("project"), desired.get("image"), desired.get("hwconfig"))
-        return {"avm_name": derived_name(*parts)} if known(list(parts)) else {}
+    def plan_attributes(self, desired, address=""):
+        """An unnamed VM is named from its plan address: the same block, the same name."""
+        return {} if desired.get("avm_name") is not None else {"avm_name": derived_name(address)}
 
     def check_remote(self, ctx, desired):
         facts = plan_facts(ctx)

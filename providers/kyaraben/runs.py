@@ -8,7 +8,7 @@ status is ERROR; JUnit has one testcase per test, its stdout as system-out.
 It is recorded as soon as kyaraben gives its id, so an apply that fails or is
 killed while waiting never starts it twice: the next apply waits on it again.
 Its natural key is ``campaign_name``; unset, labform names it
-labform-<hash of project, tests and triggers> (a resource does not see its
+labform-<hash of its plan address and triggers> (the engine passes the
 address).
 """
 
@@ -72,10 +72,11 @@ class Campaign(RunResource):
     computed = ("id", "campaign_name", "status", "progress", "results")
     natural_key = ("project", "campaign_name")
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
+        """An unnamed campaign is named from its plan address and its triggers: found again by that name."""
         if desired.get("campaign_name") is not None:
             return {}
-        parts = [desired.get("project"), desired.get("tests"), desired.get("triggers") or []]
+        parts = [address, desired.get("triggers") or []]
         return {"campaign_name": derived_name(*parts)} if known(parts) else {}
 
     def check_remote(self, ctx, desired):

@@ -74,7 +74,7 @@ class ContentUpload(ResourceType):
         return from_listing
 
     # --- the resource ------------------------------------------------------------
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired.get("path"), "sha256", self.extensions)
         return {} if digest is None else {"sha256": digest, "filename": hashed_name(desired["path"], digest)}
 
@@ -202,7 +202,7 @@ class TestSource(ResourceType):
     def check(self, desired):
         return [(name, f"{name} is computed from path; remove it from the plan") for name in ("sha256", "filename") if desired.get(name) is not None]
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired.get("path"), "sha256")
         return {} if digest is None else {"sha256": digest, "filename": Path(desired["path"]).name}
 

@@ -46,7 +46,7 @@ class App(ResourceType):
     natural_key = ("project", "md5")
     content_addressed = True
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         md5 = local_file_digest(desired.get("path"), "md5", APP_EXTENSIONS)
         return {} if md5 is None else {"md5": md5}
 
@@ -103,7 +103,7 @@ class Script(ResourceType):
     Args = ScriptArgs
     computed = ("id", "md5", "size", "url", "user")
 
-    def plan_attributes(self, desired):
+    def plan_attributes(self, desired, address=""):
         md5 = local_file_digest(desired.get("path"), "md5")
         return {} if md5 is None else {"md5": md5}
 

@@ -41,12 +41,16 @@ def test_an_added_apk_is_installed_in_place_and_its_result_awaited(running_clock
     assert workdir.plan("--detailed-exitcode").exit_code == 0
 
 
-def test_an_unnamed_vm_gets_a_stable_name_from_its_arguments(running_clock, kyaraben, workdir):
+def test_an_unnamed_vm_gets_a_stable_name_from_its_address(running_clock, kyaraben, workdir):
+    """Without avm_name the VM is named from its plan address, already at plan time; the name is its natural key."""
+    from providers.kyaraben.planning import derived_name
+
     write_lab(workdir, replace={"    avm_name: phone\n": ""})
+    name = derived_name("kyaraben_avm.phone")
     plan = workdir.plan()
-    assert re.search(r"\+ avm_name\s+= \(known after apply\)", plan.stdout)
+    assert re.search(rf'\+ avm_name\s+= "{name}"', plan.stdout), plan.stdout
     assert workdir.apply().exit_code == 0
-    name = resources_of(workdir)["kyaraben_avm.phone"]["attributes"]["avm_name"]
+    assert resources_of(workdir)["kyaraben_avm.phone"]["attributes"]["avm_name"] == name
     assert re.fullmatch(r"labform-[0-9a-f]{12}", name)
     assert kyaraben.api().get(f"/android/{resources_of(workdir)['kyaraben_avm.phone']['id']}").json()["avm"]["avm_name"] == name
     assert workdir.plan("--detailed-exitcode").exit_code == 0
