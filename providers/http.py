@@ -28,12 +28,15 @@ import random
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
 
 from providers.errors import NotFoundError, ProviderError
 from providers.reads import Fanout
+from providers.transfer import download as save_body
+from providers.transfer import progress_bar
 
 log = logging.getLogger("labform.http")
 
@@ -164,9 +167,12 @@ class HttpClient:
     def close(self) -> None:
         self.http.close()
 
-    def request(self, method: str, path: str, *, operation: str, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
-        """Send with retries; return a 2xx response or raise ProviderError."""
-        return self._send(method, path, operation, idempotent, False, kwargs, expect_json=self.check_envelope is not None)
+    def request(
+        self, method: str, path: str, *, operation: str, idempotent: bool | None = None, json_answer: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise ProviderError. ``json_answer``: the
+        answer must be JSON, so a safe request whose answer is not is sent again."""
+        return self._send(method, path, operation, idempotent, False, kwargs, expect_json=json_answer or self.check_envelope is not None)
 
     def request_json(
         self, method: str, path: str, *, operation: str, idempotent: bool | None = None, empty_ok: bool = False, key: str | None = None, **kwargs: Any
@@ -199,8 +205,26 @@ class HttpClient:
         response = self._send(method, path, operation, None, True, kwargs)
         try:
             yield response
+        except httpx.TransportError as exc:  # the body broke off half-way
+            raise ProviderError(self.cloud, operation, None, transport_failure(exc)) from None
         finally:
             response.close()
+
+    def download(self, path: str, target: Path, *, operation: str, progress: Callable[[str], None], **params: Any) -> Path:
+        """GET ``path`` into ``target`` chunk by chunk, starting again when the body breaks off
+        (a GET is safe to repeat), with a progress bar on a terminal."""
+        attempt = 0
+        while True:
+            try:
+                with self.stream("GET", path, operation=operation, params=params or None) as response:
+                    total = int(response.headers.get("content-length") or 0) or None
+                    with progress_bar(f"download {target}", total, progress) as advance:
+                        return save_body(response, target, advance)
+            except ProviderError as error:
+                attempt += 1
+                if error.status is not None or attempt >= self.retry.attempts:
+                    raise
+                self._pause(operation, attempt - 1, None, error.message)
 
     def _send(
         self,

@@ -28,6 +28,8 @@ from typing import Annotated, Any, Callable, Hashable, TypeVar
 
 from pydantic import BeforeValidator
 
+from providers.errors import NotFoundError, ProviderError
+
 T = TypeVar("T")
 FIRST_POLL = 0.25
 BACKOFF = 1.5
@@ -104,8 +106,19 @@ def wait_for(
     started = clock()
     interval = min(FIRST_POLL, poll)
     said = None
+    current: Any = None
     while True:
-        current = check()
+        try:
+            current = check()
+        except ProviderError as error:
+            # One read that failed after the HTTP layer's retries does not end a wait of minutes:
+            # read again at the next interval, until the timeout (a gone object still ends it).
+            if isinstance(error, NotFoundError) or clock() - started >= timeout:
+                raise
+            progress(f"{error}; reading again")
+            sleep(min(interval, max(0.0, timeout - (clock() - started))))
+            interval = next_pause(interval, clock() - started, poll)
+            continue
         message = describe(current)
         if message != said:
             progress(message)
@@ -122,11 +135,11 @@ def wait_for(
 
 
 class _Scope:
-    """One listing's status reads: who asks, and the last answer."""
+    """One listing's status reads: who waits on it, and the last answer."""
 
     def __init__(self) -> None:
-        self.asking: set[Hashable] = set()  # members asking since the last read started
-        self.covered: set[Hashable] = set()  # members the last read was made for
+        self.members: dict[Hashable, float] = {}  # member -> when it last asked
+        self.covered: set[Hashable] = set()  # the members the last read was made for
         self.answer: dict[Hashable, Any] = {}
         self.at = -math.inf
         self.reading = False
@@ -135,12 +148,17 @@ class _Scope:
 class StatusBoard:
     """One command's status reads of one cloud, shared by every wait on it.
 
-    ``read(scope, member, fetch, interval)`` answers ``member``'s status from the latest
-    read of ``scope``: one younger than ``interval`` is reused, one in flight is waited
-    for, else ``fetch(members)`` reads the status of every member asking (``{member:
-    status}``; a member it does not list answers None). Reads of the cloud start at
-    least ``interval`` apart, whichever scope they read.
+    ``read(scope, member, fetch, interval)`` answers ``member``'s status from a read of
+    ``scope`` (``fetch(members)`` reads every member waiting on it: ``{member: status}``,
+    a member it does not list answers None). A read is shared: one in flight is waited
+    for, and one made since the member last asked answers it if it is younger than half
+    the time since then (or than ``interval``), so the waits on one listing read it about
+    as often as one of them alone would. Reads of the cloud start at least ``interval``
+    apart, whichever scope they read. A member that has not asked for FORGET_AFTER
+    seconds (its wait ended) is no longer read for.
     """
+
+    FORGET_AFTER = 2 * LONGEST_PAUSE * (1 + JITTER)
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -152,16 +170,17 @@ class StatusBoard:
     ) -> T | None:
         with self._changed:
             entry = self._scopes.setdefault(scope, _Scope())
-            entry.asking.add(member)
+            asked, last = _now(), entry.members.get(member, -math.inf)
+            entry.members[member] = asked
             while True:
-                if member in entry.covered and _now() - entry.at < interval:
+                now = _now()
+                if member in entry.covered and entry.at > last and now - entry.at <= max(interval, (now - last) / 2):
                     return entry.answer.get(member)
                 if not entry.reading:
                     break
                 self._changed.wait()
-            entry.reading, members = True, entry.asking | {member}
-            entry.asking = set()
-            now = _now()
+            entry.members = {m: at for m, at in entry.members.items() if now - at <= self.FORGET_AFTER}
+            entry.reading, members = True, set(entry.members)
             start = max(now, self._next_read)
             self._next_read = start + interval
         try:

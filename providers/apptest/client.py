@@ -117,12 +117,12 @@ class AppTestClient:
         def send() -> httpx.Response:
             with app_part() as part:
                 form = {"data": json.dumps(data)}
-                return self.http.request("POST", BASE, operation="start testset", files={"app_file": part}, data=form)
+                return self.http.request("POST", BASE, operation="start testset", files={"app_file": part}, data=form, json_answer=True)
 
         return self._call("start testset", send, safe=False)
 
     def _get(self, path: str, operation: str) -> dict[str, Any]:
-        return self._call(operation, lambda: self.http.request("GET", path, operation=operation))
+        return self._call(operation, lambda: self.http.request("GET", path, operation=operation, json_answer=True))
 
     def testset(self, testset_id: str) -> dict[str, Any]:
         """The testset's status; NotFoundError only once the result endpoint says its data does not exist."""

@@ -12,7 +12,8 @@ doc's objects list are read.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -70,6 +71,10 @@ class BitbarClient:
         """A response whose body is read as it arrives (downloads of any size)."""
         with self.http.stream("GET", path, operation=operation, params=params or None) as response:
             yield response
+
+    def download(self, path: str, target: Path, operation: str, progress: Callable[[str], None], **params: Any) -> Path:
+        """A file of any size into ``target``, started again if the body breaks off."""
+        return self.http.download(path, target, operation=operation, progress=progress, **params)
 
     def delete(self, path: str, operation: str) -> None:
         self.http.request("DELETE", path, operation=operation)

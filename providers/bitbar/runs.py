@@ -23,7 +23,6 @@ from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.polling import wait_for
 from providers.runs import RunArguments, RunProgress, RunResource
-from providers.transfer import download, progress_bar
 
 ARTIFACTS = ("logs", "screenshots", "junit", "summary_pdf", "failures_csv")
 FAILED = ("FAILED",)
@@ -229,10 +228,7 @@ class Run(RunResource):
 
     @staticmethod
     def _save(ctx: Context, path: str, target: Path, **params: Any) -> None:
-        with _client(ctx).stream(path, f"download {target.name}", **params) as response:
-            total = int(response.headers.get("content-length") or 0) or None
-            with progress_bar(f"download {target}", total, ctx.progress) as advance:
-                download(response, target, advance)
+        _client(ctx).download(path, target, f"download {target.name}", ctx.progress, **params)
 
 
 def _safe(name: str) -> str:

@@ -256,7 +256,7 @@ class TestSource(ResourceType):
             raise ProviderError(CLOUD, "upload test source", None, f"{attrs['filename']} is {describe(uploaded)}")
         stale = attrs.get("apk_id") or ""
         if desired.get("compile") is True and not attrs.get("compile"):
-            attrs.update(apk_id=client.compile_testsource(project, id), apk_status="QUEUED")
+            attrs.update(apk_id=self._compile(client, project, id, stale), apk_status="QUEUED")
             ctx.record(attrs)
             compiled = await_status(
                 ctx, lambda: client.testsource(project, id), f"compilation of {attrs['filename']}", key="apk_status", reason_key="apk_status_reason"
@@ -270,11 +270,31 @@ class TestSource(ResourceType):
         if stale and stale != attrs.get("apk_id"):
             _delete_quietly(client, project, stale)
 
+    @staticmethod
+    def _compile(client: KyarabenClient, project: str, id: str, stale: str) -> str:
+        """Start a compilation; one whose answer was lost shows as a new apk id on the test
+        source, so it is taken from there rather than started twice."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return client.compile_testsource(project, id)
+            except ProviderError as error:
+                if not error.ambiguous or attempt == COMPILE_ATTEMPTS:
+                    raise
+                started = client.testsource(project, id).get("apk_id")
+                if started and started != stale:
+                    return started
+
     def delete(self, ctx, id, actual):
         client = _client(ctx)
         client.delete_testsource(actual["project"], id)
         if actual.get("apk_id"):
             _delete_quietly(client, actual["project"], actual["apk_id"])
+
+
+# A compilation whose answer was lost, and that did not start, is asked for again at most this often.
+COMPILE_ATTEMPTS = 3
 
 
 def _delete_quietly(client: KyarabenClient, project: str, apk_id: str) -> None:

@@ -62,7 +62,7 @@ class WeTestClient:
 
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         """The answer's body; a non-zero ``ret`` raises a Refusal."""
-        response = self.http.request(method, "/v1" + path, operation=operation, **kwargs)
+        response = self.http.request(method, "/v1" + path, operation=operation, json_answer=True, **kwargs)
         body = self.http.parsed(response, operation, safe=method in IDEMPOTENT_METHODS)
         failure = envelope_failure(response)
         if failure is not None:

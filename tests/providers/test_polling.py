@@ -27,3 +27,20 @@ def test_a_set_stop_event_ends_a_wait_at_once_marked_interrupted():
     with pytest.raises(WaitTimeout) as stopped:
         wait_for(lambda: "running", done=lambda answer: False, timeout=3600, poll=60, stop=stop)
     assert stopped.value.interrupted and stopped.value.last == "running"
+
+
+def test_a_read_that_failed_after_retries_does_not_end_the_wait():
+    """A flaky status read is read again at the next interval; the wait ends when the work does."""
+    from providers.errors import ProviderError
+
+    answers = iter([ProviderError("bitbar", "read run", 500, "injected"), "running", "done"])
+
+    def check():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    said: list[str] = []
+    assert wait_for(check, done=lambda a: a == "done", timeout=60, poll=0.01, sleep=lambda s: None, progress=said.append) == "done"
+    assert any("reading again" in line for line in said)
