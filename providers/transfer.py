@@ -9,6 +9,7 @@ line says when the transfer is done.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -32,13 +33,28 @@ CHUNK = 1024 * 1024
 FilePart = tuple[str, Any, str]
 
 
+# Digests already computed in this process, by file identity: an apply plans (hashing every
+# upload) and then applies (asking again); a 1 GiB app is read once, not twice.
+_DIGESTS: dict[tuple, str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    """The file's digest (sha256, md5, ...), read in chunks: a large app never sits in memory."""
-    digest = hashlib.new(algorithm)
+    """The file's digest (sha256, md5, ...), read in chunks: a large app never sits in memory.
+    Asked again for a file whose size and change times did not move, it is not read again."""
     with path.open("rb") as handle:
+        seen = os.fstat(handle.fileno())
+        identity = (algorithm, seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns, seen.st_ctime_ns)
+        with _DIGESTS_LOCK:
+            known = _DIGESTS.get(identity)
+        if known is not None:
+            return known
+        digest = hashlib.new(algorithm)
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    with _DIGESTS_LOCK:
+        _DIGESTS[identity] = digest.hexdigest()
+    return _DIGESTS[identity]
 
 
 class _SharedBars:
@@ -80,7 +96,19 @@ def progress_bar(label: str, total: int | None, report: Callable[[str], None]) -
     else:
         with _BARS.task(label, total) as advance:
             yield advance
-    report(f"{label}: done ({total or 0} bytes)")
+    report(f"{label}: done ({human_size(total or 0)})")
+
+
+def human_size(size: int) -> str:
+    """419430400 -> '400.0 MiB': what a CI log reader can take in at a glance."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...] = ()) -> str | None:

@@ -44,3 +44,4 @@ def test_a_read_that_failed_after_retries_does_not_end_the_wait():
     said: list[str] = []
     assert wait_for(check, done=lambda a: a == "done", timeout=60, poll=0.01, sleep=lambda s: None, progress=said.append) == "done"
     assert any("reading again" in line for line in said)
+
