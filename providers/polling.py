@@ -98,6 +98,7 @@ def wait_for(
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
+    read_again_on_error: bool = False,
 ) -> T:
     """Call ``check`` until ``done``; raise WaitTimeout (with the last answer) after ``timeout``,
     or as soon as ``stop`` is set (an interrupted apply stops waiting, the work goes on remotely)."""
@@ -111,9 +112,10 @@ def wait_for(
         try:
             current = check()
         except ProviderError as error:
-            # One read that failed after the HTTP layer's retries does not end a wait of minutes:
-            # read again at the next interval, until the timeout (a gone object still ends it).
-            if isinstance(error, NotFoundError) or clock() - started >= timeout:
+            # With ``read_again_on_error`` (a run's status), one read that failed after the HTTP
+            # layer's retries does not end a wait of minutes: read again at the next interval,
+            # until the timeout. A gone object, or an answer that is the result (apptest's codes), ends it.
+            if not read_again_on_error or isinstance(error, NotFoundError) or clock() - started >= timeout:
                 raise
             progress(f"{error}; reading again")
             sleep(min(interval, max(0.0, timeout - (clock() - started))))

@@ -163,6 +163,7 @@ class RunResource(ResourceType):
                 describe=lambda current: f"run {attrs['id']}: {current.text}",
                 progress=ctx.progress,
                 stop=ctx.stop,
+                read_again_on_error=True,
             )
         except WaitTimeout as timeout:
             last: RunProgress = timeout.last

@@ -29,8 +29,8 @@ def test_a_set_stop_event_ends_a_wait_at_once_marked_interrupted():
     assert stopped.value.interrupted and stopped.value.last == "running"
 
 
-def test_a_read_that_failed_after_retries_does_not_end_the_wait():
-    """A flaky status read is read again at the next interval; the wait ends when the work does."""
+def test_a_read_that_failed_after_retries_does_not_end_a_run_wait():
+    """A flaky run status read is read again at the next interval; the wait ends when the work does."""
     from providers.errors import ProviderError
 
     answers = iter([ProviderError("bitbar", "read run", 500, "injected"), "running", "done"])
@@ -42,6 +42,6 @@ def test_a_read_that_failed_after_retries_does_not_end_the_wait():
         return answer
 
     said: list[str] = []
-    assert wait_for(check, done=lambda a: a == "done", timeout=60, poll=0.01, sleep=lambda s: None, progress=said.append) == "done"
+    assert wait_for(check, done=lambda a: a == "done", timeout=60, poll=0.01, sleep=lambda s: None, progress=said.append, read_again_on_error=True) == "done"
     assert any("reading again" in line for line in said)
 
