@@ -4,8 +4,9 @@ Each property writes a plan that is wrong in one known way to main.yaml and runs
 ``labform validate`` on it in-process. The plans configure no provider, so
 nothing can reach a cloud; tests/functional/test_load_errors.py checks plan and
 apply against the emulator's request log. Hypothesis keeps no example database
-(the checkout is shared) and its deadline is loose enough for a slow 2-core
-machine yet far below what an unbounded alias expansion took (seconds to never).
+(the checkout is shared) and sets no per-example deadline: CI runs tests on
+several workers of a 2-core machine, and speed is measured in bench/, not
+asserted here. The loader's caps are what bound each plan's time and memory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import re
 import string
 import unicodedata
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from tests.conftest import BITBAR_PROVIDER, CliResult, Workdir
 
 FUZZ = settings(
     max_examples=60,
-    deadline=timedelta(seconds=3),
+    deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -144,8 +144,9 @@ def test_an_apply_killed_while_waiting_does_not_start_the_campaign_again(running
 
 
 def test_an_apply_whose_wait_fails_records_the_campaign_and_the_next_does_not_start_it(running_clock, kyaraben, workdir):
-    """The cloud stops answering while the campaign runs: the apply fails, the campaign is in state."""
-    write_lab(workdir, WAIT)
+    """The cloud stops answering while the campaign runs: failed reads are read again until the
+    wait's timeout, then the apply fails naming the last error; the campaign is in state."""
+    write_lab(workdir, "wait: {timeout: 8s, poll: 0.2s}")
     process = apply_in_a_process(workdir)
     try:
         wait_until(lambda: campaign_starts(kyaraben) == 1)
