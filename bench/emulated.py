@@ -1,4 +1,5 @@
-"""One cloud's emulator in a process of its own, for the benchmarks: latency set per case, requests counted.
+"""One cloud's emulator in a process of its own, for the benchmarks: latency set per case, requests counted;
+and labform run against it, as a process of its own too (``labform``), timed from outside.
 
 labform and the emulator must not share a process (or a GIL) when labform is
 timed, so ``EmulatorProcess`` starts this file as a script. The script serves
@@ -21,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTROL = "/_emulator"
 # The variables the benchmark plans read their provider settings from.
 ENVIRONMENT = {"bitbar": {"endpoint": "BITBAR_URL", "api_key": "BITBAR_API_KEY"}}
+BITBAR = "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.BITBAR_API_KEY}\n"
 
 
 class EmulatorProcess:
@@ -69,6 +72,16 @@ class EmulatorProcess:
         """The process environment a benchmark plan finds this emulator through."""
         names = ENVIRONMENT[self.cloud]
         return {**os.environ, "PYTHONPATH": str(ROOT), **{names[key]: str(value) for key, value in self.settings.items() if key in names}}
+
+
+def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2)) -> float:
+    """Run ``python -m engine ARGS`` against ``cloud``; its wall time in seconds (it must exit with one of ``ok``)."""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT, env=cloud.environment(), capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if done.returncode not in ok:
+        raise RuntimeError(f"labform {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return elapsed
 
 
 def serve(cloud: str, job_seconds: float) -> None:

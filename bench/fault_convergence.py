@@ -40,12 +40,12 @@ def _body_kind(match: re.Match) -> str:
 
 def reason(problem: str) -> str:
     """Why a trial failed, the same words for the same failure: what failed, and labform's error or the change it still plans."""
-    what, _command, *lines = problem.splitlines()
+    what, *lines = problem.splitlines()  # then, for a failed command, its key lines
     for telling in (r"internal error", r"^\s*Error:|: failed: ", r"# \S+ (will|must)"):
         said = next((line.strip() for line in lines if re.search(telling, line)), None)
         if said:
             return f"{what}: {_PORT_OR_ID.sub('N', _BODY.sub(_body_kind, said))}"
-    return f"{what}: (no error line)"
+    return what if not lines else f"{what}: (no error line)"
 
 
 def main(trials: int, rate: float, jobs: int) -> None:

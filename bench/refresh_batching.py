@@ -1,58 +1,74 @@
-"""How many requests and how long a plan's refresh takes for many objects.
+"""How many requests, and how long, a plan's refresh takes for many objects of several scopes.
 
-Creates N config parameters in one project with labform, then re-plans with
-the emulator answering each request after LATENCY seconds (a stand-in for a
-real network). Refresh reads them through the paged list endpoint, so the
-request count grows with pages, not with objects.
+N objects in state: 1/40 of them projects, 1/10 device groups of two devices
+each, the rest config parameters spread over the projects (N = 2,000: 50, 200
+and 1,750).
+They are made by ``labform apply`` at zero latency; then ``labform plan`` runs
+with the emulator answering each request after LATENCY seconds (a stand-in for
+a real network), and once at zero latency. Refresh reads every listing, every
+page after a listing's first (which says the total) and every group's member
+listing at once, at most ``--parallelism`` in flight, so:
 
-    python bench/refresh_batching.py [N] [LATENCY]
+- calls ≤ ceil(N / page) + scopes + 5, where the scopes are the listings read
+  (all projects, all groups, each project's parameters, each group's members);
+- the time latency adds (the plan at LATENCY less the plan at zero) is within
+  2× of (calls ÷ parallelism) × latency.
+
+    python bench/refresh_batching.py [N] [LATENCY]      # default 2000 0.02
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from click.testing import CliRunner
+from emulated import BITBAR, EmulatorProcess, labform
+from table import Row, markdown, median_of
 
-from engine.cli import main as labform
-from providers.bitbar import emulator
-from providers.emulation import Clock, EmulatorOptions, EmulatorServer
+from engine.options import DEFAULT_PARALLELISM
+from providers.bitbar.client import PAGE_SIZE
+
+DEVICES = (304, 321)
 
 
-def plan_text(url: str, count: int) -> str:
-    parameters = "".join(
-        f"  bitbar_config_parameter.p{i}:\n    project: ${{bitbar_project.bench.id}}\n    key: key{i}\n    value: v{i}\n"
-        for i in range(count)
+def plan_text(projects: int, groups: int, parameters: int) -> str:
+    blocks = "".join(f"  bitbar_project.p{j}:\n    name: bench-{j}\n    type: ANDROID\n" for j in range(projects))
+    blocks += "".join(f"  bitbar_device_group.g{j}:\n    name: group-{j}\n    os_type: ANDROID\n    devices: {list(DEVICES)}\n" for j in range(groups))
+    blocks += "".join(
+        f"  bitbar_config_parameter.k{i}:\n    project: ${{bitbar_project.p{i % projects}.id}}\n    key: key{i}\n    value: v{i}\n"
+        for i in range(parameters)
     )
-    return (
-        f"providers:\n  bitbar:\n    endpoint: {url}\n    api_key: {emulator.SANDBOX_API_KEY}\n"
-        f"resources:\n  bitbar_project.bench:\n    name: bench\n    type: ANDROID\n{parameters}"
-    )
+    return BITBAR + "resources:\n" + blocks
 
 
-def main(count: int, latency: float) -> None:
-    options = EmulatorOptions(clock=Clock(speed=0))
-    app = emulator.build_app(options)
-    with EmulatorServer(app) as server, tempfile.TemporaryDirectory() as folder:
-        plan = Path(folder) / "main.yaml"
-        plan.write_text(plan_text(server.url, count))
-        started = time.monotonic()
-        result = CliRunner().invoke(labform, ["apply", folder, "--auto-approve"])
-        assert result.exit_code == 0, result.output
-        applied = time.monotonic() - started
-        options.latency = latency
-        app.log.clear()
-        started = time.monotonic()
-        result = CliRunner().invoke(labform, ["plan", folder, "--detailed-exitcode"])
-        assert result.exit_code == 0, result.output
-        planned = time.monotonic() - started
-        requests = len(app.log.all())
-    print(f"{count} parameters: apply {applied:.1f}s (parallelism 10); "
-          f"plan with {latency * 1000:.0f} ms latency: {requests} requests, {planned:.2f}s")
+def refresh_case(objects: int = 2_000, latency: float = 0.02) -> list[Row]:
+    projects, groups = max(1, objects // 40), objects // 10
+    parameters = objects - projects - groups
+    with EmulatorProcess("bitbar") as cloud, tempfile.TemporaryDirectory() as folder:
+        Path(folder, "main.yaml").write_text(plan_text(projects, groups, parameters))
+        labform(cloud, "apply", folder, "--auto-approve")
+        quiet = median_of(3, lambda: labform(cloud, "plan", folder, "--detailed-exitcode", ok=(0,)))
+        cloud.set_latency(latency)
+        before = len(cloud.requests())
+        slow = median_of(3, lambda: labform(cloud, "plan", folder, "--detailed-exitcode", ok=(0,)))
+        calls = (len(cloud.requests()) - before) // 3
+    scopes = 2 + projects + groups
+    bound = math.ceil(objects / PAGE_SIZE) + scopes + 5
+    added, ideal = slow - quiet, calls / DEFAULT_PARALLELISM * latency
+    what = f"refresh of N = {objects:,} objects ({projects} projects, {groups} device groups, {parameters:,} parameters), {latency * 1000:.0f} ms"
+    return [
+        Row(what + ": calls", f"≤ ceil(N/{PAGE_SIZE}) + {scopes} scopes + 5 = {bound}", f"{calls} calls", calls <= bound),
+        Row(
+            what + ": time the latency adds",
+            f"≤ 2× (calls ÷ {DEFAULT_PARALLELISM}) × latency = {2 * ideal:.2f} s",
+            f"{added:.2f} s ({slow:.2f} s less {quiet:.2f} s at zero latency): {added / ideal:.2f}×",
+            added <= 2 * ideal,
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200, float(sys.argv[2]) if len(sys.argv) > 2 else 0.05)
+    args = sys.argv[1:]
+    print(markdown(refresh_case(int(args[0]) if args else 2_000, float(args[1]) if len(args) > 1 else 0.02)))
