@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.addresses import Address
-from engine.arguments import check_known_values, register_secrets
+from engine.arguments import check_known_values, plain_message, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.loader import KeyPath, LoadedPlan, Positions, load
 from engine.references import Reference, references_in, substitute
@@ -198,7 +198,7 @@ class _Builder:
             lifecycle = Lifecycle.model_validate(value)
         except ValidationError as exc:
             for error in exc.errors():
-                self.error(path + ("lifecycle", *error["loc"]), f"lifecycle: {error['msg']}", subject)
+                self.error(path + ("lifecycle", *error["loc"]), f"lifecycle.{'.'.join(map(str, error['loc']))}: {plain_message(error)}", subject)
             return Lifecycle()
         for index, name in enumerate(lifecycle.ignore_changes):
             if name not in args_model.model_fields:
