@@ -161,9 +161,9 @@ def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout
 
 
 def start_labform(args: Iterable[str], cwd: Path, environment: dict[str, str]) -> subprocess.Popen:
-    """The CLI in a process the caller may SIGKILL."""
+    """The CLI in a process the caller may SIGKILL, its progress (stdout) readable as text."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", *args], cwd=cwd, env=cli_environment(environment), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "engine", *args], cwd=cwd, env=cli_environment(environment), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
 
 

@@ -2,8 +2,8 @@
 
 A CI runner killed at its timeout is the case: the apply over a Bitbar plan
 with a project, a device group, two uploads and a run (waited on) is killed
-somewhere between its first and last request, then the user's next commands
-must work. After each kill:
+while it makes its changes, then the user's next commands must work. After
+each kill:
 
 - the state and its journal load (``labform state list`` exits 0);
 - ``labform apply`` converges (exit 0, no traceback), and ``labform plan
@@ -12,15 +12,16 @@ must work. After each kill:
   that name and one run in the project, and the project has both uploads.
 
 Everything runs through the public CLI, against ``labform sandbox`` in its
-own process. The kill moments come from ``SEED``, spread over the window in
-which a clean apply talks to the cloud (measured first), so a failing trial
+own process. The kill moments come from ``SEED``: after which of the progress
+lines a clean apply prints (counted first), and up to ``MAX_DELAY`` later, so
+they land where they were drawn on a busy machine too and a failing trial
 can be replayed; ``bench/crash_stress.py`` runs 100 of them.
 """
 
 from __future__ import annotations
 
 import random
-import signal
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ from tests.functional.sandbox_harness import PLANS, SandboxProcess, Trial, inven
 
 SEED = 20260
 TRIALS = 10
+# A kill comes up to this long after the progress line it follows: between two lines, or inside a request.
+MAX_DELAY = 0.25
 PLAN = """
 providers:
   bitbar:
@@ -77,28 +80,40 @@ def sandbox(data_dir: Path) -> SandboxProcess:
     return SandboxProcess(data_dir, "--only", "bitbar", "--job-seconds", "1", "--seed", str(SEED))
 
 
-@dataclass
-class Window:
-    """When, after its start, a clean apply sends its first request and gets its last answer."""
-
-    first: float
-    last: float
-
-
-def measure_window(served: SandboxProcess, folder: Path) -> Window:
-    """Apply the plan once, unkilled (it must converge), and read from the emulator's log when it talked."""
-    before = len(served.clouds["bitbar"].requests())
-    started = time.monotonic()
+def progress_lines(served: SandboxProcess, folder: Path) -> int:
+    """Apply the plan once, unkilled (it must converge): how many progress lines it prints between its plan and its summary."""
     clean = labform(["apply", ".", "--auto-approve"], folder, plan_environment(folder, served))
     assert clean.exit_code == 0, clean.key_lines()
-    talked = served.clouds["bitbar"].requests()[before:]
-    return Window(talked[0]["started"] - started, talked[-1]["finished"] - started)
+    lines = clean.output.splitlines()
+    planned = next(i for i, line in enumerate(lines) if line.startswith("Plan:"))
+    return next(i for i, line in enumerate(lines) if line.startswith("Apply complete!")) - planned - 2  # less the blank line before it
+
+
+def kill_after(process: subprocess.Popen, line: int, delay: float) -> bool:
+    """SIGKILL an apply ``delay`` seconds after its ``line``-th progress line (0: right after its plan); whether it was still running.
+
+    Counting its own output, not the clock, keeps the moments where they were
+    meant to be when the machine is slower or busier than when they were drawn.
+    """
+    for text in iter(process.stdout.readline, ""):
+        if text.startswith("Plan:"):
+            break
+    for _ in range(line):
+        if not process.stdout.readline():
+            break
+    time.sleep(delay)
+    running = process.poll() is None
+    process.kill()
+    process.wait()
+    process.stdout.close()
+    return running
 
 
 @dataclass
 class CrashTrial(Trial):
     index: int
-    delay: float  # seconds after the apply started that it was killed
+    line: int  # killed ``delay`` seconds after this progress line of the apply
+    delay: float
     killed: bool = False  # False: the apply had ended before the kill
     loads: bool = False
     converged: bool = False
@@ -110,17 +125,13 @@ class CrashTrial(Trial):
         return sum(max(0, count - 1) for count in self.held.values())
 
 
-def crash_trial(served: SandboxProcess, root: Path, index: int, delay: float) -> CrashTrial:
-    """Kill an apply ``delay`` seconds in, then list the state, apply again, plan, and count what Bitbar holds."""
+def crash_trial(served: SandboxProcess, root: Path, index: int, line: int, delay: float) -> CrashTrial:
+    """Kill an apply ``delay`` seconds after its ``line``-th progress line, then list the state, apply again, plan, and count what Bitbar holds."""
     name = f"crash-{index}"
     folder = write_plan(root / name, name)
     environment = plan_environment(folder, served)
-    trial = CrashTrial(index, delay)
-    process = start_labform(["apply", ".", "--auto-approve"], folder, environment)
-    time.sleep(delay)
-    trial.killed = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    trial = CrashTrial(index=index, line=line, delay=delay)
+    trial.killed = kill_after(start_labform(["apply", ".", "--auto-approve"], folder, environment), line, delay)
 
     listed = labform(["state", "list", "."], folder, environment)
     trial.loads = trial.note(listed, listed.exit_code == 0, "state list after the kill failed")
@@ -144,25 +155,25 @@ def crash_trial(served: SandboxProcess, root: Path, index: int, delay: float) ->
     return trial
 
 
-def kill_delays(window: Window, count: int, seed: int) -> list[float]:
-    """``count`` moments, drawn from ``seed``, between a clean apply's first request and its last answer."""
+def kill_moments(lines: int, count: int, seed: int) -> list[tuple[int, float]]:
+    """``count`` moments drawn from ``seed``: after which progress line of the apply (before the last), and how long after."""
     rng = random.Random(seed)
-    return [round(rng.uniform(window.first, window.last), 3) for _ in range(count)]
+    return [(rng.randrange(lines), round(rng.uniform(0, MAX_DELAY), 3)) for _ in range(count)]
 
 
 def describe(trial: CrashTrial) -> str:
-    return f"trial {trial.index} (killed {trial.delay}s after the apply started):\n" + "\n".join(trial.problems)
+    return f"trial {trial.index} (killed {trial.delay}s after progress line {trial.line}):\n" + "\n".join(trial.problems)
 
 
 def crash_trials(served: SandboxProcess, root: Path, kills: int, seed: int) -> list[CrashTrial]:
     """Trials until ``kills`` of them killed a running apply (a kill that lands after the end does not count)."""
-    window = measure_window(served, write_plan(root / "clean", "clean"))
+    lines = progress_lines(served, write_plan(root / "clean", "clean"))
     trials: list[CrashTrial] = []
-    for index, delay in enumerate(kill_delays(window, 2 * kills, seed)):
-        trials.append(crash_trial(served, root, index, delay))
+    for index, (line, delay) in enumerate(kill_moments(lines, 2 * kills, seed)):
+        trials.append(crash_trial(served, root, index, line, delay))
         if sum(t.killed for t in trials) == kills:
             return trials
-    raise AssertionError(f"only {sum(t.killed for t in trials)} of {len(trials)} kills hit a running apply (window {window})")
+    raise AssertionError(f"only {sum(t.killed for t in trials)} of {len(trials)} kills hit a running apply ({lines} progress lines)")
 
 
 def test_an_apply_killed_at_any_moment_converges_with_one_of_each_object(tmp_path):
