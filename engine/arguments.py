@@ -33,11 +33,11 @@ from providers.errors import ArgumentError
 
 
 def resource_type(address: Address) -> ResourceType:
-    return registry.resource_types()[address.type]
+    return registry.resource_type(address.type)
 
 
 def data_source(address: Address) -> DataSource:
-    return registry.data_sources()[address.type]
+    return registry.data_source(address.type)
 
 
 @cache

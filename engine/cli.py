@@ -549,7 +549,7 @@ def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
 
 def _resource_lines(address: str, item) -> list[str]:
     """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
-    rtype = registry.resource_types().get(item.type)
+    rtype = registry.resource_type(item.type)
     sensitive = rtype.Args.fields_with("sensitive") if rtype else frozenset()
     lines = [f"# {address} (id {item.id})"]
     width = max((len(k) for k in item.attributes), default=0)

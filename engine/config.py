@@ -136,7 +136,7 @@ class _Builder:
 
     def blocks(self, section: str) -> dict[Address, Block]:
         is_data = section == "data"
-        known = registry.data_sources() if is_data else registry.resource_types()
+        find = registry.data_source if is_data else registry.resource_type
         meta = DATA_META if is_data else RESOURCE_META
         result: dict[Address, Block] = {}
         for key, body in self.loaded.sections[section].items():
@@ -150,14 +150,16 @@ class _Builder:
                 self.error(path, "write data sources under 'data:' without the 'data.' prefix")
                 continue
             address = Address(bare.type, bare.name, is_data)
-            if address.type not in known:
+            implementation = find(address.type)
+            if implementation is None:
                 kind = "data source" if is_data else "resource type"
+                known = registry.data_sources() if is_data else registry.resource_types()  # every cloud's, for the suggestion
                 self.error(path, f"unknown {kind} '{address.type}'{suggestion(address.type, known)}", str(address))
                 continue
             if not isinstance(body, dict):
                 self.error(path, "must be a mapping of arguments", str(address))
                 continue
-            args_model = known[address.type].Args
+            args_model = implementation.Args
             misspelt = set()
             for field_name in body:
                 if field_name not in args_model.model_fields and field_name not in meta:
@@ -228,8 +230,7 @@ class _Builder:
             candidates = [str(a) for a in blocks]
             self.error(path, f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}", subject)
             return
-        kind = registry.data_sources() if ref.kind == "data" else registry.resource_types()
-        impl = kind[ref.address.type]
+        impl = registry.data_source(ref.address.type) if ref.kind == "data" else registry.resource_type(ref.address.type)
         attributes = [*impl.Args.model_fields, *impl.computed]
         if ref.attribute[0] not in attributes:
             self.error(path, f"'{ref.address.type}' has no attribute '{ref.attribute[0]}'{suggestion(ref.attribute[0], attributes)}", subject)

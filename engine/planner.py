@@ -82,7 +82,7 @@ class Planner:
         groups: dict[tuple, list[str]] = {}
         singles: list[str] = []
         for key, item in self.state.resources.items():
-            rtype = registry.resource_types().get(item.type)
+            rtype = registry.resource_type(item.type)
             if rtype is None:
                 raise LabformError(f"state holds {key} of type '{item.type}', which no provider knows")
             scope = rtype.list_scope(item.attributes)
@@ -96,7 +96,7 @@ class Planner:
 
     def _refresh_group(self, group: tuple, keys: list[str]) -> None:
         type_name, scope = group
-        rtype = registry.resource_types()[type_name]
+        rtype = registry.resource_type(type_name)
         ctx = self.session.context(Address.parse(keys[0]).provider)
         try:
             listed = {str(item["id"]): item for item in rtype.listed(ctx, scope)}
@@ -109,7 +109,7 @@ class Planner:
 
     def _refresh_one(self, key: str) -> None:
         item = self.state.resources[key]
-        rtype = registry.resource_types()[item.type]
+        rtype = registry.resource_type(item.type)
         ctx = self.session.context(Address.parse(key).provider)
         try:
             found = rtype.read(ctx, item.id, item.attributes)
@@ -155,7 +155,7 @@ class Planner:
         for key, item in sorted(self.state.resources.items()):
             address = Address.parse(key)
             now = self.refreshed.get(key)
-            rtype = registry.resource_types()[item.type]
+            rtype = registry.resource_type(item.type)
             if rtype.ephemeral:
                 continue
             sensitive = rtype.Args.fields_with("sensitive")
@@ -187,7 +187,7 @@ class Planner:
 
     def _delete_change(self, key: str, item: ResourceState, reason: str, reason_if_gone: str) -> ResourceChange:
         before = self.refreshed.get(key)
-        rtype = registry.resource_types()[item.type]
+        rtype = registry.resource_type(item.type)
         return ResourceChange(
             Address.parse(key),
             Action.DELETE,
@@ -222,7 +222,7 @@ class Planner:
     def _plan_data(self, block: Block) -> ResourceChange | None:
         args = data_arguments(block, self.config.positions, self.lookup)
         if args is None:
-            source = registry.data_sources()[block.address.type]
+            source = registry.data_source(block.address.type)
             self.planned[block.address] = {}
             return ResourceChange(block.address, Action.READ, None, dict(block.arguments), after_unknown=set(source.computed), reason="depends on values known only after apply")
         self.planned[block.address] = self.session.read_data(block.address, args)

@@ -297,7 +297,7 @@ def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
     """False when --target left objects out (labform defers nothing else, Terraform's other reason)."""
     in_state = state.resources if state else {}
     if plan.refresh_only:  # an ephemeral object has nothing to refresh
-        expected = {key for key, item in in_state.items() if not registry.resource_types()[item.type].ephemeral}
+        expected = {key for key, item in in_state.items() if not registry.resource_type(item.type).ephemeral}
     elif plan.destroy:
         expected = set(in_state)
     else:

@@ -1,5 +1,8 @@
 """Authentication flows as ``httpx.Auth`` plug-ins, so every client shares them.
 
+``HeaderAuth`` puts one identity header on every request (kyaraben's
+``X-Auth-UserId``, or the token a proxy in front of it expects).
+
 ``OAuthPasswordAuth`` does the OAuth2 password grant and refreshes the token
 before it expires (or after a 401). Where the token travels is the server's
 choice: OAuth 2.0 servers take an ``Authorization: Bearer`` header, while the
@@ -114,3 +117,18 @@ class OAuthPasswordAuth(httpx.Auth):
             if response.status_code != 401:
                 self._place = place
                 return
+
+
+class HeaderAuth(httpx.Auth):
+    """One header carrying the identity; its value is kept out of repr()."""
+
+    def __init__(self, header: str, value: str):
+        self.header = header
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth({self.header}=(sensitive))"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[self.header] = self._value
+        yield request

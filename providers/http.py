@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import httpx
-
+from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError
 from providers.reads import Fanout
 from providers.transfer import download as save_body
 from providers.transfer import progress_bar
+
+httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
 
 log = logging.getLogger("labform.http")
 

@@ -45,7 +45,12 @@ def register(name: str, provider_target: str, emulator_target: str | None = None
     _PROVIDERS[name] = provider_target
     if emulator_target:
         _EMULATORS[name] = emulator_target
-    for cached in (provider, resource_types, data_sources, emulator):
+    forget_caches()
+
+
+def forget_caches() -> None:
+    """Load every table entry afresh on next use (after the tables changed)."""
+    for cached in CACHES:
         cached.cache_clear()
 
 
@@ -72,11 +77,40 @@ def emulator(name: str) -> Any:
     return _load(_EMULATORS[name])
 
 
+def owner(type_name: str) -> str:
+    """The cloud a type belongs to: its name's prefix (``bitbar_project`` → ``bitbar``)."""
+    return type_name.partition("_")[0]
+
+
+def resource_type(type_name: str) -> ResourceType | None:
+    """One resource type, loading only its own cloud's code (None if no cloud has it)."""
+    return _types_of(owner(type_name)).get(type_name)
+
+
+def data_source(type_name: str) -> DataSource | None:
+    """One data source, loading only its own cloud's code (None if no cloud has it)."""
+    return _sources_of(owner(type_name)).get(type_name)
+
+
 @cache
 def resource_types() -> dict[str, ResourceType]:
-    return {t.type_name: t() for name in _PROVIDERS for t in provider(name).resource_types}
+    """Every cloud's resource types (for the schema and for suggestions after a typo)."""
+    return {type_name: t for name in _PROVIDERS for type_name, t in _types_of(name).items()}
 
 
 @cache
 def data_sources() -> dict[str, DataSource]:
-    return {d.type_name: d() for name in _PROVIDERS for d in provider(name).data_sources}
+    return {type_name: d for name in _PROVIDERS for type_name, d in _sources_of(name).items()}
+
+
+@cache
+def _types_of(name: str) -> dict[str, ResourceType]:
+    return {t.type_name: t() for t in provider(name).resource_types} if name in _PROVIDERS else {}
+
+
+@cache
+def _sources_of(name: str) -> dict[str, DataSource]:
+    return {d.type_name: d() for d in provider(name).data_sources} if name in _PROVIDERS else {}
+
+
+CACHES = (provider, emulator, resource_types, data_sources, _types_of, _sources_of)

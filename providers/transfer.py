@@ -14,18 +14,13 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
-
-import httpx
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from providers.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import httpx
+    from rich.progress import Progress
 
 CHUNK = 1024 * 1024
 
@@ -69,8 +64,10 @@ class _SharedBars:
     def task(self, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         with self._lock:
             if self._users == 0:
-                columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-                self._progress = Progress(*columns, transient=True)
+                from rich import progress as bars  # only a terminal transfer draws one: no other command loads rich
+
+                columns = (bars.TextColumn("{task.description}"), bars.BarColumn(), bars.DownloadColumn(), bars.TransferSpeedColumn())
+                self._progress = bars.Progress(*columns, transient=True)
                 self._progress.start()
             self._users += 1
             progress = self._progress

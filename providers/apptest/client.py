@@ -28,11 +28,12 @@ from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any, Callable
 
-import httpx
-
+from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient, envelope_check
 from providers.polling import WaitTimeout, wait_for
+
+httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
 
 CLOUD = "apptest"
 BASE = "/openapi/v2/testset"

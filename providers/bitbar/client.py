@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import httpx
-
-from providers.auth import OAuthPasswordAuth
+from engine.lazy import lazy_module
 from providers.base import Context
 from providers.http import HttpClient, Page, paginate
 from providers.reads import Fanout
 from providers.transfer import FilePart
+
+httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
+auth_flows = lazy_module("providers.auth")
 
 CLIENT_ID = "testdroid-cloud-api"
 ME = "/api/v2/me"
@@ -40,7 +41,7 @@ class BitbarClient:
         if api_key:
             auth: httpx.Auth = httpx.BasicAuth(api_key, "")
         else:
-            auth = OAuthPasswordAuth(endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or "")
+            auth = auth_flows.OAuthPasswordAuth(endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or "")
         self.http = HttpClient(
             "bitbar",
             endpoint,

@@ -16,31 +16,20 @@ for one that belongs to someone else: both read as gone.
 
 from __future__ import annotations
 
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from engine.lazy import lazy_module
 from providers.base import Context
 from providers.errors import ProviderError
 from providers.http import HttpClient
 from providers.transfer import FilePart
 
+if TYPE_CHECKING:
+    import httpx
+
+auth_flows = lazy_module("providers.auth")  # with httpx, loaded by the first client, not by validate
+
 CLOUD = "kyaraben"
-
-
-class HeaderAuth(httpx.Auth):
-    """One header carrying the identity; its value is kept out of repr()."""
-
-    def __init__(self, header: str, value: str):
-        self.header = header
-        self._value = value
-
-    def __repr__(self) -> str:
-        return f"HeaderAuth({self.header}=(sensitive))"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[self.header] = self._value
-        yield request
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -59,7 +48,7 @@ class KyarabenClient:
         self.http = HttpClient(
             CLOUD,
             endpoint,
-            auth=HeaderAuth(auth_header, auth_value),
+            auth=auth_flows.HeaderAuth(auth_header, auth_value),
             headers={"Accept": "application/json"},
             timeout=timeout,
             error_message=_error_message,

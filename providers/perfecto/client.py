@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from providers.base import Context
 from providers.http import HttpClient, default_error_message
+
+if TYPE_CHECKING:
+    import httpx
 
 CLOUD = "perfecto"
 EXECUTIONS = "/export/api/v3/test-executions"

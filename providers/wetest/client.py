@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, NoReturn
 
-import httpx
-
+from engine.lazy import lazy_module
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
 from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check
 from providers.transfer import FilePart
+
+httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
 
 CLOUD = "wetest"
 # HTTP statuses that refuse the account or the pace, not the object asked for.

@@ -44,8 +44,7 @@ def memory_registered():
     yield
     # registry has no unregister(): drop the entry and clear its caches as register() does.
     registry._PROVIDERS.pop("memory", None)
-    for cached in (registry.provider, registry.resource_types, registry.data_sources, registry.emulator):
-        cached.cache_clear()
+    registry.forget_caches()
 
 
 @pytest.fixture
