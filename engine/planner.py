@@ -73,7 +73,6 @@ class Planner:
         self.notices: list[Notice] = []
         # Creates to look for a twin of by natural key, after the walk (no action depends on it).
         self._twins: list[tuple[ResourceType, Address, dict[str, Any]]] = []
-        session.set_parallelism(options.parallelism)
 
     # --- refresh -------------------------------------------------------
     def refresh(self) -> None:

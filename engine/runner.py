@@ -72,13 +72,13 @@ class Workspace:
         return build_config(loaded, self.variables)
 
     @contextmanager
-    def providers(self, config: PlanConfig) -> Iterator[ProviderSession]:
-        """Configured providers; with the sandbox, pointed at local emulators."""
+    def providers(self, config: PlanConfig, parallelism: int = DEFAULT_PARALLELISM) -> Iterator[ProviderSession]:
+        """Configured providers, reading up to ``parallelism`` at once; with the sandbox, pointed at local emulators."""
         overrides: dict[str, dict[str, Any]] = {}
         with _maybe_sandbox(self, config) as sandbox:
             if sandbox:
                 overrides = sandbox.settings()
-            session = ProviderSession(config, overrides, progress=lambda message: self.report(Event("progress", message)))
+            session = ProviderSession(config, overrides, lambda message: self.report(Event("progress", message)), parallelism)
             try:
                 yield session
             finally:
@@ -259,7 +259,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
-    with backend.locked("plan", ws.lock_timeout), ws.providers(config) as session:
+    with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.parallelism) as session:
         result = _make_plan(config, graph, backend.read(), backend, session, options)
     if out is not None:
         planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.parallelism))
@@ -291,7 +291,7 @@ def apply(
     graph = build_graph(config)
     backend = ws.backend()
     operation = "destroy" if options.destroy else "apply"
-    with backend.locked(operation, ws.lock_timeout), ws.providers(config) as session:
+    with backend.locked(operation, ws.lock_timeout), ws.providers(config, options.parallelism) as session:
         state = backend.read()
         if plan_file is not None:
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)

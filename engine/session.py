@@ -18,6 +18,7 @@ from typing import Any, Callable
 from engine.addresses import Address
 from engine.arguments import data_source, register_secrets, validated
 from engine.config import PlanConfig
+from engine.options import DEFAULT_PARALLELISM
 from providers import registry
 from providers.base import Context
 from providers.reads import Fanout, Listings
@@ -29,17 +30,15 @@ class ProviderSession:
         config: PlanConfig,
         overrides: dict[str, dict[str, Any]] | None = None,
         progress: Callable[[str], None] = lambda message: None,
+        parallelism: int = DEFAULT_PARALLELISM,
     ):
         self.config = config
         self.overrides = overrides or {}
         self.progress = progress
         self._contexts: dict[str, Context] = {}
         self._lock = threading.Lock()
-        self.listings = Listings(Fanout())
-
-    def set_parallelism(self, parallelism: int) -> None:
-        """How many reads may be in flight at once (--parallelism)."""
-        self.listings.fanout.width = max(1, parallelism)
+        # --parallelism bounds the reads in flight as it bounds the changes.
+        self.listings = Listings(Fanout(parallelism))
 
     def context(self, provider_name: str) -> Context:
         with self._lock:

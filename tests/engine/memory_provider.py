@@ -60,6 +60,7 @@ class MemoryStore:
         self.dropped_requests: dict[str, int] = {}
         # Seconds each write sleeps, so overlapping calls are observable.
         self.delay = 0.0
+        self.lookup_delay = 0.0  # the same for each catalog lookup
         self.max_concurrent = 0
         self._running = 0
         self._ids = itertools.count(1)
@@ -145,6 +146,8 @@ class MemoryStore:
         try:
             if op in WRITES and self.delay:
                 time.sleep(self.delay)
+            if op == "lookup" and self.lookup_delay:
+                time.sleep(self.lookup_delay)
             if op in ("create", "update") and name in self.failures:
                 raise ProviderError("memory", f"{op} {type_name}", 500, self.failures[name])
             if op == "create" and self._ambiguous(self.dropped_requests, name):
@@ -285,18 +288,22 @@ class Bucket(_Stored):
 
 class LookupArgs(Arguments):
     name: str = arg(description="Key in the store's catalog.")
+    more: list[str] = arg([], description="More keys, read at once as a cloud's pages are (within --parallelism).")
 
 
 class Lookup(DataSource):
     type_name = "memory_lookup"
     Args = LookupArgs
-    computed = ("value",)
+    computed = ("value", "values")
 
     def read(self, ctx, args):
-        with ctx.client.call("lookup", self.type_name, args["name"]):
-            if args["name"] not in ctx.client.catalog:
-                raise NotFoundError("memory", "lookup", 404, f"no catalog entry {args['name']!r}")
-            return {"value": ctx.client.catalog[args["name"]]}
+        return {"value": self._entry(ctx, args["name"]), "values": ctx.listings.fanout.map(lambda name: self._entry(ctx, name), args.get("more") or [])}
+
+    def _entry(self, ctx, name: str) -> Any:
+        with ctx.client.call("lookup", self.type_name, name):
+            if name not in ctx.client.catalog:
+                raise NotFoundError("memory", "lookup", 404, f"no catalog entry {name!r}")
+            return ctx.client.catalog[name]
 
 
 class MemorySettings(Arguments):

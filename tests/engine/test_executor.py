@@ -117,6 +117,25 @@ def test_parallelism_one_applies_changes_one_at_a_time(lab):
     assert all(a.finished <= b.started for a, b in zip(writes, writes[1:]))
 
 
+def test_a_saved_plan_reads_at_the_parallelism_given_to_apply(lab, tmp_path):
+    """`apply FILE --parallelism N`: N bounds the reads (a data source's pages) as well as the
+    changes, whatever parallelism the plan was saved with."""
+    lab.store.catalog.update({f"k{i}": i for i in range(6)})
+    lab.write("data:\n  memory_lookup.all: {name: k0, more: [k1, k2, k3, k4, k5]}\nresources:\n  memory_thing.t: {name: t}\n")
+    saved = tmp_path / "tfplan"
+    lab.plan(out=saved, parallelism=1)
+    lab.store.lookup_delay = 0.05
+
+    outcome = lab.apply(saved, parallelism=3)
+    assert outcome.result is not None and outcome.result.ok
+    assert 1 < lab.store.max_concurrent <= 3
+
+    lab.store.max_concurrent = 0
+    lab.plan(out=saved, parallelism=1)
+    lab.apply(saved, parallelism=None)  # no flag (the CLI passes None): the saved parallelism holds
+    assert lab.store.max_concurrent == 1
+
+
 DIAMOND = """
 resources:
   memory_thing.root:
