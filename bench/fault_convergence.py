@@ -7,9 +7,10 @@ in the emulator), with seeds 1..TRIALS per plan instead of 3. Prints a
 Markdown table per plan (the figures in bench/README.md) and, per plan, the
 failures grouped by their reason.
 
-    python bench/fault_convergence.py [TRIALS] [RATE] [JOBS]
+    python bench/fault_convergence.py [TRIALS] [RATE] [JOBS] [PLAN,PLAN...]
 
-JOBS trials run at once (default 2), each in its own copy of plans/.
+JOBS trials run at once (default 2), each in its own copy of plans/; the
+last argument picks some example plans (default: all of them).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def reason(problem: str) -> str:
     return what if not lines else f"{what}: (no error line)"
 
 
-def main(trials: int, rate: float, jobs: int) -> None:
+def main(trials: int, rate: float, jobs: int, examples: tuple[str, ...] = EXAMPLES) -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -56,17 +57,17 @@ def main(trials: int, rate: float, jobs: int) -> None:
         def run(index: int, name: str, seed: int) -> FaultTrial:
             return fault_trial(copy_examples(root / f"copy-{index}"), name, seed, rate)
 
-        pairs = [(name, seed) for name in EXAMPLES for seed in range(1, trials + 1)]
+        pairs = [(name, seed) for name in examples for seed in range(1, trials + 1)]
         with ThreadPoolExecutor(jobs) as pool:
             done = list(pool.map(run, range(len(pairs)), *zip(*pairs)))
     print(f"fault convergence: {rate:.0%} faults of every kind, seeds 1..{trials} per plan, {time.monotonic() - started:.0f}s\n")
     print("| plan | trials | converged in one apply | duplicate objects | tracebacks | lock left behind |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in EXAMPLES:
+    for name in examples:
         mine = [t for t in done if t.plan == name]
         duplicates = sum(sum(t.duplicated.values()) for t in mine)
         print(f"| {name} | {len(mine)} | {sum(t.converged for t in mine)} | {duplicates} | {sum(t.tracebacks for t in mine)} | {sum(t.lock_left for t in mine)} |")
-    for name in EXAMPLES:
+    for name in examples:
         failing = Counter(reason(p) for t in done if t.plan == name for p in t.problems)
         seeds = [t.seed for t in done if t.plan == name and t.problems]
         if failing:
@@ -77,4 +78,8 @@ def main(trials: int, rate: float, jobs: int) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(int(args[0]) if args else 20, float(args[1]) if len(args) > 1 else RATE, int(args[2]) if len(args) > 2 else 2)
+    chosen = tuple(args[3].split(",")) if len(args) > 3 else EXAMPLES
+    unknown = set(chosen) - set(EXAMPLES)
+    if unknown:
+        sys.exit(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(EXAMPLES)})")
+    main(int(args[0]) if args else 20, float(args[1]) if len(args) > 1 else RATE, int(args[2]) if len(args) > 2 else 2, chosen)
