@@ -117,8 +117,9 @@ def _credential_hint(model: type[Arguments], values: dict[str, Any], key_path: K
 def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     """(field path, message) for each known value the model rejects; pending values wait."""
     problems: list[tuple[KeyPath, str]] = []
+    fields = model.model_fields  # read once: pydantic builds it per access
     for name, value in values.items():
-        if name not in model.model_fields or _pending(value):
+        if name not in fields or _pending(value):
             continue
         try:
             field_adapter(model, name).validate_python(value)
@@ -194,10 +195,11 @@ def desired_arguments(
     rtype = resource_type(block.address)
     subject = str(block.address)
     args = substitute(block.arguments, lookup)
-    for where, message in check_known_values(rtype.Args, args):
-        location = positions.of(block.key_path + where) or positions.of(block.key_path)
-        raise ConfigError(f"{'.'.join(map(str, where))}: {message}", location, subject)
-    if not contains_unknown(args):
+    if contains_unknown(args):  # the known values checked one by one; the model once all are known
+        for where, message in check_known_values(rtype.Args, args):
+            location = positions.of(block.key_path + where) or positions.of(block.key_path)
+            raise ConfigError(f"{'.'.join(map(str, where))}: {message}", location, subject)
+    else:
         args = validated(rtype.Args, args, positions, block.key_path, subject)
     register_secrets(rtype.Args, args)
     for field_name, message in rtype.check(args):

@@ -160,10 +160,11 @@ class _Builder:
                 self.error(path, "must be a mapping of arguments", str(address))
                 continue
             args_model = implementation.Args
+            fields = args_model.model_fields  # read once: pydantic builds it per access
             misspelt = set()
             for field_name in body:
-                if field_name not in args_model.model_fields and field_name not in meta:
-                    close = difflib.get_close_matches(field_name, [*args_model.model_fields, *meta], n=1)
+                if field_name not in fields and field_name not in meta:
+                    close = difflib.get_close_matches(field_name, [*fields, *meta], n=1)
                     misspelt.update(close)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))

@@ -15,7 +15,7 @@ An edge ``a -> b`` means "b needs a": a topological walk visits dependencies fir
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import networkx as nx
 
@@ -32,6 +32,9 @@ class DependencyGraph:
     # --- construction ----------------------------------------------------
     def add_node(self, address: Address) -> None:
         self._graph.add_node(address)
+
+    def add_nodes(self, addresses: Iterable[Address]) -> None:
+        self._graph.add_nodes_from(addresses)
 
     def add_edge(self, dependency: Address, dependent: Address) -> None:
         self._graph.add_edge(dependency, dependent)
@@ -60,6 +63,8 @@ class DependencyGraph:
         return list(nx.lexicographical_topological_sort(self._graph, key=str))
 
     def find_cycle(self) -> list[Address] | None:
+        if nx.is_directed_acyclic_graph(self._graph):  # one linear pass; the search for the path only when there is one
+            return None
         try:
             edges = nx.find_cycle(self._graph)
         except nx.NetworkXNoCycle:
@@ -81,8 +86,7 @@ GraphStep = Callable[[DependencyGraph, PlanConfig], None]
 
 
 def add_block_nodes(graph: DependencyGraph, config: PlanConfig) -> None:
-    for block in config.blocks():
-        graph.add_node(block.address)
+    graph.add_nodes(block.address for block in config.blocks())
 
 
 def add_reference_edges(graph: DependencyGraph, config: PlanConfig) -> None:

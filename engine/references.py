@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable, Iterator
 
 from engine.addresses import Address
@@ -58,7 +59,9 @@ class Reference:
     attribute: tuple[str, ...] = ()
 
 
+@cache
 def parse_reference(text: str) -> Reference:
+    """One ``${...}``'s body, parsed once per command however often the plan repeats it."""
     body = text.strip()
     if match := _ENV.match(body):
         return Reference("env", body, name=match.group(1), default=match.group(2))
@@ -76,6 +79,8 @@ def parse_reference(text: str) -> Reference:
 def references_in(value: Any) -> Iterator[Reference]:
     """Every reference anywhere inside ``value`` (dicts, lists, strings)."""
     if isinstance(value, str):
+        if "${" not in value:
+            return
         for match in _TEMPLATE.finditer(value):
             yield parse_reference(match.group(1))
     elif isinstance(value, dict):
