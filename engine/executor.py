@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from engine import secrets
 from engine.addresses import Address
-from engine.arguments import data_arguments, desired_arguments, resource_type
+from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.config import PlanConfig
 from engine.errors import ConfigError
@@ -321,10 +321,12 @@ class Executor:
                 self.report(Event("progress", f"{address}: {exc.message}; not created, sending again ({attempt + 1}/{CREATE_ATTEMPTS})", str(address)))
 
     def _finish_recovered(self, rtype, ctx, address: Address, desired: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
-        """Record what was found, then do what its create still owed (a run's wait and gate)."""
+        """Record what was found, then do what its create still owed: a run's wait and gate, or
+        the later steps of a create of several (a project's description, a group's members)."""
         actual = {**desired, **found}
         self._remember(address, actual)
-        if rtype.pending(desired, actual):
+        changed, forcing = diff(rtype, protect(rtype, desired, actual), actual, self.config.resources[address].lifecycle.ignore_changes)
+        if rtype.pending(desired, actual) or (changed and not forcing):
             return rtype.update(ctx, str(found["id"]), desired, actual)
         return found
 

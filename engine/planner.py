@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from engine.addresses import Address
-from engine.arguments import data_arguments, desired_arguments, normalize, protect, resource_type
+from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type, same
 from engine.changes import Action, Notice, Plan, ResourceChange
 from engine.config import Block, PlanConfig
 from engine.errors import ConfigError, LabformError
@@ -36,29 +36,6 @@ from providers.base import ResourceType
 from providers.errors import NotFoundError
 
 log = logging.getLogger("labform.plan")
-
-
-def same(rtype: ResourceType, name: str, one: Any, other: Any) -> bool:
-    """Whether two values of an argument are the same once normalised (equal ones are, at no cost:
-    a plan of thousands of unchanged objects compares every argument twice)."""
-    return one == other or normalize(rtype, name, one) == normalize(rtype, name, other)
-
-
-def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]) -> tuple[list[str], list[str]]:
-    """(changed attributes, those among them that force replacement)."""
-    changed, forcing = [], []
-    force_new = rtype.Args.fields_with("force_new")
-    plan_time = set(desired) - set(rtype.Args.model_fields)
-    for name, want in desired.items():
-        if name in ignore:
-            continue
-        have = actual.get(name)
-        if same(rtype, name, want, have) and not contains_unknown(want):
-            continue
-        changed.append(name)
-        if name in force_new or name in plan_time:
-            forcing.append(name)
-    return changed, forcing
 
 
 class Planner:

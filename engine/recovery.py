@@ -26,8 +26,9 @@ from providers.base import Context, ResourceType
 
 # Clocks of this machine and the cloud may disagree a little.
 CLOCK_SKEW = 5.0
-# A create that failed ambiguously and whose object is not there is sent again, at most this often.
-CREATE_ATTEMPTS = 3
+# A create that failed ambiguously and whose object is not there is sent again, at most this often
+# (at 30% faults a POST fails before acting one time in ten: 3 sends all fail so once in 1,000 creates).
+CREATE_ATTEMPTS = 5
 
 
 class AmbiguousRecovery(LabformError):

@@ -57,11 +57,17 @@ class BitbarClient:
     def get(self, path: str, operation: str, **params: Any) -> Any:
         return self.http.request_json("GET", path, operation=operation, params=params or None)
 
-    def get_bytes(self, path: str, operation: str) -> bytes:
-        return self.http.request("GET", path, operation=operation).content
+    def get_bytes(self, path: str, operation: str, readable: Callable[[bytes], bool] | None = None) -> bytes:
+        """The body; one that is not ``readable`` (a gateway's page, a cut file) is read again."""
+        return self.http.request("GET", path, operation=operation, readable=readable).content
 
     def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
-        return self.http.request_json("POST", path, operation=operation, data=_form(form), idempotent=idempotent, empty_ok=True)
+        """A POST the doc answers with an object: an empty or garbled answer is an error, never None."""
+        return self.http.request_json("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
+
+    def post_empty(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> None:
+        """A POST the doc answers with "(empty string)": the status says it all, the body is not read."""
+        self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
 
     def upload(self, path: str, operation: str, part: FilePart) -> Any:
         """Multipart upload (field ``file``); a streamed part keeps memory flat whatever the size."""

@@ -49,6 +49,8 @@ class Project(ResourceType):
         created = _client(ctx).post(f"{ME}/projects", "create project", PROJECT_FIELDS.params(desired, {"name", "type"}))
         extra = PROJECT_FIELDS.params(desired, {"description", "common"})
         if extra:
+            # In state from here on: a failed second step is an update the next plan shows.
+            ctx.record(PROJECT_FIELDS.attrs(created))
             created = _client(ctx).post(_project_path(created["id"]), "update project", extra, idempotent=True)
         return PROJECT_FIELDS.attrs(created)
 
@@ -248,7 +250,7 @@ class DeviceGroup(ResourceType):
             ctx.progress(f"device group {id}: adding device {device}")
             try:
                 # Retried like any idempotent call: adding a member twice leaves one.
-                _client(ctx).post(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)
+                _client(ctx).post_empty(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)
             except ProviderError as exc:
                 if exc.status != 409:
                     raise  # 409: a retried add whose first attempt had landed
@@ -263,8 +265,9 @@ class DeviceGroup(ResourceType):
         _client(ctx).delete(self._path(id), "delete device group")
 
     def find_existing(self, ctx, desired):
+        """With its members: a group recovered after an ambiguous create is then given the missing ones."""
         found = _first_named(self._groups(ctx), "displayName", desired["name"])
-        return GROUP_FIELDS.attrs(found) if found else None
+        return self._with_members(ctx, found) if found else None
 
 
 # --- bitbar_project_sharing ------------------------------------------------

@@ -7,6 +7,7 @@ JUnit, downloads artifacts and checks the gate (see providers/runs.py).
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Literal
 
@@ -170,7 +171,8 @@ class Run(RunResource):
     def junit_suites(self, ctx, attrs):
         suites = []
         for device_run in attrs["device_runs"]:
-            xml = _client(ctx).get_bytes(f"{self._path(attrs['project'], attrs['id'])}/device-runs/{device_run['id']}/junit.xml", "download junit.xml")
+            path = f"{self._path(attrs['project'], attrs['id'])}/device-runs/{device_run['id']}/junit.xml"
+            xml = _client(ctx).get_bytes(path, "download junit.xml", readable=_is_junit)
             suites.extend(renamed_suites(xml, device_run["device"]))
         return suites
 
@@ -215,7 +217,8 @@ class Run(RunResource):
 
     def _screenshots(self, ctx: Context, run_path: str, target: Path) -> None:
         """The zip is generated on request; wait until the run says it is READY."""
-        _client(ctx).post(f"{run_path}/screenshots.zip", "request screenshots.zip")
+        # Asking again for a zip already asked for changes nothing: safe to retry.
+        _client(ctx).post_empty(f"{run_path}/screenshots.zip", "request screenshots.zip", idempotent=True)
         wait_for(
             lambda: _client(ctx).get(run_path, "read run").get("screenshotZipState"),
             done=lambda state: state == "READY",
@@ -229,6 +232,14 @@ class Run(RunResource):
     @staticmethod
     def _save(ctx: Context, path: str, target: Path, **params: Any) -> None:
         _client(ctx).download(path, target, f"download {target.name}", ctx.progress, **params)
+
+
+def _is_junit(body: bytes) -> bool:
+    """A junit.xml answer that is one (not a gateway's HTML page, a cut or an empty file)."""
+    try:
+        return ET.fromstring(body).tag in ("testsuite", "testsuites")
+    except ET.ParseError:
+        return False
 
 
 def _safe(name: str) -> str:

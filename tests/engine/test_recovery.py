@@ -7,6 +7,7 @@ import pytest
 
 from engine.addresses import Address
 from engine.errors import LabformError
+from engine.recovery import CREATE_ATTEMPTS
 from engine.state import open_backend
 from engine.state.journal import intent
 from engine.state.recorder import StateRecorder
@@ -42,13 +43,13 @@ def test_a_create_dropped_before_it_acted_is_sent_again_once(lab):
 
 
 def test_a_create_that_keeps_failing_ambiguously_gives_up_naming_the_attempts(lab):
-    """After three ambiguous failures with nothing created, the change fails saying so; the state holds no intent."""
+    """After CREATE_ATTEMPTS ambiguous failures with nothing created, the change fails saying so; the state holds no intent."""
     lab.write(TWO)
-    lab.store.drop_request("web", times=5)
+    lab.store.drop_request("web", times=CREATE_ATTEMPTS)
     outcome = lab.apply()
     (address, message), = outcome.result.failed
     assert str(address) == "memory_thing.web"
-    assert "sent 3 times, and nothing with its natural key was created" in message
+    assert f"sent {CREATE_ATTEMPTS} times, and nothing with its natural key was created" in message
     assert lab.store.names() == ["db"]
 
 
