@@ -168,7 +168,9 @@ class KyarabenClient:
         self._call("DELETE", f"/android/{avm_id}", "delete VM")
 
     def install_apk(self, avm_id: str, apk_id: str) -> str:
-        return self._call("POST", f"/android/{avm_id}/apk/{apk_id}", "install apk", "command_id")
+        """Sent again like a PUT when its answer is lost: the doc says "The application can be
+        reinstalled multiple times without uninstalling", so a second install only repeats the first."""
+        return self._call("POST", f"/android/{avm_id}/apk/{apk_id}", "install apk", "command_id", idempotent=True)
 
     def command_results(self, avm_id: str, command_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/android/{avm_id}/command/{command_id}", "read command", "results")

@@ -193,8 +193,11 @@ class Avm(ResourceType):
         return filter(None, (_vm_attrs(vm) for vm in _client(ctx).avms() if not vm.get("campaign_id")))
 
     def find_existing(self, ctx, desired):
+        """A VM found by its name (adopted, or made by a create whose answer was lost) is taken to
+        have none of the apks: installing one again is harmless (see KyarabenClient.install_apk)."""
         key = (desired["project"], desired.get("avm_name"))  # no name while derived from values known only after apply
-        return None if key[1] is None else next((vm for vm in self.listed(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+        found = None if key[1] is None else next((vm for vm in self.listed(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+        return found if found is None or desired.get("apks") is None else {**found, "apks": []}
 
     def create(self, ctx, desired):
         body = {

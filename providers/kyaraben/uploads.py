@@ -108,18 +108,30 @@ class ContentUpload(ResourceType):
         fetch = self.fetch(client, project, id)
         uploaded = {"sha256": desired["sha256"], **self._attrs(fetch(), project)}
         ctx.record(uploaded)
+        return self._ready(ctx, uploaded, desired)
+
+    def _ready(self, ctx: Context, uploaded: Attrs, desired: Attrs) -> Attrs:
+        """Wait until the cloud has taken the file; one it could not take is tainted, so the
+        next apply deletes it and uploads again."""
+        project, id = uploaded["project"], uploaded["id"]
         try:
-            final = await_status(ctx, fetch, f"{self.what} {desired['filename']}")
+            final = await_status(ctx, self.fetch(_client(ctx), project, id), f"{self.what} {desired['filename']}")
         except ProviderError as exc:
             raise AppliedWithError(CLOUD, f"upload {self.what}", exc.message, uploaded, tainted=True) from None
         if final.get("status") != READY:
-            # The cloud could not take it: tainted, so the next apply deletes it and uploads again.
             raise AppliedWithError(CLOUD, f"upload {self.what}", f"{desired['filename']} is {describe(final)}", {"sha256": desired["sha256"], **self._attrs(final, project)}, tainted=True)
         return {"sha256": desired["sha256"], **self._attrs(final, project)}
 
+    def pending(self, desired, actual):
+        """One found by its name (a create whose answer was lost) may still be uploading."""
+        if actual.get("status") != READY:
+            return f"the {self.what} is {actual.get('status')}: apply waits for it to be READY"
+        return None
+
     def update(self, ctx, id, desired, actual):
-        """Only the local path moved (same content): nothing to upload."""
-        return {**actual, **desired, "id": id}
+        """Only the local path moved (same content): nothing to upload; one not READY yet is awaited."""
+        attrs = {**actual, **desired, "id": id}
+        return attrs if actual.get("status") == READY else {**attrs, **self._ready(ctx, attrs, desired)}
 
     def import_(self, ctx, id):
         """Nothing to import: the plan finds the project's upload of the same bytes by its name and adopts it."""
