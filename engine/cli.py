@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from engine import collector
 from engine.addresses import Address
 from engine.changes import Action
 from engine.errors import ConfigError, ConfigErrors, LabformError
@@ -253,6 +254,12 @@ class TerraformStyleGroup(click.Group):
         except click.UsageError as exc:
             exc.exit_code = 1
             raise
+
+
+def run() -> None:
+    """The ``labform`` command, in a process of its own (``python -m engine`` too)."""
+    collector.tune_for_a_short_command()
+    main()
 
 
 @click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
