@@ -97,6 +97,8 @@ class Testset(RunResource):
     type_name = "apptest_testset"
     cloud = CLOUD
     Args = TestsetArgs
+    # No natural key: the API's three calls are Run New Testset and, by testset_id, its status and
+    # result; nothing lists testsets, so a testset_name cannot be searched for after a lost answer.
     computed = ("id", "sha256", "test_count", "status", "total", "passed", "failed", "errors", "stopped")
 
     def plan_attributes(self, desired, address=""):

@@ -2,7 +2,9 @@
 
 Created once per triggers; ``wait`` follows it to the end; JUnit has one
 testcase per device with its result code's meaning; the gate counts passing
-devices or cases. Destroying a test still running cancels it.
+devices or cases. Destroying a test still running cancels it. A submit whose
+answer is lost is resolved by the chosen devices' current test (``_sighted``):
+WeTest lists no tests, so a test not seen there is never submitted again.
 
 Only documented keys are read, and each as loosely as the doc types it: a
 test has ended when ``finished`` says so or its ``status_code`` is no longer 0
@@ -207,7 +209,13 @@ class AutomationTest(RunResource):
         """Every Required field goes out: those the plan leaves unset with the doc's default."""
         body = {**REQUIRED_DEFAULTS, **TEST_FIELDS.params(desired)}
         body.setdefault("device_number", len(desired.get("devices") or []))
-        test_id = _client(ctx).submit_test(body)
+        before = _current_tests(ctx, desired["cloud_id"])
+        try:
+            test_id = _client(ctx).submit_test(body)
+        except ProviderError as error:
+            if not error.ambiguous:
+                raise
+            test_id = _sighted(ctx, desired, body["device_number"], before, error)
         ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
         return {"id": test_id, "status": "testing", "status_code": 0}
 
@@ -278,6 +286,35 @@ class AutomationTest(RunResource):
         except ProviderError:
             if not _ended(_client(ctx).test_status(attrs["id"])):
                 raise
+
+
+def _current_tests(ctx: Context, cloud_id: int) -> set[int]:
+    """The tests the cloud's devices are running now. WeTest lists no tests, but Get Devices names
+    each device's ``"test_id": int, // current test ID``: a test submitted to idle devices shows
+    there, which is how a submit whose answer was lost finds its test (``_sighted``)."""
+    return {d["test_id"] for d in _client(ctx).devices(cloud_id) if d.get("test_id")}
+
+
+def _sighted(ctx: Context, desired: Attrs, device_number: int, before: set[int], error: ProviderError) -> int:
+    """The one test that appeared on the cloud's devices since the submit and runs on what it asked
+    for (those device ids, or that many devices). A test not seen (queued behind another, or done
+    already) may still exist, so seeing none is no proof: the submit stays ambiguous, never resent."""
+    asked = {int(i) for i in desired.get("devices") or []} if (desired.get("device_choose_type") or "deviceids") == "deviceids" else set()
+    count = len(desired.get("devices") or []) or device_number
+
+    def ours(test_id: int) -> bool:
+        ids = {d["device_id"] for d in _client(ctx).test_devices(str(test_id))}
+        return ids == asked if asked else len(ids) == count
+
+    try:
+        found = [t for t in sorted(_current_tests(ctx, desired["cloud_id"]) - before) if ours(t)]
+        seen = f"{len(found)} new tests" if found else "no new test"
+    except ProviderError as looking:
+        found, seen = [], f"looking for it failed: {looking.message}"
+    if len(found) != 1:
+        raise ProviderError(CLOUD, error.operation, error.status, f"{error.message}; {seen} on the chosen devices", ambiguous=True)
+    ctx.progress(f"test {found[0]}: the submit's answer was lost ({error.message}); found the test on the chosen devices")
+    return found[0]
 
 
 def _cloud_devices(ctx: Context, cloud_id: int) -> tuple[tuple[str, str] | None, list[dict[str, Any]]]:

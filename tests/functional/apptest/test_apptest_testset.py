@@ -159,3 +159,14 @@ def test_wrong_credentials_fail_with_the_clouds_reason_and_no_secret(apptest, wo
     assert result.exit_code == 1 and result.exception is None
     assert "apptest: start testset failed (401): Unauthorized: Invalid user_id or access_key." in result.output
     assert "wrong-access-key-value" not in result.output
+
+
+def test_a_refresh_whose_reads_keep_failing_is_an_error_never_gone(apptest, workdir):
+    """Every read refused (429, Retry-After 0, so quickly), the result's too: the plan fails naming the
+    status read, and plans no second testset."""
+    write_plan(workdir)
+    assert workdir.apply().exit_code == 0
+    apptest.app.options.failure_kinds, apptest.app.options.failure_rate = ("429",), 1.0
+    plan = workdir.plan("--detailed-exitcode")
+    assert plan.exit_code == 1 and "will be created" not in plan.output, plan.output
+    assert "apptest: read testset status failed (429)" in plan.output, plan.output
