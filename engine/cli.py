@@ -256,6 +256,13 @@ class TerraformStyleGroup(click.Group):
             raise
 
 
+def _print_version(ctx: click.Context, wanted: bool) -> None:
+    """``--version``: the version is looked up only when asked (that costs a tenth of --help)."""
+    if wanted and not ctx.resilient_parsing:
+        click.echo(f"labform v{labform_version()}")
+        ctx.exit()
+
+
 def run() -> None:
     """The ``labform`` command, in a process of its own (``python -m engine`` too)."""
     collector.tune_for_a_short_command()
@@ -265,7 +272,7 @@ def run() -> None:
 @click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=os.environ.get("LABFORM_LOG", "WARNING"), help="Log level (logs go to stderr).")
 @click.option("--no-color", is_flag=True, help="No colours in the output (also when NO_COLOR is set).")
-@click.version_option(labform_version(), "--version", "-v", prog_name="labform", message="labform v%(version)s")
+@click.option("--version", "-v", is_flag=True, expose_value=False, is_eager=True, callback=lambda ctx, param, value: _print_version(ctx, value), help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
     """labform: declarative setup of mobile device-testing clouds."""

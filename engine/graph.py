@@ -14,40 +14,62 @@ An edge ``a -> b`` means "b needs a": a topological walk visits dependencies fir
 
 from __future__ import annotations
 
+import graphlib
 from dataclasses import dataclass
-from typing import Callable, Iterable
-
-import networkx as nx
+from typing import Any, Callable, Iterable
 
 from engine.addresses import Address
 from engine.changes import Action
 from engine.config import PlanConfig
 from engine.errors import CycleError
+from engine.lazy import lazy_module
+
+# Loaded on the first question a walk asks: validate's cycle check needs none of it.
+nx = lazy_module("networkx")
 
 
 class DependencyGraph:
+    """Addresses and who needs whom. The edges are kept as plain sets, so finding a cycle
+    (``validate``) needs no graph library; the networkx graph is made on the first question
+    that needs it (the order of a walk, descendants), once."""
+
     def __init__(self) -> None:
-        self._graph = nx.DiGraph()
+        self._needs: dict[Address, dict[Address, None]] = {}  # address → its dependencies, in insertion order
+        self._networkx: Any = None
 
     # --- construction ----------------------------------------------------
     def add_node(self, address: Address) -> None:
-        self._graph.add_node(address)
+        self._needs.setdefault(address, {})
+        self._networkx = None
 
     def add_nodes(self, addresses: Iterable[Address]) -> None:
-        self._graph.add_nodes_from(addresses)
+        for address in addresses:
+            self._needs.setdefault(address, {})
+        self._networkx = None
 
     def add_edge(self, dependency: Address, dependent: Address) -> None:
-        self._graph.add_edge(dependency, dependent)
+        self._needs.setdefault(dependency, {})
+        self._needs.setdefault(dependent, {})[dependency] = None
+        self._networkx = None
+
+    @property
+    def _graph(self) -> Any:
+        if self._networkx is None:
+            graph = nx.DiGraph()
+            graph.add_nodes_from(self._needs)
+            graph.add_edges_from((dependency, address) for address, needs in self._needs.items() for dependency in needs)
+            self._networkx = graph
+        return self._networkx
 
     # --- questions -------------------------------------------------------
     def nodes(self) -> list[Address]:
-        return list(self._graph.nodes)
+        return list(self._needs)
 
     def __contains__(self, address: Address) -> bool:
-        return address in self._graph
+        return address in self._needs
 
     def dependencies(self, address: Address) -> list[Address]:
-        return list(self._graph.predecessors(address))
+        return list(self._needs[address])
 
     def dependents(self, address: Address) -> list[Address]:
         return list(self._graph.successors(address))
@@ -63,13 +85,15 @@ class DependencyGraph:
         return list(nx.lexicographical_topological_sort(self._graph, key=str))
 
     def find_cycle(self) -> list[Address] | None:
-        if nx.is_directed_acyclic_graph(self._graph):  # one linear pass; the search for the path only when there is one
-            return None
+        """One cycle as a path that ends where it starts, from its first address (stable output)."""
         try:
-            edges = nx.find_cycle(self._graph)
-        except nx.NetworkXNoCycle:
-            return None
-        return [edge[0] for edge in edges] + [edges[0][0]]
+            graphlib.TopologicalSorter(self._needs).prepare()
+        except graphlib.CycleError as found:
+            path = found.args[1][:-1]  # each one needed by the next; the first is repeated at the end
+            start = path.index(min(path, key=str))
+            path = path[start:] + path[:start]
+            return path + [path[0]]
+        return None
 
     def to_dot(self) -> str:
         lines = ["digraph labform {", "  rankdir = LR;"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
 
 def labform_version() -> str:
+    from importlib import metadata  # a tenth of `labform --help`'s start-up: only when asked
+
     try:
         return metadata.version("labform")
     except metadata.PackageNotFoundError:  # run from a source tree that was never installed

@@ -73,15 +73,22 @@ def test_help_loads_none_of_the_heavy_libraries():
     assert [name for name in loaded_modules("--help") if name.split(".")[0] in heavy] == []
 
 
-def test_validate_loads_only_the_graph_library_for_its_cycle_check(tmp_path):
-    """`labform validate` sends no request and draws no bar: no HTTP client, rich or database
-    driver is loaded, only networkx, which finds dependency cycles and their path."""
+def test_validate_loads_no_http_client_graph_library_progress_bars_or_database_driver(tmp_path):
+    """`labform validate` sends no request, draws no bar and walks no graph: its cycle check
+    runs on the standard library's graphlib, so networkx, httpx, rich and psycopg stay unloaded."""
     plan = tmp_path / "main.yaml"
     plan.write_text(PLAN)
-    modules = loaded_modules("validate", str(plan))
-    heavy = ("httpx", "rich", "psycopg", "starlette", "uvicorn")
-    assert [name for name in modules if name.split(".")[0] in heavy] == []
-    assert "networkx" in modules
+    heavy = ("networkx", "httpx", "rich", "psycopg", "starlette", "uvicorn")
+    assert [name for name in loaded_modules("validate", str(plan)) if name.split(".")[0] in heavy] == []
+
+
+def test_validate_still_reports_a_cycle_with_its_path(tmp_path):
+    plan = tmp_path / "main.yaml"
+    plan.write_text(PLAN.replace("    type: ANDROID\n", "    type: ANDROID\n    description: ${bitbar_project.other.name}\n")
+                    + "  bitbar_project.other:\n    name: ${bitbar_project.demo.name}\n    type: ANDROID\n")
+    done = subprocess.run([sys.executable, "-m", "engine", "validate", str(plan)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "dependency cycle: bitbar_project.demo -> bitbar_project.other -> bitbar_project.demo" in done.stderr + done.stdout
 
 
 def test_validate_loads_only_the_clouds_the_plan_names(tmp_path):
