@@ -15,6 +15,7 @@ An edge ``a -> b`` means "b needs a": a topological walk visits dependencies fir
 from __future__ import annotations
 
 import graphlib
+import heapq
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -24,14 +25,15 @@ from engine.config import PlanConfig
 from engine.errors import CycleError
 from engine.lazy import lazy_module
 
-# Loaded on the first question a walk asks: validate's cycle check needs none of it.
+# Loaded on the first question of reach: validate and an untargeted plan need none of it.
 nx = lazy_module("networkx")
 
 
 class DependencyGraph:
-    """Addresses and who needs whom. The edges are kept as plain sets, so finding a cycle
-    (``validate``) needs no graph library; the networkx graph is made on the first question
-    that needs it (the order of a walk, descendants), once."""
+    """Addresses and who needs whom. The edges are kept as plain sets, walked in order and
+    checked for cycles by the standard library's graphlib (no import cost for validate or a
+    plan); the networkx graph is made on the first question of reach (descendants, ancestors,
+    dependents: --target and an apply's failures), once."""
 
     def __init__(self) -> None:
         self._needs: dict[Address, dict[Address, None]] = {}  # address → its dependencies, in insertion order
@@ -81,8 +83,19 @@ class DependencyGraph:
         return nx.ancestors(self._graph, address)
 
     def order(self) -> list[Address]:
-        """Dependencies first; ties broken by address so output is stable."""
-        return list(nx.lexicographical_topological_sort(self._graph, key=str))
+        """Dependencies first; of those ready at once, the lowest address first, so output is stable."""
+        sorter = graphlib.TopologicalSorter(self._needs)
+        sorter.prepare()
+        ready = [(str(address), address) for address in sorter.get_ready()]
+        heapq.heapify(ready)
+        ordered = []
+        while ready:
+            _, address = heapq.heappop(ready)
+            ordered.append(address)
+            sorter.done(address)
+            for unlocked in sorter.get_ready():
+                heapq.heappush(ready, (str(unlocked), unlocked))
+        return ordered
 
     def find_cycle(self) -> list[Address] | None:
         """One cycle as a path that ends where it starts, from its first address (stable output)."""
@@ -100,7 +113,8 @@ class DependencyGraph:
         for node in self.order():
             shape = "note" if node.is_data else "box"
             lines.append(f'  "{node}" [shape={shape}];')
-        for source, target in sorted(self._graph.edges, key=lambda e: (str(e[0]), str(e[1]))):
+        edges = ((dependency, address) for address, needs in self._needs.items() for dependency in needs)
+        for source, target in sorted(edges, key=lambda e: (str(e[0]), str(e[1]))):
             lines.append(f'  "{source}" -> "{target}";')
         lines.append("}")
         return "\n".join(lines) + "\n"
