@@ -50,7 +50,7 @@ resources:
 
 @pytest.fixture
 def slow_uploads(running_clock, emulator_options):
-    """Uploads take half a second to be READY, so the listing right after the upload shows it UPLOADING."""
+    """Uploads take five seconds to be READY, so the listing right after the upload shows it still uploading."""
     emulator_options.job_duration = 5.0
 
 
