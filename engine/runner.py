@@ -15,29 +15,38 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import urlsplit
 
-from engine import planfile, render
 from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
+from engine.lazy import lazy_module
 from engine.version import labform_version
 from engine.events import Event, Reporter, ignore
-from engine.executor import ApplyResult, Executor
 from engine.graph import DependencyGraph, build_graph
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
-from engine.planner import Planner
-from engine.recovery import recover_intents
-from engine.sandbox import Sandbox, sandbox_dir, start_sandbox
-from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend, open_backend
-from engine.state.recorder import StateRecorder
 from providers import registry
 from providers.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from engine.executor import ApplyResult
+    from engine.sandbox import Sandbox
+    from engine.session import ProviderSession
+
+# What only planning and applying use, loaded then: validate pays for none of it.
+executor = lazy_module("engine.executor")
+planfile = lazy_module("engine.planfile")
+planner = lazy_module("engine.planner")
+recording = lazy_module("engine.state.recorder")
+recovery = lazy_module("engine.recovery")
+render = lazy_module("engine.render")
+sandbox = lazy_module("engine.sandbox")
+sessions = lazy_module("engine.session")
 
 STATE_FILE = "labform.state.json"
 
@@ -75,10 +84,10 @@ class Workspace:
     def providers(self, config: PlanConfig, parallelism: int = DEFAULT_PARALLELISM) -> Iterator[ProviderSession]:
         """Configured providers, reading up to ``parallelism`` at once; with the sandbox, pointed at local emulators."""
         overrides: dict[str, dict[str, Any]] = {}
-        with _maybe_sandbox(self, config) as sandbox:
-            if sandbox:
-                overrides = sandbox.settings()
-            session = ProviderSession(config, overrides, lambda message: self.report(Event("progress", message)), parallelism)
+        with _maybe_sandbox(self, config) as served:
+            if served:
+                overrides = served.settings()
+            session = sessions.ProviderSession(config, overrides, lambda message: self.report(Event("progress", message)), parallelism)
             try:
                 yield session
             finally:
@@ -91,11 +100,11 @@ def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None
         yield None
         return
     location = ws.state_location()
-    data_dir = None if "://" in location else sandbox_dir(Path(location))
+    data_dir = None if "://" in location else sandbox.sandbox_dir(Path(location))
     # Objects only in state (to be destroyed) need their cloud's emulator too.
     in_state = {Address.parse(key).provider for key in ws.backend().read().resources}
-    with start_sandbox(config.providers_used() | in_state, data_dir) as sandbox:
-        yield sandbox
+    with sandbox.start_sandbox(config.providers_used() | in_state, data_dir) as served:
+        yield served
 
 
 @dataclass
@@ -247,11 +256,11 @@ def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, backend
     for address in [*options.targets, *options.replace]:
         if address not in config.resources and str(address) not in state.resources:
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
-    recovered = recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
-    planner = Planner(config, graph, state, session, options)
-    plan = planner.plan()
+    recovered = recovery.recover_intents(recording.StateRecorder(state, backend), session, graph) if state.intents else []
+    planning = planner.Planner(config, graph, state, session, options)
+    plan = planning.plan()
     plan.notices[:0] = recovered
-    drift = [] if options.refresh_only else planner.drift()
+    drift = [] if options.refresh_only else planning.drift()
     return PlanResult(plan, drift, config, state)
 
 
@@ -302,14 +311,14 @@ def apply(
                 return ApplyOutcome(planned.plan, planned.drift, None, approved=False)
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
-            return ApplyOutcome(planned.plan, planned.drift, ApplyResult())
-        executor = Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop)
-        return ApplyOutcome(planned.plan, planned.drift, executor.run())
+            return ApplyOutcome(planned.plan, planned.drift, executor.ApplyResult())
+        walk = executor.Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop)
+        return ApplyOutcome(planned.plan, planned.drift, walk.run())
 
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:
     """Write what the cloud says into state, changing nothing remotely."""
-    recorder = StateRecorder(state, backend)
+    recorder = recording.StateRecorder(state, backend)
     for change in plan_.changes:
         if change.after is None:
             recorder.forget(change.address)
@@ -339,7 +348,7 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
         except NotFoundError:
             raise LabformError(f"cannot import {address}: the cloud has no {address.type} with id {remote_id}") from None
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data)
-        recorder = StateRecorder(state, backend)
+        recorder = recording.StateRecorder(state, backend)
         item = recorder.remember(address, attrs, dependencies)
         recorder.finish()
         return item

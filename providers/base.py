@@ -64,9 +64,10 @@ def arg(
 
 
 class Arguments(BaseModel):
-    """Base for every ``Args`` model: unknown fields are errors."""
+    """Base for every ``Args`` model: unknown fields are errors. A model's validator is built
+    when it first validates (``defer_build``): a command pays only for the types its plan uses."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     # Both are asked for every argument of every block a plan diffs, and models never change:
     # answered once per class (a tenth of a 5,000-resource plan otherwise).
