@@ -74,10 +74,11 @@ class EmulatorProcess:
         return {**os.environ, "PYTHONPATH": str(ROOT), **{names[key]: str(value) for key, value in self.settings.items() if key in names}}
 
 
-def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2)) -> float:
-    """Run ``python -m engine ARGS`` against ``cloud``; its wall time in seconds (it must exit with one of ``ok``)."""
+def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2), checkout: Path = ROOT) -> float:
+    """Run ``python -m engine ARGS`` (from ``checkout``: another version's tree) against ``cloud``;
+    its wall time in seconds (it must exit with one of ``ok``)."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT, env=cloud.environment(), capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "engine", *args], cwd=checkout, env=cloud.environment(), capture_output=True, text=True)
     elapsed = time.monotonic() - started
     if done.returncode not in ok:
         raise RuntimeError(f"labform {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
