@@ -88,16 +88,19 @@ def resources_of(workdir) -> dict:
     return state_of(workdir)["resources"]
 
 
-# A project with an apk, a compiled test source and a VM the apk is installed on;
-# APP and DSL are replaced by file paths.
-LAB = KYARABEN_PROVIDER + """
+# A project and an apk (APP is replaced by a file path): the start of the plans below.
+PROJECT_WITH_APK = KYARABEN_PROVIDER + """
 resources:
   kyaraben_project.lab:
     project_name: lab
   kyaraben_apk.app:
     project: ${kyaraben_project.lab.id}
     path: APP
-  kyaraben_testsource.checkout:
+"""
+
+# A project with an apk, a compiled test source and a VM the apk is installed on;
+# APP and DSL are replaced by file paths.
+LAB = PROJECT_WITH_APK + """  kyaraben_testsource.checkout:
     project: ${kyaraben_project.lab.id}
     path: DSL
     compile: true

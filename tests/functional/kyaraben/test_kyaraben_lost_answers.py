@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from providers.emulation.options import FAULTS_AFTER
-from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, WAIT, resources_of, write_apk, write_lab
+from tests.functional.kyaraben.conftest import PROJECT_WITH_APK, WAIT, resources_of, write_apk, write_lab
 
 # At 30% faults, this seed's first apk install, first test source upload and first VM create
 # all lose their answer (and the second install does not).
@@ -38,16 +38,6 @@ def test_lost_answers_still_leave_the_apks_installed_and_the_test_source_compile
     assert again.exit_code == 0, again.output
 
 
-APK_ONLY = KYARABEN_PROVIDER + """
-resources:
-  kyaraben_project.lab:
-    project_name: lab
-  kyaraben_apk.app:
-    project: ${kyaraben_project.lab.id}
-    path: APP
-"""
-
-
 @pytest.fixture
 def slow_uploads(running_clock, emulator_options):
     """Uploads take five seconds to be READY, so the listing right after the upload shows it still uploading."""
@@ -56,7 +46,7 @@ def slow_uploads(running_clock, emulator_options):
 
 @pytest.mark.parametrize("kind", FAULTS_AFTER)
 def test_an_upload_found_by_its_name_is_awaited_until_ready(kind, slow_uploads, kyaraben, workdir):
-    workdir.write(APK_ONLY.replace("APP", str(write_apk(workdir.path))))
+    workdir.write(PROJECT_WITH_APK.replace("APP", str(write_apk(workdir.path))))
     kyaraben.app.options.failure_kinds, kyaraben.app.options.failure_rate, kyaraben.app.options.seed = (kind,), 0.3, 6  # seed 6: the upload's answer is lost
     result = workdir.apply()
     assert result.exit_code == 0, result.output

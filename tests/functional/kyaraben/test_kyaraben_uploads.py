@@ -9,16 +9,9 @@ import shutil
 
 from providers.emulation import tiny_png
 from tests.conftest import Workdir
-from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, resources_of, write_apk, write_dsl
+from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, PROJECT_WITH_APK, resources_of, write_apk, write_dsl
 
-UPLOADS = KYARABEN_PROVIDER + """
-resources:
-  kyaraben_project.lab:
-    project_name: lab
-  kyaraben_apk.app:
-    project: ${kyaraben_project.lab.id}
-    path: APP
-  kyaraben_camera_file.logo:
+UPLOADS = PROJECT_WITH_APK + """  kyaraben_camera_file.logo:
     project: ${kyaraben_project.lab.id}
     path: LOGO
   kyaraben_testsource.checkout:
