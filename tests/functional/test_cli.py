@@ -39,6 +39,20 @@ def test_apply_without_auto_approve_on_a_pipe_is_an_error_not_a_hang(bitbar, wor
     assert bitbar.app.log.all() == []
 
 
+def _read_until_closed(leader: int) -> bytes:
+    """Everything a process writes to its pseudo-terminal until it closes it (Linux raises EIO then)."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
 def _interactive_apply(workdir, answer: str) -> tuple[int, str]:
     """Run labform in a real pseudo-terminal and answer its prompt."""
     leader, follower = pty.openpty()
@@ -52,14 +66,7 @@ def _interactive_apply(workdir, answer: str) -> tuple[int, str]:
     while b"Only 'yes' will be accepted" not in seen and time.monotonic() < deadline:
         seen += os.read(leader, 4096)
     os.write(leader, answer.encode() + b"\n")
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen += _read_until_closed(leader)
     code = process.wait(timeout=30)
     os.close(leader)
     return code, seen.decode(errors="replace")
@@ -237,15 +244,7 @@ def test_no_color_and_NO_COLOR_turn_off_colours_on_a_terminal(bitbar, workdir):
         base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
         process = subprocess.Popen([sys.executable, "-m", "engine", *args], stdin=follower, stdout=follower, stderr=follower, env={**base, **env})
         os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = _read_until_closed(leader)
         assert process.wait(timeout=30) == 0, seen
         os.close(leader)
         return seen.decode(errors="replace")
