@@ -183,11 +183,7 @@ class HttpClient:
         """Send with retries; return a 2xx response or raise ProviderError. ``json_answer``: the
         answer must be JSON; ``readable``: its body must pass this check (a JUnit file, not a
         gateway's page or a cut one). A safe request whose answer is not is sent again."""
-        response = self._send(method, path, operation, idempotent, False, kwargs, expect_json=json_answer or self.check_envelope is not None, readable=readable)
-        if readable is not None and not readable(response.content):
-            shown = response.text[:80] if response.content else "an empty body"
-            raise ProviderError(self.cloud, operation, response.status_code, f"the answer is unreadable ({shown!r})", ambiguous=not self._is_safe(method, idempotent))
-        return response
+        return self._send(method, path, operation, idempotent, False, kwargs, expect_json=json_answer or self.check_envelope is not None, readable=readable)
 
     def request_json(
         self, method: str, path: str, *, operation: str, idempotent: bool | None = None, empty_ok: bool = False, key: str | None = None, **kwargs: Any
@@ -280,14 +276,16 @@ class HttpClient:
             if stream and response.status_code >= 400:
                 response.read()  # the error message is in the body
                 response.close()
-            unreadable = response.status_code < 300 and (
-                (expect_json and not (_is_json(response) or (empty_ok and not response.content)))
-                or (readable is not None and not readable(response.content))
-            )
+            succeeded = response.status_code < 300
+            unfit = succeeded and readable is not None and not readable(response.content)  # checked once per answer
+            unreadable = unfit or (succeeded and expect_json and not (_is_json(response) or (empty_ok and not response.content)))
             if unreadable and safe and attempt + 1 < self.retry.attempts:
                 self._pause(operation, attempt, None, "an unreadable answer")
                 attempt += 1
                 continue
+            if unfit:
+                shown = response.text[:80] if response.content else "an empty body"
+                raise ProviderError(self.cloud, operation, response.status_code, f"the answer is unreadable ({shown!r})", ambiguous=not safe)
             return self._checked(response, operation, envelope=not stream, safe=safe)
 
     def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
