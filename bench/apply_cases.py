@@ -28,24 +28,28 @@ def independent_creates(count: int = 200, latency: float = 0.05, parallelism: in
     quiet = median_of(3, lambda: _apply(count, 0.0, *flags))
     slow = median_of(3, lambda: _apply(count, latency, *flags))
     ideal = math.ceil(count / parallelism) * latency + quiet
-    return [Row(
-        f"whole `apply` of {count} independent creates, {latency * 1000:.0f} ms latency, `--parallelism {parallelism}`",
-        f"≤ 1.3× ideal (ceil({count}/{parallelism}) × {latency * 1000:.0f} ms + the zero-latency run)",
-        f"{slow:.2f} s vs an ideal of {ideal:.2f} s: {slow / ideal:.2f}×",
-        slow / ideal <= 1.3,
-    )]
+    return [
+        Row(
+            f"whole `apply` of {count} independent creates, {latency * 1000:.0f} ms latency, `--parallelism {parallelism}`",
+            f"≤ 1.3× ideal (ceil({count}/{parallelism}) × {latency * 1000:.0f} ms + the zero-latency run)",
+            f"{slow:.2f} s vs an ideal of {ideal:.2f} s: {slow / ideal:.2f}×",
+            slow / ideal <= 1.3,
+        )
+    ]
 
 
 def per_change_cost(small: int = 1_000, large: int = 10_000) -> list[Row]:
     """Zero latency: what is left is labform's own cost per change (state recording, the walk)."""
     per_small = _apply(small, 0.0) / small
     per_large = _apply(large, 0.0) / large
-    return [Row(
-        f"apply of {small:,} / {large:,} creates at zero latency, time per change",
-        f"at {large:,} within 1.5× of that at {small:,}",
-        f"{per_small * 1000:.2f} / {per_large * 1000:.2f} ms: {per_large / per_small:.2f}×",
-        per_large / per_small <= 1.5,
-    )]
+    return [
+        Row(
+            f"apply of {small:,} / {large:,} creates at zero latency, time per change",
+            f"at {large:,} within 1.5× of that at {small:,}",
+            f"{per_small * 1000:.2f} / {per_large * 1000:.2f} ms: {per_large / per_small:.2f}×",
+            per_large / per_small <= 1.5,
+        )
+    ]
 
 
 def _most_in_flight(requests: list[dict]) -> int:
@@ -68,9 +72,11 @@ def saved_plan_parallelism(count: int = 64, saved: int = 4, given: int = 16, lat
         labform(cloud, "apply", plan_file, "--parallelism", str(given))
         creates = [r for r in cloud.requests()[before:] if r["method"] == "POST"]
     most = _most_in_flight(creates)
-    return [Row(
-        f"`apply FILE --parallelism {given}` of a plan saved with `--parallelism {saved}`",
-        f"the flag wins: {given} in flight",
-        f"{most} in flight",
-        most == given,
-    )]
+    return [
+        Row(
+            f"`apply FILE --parallelism {given}` of a plan saved with `--parallelism {saved}`",
+            f"the flag wins: {given} in flight",
+            f"{most} in flight",
+            most == given,
+        )
+    ]

@@ -44,7 +44,14 @@ class EmulatorProcess:
 
     def __enter__(self) -> "EmulatorProcess":
         command = [sys.executable, __file__, self.cloud, str(self.job_seconds)]
-        self._process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self._process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         self.url, settings = self._process.stdout.readline().split(None, 1)
         self.settings = json.loads(settings)
         return self
@@ -71,17 +78,25 @@ class EmulatorProcess:
     def environment(self) -> dict[str, str]:
         """The process environment a benchmark plan finds this emulator through."""
         names = ENVIRONMENT[self.cloud]
-        return {**os.environ, "PYTHONPATH": str(ROOT), **{names[key]: str(value) for key, value in self.settings.items() if key in names}}
+        return {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            **{names[key]: str(value) for key, value in self.settings.items() if key in names},
+        }
 
 
 def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2), checkout: Path = ROOT) -> float:
     """Run ``python -m engine ARGS`` (from ``checkout``: another version's tree) against ``cloud``;
     its wall time in seconds (it must exit with one of ``ok``)."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "engine", *args], cwd=checkout, env=cloud.environment(), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", *args], cwd=checkout, env=cloud.environment(), capture_output=True, text=True
+    )
     elapsed = time.monotonic() - started
     if done.returncode not in ok:
-        raise RuntimeError(f"labform {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"labform {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     return elapsed
 
 

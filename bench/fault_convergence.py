@@ -36,7 +36,13 @@ _BODY = re.compile(r"\('(?:[^'\\]|\\.)*'\)")
 
 def _body_kind(match: re.Match) -> str:
     text = match.group(0)
-    return "(an HTML page)" if "<!DOCTYPE" in text else "(an empty body)" if "an empty body" in text else "(a truncated body)"
+    return (
+        "(an HTML page)"
+        if "<!DOCTYPE" in text
+        else "(an empty body)"
+        if "an empty body" in text
+        else "(a truncated body)"
+    )
 
 
 def reason(problem: str) -> str:
@@ -60,13 +66,17 @@ def main(trials: int, rate: float, jobs: int, examples: tuple[str, ...] = EXAMPL
         pairs = [(name, seed) for name in examples for seed in range(1, trials + 1)]
         with ThreadPoolExecutor(jobs) as pool:
             done = list(pool.map(run, range(len(pairs)), *zip(*pairs)))
-    print(f"fault convergence: {rate:.0%} faults of every kind, seeds 1..{trials} per plan, {time.monotonic() - started:.0f}s\n")
+    print(
+        f"fault convergence: {rate:.0%} faults of every kind, seeds 1..{trials} per plan, {time.monotonic() - started:.0f}s\n"
+    )
     print("| plan | trials | converged in one apply | duplicate objects | tracebacks | lock left behind |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in examples:
         mine = [t for t in done if t.plan == name]
         duplicates = sum(sum(t.duplicated.values()) for t in mine)
-        print(f"| {name} | {len(mine)} | {sum(t.converged for t in mine)} | {duplicates} | {sum(t.tracebacks for t in mine)} | {sum(t.lock_left for t in mine)} |")
+        print(
+            f"| {name} | {len(mine)} | {sum(t.converged for t in mine)} | {duplicates} | {sum(t.tracebacks for t in mine)} | {sum(t.lock_left for t in mine)} |"
+        )
     for name in examples:
         failing = Counter(reason(p) for t in done if t.plan == name for p in t.problems)
         seeds = [t.seed for t in done if t.plan == name and t.problems]
@@ -82,4 +92,9 @@ if __name__ == "__main__":
     unknown = set(chosen) - set(EXAMPLES)
     if unknown:
         sys.exit(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(EXAMPLES)})")
-    main(int(args[0]) if args else 20, float(args[1]) if len(args) > 1 else RATE, int(args[2]) if len(args) > 2 else 2, chosen)
+    main(
+        int(args[0]) if args else 20,
+        float(args[1]) if len(args) > 1 else RATE,
+        int(args[2]) if len(args) > 2 else 2,
+        chosen,
+    )

@@ -35,7 +35,10 @@ DEVICES = (304, 321)
 
 def plan_text(projects: int, groups: int, parameters: int) -> str:
     blocks = "".join(f"  bitbar_project.p{j}:\n    name: bench-{j}\n    type: ANDROID\n" for j in range(projects))
-    blocks += "".join(f"  bitbar_device_group.g{j}:\n    name: group-{j}\n    os_type: ANDROID\n    devices: {list(DEVICES)}\n" for j in range(groups))
+    blocks += "".join(
+        f"  bitbar_device_group.g{j}:\n    name: group-{j}\n    os_type: ANDROID\n    devices: {list(DEVICES)}\n"
+        for j in range(groups)
+    )
     blocks += "".join(
         f"  bitbar_config_parameter.k{i}:\n    project: ${{bitbar_project.p{i % projects}.id}}\n    key: key{i}\n    value: v{i}\n"
         for i in range(parameters)
@@ -59,7 +62,9 @@ def refresh_case(objects: int = 2_000, latency: float = 0.02) -> list[Row]:
     added, ideal = slow - quiet, calls / DEFAULT_PARALLELISM * latency
     what = f"refresh of N = {objects:,} objects ({projects} projects, {groups} device groups, {parameters:,} parameters), {latency * 1000:.0f} ms"
     return [
-        Row(what + ": calls", f"≤ ceil(N/{PAGE_SIZE}) + {scopes} scopes + 5 = {bound}", f"{calls} calls", calls <= bound),
+        Row(
+            what + ": calls", f"≤ ceil(N/{PAGE_SIZE}) + {scopes} scopes + 5 = {bound}", f"{calls} calls", calls <= bound
+        ),
         Row(
             what + ": time the latency adds",
             f"≤ 2× (calls ÷ {DEFAULT_PARALLELISM}) × latency = {2 * ideal:.2f} s",

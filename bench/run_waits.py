@@ -78,7 +78,11 @@ def waiting_on_runs(runs: int = 50, projects: int = 10, warp: float = 60.0) -> l
         Path(folder, "main.yaml").write_text(runs_text(runs, projects))
         before = len(cloud.requests())
         clock = Warp(warp)
-        with mock.patch.object(polling, "_now", clock.now), mock.patch.object(polling, "_pause", clock.pause), mock.patch.dict("os.environ", cloud.environment()):
+        with (
+            mock.patch.object(polling, "_now", clock.now),
+            mock.patch.object(polling, "_pause", clock.pause),
+            mock.patch.dict("os.environ", cloud.environment()),
+        ):
             workspace = runner.Workspace(Path(folder))
             applying = threading.Thread(target=runner.apply, args=(workspace, PlanOptions(parallelism=runs + 10)))
             applying.start()
@@ -88,12 +92,14 @@ def waiting_on_runs(runs: int = 50, projects: int = 10, warp: float = 60.0) -> l
         reads = [r for r in cloud.requests()[before:] if r["method"] == "GET" and "/runs" in r["path"]]
     window = [r for r in reads if 300 <= clock.virtual(r["started"]) < 600]
     per_run = len(window) / runs / 5
-    return [Row(
-        f"waiting on {runs} runs of {projects} projects, minutes 5 to 10 of their wait",
-        "≤ 4 calls per run per minute",
-        f"{per_run:.2f} calls per run per minute ({len(window) / 5:.0f} a minute for all {runs}); {len(reads)} status reads in all",
-        per_run <= 4,
-    )]
+    return [
+        Row(
+            f"waiting on {runs} runs of {projects} projects, minutes 5 to 10 of their wait",
+            "≤ 4 calls per run per minute",
+            f"{per_run:.2f} calls per run per minute ({len(window) / 5:.0f} a minute for all {runs}); {len(reads)} status reads in all",
+            per_run <= 4,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -49,7 +49,10 @@ def measure(size_mib: int) -> dict[str, float]:
             handle.truncate(size_mib * 2**20)
         Path(folder, "main.yaml").write_text(plan_text(big))
         workspace = runner.Workspace(Path(folder))
-        with mock.patch.dict("os.environ", cloud.environment()), mock.patch.object(hashlib, "new", lambda name, *a: digests.append(name) or real(name, *a)):
+        with (
+            mock.patch.dict("os.environ", cloud.environment()),
+            mock.patch.object(hashlib, "new", lambda name, *a: digests.append(name) or real(name, *a)),
+        ):
             before = peak_rss_mib()
             first = runner.apply(workspace, PlanOptions())
             growth = peak_rss_mib() - before
@@ -63,12 +66,24 @@ def measure(size_mib: int) -> dict[str, float]:
 
 def upload_case(size_mib: int = 1024) -> list[Row]:
     """``measure`` in a process of its own: a peak is the whole process's, earlier cases' included."""
-    done = subprocess.run([sys.executable, __file__, str(size_mib), "--figures"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, str(size_mib), "--figures"], capture_output=True, text=True, check=True
+    )
     figures = json.loads(done.stdout.splitlines()[-1])
     growth, hashed, sent_again = figures["growth"], figures["hashed"], figures["sent_again"]
     return [
-        Row(f"upload of {size_mib:,} MiB: labform's peak memory growth", "< 64 MiB (streamed from disk)", f"{growth:.1f} MiB", growth < 64),
-        Row(f"upload of {size_mib:,} MiB: times the file is hashed by one uploading apply", "once", f"{hashed}", hashed == 1),
+        Row(
+            f"upload of {size_mib:,} MiB: labform's peak memory growth",
+            "< 64 MiB (streamed from disk)",
+            f"{growth:.1f} MiB",
+            growth < 64,
+        ),
+        Row(
+            f"upload of {size_mib:,} MiB: times the file is hashed by one uploading apply",
+            "once",
+            f"{hashed}",
+            hashed == 1,
+        ),
         Row(f"upload of {size_mib:,} MiB: bytes sent again when unchanged", "0", f"{sent_again:,}", sent_again == 0),
     ]
 

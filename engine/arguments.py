@@ -72,8 +72,18 @@ def _pending(value: Any) -> bool:
 
 
 # What a value of the wrong kind must be, by pydantic's error type prefix (int_parsing, bool_type, ...).
-_KINDS = {"int": "a valid integer", "float": "a number", "decimal": "a number", "bool": "true or false", "string": "text",
-          "list": "a list", "tuple": "a list", "set": "a list", "dict": "a mapping", "model": "a mapping"}
+_KINDS = {
+    "int": "a valid integer",
+    "float": "a number",
+    "decimal": "a number",
+    "bool": "true or false",
+    "string": "text",
+    "list": "a list",
+    "tuple": "a list",
+    "set": "a list",
+    "dict": "a mapping",
+    "model": "a mapping",
+}
 
 
 def plain_message(error: Any, show_input: bool = True) -> str:
@@ -130,7 +140,9 @@ def check_known_values(model: type[Arguments], values: dict[str, Any]) -> list[t
     return problems
 
 
-def validated(model: type[Arguments], values: dict[str, Any], positions: Positions, key_path: KeyPath, subject: str) -> dict[str, Any]:
+def validated(
+    model: type[Arguments], values: dict[str, Any], positions: Positions, key_path: KeyPath, subject: str
+) -> dict[str, Any]:
     """The values as the model reads them (only those set); the first error at its field's line."""
     try:
         return model.model_validate(values).model_dump(exclude_unset=True)
@@ -138,7 +150,9 @@ def validated(model: type[Arguments], values: dict[str, Any], positions: Positio
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         location = positions.of(key_path + tuple(error["loc"])) or positions.of(key_path)
-        shown = not (error["loc"] and error["loc"][0] in model.model_fields and model.flag(error["loc"][0], "sensitive"))
+        shown = not (
+            error["loc"] and error["loc"][0] in model.model_fields and model.flag(error["loc"][0], "sensitive")
+        )
         message = plain_message(error, shown) + _credential_hint(model, values, key_path, error["loc"])
         raise ConfigError(f"{where}: {message}" if where else message, location, subject) from None
 
@@ -191,7 +205,9 @@ def same(rtype: ResourceType, name: str, one: Any, other: Any) -> bool:
     return one == other or normalize(rtype, name, one) == normalize(rtype, name, other)
 
 
-def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]) -> tuple[list[str], list[str]]:
+def diff(
+    rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]
+) -> tuple[list[str], list[str]]:
     """(changed attributes, those among them that force replacement)."""
     changed, forcing = [], []
     force_new = rtype.Args.fields_with("force_new")
@@ -208,9 +224,7 @@ def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], i
     return changed, forcing
 
 
-def desired_arguments(
-    block: Any, positions: Positions, lookup: Callable[[Reference], Any]
-) -> dict[str, Any]:
+def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
     """A resource block's arguments with references substituted, validated where known,
     checked by the type's cross-field rules and completed by its plan-time attributes.
 

@@ -51,7 +51,9 @@ class Action(str, enum.Enum):
     def from_json(cls, actions: list[str], importing: bool = False) -> "Action":
         if importing:
             return cls.ADOPT
-        return next(action for action, words in ACTION_WORDS.items() if list(words.json) == actions and action != cls.ADOPT)
+        return next(
+            action for action, words in ACTION_WORDS.items() if list(words.json) == actions and action != cls.ADOPT
+        )
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,18 @@ class ActionWords:
 ACTION_WORDS = {
     Action.NOOP: ActionWords(" ", None, "is up to date", "", "", "Unchanged", ("no-op",)),
     Action.CREATE: ActionWords("+", "green", "will be created", "Creating", "Creation", "Created", ("create",)),
-    Action.ADOPT: ActionWords("<-", "cyan", "will be adopted (same content already uploaded)", "Adopting", "Adoption", "Adopted", ("no-op",)),
-    Action.UPDATE: ActionWords("~", "yellow", "will be updated in-place", "Modifying", "Modifications", "Changed", ("update",)),
-    Action.DELETE_THEN_CREATE: ActionWords("-/+", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("delete", "create")),
-    Action.CREATE_THEN_DELETE: ActionWords("+/-", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("create", "delete")),
+    Action.ADOPT: ActionWords(
+        "<-", "cyan", "will be adopted (same content already uploaded)", "Adopting", "Adoption", "Adopted", ("no-op",)
+    ),
+    Action.UPDATE: ActionWords(
+        "~", "yellow", "will be updated in-place", "Modifying", "Modifications", "Changed", ("update",)
+    ),
+    Action.DELETE_THEN_CREATE: ActionWords(
+        "-/+", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("delete", "create")
+    ),
+    Action.CREATE_THEN_DELETE: ActionWords(
+        "+/-", "red", "must be replaced", "Replacing", "Replacement", "Replaced", ("create", "delete")
+    ),
     Action.DELETE: ActionWords("-", "red", "will be destroyed", "Destroying", "Destruction", "Destroyed", ("delete",)),
     Action.READ: ActionWords("<=", "cyan", "will be read during apply", "Reading", "Read", "Read", ("read",)),
 }

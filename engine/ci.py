@@ -106,7 +106,10 @@ def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
     shown = [c for c in plan.changes if c.action != Action.NOOP]
     parts = [f"### labform plan `{where}`"]
     if drift:
-        parts.append("Changed outside labform:\n\n" + _table(["address", "what changed"], [[f"`{c.address}`", c.reason] for c in drift]))
+        parts.append(
+            "Changed outside labform:\n\n"
+            + _table(["address", "what changed"], [[f"`{c.address}`", c.reason] for c in drift])
+        )
     if not shown:
         parts.append("No changes. Your cloud matches the plan.")
         return "\n\n".join(parts)
@@ -154,8 +157,14 @@ def run_facts(attrs: dict[str, Any]) -> dict[str, Any]:
     a ``counts`` map (Perfecto ``PASSED``/``FAILED``), or per device (Bitbar ``device_runs``
     with ``cases``/``passed``, WeTest ``device_results`` with ``cases: {success, fail, timeout}``).
     What none of them records stays unknown (shown as —)."""
-    per_device = next((attrs[k] for k in ("device_runs", "device_results", "results") if isinstance(attrs.get(k), list)), None)
-    devices = len(per_device) if per_device is not None else (len(attrs["devices"]) if isinstance(attrs.get("devices"), list) else None)
+    per_device = next(
+        (attrs[k] for k in ("device_runs", "device_results", "results") if isinstance(attrs.get(k), list)), None
+    )
+    devices = (
+        len(per_device)
+        if per_device is not None
+        else (len(attrs["devices"]) if isinstance(attrs.get("devices"), list) else None)
+    )
     passed = failed = None
     if isinstance(attrs.get("passed"), int):
         passed, failed = attrs["passed"], attrs.get("failed")
@@ -216,12 +225,21 @@ def apply_markdown(
         attrs = runs[address]
         facts = run_facts(attrs)
         took = elapsed.get(address)
-        run_rows.append([
-            f"`{address}`", facts["devices"], facts["passed"], facts["failed"],
-            human_duration(took) if took is not None else None, facts["credits"], gate_verdict(applied, attrs),
-        ])
+        run_rows.append(
+            [
+                f"`{address}`",
+                facts["devices"],
+                facts["passed"],
+                facts["failed"],
+                human_duration(took) if took is not None else None,
+                facts["credits"],
+                gate_verdict(applied, attrs),
+            ]
+        )
     if run_rows:
-        parts.append("#### Runs\n\n" + _table(["run", "devices", "passed", "failed", "duration", "credits", "gate"], run_rows))
+        parts.append(
+            "#### Runs\n\n" + _table(["run", "devices", "passed", "failed", "duration", "credits", "gate"], run_rows)
+        )
     return "\n\n".join(parts)
 
 

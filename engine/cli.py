@@ -147,15 +147,25 @@ def workspace_options(command):
         return command(*args, variables=_variables(variables, var_files), **kwargs)
 
     with_variables = click.option(
-        "--var-file", "var_files", multiple=True, metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        "--var-file",
+        "var_files",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Set plan variables from a YAML or JSON file (repeatable; --var wins).",
     )(with_variables)
-    with_variables = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a plan variable.")(with_variables)
-    return click.option("--state", "state", metavar="PATH", help="State file, or postgresql://... for the PostgreSQL backend.")(with_variables)
+    with_variables = click.option(
+        "--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a plan variable."
+    )(with_variables)
+    return click.option(
+        "--state", "state", metavar="PATH", help="State file, or postgresql://... for the PostgreSQL backend."
+    )(with_variables)
 
 
 def sandbox_option(command):
-    return click.option("--sandbox", is_flag=True, help="Run against the built-in emulators (no account needed).")(command)
+    return click.option("--sandbox", is_flag=True, help="Run against the built-in emulators (no account needed).")(
+        command
+    )
 
 
 def json_option(command):
@@ -172,7 +182,11 @@ def _duration(ctx, param, value: str) -> float:
 def lock_option(command):
     """Terraform's -lock-timeout, on every command that takes the state lock."""
     return click.option(
-        "--lock-timeout", "lock_timeout", default="0s", metavar="DURATION", callback=_duration,
+        "--lock-timeout",
+        "lock_timeout",
+        default="0s",
+        metavar="DURATION",
+        callback=_duration,
         help="Wait this long for a state lock another process holds (e.g. 30s, 5m) [default: 0s, fail at once].",
     )(command)
 
@@ -181,8 +195,22 @@ def _echo_event(err: bool = False):
     return lambda event: click.echo(redact(event.message), err=err)
 
 
-def _workspace(path: Path, state: str | None, variables: dict[str, Any], sandbox: bool = False, report=None, lock_timeout: float = 0.0) -> runner.Workspace:
-    return runner.Workspace(path=path, state=state, sandbox=sandbox, variables=variables, report=report or _echo_event(), lock_timeout=lock_timeout)
+def _workspace(
+    path: Path,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool = False,
+    report=None,
+    lock_timeout: float = 0.0,
+) -> runner.Workspace:
+    return runner.Workspace(
+        path=path,
+        state=state,
+        sandbox=sandbox,
+        variables=variables,
+        report=report or _echo_event(),
+        lock_timeout=lock_timeout,
+    )
 
 
 def _color() -> bool:
@@ -192,8 +220,15 @@ def _color() -> bool:
 
 
 def plan_flags(command):
-    command = click.option("--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs.")(command)
-    command = click.option("--parallelism", type=click.IntRange(min=1), default=None, help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].")(command)
+    command = click.option(
+        "--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs."
+    )(command)
+    command = click.option(
+        "--parallelism",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].",
+    )(command)
     return command
 
 
@@ -272,7 +307,15 @@ def run() -> None:
 @click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default=os.environ.get("LABFORM_LOG", "WARNING"), help="Log level (logs go to stderr).")
 @click.option("--no-color", is_flag=True, help="No colours in the output (also when NO_COLOR is set).")
-@click.option("--version", "-v", is_flag=True, expose_value=False, is_eager=True, callback=lambda ctx, param, value: _print_version(ctx, value), help="Show the version and exit.")
+@click.option(
+    "--version",
+    "-v",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _print_version(ctx, value),
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
     """labform: declarative setup of mobile device-testing clouds."""
@@ -280,7 +323,9 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
         ctx.color = False  # inherited by the command's context; click.echo then strips styles
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=log_level.upper(), handlers=[handler], format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=log_level.upper(), handlers=[handler], format="%(levelname)s %(name)s: %(message)s", force=True
+    )
 
 
 @main.command()
@@ -288,7 +333,16 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
 def version(as_json):
     """Print labform's version."""
     if as_json:
-        click.echo(json.dumps({"labform_version": labform_version(), "platform": f"{sys.platform}_{platform.machine()}", "python": platform.python_version()}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "labform_version": labform_version(),
+                    "platform": f"{sys.platform}_{platform.machine()}",
+                    "python": platform.python_version(),
+                },
+                indent=2,
+            )
+        )
     else:
         click.echo(f"labform v{labform_version()}\non {sys.platform}_{platform.machine()}")
 
@@ -325,7 +379,13 @@ def validate(path, state, variables, as_json):
         errors = [exc]
     if errors:
         _annotate(ConfigErrors(errors))
-    document = {"format_version": "1.0", "valid": not errors, "error_count": len(errors), "warning_count": 0, "diagnostics": [_diagnostic(e) for e in errors]}
+    document = {
+        "format_version": "1.0",
+        "valid": not errors,
+        "error_count": len(errors),
+        "warning_count": 0,
+        "diagnostics": [_diagnostic(e) for e in errors],
+    }
     click.echo(redact(json.dumps(document, indent=2)))
     sys.exit(1 if errors else 0)
 
@@ -343,7 +403,21 @@ def validate(path, state, variables, as_json):
 @click.option("--refresh-only", is_flag=True, help="Only show what changed outside labform.")
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything in state.")
 @handle_errors
-def plan(path, state, variables, sandbox, targets, parallelism, out, as_json, detailed_exitcode, replace, refresh_only, destroy, lock_timeout):
+def plan(
+    path,
+    state,
+    variables,
+    sandbox,
+    targets,
+    parallelism,
+    out,
+    as_json,
+    detailed_exitcode,
+    replace,
+    refresh_only,
+    destroy,
+    lock_timeout,
+):
     """Show what apply would change."""
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     options = PlanOptions(
@@ -381,7 +455,12 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
             return
         for change in result.plan.changes:
             if change.action not in (Action.NOOP, Action.READ):
-                log.emit("planned_change", f"{change.address}: plan to {change.action.value}", str(change.address), action=change.action.value)
+                log.emit(
+                    "planned_change",
+                    f"{change.address}: plan to {change.action.value}",
+                    str(change.address),
+                    action=change.action.value,
+                )
 
     if auto_approve:
         return lambda result: show(result) or True
@@ -428,11 +507,20 @@ def _print_outputs(outputs: dict[str, Any]) -> None:
         click.echo(f"{name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
 
 
-def _ci_report(ws: runner.Workspace, where: str, verb: str, outcome: runner.ApplyOutcome, summary: dict[str, Any], log: ci.ChangeLog) -> None:
+def _ci_report(
+    ws: runner.Workspace,
+    where: str,
+    verb: str,
+    outcome: runner.ApplyOutcome,
+    summary: dict[str, Any],
+    log: ci.ChangeLog,
+) -> None:
     """The step summary and, on GitHub, an annotation at the block of every failed change."""
     addresses = [str(c.address) for c in outcome.plan.changes]
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        markdown = ci.apply_markdown(where, verb, outcome.plan, summary, runner.run_attributes(ws, addresses), log.elapsed)
+        markdown = ci.apply_markdown(
+            where, verb, outcome.plan, summary, runner.run_attributes(ws, addresses), log.elapsed
+        )
         ci.append_step_summary(redact(markdown))
     if ci.on_github() and summary["failed"]:
         try:
@@ -440,10 +528,20 @@ def _ci_report(ws: runner.Workspace, where: str, verb: str, outcome: runner.Appl
         except LabformError:
             locations = {}
         for item in summary["failed"]:
-            click.echo(redact(ci.annotation(f"{item['address']}: {item['error']}", locations.get(item["address"]))), err=True)
+            click.echo(
+                redact(ci.annotation(f"{item['address']}: {item['error']}", locations.get(item["address"]))), err=True
+            )
 
 
-def _finish(ws: runner.Workspace, outcome: runner.ApplyOutcome, verb: str, started: float, log: ci.ChangeLog, stop: Interruption, targeted: bool) -> None:
+def _finish(
+    ws: runner.Workspace,
+    outcome: runner.ApplyOutcome,
+    verb: str,
+    started: float,
+    log: ci.ChangeLog,
+    stop: Interruption,
+    targeted: bool,
+) -> None:
     if not outcome.approved:
         _fail(f"{verb} cancelled.")
     result = outcome.result or executor.ApplyResult()
@@ -467,7 +565,9 @@ def _finish(ws: runner.Workspace, outcome: runner.ApplyOutcome, verb: str, start
         click.echo(f"\n{headline}")
         _incomplete_report(outcome.plan, summary)
     elif outcome.plan.refresh_only:
-        click.echo(f"\n{verb.capitalize()} complete! State now records what the cloud has; no remote object was changed.")
+        click.echo(
+            f"\n{verb.capitalize()} complete! State now records what the cloud has; no remote object was changed."
+        )
     else:
         click.echo(f"\n{headline[:-1]}. ({time.monotonic() - started:.1f}s)")
         if result.outputs and verb != "destroy":  # after a destroy they name what is gone
@@ -487,17 +587,41 @@ def _finish(ws: runner.Workspace, outcome: runner.ApplyOutcome, verb: str, start
 @plan_flags
 @lock_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
-@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged (re-runs a run).")
-@click.option("--refresh-only", is_flag=True, help="Only record in state what changed outside labform; change nothing remotely.")
+@click.option(
+    "--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged (re-runs a run)."
+)
+@click.option(
+    "--refresh-only", is_flag=True, help="Only record in state what changed outside labform; change nothing remotely."
+)
 @click.option("--destroy", is_flag=True, help="Destroy everything in state (as 'labform destroy').")
-@click.option("--json", "as_json", is_flag=True, help="Stream one JSON event per line, ending with a summary event (needs --auto-approve).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Stream one JSON event per line, ending with a summary event (needs --auto-approve).",
+)
 @handle_errors
-def apply(path_or_plan, state, variables, sandbox, targets, parallelism, auto_approve, replace, refresh_only, destroy, as_json, lock_timeout):
+def apply(
+    path_or_plan,
+    state,
+    variables,
+    sandbox,
+    targets,
+    parallelism,
+    auto_approve,
+    replace,
+    refresh_only,
+    destroy,
+    as_json,
+    lock_timeout,
+):
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     started = time.monotonic()
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     log = _change_log(as_json)
-    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
+    ws = _workspace(
+        Path(".") if saved else path_or_plan, state, variables, sandbox, report=log, lock_timeout=lock_timeout
+    )
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
@@ -526,7 +650,9 @@ def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve,
     started = time.monotonic()
     log = _change_log(False)
     ws = _workspace(path, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
-    options = PlanOptions(destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM)
+    options = PlanOptions(
+        destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM
+    )
     approve = _approver(auto_approve, "destroy", log)
     if targets:
         click.echo(TARGETING_WARNING, err=True)
@@ -557,7 +683,9 @@ def refresh(path, state, variables, sandbox, lock_timeout):
 @handle_errors
 def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
     """Adopt an existing remote object as ADDRESS."""
-    item = runner.import_resource(_workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), _address(address), remote_id)
+    item = runner.import_resource(
+        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), _address(address), remote_id
+    )
     click.echo(f"Imported {address} (id {item.id}). Run 'labform plan' to see any differences with the plan.")
 
 
@@ -682,7 +810,9 @@ def output(name_or_path, path, state, variables, as_json, raw):
         if not values:
             click.echo("No outputs found: apply the plan first, or check that it declares outputs.", err=True)
         for output_name, shown in values.items():
-            click.echo(f"{output_name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
+            click.echo(
+                f"{output_name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}"
+            )
         return
     if name not in values:
         raise LabformError(f"output '{name}' not found{config.suggestion(name, values)}")
@@ -729,7 +859,9 @@ def force_unlock(path, state, variables):
     if holder is None:
         click.echo("State is not locked.")
     else:
-        click.echo(f"Removed the lock held by pid {holder.get('pid')} on {holder.get('host')} since {holder.get('time')}.")
+        click.echo(
+            f"Removed the lock held by pid {holder.get('pid')} on {holder.get('host')} since {holder.get('time')}."
+        )
 
 
 @main.command("schema")
@@ -744,7 +876,9 @@ def schema_(out_dir):
 def _emulated_clouds(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
     unknown = sorted(set(values) - set(registry.emulator_names()))
     if unknown:
-        raise click.BadParameter(f"no emulator for {', '.join(unknown)} (emulated: {', '.join(registry.emulator_names())})")
+        raise click.BadParameter(
+            f"no emulator for {', '.join(unknown)} (emulated: {', '.join(registry.emulator_names())})"
+        )
     return values
 
 
@@ -760,18 +894,58 @@ def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @click.option("--port-base", type=int, default=None, help="First port (default: free ports).")
-@click.option("--data", "--data-dir", "data_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
-              help="Keep the emulators' objects here, across restarts.")
-@click.option("--only", "only", multiple=True, metavar="CLOUD", callback=_emulated_clouds, help="Serve only this cloud (repeatable).")
-@click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.0,
-              help="Share of requests that fail: refused (429, 500) or dropped before the cloud acts, "
-                   "or answered with a 500, a dropped connection or a malformed 200 after it acted [default: 0].")
-@click.option("--latency", default="0s", metavar="DURATION", callback=_duration, help="Delay every answer, e.g. 50ms [default: 0s].")
-@click.option("--seed", type=int, default=None, help="Seed of the faults and the simulated results: the same seed replays the same faults.")
-@click.option("--job-seconds", default=None, metavar="DURATION", callback=lambda ctx, param, value: None if value is None else _duration(ctx, param, value),
-              help="How long a run or other async job takes [default: LABFORM_SANDBOX_JOB_SECONDS, else 4s].")
-@click.option("--variant", "variants", multiple=True, metavar="CLOUD=NAME", callback=_cloud_variants,
-              help="Serve CLOUD's emulator with one of its doc variants (providers/CLOUD/emulator/variants.py; repeatable).")
+@click.option(
+    "--data",
+    "--data-dir",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Keep the emulators' objects here, across restarts.",
+)
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="CLOUD",
+    callback=_emulated_clouds,
+    help="Serve only this cloud (repeatable).",
+)
+@click.option(
+    "--failure-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests that fail: refused (429, 500) or dropped before the cloud acts, "
+    "or answered with a 500, a dropped connection or a malformed 200 after it acted [default: 0].",
+)
+@click.option(
+    "--latency",
+    default="0s",
+    metavar="DURATION",
+    callback=_duration,
+    help="Delay every answer, e.g. 50ms [default: 0s].",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the faults and the simulated results: the same seed replays the same faults.",
+)
+@click.option(
+    "--job-seconds",
+    default=None,
+    metavar="DURATION",
+    callback=lambda ctx, param, value: None if value is None else _duration(ctx, param, value),
+    help="How long a run or other async job takes [default: LABFORM_SANDBOX_JOB_SECONDS, else 4s].",
+)
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="CLOUD=NAME",
+    callback=_cloud_variants,
+    help="Serve CLOUD's emulator with one of its doc variants (providers/CLOUD/emulator/variants.py; repeatable).",
+)
 @handle_errors
 def sandbox(port_base, data_dir, only, failure_rate, latency, seed, job_seconds, variants):
     """Serve every cloud's emulator on loopback until interrupted.
@@ -783,11 +957,22 @@ def sandbox(port_base, data_dir, only, failure_rate, latency, seed, job_seconds,
 
     from engine.sandbox import start_sandbox
 
-    tuning = {"failure_rate": failure_rate, "latency": latency, "seed": seed, "job_seconds": job_seconds, "variants": variants}
+    tuning = {
+        "failure_rate": failure_rate,
+        "latency": latency,
+        "seed": seed,
+        "job_seconds": job_seconds,
+        "variants": variants,
+    }
     with ExitStack() as serving:
         try:
             running = serving.enter_context(
-                start_sandbox(only or registry.emulator_names(), data_dir, port_base, {k: v for k, v in tuning.items() if v is not None})
+                start_sandbox(
+                    only or registry.emulator_names(),
+                    data_dir,
+                    port_base,
+                    {k: v for k, v in tuning.items() if v is not None},
+                )
             )
         except ValueError as exc:  # a variant the emulator lacks, or one for a cloud not served
             raise LabformError(str(exc)) from None

@@ -100,7 +100,11 @@ class _Builder:
                     return os.environ[ref.name]
                 if ref.default is not None:
                     return ref.default
-                self.error(path, f"environment variable {ref.name} is not set (use ${{env.{ref.name}:-default}} for a default)", subject)
+                self.error(
+                    path,
+                    f"environment variable {ref.name} is not set (use ${{env.{ref.name}:-default}} for a default)",
+                    subject,
+                )
                 return unresolved(ref)
             if ref.name not in self.variables:
                 self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
@@ -128,7 +132,11 @@ class _Builder:
             settings_model = registry.provider(name).Settings
             for key in body:
                 if key not in settings_model.model_fields:
-                    self.error(path + (key,), f"unknown setting '{key}'{suggestion(key, settings_model.model_fields)}", f"provider {name}")
+                    self.error(
+                        path + (key,),
+                        f"unknown setting '{key}'{suggestion(key, settings_model.model_fields)}",
+                        f"provider {name}",
+                    )
             resolved = self.resolve_env_and_vars(body, path, f"provider {name}")
             register_secrets(settings_model, resolved)
             result[name] = resolved
@@ -153,7 +161,9 @@ class _Builder:
             implementation = find(address.type)
             if implementation is None:
                 kind = "data source" if is_data else "resource type"
-                known = registry.data_sources() if is_data else registry.resource_types()  # every cloud's, for the suggestion
+                known = (
+                    registry.data_sources() if is_data else registry.resource_types()
+                )  # every cloud's, for the suggestion
                 self.error(path, f"unknown {kind} '{address.type}'{suggestion(address.type, known)}", str(address))
                 continue
             if not isinstance(body, dict):
@@ -201,14 +211,24 @@ class _Builder:
             lifecycle = Lifecycle.model_validate(value)
         except ValidationError as exc:
             for error in exc.errors():
-                self.error(path + ("lifecycle", *error["loc"]), f"lifecycle.{'.'.join(map(str, error['loc']))}: {plain_message(error)}", subject)
+                self.error(
+                    path + ("lifecycle", *error["loc"]),
+                    f"lifecycle.{'.'.join(map(str, error['loc']))}: {plain_message(error)}",
+                    subject,
+                )
             return Lifecycle()
         for index, name in enumerate(lifecycle.ignore_changes):
             if name not in args_model.model_fields:
-                self.error(path + ("lifecycle", "ignore_changes", index), f"ignore_changes names unknown argument '{name}'{suggestion(name, args_model.model_fields)}", subject)
+                self.error(
+                    path + ("lifecycle", "ignore_changes", index),
+                    f"ignore_changes names unknown argument '{name}'{suggestion(name, args_model.model_fields)}",
+                    subject,
+                )
         return lifecycle
 
-    def required_present(self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str, skip: set[str]) -> None:
+    def required_present(
+        self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str, skip: set[str]
+    ) -> None:
         """Missing required fields, except one already reported as misspelt."""
         for name, info in model.model_fields.items():
             if info.is_required() and name not in arguments and name not in skip:
@@ -221,7 +241,11 @@ class _Builder:
                     self.check_reference(ref, ref_path, str(block.address), resources, data)
             for index, target in enumerate(block.depends_on):
                 if target not in resources and target not in data:
-                    self.error(block.key_path + ("depends_on", index), f"depends_on names '{target}', which is not in the plan", str(block.address))
+                    self.error(
+                        block.key_path + ("depends_on", index),
+                        f"depends_on names '{target}', which is not in the plan",
+                        str(block.address),
+                    )
 
     def check_reference(self, ref: Reference, path: KeyPath, subject: str, resources, data) -> None:
         if ref.kind not in ("resource", "data"):
@@ -229,12 +253,22 @@ class _Builder:
         blocks = data if ref.kind == "data" else resources
         if ref.address not in blocks:
             candidates = [str(a) for a in blocks]
-            self.error(path, f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}", subject)
+            self.error(
+                path,
+                f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}",
+                subject,
+            )
             return
-        impl = registry.data_source(ref.address.type) if ref.kind == "data" else registry.resource_type(ref.address.type)
+        impl = (
+            registry.data_source(ref.address.type) if ref.kind == "data" else registry.resource_type(ref.address.type)
+        )
         attributes = [*impl.Args.model_fields, *impl.computed]
         if ref.attribute[0] not in attributes:
-            self.error(path, f"'{ref.address.type}' has no attribute '{ref.attribute[0]}'{suggestion(ref.attribute[0], attributes)}", subject)
+            self.error(
+                path,
+                f"'{ref.address.type}' has no attribute '{ref.attribute[0]}'{suggestion(ref.attribute[0], attributes)}",
+                subject,
+            )
 
     def outputs(self) -> dict[str, Any]:
         return {

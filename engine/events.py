@@ -21,7 +21,12 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.kind, "message": self.message, **({"address": self.address} if self.address else {}), **self.data}
+        return {
+            "type": self.kind,
+            "message": self.message,
+            **({"address": self.address} if self.address else {}),
+            **self.data,
+        }
 
 
 Reporter = Callable[[Event], None]

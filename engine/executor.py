@@ -35,7 +35,6 @@ from engine.state.recorder import StateRecorder
 from providers.errors import AppliedWithError, NotFoundError, ProviderError
 
 
-
 @dataclass
 class ApplyResult:
     added: int = 0
@@ -121,7 +120,11 @@ class Executor:
         changes = [c for c in self.plan.changes if c.action != Action.NOOP]
         for change in self.plan.changes:
             if change.action == Action.NOOP and change.before is not None:
-                self.recorder.refreshed(change.address, change.before, self._dependencies(change.address) if change.address in self.graph else None)
+                self.recorder.refreshed(
+                    change.address,
+                    change.before,
+                    self._dependencies(change.address) if change.address in self.graph else None,
+                )
         work = self._work_graph(changes)
         self._walk(work, {c.address: c for c in changes})
         self._delete_deposed(work)
@@ -170,7 +173,9 @@ class Executor:
             del waiting[address]
             self.result.not_started.append(address)
 
-    def _skip_dependents(self, address: Address, error: BaseException, work: DependencyGraph, waiting: dict[Address, int]) -> None:
+    def _skip_dependents(
+        self, address: Address, error: BaseException, work: DependencyGraph, waiting: dict[Address, int]
+    ) -> None:
         message = secrets.redact(str(error))
         self.result.failed.append((address, message))
         self.report(Event("change_failed", f"{address}: failed: {message}", str(address), {"error": message}))
@@ -179,7 +184,14 @@ class Executor:
             if waiting.pop(skipped, None) is not None:
                 self.result.skipped.append(skipped)
                 self.result.skipped_because[skipped] = address
-                self.report(Event("change_skipped", f"{skipped}: skipped because {address} failed", str(skipped), {"because": str(address)}))
+                self.report(
+                    Event(
+                        "change_skipped",
+                        f"{skipped}: skipped because {address} failed",
+                        str(skipped),
+                        {"because": str(address)},
+                    )
+                )
 
     def _delete_deposed(self, work: DependencyGraph) -> None:
         """Old objects of create-before-destroy replacements, dependents first; kept when a dependent did not move."""
@@ -189,7 +201,13 @@ class Executor:
                 continue
             rtype, ctx, prior = self._deposed.pop(address)
             if work.descendants(address) & stuck:
-                self.report(Event("progress", f"{address}: old object {prior.id} kept, because a dependent was not moved to the new one", str(address)))
+                self.report(
+                    Event(
+                        "progress",
+                        f"{address}: old object {prior.id} kept, because a dependent was not moved to the new one",
+                        str(address),
+                    )
+                )
                 continue
             try:
                 self._delete(rtype, ctx, prior)
@@ -215,24 +233,32 @@ class Executor:
         address = change.address
         started = time.monotonic()
         words = change.action.words
-        self.report(Event("change_started", f"{address}: {words.doing}...", str(address), {"action": change.action.value}))
+        self.report(
+            Event("change_started", f"{address}: {words.doing}...", str(address), {"action": change.action.value})
+        )
         try:
             remote_id = self._dispatch(change)
         except AppliedWithError as exc:
             # The object exists (a run that missed its gate): record it, then fail.
             self._remember(address, {**self._desired(address), **exc.attrs}, tainted=exc.tainted)
-            hint = f"; it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'" if exc.operation == "gate" else ""
+            hint = (
+                f"; it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'"
+                if exc.operation == "gate"
+                else ""
+            )
             raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
             raise ChangeFailed(str(exc)) from None
         elapsed = time.monotonic() - started
         suffix = f" [id={remote_id}]" if remote_id else ""
-        self.report(Event(
-            "change_finished",
-            f"{address}: {words.done} complete after {elapsed:.0f}s{suffix}",
-            str(address),
-            {"action": change.action.value, "id": remote_id, "elapsed_seconds": round(elapsed, 3)},
-        ))
+        self.report(
+            Event(
+                "change_finished",
+                f"{address}: {words.done} complete after {elapsed:.0f}s{suffix}",
+                str(address),
+                {"action": change.action.value, "id": remote_id, "elapsed_seconds": round(elapsed, 3)},
+            )
+        )
 
     def _dispatch(self, change: ResourceChange) -> str | None:
         address = change.address
@@ -241,7 +267,9 @@ class Executor:
             return None
         rtype = resource_type(address)
         ctx = replace(
-            self.session.context(address.provider), progress=lambda message: self.report(Event("progress", message, str(address))), stop=self.stop
+            self.session.context(address.provider),
+            progress=lambda message: self.report(Event("progress", message, str(address))),
+            stop=self.stop,
         )
         prior = self.recorder.get(address)
         if change.action == Action.DELETE:
@@ -310,22 +338,44 @@ class Executor:
                 found = find_created(rtype, recording.fresh(), address, desired, since)
                 if found is not None:
                     self.result.recovered.append(address)
-                    self.report(Event("recovered", f"{address}: {exc.message}; found what the create made by its natural key (id {found['id']})", str(address)))
+                    self.report(
+                        Event(
+                            "recovered",
+                            f"{address}: {exc.message}; found what the create made by its natural key (id {found['id']})",
+                            str(address),
+                        )
+                    )
                     return self._finish_recovered(rtype, recording, address, desired, found)
                 if exc.status == 409:
-                    raise ChangeFailed(f"{exc}; an object with this natural key existed before this apply: 'labform import {address} ID' takes it over") from None
+                    raise ChangeFailed(
+                        f"{exc}; an object with this natural key existed before this apply: 'labform import {address} ID' takes it over"
+                    ) from None
                 if not rtype.natural_key:
-                    raise ChangeFailed(f"{exc}; it may have been created (this type has no natural key to look it up by): check the cloud before applying again") from None
+                    raise ChangeFailed(
+                        f"{exc}; it may have been created (this type has no natural key to look it up by): check the cloud before applying again"
+                    ) from None
                 if attempt == CREATE_ATTEMPTS:
-                    raise ChangeFailed(f"{exc}; sent {attempt} times, and nothing with its natural key was created") from None
-                self.report(Event("progress", f"{address}: {exc.message}; not created, sending again ({attempt + 1}/{CREATE_ATTEMPTS})", str(address)))
+                    raise ChangeFailed(
+                        f"{exc}; sent {attempt} times, and nothing with its natural key was created"
+                    ) from None
+                self.report(
+                    Event(
+                        "progress",
+                        f"{address}: {exc.message}; not created, sending again ({attempt + 1}/{CREATE_ATTEMPTS})",
+                        str(address),
+                    )
+                )
 
-    def _finish_recovered(self, rtype, ctx, address: Address, desired: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    def _finish_recovered(
+        self, rtype, ctx, address: Address, desired: dict[str, Any], found: dict[str, Any]
+    ) -> dict[str, Any]:
         """Record what was found, then do what its create still owed: a run's wait and gate, or
         the later steps of a create of several (a project's description, a group's members)."""
         actual = {**desired, **found}
         self._remember(address, actual)
-        changed, forcing = diff(rtype, protect(rtype, desired, actual), actual, self.config.resources[address].lifecycle.ignore_changes)
+        changed, forcing = diff(
+            rtype, protect(rtype, desired, actual), actual, self.config.resources[address].lifecycle.ignore_changes
+        )
         if rtype.pending(desired, actual) or (changed and not forcing):
             return rtype.update(ctx, str(found["id"]), desired, actual)
         return found

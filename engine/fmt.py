@@ -50,7 +50,9 @@ def formatted(text: str, shown: str) -> str:
     for candidate in (_TRAILING_BLANK_LINES.sub("\n", written), written):
         if _parse(candidate, shown) == values:
             return candidate
-    raise ConfigError("cannot be laid out without changing its values, so fmt leaves it as it is", SourceLocation(shown, 1, 1))
+    raise ConfigError(
+        "cannot be laid out without changing its values, so fmt leaves it as it is", SourceLocation(shown, 1, 1)
+    )
 
 
 def format_files(path: Path, check: bool = False) -> list[Path]:

@@ -59,7 +59,9 @@ class DependencyGraph:
         if self._networkx is None:
             graph = nx.DiGraph()
             graph.add_nodes_from(self._needs)
-            graph.add_edges_from((dependency, address) for address, needs in self._needs.items() for dependency in needs)
+            graph.add_edges_from(
+                (dependency, address) for address, needs in self._needs.items() for dependency in needs
+            )
             self._networkx = graph
         return self._networkx
 

@@ -47,7 +47,11 @@ class Interruption(threading.Event):
     def _received(self, signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
         if self.is_set():
-            print(f"\n{name} again: stopping now; the journal keeps everything recorded so far.", file=sys.stderr, flush=True)
+            print(
+                f"\n{name} again: stopping now; the journal keeps everything recorded so far.",
+                file=sys.stderr,
+                flush=True,
+            )
             os._exit(EXIT_CODES.get(name, 1))
         self.reason = name
         print(

@@ -58,7 +58,11 @@ MAX_PLAN_VALUES = 100_000
 MAX_NESTING = 50
 
 # (byte order mark, codec, name): the encodings YAML allows a plan in; no mark means UTF-8.
-_ENCODINGS = ((codecs.BOM_UTF8, "utf-8", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"), (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"))
+_ENCODINGS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -193,7 +197,10 @@ def _decode(raw: bytes, shown: str) -> str:
             _location_after(body[: exc.start].decode(codec, errors="replace"), shown),
         ) from None
     if (stray := text.find("\ufeff")) >= 0:
-        raise ConfigError("byte order mark (U+FEFF) inside the file: only its very start may hold one", _location_after(text[:stray], shown))
+        raise ConfigError(
+            "byte order mark (U+FEFF) inside the file: only its very start may hold one",
+            _location_after(text[:stray], shown),
+        )
     return text
 
 
@@ -222,7 +229,12 @@ class _BoundedComposer(Composer):
         if isinstance(event, AliasEvent):
             node = super().compose_node(parent, index)
             if id(node) not in self.extents:  # its anchor is still open: the alias is inside it
-                raise _LimitExceeded(None, None, f"alias '*{event.anchor}' is used inside the value it names (a recursive structure)", event.start_mark)
+                raise _LimitExceeded(
+                    None,
+                    None,
+                    f"alias '*{event.anchor}' is used inside the value it names (a recursive structure)",
+                    event.start_mark,
+                )
             values, levels = self.extents[id(node)]
             self._grow(values, self.depth + levels, event)
             return node
@@ -263,7 +275,13 @@ class _Constructor(RoundTripConstructor):
     def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
         try:
             return super().construct_non_recursive_object(node, tag)
-        except (ValueError, OverflowError, KeyError, TypeError, AttributeError) as exc:  # how ruamel's builders fail on odd input
+        except (
+            ValueError,
+            OverflowError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:  # how ruamel's builders fail on odd input
             raise ConstructorError(None, None, f"cannot read this value: {exc}", node.start_mark) from None
 
 
@@ -275,7 +293,9 @@ def _parse(text: str, shown: str) -> Any:
     try:
         return yaml.load(text)
     except _LimitExceeded as exc:
-        raise ConfigError(exc.problem, SourceLocation(shown, exc.problem_mark.line + 1, exc.problem_mark.column + 1)) from None
+        raise ConfigError(
+            exc.problem, SourceLocation(shown, exc.problem_mark.line + 1, exc.problem_mark.column + 1)
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation(shown, mark.line + 1, mark.column + 1) if mark else None
@@ -283,7 +303,9 @@ def _parse(text: str, shown: str) -> Any:
     except ReaderError as exc:
         character = f"U+{exc.character:04X}"
         hint = " (a binary file, or UTF-16 without a byte order mark?)" if exc.character == 0 else ""
-        raise ConfigError(f"character {character} is not allowed in YAML{hint}", _location_after(text[: exc.position], shown)) from None
+        raise ConfigError(
+            f"character {character} is not allowed in YAML{hint}", _location_after(text[: exc.position], shown)
+        ) from None
 
 
 @contextmanager
@@ -326,7 +348,9 @@ _NOT_PLAIN_TEXT = re.compile(r"(?:^|[\s\[\]{},-])[&*!]|^%|[\x85\u2028\u2029]", r
 _LIBYAML_DEPTH = 400
 _BLOCK_INDENT = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _BRACKET = re.compile(r"[\[\]{}]")
-_TAGS = {name: f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "null", "bool", "int", "float", "timestamp")}
+_TAGS = {
+    name: f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "null", "bool", "int", "float", "timestamp")
+}
 
 
 class _PlainResolver(VersionedResolver):
@@ -439,9 +463,7 @@ def load(path: Path) -> LoadedPlan:
         for section, body in plain.items():
             where = file_positions.locations[(section,)]
             if section not in SECTIONS:
-                raise ConfigError(
-                    f"unknown section '{section}' (expected one of: {', '.join(SECTIONS)})", where
-                )
+                raise ConfigError(f"unknown section '{section}' (expected one of: {', '.join(SECTIONS)})", where)
             if body is None:
                 continue
             if not isinstance(body, dict):

@@ -39,7 +39,9 @@ log = logging.getLogger("labform.plan")
 
 
 class Planner:
-    def __init__(self, config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions):
+    def __init__(
+        self, config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions
+    ):
         self.config = config
         self.graph = graph
         self.state = state
@@ -137,26 +139,55 @@ class Planner:
             sensitive = rtype.Args.fields_with("sensitive")
             managed = set(rtype.Args.model_fields) - rtype.Args.fields_with("local")
             if now is None:
-                changes.append(ResourceChange(address, Action.DELETE, item.attributes, None, sensitive=sensitive, reason="deleted outside labform", remote_id=item.id))
+                changes.append(
+                    ResourceChange(
+                        address,
+                        Action.DELETE,
+                        item.attributes,
+                        None,
+                        sensitive=sensitive,
+                        reason="deleted outside labform",
+                        remote_id=item.id,
+                    )
+                )
             elif any(not same(rtype, k, now.get(k), item.attributes.get(k)) for k in managed if k in item.attributes):
-                changes.append(ResourceChange(address, Action.UPDATE, item.attributes, now, sensitive=sensitive, reason="changed outside labform", remote_id=item.id))
+                changes.append(
+                    ResourceChange(
+                        address,
+                        Action.UPDATE,
+                        item.attributes,
+                        now,
+                        sensitive=sensitive,
+                        reason="changed outside labform",
+                        remote_id=item.id,
+                    )
+                )
             else:
-                changes.append(ResourceChange(address, Action.NOOP, item.attributes, now, sensitive=sensitive, remote_id=item.id))
+                changes.append(
+                    ResourceChange(address, Action.NOOP, item.attributes, now, sensitive=sensitive, remote_id=item.id)
+                )
         return changes
 
     def _destroy_changes(self) -> list[ResourceChange]:
-        return [self._delete_change(key, item, "", "already gone from the cloud; only forgotten") for key, item in sorted(self.state.resources.items())]
+        return [
+            self._delete_change(key, item, "", "already gone from the cloud; only forgotten")
+            for key, item in sorted(self.state.resources.items())
+        ]
 
     def _refuse_protected_destroys(self, changes: list[ResourceChange]) -> None:
         """Checked after --target narrowed the plan: an untargeted protected object is no obstacle."""
         for change in changes:
             block = self.config.resources.get(change.address)
             if change.action == Action.DELETE and block and block.lifecycle.prevent_destroy:
-                raise ConfigError("lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, str(change.address))
+                raise ConfigError(
+                    "lifecycle.prevent_destroy is set, so it cannot be destroyed", block.location, str(change.address)
+                )
 
     def _orphan_changes(self) -> list[ResourceChange]:
         return [
-            self._delete_change(key, item, "not in the plan any more", "not in the plan and already gone from the cloud")
+            self._delete_change(
+                key, item, "not in the plan any more", "not in the plan and already gone from the cloud"
+            )
             for key, item in sorted(self.state.resources.items())
             if Address.parse(key) not in self.config.resources
         ]
@@ -200,7 +231,14 @@ class Planner:
         if args is None:
             source = registry.data_source(block.address.type)
             self.planned[block.address] = {}
-            return ResourceChange(block.address, Action.READ, None, dict(block.arguments), after_unknown=set(source.computed), reason="depends on values known only after apply")
+            return ResourceChange(
+                block.address,
+                Action.READ,
+                None,
+                dict(block.arguments),
+                after_unknown=set(source.computed),
+                reason="depends on values known only after apply",
+            )
         self.planned[block.address] = self.session.read_data(block.address, args)
         return None
 
@@ -226,16 +264,39 @@ class Planner:
         unknown_computed = {name for name in rtype.computed if name not in desired}
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:
-            reason = "" if prior is None else "judged again on every apply" if rtype.ephemeral else "gone from the cloud (deleted outside labform)"
+            reason = (
+                ""
+                if prior is None
+                else "judged again on every apply"
+                if rtype.ephemeral
+                else "gone from the cloud (deleted outside labform)"
+            )
             existing = self._existing(rtype, address, desired) if rtype.content_addressed else None
             if existing is not None:
                 adopted = {**protected, **protect(rtype, existing)}
                 self.planned[address] = adopted
-                return ResourceChange(address, Action.ADOPT, None, adopted, sensitive=sensitive, reason=reason, remote_id=str(existing["id"]))
+                return ResourceChange(
+                    address,
+                    Action.ADOPT,
+                    None,
+                    adopted,
+                    sensitive=sensitive,
+                    reason=reason,
+                    remote_id=str(existing["id"]),
+                )
             if rtype.hint_imports and not rtype.content_addressed:
                 self._twins.append((rtype, address, desired))
             self.planned[address] = created
-            return ResourceChange(address, Action.CREATE, None, created, after_unknown=_unknowns(created), sensitive=sensitive, reason=reason, note=self._estimate(rtype, address, desired))
+            return ResourceChange(
+                address,
+                Action.CREATE,
+                None,
+                created,
+                after_unknown=_unknowns(created),
+                sensitive=sensitive,
+                reason=reason,
+                note=self._estimate(rtype, address, desired),
+            )
         changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
         if address in self.options.replace:
             forcing = forcing or ["(replace requested)"]
@@ -243,15 +304,38 @@ class Planner:
             forcing = forcing or ["(tainted)"]
         if forcing:
             if block.lifecycle.prevent_destroy:
-                raise ConfigError(f"must be replaced (because of {', '.join(forcing)}), but lifecycle.prevent_destroy is set", block.location, str(address))
+                raise ConfigError(
+                    f"must be replaced (because of {', '.join(forcing)}), but lifecycle.prevent_destroy is set",
+                    block.location,
+                    str(address),
+                )
             action = Action.CREATE_THEN_DELETE if block.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
             self.planned[address] = created
-            return ResourceChange(address, action, actual, created, after_unknown=_unknowns(created), requires_replace=forcing, sensitive=sensitive, remote_id=prior.id, note=self._estimate(rtype, address, desired))
+            return ResourceChange(
+                address,
+                action,
+                actual,
+                created,
+                after_unknown=_unknowns(created),
+                requires_replace=forcing,
+                sensitive=sensitive,
+                remote_id=prior.id,
+                note=self._estimate(rtype, address, desired),
+            )
         after = {**actual, **{k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}}
         self.planned[address] = after
         unfinished = None if changed or contains_unknown(desired) else rtype.pending(desired, actual)
         action = Action.UPDATE if changed or unfinished else Action.NOOP
-        return ResourceChange(address, action, actual, after, after_unknown=_unknowns(after), sensitive=sensitive, reason=unfinished or "", remote_id=prior.id)
+        return ResourceChange(
+            address,
+            action,
+            actual,
+            after,
+            after_unknown=_unknowns(after),
+            sensitive=sensitive,
+            reason=unfinished or "",
+            remote_id=prior.id,
+        )
 
     def _estimate(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> str | None:
         if contains_unknown(desired):
@@ -273,10 +357,17 @@ class Planner:
             if existing is not None:
                 self._import_notice(rtype, address, desired, existing)
 
-    def _import_notice(self, rtype: ResourceType, address: Address, desired: dict[str, Any], found: dict[str, Any]) -> None:
+    def _import_notice(
+        self, rtype: ResourceType, address: Address, desired: dict[str, Any], found: dict[str, Any]
+    ) -> None:
         """Adoption is only for content-addressed uploads: any other match is the user's call."""
         key = ", ".join(f"{k}={desired.get(k)!r}" for k in rtype.natural_key)
-        self.notices.append(Notice(address, f"an object with {key} already exists (id {found['id']}); run 'labform import {address} {found['id']}' to manage it instead of creating a duplicate"))
+        self.notices.append(
+            Notice(
+                address,
+                f"an object with {key} already exists (id {found['id']}); run 'labform import {address} {found['id']}' to manage it instead of creating a duplicate",
+            )
+        )
 
     def _targeted(self, changes: list[ResourceChange]) -> list[ResourceChange]:
         if not self.options.targets:

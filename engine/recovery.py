@@ -40,7 +40,9 @@ class AmbiguousRecovery(LabformError):
         )
 
 
-def find_created(rtype: ResourceType, ctx: Context, address: Address, desired: dict[str, Any], since: float) -> dict[str, Any] | None:
+def find_created(
+    rtype: ResourceType, ctx: Context, address: Address, desired: dict[str, Any], since: float
+) -> dict[str, Any] | None:
     """The one object the create made, None if it made none (or the type has no natural key)."""
     if not rtype.natural_key:
         return None
@@ -62,12 +64,21 @@ def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: De
         ctx = replace(session.context(address.provider), address=key)
         found = find_created(rtype, ctx, address, intent["desired"], float(intent["time"]))
         if found is None:
-            why = "nothing with its natural key exists" if rtype.natural_key else "it has no natural key to look it up by"
+            why = (
+                "nothing with its natural key exists" if rtype.natural_key else "it has no natural key to look it up by"
+            )
             recorder.abandon(address, f"interrupted create not found: {why}")
             if not rtype.natural_key:
-                notices.append(Notice(address, "an interrupted apply may have created it and it cannot be looked up: check the cloud for a duplicate"))
+                notices.append(
+                    Notice(
+                        address,
+                        "an interrupted apply may have created it and it cannot be looked up: check the cloud for a duplicate",
+                    )
+                )
             continue
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data) if address in graph else []
         recorder.remember(address, {**intent["desired"], **found}, dependencies)
-        notices.append(Notice(address, f"recovered from an interrupted apply (id {found['id']}, found by its natural key)"))
+        notices.append(
+            Notice(address, f"recovered from an interrupted apply (id {found['id']}, found by its natural key)")
+        )
     return notices

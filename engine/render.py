@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = "1.0"
 
+
 def _value(value: Any) -> str:
     if value is UNKNOWN or contains_unknown(value):
         return "(known after apply)"
@@ -115,7 +116,9 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
         parts.append("")
     counts = plan.counts()
     adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
-    parts.append(f"Plan: {adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy.")
+    parts.append(
+        f"Plan: {adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy."
+    )
     return redact("\n".join(parts))
 
 
@@ -124,7 +127,11 @@ def _masked(change: ResourceChange, attrs: dict[str, Any] | None, mask: bool) ->
     if attrs is None:
         return None
     return {
-        key: (SENSITIVE if mask and key in change.sensitive and value is not None else (None if contains_unknown(value) else value))
+        key: (
+            SENSITIVE
+            if mask and key in change.sensitive and value is not None
+            else (None if contains_unknown(value) else value)
+        )
         for key, value in attrs.items()
     }
 
@@ -175,14 +182,22 @@ def _resource(address: Address, values: dict[str, Any], sensitive: set[str] | fr
 def _planned_resources(plan: Plan, mask: bool) -> list[dict[str, Any]]:
     """Every object as it will be once the plan is applied (deleted ones are gone)."""
     return sorted(
-        (_resource(c.address, _known(c.after, c.sensitive, mask), c.sensitive) for c in plan.changes if c.after is not None),
+        (
+            _resource(c.address, _known(c.after, c.sensitive, mask), c.sensitive)
+            for c in plan.changes
+            if c.after is not None
+        ),
         key=lambda item: item["address"],
     )
 
 
 def _prior_resources(plan: Plan, state: State | None, mask: bool) -> list[dict[str, Any]]:
     """Every managed object as refreshed before planning; those --target left out, as state has them."""
-    prior = {str(c.address): _resource(c.address, _known(c.before, c.sensitive, mask), c.sensitive) for c in plan.changes if c.before is not None}
+    prior = {
+        str(c.address): _resource(c.address, _known(c.before, c.sensitive, mask), c.sensitive)
+        for c in plan.changes
+        if c.before is not None
+    }
     planned = {str(c.address) for c in plan.changes}
     for key, item in (state.resources if state else {}).items():
         if key not in planned:
@@ -221,7 +236,9 @@ def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
     return substitute(expression, lookup), sensitive
 
 
-def _output_change(before: Any, after: Any, gone: bool, before_sensitive: bool, after_sensitive: bool, mask: bool) -> dict[str, Any]:
+def _output_change(
+    before: Any, after: Any, gone: bool, before_sensitive: bool, after_sensitive: bool, mask: bool
+) -> dict[str, Any]:
     unknown = not gone and contains_unknown(after)
     if gone:
         actions = ["delete"] if before is not None else ["no-op"]
@@ -248,7 +265,10 @@ def _outputs(plan: Plan, config: PlanConfig, state: State | None, mask: bool) ->
         after, sensitive = (None, False) if gone else _planned_output(plan, config.outputs[name])
         changes[name] = _output_change(prior.get(name), after, gone, _holds_secret(prior.get(name)), sensitive, mask)
         if not gone:
-            planned[name] = {"sensitive": sensitive, **({} if contains_unknown(after) else {"value": changes[name]["after"]})}
+            planned[name] = {
+                "sensitive": sensitive,
+                **({} if contains_unknown(after) else {"value": changes[name]["after"]}),
+            }
     return changes, planned
 
 
@@ -283,12 +303,18 @@ def _configuration(config: PlanConfig) -> dict[str, Any]:
     providers = {}
     for name, settings in sorted(config.providers.items()):
         sensitive = registry.provider(name).Settings.fields_with("sensitive")
-        providers[name] = {"name": name, "full_name": name, "expressions": {k: _expression(v, k in sensitive) for k, v in sorted(settings.items())}}
+        providers[name] = {
+            "name": name,
+            "full_name": name,
+            "expressions": {k: _expression(v, k in sensitive) for k, v in sorted(settings.items())},
+        }
     return {
         "provider_config": providers,
         "root_module": {
             "resources": sorted((_block(b) for b in config.blocks()), key=lambda item: item["address"]),
-            "outputs": {name: {"expression": _expression(value, False)} for name, value in sorted(config.outputs.items())},
+            "outputs": {
+                name: {"expression": _expression(value, False)} for name, value in sorted(config.outputs.items())
+            },
         },
     }
 
@@ -306,7 +332,11 @@ def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
 
 
 def plan_to_dict(
-    plan: Plan, drift: list[ResourceChange] | None = None, mask: bool = True, config: PlanConfig | None = None, state: State | None = None
+    plan: Plan,
+    drift: list[ResourceChange] | None = None,
+    mask: bool = True,
+    config: PlanConfig | None = None,
+    state: State | None = None,
 ) -> dict[str, Any]:
     """The JSON plan. ``mask=False`` is for saved plan files, which hold fingerprints, never secrets.
     ``config`` and ``state`` (the state planned against) add the keys built from them:
@@ -347,5 +377,9 @@ def plan_to_dict(
     return document
 
 
-def plan_json(plan: Plan, drift: list[ResourceChange] | None = None, config: PlanConfig | None = None, state: State | None = None) -> str:
-    return redact(json.dumps(plan_to_dict(plan, drift, config=config, state=state), indent=2, sort_keys=True, default=str))
+def plan_json(
+    plan: Plan, drift: list[ResourceChange] | None = None, config: PlanConfig | None = None, state: State | None = None
+) -> str:
+    return redact(
+        json.dumps(plan_to_dict(plan, drift, config=config, state=state), indent=2, sort_keys=True, default=str)
+    )

@@ -87,7 +87,9 @@ class Workspace:
         with _maybe_sandbox(self, config) as served:
             if served:
                 overrides = served.settings()
-            session = sessions.ProviderSession(config, overrides, lambda message: self.report(Event("progress", message)), parallelism)
+            session = sessions.ProviderSession(
+                config, overrides, lambda message: self.report(Event("progress", message)), parallelism
+            )
             try:
                 yield session
             finally:
@@ -139,12 +141,16 @@ def _check_endpoints(config: PlanConfig) -> None:
             continue
         parts = urlsplit(endpoint)
         problem = (
-            f"endpoint '{endpoint}' must start with http:// or https://" if parts.scheme not in ("http", "https")
-            else f"endpoint '{endpoint}' has no host name (write it as {parts.scheme}://host/...)" if not parts.hostname
+            f"endpoint '{endpoint}' must start with http:// or https://"
+            if parts.scheme not in ("http", "https")
+            else f"endpoint '{endpoint}' has no host name (write it as {parts.scheme}://host/...)"
+            if not parts.hostname
             else None
         )
         if problem:
-            errors.append(ConfigError(problem, config.positions.of(("providers", name, "endpoint")), f"provider {name}"))
+            errors.append(
+                ConfigError(problem, config.positions.of(("providers", name, "endpoint")), f"provider {name}")
+            )
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
@@ -160,7 +166,9 @@ def _refuse_undeclared(loaded: LoadedPlan, variables: dict[str, Any]) -> None:
     or the wrong plan), as in Terraform: say so instead of ignoring it."""
     declared = loaded.sections["variables"]
     errors = [
-        ConfigError(f"variable '{name}' is set (--var or -var-file) but the plan declares no such variable under 'variables:'{suggestion(name, declared)}")
+        ConfigError(
+            f"variable '{name}' is set (--var or -var-file) but the plan declares no such variable under 'variables:'{suggestion(name, declared)}"
+        )
         for name in sorted(set(variables) - set(declared))
     ]
     if errors:
@@ -175,7 +183,9 @@ def plan_folders(root: Path, depth: int = 3) -> list[Path]:
     """Folders below ``root`` holding plan files (a *.yaml with providers:, resources: or data:),
     so a command run in the wrong folder can name the ones it could mean."""
     found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_DIRS):
+    for folder in sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_DIRS
+    ):
         files = [f for f in folder.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file()]
         if any(PLAN_KEYS.search(f.read_text(errors="replace")[:100_000]) for f in files):
             found.append(folder)
@@ -252,11 +262,20 @@ def graph_dot(ws: Workspace) -> str:
     return build_graph(ws.config()).to_dot()
 
 
-def _make_plan(config: PlanConfig, graph: DependencyGraph, state: State, backend: StateBackend, session: ProviderSession, options: PlanOptions) -> PlanResult:
+def _make_plan(
+    config: PlanConfig,
+    graph: DependencyGraph,
+    state: State,
+    backend: StateBackend,
+    session: ProviderSession,
+    options: PlanOptions,
+) -> PlanResult:
     for address in [*options.targets, *options.replace]:
         if address not in config.resources and str(address) not in state.resources:
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
-    recovered = recovery.recover_intents(recording.StateRecorder(state, backend), session, graph) if state.intents else []
+    recovered = (
+        recovery.recover_intents(recording.StateRecorder(state, backend), session, graph) if state.intents else []
+    )
     planning = planner.Planner(config, graph, state, session, options)
     plan = planning.plan()
     plan.notices[:0] = recovered
@@ -312,7 +331,9 @@ def apply(
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
             return ApplyOutcome(planned.plan, planned.drift, executor.ApplyResult())
-        walk = executor.Executor(planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop)
+        walk = executor.Executor(
+            planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop
+        )
         return ApplyOutcome(planned.plan, planned.drift, walk.run())
 
 
@@ -341,12 +362,16 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
     with backend.locked("import", ws.lock_timeout), ws.providers(config) as session:
         state = backend.read()
         if str(address) in state.resources:
-            raise StateError(f"{address} is already managed (id {state.resources[str(address)].id}); 'labform state rm' it first")
+            raise StateError(
+                f"{address} is already managed (id {state.resources[str(address)].id}); 'labform state rm' it first"
+            )
         rtype = resource_type(address)
         try:
             attrs = rtype.import_(session.context(address.provider), remote_id)
         except NotFoundError:
-            raise LabformError(f"cannot import {address}: the cloud has no {address.type} with id {remote_id}") from None
+            raise LabformError(
+                f"cannot import {address}: the cloud has no {address.type} with id {remote_id}"
+            ) from None
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data)
         recorder = recording.StateRecorder(state, backend)
         item = recorder.remember(address, attrs, dependencies)

@@ -45,7 +45,17 @@ DURATION = {
     "description": "A duration: 10s, 30m, 1h30m, 250ms.",
 }
 # Keywords that describe a value rather than constrain it: they stay beside a ${...} alternative.
-_ANNOTATIONS = ("title", "description", "default", "deprecated", "examples", "force_new", "sensitive", "unordered", "local")
+_ANNOTATIONS = (
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "examples",
+    "force_new",
+    "sensitive",
+    "unordered",
+    "local",
+)
 _LIFECYCLE = {
     "prevent_destroy": "Refuse any plan that would destroy this object (a replace included).",
     "ignore_changes": "Arguments whose remote changes are not diffed: labform sets them at creation only.",
@@ -133,7 +143,9 @@ def plan_schema() -> dict[str, Any]:
     models: list[type[BaseModel]] = [Lifecycle, *(p.Settings for p in providers.values())]
     models += [kind.Args for _, kind in (*resource_types, *data_sources)]
     refs, generated = models_json_schema(
-        [(model, "validation") for model in dict.fromkeys(models)], ref_template=_DEFS + "{model}", schema_generator=_Generator
+        [(model, "validation") for model in dict.fromkeys(models)],
+        ref_template=_DEFS + "{model}",
+        schema_generator=_Generator,
     )
     defs = {**generated["$defs"], "reference": REFERENCE}
 
@@ -149,7 +161,10 @@ def plan_schema() -> dict[str, Any]:
         prop["description"] = _LIFECYCLE[name]
     resource_meta = {
         "depends_on": _DEPENDS_ON,
-        "lifecycle": {"$ref": _DEFS + "Lifecycle", "description": "How labform treats this object beyond its arguments."},
+        "lifecycle": {
+            "$ref": _DEFS + "Lifecycle",
+            "description": "How labform treats this object beyond its arguments.",
+        },
     }
     properties: dict[str, Any] = {
         "providers": {
@@ -160,12 +175,18 @@ def plan_schema() -> dict[str, Any]:
         "variables": {"type": "object"},
         "resources": {
             "type": "object",
-            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(rtype.Args, name, _summary(type(rtype)), resource_meta) for name, rtype in resource_types},
+            "patternProperties": {
+                rf"^{name}\.{_NAME}$": inlined(rtype.Args, name, _summary(type(rtype)), resource_meta)
+                for name, rtype in resource_types
+            },
             "additionalProperties": False,
         },
         "data": {
             "type": "object",
-            "patternProperties": {rf"^{name}\.{_NAME}$": inlined(source.Args, name, _summary(type(source)), {"depends_on": _DEPENDS_ON}) for name, source in data_sources},
+            "patternProperties": {
+                rf"^{name}\.{_NAME}$": inlined(source.Args, name, _summary(type(source)), {"depends_on": _DEPENDS_ON})
+                for name, source in data_sources
+            },
             "additionalProperties": False,
         },
         "outputs": {"type": "object"},

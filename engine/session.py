@@ -52,7 +52,9 @@ class ProviderSession:
         values = validated(provider.Settings, raw, self.config.positions, ("providers", name), f"provider {name}")
         register_secrets(provider.Settings, values)
         settings = provider.Settings.model_validate(values)
-        return Context(client=provider.client(settings), settings=settings, progress=self.progress, listings=self.listings)
+        return Context(
+            client=provider.client(settings), settings=settings, progress=self.progress, listings=self.listings
+        )
 
     def read_data(self, address: Address, args: dict[str, Any]) -> dict[str, Any]:
         """A data source's arguments and what it read (plan and apply read the same way)."""

@@ -54,7 +54,12 @@ class OAuthPasswordAuth(httpx.Auth):
         if self._refresh:
             form = {"client_id": self.client_id, "grant_type": "refresh_token", "refresh_token": self._refresh}
         else:
-            form = {"client_id": self.client_id, "grant_type": "password", "username": self.username, "password": self._password}
+            form = {
+                "client_id": self.client_id,
+                "grant_type": "password",
+                "username": self.username,
+                "password": self._password,
+            }
         return httpx.Request("POST", self.token_url, data=form, headers={"Accept": "application/json"})
 
     def _store(self, response: httpx.Response) -> bool:

@@ -162,7 +162,9 @@ class ResourceType:
         if found is None:
             from providers.errors import NotFoundError
 
-            raise NotFoundError(self.type_name.split("_", 1)[0], f"import {self.type_name}", 404, f"no object with id {id}")
+            raise NotFoundError(
+                self.type_name.split("_", 1)[0], f"import {self.type_name}", 404, f"no object with id {id}"
+            )
         return found
 
     # At plan time some values are not known yet (an id of an object still to

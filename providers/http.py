@@ -81,7 +81,9 @@ def default_error_message(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
-def envelope_check(code_key: str, explain: Callable[[dict[str, Any], int], str]) -> Callable[[httpx.Response], tuple[int, str] | None]:
+def envelope_check(
+    code_key: str, explain: Callable[[dict[str, Any], int], str]
+) -> Callable[[httpx.Response], tuple[int, str] | None]:
     """A ``check_envelope`` hook for clouds that answer HTTP 200 with ``{code_key: non-zero}`` on failure.
 
     The hook returns (code, explanation) for a failure, None for success.
@@ -183,17 +185,43 @@ class HttpClient:
         """Send with retries; return a 2xx response or raise ProviderError. ``json_answer``: the
         answer must be JSON; ``readable``: its body must pass this check (a JUnit file, not a
         gateway's page or a cut one). A safe request whose answer is not is sent again."""
-        return self._send(method, path, operation, idempotent, False, kwargs, expect_json=json_answer or self.check_envelope is not None, readable=readable)
+        return self._send(
+            method,
+            path,
+            operation,
+            idempotent,
+            False,
+            kwargs,
+            expect_json=json_answer or self.check_envelope is not None,
+            readable=readable,
+        )
 
     def request_json(
-        self, method: str, path: str, *, operation: str, idempotent: bool | None = None, empty_ok: bool = False, key: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        idempotent: bool | None = None,
+        empty_ok: bool = False,
+        key: str | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Like request(), returning the parsed JSON body — its ``key`` member when given —
         or None for an empty body when ``empty_ok``."""
-        response = self._send(method, path, operation, idempotent, False, kwargs, expect_json=True, empty_ok=empty_ok and key is None)
+        response = self._send(
+            method, path, operation, idempotent, False, kwargs, expect_json=True, empty_ok=empty_ok and key is None
+        )
         return self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
 
-    def parsed(self, response: httpx.Response, operation: str, safe: bool = True, empty_ok: bool = False, key: str | None = None) -> Any:
+    def parsed(
+        self,
+        response: httpx.Response,
+        operation: str,
+        safe: bool = True,
+        empty_ok: bool = False,
+        key: str | None = None,
+    ) -> Any:
         """The JSON body (or its ``key``), else a ProviderError saying the answer was unreadable
         (ambiguous unless ``safe``: the request may have been carried out)."""
         if empty_ok and key is None and not response.content:
@@ -204,7 +232,13 @@ class HttpClient:
         except (ValueError, KeyError, TypeError):
             expected = f"a JSON object with '{key}'" if key else "valid JSON"
             shown = response.text[:80] if response.content else "an empty body"
-            raise ProviderError(self.cloud, operation, response.status_code, f"the answer is not {expected} ({shown!r})", ambiguous=not safe) from None
+            raise ProviderError(
+                self.cloud,
+                operation,
+                response.status_code,
+                f"the answer is not {expected} ({shown!r})",
+                ambiguous=not safe,
+            ) from None
 
     @staticmethod
     def _is_safe(method: str, idempotent: bool | None) -> bool:
@@ -221,7 +255,9 @@ class HttpClient:
         finally:
             response.close()
 
-    def download(self, path: str, target: Path, *, operation: str, progress: Callable[[str], None], **params: Any) -> Path:
+    def download(
+        self, path: str, target: Path, *, operation: str, progress: Callable[[str], None], **params: Any
+    ) -> Path:
         """GET ``path`` into ``target`` chunk by chunk, starting again when the body breaks off
         (a GET is safe to repeat), with a progress bar on a terminal."""
         attempt = 0
@@ -258,19 +294,25 @@ class HttpClient:
             try:
                 response = self.http.send(self.http.build_request(method, path, **kwargs), stream=stream)
             except httpx.UnsupportedProtocol as exc:
-                raise ProviderError(self.cloud, operation, None, transport_failure(exc)) from None  # a typo: retrying cannot help
+                raise ProviderError(
+                    self.cloud, operation, None, transport_failure(exc)
+                ) from None  # a typo: retrying cannot help
             except httpx.TransportError as exc:
                 # A connection never made reached nobody: retrying is safe even for a POST.
                 unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 if not (safe or unsent) or attempt + 1 >= self.retry.attempts:
-                    raise ProviderError(self.cloud, operation, None, transport_failure(exc), ambiguous=not (safe or unsent)) from None
+                    raise ProviderError(
+                        self.cloud, operation, None, transport_failure(exc), ambiguous=not (safe or unsent)
+                    ) from None
                 self._pause(operation, attempt, None, type(exc).__name__)
                 attempt += 1
                 continue
             retryable = response.status_code == 429 or (safe and response.status_code >= 500)
             if retryable and attempt + 1 < self.retry.attempts:
                 response.close()
-                self._pause(operation, attempt, parse_retry_after(response.headers.get("Retry-After")), response.status_code)
+                self._pause(
+                    operation, attempt, parse_retry_after(response.headers.get("Retry-After")), response.status_code
+                )
                 attempt += 1
                 continue
             if stream and response.status_code >= 400:
@@ -278,14 +320,22 @@ class HttpClient:
                 response.close()
             succeeded = response.status_code < 300
             unfit = succeeded and readable is not None and not readable(response.content)  # checked once per answer
-            unreadable = unfit or (succeeded and expect_json and not (_is_json(response) or (empty_ok and not response.content)))
+            unreadable = unfit or (
+                succeeded and expect_json and not (_is_json(response) or (empty_ok and not response.content))
+            )
             if unreadable and safe and attempt + 1 < self.retry.attempts:
                 self._pause(operation, attempt, None, "an unreadable answer")
                 attempt += 1
                 continue
             if unfit:
                 shown = response.text[:80] if response.content else "an empty body"
-                raise ProviderError(self.cloud, operation, response.status_code, f"the answer is unreadable ({shown!r})", ambiguous=not safe)
+                raise ProviderError(
+                    self.cloud,
+                    operation,
+                    response.status_code,
+                    f"the answer is unreadable ({shown!r})",
+                    ambiguous=not safe,
+                )
             return self._checked(response, operation, envelope=not stream, safe=safe)
 
     def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
@@ -293,12 +343,20 @@ class HttpClient:
         log.info("%s: %s got %s; retrying in %.1fs", self.cloud, operation, why, delay)
         self.sleep(delay)
 
-    def _checked(self, response: httpx.Response, operation: str, envelope: bool = True, safe: bool = True) -> httpx.Response:
+    def _checked(
+        self, response: httpx.Response, operation: str, envelope: bool = True, safe: bool = True
+    ) -> httpx.Response:
         if response.status_code == 404:
             raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
         if response.status_code >= 400:
             hint = credentials_hint(self.cloud) if response.status_code in (401, 403) else ""
-            raise ProviderError(self.cloud, operation, response.status_code, self.error_message(response) + hint, ambiguous=not safe and response.status_code >= 500)
+            raise ProviderError(
+                self.cloud,
+                operation,
+                response.status_code,
+                self.error_message(response) + hint,
+                ambiguous=not safe and response.status_code >= 500,
+            )
         if envelope and self.check_envelope is not None:
             self.parsed(response, operation, safe)  # an unreadable envelope says nothing about success
             failure = self.check_envelope(response)

@@ -61,9 +61,13 @@ def suite_element(suite: Suite) -> ET.Element:
         timing = {} if case.time is None else {"time": f"{case.time:.3f}"}
         node = ET.SubElement(element, "testcase", name=case.name, classname=case.classname or suite.name, **timing)
         if case.failure is not None:
-            ET.SubElement(node, "failure", message=case.failure.splitlines()[0] if case.failure else "failed").text = case.failure
+            ET.SubElement(
+                node, "failure", message=case.failure.splitlines()[0] if case.failure else "failed"
+            ).text = case.failure
         if case.error is not None:
-            ET.SubElement(node, "error", message=case.error.splitlines()[0] if case.error else "error").text = case.error
+            ET.SubElement(
+                node, "error", message=case.error.splitlines()[0] if case.error else "error"
+            ).text = case.error
         if case.skipped:
             ET.SubElement(node, "skipped")
         if case.output is not None:

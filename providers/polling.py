@@ -168,7 +168,12 @@ class StatusBoard:
         self._next_read = -math.inf
 
     def read(
-        self, scope: Hashable, member: Hashable, fetch: Callable[[set[Hashable]], dict[Hashable, T]], interval: float = STATUS_INTERVAL, stop: threading.Event | None = None
+        self,
+        scope: Hashable,
+        member: Hashable,
+        fetch: Callable[[set[Hashable]], dict[Hashable, T]],
+        interval: float = STATUS_INTERVAL,
+        stop: threading.Event | None = None,
     ) -> T | None:
         with self._changed:
             entry = self._scopes.setdefault(scope, _Scope())

@@ -64,7 +64,9 @@ class RunArguments(Arguments):
     )
     wait: WaitPolicy | None = arg(None, local=True, description="Block until the run finishes.")
     junit: str | None = arg(None, local=True, description="Write the results as JUnit XML to this path.")
-    on_destroy: Literal["keep", "delete"] = arg("keep", local=True, description="Keep the run's history on the cloud, or delete it.")
+    on_destroy: Literal["keep", "delete"] = arg(
+        "keep", local=True, description="Keep the run's history on the cloud, or delete it."
+    )
 
 
 @dataclass
@@ -93,7 +95,9 @@ class RunResource(ResourceType):
     def status(self, ctx: Context, attrs: Attrs) -> RunProgress:
         """The run's progress while waiting; its full ``progress`` unless a cloud reads less (see above)."""
         id = str(attrs["id"])
-        return ctx.statuses.read((self.type_name, id), id, lambda ids: {id: self.progress(ctx, attrs)}, self.status_interval, ctx.stop)
+        return ctx.statuses.read(
+            (self.type_name, id), id, lambda ids: {id: self.progress(ctx, attrs)}, self.status_interval, ctx.stop
+        )
 
     def junit_suites(self, ctx: Context, attrs: Attrs) -> list[Element]:
         raise NotImplementedError
@@ -171,10 +175,16 @@ class RunResource(ResourceType):
                 last = self.progress(ctx, attrs)
             if timeout.interrupted:
                 raise AppliedWithError(
-                    self.cloud, "wait for run", f"run {attrs['id']} still going (last: {last.text}); interrupted, the next apply waits for it again", {**attrs, **last.attrs}
+                    self.cloud,
+                    "wait for run",
+                    f"run {attrs['id']} still going (last: {last.text}); interrupted, the next apply waits for it again",
+                    {**attrs, **last.attrs},
                 ) from None
             raise AppliedWithError(
-                self.cloud, "wait for run", f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again", {**attrs, **last.attrs}
+                self.cloud,
+                "wait for run",
+                f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again",
+                {**attrs, **last.attrs},
             ) from None
         if final.partial:
             final = self.progress(ctx, attrs)

@@ -66,7 +66,12 @@ class _SharedBars:
             if self._users == 0:
                 from rich import progress as bars  # only a terminal transfer draws one: no other command loads rich
 
-                columns = (bars.TextColumn("{task.description}"), bars.BarColumn(), bars.DownloadColumn(), bars.TransferSpeedColumn())
+                columns = (
+                    bars.TextColumn("{task.description}"),
+                    bars.BarColumn(),
+                    bars.DownloadColumn(),
+                    bars.TransferSpeedColumn(),
+                )
                 self._progress = bars.Progress(*columns, transient=True)
                 self._progress.start()
             self._users += 1

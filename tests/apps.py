@@ -20,7 +20,6 @@ def _entry(name: str) -> zipfile.ZipInfo:
 LAUNCHER = "android.intent.category.LAUNCHER"
 
 
-
 def text_manifest(package: str = "com.example.demo", version: str = "1.0", launcher: bool = True) -> bytes:
     category = f'<category android:name="{LAUNCHER}"/>' if launcher else ""
     return (
@@ -33,7 +32,11 @@ def text_manifest(package: str = "com.example.demo", version: str = "1.0", launc
 
 def binary_manifest(package: str, version: str, launcher: bool = True) -> bytes:
     """A minimal compiled (AXML) manifest: UTF-16 string pool plus start-element chunks."""
-    elements = [("manifest", {"package": package, "versionName": version}), ("application", {}), ("activity", {"name": ".Main"})]
+    elements = [
+        ("manifest", {"package": package, "versionName": version}),
+        ("application", {}),
+        ("activity", {"name": ".Main"}),
+    ]
     if launcher:
         elements.append(("category", {"name": LAUNCHER}))
     strings: list[str] = []
@@ -45,13 +48,25 @@ def binary_manifest(package: str, version: str, launcher: bool = True) -> bytes:
 
     chunks = b""
     for tag, attrs in elements:
-        packed = b"".join(struct.pack("<IIIHBBI", 0xFFFFFFFF, index(k), index(v), 8, 0, 0x03, index(v)) for k, v in attrs.items())
+        packed = b"".join(
+            struct.pack("<IIIHBBI", 0xFFFFFFFF, index(k), index(v), 8, 0, 0x03, index(v)) for k, v in attrs.items()
+        )
         body = struct.pack("<IIHHHHHH", 0xFFFFFFFF, index(tag), 20, 20, len(attrs), 0, 0, 0) + packed
         chunks += struct.pack("<HHIII", 0x0102, 16, 16 + len(body), 1, 0xFFFFFFFF) + body
     data = b"".join(struct.pack("<H", len(s)) + s.encode("utf-16-le") + b"\0\0" for s in strings)
     data += b"\0" * (-len(data) % 4)
     header_size = 28
-    pool = struct.pack("<HHIIIIII", 0x0001, header_size, header_size + 4 * len(strings) + len(data), len(strings), 0, 0, header_size + 4 * len(strings), 0)
+    pool = struct.pack(
+        "<HHIIIIII",
+        0x0001,
+        header_size,
+        header_size + 4 * len(strings) + len(data),
+        len(strings),
+        0,
+        0,
+        header_size + 4 * len(strings),
+        0,
+    )
     offsets, at = [], 0
     for s in strings:
         offsets.append(at)
@@ -74,5 +89,8 @@ def build_ipa(plist: bytes | None = None, development: bool = True) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(_entry("Payload/Demo.app/Info.plist"), info if plist is None else plist)
         if development:
-            archive.writestr(_entry("Payload/Demo.app/embedded.mobileprovision"), b"<plist><dict><key>get-task-allow</key><true/></dict></plist>")
+            archive.writestr(
+                _entry("Payload/Demo.app/embedded.mobileprovision"),
+                b"<plist><dict><key>get-task-allow</key><true/></dict></plist>",
+            )
     return buffer.getvalue()

@@ -38,7 +38,14 @@ Record = dict[str, Any]
 
 
 def intent(address: str, action: str, desired: dict[str, Any], natural_key: dict[str, Any]) -> Record:
-    return {"kind": "intent", "address": address, "time": time.time(), "action": action, "desired": desired, "natural_key": natural_key}
+    return {
+        "kind": "intent",
+        "address": address,
+        "time": time.time(),
+        "action": action,
+        "desired": desired,
+        "natural_key": natural_key,
+    }
 
 
 def result(address: str, item: ResourceState) -> Record:

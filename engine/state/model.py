@@ -38,7 +38,9 @@ class ResourceState:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "ResourceState":
-        return cls(**{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted", "tainted") if k in raw})
+        return cls(
+            **{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted", "tainted") if k in raw}
+        )
 
 
 @dataclass
@@ -79,7 +81,7 @@ class StateBackend(ABC):
     compact(state)        store the snapshot, empty the journal
     write(state)          a whole-state change: serial + 1, compact
     locked(op, timeout)   exclusive, released by the OS or the database if the holder dies
-"""
+    """
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -156,7 +158,11 @@ class StateBackend(ABC):
                     "If no labform process holds it, run 'labform force-unlock'."
                 )
             if other and timeout and (told is None or waited - told >= LOCK_NOTICE_EVERY):
-                print(f"Waiting for the state lock ({waited:.0f}s of {timeout:g}s): {describe_holder(other)}", file=sys.stderr, flush=True)
+                print(
+                    f"Waiting for the state lock ({waited:.0f}s of {timeout:g}s): {describe_holder(other)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 told = waited
             time.sleep(LOCK_RETRY)
 

@@ -82,7 +82,9 @@ class PostgresStateBackend(StateBackend):
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StateError(f"cannot reach the state database {self.describe()}: {secrets.redact(str(exc)).strip()}") from None
+            raise StateError(
+                f"cannot reach the state database {self.describe()}: {secrets.redact(str(exc)).strip()}"
+            ) from None
         conn.execute(SCHEMA)
         return conn
 
@@ -96,7 +98,9 @@ class PostgresStateBackend(StateBackend):
 
     def _journal_records(self) -> list[dict[str, Any]]:
         with self._connect() as conn:
-            rows = conn.execute("SELECT record FROM labform_journal WHERE workspace = %s ORDER BY serial", (self.workspace,)).fetchall()
+            rows = conn.execute(
+                "SELECT record FROM labform_journal WHERE workspace = %s ORDER BY serial", (self.workspace,)
+            ).fetchall()
         return [row[0] for row in rows]
 
     def _journal_write(self, record: dict[str, Any]) -> None:
@@ -147,7 +151,9 @@ class PostgresStateBackend(StateBackend):
             return
         conn, self._lock_conn = self._lock_conn, None
         try:
-            conn.execute("DELETE FROM labform_locks WHERE workspace = %s AND backend = pg_backend_pid()", (self.workspace,))
+            conn.execute(
+                "DELETE FROM labform_locks WHERE workspace = %s AND backend = pg_backend_pid()", (self.workspace,)
+            )
             conn.execute("SELECT pg_advisory_unlock(%s)", (self._key(conn),))
         except psycopg.OperationalError:
             pass  # the session was ended (force-unlock): its lock went with it

@@ -47,7 +47,14 @@ class StateRecorder:
         if str(address) in self.state.intents:
             self._append(journal.abandon(str(address), why))
 
-    def remember(self, address: Address, attrs: dict[str, Any], dependencies: list[str], adopted: bool = False, tainted: bool = False) -> ResourceState:
+    def remember(
+        self,
+        address: Address,
+        attrs: dict[str, Any],
+        dependencies: list[str],
+        adopted: bool = False,
+        tainted: bool = False,
+    ) -> ResourceState:
         """Record the object the cloud answered with (``attrs`` holds its id)."""
         before = self.state.resources.get(str(address))
         item = ResourceState(

@@ -74,7 +74,9 @@ log = logging.getLogger("labform.apptest")
 
 
 def _explained(body: dict[str, Any], code: int) -> str:
-    said = ": ".join(str(part).replace("\n", " ").strip() for part in (body.get("result_msg"), body.get("reason")) if part)
+    said = ": ".join(
+        str(part).replace("\n", " ").strip() for part in (body.get("result_msg"), body.get("reason")) if part
+    )
     hint = RESULT_CODES.get(code)
     return "; ".join(part for part in (said, hint) if part) or "no reason given"
 
@@ -107,9 +109,16 @@ class AppTestClient:
 
     def _call(self, operation: str, send: Callable[[], httpx.Response], safe: bool = True) -> dict[str, Any]:
         """The answer's data; 8000 is waited out (6003 raises NotFoundError)."""
-        return _waiting_out(MAINTENANCE, operation, lambda: self.http.parsed(send(), operation, safe=safe, key="data"), self.maintenance_timeout)
+        return _waiting_out(
+            MAINTENANCE,
+            operation,
+            lambda: self.http.parsed(send(), operation, safe=safe, key="data"),
+            self.maintenance_timeout,
+        )
 
-    def create_testset(self, data: dict[str, Any], app_part: Callable[[], AbstractContextManager[Any]]) -> dict[str, Any]:
+    def create_testset(
+        self, data: dict[str, Any], app_part: Callable[[], AbstractContextManager[Any]]
+    ) -> dict[str, Any]:
         """Start a testset: the app as the ``app_file`` part, the rest as the JSON ``data`` part.
 
         ``app_part`` opens the file part afresh, so a retry after maintenance sends the whole file again.
@@ -118,7 +127,9 @@ class AppTestClient:
         def send() -> httpx.Response:
             with app_part() as part:
                 form = {"data": json.dumps(data)}
-                return self.http.request("POST", BASE, operation="start testset", files={"app_file": part}, data=form, json_answer=True)
+                return self.http.request(
+                    "POST", BASE, operation="start testset", files={"app_file": part}, data=form, json_answer=True
+                )
 
         return self._call("start testset", send, safe=False)
 
@@ -181,4 +192,6 @@ def _waiting_out(code: int, operation: str, call: Callable[[], Any], timeout: fl
         )
     except WaitTimeout as timed_out:
         last: ProviderError = timed_out.last
-        raise ProviderError(CLOUD, operation, code, f"{last.message} (still so after retrying for {timed_out.waited:.0f}s)") from None
+        raise ProviderError(
+            CLOUD, operation, code, f"{last.message} (still so after retrying for {timed_out.waited:.0f}s)"
+        ) from None

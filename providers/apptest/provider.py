@@ -13,7 +13,9 @@ class AppTestSettings(Arguments):
     user_id: str = arg(min_length=1, description="User id; sent as the HTTP Basic user.")
     access_key: str = arg(min_length=1, sensitive=True, description="Access key; sent as the HTTP Basic password.")
     timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
-    maintenance_timeout: Duration = arg(300.0, ge=0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance).")
+    maintenance_timeout: Duration = arg(
+        300.0, ge=0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance)."
+    )
 
 
 class AppTestProvider(Provider):
@@ -24,4 +26,6 @@ class AppTestProvider(Provider):
     resource_types = (runs.Testset,)
 
     def client(self, settings: AppTestSettings) -> AppTestClient:
-        return AppTestClient(settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout)
+        return AppTestClient(
+            settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout
+        )

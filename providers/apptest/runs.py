@@ -53,23 +53,56 @@ class AppTestGate(BaseModel):
 
 class TestsetArgs(RunArguments):
     pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
-    path: str = arg(local=True, description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory.")
-    testset_name: str = arg(force_new=True, min_length=1, max_length=100, description="The testset's name on apptest.ai.")
-    time_limit: int | None = arg(None, force_new=True, ge=5, le=30, description="Minutes, 5 to 30; the project's setting when unset.")
+    path: str = arg(
+        local=True, description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory."
+    )
+    testset_name: str = arg(
+        force_new=True, min_length=1, max_length=100, description="The testset's name on apptest.ai."
+    )
+    time_limit: int | None = arg(
+        None, force_new=True, ge=5, le=30, description="Minutes, 5 to 30; the project's setting when unset."
+    )
     time_limmit: int | None = arg(
-        None, force_new=True, ge=5, le=30, deprecated="write time_limit", description="The API doc's misspelling of time_limit; read as it, with a warning."
+        None,
+        force_new=True,
+        ge=5,
+        le=30,
+        deprecated="write time_limit",
+        description="The API doc's misspelling of time_limit; read as it, with a warning.",
     )
     use_vo: bool | None = arg(None, force_new=True, description="Record with AT&T Video Optimizer (ARO).")
-    callback: str | None = arg(None, force_new=True, max_length=250, description="URL called when the testset completes.")
-    login_id: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Account the test bot signs in with (credentials.login_id).")
-    login_pw: str | None = arg(None, force_new=True, sensitive=True, max_length=150, description="Its password (credentials.login_pw).")
-    gate: AppTestGate | None = arg(None, local=True, description="Fail the apply unless the finished testset's counts are within these bounds (needs wait).")
-    on_destroy: Literal["keep"] = arg("keep", local=True, description="apptest.ai has no call to delete a testset: its history stays.")
+    callback: str | None = arg(
+        None, force_new=True, max_length=250, description="URL called when the testset completes."
+    )
+    login_id: str | None = arg(
+        None,
+        force_new=True,
+        sensitive=True,
+        max_length=150,
+        description="Account the test bot signs in with (credentials.login_id).",
+    )
+    login_pw: str | None = arg(
+        None, force_new=True, sensitive=True, max_length=150, description="Its password (credentials.login_pw)."
+    )
+    gate: AppTestGate | None = arg(
+        None,
+        local=True,
+        description="Fail the apply unless the finished testset's counts are within these bounds (needs wait).",
+    )
+    on_destroy: Literal["keep"] = arg(
+        "keep", local=True, description="apptest.ai has no call to delete a testset: its history stays."
+    )
 
 
 def _counts(status: dict[str, Any]) -> Attrs:
     detail = status.get("testset_status_detail") or {}
-    names = {"total": "total_test_cnt", "passed": "pass_cnt", "failed": "fail_cnt", "errors": "error_cnt", "stopped": "stop_cnt"}
+    names = {
+        "total": "total_test_cnt",
+        "passed": "pass_cnt",
+        "failed": "fail_cnt",
+        "errors": "error_cnt",
+        "stopped": "stop_cnt",
+    }
     return {ours: int(detail.get(cloud) or 0) for ours, cloud in names.items()}
 
 
@@ -112,7 +145,9 @@ class Testset(RunResource):
             if desired.get("time_limit") is not None:
                 problems.append(("time_limmit", "set time_limit only (time_limmit is the API doc's misspelling of it)"))
             else:
-                log.warning("apptest_testset: 'time_limmit' (the API doc's misspelling) is read as time_limit; please rename it")
+                log.warning(
+                    "apptest_testset: 'time_limmit' (the API doc's misspelling) is read as time_limit; please rename it"
+                )
         return problems
 
     def read(self, ctx, id, prior):
@@ -169,4 +204,6 @@ class Testset(RunResource):
             misses.append(f"{passed} passed (at least {gate['min_passed']} needed)")
         if not misses:
             return None
-        return f"{'; '.join(misses)}; of {attrs.get('total', 0)} tests: {passed} passed, {failed} failed, {errors} errors"
+        return (
+            f"{'; '.join(misses)}; of {attrs.get('total', 0)} tests: {passed} passed, {failed} failed, {errors} errors"
+        )

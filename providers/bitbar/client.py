@@ -41,7 +41,9 @@ class BitbarClient:
         if api_key:
             auth: httpx.Auth = httpx.BasicAuth(api_key, "")
         else:
-            auth = auth_flows.OAuthPasswordAuth(endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or "")
+            auth = auth_flows.OAuthPasswordAuth(
+                endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or ""
+            )
         self.http = HttpClient(
             "bitbar",
             endpoint,
@@ -65,7 +67,9 @@ class BitbarClient:
         """A POST the doc answers with an object: an empty or garbled answer is an error, never None."""
         return self.http.request_json("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
 
-    def post_empty(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> None:
+    def post_empty(
+        self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False
+    ) -> None:
         """A POST the doc answers with "(empty string)": the status says it all, the body is not read."""
         self.http.request("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
 

@@ -26,7 +26,12 @@ class Devices(DataSource):
     def read(self, ctx, args):
         params = {"search": args["search"]} if args.get("search") else {}
         devices = [
-            {"id": d["id"], "name": d.get("displayName"), "os_type": d.get("osType"), "credits_price": d.get("creditsPrice")}
+            {
+                "id": d["id"],
+                "name": d.get("displayName"),
+                "os_type": d.get("osType"),
+                "credits_price": d.get("creditsPrice"),
+            }
             for d in _client(ctx).list("/api/v2/devices", "list devices", **params)
             if not args.get("os_type") or d.get("osType") == args["os_type"]
         ]

@@ -20,12 +20,16 @@ def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dic
 # --- bitbar_project -------------------------------------------------------
 class ProjectArgs(Arguments):
     name: str = arg(description="Project name (also how an existing project is recognised).", min_length=1)
-    type: Literal["ANDROID", "CTS", "IOS", "UIAUTOMATOR"] = arg(force_new=True, description="Project type; cannot change after creation.")
+    type: Literal["ANDROID", "CTS", "IOS", "UIAUTOMATOR"] = arg(
+        force_new=True, description="Project type; cannot change after creation."
+    )
     description: str | None = arg(None, description="Free text shown with the project.")
     common: bool | None = arg(None, description="Available to anyone.")
 
 
-PROJECT_FIELDS = FieldMap(id="id", name="name", type="type", description="description", common="common", shared_by_id="sharedById")
+PROJECT_FIELDS = FieldMap(
+    id="id", name="name", type="type", description="description", common="common", shared_by_id="sharedById"
+)
 
 
 class Project(ResourceType):
@@ -46,7 +50,9 @@ class Project(ResourceType):
         return (PROJECT_FIELDS.attrs(item) for item in listing(ctx, f"{ME}/projects", "list projects"))
 
     def create(self, ctx, desired):
-        created = _client(ctx).post(f"{ME}/projects", "create project", PROJECT_FIELDS.params(desired, {"name", "type"}))
+        created = _client(ctx).post(
+            f"{ME}/projects", "create project", PROJECT_FIELDS.params(desired, {"name", "type"})
+        )
         extra = PROJECT_FIELDS.params(desired, {"description", "common"})
         if extra:
             # In state from here on: a failed second step is an update the next plan shows.
@@ -68,18 +74,33 @@ class Project(ResourceType):
 # --- bitbar_project_config ------------------------------------------------
 class ProjectConfigArgs(Arguments):
     project: int = arg(force_new=True, description="Project id; a project has exactly one config.")
-    scheduler: Literal["PARALLEL", "SERIAL"] | None = arg(None, description="How the devices run: PARALLEL (all at once) or SERIAL (one after another).")
-    mode: Literal["FULL_RUN", "APP_CRAWLER", "CTS", "UIAUTOMATOR", "IOS"] | None = arg(None, description="What a run does: FULL_RUN (the uploaded tests), APP_CRAWLER (explores the app without tests), CTS, UIAUTOMATOR or IOS.")
+    scheduler: Literal["PARALLEL", "SERIAL"] | None = arg(
+        None, description="How the devices run: PARALLEL (all at once) or SERIAL (one after another)."
+    )
+    mode: Literal["FULL_RUN", "APP_CRAWLER", "CTS", "UIAUTOMATOR", "IOS"] | None = arg(
+        None,
+        description="What a run does: FULL_RUN (the uploaded tests), APP_CRAWLER (explores the app without tests), CTS, UIAUTOMATOR or IOS.",
+    )
     auto_screenshots: bool | None = arg(None, description="Take screenshots automatically during the tests.")
     screenshot_dir: str | None = arg(None, description="Folder on the device where the tests save screenshots.")
-    limitation_type: Literal["PACKAGE", "CLASS"] | None = arg(None, description="Run only some tests: those of a PACKAGE or a CLASS, named by limitation_value.")
+    limitation_type: Literal["PACKAGE", "CLASS"] | None = arg(
+        None, description="Run only some tests: those of a PACKAGE or a CLASS, named by limitation_value."
+    )
     limitation_value: str | None = arg(None, description="The package or class limitation_type selects.")
-    with_annotation: str | None = arg(None, description="Run only tests carrying this annotation (fully qualified name).")
-    without_annotation: str | None = arg(None, description="Leave out tests carrying this annotation (fully qualified name).")
+    with_annotation: str | None = arg(
+        None, description="Run only tests carrying this annotation (fully qualified name)."
+    )
+    without_annotation: str | None = arg(
+        None, description="Leave out tests carrying this annotation (fully qualified name)."
+    )
     application_username: str | None = arg(None, description="User name the tests sign in to the app with.")
-    application_password: str | None = arg(None, sensitive=True, description="Password the tests sign in to the app with.")
+    application_password: str | None = arg(
+        None, sensitive=True, description="Password the tests sign in to the app with."
+    )
     used_device_group: int | None = arg(None, description="Device group id the runs use.")
-    device_language_code: str | None = arg(None, pattern=r"^[a-z]{2}_[A-Z]{2}$", description="Device locale during runs, xx_YY (e.g. en_US).")
+    device_language_code: str | None = arg(
+        None, pattern=r"^[a-z]{2}_[A-Z]{2}$", description="Device locale during runs, xx_YY (e.g. en_US)."
+    )
     hook_url: str | None = arg(None, description="http(s) URL Bitbar calls when a run finishes.")
     ui_automator_test_classes: str | None = arg(None, description="UI Automator test classes to run.")
     launch_app: bool | None = arg(None, description="Launch the app before the tests start.")
@@ -131,7 +152,11 @@ class ProjectConfig(ResourceType):
 
     def _write(self, ctx, desired):
         path = f"{_project_path(desired['project'])}/config"
-        return CONFIG_FIELDS.attrs(_client(ctx).post(path, "update project config", CONFIG_FIELDS.params(desired, _CONFIG_ARGS), idempotent=True))
+        return CONFIG_FIELDS.attrs(
+            _client(ctx).post(
+                path, "update project config", CONFIG_FIELDS.params(desired, _CONFIG_ARGS), idempotent=True
+            )
+        )
 
     def delete(self, ctx, id, actual):
         """Bitbar has no way to delete a config; labform just stops managing it."""
@@ -175,7 +200,9 @@ class ConfigParameter(ResourceType):
             yield {**PARAMETER_FIELDS.attrs(item), "project": project}
 
     def create(self, ctx, desired):
-        created = _client(ctx).post(self._path(desired["project"]), "add config parameter", PARAMETER_FIELDS.params(desired, {"key", "value"}))
+        created = _client(ctx).post(
+            self._path(desired["project"]), "add config parameter", PARAMETER_FIELDS.params(desired, {"key", "value"})
+        )
         return {**PARAMETER_FIELDS.attrs(created), "project": desired["project"]}
 
     def delete(self, ctx, id, actual):
@@ -189,10 +216,14 @@ class ConfigParameter(ResourceType):
 class DeviceGroupArgs(Arguments):
     name: str = arg(description="Display name (also how an existing group is recognised).", min_length=1)
     os_type: Literal["ANDROID", "IOS"] = arg(description="Platform of the group's devices.")
-    devices: list[int] = arg(default_factory=list, unordered=True, description="Device ids; membership is diffed into add/remove calls.")
+    devices: list[int] = arg(
+        default_factory=list, unordered=True, description="Device ids; membership is diffed into add/remove calls."
+    )
 
 
-GROUP_FIELDS = FieldMap(id="id", name="displayName", os_type="osType", device_count="deviceCount", credits_price="creditsPrice")
+GROUP_FIELDS = FieldMap(
+    id="id", name="displayName", os_type="osType", device_count="deviceCount", credits_price="creditsPrice"
+)
 
 
 class DeviceGroup(ResourceType):
@@ -214,13 +245,19 @@ class DeviceGroup(ResourceType):
 
     def _with_members(self, ctx, group: dict[str, Any]) -> Attrs:
         """The group with its members: one more listing, unless the group says it has no device."""
-        members = [] if group.get("deviceCount") == 0 else listing(ctx, f"{self._path(group['id'])}/devices", "list device group devices")
+        members = (
+            []
+            if group.get("deviceCount") == 0
+            else listing(ctx, f"{self._path(group['id'])}/devices", "list device group devices")
+        )
         return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
 
     @staticmethod
     def _groups(ctx) -> list[dict[str, Any]]:
         """The user's groups as listed (members not read), once per command."""
-        return ctx.listings.get(("bitbar_device_group", "groups"), lambda: listing(ctx, f"{ME}/device-groups", "list device groups"))
+        return ctx.listings.get(
+            ("bitbar_device_group", "groups"), lambda: listing(ctx, f"{ME}/device-groups", "list device groups")
+        )
 
     def read(self, ctx, id, prior):
         return self._with_members(ctx, _client(ctx).get(self._path(id), "read device group"))
@@ -250,7 +287,9 @@ class DeviceGroup(ResourceType):
             ctx.progress(f"device group {id}: adding device {device}")
             try:
                 # Retried like any idempotent call: adding a member twice leaves one.
-                _client(ctx).post_empty(f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True)
+                _client(ctx).post_empty(
+                    f"{self._path(id)}/devices", "add device to group", {"id": device}, idempotent=True
+                )
             except ProviderError as exc:
                 if exc.status != 409:
                     raise  # 409: a retried add whose first attempt had landed
@@ -292,13 +331,18 @@ class ProjectSharing(ResourceType):
         return f"{_project_path(project)}/sharings"
 
     def read(self, ctx, id, prior):
-        return {**SHARE_FIELDS.attrs(_client(ctx).get(f"{self._path(prior['project'])}/{id}", "read sharing")), "project": prior["project"]}
+        return {
+            **SHARE_FIELDS.attrs(_client(ctx).get(f"{self._path(prior['project'])}/{id}", "read sharing")),
+            "project": prior["project"],
+        }
 
     def list_scope(self, attrs):
         return ("project", attrs["project"])
 
     def list(self, ctx, scope):
-        return ({**SHARE_FIELDS.attrs(s), "project": scope[1]} for s in listing(ctx, self._path(scope[1]), "list sharings"))
+        return (
+            {**SHARE_FIELDS.attrs(s), "project": scope[1]} for s in listing(ctx, self._path(scope[1]), "list sharings")
+        )
 
     def create(self, ctx, desired):
         share = _client(ctx).post(self._path(desired["project"]), "share project", {"email": desired["email"]})
@@ -342,18 +386,28 @@ class Notification(ResourceType):
         return (NOTIFICATION_FIELDS.attrs(n) for n in listing(ctx, f"{ME}/notifications", "list notifications"))
 
     def create(self, ctx, desired):
-        collection = f"{_project_path(desired['project'])}/notifications" if desired.get("project") else f"{ME}/notifications"
-        created = _client(ctx).post(collection, "add notification", {"email": desired["email"], "type": desired["type"]})
+        collection = (
+            f"{_project_path(desired['project'])}/notifications" if desired.get("project") else f"{ME}/notifications"
+        )
+        created = _client(ctx).post(
+            collection, "add notification", {"email": desired["email"], "type": desired["type"]}
+        )
         return NOTIFICATION_FIELDS.attrs(created)
 
     def update(self, ctx, id, desired, actual):
-        return NOTIFICATION_FIELDS.attrs(_client(ctx).post(self._path(id), "update notification", {"type": desired["type"]}, idempotent=True))
+        return NOTIFICATION_FIELDS.attrs(
+            _client(ctx).post(self._path(id), "update notification", {"type": desired["type"]}, idempotent=True)
+        )
 
     def delete(self, ctx, id, actual):
         _client(ctx).delete(self._path(id), "delete notification")
 
     def find_existing(self, ctx, desired):
         return next(
-            (n for n in self.listed(ctx, ("notifications",)) if n["email"] == desired["email"] and n.get("project") == desired.get("project")),
+            (
+                n
+                for n in self.listed(ctx, ("notifications",))
+                if n["email"] == desired["email"] and n.get("project") == desired.get("project")
+            ),
             None,
         )

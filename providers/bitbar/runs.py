@@ -47,9 +47,13 @@ class ArtifactsPolicy(BaseModel):
 
 
 class RunArgs(RunArguments):
-    project: int = arg(force_new=True, description="Project id whose config and files the run uses, e.g. ${bitbar_project.NAME.id}.")
+    project: int = arg(
+        force_new=True, description="Project id whose config and files the run uses, e.g. ${bitbar_project.NAME.id}."
+    )
     name: str | None = arg(None, description="Run name; changes in place.")
-    gate: BitbarGate | None = arg(None, local=True, description="Fail the apply when the finished run's success ratio is below this (needs wait).")
+    gate: BitbarGate | None = arg(
+        None, local=True, description="Fail the apply when the finished run's success ratio is below this (needs wait)."
+    )
     artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
 
 
@@ -96,7 +100,10 @@ class Run(RunResource):
 
     # --- plain resource calls ---------------------------------------------
     def read(self, ctx, id, prior):
-        return {**_run_attrs(_client(ctx).get(self._path(prior["project"], id), "read run")), "project": prior["project"]}
+        return {
+            **_run_attrs(_client(ctx).get(self._path(prior["project"], id), "read run")),
+            "project": prior["project"],
+        }
 
     def list_scope(self, attrs):
         return ("project", attrs["project"])
@@ -119,9 +126,15 @@ class Run(RunResource):
     def candidates(self, ctx, desired):
         """Runs of the project with this run's name (or its marker), with their creation times."""
         name, project = desired.get("name") or self.marker(ctx, desired), desired["project"]
-        runs = ctx.listings.get((self.type_name, "created", project), lambda: listing(ctx, self._path(project), "find run"))
+        runs = ctx.listings.get(
+            (self.type_name, "created", project), lambda: listing(ctx, self._path(project), "find run")
+        )
         return [
-            {**_run_attrs(run), "project": project, **({"created_at": run["createTime"] / 1000} if run.get("createTime") else {})}
+            {
+                **_run_attrs(run),
+                "project": project,
+                **({"created_at": run["createTime"] / 1000} if run.get("createTime") else {}),
+            }
             for run in runs
             if run.get("displayName") == name
         ]
@@ -132,7 +145,9 @@ class Run(RunResource):
         config = _client(ctx).get(f"{_project_path(desired['project'])}/config", "read project config")
         if config.get("runAvailable") is False:
             raise ProviderError(
-                "bitbar", "start run", None,
+                "bitbar",
+                "start run",
+                None,
                 f"project {desired['project']} cannot run tests yet (its config says runAvailable: false): it needs an "
                 "application file, a test file in FULL_RUN and UIAUTOMATOR modes, and a device group with devices",
             )
@@ -145,7 +160,13 @@ class Run(RunResource):
         """While waiting: the run's state from its project's runs listing, one read for every run
         of the project being waited on (the device runs are read once it finished)."""
         project = attrs["project"]
-        listed = ctx.statuses.read(("runs", project), str(attrs["id"]), lambda ids: self._listed(ctx, project, ids), self.status_interval, ctx.stop)
+        listed = ctx.statuses.read(
+            ("runs", project),
+            str(attrs["id"]),
+            lambda ids: self._listed(ctx, project, ids),
+            self.status_interval,
+            ctx.stop,
+        )
         return listed or self.progress(ctx, attrs)
 
     def _listed(self, ctx: Context, project: Any, ids: set) -> dict[str, RunProgress]:
@@ -153,7 +174,9 @@ class Run(RunResource):
         found = {}
         for run in _client(ctx).list(self._path(project), "list runs", sort="createTime_d"):
             if str(run["id"]) in ids:
-                found[str(run["id"])] = RunProgress(run.get("state") == "FINISHED", _state_text(run), _run_attrs(run), partial=True)
+                found[str(run["id"])] = RunProgress(
+                    run.get("state") == "FINISHED", _state_text(run), _run_attrs(run), partial=True
+                )
                 if len(found) == len(ids):
                     break
         return found
@@ -188,7 +211,11 @@ class Run(RunResource):
 
     def update_remote(self, ctx, id, desired, actual):
         if desired.get("name") and desired["name"] != actual.get("name"):
-            return _run_attrs(_client(ctx).post(self._path(desired["project"], id), "rename run", {"name": desired["name"]}, idempotent=True))
+            return _run_attrs(
+                _client(ctx).post(
+                    self._path(desired["project"], id), "rename run", {"name": desired["name"]}, idempotent=True
+                )
+            )
         return {}
 
     def remove(self, ctx, attrs):
@@ -271,7 +298,11 @@ class RunTag(ResourceType):
         return {**TAG_FIELDS.attrs(tag), "project": project, "run": run}
 
     def read(self, ctx, id, prior):
-        return self._attrs(_client(ctx).get(f"{self._path(prior['project'], prior['run'])}/{id}", "read tag"), prior["project"], prior["run"])
+        return self._attrs(
+            _client(ctx).get(f"{self._path(prior['project'], prior['run'])}/{id}", "read tag"),
+            prior["project"],
+            prior["run"],
+        )
 
     def list_scope(self, attrs):
         return ("run", attrs["project"], attrs["run"])

@@ -22,11 +22,19 @@ from providers.transfer import local_file_digest, streamed_part
 
 class FileArgs(Arguments):
     project: int = arg(force_new=True, description="Project id the file belongs to, e.g. ${bitbar_project.NAME.id}.")
-    kind: Literal["application", "test", "data"] = arg(force_new=True, description="Which of the project's files this is.")
+    kind: Literal["application", "test", "data"] = arg(
+        force_new=True, description="Which of the project's files this is."
+    )
     path: str = arg(local=True, description="Local file, relative to the working directory.")
 
 
-FILE_FIELDS = FieldMap(id="id", original_name="originalName", readable_size="readableSize", upload_time="uploadTime", package_name="packageName")
+FILE_FIELDS = FieldMap(
+    id="id",
+    original_name="originalName",
+    readable_size="readableSize",
+    upload_time="uploadTime",
+    package_name="packageName",
+)
 
 
 # An upload that failed ambiguously is sent again at most this often (it replaces, so it is safe).
@@ -67,7 +75,9 @@ class ProjectFile(ResourceType):
             except ProviderError as exc:
                 if not exc.ambiguous or attempt == UPLOAD_ATTEMPTS:
                     raise
-                ctx.progress(f"{path.name}: {exc.message}; uploading again (the project keeps one {desired['kind']} file)")
+                ctx.progress(
+                    f"{path.name}: {exc.message}; uploading again (the project keeps one {desired['kind']} file)"
+                )
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same content): nothing to upload."""

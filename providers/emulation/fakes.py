@@ -34,7 +34,12 @@ def tiny_png(seed: int) -> bytes:
 
     rgb = bytes(((seed * 67) % 256, (seed * 131) % 256, (seed * 197) % 256))
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" + rgb)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" + rgb))
+        + chunk(b"IEND", b"")
+    )
 
 
 def tiny_pdf(lines: list[str]) -> bytes:

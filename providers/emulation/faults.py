@@ -49,7 +49,9 @@ _ID = re.compile(r"(?<=[/=])(?:\d+|[0-9a-fA-F]{8,})(?=$|[/&.?])")
 class FaultMiddleware:
     """Requests under ``exempt_prefix`` (the kit's control endpoints) pass untouched and unlogged."""
 
-    def __init__(self, app: ASGIApp, options: EmulatorOptions, log: RequestLog, error_body: ErrorBody, exempt_prefix: str):
+    def __init__(
+        self, app: ASGIApp, options: EmulatorOptions, log: RequestLog, error_body: ErrorBody, exempt_prefix: str
+    ):
         self.app = app
         self.options = options
         self.log = log
@@ -132,10 +134,21 @@ class FaultMiddleware:
         headers = {"Retry-After": str(self.options.retry_after)} if status == 429 else {}
         await JSONResponse(self.error_body(status, message), status_code=status, headers=headers)(scope, receive, send)
 
-    async def _after(self, kind: str, rng: random.Random, answer: "_Captured", scope: Scope, receive: Receive, recording_send: Send, send: Send) -> None:
+    async def _after(
+        self,
+        kind: str,
+        rng: random.Random,
+        answer: "_Captured",
+        scope: Scope,
+        receive: Receive,
+        recording_send: Send,
+        send: Send,
+    ) -> None:
         """Replace the answer of a handler that has already acted."""
         if kind == "500-after":
-            await self._refuse(500, "injected fault (after the request was carried out)", scope, receive, recording_send)
+            await self._refuse(
+                500, "injected fault (after the request was carried out)", scope, receive, recording_send
+            )
         elif kind == "drop-after":
             await _drop(send, bytes(answer.body[: len(answer.body) // 2]))
         elif kind != "malformed":
@@ -187,6 +200,12 @@ async def _drop(send: Send, partial: bytes) -> None:
     Returning (rather than raising) lets the app save its store after a
     ``drop-after``, so what the handler did is kept like any other change.
     """
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(partial) + 100).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(partial) + 100).encode())],
+        }
+    )
     if partial:
         await send({"type": "http.response.body", "body": partial, "more_body": True})

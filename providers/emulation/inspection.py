@@ -23,6 +23,7 @@ from xml.parsers.expat import ExpatError
 
 from providers.emulation.binary_xml import Elements, binary_xml_elements, is_binary_xml
 
+
 def extension(filename: str) -> str:
     """Lower-case extension without the dot: ``"App.APK"`` -> ``"apk"``."""
     return Path(filename).suffix.lower().lstrip(".")
@@ -118,7 +119,9 @@ def _inspect_ios_bundle(archive: zipfile.ZipFile, payload: bool) -> AppFacts:
     package = str(info.get("CFBundleIdentifier", ""))
     version = str(info.get("CFBundleShortVersionString", info.get("CFBundleVersion", "")))
     if payload and not _development_signed(archive, plist_name.removesuffix("Info.plist")):
-        return AppFacts("ios", package, version, AppDefect.NOT_DEVELOPMENT_SIGNED, "no development provisioning profile")
+        return AppFacts(
+            "ios", package, version, AppDefect.NOT_DEVELOPMENT_SIGNED, "no development provisioning profile"
+        )
     return AppFacts("ios", package, version)
 
 

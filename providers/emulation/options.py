@@ -29,7 +29,9 @@ def check_failure_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     """``kinds`` if each is a known fault kind and there is at least one, else ValueError naming them."""
     unknown = [kind for kind in kinds if kind not in ALL_FAULTS]
     if unknown or not kinds:
-        raise ValueError(f"unknown fault kind {', '.join(unknown) or '(none given)'}: expected some of {', '.join(ALL_FAULTS)}")
+        raise ValueError(
+            f"unknown fault kind {', '.join(unknown) or '(none given)'}: expected some of {', '.join(ALL_FAULTS)}"
+        )
     return kinds
 
 

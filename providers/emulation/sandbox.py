@@ -59,7 +59,11 @@ class Tuning:
 
     def describe(self) -> str:
         """The settings in words, for the line ``labform sandbox`` prints."""
-        parts = [f"{self.failure_rate:.0%} of requests faulted ({', '.join(self.failure_kinds)})" if self.failure_rate else "no faults"]
+        parts = [
+            f"{self.failure_rate:.0%} of requests faulted ({', '.join(self.failure_kinds)})"
+            if self.failure_rate
+            else "no faults"
+        ]
         parts.append(f"seed {self.seed}")
         if self.latency:
             parts.append(f"latency {self.latency * 1000:g}ms")
@@ -97,7 +101,9 @@ def sandbox_options(data_dir: Path | None, cloud: str, tuning: Tuning = Tuning()
 class Sandbox:
     """Serve the emulators of ``clouds`` (those that have one) while the ``with`` block runs."""
 
-    def __init__(self, clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None, tuning: Tuning = Tuning()):
+    def __init__(
+        self, clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None, tuning: Tuning = Tuning()
+    ):
         self.clouds = sorted(set(clouds) & set(registry.emulator_names()))
         self.data_dir = data_dir
         self.port_base = port_base
@@ -109,7 +115,9 @@ class Sandbox:
 
     def _check_variant(self, cloud: str, name: str) -> None:
         if cloud not in self.clouds:
-            raise ValueError(f"a variant for {cloud}, which is not served (serving {', '.join(self.clouds) or 'nothing'})")
+            raise ValueError(
+                f"a variant for {cloud}, which is not served (serving {', '.join(self.clouds) or 'nothing'})"
+            )
         known = variants_of(cloud)
         if not known:
             raise ValueError(f"the {cloud} emulator has no doc variants")
@@ -120,7 +128,9 @@ class Sandbox:
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         for index, cloud in enumerate(self.clouds):
-            self.servers[cloud] = self._stack.enter_context(EmulatorServer(self._build(cloud), port=self.port_base + index if self.port_base else None))
+            self.servers[cloud] = self._stack.enter_context(
+                EmulatorServer(self._build(cloud), port=self.port_base + index if self.port_base else None)
+            )
         return self
 
     def _build(self, cloud: str) -> Any:

@@ -107,7 +107,9 @@ class KyarabenClient:
         return self._call("GET", f"/projects/{project_id}/camera", "list camera files", "camera_files")
 
     def upload_camera_file(self, project_id: str, part: FilePart) -> str:
-        return self._call("POST", f"/projects/{project_id}/camera", "upload camera file", "camera_file_id", files={"file": part})
+        return self._call(
+            "POST", f"/projects/{project_id}/camera", "upload camera file", "camera_file_id", files={"file": part}
+        )
 
     def delete_camera_file(self, project_id: str, camera_file_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/camera/{camera_file_id}", "delete camera file")
@@ -117,16 +119,24 @@ class KyarabenClient:
         return self._call("GET", f"/projects/{project_id}/testsources", "list test sources", "testsources")
 
     def testsource(self, project_id: str, testsource_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/projects/{project_id}/testsources/{testsource_id}/metadata", "read test source", "testsource")
+        return self._call(
+            "GET", f"/projects/{project_id}/testsources/{testsource_id}/metadata", "read test source", "testsource"
+        )
 
     def upload_testsource(self, project_id: str, part: FilePart) -> str:
-        return self._call("POST", f"/projects/{project_id}/testsources", "upload test source", "testsource_id", files={"file": part})
+        return self._call(
+            "POST", f"/projects/{project_id}/testsources", "upload test source", "testsource_id", files={"file": part}
+        )
 
     def replace_testsource(self, project_id: str, testsource_id: str, part: FilePart) -> None:
-        self._call("PUT", f"/projects/{project_id}/testsources/{testsource_id}", "update test source", files={"file": part})
+        self._call(
+            "PUT", f"/projects/{project_id}/testsources/{testsource_id}", "update test source", files={"file": part}
+        )
 
     def compile_testsource(self, project_id: str, testsource_id: str) -> str:
-        return self._call("POST", f"/projects/{project_id}/testsources/{testsource_id}/apk", "compile test source", "apk_id")
+        return self._call(
+            "POST", f"/projects/{project_id}/testsources/{testsource_id}/apk", "compile test source", "apk_id"
+        )
 
     def delete_testsource(self, project_id: str, testsource_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/testsources/{testsource_id}", "delete test source")
@@ -180,7 +190,12 @@ def in_project(type_name: str, id: str) -> tuple[str, str]:
     """``PROJECT_ID/OBJECT_ID``, how ``labform import`` names an object kyaraben files under a project."""
     project, _, object_id = id.rpartition("/")
     if not project or not object_id:
-        raise ProviderError(CLOUD, f"import {type_name}", None, f"give the id as PROJECT_ID/ID (e.g. 722de0eeb70011e69093fa163e5f2779/{id})")
+        raise ProviderError(
+            CLOUD,
+            f"import {type_name}",
+            None,
+            f"give the id as PROJECT_ID/ID (e.g. 722de0eeb70011e69093fa163e5f2779/{id})",
+        )
     return project, object_id
 
 

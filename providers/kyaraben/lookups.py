@@ -46,7 +46,9 @@ class Quota(DataSource):
 
 
 class ProjectsArgs(Arguments):
-    project_name: str | None = arg(None, description="Look one project up by name; its id is then `id` (the name must be unique).")
+    project_name: str | None = arg(
+        None, description="Look one project up by name; its id is then `id` (the name must be unique)."
+    )
 
 
 class Projects(DataSource):

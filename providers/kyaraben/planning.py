@@ -69,7 +69,9 @@ class PlanFacts:
         return self._once("quota", lambda: {k: int(v) for k, v in self.client.quota().items()})
 
     def live_vms(self) -> list[dict[str, Any]]:
-        return self._once("avms", lambda: [vm for vm in self.client.avms() if not vm.get("campaign_id") and not is_gone(vm)])
+        return self._once(
+            "avms", lambda: [vm for vm in self.client.avms() if not vm.get("campaign_id") and not is_gone(vm)]
+        )
 
     def campaigns(self, project: str) -> list[dict[str, Any]]:
         def listed() -> list[dict[str, Any]]:
@@ -82,7 +84,9 @@ class PlanFacts:
 
     def claim_live_vm(self, project: Any, name: Any) -> str | None:
         """A problem if one more live VM would pass vm_live_max; None (and the VM counted) otherwise."""
-        if isinstance(project, str) and any(vm.get("project_id") == project and vm.get("avm_name") == name for vm in self.live_vms()):
+        if isinstance(project, str) and any(
+            vm.get("project_id") == project and vm.get("avm_name") == name for vm in self.live_vms()
+        ):
             return None
         quota = self.quota()
         with self._lock:
@@ -98,7 +102,9 @@ class PlanFacts:
 
     def claim_campaign_vms(self, project: Any, name: Any, count: int) -> str | None:
         """A problem if ``count`` more campaign VMs would pass vm_async_max; None (and counted) otherwise."""
-        if isinstance(project, str) and any(c.get("campaign_name") == name and not is_gone(c) for c in self.campaigns(project)):
+        if isinstance(project, str) and any(
+            c.get("campaign_name") == name and not is_gone(c) for c in self.campaigns(project)
+        ):
             return None
         quota = self.quota()
         with self._lock:

@@ -9,11 +9,19 @@ from providers.polling import Duration
 
 
 class KyarabenSettings(Arguments):
-    endpoint: str = arg(min_length=1, description="API root URL (the authentication proxy in front of kyaraben, or kyaraben itself).")
-    auth_header: str = arg("X-Auth-UserId", min_length=1, description="Header carrying the identity; kyaraben itself reads X-Auth-UserId.")
-    auth_value: str = arg(min_length=1, sensitive=True, description="That header's value: the user id, or what the proxy expects.")
+    endpoint: str = arg(
+        min_length=1, description="API root URL (the authentication proxy in front of kyaraben, or kyaraben itself)."
+    )
+    auth_header: str = arg(
+        "X-Auth-UserId", min_length=1, description="Header carrying the identity; kyaraben itself reads X-Auth-UserId."
+    )
+    auth_value: str = arg(
+        min_length=1, sensitive=True, description="That header's value: the user id, or what the proxy expects."
+    )
     timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
-    wait_timeout: Duration = arg(600.0, gt=0, description="How long to wait for a project, upload, VM or command to be READY.")
+    wait_timeout: Duration = arg(
+        600.0, gt=0, description="How long to wait for a project, upload, VM or command to be READY."
+    )
     poll: Duration = arg(5.0, gt=0, description="Longest pause between two status reads while waiting.")
 
 

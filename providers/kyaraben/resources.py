@@ -100,7 +100,12 @@ class Project(ResourceType):
         try:
             client.delete_project(id)
         except ProviderError as error:
-            if isinstance(error, NotFoundError) or error.status is None or error.status in (401, 429) or error.status >= 500:
+            if (
+                isinstance(error, NotFoundError)
+                or error.status is None
+                or error.status in (401, 429)
+                or error.status >= 500
+            ):
                 raise
             raise ProviderError(CLOUD, "delete project", error.status, self._refusal(ctx, id, error.message)) from None
         refused = await_gone(ctx, lambda: client.project(id), f"project {id}")
@@ -113,7 +118,14 @@ class Project(ResourceType):
         client = _client(ctx)
         vms = [vm["avm_id"] for vm in client.avms() if vm.get("project_id") == id and vm.get("status") != "DELETED"]
         campaigns = [f"{c['campaign_id']} ({c.get('status')})" for c in client.campaigns(id) if not is_gone(c)]
-        holds = "; ".join(part for part in (f"VMs {', '.join(vms)}" if vms else "", f"campaigns {', '.join(campaigns)}" if campaigns else "") if part)
+        holds = "; ".join(
+            part
+            for part in (
+                f"VMs {', '.join(vms)}" if vms else "",
+                f"campaigns {', '.join(campaigns)}" if campaigns else "",
+            )
+            if part
+        )
         return (
             f"kyaraben refused to delete project {id} ({said}): a project can only be removed once it holds no running VMs "
             f"or campaigns; it holds {holds or 'none any more (try again)'}"
@@ -123,7 +135,9 @@ class Project(ResourceType):
 # --- kyaraben_avm --------------------------------------------------------------
 class AvmArgs(Arguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
-    image: str = arg(force_new=True, min_length=1, description="Android image, one of data kyaraben_images (checked at plan time).")
+    image: str = arg(
+        force_new=True, min_length=1, description="Android image, one of data kyaraben_images (checked at plan time)."
+    )
     avm_name: str | None = arg(
         None,
         min_length=1,
@@ -196,7 +210,11 @@ class Avm(ResourceType):
         """A VM found by its name (adopted, or made by a create whose answer was lost) is taken to
         have none of the apks: installing one again is harmless (see KyarabenClient.install_apk)."""
         key = (desired["project"], desired.get("avm_name"))  # no name while derived from values known only after apply
-        found = None if key[1] is None else next((vm for vm in self.listed(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+        found = (
+            None
+            if key[1] is None
+            else next((vm for vm in self.listed(ctx, ("avms",)) if (vm["project"], vm["avm_name"]) == key), None)
+        )
         return found if found is None or desired.get("apks") is None else {**found, "apks": []}
 
     def create(self, ctx, desired):
@@ -207,7 +225,13 @@ class Avm(ResourceType):
             **({"hwconfig": desired["hwconfig"]} if desired.get("hwconfig") else {}),
         }
         avm_id = _client(ctx).create_avm(body)
-        attrs = {"id": avm_id, "project": desired["project"], "image": desired["image"], "avm_name": desired["avm_name"], "status": "QUEUED"}
+        attrs = {
+            "id": avm_id,
+            "project": desired["project"],
+            "image": desired["image"],
+            "avm_name": desired["avm_name"],
+            "status": "QUEUED",
+        }
         if desired.get("apks") is not None:
             attrs["apks"] = []
         ctx.record(attrs)

@@ -50,9 +50,13 @@ class CampaignGate(BaseModel):
 
 class CampaignArgs(RunArguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
-    campaign_name: str | None = arg(None, force_new=True, min_length=1, description="Unset, labform derives one (see above).")
+    campaign_name: str | None = arg(
+        None, force_new=True, min_length=1, description="Unset, labform derives one (see above)."
+    )
     tests: list[CampaignTest] = arg(force_new=True, min_length=1, description="One VM per test.")
-    gate: CampaignGate | None = arg(None, local=True, description="Fail the apply when more tests end in ERROR than this allows (needs wait).")
+    gate: CampaignGate | None = arg(
+        None, local=True, description="Fail the apply when more tests end in ERROR than this allows (needs wait)."
+    )
 
 
 def _test_summary(test: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +91,9 @@ class Campaign(RunResource):
             if isinstance(test, dict) and (why := facts.image_problem(test.get("image"), f"tests[{index}].image"))
         ]
         count = len(desired.get("tests") or [])
-        if not problems and (why := facts.claim_campaign_vms(desired.get("project"), desired.get("campaign_name"), count)):
+        if not problems and (
+            why := facts.claim_campaign_vms(desired.get("project"), desired.get("campaign_name"), count)
+        ):
             problems.append(("tests", why))
         return problems
 
@@ -95,7 +101,12 @@ class Campaign(RunResource):
     def _attrs(self, remote: dict[str, Any], project: str) -> Attrs | None:
         """The listing says ``status``, the detail ``campaign_status``: both are the campaign's."""
         status = remote.get("campaign_status", remote.get("status"))
-        found = {"id": remote["campaign_id"], "campaign_name": remote.get("campaign_name"), "project": project, "status": status}
+        found = {
+            "id": remote["campaign_id"],
+            "campaign_name": remote.get("campaign_name"),
+            "project": project,
+            "status": status,
+        }
         return live(found)
 
     def read(self, ctx, id, prior):
@@ -121,7 +132,9 @@ class Campaign(RunResource):
         if name is None:
             return None
         try:
-            return next((c for c in self.listed(ctx, ("campaigns", desired["project"])) if c["campaign_name"] == name), None)
+            return next(
+                (c for c in self.listed(ctx, ("campaigns", desired["project"])) if c["campaign_name"] == name), None
+            )
         except NotFoundError:
             return None
 
@@ -169,7 +182,9 @@ class Campaign(RunResource):
         results = attrs.get("results") or []
         failed = [_label(i, t) for i, t in enumerate(results) if t.get("status") == ERROR]
         if len(failed) > gate["max_failed"]:
-            return f"{len(failed)} of {len(results)} tests failed (max_failed {gate['max_failed']}): {', '.join(failed)}"
+            return (
+                f"{len(failed)} of {len(results)} tests failed (max_failed {gate['max_failed']}): {', '.join(failed)}"
+            )
         if attrs.get("status") == ERROR and not failed:
             # A server may mark the campaign ERROR for failed tests; with none, the campaign itself failed.
             return "the campaign ended in ERROR though no test did"

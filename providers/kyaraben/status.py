@@ -63,10 +63,14 @@ def await_status(
         )
     except WaitTimeout as timeout:
         last = describe(timeout.last, key, reason_key)
-        raise ProviderError(CLOUD, f"wait for {what}", None, f"not {READY} within {settings.wait_timeout:.0f}s (last: {last})") from None
+        raise ProviderError(
+            CLOUD, f"wait for {what}", None, f"not {READY} within {settings.wait_timeout:.0f}s (last: {last})"
+        ) from None
 
 
-def await_gone(ctx: Context, fetch: Callable[[], dict[str, Any]], what: str, *, reason_key: str = "status_reason") -> dict[str, Any] | None:
+def await_gone(
+    ctx: Context, fetch: Callable[[], dict[str, Any]], what: str, *, reason_key: str = "status_reason"
+) -> dict[str, Any] | None:
     """Poll after a delete until the object is gone (404 or DELETED): None then. An ERROR
     status ends the wait too and is returned, so the caller can say why the cloud refused."""
 
@@ -83,9 +87,16 @@ def await_gone(ctx: Context, fetch: Callable[[], dict[str, Any]], what: str, *, 
             done=lambda remote: remote is None or remote.get("status") in ("DELETED", ERROR),
             timeout=settings.wait_timeout,
             poll=settings.poll,
-            describe=lambda remote: f"{what}: {'deleted' if remote is None else describe(remote, reason_key=reason_key)}",
+            describe=lambda remote: (
+                f"{what}: {'deleted' if remote is None else describe(remote, reason_key=reason_key)}"
+            ),
             progress=ctx.progress,
         )
     except WaitTimeout as timeout:
-        raise ProviderError(CLOUD, f"wait for {what} to go", None, f"still there after {settings.wait_timeout:.0f}s (last: {describe(timeout.last or {})})") from None
+        raise ProviderError(
+            CLOUD,
+            f"wait for {what} to go",
+            None,
+            f"still there after {settings.wait_timeout:.0f}s (last: {describe(timeout.last or {})})",
+        ) from None
     return None if last is None or last.get("status") == "DELETED" else last

@@ -36,9 +36,13 @@ def _renamed(part: FilePart, name: str) -> FilePart:
 
 class ContentUploadArgs(Arguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
-    path: str = arg(local=True, description="Local file, relative to the working directory; a changed file is uploaded anew.")
+    path: str = arg(
+        local=True, description="Local file, relative to the working directory; a changed file is uploaded anew."
+    )
     on_destroy: Literal["delete"] | None = arg(
-        None, local=True, description="'delete' also deletes a file labform adopted rather than uploaded (by default it is only forgotten)."
+        None,
+        local=True,
+        description="'delete' also deletes a file labform adopted rather than uploaded (by default it is only forgotten).",
     )
 
 
@@ -66,7 +70,9 @@ class ContentUpload(ResourceType):
         """How to read one of them while waiting (a listing where there is no single GET)."""
 
         def from_listing() -> dict[str, Any]:
-            found = next((item for item in self.remote_items(client, project) if item[self.fields.to_cloud["id"]] == id), None)
+            found = next(
+                (item for item in self.remote_items(client, project) if item[self.fields.to_cloud["id"]] == id), None
+            )
             if found is None:
                 raise NotFoundError(CLOUD, f"read {self.what}", 404, f"project {project} has no {self.what} {id}")
             return found
@@ -95,7 +101,11 @@ class ContentUpload(ResourceType):
     def find_existing(self, ctx, desired):
         """The project's upload with this hashed name: the same bytes, already there."""
         try:
-            found = [item for item in self.listed(ctx, (self.type_name, desired["project"])) if item.get("filename") == desired["filename"]]
+            found = [
+                item
+                for item in self.listed(ctx, (self.type_name, desired["project"]))
+                if item.get("filename") == desired["filename"]
+            ]
         except NotFoundError:
             return None
         usable = [item for item in found if item.get("status") != "ERROR"]
@@ -119,7 +129,13 @@ class ContentUpload(ResourceType):
         except ProviderError as exc:
             raise AppliedWithError(CLOUD, f"upload {self.what}", exc.message, uploaded, tainted=True) from None
         if final.get("status") != READY:
-            raise AppliedWithError(CLOUD, f"upload {self.what}", f"{desired['filename']} is {describe(final)}", {"sha256": desired["sha256"], **self._attrs(final, project)}, tainted=True)
+            raise AppliedWithError(
+                CLOUD,
+                f"upload {self.what}",
+                f"{desired['filename']} is {describe(final)}",
+                {"sha256": desired["sha256"], **self._attrs(final, project)},
+                tainted=True,
+            )
         return {"sha256": desired["sha256"], **self._attrs(final, project)}
 
     def pending(self, desired, actual):
@@ -135,7 +151,12 @@ class ContentUpload(ResourceType):
 
     def import_(self, ctx, id):
         """Nothing to import: the plan finds the project's upload of the same bytes by its name and adopts it."""
-        raise ProviderError(CLOUD, f"import {self.type_name}", None, "run 'labform plan': an upload of the same file is adopted by its name (the plan says 'adopt')")
+        raise ProviderError(
+            CLOUD,
+            f"import {self.type_name}",
+            None,
+            "run 'labform plan': an upload of the same file is adopted by its name (the plan says 'adopt')",
+        )
 
     def delete(self, ctx, id, actual):
         self.remove(_client(ctx), actual["project"], id)
@@ -194,7 +215,9 @@ class TestSourceArgs(Arguments):
     filename: str | None = arg(None, description="Filled in by labform from path; do not set.")
 
 
-SOURCE_FIELDS = FieldMap(id="testsource_id", filename="filename", status="status", apk_id="apk_id", apk_status="apk_status")
+SOURCE_FIELDS = FieldMap(
+    id="testsource_id", filename="filename", status="status", apk_id="apk_id", apk_status="apk_status"
+)
 
 
 def _source_attrs(remote: dict[str, Any], project: str) -> Attrs:
@@ -212,7 +235,11 @@ class TestSource(ResourceType):
     natural_key = ("project", "filename")
 
     def check(self, desired):
-        return [(name, f"{name} is computed from path; remove it from the plan") for name in ("sha256", "filename") if desired.get(name) is not None]
+        return [
+            (name, f"{name} is computed from path; remove it from the plan")
+            for name in ("sha256", "filename")
+            if desired.get(name) is not None
+        ]
 
     def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired.get("path"), "sha256")
@@ -234,7 +261,14 @@ class TestSource(ResourceType):
 
     def find_existing(self, ctx, desired):
         try:
-            return next((s for s in self.listed(ctx, ("testsources", desired["project"])) if s.get("filename") == desired["filename"]), None)
+            return next(
+                (
+                    s
+                    for s in self.listed(ctx, ("testsources", desired["project"]))
+                    if s.get("filename") == desired["filename"]
+                ),
+                None,
+            )
         except NotFoundError:
             return None
 
@@ -242,7 +276,13 @@ class TestSource(ResourceType):
         client, project = _client(ctx), desired["project"]
         with streamed_part(Path(desired["path"]), ctx.progress) as part:
             id = client.upload_testsource(project, part)
-        attrs = {"id": id, "project": project, "filename": desired["filename"], "sha256": desired["sha256"], "compile": False}
+        attrs = {
+            "id": id,
+            "project": project,
+            "filename": desired["filename"],
+            "sha256": desired["sha256"],
+            "compile": False,
+        }
         ctx.record(attrs)
         self._settle(ctx, attrs, desired)
         return attrs
@@ -271,11 +311,20 @@ class TestSource(ResourceType):
             attrs.update(apk_id=self._compile(client, project, id, stale), apk_status="QUEUED")
             ctx.record(attrs)
             compiled = await_status(
-                ctx, lambda: client.testsource(project, id), f"compilation of {attrs['filename']}", key="apk_status", reason_key="apk_status_reason"
+                ctx,
+                lambda: client.testsource(project, id),
+                f"compilation of {attrs['filename']}",
+                key="apk_status",
+                reason_key="apk_status_reason",
             )
             attrs.update(apk_id=compiled.get("apk_id") or attrs["apk_id"], apk_status=compiled.get("apk_status"))
             if compiled.get("apk_status") != READY:
-                raise ProviderError(CLOUD, "compile test source", None, f"{attrs['filename']}: {describe(compiled, 'apk_status', 'apk_status_reason')}")
+                raise ProviderError(
+                    CLOUD,
+                    "compile test source",
+                    None,
+                    f"{attrs['filename']}: {describe(compiled, 'apk_status', 'apk_status_reason')}",
+                )
             attrs["compile"] = True
         elif desired.get("compile") is False and attrs.get("compile"):
             attrs.update(apk_id="", apk_status="", compile=False)

@@ -90,14 +90,20 @@ class PerfectoClient:
             if not metadata.get("truncated"):
                 return report
             if not resources:
-                log.warning("perfecto: page %d of the report is empty although the report is truncated: "
-                            "the server lets only the first %d executions be read", report.pages, len(report.executions))
+                log.warning(
+                    "perfecto: page %d of the report is empty although the report is truncated: "
+                    "the server lets only the first %d executions be read",
+                    report.pages,
+                    len(report.executions),
+                )
                 report.truncated = True
                 return report
 
     def commands(self, test_id: str) -> list[dict[str, Any]]:
         """The Single Test Commands Report: the test's steps, each with its commands in execution order."""
-        return self._get(f"{EXECUTIONS}/{quote(test_id, safe='')}/commands", "read test commands").get("resources") or []
+        return (
+            self._get(f"{EXECUTIONS}/{quote(test_id, safe='')}/commands", "read test commands").get("resources") or []
+        )
 
 
 def client_of(ctx: Context) -> PerfectoClient:

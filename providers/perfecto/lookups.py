@@ -34,7 +34,13 @@ class CommandsArgs(Arguments):
 
 STEP = FieldMap(name="name", start_time="startTime", end_time="endTime")
 COMMAND = FieldMap(
-    name="name", status="status", message="message", start_time="startTime", end_time="endTime", duration_ms="uxDuration", screenshots="screenshots"
+    name="name",
+    status="status",
+    message="message",
+    start_time="startTime",
+    end_time="endTime",
+    duration_ms="uxDuration",
+    screenshots="screenshots",
 )
 
 
@@ -51,4 +57,8 @@ class Commands(DataSource):
             for step in _client(ctx).commands(args["test_id"])
         ]
         commands = [command for step in steps for command in step["commands"]]
-        return {"steps": steps, "commands": commands, "failed": sum(1 for c in commands if c.get("status") == "FAILURE")}
+        return {
+            "steps": steps,
+            "commands": commands,
+            "failed": sum(1 for c in commands if c.get("status") == "FAILURE"),
+        }

@@ -13,7 +13,9 @@ from providers.perfecto.client import PerfectoClient, reporting_server
 
 class PerfectoSettings(Arguments):
     cloud: str | None = arg(None, min_length=1, description='Cloud name: "demo" for https://demo.perfectomobile.com.')
-    endpoint: str | None = arg(None, description="Reporting server URL; https://<cloud>.app.perfectomobile.com when unset.")
+    endpoint: str | None = arg(
+        None, description="Reporting server URL; https://<cloud>.app.perfectomobile.com when unset."
+    )
     security_token: str = arg(min_length=1, sensitive=True, description="Personal security token for this cloud.")
     token_header: Literal["Perfecto-Authorization", "Authorization"] = arg(
         "Perfecto-Authorization", description="Header carrying the token; Authorization sends it as 'Bearer <token>'."

@@ -56,7 +56,9 @@ class Selection(Arguments):
     execution_id: OneOrMore[str] | None = arg(None, description="Execution ids, sent as externalId[N].")
     tags: OneOrMore[str] | None = arg(None, description="Reporting tags; a test matching any of them is included.")
     status: OneOrMore[Status] | None = arg(None, description="Execution statuses.")
-    os: OneOrMore[Literal["ANDROID", "BLACKBERRY", "IOS", "MAC", "WINDOWS", "LINUX"]] | None = arg(None, description="Operating systems of the devices.")
+    os: OneOrMore[Literal["ANDROID", "BLACKBERRY", "IOS", "MAC", "WINDOWS", "LINUX"]] | None = arg(
+        None, description="Operating systems of the devices."
+    )
     browser_type: OneOrMore[str] | None = arg(None, description="E.g. CHROME, FIREFOX, SAFARI, MICROSOFT_EDGE.")
     browser_version: OneOrMore[str] | None = arg(None, description="Browser versions.")
     screen_resolution: OneOrMore[str] | None = arg(None, description="<width>x<height>, e.g. 1080x1920.")
@@ -69,15 +71,27 @@ class Selection(Arguments):
     project_name: OneOrMore[str] | None = arg(None, description="Reporting project name.")
     project_version: OneOrMore[str] | None = arg(None, description="Reporting project version.")
     failure_reason: OneOrMore[str] | None = arg(None, description="Failure reason ids.")
-    trigger_type: OneOrMore[Literal["Manual", "Scheduled", "CI/CD"]] | None = arg(None, description="What started the executions.")
-    custom_fields: dict[str, OneOrMore[str]] | None = arg(None, description="Custom field name -> value(s), sent as customField.NAME[N].")
+    trigger_type: OneOrMore[Literal["Manual", "Scheduled", "CI/CD"]] | None = arg(
+        None, description="What started the executions."
+    )
+    custom_fields: dict[str, OneOrMore[str]] | None = arg(
+        None, description="Custom field name -> value(s), sent as customField.NAME[N]."
+    )
 
 
 class ExecutionFilters(Selection):
-    start_execution_time: EpochMillis | None = arg(None, description="Sent as startExecutionTime[0]: ms since the epoch, or an ISO 8601 time.")
-    end_execution_time: EpochMillis | None = arg(None, description="Sent as endExecutionTime[0]; the doc reads it only with start_execution_time.")
-    exclude: Selection | None = arg(None, description="Leave out executions matching these (the doc's x prefix, e.g. xtags[0]).")
-    wait: WaitPolicy | None = arg(None, local=True, description="Read again until processingStatus is PROCESSING_COMPLETE.")
+    start_execution_time: EpochMillis | None = arg(
+        None, description="Sent as startExecutionTime[0]: ms since the epoch, or an ISO 8601 time."
+    )
+    end_execution_time: EpochMillis | None = arg(
+        None, description="Sent as endExecutionTime[0]; the doc reads it only with start_execution_time."
+    )
+    exclude: Selection | None = arg(
+        None, description="Leave out executions matching these (the doc's x prefix, e.g. xtags[0])."
+    )
+    wait: WaitPolicy | None = arg(
+        None, local=True, description="Read again until processingStatus is PROCESSING_COMPLETE."
+    )
 
 
 PARAMETERS = FieldMap(
@@ -108,7 +122,9 @@ def _numbered(name: str, values: list[Any]) -> list[tuple[str, str]]:
 
 
 def _selection_params(selection: Attrs, prefix: str = "") -> list[tuple[str, str]]:
-    params = [pair for name, values in PARAMETERS.params(selection).items() for pair in _numbered(prefix + name, values)]
+    params = [
+        pair for name, values in PARAMETERS.params(selection).items() for pair in _numbered(prefix + name, values)
+    ]
     for field_name, values in sorted((selection.get("custom_fields") or {}).items()):
         params += _numbered(f"{prefix}customField.{field_name}", values)
     return params
@@ -136,7 +152,9 @@ def read_report(ctx: Context, filters: Attrs) -> Report:
             progress=ctx.progress,
         )
     except WaitTimeout as timeout:
-        raise ProviderError(CLOUD, "wait for processing", None, f"the report is still PROCESSING after {timeout.waited:.0f}s") from None
+        raise ProviderError(
+            CLOUD, "wait for processing", None, f"the report is still PROCESSING after {timeout.waited:.0f}s"
+        ) from None
 
 
 EXECUTION = FieldMap(
@@ -158,14 +176,23 @@ EXECUTION = FieldMap(
 JOB = FieldMap(job_name="name", job_number="number", job_branch="branch")
 PROJECT = FieldMap(project_name="name", project_version="version")
 PLATFORM = FieldMap(
-    device_id="deviceId", device_type="deviceType", os="os", os_version="osVersion", screen_resolution="screenResolution", location="location"
+    device_id="deviceId",
+    device_type="deviceType",
+    os="os",
+    os_version="osVersion",
+    screen_resolution="screenResolution",
+    location="location",
 )
 MOBILE = FieldMap(model="model", manufacturer="manufacturer")
 BROWSER = FieldMap(browser_type="browserType", browser_version="browserVersion")
 
 
 def _platform(platform: dict[str, Any]) -> Attrs:
-    return {**PLATFORM.attrs(platform), **MOBILE.attrs(platform.get("mobileInfo") or {}), **BROWSER.attrs(platform.get("browserInfo") or {})}
+    return {
+        **PLATFORM.attrs(platform),
+        **MOBILE.attrs(platform.get("mobileInfo") or {}),
+        **BROWSER.attrs(platform.get("browserInfo") or {}),
+    }
 
 
 def execution_attrs(resource: dict[str, Any]) -> Attrs:

@@ -34,14 +34,21 @@ NAMED_FAILURES = 5
 
 class GateArgs(ExecutionFilters):
     job_name: OneOrMore[str] = arg(description="The CI job whose executions are judged (more filters narrow them).")
-    min_pass_rate: float | None = arg(None, ge=0, le=1, description="Share of the executions that must be PASSED, 0 to 1.")
-    fail_on: list[Literal["FAILED", "BLOCKED", "UNKNOWN"]] | None = arg(None, description="Any execution in one of these statuses fails the gate.")
-    junit: str | None = arg(None, local=True, description="Write the executions as JUnit XML to this path (one testcase each).")
+    min_pass_rate: float | None = arg(
+        None, ge=0, le=1, description="Share of the executions that must be PASSED, 0 to 1."
+    )
+    fail_on: list[Literal["FAILED", "BLOCKED", "UNKNOWN"]] | None = arg(
+        None, description="Any execution in one of these statuses fails the gate."
+    )
+    junit: str | None = arg(
+        None, local=True, description="Write the executions as JUnit XML to this path (one testcase each)."
+    )
 
 
 def _device(execution: Attrs) -> str:
     return ", ".join(
-        " ".join(str(p[key]) for key in ("model", "browser_type", "os", "os_version") if p.get(key)) for p in execution["platforms"]
+        " ".join(str(p[key]) for key in ("model", "browser_type", "os", "os_version") if p.get(key))
+        for p in execution["platforms"]
     )
 
 
@@ -77,14 +84,18 @@ def _gate_id(desired: Attrs) -> str:
 
 def _misses(desired: Attrs, attrs: Attrs, truncated: bool) -> list[str]:
     if truncated:
-        return [f"the server let only the first {attrs['total']} executions be read; narrow the filters (job_number, a time window)"]
+        return [
+            f"the server let only the first {attrs['total']} executions be read; narrow the filters (job_number, a time window)"
+        ]
     if not attrs["total"]:
         return ["no executions match"]
     misses = []
     rate = desired.get("min_pass_rate")
     if rate is not None and attrs["pass_rate"] < rate:
         misses.append(f"pass rate {attrs['pass_rate']:.1%} is below {rate:.1%}")
-    forbidden = [f"{attrs['counts'][status]} {status}" for status in desired.get("fail_on") or () if attrs["counts"][status]]
+    forbidden = [
+        f"{attrs['counts'][status]} {status}" for status in desired.get("fail_on") or () if attrs["counts"][status]
+    ]
     if forbidden:
         named = [f"{f['name']} ({f['report_url']})" for f in attrs["failures"] if f["status"] in desired["fail_on"]]
         more = f" and {len(named) - NAMED_FAILURES} more" if len(named) > NAMED_FAILURES else ""
@@ -120,13 +131,22 @@ class Gate(ResourceType):
             "pass_rate": counts["PASSED"] / len(executions) if executions else 0.0,
             "failures": [
                 {"id": e["id"], "name": e.get("name"), "status": e["status"], "report_url": e.get("report_url")}
-                for e in executions if e.get("status") != "PASSED"
+                for e in executions
+                if e.get("status") != "PASSED"
             ],
             "processing_status": report.processing_status,
         }
-        ctx.progress(f"perfecto: {attrs['id']}: {len(executions)} executions, " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        ctx.progress(
+            f"perfecto: {attrs['id']}: {len(executions)} executions, "
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+        )
         if desired.get("junit"):
-            suite = Suite(attrs["id"], [_case(e) for e in executions], {"processingStatus": report.processing_status}, _started(executions))
+            suite = Suite(
+                attrs["id"],
+                [_case(e) for e in executions],
+                {"processingStatus": report.processing_status},
+                _started(executions),
+            )
             path = write_junit(Path(desired["junit"]), [suite_element(suite)], f"{self.type_name} {attrs['id']}")
             ctx.progress(f"perfecto: {attrs['id']}: wrote JUnit results to {path}")
         misses = _misses(desired, attrs, report.truncated)

@@ -85,7 +85,9 @@ class WeTestClient:
         except ProviderError:
             raise error from None
         if project is not None and all(p.get("project_id") != project for p in projects):
-            raise NotFoundError(CLOUD, operation, error.status, f"project {project} is no longer listed ({error.message})") from None
+            raise NotFoundError(
+                CLOUD, operation, error.status, f"project {project} is no longer listed ({error.message})"
+            ) from None
         raise NotFoundError(CLOUD, operation, error.status, error.message) from None
 
     def _delete(self, path: str, operation: str, still_there: Callable[[], Any]) -> None:
@@ -107,7 +109,9 @@ class WeTestClient:
     def app(self, project: str, *, fid: str | None = None, md5: str | None = None) -> dict[str, Any]:
         """An uploaded app by its fid or by the md5 of its content; NotFoundError if none."""
         params = {"project": project, **({"fid": fid} if fid else {"hash": md5})}
-        return self._lookup("read app", project, lambda: self._call("GET", "/platform/upload/info", "read app", params=params)["data"])
+        return self._lookup(
+            "read app", project, lambda: self._call("GET", "/platform/upload/info", "read app", params=params)["data"]
+        )
 
     def delete_app(self, project: str, fid: str) -> None:
         self._delete(f"/platform/upload/info/{fid}", "delete app", lambda: self.app(project, fid=fid))
@@ -119,7 +123,11 @@ class WeTestClient:
 
     def script(self, script_id: str, project: str | None) -> dict[str, Any]:
         params = {"project": project} if project else None
-        return self._lookup("read script", project, lambda: self._call("GET", f"/scripts/{script_id}", "read script", params=params)["script"])
+        return self._lookup(
+            "read script",
+            project,
+            lambda: self._call("GET", f"/scripts/{script_id}", "read script", params=params)["script"],
+        )
 
     def delete_script(self, script_id: str, project: str | None) -> None:
         self._delete(f"/scripts/{script_id}", "delete script", lambda: self.script(script_id, project))

@@ -54,7 +54,14 @@ class DevicesArgs(Arguments):
     version: str | None = arg(None, description='Only this system version, e.g. "14" (also matches "14.1").')
 
 
-DEVICE_FIELDS = FieldMap(id="device_id", model_id="model_id", model="model", manufacture="manufacture", version="version", state="device_state")
+DEVICE_FIELDS = FieldMap(
+    id="device_id",
+    model_id="model_id",
+    model="model",
+    manufacture="manufacture",
+    version="version",
+    state="device_state",
+)
 
 
 def _version_matches(version: str, wanted: str) -> bool:
@@ -73,9 +80,14 @@ class Devices(DataSource):
         devices = [
             DEVICE_FIELDS.attrs(d)
             for d in _client(ctx).devices(args["cloud_id"])
-            if model in str(d.get("model", "")).lower() and (version is None or _version_matches(str(d.get("version", "")), version))
+            if model in str(d.get("model", "")).lower()
+            and (version is None or _version_matches(str(d.get("version", "")), version))
         ]
-        return {"devices": devices, "ids": [d["id"] for d in devices], "model_ids": sorted({d["model_id"] for d in devices})}
+        return {
+            "devices": devices,
+            "ids": [d["id"] for d in devices],
+            "model_ids": sorted({d["model_id"] for d in devices}),
+        }
 
 
 class ModelListsArgs(Arguments):

@@ -8,7 +8,9 @@ from providers.wetest.client import WeTestClient
 
 
 class WeTestSettings(Arguments):
-    endpoint: str = arg("https://api.paas.wetest.net/cloudtest", description="API root URL; the documented paths start with /v1.")
+    endpoint: str = arg(
+        "https://api.paas.wetest.net/cloudtest", description="API root URL; the documented paths start with /v1."
+    )
     secret_id: str = arg(min_length=1, description="SecretId (Account Settings); sent as the HTTP Basic user.")
     secret_key: str = arg(min_length=1, sensitive=True, description="SecretKey; sent as the HTTP Basic password.")
     timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")

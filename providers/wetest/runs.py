@@ -48,7 +48,11 @@ DEFAULT_TEST_RUNTIME = 1800
 DEFAULT_DEVICE_RUNTIME = 600
 SCENARIOS = r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
 # Required fields of Submit Automation Test (doc lines 245-251) with the default the doc states for each.
-REQUIRED_DEFAULTS = {"frame_type": "appium", "max_test_runtime": DEFAULT_TEST_RUNTIME, "max_device_runtime": DEFAULT_DEVICE_RUNTIME}
+REQUIRED_DEFAULTS = {
+    "frame_type": "appium",
+    "max_test_runtime": DEFAULT_TEST_RUNTIME,
+    "max_device_runtime": DEFAULT_DEVICE_RUNTIME,
+}
 
 log = logging.getLogger("labform.wetest")
 
@@ -58,25 +62,51 @@ class WeTestGate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     min_pass_rate: float = Field(ge=0, le=1, description="Share that must pass, from 0 to 1.")
-    over: Literal["devices", "cases"] = Field("devices", description="Count passed devices, or passed test cases over all devices.")
+    over: Literal["devices", "cases"] = Field(
+        "devices", description="Count passed devices, or passed test cases over all devices."
+    )
 
 
 class AutomationTestArgs(RunArguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${data.wetest_projects.NAME.id}.")
     app: str = arg(force_new=True, min_length=1, description="App fid, e.g. ${wetest_app.NAME.fid}.")
     script: int | None = arg(None, force_new=True, ge=1, description="Script id; required when frame_type is appium.")
-    frame_type: Literal["appium", "game_loop"] | None = arg(None, force_new=True, description="appium (the cloud's default) or game_loop.")
+    frame_type: Literal["appium", "game_loop"] | None = arg(
+        None, force_new=True, description="appium (the cloud's default) or game_loop."
+    )
     cloud_id: int = arg(force_new=True, ge=1, description="Device farm (data wetest_clouds).")
-    device_number: int | None = arg(None, force_new=True, ge=1, description="How many devices; defaults to the number of devices listed.")
-    devices: list[int] | None = arg(None, force_new=True, unordered=True, min_length=1, description="Device ids, or model ids with device_choose_type modelids.")
-    device_choose_type: Literal["deviceids", "modelids"] | None = arg(None, force_new=True, description="What devices lists (cloud default deviceids).")
-    max_test_runtime: int | None = arg(None, force_new=True, ge=1, description=f"Seconds for the whole test (cloud default {DEFAULT_TEST_RUNTIME}).")
-    max_device_runtime: int | None = arg(None, force_new=True, ge=1, description=f"Seconds per device (cloud default {DEFAULT_DEVICE_RUNTIME}).")
-    scenarios: str | None = arg(None, force_new=True, pattern=SCENARIOS, description='Game Loop only: loops to run, e.g. "1-3, 5".')
-    scenario_labels: str | None = arg(None, force_new=True, description="Game Loop only: scenario labels from the manifest.")
+    device_number: int | None = arg(
+        None, force_new=True, ge=1, description="How many devices; defaults to the number of devices listed."
+    )
+    devices: list[int] | None = arg(
+        None,
+        force_new=True,
+        unordered=True,
+        min_length=1,
+        description="Device ids, or model ids with device_choose_type modelids.",
+    )
+    device_choose_type: Literal["deviceids", "modelids"] | None = arg(
+        None, force_new=True, description="What devices lists (cloud default deviceids)."
+    )
+    max_test_runtime: int | None = arg(
+        None, force_new=True, ge=1, description=f"Seconds for the whole test (cloud default {DEFAULT_TEST_RUNTIME})."
+    )
+    max_device_runtime: int | None = arg(
+        None, force_new=True, ge=1, description=f"Seconds per device (cloud default {DEFAULT_DEVICE_RUNTIME})."
+    )
+    scenarios: str | None = arg(
+        None, force_new=True, pattern=SCENARIOS, description='Game Loop only: loops to run, e.g. "1-3, 5".'
+    )
+    scenario_labels: str | None = arg(
+        None, force_new=True, description="Game Loop only: scenario labels from the manifest."
+    )
     resign: bool | None = arg(None, force_new=True, description="iOS only: re-sign the ipa.")
-    gate: WeTestGate | None = arg(None, local=True, description="Fail the apply when the finished test's pass rate is below this (needs wait).")
-    on_destroy: Literal["keep"] = arg("keep", local=True, description="WeTest has no call to delete a test: its history stays.")
+    gate: WeTestGate | None = arg(
+        None, local=True, description="Fail the apply when the finished test's pass rate is below this (needs wait)."
+    )
+    on_destroy: Literal["keep"] = arg(
+        "keep", local=True, description="WeTest has no call to delete a test: its history stays."
+    )
 
 
 TEST_FIELDS = FieldMap(
@@ -161,7 +191,9 @@ class AutomationTest(RunResource):
         problems = super().check(desired)
         frame_type = desired.get("frame_type") or "appium"
         if frame_type == "appium" and desired.get("script") is None:
-            problems.append(("script", "script is required when frame_type is appium (the default); upload one with wetest_script"))
+            problems.append(
+                ("script", "script is required when frame_type is appium (the default); upload one with wetest_script")
+            )
         for key in ("scenarios", "scenario_labels"):
             if frame_type != "game_loop" and desired.get(key) is not None:
                 problems.append((key, f"{key} is for frame_type game_loop only"))
@@ -174,7 +206,12 @@ class AutomationTest(RunResource):
         test_runtime = desired.get("max_test_runtime") or DEFAULT_TEST_RUNTIME
         device_runtime = desired.get("max_device_runtime") or DEFAULT_DEVICE_RUNTIME
         if isinstance(test_runtime, int) and isinstance(device_runtime, int) and device_runtime > test_runtime:
-            problems.append(("max_device_runtime", f"max_device_runtime ({device_runtime}s) must not exceed max_test_runtime ({test_runtime}s)"))
+            problems.append(
+                (
+                    "max_device_runtime",
+                    f"max_device_runtime ({device_runtime}s) must not exceed max_test_runtime ({test_runtime}s)",
+                )
+            )
         return problems
 
     def check_remote(self, ctx, desired):
@@ -193,7 +230,12 @@ class AutomationTest(RunResource):
         problem, catalogue = _cloud_devices(ctx, desired["cloud_id"])
         wanted = desired.get("device_number")
         if problem is None and isinstance(wanted, int) and wanted > len(catalogue):
-            log.warning("wetest_test: device_number %d is more than the %d devices cloud %d has; it may run on fewer", wanted, len(catalogue), desired["cloud_id"])
+            log.warning(
+                "wetest_test: device_number %d is more than the %d devices cloud %d has; it may run on fewer",
+                wanted,
+                len(catalogue),
+                desired["cloud_id"],
+            )
         return problems + ([problem] if problem else [])
 
     def estimate(self, ctx, desired):
@@ -225,7 +267,14 @@ class AutomationTest(RunResource):
 
         def read(ids: set) -> dict[str, RunProgress]:
             status = _client(ctx).test_status(id)
-            return {id: RunProgress(_ended(status), status["status"], {"status": status["status"], "status_code": status["status_code"]}, partial=True)}
+            return {
+                id: RunProgress(
+                    _ended(status),
+                    status["status"],
+                    {"status": status["status"], "status_code": status["status_code"]},
+                    partial=True,
+                )
+            }
 
         return ctx.statuses.read((self.type_name, id), id, read, self.status_interval, ctx.stop)
 
@@ -235,7 +284,12 @@ class AutomationTest(RunResource):
         done = [d for d in devices if d["result_code"] != 0]
         passed = sum(d["result_code"] == PASSED for d in devices)
         text = f"{status['status']}, devices {len(done)}/{len(devices)} finished, {passed} passed"
-        found = {"status": status["status"], "status_code": status["status_code"], "device_results": devices, **_rates(devices)}
+        found = {
+            "status": status["status"],
+            "status_code": status["status_code"],
+            "device_results": devices,
+            **_rates(devices),
+        }
         if _ended(status):
             found["report_url"] = _client(ctx).test_result(attrs["id"]).get("report_url")
         return RunProgress(_ended(status), text, found)
@@ -246,7 +300,11 @@ class AutomationTest(RunResource):
         devices = attrs.get("device_results") or []
         garbled = [f"{_label(d)} ({', '.join(d['unreadable_times'])})" for d in devices if d.get("unreadable_times")]
         if garbled:
-            log.warning("wetest test %s: cannot read the times of %s; their JUnit testcases have no time", attrs["id"], "; ".join(garbled))
+            log.warning(
+                "wetest test %s: cannot read the times of %s; their JUnit testcases have no time",
+                attrs["id"],
+                "; ".join(garbled),
+            )
         suite = Suite(name=f"wetest test {attrs['id']}", properties={"report_url": attrs.get("report_url") or ""})
         for device in devices:
             outcome, detail = JUNIT_OUTCOMES.get(device["result_code"]), _device_detail(device)
@@ -299,7 +357,11 @@ def _sighted(ctx: Context, desired: Attrs, device_number: int, before: set[int],
     """The one test that appeared on the cloud's devices since the submit and runs on what it asked
     for (those device ids, or that many devices). A test not seen (queued behind another, or done
     already) may still exist, so seeing none is no proof: the submit stays ambiguous, never resent."""
-    asked = {int(i) for i in desired.get("devices") or []} if (desired.get("device_choose_type") or "deviceids") == "deviceids" else set()
+    asked = (
+        {int(i) for i in desired.get("devices") or []}
+        if (desired.get("device_choose_type") or "deviceids") == "deviceids"
+        else set()
+    )
     count = len(desired.get("devices") or []) or device_number
 
     def ours(test_id: int) -> bool:
@@ -312,8 +374,12 @@ def _sighted(ctx: Context, desired: Attrs, device_number: int, before: set[int],
     except ProviderError as looking:
         found, seen = [], f"looking for it failed: {looking.message}"
     if len(found) != 1:
-        raise ProviderError(CLOUD, error.operation, error.status, f"{error.message}; {seen} on the chosen devices", ambiguous=True)
-    ctx.progress(f"test {found[0]}: the submit's answer was lost ({error.message}); found the test on the chosen devices")
+        raise ProviderError(
+            CLOUD, error.operation, error.status, f"{error.message}; {seen} on the chosen devices", ambiguous=True
+        )
+    ctx.progress(
+        f"test {found[0]}: the submit's answer was lost ({error.message}); found the test on the chosen devices"
+    )
     return found[0]
 
 
@@ -321,7 +387,10 @@ def _cloud_devices(ctx: Context, cloud_id: int) -> tuple[tuple[str, str] | None,
     """(problem, devices): the cloud's devices, once the clouds listing shows it is the account's."""
     clouds = [c["cloud_id"] for c in _client(ctx).clouds()]
     if cloud_id not in clouds:
-        return ("cloud_id", f"the account has no cloud {cloud_id} (its clouds: {_ids(clouds) or 'none'}; data wetest_clouds lists them)"), []
+        return (
+            "cloud_id",
+            f"the account has no cloud {cloud_id} (its clouds: {_ids(clouds) or 'none'}; data wetest_clouds lists them)",
+        ), []
     return None, _client(ctx).devices(cloud_id)
 
 
@@ -341,13 +410,17 @@ def _device_choice(ctx: Context, desired: Attrs) -> tuple[list[tuple[str, str]],
         return [("devices", message)], None
     unknown = [i for i in wanted if i not in by_kind[kind]]
     if unknown:
-        return [("devices", f"cloud {cloud_id} has no {noun[kind]} {_ids(unknown)} (data wetest_devices lists them)")], None
+        return [
+            ("devices", f"cloud {cloud_id} has no {noun[kind]} {_ids(unknown)} (data wetest_devices lists them)")
+        ], None
     chosen = [by_kind[kind][i] for i in wanted]
     if kind == "modelids":
         return [], f"on one device of each model: {', '.join(d['model'] for d in chosen)}"
     # device_state's words are not documented: "offline" in them is a note, never a rule.
     offline = [_label(d) for d in chosen if "offline" in str(d.get("device_state", "")).lower()]
-    return [], f"on {', '.join(_label(d) for d in chosen)}" + (f"; offline now: {', '.join(offline)}" if offline else "")
+    return [], f"on {', '.join(_label(d) for d in chosen)}" + (
+        f"; offline now: {', '.join(offline)}" if offline else ""
+    )
 
 
 def _ids(ids: list[int]) -> str:

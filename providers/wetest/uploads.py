@@ -23,10 +23,14 @@ APP_EXTENSIONS = ("apk", "aab", "ipa")
 
 # --- wetest_app -------------------------------------------------------------
 class AppArgs(Arguments):
-    project: str = arg(force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name).")
+    project: str = arg(
+        force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name)."
+    )
     path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
     on_destroy: Literal["delete"] | None = arg(
-        None, local=True, description="'delete' also deletes an app labform adopted rather than uploaded (by default it is only forgotten)."
+        None,
+        local=True,
+        description="'delete' also deletes an app labform adopted rather than uploaded (by default it is only forgotten).",
     )
 
 
@@ -77,7 +81,9 @@ class App(ResourceType):
         project, path = desired["project"], Path(desired["path"])
         with streamed_part(path, ctx.progress) as part:
             uploaded = _client(ctx).upload_app(project, path.name, part)
-        return _app_attrs(_client(ctx).app(project, fid=uploaded["fid"]), project)  # the doc's upload answer is the fid alone
+        return _app_attrs(
+            _client(ctx).app(project, fid=uploaded["fid"]), project
+        )  # the doc's upload answer is the fid alone
 
     def update(self, ctx, id, desired, actual):
         """Only the local path moved (same md5): nothing to upload."""

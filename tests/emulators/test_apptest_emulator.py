@@ -46,7 +46,9 @@ def emulator() -> Iterator[tuple[EmulatorApp, httpx.Client]]:
         yield pair
 
 
-def create(client: httpx.Client, data: dict | str, app_file: tuple[str, bytes] | None = ("demo.apk", build_apk())) -> dict:
+def create(
+    client: httpx.Client, data: dict | str, app_file: tuple[str, bytes] | None = ("demo.apk", build_apk())
+) -> dict:
     files = {"app_file": app_file} if app_file else None
     form = {"data": data if isinstance(data, str) else json.dumps(data)}
     response = client.post("/openapi/v2/testset", files=files, data=form)
@@ -78,7 +80,9 @@ def test_every_documented_endpoint_is_routed(emulator, row):
 # ---------------------------------------------------------------- the doc's own examples
 
 
-def _replayed(app: EmulatorApp, client: httpx.Client, example: dict[str, Any], testset_id: int | None) -> httpx.Response:
+def _replayed(
+    app: EmulatorApp, client: httpx.Client, example: dict[str, Any], testset_id: int | None
+) -> httpx.Response:
     """One Request Example as curl sends it; the doc's testset ids stand for the testset the first one started."""
     path = example["path"] if testset_id is None else example["path"].replace("55716", str(testset_id))
     files = {field: ("demo.apk", build_apk()) for field in example.get("files", {})}
@@ -89,15 +93,23 @@ def _replayed(app: EmulatorApp, client: httpx.Client, example: dict[str, Any], t
 def _junit_shape(xml: str) -> list[str]:
     """Where result_xml departs from the doc's JUnit XML Format Example (its elements and attributes)."""
     root = ElementTree.fromstring(xml.encode())
-    problems = [] if root.tag == "testsuites" and root.get("name") == "TestBot Test" else [f"root {root.tag} {root.attrib}"]
+    problems = (
+        [] if root.tag == "testsuites" and root.get("name") == "TestBot Test" else [f"root {root.tag} {root.attrib}"]
+    )
     suites = root.findall("testsuite")
-    problems += [] if len(suites) == 1 and suites[0].get("name", "").endswith(".TestBot") else ["one testsuite named {PROJECT NAME}.TestBot"]
+    problems += (
+        []
+        if len(suites) == 1 and suites[0].get("name", "").endswith(".TestBot")
+        else ["one testsuite named {PROJECT NAME}.TestBot"]
+    )
     for case in root.iter("testcase"):
         if not case.get("name") or not case.get("time", "").replace(".", "", 1).isdigit():
             problems.append(f"testcase {case.attrib}: a name and a time in seconds")
         child = [element.tag for element in case]
         if child not in (["system-out"], ["error"]) or (child == ["error"] and not case.find("error").get("message")):
-            problems.append(f"testcase {case.get('name')}: {child}, not a <system-out> link or an <error message=link/>")
+            problems.append(
+                f"testcase {case.get('name')}: {child}, not a <system-out> link or an <error message=link/>"
+            )
     return problems
 
 
@@ -106,7 +118,9 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
     the reads: HTTP 200, and exactly the keys of the Response Example with the types its values have;
     the result_xml has the shape of the JUnit XML Format Example."""
     problems, replayed, testset_id = [], 0, None
-    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e]
+    left_out = [
+        f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e
+    ]
     with serving(failure_share=1 / 3) as (app, client):
         for example in (e for e in EXAMPLES["examples"] if "left_out" not in e):
             response = _replayed(app, client, example, testset_id)
@@ -122,7 +136,9 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
                 testset_id = response.json()["data"]["testset_id"]
                 app.clock.advance(app.options.job_duration)
     with capsys.disabled():
-        print(f"\napptest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])} (and the JUnit XML Format Example checked); left out: {', '.join(left_out) or 'none'}")
+        print(
+            f"\napptest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])} (and the JUnit XML Format Example checked); left out: {', '.join(left_out) or 'none'}"
+        )
     assert problems == []
     assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("apptest"))
 
@@ -178,13 +194,23 @@ CASES = [
     ("time_limmit 4", {"pid": 509, "testset_name": "x", "time_limmit": 4}, ("demo.apk", build_apk()), 5001),
     ("name over 100", {**VALID, "testset_name": "n" * 101}, ("demo.apk", build_apk()), 5001),
     ("callback over 250", {**VALID, "callback": "https://h/" + "c" * 250}, ("demo.apk", build_apk()), 5001),
-    ("login_pw over 150", {**VALID, "credentials": {"login_id": "u", "login_pw": "p" * 151}}, ("demo.apk", build_apk()), 5001),
+    (
+        "login_pw over 150",
+        {**VALID, "credentials": {"login_id": "u", "login_pw": "p" * 151}},
+        ("demo.apk", build_apk()),
+        5001,
+    ),
     ("data not JSON", "{pid: 509", ("demo.apk", build_apk()), 5001),
     ("empty app file", VALID, ("demo.apk", b""), 6001),
     ("not a zip", VALID, ("demo.apk", b"not a zip"), 4032),
     ("manifest not XML", VALID, ("demo.apk", build_apk(b"<manifest")), 4040),
     ("no launcher activity", VALID, ("demo.apk", build_apk(text_manifest(launcher=False))), 4041),
-    ("compiled manifest without launcher", VALID, ("demo.apk", build_apk(binary_manifest("com.x", "1", launcher=False))), 4041),
+    (
+        "compiled manifest without launcher",
+        VALID,
+        ("demo.apk", build_apk(binary_manifest("com.x", "1", launcher=False))),
+        4041,
+    ),
     ("unreadable Info.plist", {**VALID, "pid": 510}, ("demo.ipa", _broken_plist_ipa()), 4030),
     ("IPA not development signed", {**VALID, "pid": 510}, ("demo.ipa", build_ipa(development=False)), 4031),
     ("iOS app in Android project", VALID, ("demo.ipa", build_ipa()), 4055),
@@ -281,7 +307,9 @@ def test_maintenance_answers_8000_until_switched_off(emulator):
 # ---------------------------------------------------------------- doc variants
 
 
-def _code(data: dict | str, app_file: tuple[str, bytes] | None = ("demo.apk", build_apk())) -> Callable[[EmulatorApp, httpx.Client], int]:
+def _code(
+    data: dict | str, app_file: tuple[str, bytes] | None = ("demo.apk", build_apk())
+) -> Callable[[EmulatorApp, httpx.Client], int]:
     return lambda app, client: create(client, data, app_file)["result_code"]
 
 
@@ -313,10 +341,18 @@ PROBES = {
     "unknown-keys-refused": (_code({**VALID, "priority": "high"}), 0, 5001),
     "bounds-unchecked": (_code({**VALID, "time_limit": 45}), 5001, 0),
     "empty-app-4032": (_code(VALID, ("demo.apk", b"")), 6001, 4032),
-    "unknown-status-4053": (lambda app, client: client.get("/openapi/v2/testset/999999").json()["result_code"], 5002, 4053),
+    "unknown-status-4053": (
+        lambda app, client: client.get("/openapi/v2/testset/999999").json()["result_code"],
+        5002,
+        4053,
+    ),
     "result-msg-empty": (_result_msg, 0, ""),
     "extra-keys": (_keys_of_start, ["test_count", "testset_id"], ["pid", "test_count", "testset_id"]),
-    "auth-in-envelope": (lambda app, client: httpx.get(client.base_url.join("/openapi/v2/testset/1")).status_code, 401, 200),
+    "auth-in-envelope": (
+        lambda app, client: httpx.get(client.base_url.join("/openapi/v2/testset/1")).status_code,
+        401,
+        200,
+    ),
 }
 
 

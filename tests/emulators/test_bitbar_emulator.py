@@ -105,7 +105,10 @@ def runnable_project(client: httpx.Client, device_ids: list[int], **config: str)
 @pytest.fixture(scope="module")
 def shared() -> Iterator[Served]:
     app = build_app(EmulatorOptions(clock=Clock(speed=0), job_duration=JOB, failure_share=0.3))
-    with EmulatorServer(app) as server, httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON, timeout=10) as client:
+    with (
+        EmulatorServer(app) as server,
+        httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON, timeout=10) as client,
+    ):
         yield app, client
 
 
@@ -116,7 +119,9 @@ def seed_world(app: EmulatorApp, client: httpx.Client) -> dict[str, Any]:
     upload(client, project_id, "data", "data.zip", data_zip())
     parameter = client.post(f"{base}/config/parameters", data={"key": "devel", "value": "true"}).json()
     sharing = client.post(f"{base}/sharings", data={"email": f"{unique('friend')}@example.com"}).json()
-    notification = client.post("/api/v2/me/notifications", data={"email": f"{unique('me')}@example.com", "type": "ALWAYS"}).json()
+    notification = client.post(
+        "/api/v2/me/notifications", data={"email": f"{unique('me')}@example.com", "type": "ALWAYS"}
+    ).json()
     run = client.post(f"{base}/runs", data={"name": "coverage"}).json()
     tag = client.post(f"{base}/runs/{run['id']}/tags", data={"name": "nightly"}).json()
     app.clock.advance(JOB)
@@ -149,7 +154,12 @@ def row_arguments(row: EndpointRow) -> dict[str, Any]:
     email = f"{unique('someone')}@example.com"
     arguments: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/oauth/token"): {
-            "data": {"client_id": "testdroid-cloud-api", "grant_type": "password", "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD},
+            "data": {
+                "client_id": "testdroid-cloud-api",
+                "grant_type": "password",
+                "username": SANDBOX_USERNAME,
+                "password": SANDBOX_PASSWORD,
+            },
             "auth": None,
         },
         ("POST", "/api/v2/me/projects"): {"data": {"name": unique("project"), "type": "ANDROID"}},
@@ -191,7 +201,12 @@ def test_the_endpoint_list_has_all_74_documented_bitbar_rows() -> None:
 
 # The doc's examples use paths its templates lack: the apiKey example's /api/me (served with its
 # /api/v2 twin, where v2 clients ask) and the screenshots under a device run.
-EXAMPLE_PATHS = ["/api/me", "/api/v2/me", R + "/device-runs/{deviceRunId}/screenshots", R + "/device-runs/{deviceRunId}/screenshots/{screenshotId}"]
+EXAMPLE_PATHS = [
+    "/api/me",
+    "/api/v2/me",
+    R + "/device-runs/{deviceRunId}/screenshots",
+    R + "/device-runs/{deviceRunId}/screenshots/{screenshotId}",
+]
 
 
 @pytest.mark.parametrize("path", EXAMPLE_PATHS)
@@ -205,7 +220,9 @@ def test_the_paths_of_the_docs_examples_are_routed_too(shared: Served, path: str
         assert {shot["id"] // 100 for shot in response.json()["data"]} == {ids["deviceRunId"]}
 
 
-LIST_ROWS = [r for r in ROWS if r.method == "GET" and r.what.startswith("Get list of") and not r.path.endswith("/performance")]
+LIST_ROWS = [
+    r for r in ROWS if r.method == "GET" and r.what.startswith("Get list of") and not r.path.endswith("/performance")
+]
 
 
 def test_limit_0_lists_every_item_on_every_list_endpoint(serve) -> None:
@@ -236,7 +253,12 @@ def test_missing_credentials_get_the_documented_error_object(serve) -> None:
 
 def test_oauth_password_and_refresh_grants_give_bearer_tokens(serve) -> None:
     _, client = serve()
-    form = {"client_id": "testdroid-cloud-api", "grant_type": "password", "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD}
+    form = {
+        "client_id": "testdroid-cloud-api",
+        "grant_type": "password",
+        "username": SANDBOX_USERNAME,
+        "password": SANDBOX_PASSWORD,
+    }
     granted = client.post("/oauth/token", data=form, auth=None)
     assert granted.status_code == 200
     body = granted.json()
@@ -245,7 +267,11 @@ def test_oauth_password_and_refresh_grants_give_bearer_tokens(serve) -> None:
     assert httpx.get(f"{client.base_url}/api/v2/me/projects", headers=bearer).status_code == 200
 
     # The doc's own example: GET with the query string.
-    refresh = {"client_id": "testdroid-cloud-api", "grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    refresh = {
+        "client_id": "testdroid-cloud-api",
+        "grant_type": "refresh_token",
+        "refresh_token": body["refresh_token"],
+    }
     refreshed = httpx.get(f"{client.base_url}/oauth/token", params=refresh)
     assert refreshed.status_code == 200
     assert refreshed.json()["refresh_token"] == body["refresh_token"]
@@ -260,7 +286,12 @@ def test_oauth_password_and_refresh_grants_give_bearer_tokens(serve) -> None:
 
 
 def password_grant(client: httpx.Client) -> dict[str, Any]:
-    form = {"client_id": "testdroid-cloud-api", "grant_type": "password", "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD}
+    form = {
+        "client_id": "testdroid-cloud-api",
+        "grant_type": "password",
+        "username": SANDBOX_USERNAME,
+        "password": SANDBOX_PASSWORD,
+    }
     return client.post("/oauth/token", data=form, auth=None).json()
 
 
@@ -278,15 +309,27 @@ def test_the_access_token_is_taken_in_the_url_as_the_doc_says_or_in_a_bearer_hea
     refused = in_header if in_url.status_code == 200 else in_url
     if refused.status_code != 200:  # a token where this server does not look is no credential at all
         assert refused.json() == {"statusCode": 401, "message": AUTH_REQUIRED}
-    wrong = httpx.get(f"{client.base_url}/api/v2/me/projects", params={"access_token": "not-a-token"}, headers={"Authorization": "Bearer not-a-token", **JSON})
+    wrong = httpx.get(
+        f"{client.base_url}/api/v2/me/projects",
+        params={"access_token": "not-a-token"},
+        headers={"Authorization": "Bearer not-a-token", **JSON},
+    )
     assert wrong.status_code == 401
     # The device catalogue needs no auth, whatever credentials come along.
-    assert httpx.get(f"{client.base_url}/api/v2/devices", params={"access_token": "not-a-token"}, headers=JSON).status_code == 200
+    assert (
+        httpx.get(f"{client.base_url}/api/v2/devices", params={"access_token": "not-a-token"}, headers=JSON).status_code
+        == 200
+    )
 
 
 def test_an_expired_token_is_refused(serve) -> None:
     _, client = serve(credentials={"token_ttl": "0"})
-    form = {"client_id": "testdroid-cloud-api", "grant_type": "password", "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD}
+    form = {
+        "client_id": "testdroid-cloud-api",
+        "grant_type": "password",
+        "username": SANDBOX_USERNAME,
+        "password": SANDBOX_PASSWORD,
+    }
     token = client.post("/oauth/token", data=form, auth=None).json()["access_token"]
     response = httpx.get(f"{client.base_url}/api/v2/me/projects", headers={"Authorization": f"Bearer {token}", **JSON})
     assert response.status_code == 401
@@ -319,6 +362,7 @@ def test_search_pages_walk_next_links_to_the_total(serve) -> None:
 def test_sort_is_applied_where_it_names_a_field_and_never_refused(serve) -> None:
     """The doc gives sort no syntax and lists no 400: name, <field>_a/_d sort; anything else is ignored."""
     _, client = serve()
+
     def names(sort: str) -> list[str]:
         response = client.get("/api/v2/devices", params={"limit": 0, "sort": sort})
         assert response.status_code == 200 and response.json()["sort"] == sort
@@ -326,7 +370,10 @@ def test_sort_is_applied_where_it_names_a_field_and_never_refused(serve) -> None
 
     assert names("name") == names("displayName_a") == sorted(names("")) and len(names("name")) == 60
     assert names("name_d") == sorted(names("name"), reverse=True)
-    prices = [d["creditsPrice"] for d in client.get("/api/v2/devices", params={"limit": 0, "sort": "creditsPrice_d"}).json()["data"]]
+    prices = [
+        d["creditsPrice"]
+        for d in client.get("/api/v2/devices", params={"limit": 0, "sort": "creditsPrice_d"}).json()["data"]
+    ]
     assert prices == sorted(prices, reverse=True)
     unsorted = names("")
     assert names("colour_a") == names("softwareVersion_d") == names("name desc!") == unsorted
@@ -461,7 +508,10 @@ def test_a_run_without_an_application_starts_and_its_devices_are_excluded(serve)
     assert len(device_runs) == 5  # the "Free devices" group
     assert {d["runStatus"] for d in device_runs} == {"EXCLUDED"}
     assert "application file" in device_runs[0]["currentState"]["failReason"]
-    assert ElementTree.fromstring(client.get(f"{run}/device-runs/{device_runs[0]['id']}/junit.xml").content).get("tests") == "0"
+    assert (
+        ElementTree.fromstring(client.get(f"{run}/device-runs/{device_runs[0]['id']}/junit.xml").content).get("tests")
+        == "0"
+    )
 
     upload(client, project_id, "application", "app.apk", b"apk")
     upload(client, project_id, "test", "test.apk", b"apk")
@@ -580,7 +630,10 @@ class DocWorld:
         return "/".join(parts)
 
     def query(self, query: dict[str, str]) -> dict[str, str]:
-        return {k: str(self.ours(QUERY_KINDS[k], int(v))) if k in QUERY_KINDS else self.tokens.get(v, v) for k, v in query.items()}
+        return {
+            k: str(self.ours(QUERY_KINDS[k], int(v))) if k in QUERY_KINDS else self.tokens.get(v, v)
+            for k, v in query.items()
+        }
 
     def answered(self, example: dict[str, Any], body: Any) -> None:
         doc = example["response"]
@@ -611,10 +664,20 @@ def mismatches(doc: Any, ours: Any, where: str, extra_keys: bool) -> list[str]:
     if isinstance(doc, dict):
         allowed = TEST_RUN_EXTRAS if extra_keys and "screenshotZipState" in doc else set()
         problems = [f"{where}: lacks {sorted(doc.keys() - ours.keys())}"] if doc.keys() - ours.keys() else []
-        problems += [f"{where}: has {sorted(ours.keys() - doc.keys() - allowed)}, which the doc lacks"] if ours.keys() - doc.keys() - allowed else []
-        return problems + [p for key in doc.keys() & ours.keys() for p in mismatches(doc[key], ours[key], f"{where}.{key}", extra_keys)]
+        problems += (
+            [f"{where}: has {sorted(ours.keys() - doc.keys() - allowed)}, which the doc lacks"]
+            if ours.keys() - doc.keys() - allowed
+            else []
+        )
+        return problems + [
+            p for key in doc.keys() & ours.keys() for p in mismatches(doc[key], ours[key], f"{where}.{key}", extra_keys)
+        ]
     if isinstance(doc, list) and doc:
-        return mismatches(doc[0], ours[0], f"{where}[0]", extra_keys) if ours else [f"{where}: no items to compare with the doc's"]
+        return (
+            mismatches(doc[0], ours[0], f"{where}[0]", extra_keys)
+            if ours
+            else [f"{where}: no items to compare with the doc's"]
+        )
     return []
 
 
@@ -624,7 +687,9 @@ def upload_part(name: str) -> tuple[str, bytes]:
 
 # What an example needs that no earlier example made: the icon is extracted from an application.
 PREPARE: dict[str, Callable[[httpx.Client, str], Any]] = {
-    "GET /api/v2/me/projects/{projectID}/icon": lambda client, path: client.post(path.removesuffix("/icon") + "/files/application", files={"file": upload_part("app.apk")}),
+    "GET /api/v2/me/projects/{projectID}/icon": lambda client, path: client.post(
+        path.removesuffix("/icon") + "/files/application", files={"file": upload_part("app.apk")}
+    ),
 }
 
 
@@ -650,7 +715,9 @@ def replay(client: httpx.Client, world: DocWorld, example: dict[str, Any], extra
     if example.get("response_kind") == "object":
         return [] if isinstance(response.json(), dict) else [f"{where}: not a JSON object"]
     text = example["response_text"]
-    expected = {"(empty string)": response.content == b"", "PDF file": response.content.startswith(b"%PDF")}.get(text, bool(response.content))
+    expected = {"(empty string)": response.content == b"", "PDF file": response.content.startswith(b"%PDF")}.get(
+        text, bool(response.content)
+    )
     return [] if expected else [f"{where}: the doc answers {text}, this answered {response.content[:60]!r}"]
 
 
@@ -661,9 +728,13 @@ def test_the_docs_example_requests_get_the_docs_statuses_keys_and_types(variant:
     the status of the endpoint's table and, at every level of the JSON, the doc's keys and types;
     extra keys only where the variant keeps them."""
     extra_keys = VARIANTS[variant].extra_keys
-    app = build_app(EmulatorOptions(clock=Clock(speed=0), job_duration=JOB, credentials=dict(EXAMPLES["credentials"])), variant)
+    app = build_app(
+        EmulatorOptions(clock=Clock(speed=0), job_duration=JOB, credentials=dict(EXAMPLES["credentials"])), variant
+    )
     examples = EXAMPLES["examples"]
-    ordered = [e for e in examples if e["method"] != "DELETE"] + [e for e in reversed(examples) if e["method"] == "DELETE"]
+    ordered = [e for e in examples if e["method"] != "DELETE"] + [
+        e for e in reversed(examples) if e["method"] == "DELETE"
+    ]
     left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in examples if "left_out" in e]
     problems: list[str] = []
     doc_key = (EXAMPLES["credentials"]["api_key"], "")
@@ -674,7 +745,9 @@ def test_the_docs_example_requests_get_the_docs_statuses_keys_and_types(variant:
             app.clock.advance(JOB)  # runs finish, screenshots.zip gets READY
     replayed = len(examples) - len(left_out)
     with capsys.disabled():
-        print(f"\nbitbar doc examples ({variant}): {replayed} replayed of {len(examples)}; left out: {', '.join(left_out) or 'none'}")
+        print(
+            f"\nbitbar doc examples ({variant}): {replayed} replayed of {len(examples)}; left out: {', '.join(left_out) or 'none'}"
+        )
     assert problems == []
     assert replayed == 76
 
@@ -709,7 +782,11 @@ def test_required_as_tables_wants_a_run_name_and_both_group_fields(serve) -> Non
 
 def test_a_refresh_answers_the_tables_token_type_on_that_variant(serve) -> None:
     _, client = serve("refreshed-token-type-refresh")
-    refresh = {"client_id": "testdroid-cloud-api", "grant_type": "refresh_token", "refresh_token": password_grant(client)["refresh_token"]}
+    refresh = {
+        "client_id": "testdroid-cloud-api",
+        "grant_type": "refresh_token",
+        "refresh_token": password_grant(client)["refresh_token"],
+    }
     assert client.post("/oauth/token", data=refresh, auth=None).json()["token_type"] == "refresh"
 
 

@@ -35,7 +35,10 @@ class WidgetEmulator(Emulator):
         with self.store.lock:
             widget_id = self.store.next_id("widget")
             self.data["widgets"][str(widget_id)] = {"id": widget_id, "size": int(request.query_params.get("size", 1))}
-        return JSONResponse({"id": widget_id, "size": self.data["widgets"][str(widget_id)]["size"], "padding": "x" * 40}, status_code=201)
+        return JSONResponse(
+            {"id": widget_id, "size": self.data["widgets"][str(widget_id)]["size"], "padding": "x" * 40},
+            status_code=201,
+        )
 
     async def read(self, request) -> Response:
         widget = self.data["widgets"].get(request.path_params["widget_id"])
@@ -44,7 +47,10 @@ class WidgetEmulator(Emulator):
         return JSONResponse(widget)
 
     def routes(self):
-        return [Route("/widgets", self.create, methods=["POST"]), Route("/widgets/{widget_id}", self.read, methods=["GET"])]
+        return [
+            Route("/widgets", self.create, methods=["POST"]),
+            Route("/widgets/{widget_id}", self.read, methods=["GET"]),
+        ]
 
 
 @contextmanager
@@ -168,7 +174,9 @@ def test_control_endpoints_are_never_faulted_and_show_what_the_emulator_holds():
 
 
 def test_an_unknown_fault_kind_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="unknown fault kind 503: expected some of 429, 500, drop, 500-after, drop-after, malformed"):
+    with pytest.raises(
+        ValueError, match="unknown fault kind 503: expected some of 429, 500, drop, 500-after, drop-after, malformed"
+    ):
         EmulatorOptions(failure_kinds=("503",))
 
 
@@ -178,7 +186,12 @@ def test_the_sandbox_command_serves_a_cloud_failing_as_told(tmp_path):
     with SandboxProcess(tmp_path, *flags) as sandbox:
         bitbar = sandbox.clouds["bitbar"]
         assert set(sandbox.clouds) == {"bitbar"}
-        with httpx.Client(base_url=bitbar.url, auth=(bitbar.settings["api_key"], ""), headers={"Accept": "application/json"}, timeout=5) as client:
+        with httpx.Client(
+            base_url=bitbar.url,
+            auth=(bitbar.settings["api_key"], ""),
+            headers={"Accept": "application/json"},
+            timeout=5,
+        ) as client:
             seen = outcomes(client, ["/api/v2/devices"] * 30)
         assert "200" not in seen and {"429", "500", "drop", "malformed"} <= set(seen)
         assert bitbar.store()["devices"]
@@ -188,8 +201,16 @@ def test_the_sandbox_command_serves_the_doc_variant_asked_for(tmp_path):
     """--variant bitbar=project-names-repeat: a second project of the same name is created, not refused with 409."""
     with SandboxProcess(tmp_path, "--only", "bitbar", "--variant", "bitbar=project-names-repeat") as sandbox:
         bitbar = sandbox.clouds["bitbar"]
-        with httpx.Client(base_url=bitbar.url, auth=(bitbar.settings["api_key"], ""), headers={"Accept": "application/json"}, timeout=5) as client:
-            created = [client.post("/api/v2/me/projects", data={"name": "twice", "type": "ANDROID"}).status_code for _ in range(2)]
+        with httpx.Client(
+            base_url=bitbar.url,
+            auth=(bitbar.settings["api_key"], ""),
+            headers={"Accept": "application/json"},
+            timeout=5,
+        ) as client:
+            created = [
+                client.post("/api/v2/me/projects", data={"name": "twice", "type": "ANDROID"}).status_code
+                for _ in range(2)
+            ]
     assert created == [201, 201]
 
 

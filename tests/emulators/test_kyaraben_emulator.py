@@ -60,13 +60,22 @@ class Kyaraben:
         return self.ok("POST", "/android", 201, json={"project_id": project, "image": image, **body})["avm_id"]
 
     def testsource(self, project: str, text: str = DSL, name: str = "test.aic") -> str:
-        return self.ok("POST", f"/projects/{project}/testsources", 201, files={"file": (name, text.encode())})["testsource_id"]
+        return self.ok("POST", f"/projects/{project}/testsources", 201, files={"file": (name, text.encode())})[
+            "testsource_id"
+        ]
 
     def compile(self, project: str, testsource: str) -> str:
         return self.ok("POST", f"/projects/{project}/testsources/{testsource}/apk", 202)["apk_id"]
 
-    def campaign(self, project: str, apks: list[str], tests: int = 1, image: str = "lollipop-phone", hwconfig: dict | None = None) -> str:
-        test = {"image": image, "apks": apks, "packages": ["com.labform.sample"], **({"hwconfig": hwconfig} if hwconfig else {})}
+    def campaign(
+        self, project: str, apks: list[str], tests: int = 1, image: str = "lollipop-phone", hwconfig: dict | None = None
+    ) -> str:
+        test = {
+            "image": image,
+            "apks": apks,
+            "packages": ["com.labform.sample"],
+            **({"hwconfig": hwconfig} if hwconfig else {}),
+        }
         body = {"campaign_name": "c", "tests": [test] * tests}
         return self.ok("POST", f"/projects/{project}/campaigns", 202, json=body)["campaign_id"]
 
@@ -106,7 +115,9 @@ def seed_world(k: Kyaraben) -> dict[str, str]:
     """One of everything, made through the API, READY, with the ids the endpoint paths need."""
     project = k.project()
     apk = k.apk(project)
-    camera = k.ok("POST", f"/projects/{project}/camera", 201, files={"file": ("logo.png", tiny_png(1))})["camera_file_id"]
+    camera = k.ok("POST", f"/projects/{project}/camera", 201, files={"file": ("logo.png", tiny_png(1))})[
+        "camera_file_id"
+    ]
     testsource = k.testsource(project)
     avm = k.vm(project)
     k.advance()
@@ -139,7 +150,9 @@ def row_arguments(row: EndpointRow, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/projects/{project_id}/camera"): {"files": {"file": ("logo.png", tiny_png(2))}},
         ("POST", "/projects/{project_id}/testsources"): {"files": {"file": ("more.aic", DSL.encode())}},
         ("PUT", "/projects/{project_id}/testsources/{testsource_id}"): {"files": {"file": ("test.aic", DSL.encode())}},
-        ("POST", "/projects/{project_id}/campaigns"): {"json": {"tests": [{"image": "kitkat-tablet", "apks": [ids["apk_id"]]}]}},
+        ("POST", "/projects/{project_id}/campaigns"): {
+            "json": {"tests": [{"image": "kitkat-tablet", "apks": [ids["apk_id"]]}]}
+        },
     }
     return arguments.get((row.method, row.path), {})
 
@@ -170,11 +183,21 @@ def test_the_endpoint_list_has_all_39_documented_kyaraben_rows() -> None:
 
 ID = re.compile(r"[0-9a-f]{32}")
 # Where an id sits in a request path says what it names.
-PATH_KINDS = {"android": "avm", "projects": "project", "apk": "apk", "command": "command", "camera": "camera", "campaigns": "campaign", "testsources": "testsource"}
+PATH_KINDS = {
+    "android": "avm",
+    "projects": "project",
+    "apk": "apk",
+    "command": "command",
+    "camera": "camera",
+    "campaigns": "campaign",
+    "testsources": "testsource",
+}
 # Objects whose members are names chosen by the cloud (properties, test packages): only the envelope is compared.
 FREE_FORM = {"properties", "packages"}
 # The hwconfig of the doc's GET /android/{avm_id} example: the VMs standing for its ids are made with it.
-DOC_HWCONFIG = next(e for e in EXAMPLES["examples"] if e["endpoint"] == "GET /android/{avm_id}")["response"]["avm"]["hwconfig"]
+DOC_HWCONFIG = next(e for e in EXAMPLES["examples"] if e["endpoint"] == "GET /android/{avm_id}")["response"]["avm"][
+    "hwconfig"
+]
 # The doc's project holding the apks, camera files and test sources its examples share.
 HOME = "722de0eeb70011e69093fa163e5f2779"
 
@@ -195,7 +218,9 @@ class DocWorld:
             "project": lambda: self.home if doc_id == HOME else k.project(doc_id[:8]),
             "avm": lambda: k.vm(self.home, hwconfig=DOC_HWCONFIG),
             "apk": lambda: k.apk(project),
-            "camera": lambda: k.ok("POST", f"/projects/{project}/camera", 201, files={"file": ("logo.png", tiny_png(3))})["camera_file_id"],
+            "camera": lambda: k.ok(
+                "POST", f"/projects/{project}/camera", 201, files={"file": ("logo.png", tiny_png(3))}
+            )["camera_file_id"],
             "testsource": lambda: k.testsource(project),
             "campaign": lambda: k.campaign(project, [k.apk(project, TEST_APK)], hwconfig=DOC_HWCONFIG),
             "command": lambda: k.ok("POST", f"/android/{avm}/apk/{k.apk(self.home)}", 202)["command_id"],
@@ -216,7 +241,10 @@ class DocWorld:
 
     def body(self, body: Any, project: str | None) -> Any:
         if isinstance(body, dict):
-            return {key: (self.object_for("project", value) if key == "project_id" else self.body(value, project)) for key, value in body.items()}
+            return {
+                key: (self.object_for("project", value) if key == "project_id" else self.body(value, project))
+                for key, value in body.items()
+            }
         if isinstance(body, list):
             return [self.body(item, project) for item in body]
         if isinstance(body, str) and ID.fullmatch(body):
@@ -253,7 +281,9 @@ def test_the_docs_example_requests_get_the_docs_statuses_and_keys(kyaraben: Kyar
     in its order against objects standing for its ids: the doc's status, and at every level of
     the JSON the doc's keys."""
     world, replayed, problems = DocWorld(kyaraben), 0, []
-    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e]
+    left_out = [
+        f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e
+    ]
     for example in (e for e in EXAMPLES["examples"] if "left_out" not in e):
         path, project = world.path(example["path"])
         kwargs: dict[str, Any] = {}
@@ -276,7 +306,9 @@ def test_the_docs_example_requests_get_the_docs_statuses_and_keys(kyaraben: Kyar
             assert response.headers["content-type"].startswith("text/plain"), where
         kyaraben.advance(2)
     with capsys.disabled():
-        print(f"\nkyaraben doc examples: {replayed} replayed of {len(EXAMPLES['examples'])}; left out: {', '.join(left_out) or 'none'}")
+        print(
+            f"\nkyaraben doc examples: {replayed} replayed of {len(EXAMPLES['examples'])}; left out: {', '.join(left_out) or 'none'}"
+        )
     assert problems == []
     assert replayed + len(left_out) == len(EXAMPLES["examples"])
 
@@ -300,7 +332,12 @@ def test_another_users_objects_are_404_and_an_unknown_user_owns_nothing(kyaraben
     """The doc: 404 even when the object exists but belongs to someone else."""
     ids = seed_world(kyaraben)
     other = kyaraben.as_user("someone-else")
-    for path in (f"/projects/{ids['project_id']}", f"/projects/{ids['project_id']}/apk", f"/android/{ids['avm_id']}", f"/android/{ids['avm_id']}/apk"):
+    for path in (
+        f"/projects/{ids['project_id']}",
+        f"/projects/{ids['project_id']}/apk",
+        f"/android/{ids['avm_id']}",
+        f"/android/{ids['avm_id']}/apk",
+    ):
         assert other.get(path).status_code == 404, path
     assert other.delete(f"/android/{ids['avm_id']}").status_code == 404
     assert other.post("/android", json={"project_id": ids["project_id"], "image": "kitkat-tablet"}).status_code == 404
@@ -351,7 +388,12 @@ def test_over_the_live_quota_a_vm_is_in_error_and_rescheduled_until_a_slot_frees
     kyaraben.advance()
     assert [kyaraben.vm_status(v)["status"] for v in vms] == ["READY", "READY", "READY", "ERROR"]
     assert "Quota exceeded" in kyaraben.vm_status(vms[3])["status_reason"]
-    assert kyaraben.ok("GET", "/user/quota", 200)["quota"] == {"vm_async_current": 0, "vm_async_max": 3, "vm_live_current": 3, "vm_live_max": 3}
+    assert kyaraben.ok("GET", "/user/quota", 200)["quota"] == {
+        "vm_async_current": 0,
+        "vm_async_max": 3,
+        "vm_live_current": 3,
+        "vm_live_max": 3,
+    }
     kyaraben.client.delete(f"/android/{vms[0]}")
     kyaraben.advance()
     assert kyaraben.vm_status(vms[3])["status"] == "READY"
@@ -380,7 +422,9 @@ def test_campaign_failures_follow_the_seed_and_failure_share(serve) -> None:
     kyaraben.advance()
     campaign = kyaraben.campaign(project, [tests], tests=2)
     kyaraben.advance(3)
-    statuses = [t["status"] for t in kyaraben.ok("GET", f"/projects/{project}/campaigns/{campaign}", 200)["campaign"]["tests"]]
+    statuses = [
+        t["status"] for t in kyaraben.ok("GET", f"/projects/{project}/campaigns/{campaign}", 200)["campaign"]["tests"]
+    ]
     assert sorted(statuses) == ["ERROR", "READY"]
 
 
@@ -390,7 +434,10 @@ def test_a_test_without_an_instrumented_package_ends_in_error_saying_so(kyaraben
     campaign = kyaraben.campaign(project, [app])
     kyaraben.advance(3)
     test = kyaraben.ok("GET", f"/projects/{project}/campaigns/{campaign}", 200)["campaign"]["tests"][0]
-    assert (test["status"], test["stdout"]) == ("ERROR", "INSTRUMENTATION_FAILED: no instrumented test package among the apks")
+    assert (test["status"], test["stdout"]) == (
+        "ERROR",
+        "INSTRUMENTATION_FAILED: no instrumented test package among the apks",
+    )
 
 
 # ---------------------------------------------------------------- uploads, compilation, commands
@@ -413,13 +460,17 @@ def test_a_test_source_compiles_to_a_test_apk_and_new_content_clears_it(kyaraben
     apk = kyaraben.compile(project, source)
     seen = []
     for _ in range(4):
-        seen.append(kyaraben.ok("GET", f"/projects/{project}/testsources/{source}/metadata", 200)["testsource"]["apk_status"])
+        seen.append(
+            kyaraben.ok("GET", f"/projects/{project}/testsources/{source}/metadata", 200)["testsource"]["apk_status"]
+        )
         kyaraben.advance(0.06)
     assert seen == ["QUEUED", "COMPILING DSL", "COMPILING JAVA", "COMPILING JAVA"]
     kyaraben.advance()
     assert kyaraben.ok("GET", f"/projects/{project}/apk/{apk}", 200)["apk"]["status"] == "READY"
     assert kyaraben.client.get(f"/projects/{project}/testsources/{source}").text == DSL
-    put = kyaraben.client.put(f"/projects/{project}/testsources/{source}", files={"file": ("renamed.aic", b"no feature here")})
+    put = kyaraben.client.put(
+        f"/projects/{project}/testsources/{source}", files={"file": ("renamed.aic", b"no feature here")}
+    )
     assert put.status_code == 204
     metadata = kyaraben.ok("GET", f"/projects/{project}/testsources/{source}/metadata", 200)["testsource"]
     assert (metadata["filename"], metadata["apk_id"]) == ("renamed.aic", "")
@@ -440,7 +491,9 @@ def test_an_install_waits_for_its_vm_then_reports_adbs_answer(kyaraben: Kyaraben
     kyaraben.advance()
     result = kyaraben.ok("GET", f"/android/{avm}/command/{command}", 200)["results"][0]
     assert (result["status"], result["returncode"]) == ("READY", "0") and result["stdout"].endswith("Success")
-    assert kyaraben.ok("GET", f"/android/{avm}/apk", 200) == {"packages": ["com.labform.sample", "com.labform.sample.test"]}
+    assert kyaraben.ok("GET", f"/android/{avm}/apk", 200) == {
+        "packages": ["com.labform.sample", "com.labform.sample.test"]
+    }
     runner = "com.labform.sample.test/android.test.InstrumentationTestRunner"
     assert kyaraben.ok("GET", f"/android/{avm}/testrun", 200) == {"packages": {runner: "com.labform.sample.test"}}
     run = kyaraben.ok("POST", f"/android/{avm}/testrun", 202, json={"package": "com.labform.sample.test"})["command_id"]
@@ -481,7 +534,10 @@ def test_finished_campaigns_block_a_project_delete_only_in_that_variant(serve) -
         assert kyaraben.client.delete(f"/projects/{project}").status_code == status, variant
 
 
-@pytest.mark.parametrize("variant, path_status, heading_status", [("default", 204, 204), ("rename-vm-path-only", 204, 405), ("rename-vm-heading-only", 405, 204)])
+@pytest.mark.parametrize(
+    "variant, path_status, heading_status",
+    [("default", 204, 204), ("rename-vm-path-only", 204, 405), ("rename-vm-heading-only", 405, 204)],
+)
 def test_vm_rename_paths_follow_the_variant(serve, variant, path_status, heading_status) -> None:
     kyaraben = serve(variant)
     avm = kyaraben.vm(kyaraben.project())
@@ -490,7 +546,14 @@ def test_vm_rename_paths_follow_the_variant(serve, variant, path_status, heading
     assert kyaraben.vm_status(avm)["avm_name"] == ("satsuki" if heading_status == 204 else "totoro")
 
 
-@pytest.mark.parametrize("variant, key, status", [("default", "avm_name", 204), ("rename-project-name-only", "avm_name", 400), ("rename-project-avm-name-only", "project_name", 400)])
+@pytest.mark.parametrize(
+    "variant, key, status",
+    [
+        ("default", "avm_name", 204),
+        ("rename-project-name-only", "avm_name", 400),
+        ("rename-project-avm-name-only", "project_name", 400),
+    ],
+)
 def test_the_project_rename_key_follows_the_variant(serve, variant, key, status) -> None:
     kyaraben = serve(variant)
     project = kyaraben.project()
@@ -513,8 +576,14 @@ def test_hwconfig_is_shown_as_given_or_filled_and_unknown_keys_ignored_or_refuse
         project = kyaraben.project()
         avm = kyaraben.vm(project, hwconfig={"width": 800, "height": 600})
         shown = kyaraben.vm_status(avm)["hwconfig"]
-        assert shown == ({"width": 800, "height": 600} if variant != "hwconfig-filled" else {**DOC_HWCONFIG, "width": 800, "height": 600})
-        unknown = kyaraben.client.post("/android", json={"project_id": project, "image": "kitkat-tablet", "hwconfig": {"widht": 800}})
+        assert shown == (
+            {"width": 800, "height": 600}
+            if variant != "hwconfig-filled"
+            else {**DOC_HWCONFIG, "width": 800, "height": 600}
+        )
+        unknown = kyaraben.client.post(
+            "/android", json={"project_id": project, "image": "kitkat-tablet", "hwconfig": {"widht": 800}}
+        )
         assert unknown.status_code == (400 if variant == "strict-hwconfig" else 201), variant
 
 
@@ -524,7 +593,10 @@ def test_a_failed_campaign_is_ready_or_error_as_the_variant_reads_the_doc(serve)
         project = kyaraben.project()
         campaign = kyaraben.campaign(project, [kyaraben.apk(project)])
         kyaraben.advance(3)
-        assert kyaraben.ok("GET", f"/projects/{project}/campaigns/{campaign}", 200)["campaign"]["campaign_status"] == status
+        assert (
+            kyaraben.ok("GET", f"/projects/{project}/campaigns/{campaign}", 200)["campaign"]["campaign_status"]
+            == status
+        )
 
 
 def test_every_variant_is_named_and_starts() -> None:

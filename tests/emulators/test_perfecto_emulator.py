@@ -12,7 +12,15 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from providers.perfecto.emulator import EXECUTIONS, SANDBOX_JOB, SANDBOX_TOKEN, add_commands, add_executions, build_app, seed_executions
+from providers.perfecto.emulator import (
+    EXECUTIONS,
+    SANDBOX_JOB,
+    SANDBOX_TOKEN,
+    add_commands,
+    add_executions,
+    build_app,
+    seed_executions,
+)
 from providers.perfecto.emulator.executions import virtual_ms
 from tests.emulators.endpoint_rows import rows_for
 
@@ -22,7 +30,9 @@ TOKEN = {"Perfecto-Authorization": SANDBOX_TOKEN}
 
 @contextmanager
 def serving(variant: str = "default", **options) -> Iterator[tuple[EmulatorApp, httpx.Client]]:
-    app = build_app(EmulatorOptions(**{"clock": Clock(speed=0), "retry_after": 0, "job_duration": 0, **options}), variant)
+    app = build_app(
+        EmulatorOptions(**{"clock": Clock(speed=0), "retry_after": 0, "job_duration": 0, **options}), variant
+    )
     with EmulatorServer(app) as server, httpx.Client(base_url=server.url, headers=TOKEN, timeout=10) as client:
         yield app, client
 
@@ -59,11 +69,29 @@ def test_every_documented_endpoint_is_routed(emulator, row):
 def _missing_keys(example: object, answer: object, where: str = "") -> list[str]:
     """Keys of the doc's example absent from the answer, recursively (lists: item by item, matched by id where there is one)."""
     if isinstance(example, dict) and isinstance(answer, dict):
-        return [m for key, value in example.items() for m in ([f"{where}.{key}"] if key not in answer else _missing_keys(value, answer[key], f"{where}.{key}"))]
+        return [
+            m
+            for key, value in example.items()
+            for m in ([f"{where}.{key}"] if key not in answer else _missing_keys(value, answer[key], f"{where}.{key}"))
+        ]
     if isinstance(example, list) and isinstance(answer, list):
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
-        pairs = [(item, by_id.get(item.get("id")) if isinstance(item, dict) and "id" in item else answer[i] if i < len(answer) else None) for i, item in enumerate(example)]
-        return [m for i, (item, found) in enumerate(pairs) for m in ([f"{where}[{i}]"] if found is None else _missing_keys(item, found, f"{where}[{i}]"))]
+        pairs = [
+            (
+                item,
+                by_id.get(item.get("id"))
+                if isinstance(item, dict) and "id" in item
+                else answer[i]
+                if i < len(answer)
+                else None,
+            )
+            for i, item in enumerate(example)
+        ]
+        return [
+            m
+            for i, (item, found) in enumerate(pairs)
+            for m in ([f"{where}[{i}]"] if found is None else _missing_keys(item, found, f"{where}[{i}]"))
+        ]
     return []
 
 
@@ -74,7 +102,9 @@ def test_the_docs_example_requests_replay_with_the_docs_keys_and_status():
         for test_id, steps in EXAMPLES["seed"]["commands"].items():
             add_commands(app, test_id, steps)
         for example in EXAMPLES["replay"]:
-            response = client.request(example["method"], example["path"] + (f"?{example['query']}" if example["query"] else ""))
+            response = client.request(
+                example["method"], example["path"] + (f"?{example['query']}" if example["query"] else "")
+            )
             assert response.status_code == example["status"], example["name"]
             assert _missing_keys(example["response"], response.json()) == [], example["name"]
     print(f"replayed {len(EXAMPLES['replay'])} example requests of the doc; left out:")
@@ -95,13 +125,20 @@ def test_a_request_without_the_token_is_refused_401():
 
 @pytest.mark.parametrize(
     "variant, perfecto_header, bearer, refused",
-    [("default", True, False, 401), ("token-bearer-too", True, True, 401), ("token-bearer-only", False, True, 401), ("refused-403", True, False, 403)],
+    [
+        ("default", True, False, 401),
+        ("token-bearer-too", True, True, 401),
+        ("token-bearer-only", False, True, 401),
+        ("refused-403", True, False, 403),
+    ],
 )
 def test_token_variants_accept_their_headers(variant, perfecto_header, bearer, refused):
     with serving(variant) as (_, client):
         url = client.base_url.join(EXECUTIONS)
         assert httpx.get(url, headers=TOKEN).status_code == (200 if perfecto_header else refused)
-        assert httpx.get(url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}).status_code == (200 if bearer else refused)
+        assert httpx.get(url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}).status_code == (
+            200 if bearer else refused
+        )
 
 
 def test_the_token_comes_from_options():
@@ -164,7 +201,9 @@ def test_the_x_prefix_excludes(emulator):
     app, client = emulator
     made = seed_executions(app, 12, job_name="x", failure_share=0.5)
     kept = report(client, ("jobName[0]", "x"), ("xstatus[0]", "FAILED"), ("xdeviceModel[0]", "Pixel 7"))
-    assert ids(kept) == {e["id"] for e in made if e["status"] != "FAILED" and e["platforms"][0]["mobileInfo"]["model"] != "Pixel 7"}
+    assert ids(kept) == {
+        e["id"] for e in made if e["status"] != "FAILED" and e["platforms"][0]["mobileInfo"]["model"] != "Pixel 7"
+    }
 
 
 def test_every_documented_filter_selects_its_field(emulator):
@@ -192,7 +231,9 @@ def test_every_documented_filter_selects_its_field(emulator):
     ]
     for name, value in one:
         assert len(report(client, (name, value))["resources"]) == 1, name
-    assert ids(report(client, ("os[0]", "WINDOWS"), ("os[1]", "ANDROID"), ("tags[0]", "Native"), ("tags[1]", first["tags"][0]))) == {first["id"], second["id"]}
+    assert ids(
+        report(client, ("os[0]", "WINDOWS"), ("os[1]", "ANDROID"), ("tags[0]", "Native"), ("tags[1]", first["tags"][0]))
+    ) == {first["id"], second["id"]}
 
 
 def test_custom_fields_failure_reasons_branches_and_unknown_parameters(emulator):
@@ -201,7 +242,9 @@ def test_custom_fields_failure_reasons_branches_and_unknown_parameters(emulator)
     made[0]["customFields"] = [{"name": "team", "value": "payments"}]
     assert ids(report(client, ("customField.team[0]", "payments"))) == {made[0]["id"]}
     assert ids(report(client, ("jobName[0]", "c"), ("xcustomField.team[0]", "payments"))) == {e["id"] for e in made[1:]}
-    assert ids(report(client, ("failureReason[0]", "Element not found"), ("jobName[0]", "c"))) == {e["id"] for e in made if e["status"] == "FAILED"}
+    assert ids(report(client, ("failureReason[0]", "Element not found"), ("jobName[0]", "c"))) == {
+        e["id"] for e in made if e["status"] == "FAILED"
+    }
     assert ids(report(client, ("jobBranch[0]", "release/2"))) == {e["id"] for e in made}
     assert ids(report(client, ("jobName", "c"), ("noSuchFilter[0]", "anything"))) == {e["id"] for e in made}
 
@@ -215,8 +258,12 @@ def test_the_time_window(variant):
         middle = made[3]["startTime"], made[6]["startTime"]
         inside = {e["id"] for e in made[3:7]}
         outside = {e["id"] for e in made[:4] + made[6:]}
-        window = report(client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[0]), ("endExecutionTime[0]", middle[1]))
-        turned = report(client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[1]), ("endExecutionTime[0]", middle[0]))
+        window = report(
+            client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[0]), ("endExecutionTime[0]", middle[1])
+        )
+        turned = report(
+            client, ("jobName[0]", "t"), ("startExecutionTime[0]", middle[1]), ("endExecutionTime[0]", middle[0])
+        )
         if variant == "default":
             assert ids(window) == inside and ids(turned) == set()
         else:
@@ -239,7 +286,9 @@ def test_processing_completes_on_the_clock_and_artifacts_appear_then(emulator):
     assert all(r["videos"] and r["artifacts"] for r in body["resources"])
 
 
-@pytest.mark.parametrize("variant, second_page_status", [("default", "PROCESSING"), ("processing-per-page", "PROCESSING_COMPLETE")])
+@pytest.mark.parametrize(
+    "variant, second_page_status", [("default", "PROCESSING"), ("processing-per-page", "PROCESSING_COMPLETE")]
+)
 def test_processing_status_covers_the_report_or_the_page(variant, second_page_status):
     """Newest first: page 1 holds the build still processing, page 2 the processed one."""
     with serving(variant) as (app, client):
@@ -265,7 +314,9 @@ def test_commands_of_a_failed_test_and_of_an_unknown_one(emulator):
     failed = seed_executions(app, 2, job_name="c", failure_share=1.0)[0]
     steps = client.get(f"{EXECUTIONS}/{failed['id']}/commands").json()["resources"]
     assert [s["testExecutionId"] for s in steps] == [failed["id"]] * 2
-    assert steps[-1]["commands"][-1]["status"] == "FAILURE" and steps[-1]["commands"][-1]["message"] == failed["message"]
+    assert (
+        steps[-1]["commands"][-1]["status"] == "FAILURE" and steps[-1]["commands"][-1]["message"] == failed["message"]
+    )
     unknown = client.get(f"{EXECUTIONS}/no-such-test/commands")
     assert unknown.status_code == 200 and unknown.json()["resources"] == []
     assert isinstance(unknown.json()["metadata"]["createdAt"], str)
@@ -288,5 +339,9 @@ def test_latency_and_faults_come_from_the_options():
         assert time.monotonic() - started >= 0.2
     with serving(failure_rate=1.0, failure_kinds=("429",)) as (app, client):
         response = client.get(EXECUTIONS)
-        assert response.status_code == 429 and response.headers["Retry-After"] == "0" and response.json() == {"message": "injected fault"}
+        assert (
+            response.status_code == 429
+            and response.headers["Retry-After"] == "0"
+            and response.json() == {"message": "injected fault"}
+        )
         assert [r.status for r in app.log.all()] == [429]

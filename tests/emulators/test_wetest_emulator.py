@@ -32,7 +32,9 @@ class WeTest:
         self.app = app
         self.client = client
 
-    def upload_app(self, content: bytes | None = None, name: str = "demo.apk", project: str = PROJECT) -> dict[str, Any]:
+    def upload_app(
+        self, content: bytes | None = None, name: str = "demo.apk", project: str = PROJECT
+    ) -> dict[str, Any]:
         response = self.client.post(
             f"{BASE}/platform/upload/storage",
             params={"project": project, "name": name},
@@ -49,7 +51,13 @@ class WeTest:
 
     def appium_test(self, **overrides: Any) -> int:
         fid = self.upload_app()["data"]["fid"]
-        fields = {"project": PROJECT, "app_hash_id": fid, "script_id": self.upload_script(), "cloud_id": 1, "device_number": 3}
+        fields = {
+            "project": PROJECT,
+            "app_hash_id": fid,
+            "script_id": self.upload_script(),
+            "cloud_id": 1,
+            "device_number": 3,
+        }
         body = self.submit(**{**fields, **overrides})
         assert body["ret"] == 0, body
         return body["test_info"]["test_id"]
@@ -89,7 +97,13 @@ def _request_for(wetest: WeTest, method: str, path: str, ids: dict[str, Any]) ->
     elif path == f"{BASE}/scripts":
         kwargs["files"] = {"file": ("s.zip", b"PK")}
     elif path.endswith("/automation"):
-        kwargs["json"] = {"project": PROJECT, "app_hash_id": ids["fid"], "script_id": ids["script_id"], "cloud_id": 1, "device_number": 1}
+        kwargs["json"] = {
+            "project": PROJECT,
+            "app_hash_id": ids["fid"],
+            "script_id": ids["script_id"],
+            "cloud_id": 1,
+            "device_number": 1,
+        }
     elif path.endswith("/metrics"):
         params = {"type": "perf"}
     return wetest.client.request(method, path, params=params, **kwargs)
@@ -100,7 +114,9 @@ def test_every_documented_endpoint_is_routed(wetest, row):
     """Each endpoints.tsv row answers a well-formed request with neither 404 nor 405."""
     fid = wetest.upload_app()["data"]["fid"]
     script_id = wetest.upload_script()
-    test_id = wetest.submit(project=PROJECT, app_hash_id=fid, script_id=script_id, cloud_id=1, device_number=2)["test_info"]["test_id"]
+    test_id = wetest.submit(project=PROJECT, app_hash_id=fid, script_id=script_id, cloud_id=1, device_number=2)[
+        "test_info"
+    ]["test_id"]
     ids = {"fid": fid, "script_id": script_id, "cloud_id": 1, "test_id": test_id, "device_id": 10001}
     response = _request_for(wetest, row.method, row.filled(ids), ids)
     assert response.status_code not in (404, 405)
@@ -126,8 +142,16 @@ def doc_mismatches(example: Any, answer: Any, where: str, filled: set[str]) -> l
     if isinstance(example, dict):
         if not isinstance(answer, dict):
             return [f"{where}: not an object"]
-        problems = [f"{where}: keys {sorted(answer)} are not the doc's {sorted(example)}"] if set(answer) != set(example) else []
-        return problems + [p for key in example.keys() & answer.keys() for p in doc_mismatches(example[key], answer[key], f"{where}.{key}", filled)]
+        problems = (
+            [f"{where}: keys {sorted(answer)} are not the doc's {sorted(example)}"]
+            if set(answer) != set(example)
+            else []
+        )
+        return problems + [
+            p
+            for key in example.keys() & answer.keys()
+            for p in doc_mismatches(example[key], answer[key], f"{where}.{key}", filled)
+        ]
     if isinstance(example, list):
         if not isinstance(answer, list):
             return [f"{where}: not a list"]
@@ -154,7 +178,14 @@ class DocWorld:
 
     def __init__(self, wetest: WeTest):
         self.wetest = wetest
-        self.values: dict[str, Any] = {"<project>": PROJECT, "<cloud_id>": 1, "<frame_type>": "appium", "<log>": "true", "<image>": "true", "<error>": "true"}
+        self.values: dict[str, Any] = {
+            "<project>": PROJECT,
+            "<cloud_id>": 1,
+            "<frame_type>": "appium",
+            "<log>": "true",
+            "<image>": "true",
+            "<error>": "true",
+        }
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -173,15 +204,26 @@ class DocWorld:
             self.values["<script_id>"] = body["script"]["script_id"]
         elif example["endpoint"] == "Submit Automation Test":
             self.values["<test_id>"] = test_id = body["test_info"]["test_id"]
-            self.wetest.app.clock.advance(self.wetest.app.options.job_duration)  # the reads that follow see a finished test
+            self.wetest.app.clock.advance(
+                self.wetest.app.options.job_duration
+            )  # the reads that follow see a finished test
             devices = self.wetest.get(f"/tests/{test_id}/devices")["devices"]
-            self.values["<device_id>"] = next(d["device_id"] for d in devices if d["result_code"] != 1)  # the failed one: its errors show
+            self.values["<device_id>"] = next(
+                d["device_id"] for d in devices if d["result_code"] != 1
+            )  # the failed one: its errors show
 
     def send(self, example: dict[str, Any]) -> httpx.Response:
         self.values.setdefault("<name>", next(iter(example.get("files", {}).values()), None))
-        files = {field: (name, build_apk() if name.endswith(".apk") else b"PK script") for field, name in example.get("files", {}).items()}
+        files = {
+            field: (name, build_apk() if name.endswith(".apk") else b"PK script")
+            for field, name in example.get("files", {}).items()
+        }
         return self.wetest.client.request(
-            example["method"], self.fill(example["path"]), params=self.fill(example.get("query", {})), json=self.fill(example.get("json")), files=files or None
+            example["method"],
+            self.fill(example["path"]),
+            params=self.fill(example.get("query", {})),
+            json=self.fill(example.get("json")),
+            files=files or None,
         )
 
 
@@ -189,7 +231,9 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
     """Each Sample Request of the doc, replayed (its method, path, query, body; ids from the objects made
     before it): HTTP 200, ret 0, and exactly the keys of the doc's Output Parameters with their types."""
     problems, filled, replayed = [], set(), 0
-    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e]
+    left_out = [
+        f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in EXAMPLES["examples"] if "left_out" in e
+    ]
     with serving(failure_share=0.5) as wetest:
         world = DocWorld(wetest)
         for example in (e for e in EXAMPLES["examples"] if "left_out" not in e):
@@ -202,7 +246,9 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
             problems += [f"{where}: {p}" for p in doc_mismatches(example["response"], response.json(), "body", filled)]
             world.learn(example, response.json())
     with capsys.disabled():
-        print(f"\nwetest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])}; left out: {', '.join(left_out) or 'none'}")
+        print(
+            f"\nwetest doc examples: {replayed} replayed of {len(EXAMPLES['examples'])}; left out: {', '.join(left_out) or 'none'}"
+        )
     assert problems == []
     assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("wetest"))
     unseen = {path for e in EXAMPLES["examples"] for path in list_paths(e["response"], "body")} - filled
@@ -262,7 +308,9 @@ def test_uploaded_app_is_found_again_by_md5(wetest):
     assert (found["package"], found["version"]) == ("com.example.shop", "4.2")
     assert wetest.get("/platform/upload/info", project="pj-shop", hash=md5)["ret"] == 1002
     again = wetest.upload_app(content)["data"]
-    assert wetest.get("/platform/upload/info", project=PROJECT, hash=md5)["data"]["fid"] == again["fid"] != uploaded["fid"]
+    assert (
+        wetest.get("/platform/upload/info", project=PROJECT, hash=md5)["data"]["fid"] == again["fid"] != uploaded["fid"]
+    )
     assert wetest.get("/platform/upload/info", project=PROJECT, hash="0" * 32)["ret"] == 1002
 
     assert wetest.client.delete(f"{BASE}/platform/upload/info/{again['fid']}").json()["ret"] == 0
@@ -310,7 +358,13 @@ REJECTIONS = [
 @pytest.mark.parametrize("overrides, ret, words", [r[1:] for r in REJECTIONS], ids=[r[0] for r in REJECTIONS])
 def test_submission_rules_answer_200_with_nonzero_ret(wetest, overrides, ret, words):
     fid = wetest.upload_app()["data"]["fid"]
-    fields = {"project": PROJECT, "app_hash_id": fid, "script_id": wetest.upload_script(), "cloud_id": 1, "device_number": 2}
+    fields = {
+        "project": PROJECT,
+        "app_hash_id": fid,
+        "script_id": wetest.upload_script(),
+        "cloud_id": 1,
+        "device_number": 2,
+    }
     fields = {k: v for k, v in {**fields, **overrides}.items() if v is not None}
     response = wetest.client.post(f"{BASE}/tests/automation", json=fields)
     assert response.status_code == 200
@@ -330,16 +384,33 @@ def test_what_the_doc_does_not_forbid_is_accepted(wetest):
     the test runs, the runtimes cut it, the cloud's devices make up the number, a foreign app is incompatible."""
     assert len(_submitted(wetest, max_test_runtime=300, max_device_runtime=600)) == 3
     wetest.appium_test(device_number=2)  # keeps 10001 and 10002 busy
-    assert [d["device_id"] for d in _submitted(wetest, device_number=40)] == [10003, 10004, 10005, 10006, 10001, 10002, 10007]  # idle, busy, offline
+    assert [d["device_id"] for d in _submitted(wetest, device_number=40)] == [
+        10003,
+        10004,
+        10005,
+        10006,
+        10001,
+        10002,
+        10007,
+    ]  # idle, busy, offline
     on_ios = _submitted(wetest, cloud_id=2, device_number=2)
-    assert {d["result_code"] for d in on_ios} == {2} and all(d["case_stat"]["case_fail"] == d["case_stat"]["case_total"] for d in on_ios)
+    assert {d["result_code"] for d in on_ios} == {2} and all(
+        d["case_stat"]["case_fail"] == d["case_stat"]["case_total"] for d in on_ios
+    )
 
 
 def test_game_loop_by_model_ids_on_ios_with_resign(wetest):
     fid = wetest.upload_app(build_ipa(), name="demo.ipa")["data"]["fid"]
     body = wetest.submit(
-        project=PROJECT, app_hash_id=fid, frame_type="game_loop", scenarios="1-3, 5", cloud_id=2,
-        device_number=0, devices=[601, 602], device_choose_type="modelids", resign=True,
+        project=PROJECT,
+        app_hash_id=fid,
+        frame_type="game_loop",
+        scenarios="1-3, 5",
+        cloud_id=2,
+        device_number=0,
+        devices=[601, 602],
+        device_choose_type="modelids",
+        resign=True,
     )
     assert body["ret"] == 0, body
     devices = wetest.get(f"/tests/{body['test_info']['test_id']}/devices")["devices"]
@@ -455,35 +526,89 @@ def _pass_rate(wetest: WeTest) -> float:
 def _hash_answer(wetest: WeTest) -> bool:
     """Whether a hash look-up answers the first of two uploads of the same bytes."""
     first, _ = (wetest.upload_app()["data"]["fid"] for _ in range(2))
-    return wetest.get("/platform/upload/info", project=PROJECT, hash=hashlib.md5(build_apk()).hexdigest())["data"]["fid"] == first
+    return (
+        wetest.get("/platform/upload/info", project=PROJECT, hash=hashlib.md5(build_apk()).hexdigest())["data"]["fid"]
+        == first
+    )
 
 
 def _missing_device_runtime(wetest: WeTest) -> int:
     fid = wetest.upload_app()["data"]["fid"]
-    return wetest.submit(project=PROJECT, app_hash_id=fid, script_id=wetest.upload_script(), cloud_id=1, device_number=1, frame_type="appium", max_test_runtime=900)["ret"]
+    return wetest.submit(
+        project=PROJECT,
+        app_hash_id=fid,
+        script_id=wetest.upload_script(),
+        cloud_id=1,
+        device_number=1,
+        frame_type="appium",
+        max_test_runtime=900,
+    )["ret"]
 
 
-TIME = {"datetime": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "iso8601": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "epoch_seconds": r"\d{10}", "epoch_millis": r"\d{13}"}
+TIME = {
+    "datetime": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",
+    "iso8601": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+    "epoch_seconds": r"\d{10}",
+    "epoch_millis": r"\d{13}",
+}
 
 # variant -> (what is probed, its answer on the default server, its answer on the variant's)
 PROBES = {
-    "errors-http-status": (lambda w: (_unknown_script(w).status_code, _unknown_script(w).json()["ret"]), (200, 1002), (404, 1002)),
+    "errors-http-status": (
+        lambda w: (_unknown_script(w).status_code, _unknown_script(w).json()["ret"]),
+        (200, 1002),
+        (404, 1002),
+    ),
     "not-found-ret-404": (lambda w: _unknown_script(w).json()["ret"], 1002, 404),
-    "one-ret-code": (lambda w: (_unknown_script(w).json()["ret"], w.upload_app(name="x.exe")["ret"]), (1002, 1001), (-1, -1)),
+    "one-ret-code": (
+        lambda w: (_unknown_script(w).json()["ret"], w.upload_app(name="x.exe")["ret"]),
+        (1002, 1001),
+        (-1, -1),
+    ),
     "auth-in-envelope": (lambda w: httpx.get(w.client.base_url.join(f"{BASE}/users/projects")).status_code, 401, 200),
     "time-iso8601": (lambda w: bool(re.fullmatch(TIME["iso8601"], _running_status(w)["start_time"])), False, True),
-    "time-epoch-seconds": (lambda w: bool(re.fullmatch(TIME["epoch_seconds"], _running_status(w)["start_time"])), False, True),
-    "time-epoch-millis": (lambda w: bool(re.fullmatch(TIME["epoch_millis"], _running_status(w)["start_time"])), False, True),
+    "time-epoch-seconds": (
+        lambda w: bool(re.fullmatch(TIME["epoch_seconds"], _running_status(w)["start_time"])),
+        False,
+        True,
+    ),
+    "time-epoch-millis": (
+        lambda w: bool(re.fullmatch(TIME["epoch_millis"], _running_status(w)["start_time"])),
+        False,
+        True,
+    ),
     "unknown-time-absent": (lambda w: _running_status(w).get("end_time"), "", None),
-    "extra-keys": (lambda w: sorted(w.upload_app()["data"]), ["fid"], ["fid", "icon_url", "md5", "name", "package", "size", "url", "version"]),
+    "extra-keys": (
+        lambda w: sorted(w.upload_app()["data"]),
+        ["fid"],
+        ["fid", "icon_url", "md5", "name", "package", "size", "url", "version"],
+    ),
     "strict-required": (_missing_device_runtime, 0, 1001),
     "idle-devices-only": (lambda w: len(_submitted(w, device_number=40)), 7, 6),
     "device-number-caps-devices": (lambda w: len(_submitted(w, devices=[10001, 10002, 10003], device_number=2)), 3, 2),
     "cancel-ended-refused": (_ended_then_cancelled, 0, 1003),
-    "platform-mismatch-refused": (lambda w: w.submit(project=PROJECT, app_hash_id=w.upload_app()["data"]["fid"], script_id=w.upload_script(), cloud_id=2, device_number=1)["ret"], 0, 1001),
-    "finished-only-status-1": (lambda w: (_cancelled_status(w)["status_code"], _cancelled_status(w)["finished"]), (2, True), (2, False)),
+    "platform-mismatch-refused": (
+        lambda w: w.submit(
+            project=PROJECT,
+            app_hash_id=w.upload_app()["data"]["fid"],
+            script_id=w.upload_script(),
+            cloud_id=2,
+            device_number=1,
+        )["ret"],
+        0,
+        1001,
+    ),
+    "finished-only-status-1": (
+        lambda w: (_cancelled_status(w)["status_code"], _cancelled_status(w)["finished"]),
+        (2, True),
+        (2, False),
+    ),
     "rates-percent": (_pass_rate, 1.0, 100.0),
-    "details-always": (lambda w: sorted(set(_submitted(w, device_number=1)[0]) & {"errors", "images", "mobile_log_url"}), [], ["errors", "images", "mobile_log_url"]),
+    "details-always": (
+        lambda w: sorted(set(_submitted(w, device_number=1)[0]) & {"errors", "images", "mobile_log_url"}),
+        [],
+        ["errors", "images", "mobile_log_url"],
+    ),
     "hash-oldest-upload": (_hash_answer, False, True),
 }
 

@@ -297,7 +297,10 @@ class Lookup(DataSource):
     computed = ("value", "values")
 
     def read(self, ctx, args):
-        return {"value": self._entry(ctx, args["name"]), "values": ctx.listings.fanout.map(lambda name: self._entry(ctx, name), args.get("more") or [])}
+        return {
+            "value": self._entry(ctx, args["name"]),
+            "values": ctx.listings.fanout.map(lambda name: self._entry(ctx, name), args.get("more") or []),
+        }
 
     def _entry(self, ctx, name: str) -> Any:
         with ctx.client.call("lookup", self.type_name, name):
@@ -318,5 +321,7 @@ class MemoryProvider(Provider):
 
     def client(self, settings: MemorySettings) -> MemoryStore:
         if settings.store not in STORES:
-            raise ProviderError("memory", "connect", None, f"no store {settings.store!r} (was the test's fixture used?)")
+            raise ProviderError(
+                "memory", "connect", None, f"no store {settings.store!r} (was the test's fixture used?)"
+            )
         return STORES[settings.store]

@@ -37,7 +37,19 @@ def test_each_action_has_terraforms_json_spelling(action, json_actions):
 
 def test_only_the_two_replace_orders_are_replaces():
     """is_replace is true for delete-then-create and create-then-delete, and nothing else."""
-    assert {a for a in (Action.NOOP, Action.CREATE, Action.UPDATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE, Action.DELETE, Action.READ) if a.is_replace} == {
+    assert {
+        a
+        for a in (
+            Action.NOOP,
+            Action.CREATE,
+            Action.UPDATE,
+            Action.DELETE_THEN_CREATE,
+            Action.CREATE_THEN_DELETE,
+            Action.DELETE,
+            Action.READ,
+        )
+        if a.is_replace
+    } == {
         Action.DELETE_THEN_CREATE,
         Action.CREATE_THEN_DELETE,
     }
@@ -60,11 +72,15 @@ def test_counts_add_a_replace_to_both_add_and_destroy():
 
 def test_plan_of_no_ops_and_reads_has_no_changes():
     """Reading data and leaving objects alone is not a change."""
-    assert plan_of(change("memory_thing.a", Action.NOOP), change("data.memory_lookup.b", Action.READ)).has_changes is False
+    assert (
+        plan_of(change("memory_thing.a", Action.NOOP), change("data.memory_lookup.b", Action.READ)).has_changes is False
+    )
     assert plan_of().has_changes is False
 
 
-@pytest.mark.parametrize("action", [Action.CREATE, Action.UPDATE, Action.DELETE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE])
+@pytest.mark.parametrize(
+    "action", [Action.CREATE, Action.UPDATE, Action.DELETE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE]
+)
 def test_any_write_action_makes_the_plan_have_changes(action):
     """One create, update, delete or replace among no-ops is enough for has_changes."""
     assert plan_of(change("memory_thing.a", Action.NOOP), change("memory_thing.b", action)).has_changes is True

@@ -32,7 +32,9 @@ def test_failed_change_skips_exactly_its_dependents_while_unrelated_changes_fini
 
     outcome = lab.apply()
     result = outcome.result
-    assert result.failed == [(Address.parse("memory_thing.base"), "memory: create memory_thing failed (500): quota exceeded")]
+    assert result.failed == [
+        (Address.parse("memory_thing.base"), "memory: create memory_thing failed (500): quota exceeded")
+    ]
     assert result.skipped == [Address.parse("memory_thing.child"), Address.parse("memory_thing.grandchild")]
     assert result.ok is False
     assert result.added == 2
@@ -121,7 +123,9 @@ def test_a_saved_plan_reads_at_the_parallelism_given_to_apply(lab, tmp_path):
     """`apply FILE --parallelism N`: N bounds the reads (a data source's pages) as well as the
     changes, whatever parallelism the plan was saved with."""
     lab.store.catalog.update({f"k{i}": i for i in range(6)})
-    lab.write("data:\n  memory_lookup.all: {name: k0, more: [k1, k2, k3, k4, k5]}\nresources:\n  memory_thing.t: {name: t}\n")
+    lab.write(
+        "data:\n  memory_lookup.all: {name: k0, more: [k1, k2, k3, k4, k5]}\nresources:\n  memory_thing.t: {name: t}\n"
+    )
     saved = tmp_path / "tfplan"
     lab.plan(out=saved, parallelism=1)
     lab.store.lookup_delay = 0.05
@@ -165,7 +169,10 @@ def test_change_never_starts_before_its_dependencies_finish(lab):
 
     lab.apply_ok(parallelism=10)
     for dependency, dependent in DIAMOND_EDGES:
-        assert lab.store.call_of("create", dependency).finished <= lab.store.call_of("create", dependent).started, (dependency, dependent)
+        assert lab.store.call_of("create", dependency).finished <= lab.store.call_of("create", dependent).started, (
+            dependency,
+            dependent,
+        )
     # Independent branches did run side by side.
     assert lab.store.max_concurrent > 1
 
@@ -181,7 +188,10 @@ def test_destroy_deletes_dependents_before_what_they_depend_on(lab):
     assert outcome.result.destroyed == 6
     assert lab.store.names() == []
     for dependency, dependent in DIAMOND_EDGES:
-        assert lab.store.call_of("delete", dependent).finished <= lab.store.call_of("delete", dependency).started, (dependency, dependent)
+        assert lab.store.call_of("delete", dependent).finished <= lab.store.call_of("delete", dependency).started, (
+            dependency,
+            dependent,
+        )
 
 
 def test_orphans_are_deleted_dependents_first(lab):

@@ -114,10 +114,12 @@ def test_a_kept_block_scalar_at_the_end_keeps_its_blank_lines(tmp_path):
 
 def test_invalid_yaml_is_an_error_at_its_line_and_nothing_is_written(tmp_path):
     (tmp_path / "a.yaml").write_text(MESSY)
-    (tmp_path / "b.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "b.yaml").write_text(
+        textwrap.dedent("""\
         resources:
           bitbar_project.x: {name: a
-    """))
+    """)
+    )
     with pytest.raises(ConfigError, match=r"b\.yaml:\d+:\d+"):
         format_files(tmp_path)
     assert (tmp_path / "a.yaml").read_text() == MESSY

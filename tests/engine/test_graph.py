@@ -111,7 +111,10 @@ def test_two_object_cycle_is_reported_with_its_path_and_location(graph_of, tmp_p
                 name: b
                 parent: ${memory_thing.a.id}
         """)
-    assert str(error.value) == f"{tmp_path / 'main.yaml'}:2:3: dependency cycle: memory_thing.a -> memory_thing.b -> memory_thing.a"
+    assert (
+        str(error.value)
+        == f"{tmp_path / 'main.yaml'}:2:3: dependency cycle: memory_thing.a -> memory_thing.b -> memory_thing.a"
+    )
     assert (error.value.location.line, error.value.location.column) == (2, 3)
 
 
@@ -130,7 +133,9 @@ def test_three_object_cycle_through_depends_on_is_reported_in_full(graph_of, tmp
                 name: c
                 parent: ${memory_thing.b.id}
         """)
-    assert str(error.value).endswith("dependency cycle: memory_thing.a -> memory_thing.b -> memory_thing.c -> memory_thing.a")
+    assert str(error.value).endswith(
+        "dependency cycle: memory_thing.a -> memory_thing.b -> memory_thing.c -> memory_thing.a"
+    )
     assert str(error.value).startswith(f"{tmp_path / 'main.yaml'}:2:3: ")
 
 

@@ -84,16 +84,27 @@ def test_validate_loads_no_http_client_graph_library_progress_bars_or_database_d
 
 def test_validate_still_reports_a_cycle_with_its_path(tmp_path):
     plan = tmp_path / "main.yaml"
-    plan.write_text(PLAN.replace("    type: ANDROID\n", "    type: ANDROID\n    description: ${bitbar_project.other.name}\n")
-                    + "  bitbar_project.other:\n    name: ${bitbar_project.demo.name}\n    type: ANDROID\n")
-    done = subprocess.run([sys.executable, "-m", "engine", "validate", str(plan)], capture_output=True, text=True, timeout=120)
+    plan.write_text(
+        PLAN.replace("    type: ANDROID\n", "    type: ANDROID\n    description: ${bitbar_project.other.name}\n")
+        + "  bitbar_project.other:\n    name: ${bitbar_project.demo.name}\n    type: ANDROID\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "validate", str(plan)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1
-    assert "dependency cycle: bitbar_project.demo -> bitbar_project.other -> bitbar_project.demo" in done.stderr + done.stdout
+    assert (
+        "dependency cycle: bitbar_project.demo -> bitbar_project.other -> bitbar_project.demo"
+        in done.stderr + done.stdout
+    )
 
 
 def test_validate_loads_only_the_clouds_the_plan_names(tmp_path):
     """A Bitbar plan loads the Bitbar provider and no other cloud's code."""
     plan = tmp_path / "main.yaml"
     plan.write_text(PLAN)
-    clouds = {name.split(".")[1] for name in loaded_modules("validate", str(plan)) if name.count(".") >= 2 and name.startswith("providers.")}
+    clouds = {
+        name.split(".")[1]
+        for name in loaded_modules("validate", str(plan))
+        if name.count(".") >= 2 and name.startswith("providers.")
+    }
     assert clouds == {"bitbar"}

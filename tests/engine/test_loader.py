@@ -90,7 +90,10 @@ def test_unknown_section_is_an_error_at_its_key(plan_file):
     """)
     with pytest.raises(ConfigError) as error:
         load(path)
-    assert str(error.value) == f"{path}:2:1: unknown section 'resource' (expected one of: providers, variables, resources, data, outputs)"
+    assert (
+        str(error.value)
+        == f"{path}:2:1: unknown section 'resource' (expected one of: providers, variables, resources, data, outputs)"
+    )
 
 
 def test_plan_file_that_is_not_a_mapping_is_refused(plan_file):
@@ -175,7 +178,10 @@ def test_unknown_resource_type_is_reported_with_a_suggestion(plan_file, memory_r
           memory_thingy.a:
             name: a
     """)
-    assert config_error(path) == f"{path}:2:3: memory_thingy.a: unknown resource type 'memory_thingy' (did you mean 'memory_thing'?)"
+    assert (
+        config_error(path)
+        == f"{path}:2:3: memory_thingy.a: unknown resource type 'memory_thingy' (did you mean 'memory_thing'?)"
+    )
 
 
 def test_reference_to_a_missing_block_is_reported_with_a_suggestion(plan_file, memory_registered):
@@ -188,7 +194,10 @@ def test_reference_to_a_missing_block_is_reported_with_a_suggestion(plan_file, m
             name: b
             parent: ${memory_thing.wbe.id}
     """)
-    assert config_error(path) == f"{path}:6:5: memory_thing.b: reference to 'memory_thing.wbe', which is not in the plan (did you mean 'memory_thing.web'?)"
+    assert (
+        config_error(path)
+        == f"{path}:6:5: memory_thing.b: reference to 'memory_thing.wbe', which is not in the plan (did you mean 'memory_thing.web'?)"
+    )
 
 
 def test_reference_to_a_missing_attribute_is_reported(plan_file, memory_registered):
@@ -201,7 +210,9 @@ def test_reference_to_a_missing_attribute_is_reported(plan_file, memory_register
             name: b
             parent: ${memory_thing.web.idd}
     """)
-    assert config_error(path) == f"{path}:6:5: memory_thing.b: 'memory_thing' has no attribute 'idd' (did you mean 'id'?)"
+    assert (
+        config_error(path) == f"{path}:6:5: memory_thing.b: 'memory_thing' has no attribute 'idd' (did you mean 'id'?)"
+    )
 
 
 def test_unknown_variable_and_unset_environment_variable_are_reported(plan_file, memory_registered, monkeypatch):

@@ -92,16 +92,59 @@ def yaml_value(value) -> str:
 words = st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=10)
 letters = st.text(alphabet=string.ascii_letters, min_size=1, max_size=10)
 fractions = st.integers(-1000, 1000).map(lambda i: i + 0.5)
-containers = st.one_of(st.lists(st.integers(), min_size=1, max_size=3), st.dictionaries(words, st.integers(), min_size=1, max_size=2))
+containers = st.one_of(
+    st.lists(st.integers(), min_size=1, max_size=3), st.dictionaries(words, st.integers(), min_size=1, max_size=2)
+)
 
 # (address, valid fields, field to break, values pydantic refuses for it even in lax mode)
 WRONG_TYPES = [
-    ("bitbar_project.checkout", PROJECT, "name", st.one_of(st.integers(), fractions, st.booleans(), st.none(), st.just(""), containers)),
-    ("bitbar_project.checkout", PROJECT, "type", st.one_of(letters.filter(lambda t: t not in {"ANDROID", "CTS", "IOS", "UIAUTOMATOR"}), st.integers(), containers)),
-    ("bitbar_project.checkout", PROJECT, "common", st.one_of(st.integers(2, 10**6), letters.filter(lambda t: t.lower() not in {"y", "n", "yes", "no", "on", "off", "t", "f", "true", "false"}), containers)),
-    ("bitbar_device_group.smoke", GROUP, "os_type", st.one_of(letters.filter(lambda t: t not in {"ANDROID", "IOS"}), st.integers(), containers)),
-    ("bitbar_device_group.smoke", GROUP, "devices", st.one_of(letters, st.integers(), st.lists(letters, min_size=1, max_size=3), st.lists(fractions, min_size=1, max_size=3))),
-    ("bitbar_config_parameter.p", PARAMETER, "project", st.one_of(letters, fractions, containers, words.map(lambda w: f"$${{{w}}}"))),
+    (
+        "bitbar_project.checkout",
+        PROJECT,
+        "name",
+        st.one_of(st.integers(), fractions, st.booleans(), st.none(), st.just(""), containers),
+    ),
+    (
+        "bitbar_project.checkout",
+        PROJECT,
+        "type",
+        st.one_of(
+            letters.filter(lambda t: t not in {"ANDROID", "CTS", "IOS", "UIAUTOMATOR"}), st.integers(), containers
+        ),
+    ),
+    (
+        "bitbar_project.checkout",
+        PROJECT,
+        "common",
+        st.one_of(
+            st.integers(2, 10**6),
+            letters.filter(lambda t: t.lower() not in {"y", "n", "yes", "no", "on", "off", "t", "f", "true", "false"}),
+            containers,
+        ),
+    ),
+    (
+        "bitbar_device_group.smoke",
+        GROUP,
+        "os_type",
+        st.one_of(letters.filter(lambda t: t not in {"ANDROID", "IOS"}), st.integers(), containers),
+    ),
+    (
+        "bitbar_device_group.smoke",
+        GROUP,
+        "devices",
+        st.one_of(
+            letters,
+            st.integers(),
+            st.lists(letters, min_size=1, max_size=3),
+            st.lists(fractions, min_size=1, max_size=3),
+        ),
+    ),
+    (
+        "bitbar_config_parameter.p",
+        PARAMETER,
+        "project",
+        st.one_of(letters, fractions, containers, words.map(lambda w: f"$${{{w}}}")),
+    ),
 ]
 
 
@@ -143,7 +186,9 @@ bad_references = st.one_of(
 @FUZZ
 @given(reference=bad_references, field=st.sampled_from(["project", "value"]))
 def test_a_bad_reference_is_refused_at_its_field(plan, reference, field):
-    lines = resources(("bitbar_project.checkout", PROJECT), ("bitbar_config_parameter.p", {**PARAMETER, field: yaml_value(reference)}))
+    lines = resources(
+        ("bitbar_project.checkout", PROJECT), ("bitbar_config_parameter.p", {**PARAMETER, field: yaml_value(reference)})
+    )
     refused(plan.validate(text(lines)), line=lines.index(f"    {field}: {yaml_value(reference)}") + 1)
 
 
@@ -182,7 +227,9 @@ def _readable(raw: bytes) -> bool:
         return False
 
 
-one_line_bytes = st.binary(min_size=1, max_size=12).filter(lambda b: not re.search(rb"[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]", b))
+one_line_bytes = st.binary(min_size=1, max_size=12).filter(
+    lambda b: not re.search(rb"[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]", b)
+)
 latin1_words = st.text(alphabet=st.characters(min_codepoint=0xA0, max_codepoint=0xFF), min_size=1, max_size=8)
 
 
@@ -190,7 +237,11 @@ latin1_words = st.text(alphabet=st.characters(min_codepoint=0xA0, max_codepoint=
 @given(chunk=st.one_of(one_line_bytes, latin1_words.map(lambda w: w.encode("latin-1"))))
 def test_bytes_that_are_not_utf8_text_are_refused_at_their_line(plan, chunk):
     """Random bytes or Latin-1 text in a value: the error names the line the bytes are on."""
-    raw = text(resources(("bitbar_project.checkout", {"name": '"Check@"', "type": "ANDROID"}))).encode().replace(b"@", chunk)
+    raw = (
+        text(resources(("bitbar_project.checkout", {"name": '"Check@"', "type": "ANDROID"})))
+        .encode()
+        .replace(b"@", chunk)
+    )
     assume(not _readable(raw))
     refused(plan.validate(raw), line=3)
 
@@ -293,7 +344,10 @@ def test_a_byte_order_mark_is_read_at_the_start_only(plan):
 def test_a_file_over_the_size_cap_is_refused_naming_it(plan):
     result = plan.validate(b"# padding\n" * (MAX_PLAN_FILE_BYTES // 10 + 1))
     assert result.exit_code == 1 and result.exception is None
-    assert f"main.yaml: the plan file is {MAX_PLAN_FILE_BYTES + 10:,} bytes, over the limit of {MAX_PLAN_FILE_BYTES:,} bytes (10 MiB)" in result.stderr
+    assert (
+        f"main.yaml: the plan file is {MAX_PLAN_FILE_BYTES + 10:,} bytes, over the limit of {MAX_PLAN_FILE_BYTES:,} bytes (10 MiB)"
+        in result.stderr
+    )
 
 
 def test_an_escaped_reference_in_an_integer_field_is_refused_at_validate(plan):
@@ -305,7 +359,14 @@ def test_an_escaped_reference_in_an_integer_field_is_refused_at_validate(plan):
 def test_an_escaped_reference_in_a_string_field_is_sent_literally(bitbar, workdir, monkeypatch):
     """``$${x}`` is checked as the text ``${x}``, which a string field takes and the plan shows as is."""
     monkeypatch.chdir(workdir.path)
-    workdir.write(BITBAR_PROVIDER + text(resources(("bitbar_project.checkout", PROJECT), ("bitbar_config_parameter.p", {**PARAMETER, "value": '"$${x}"'}))))
+    workdir.write(
+        BITBAR_PROVIDER
+        + text(
+            resources(
+                ("bitbar_project.checkout", PROJECT), ("bitbar_config_parameter.p", {**PARAMETER, "value": '"$${x}"'})
+            )
+        )
+    )
     result = workdir.plan()
     assert result.exit_code == 0, result.output
     assert '"${x}"' in result.stdout and "$${" not in result.stdout
@@ -316,10 +377,14 @@ def test_a_reference_known_at_plan_time_is_checked_once_substituted(command, bit
     """validate cannot see the value; plan substitutes the project's name into an id field and refuses it."""
     monkeypatch.chdir(workdir.path)
     lines = BITBAR_PROVIDER.splitlines() + resources(
-        ("bitbar_project.checkout", PROJECT), ("bitbar_config_parameter.p", {**PARAMETER, "project": "${bitbar_project.checkout.name}"})
+        ("bitbar_project.checkout", PROJECT),
+        ("bitbar_config_parameter.p", {**PARAMETER, "project": "${bitbar_project.checkout.name}"}),
     )
     workdir.write(text(lines))
     assert workdir.run("validate", ".").exit_code == 0
-    message = refused(workdir.run(command, ".", *(["--auto-approve"] if command == "apply" else [])), line=lines.index("    project: ${bitbar_project.checkout.name}") + 1)
+    message = refused(
+        workdir.run(command, ".", *(["--auto-approve"] if command == "apply" else [])),
+        line=lines.index("    project: ${bitbar_project.checkout.name}") + 1,
+    )
     assert "bitbar_config_parameter.p: project: must be a valid integer" in message
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []

@@ -31,7 +31,7 @@ PLAIN = [
     "providers:\n  bitbar: {endpoint: 'https://x', api_key: \"k\"}\n",
     "resources:\n  a.b:\n    devices: [1, 2, 3]\n    name: x # a comment\n    flag: true\n    off: ~\n",
     "resources:\n  a.b:\n    list:\n      - name: one\n        size: 1\n      - [1, {k: v}]\n      -\n      - ''\n",
-    "variables:\n  text: |\n    two\n    lines\n  folded: >-\n    one\n    line\n  quoted: \"tab\\there\"\n",
+    'variables:\n  text: |\n    two\n    lines\n  folded: >-\n    one\n    line\n  quoted: "tab\\there"\n',
     "variables:\n  numbers: [0777, 0o17, 0x1F, 1_000, +1, -2, .5, 1e3, .inf, -.inf, .nan]\n  words: [yes, no, on, off, null, Null, TRUE]\n",
     "variables:\n  when: 2001-12-14\n  at: 2001-12-14t21:59:43.10-05:00\n  version: 1.10\n  empty: {}\n  none: []\n",
     "---\nvariables:\n  unicode: ünïcødé ✓\n  'quoted key': 1\n  \"x y\": [a,b]\n...\n",
@@ -78,7 +78,11 @@ def same_types(fast, slow) -> bool:
     return type(fast) is type(slow) and fast == slow
 
 
-@pytest.mark.parametrize("text", PLAIN + [path.read_text() for path in SHIPPED], ids=[f"plain{i}" for i in range(len(PLAIN))] + [p.parent.name for p in SHIPPED])
+@pytest.mark.parametrize(
+    "text",
+    PLAIN + [path.read_text() for path in SHIPPED],
+    ids=[f"plain{i}" for i in range(len(PLAIN))] + [p.parent.name for p in SHIPPED],
+)
 def test_a_plain_file_reads_the_fast_way_exactly_as_the_round_trip_way(text):
     (fast_values, fast_positions), (slow_values, slow_positions) = both_ways(text)
     assert same_types(fast_values, slow_values)
@@ -138,10 +142,16 @@ def test_a_file_too_deep_for_libyaml_never_reaches_it(monkeypatch):
     assert composed == []
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False), st.text(max_size=12))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.floats(allow_nan=False), st.text(max_size=12)
+)
 documents = st.dictionaries(
     st.text(min_size=1, max_size=8),
-    st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4), max_leaves=12),
+    st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4),
+        max_leaves=12,
+    ),
     max_size=5,
 )
 

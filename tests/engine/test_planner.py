@@ -366,7 +366,9 @@ def test_reference_to_an_object_still_to_create_is_known_after_apply(lab):
 
 def test_replacing_a_dependency_updates_the_dependent_reference(lab):
     """When an object is replaced its new id is unknown, so the object referencing it is updated with the new id."""
-    body = CHAIN.replace("  memory_thing.base:\n    name: base\n", "  memory_thing.base:\n    name: base\n    kind: a\n")
+    body = CHAIN.replace(
+        "  memory_thing.base:\n    name: base\n", "  memory_thing.base:\n    name: base\n    kind: a\n"
+    )
     lab.write(body)
     lab.apply_ok()
 

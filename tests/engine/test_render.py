@@ -44,7 +44,9 @@ def test_each_action_has_its_headline_and_symbol(action, headline, head):
 
 def test_data_source_read_during_apply_is_announced_as_a_read():
     """A data source that waits on apply is shown as a read with the <= symbol."""
-    read = ResourceChange(Address("memory_lookup", "l", True), Action.READ, None, {"name": "n", "value": UNKNOWN}, after_unknown={"value"})
+    read = ResourceChange(
+        Address("memory_lookup", "l", True), Action.READ, None, {"name": "n", "value": UNKNOWN}, after_unknown={"value"}
+    )
     text = render_plan(plan_of(read))
     assert "  # data.memory_lookup.l will be read during apply" in text
     assert ' <= data "memory_lookup" "l" {' in text
@@ -53,10 +55,16 @@ def test_data_source_read_during_apply_is_announced_as_a_read():
 
 def test_update_shows_only_changed_attributes_and_the_id():
     """An update lists the changed attribute as old -> new, keeps the id for orientation, hides unchanged ones."""
-    change = thing("web", Action.UPDATE, {"id": "t-1", "name": "web", "size": 1}, {"id": "t-1", "name": "web", "size": 2}, remote_id="t-1")
+    change = thing(
+        "web",
+        Action.UPDATE,
+        {"id": "t-1", "name": "web", "size": 1},
+        {"id": "t-1", "name": "web", "size": 2},
+        remote_id="t-1",
+    )
     text = render_plan(plan_of(change))
     assert "      ~ size = 1 -> 2" in text
-    assert "        id   = \"t-1\"" in text
+    assert '        id   = "t-1"' in text
     assert "name" not in text
 
 
@@ -77,7 +85,14 @@ def test_replace_marks_the_attribute_that_forces_it():
 
 def test_replace_requested_on_the_command_line_says_so():
     """A --replace with no argument change carries a line saying it was requested."""
-    change = thing("web", Action.DELETE_THEN_CREATE, {"id": "t-1"}, {"id": UNKNOWN}, after_unknown={"id"}, requires_replace=["(replace requested)"])
+    change = thing(
+        "web",
+        Action.DELETE_THEN_CREATE,
+        {"id": "t-1"},
+        {"id": UNKNOWN},
+        after_unknown={"id"},
+        requires_replace=["(replace requested)"],
+    )
     assert "      # replacement requested with --replace" in render_plan(plan_of(change))
 
 
@@ -106,15 +121,22 @@ def test_summary_line_counts_each_kind_of_change():
 
 def test_plan_without_changes_says_so():
     """Only no-ops: the text is exactly the no-changes sentence."""
-    assert render_plan(plan_of(thing("a", Action.NOOP, {"id": "1"}, {"id": "1"}))) == "No changes. Your cloud matches the plan."
+    assert (
+        render_plan(plan_of(thing("a", Action.NOOP, {"id": "1"}, {"id": "1"})))
+        == "No changes. Your cloud matches the plan."
+    )
 
 
 def test_drift_is_noted_before_the_changes():
     """Objects changed outside labform are listed in a note ahead of the actions."""
-    drift = thing("web", Action.UPDATE, {"id": "1", "size": 1}, {"id": "1", "size": 9}, reason="changed outside labform")
+    drift = thing(
+        "web", Action.UPDATE, {"id": "1", "size": 1}, {"id": "1", "size": 9}, reason="changed outside labform"
+    )
     update = thing("web", Action.UPDATE, {"id": "1", "size": 9}, {"id": "1", "size": 1})
     text = render_plan(plan_of(update), [drift])
-    assert text.index("Note: objects have changed outside of labform:") < text.index("labform will perform the following actions:")
+    assert text.index("Note: objects have changed outside of labform:") < text.index(
+        "labform will perform the following actions:"
+    )
     assert "  # memory_thing.web changed outside labform" in text
     assert "      ~ size = 1 -> 9" in text
 
@@ -146,7 +168,14 @@ def test_json_lists_every_change_with_terraforms_actions():
             plan_of(
                 thing("a", Action.CREATE, None, {"id": UNKNOWN, "name": "a"}, after_unknown={"id"}),
                 thing("b", Action.UPDATE, {"id": "1"}, {"id": "1"}),
-                thing("c", Action.DELETE_THEN_CREATE, {"id": "2"}, {"id": UNKNOWN}, after_unknown={"id"}, requires_replace=["kind"]),
+                thing(
+                    "c",
+                    Action.DELETE_THEN_CREATE,
+                    {"id": "2"},
+                    {"id": UNKNOWN},
+                    after_unknown={"id"},
+                    requires_replace=["kind"],
+                ),
                 thing("d", Action.CREATE_THEN_DELETE, {"id": "3"}, {"id": UNKNOWN}, after_unknown={"id"}),
                 thing("e", Action.DELETE, {"id": "4"}, None),
                 thing("f", Action.NOOP, {"id": "5"}, {"id": "5"}),
@@ -162,7 +191,11 @@ def test_json_lists_every_change_with_terraforms_actions():
         ("memory_thing.f", ["no-op"]),
     ]
     created = document["resource_changes"][0]["change"]
-    assert (created["before"], created["after"], created["after_unknown"]) == (None, {"id": None, "name": "a"}, {"id": True})
+    assert (created["before"], created["after"], created["after_unknown"]) == (
+        None,
+        {"id": None, "name": "a"},
+        {"id": True},
+    )
     assert document["resource_changes"][2]["change"]["replace_paths"] == [["kind"]]
     assert document["summary"]["has_changes"] is True
     assert (document["summary"]["add"], document["summary"]["change"], document["summary"]["destroy"]) == (3, 1, 3)
@@ -181,15 +214,28 @@ def test_plan_made_by_the_runner_renders_its_creates(lab):
     assert "      + size     = 3" in text
     assert "      + id       = (known after apply)" in text
     document = json.loads(planned.json())
-    assert [(c["address"], c["change"]["actions"]) for c in document["resource_changes"]] == [("memory_thing.web", ["create"])]
+    assert [(c["address"], c["change"]["actions"]) for c in document["resource_changes"]] == [
+        ("memory_thing.web", ["create"])
+    ]
     assert document["resource_changes"][0]["change"]["after"]["size"] == 3
 
 
 # --- Terraform's JSON plan keys (docs/plan-json.md) --------------------------------------------
 
 TERRAFORM_KEYS = {
-    "format_version", "labform_version", "timestamp", "variables", "planned_values", "prior_state", "configuration",
-    "resource_changes", "resource_drift", "output_changes", "applyable", "complete", "errored",
+    "format_version",
+    "labform_version",
+    "timestamp",
+    "variables",
+    "planned_values",
+    "prior_state",
+    "configuration",
+    "resource_changes",
+    "resource_drift",
+    "output_changes",
+    "applyable",
+    "complete",
+    "errored",
 }
 
 
@@ -198,7 +244,9 @@ def json_plan(lab, **options) -> dict:
     workspace = lab.workspace()
     state = workspace.backend().read()
     planned = lab.plan(**options)
-    return json.loads(json.dumps(plan_to_dict(planned.plan, planned.drift, config=workspace.config(), state=state), default=str))
+    return json.loads(
+        json.dumps(plan_to_dict(planned.plan, planned.drift, config=workspace.config(), state=state), default=str)
+    )
 
 
 def resources_of(values: dict) -> dict[str, dict]:
@@ -265,9 +313,16 @@ def test_configuration_keeps_references_as_expressions(lab):
     assert child["expressions"]["parent"] == {"references": ["memory_thing.parent.id", "memory_thing.parent"]}
     assert child["expressions"]["size"] == {"constant_value": 2}
     assert child["expressions"]["secret"] == {"constant_value": "(sensitive)"}
-    assert (child["mode"], child["provider_config_key"], child["depends_on"]) == ("managed", "memory", ["memory_thing.parent"])
+    assert (child["mode"], child["provider_config_key"], child["depends_on"]) == (
+        "managed",
+        "memory",
+        ["memory_thing.parent"],
+    )
     lookup = blocks["data.memory_lookup.colour"]
-    assert (lookup["mode"], lookup["expressions"]["name"]) == ("data", {"references": ["memory_thing.parent.name", "memory_thing.parent"]})
+    assert (lookup["mode"], lookup["expressions"]["name"]) == (
+        "data",
+        {"references": ["memory_thing.parent.name", "memory_thing.parent"]},
+    )
     assert configuration["provider_config"]["memory"]["expressions"]["store"] == {"constant_value": lab.store.id}
 
 
@@ -282,7 +337,12 @@ def test_output_changes_compare_the_last_apply_with_the_plan(lab):
     """)
     first = json_plan(lab)
     assert first["output_changes"]["size"] == {
-        "actions": ["create"], "before": None, "after": 3, "after_unknown": False, "before_sensitive": False, "after_sensitive": False,
+        "actions": ["create"],
+        "before": None,
+        "after": 3,
+        "after_unknown": False,
+        "before_sensitive": False,
+        "after_sensitive": False,
     }
     assert first["output_changes"]["id"]["after_unknown"] is True
     assert first["planned_values"]["outputs"] == {"size": {"sensitive": False, "value": 3}, "id": {"sensitive": False}}
@@ -300,7 +360,10 @@ def test_output_changes_compare_the_last_apply_with_the_plan(lab):
     assert second["output_changes"]["id"]["actions"] == ["no-op"]
     assert second["prior_state"]["values"]["outputs"]["size"] == {"sensitive": False, "value": 3}
     destroy = json_plan(lab, destroy=True)
-    assert {name: change["actions"] for name, change in destroy["output_changes"].items()} == {"size": ["delete"], "id": ["delete"]}
+    assert {name: change["actions"] for name, change in destroy["output_changes"].items()} == {
+        "size": ["delete"],
+        "id": ["delete"],
+    }
 
 
 def test_a_targeted_plan_is_not_complete_and_prior_state_still_has_everything(lab):

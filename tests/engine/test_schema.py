@@ -65,7 +65,11 @@ def test_every_reference_in_the_schema_resolves(schema):
     text = json.dumps(schema)
     targets = {part.split('"')[0] for part in text.split('"$ref": "#/$defs/')[1:]}
     assert targets and targets <= set(schema["$defs"])
-    assert all("$defs" not in block for section in ("resources", "data") for block in schema["properties"][section]["patternProperties"].values())
+    assert all(
+        "$defs" not in block
+        for section in ("resources", "data")
+        for block in schema["properties"][section]["patternProperties"].values()
+    )
 
 
 @pytest.mark.parametrize("plan", EXAMPLES, ids=[str(p.relative_to(ROOT)) for p in EXAMPLES])
@@ -89,7 +93,11 @@ def test_a_reference_is_accepted_in_every_field(schema):
     ]
     fields = [(path, value) for model in models for path, value in properties(model)]
     assert len(fields) > 200
-    refusing = [path for path, value in fields if not Draft202012Validator({**value, "$defs": schema["$defs"]}).is_valid(REFERENCE)]
+    refusing = [
+        path
+        for path, value in fields
+        if not Draft202012Validator({**value, "$defs": schema["$defs"]}).is_valid(REFERENCE)
+    ]
     assert refusing == []
 
 
@@ -105,7 +113,9 @@ def test_references_in_integer_and_nested_fields_validate(validator):
             },
             "bitbar_device_group.smoke": {"name": "Smoke", "os_type": "${var.os}", "devices": [337, "${var.device}"]},
         },
-        "providers": {"bitbar": {"endpoint": "${env.BITBAR_URL:-https://cloud.bitbar.com}", "timeout": "${env.TIMEOUT}"}},
+        "providers": {
+            "bitbar": {"endpoint": "${env.BITBAR_URL:-https://cloud.bitbar.com}", "timeout": "${env.TIMEOUT}"}
+        },
     }
     assert errors(validator, plan) == []
 

@@ -80,7 +80,11 @@ def test_backend_write_bumps_the_serial_once_and_round_trips(tmp_path):
     backend = LocalStateBackend(tmp_path / "s.json")
     assert backend.read() == State()
 
-    state = State(resources={"memory_thing.a": ResourceState("memory_thing", "t-1", {"id": "t-1", "name": "a"}, ["memory_thing.b"])})
+    state = State(
+        resources={
+            "memory_thing.a": ResourceState("memory_thing", "t-1", {"id": "t-1", "name": "a"}, ["memory_thing.b"])
+        }
+    )
     backend.write(state)
     lineage = state.lineage
     backend.write(state)

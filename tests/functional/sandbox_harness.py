@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "plans"
 _ENV_REFERENCE = re.compile(r"^\$\{env\.(\w+)(?::-[^}]*)?\}$")
 # What a failure report keeps of labform's output: errors, faults met and the verdict; of a plan's, what it would change.
-_KEY_LINE = re.compile(r"[Ee]rror|(?<!_)failed|fault|Traceback|refus|locked|natural key|recovered|^Apply|^Destroy|Skipped")
+_KEY_LINE = re.compile(
+    r"[Ee]rror|(?<!_)failed|fault|Traceback|refus|locked|natural key|recovered|^Apply|^Destroy|Skipped"
+)
 _PLAN_LINE = re.compile(_KEY_LINE.pattern + r"|^\s*# \S+ (will|must)|^Plan:")
 # The markers of a traceback or an unexpected exception in labform's output.
 CRASH_MARKERS = ("internal error", "Traceback (most recent call last)")
@@ -69,7 +71,9 @@ class SandboxProcess:
     def __enter__(self) -> "SandboxProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         errors = open(self.data_dir / "sandbox.stderr", "w")
-        self._process = subprocess.Popen(self.command, cwd=ROOT, env=cli_environment({}), stdout=subprocess.PIPE, stderr=errors, text=True)
+        self._process = subprocess.Popen(
+            self.command, cwd=ROOT, env=cli_environment({}), stdout=subprocess.PIPE, stderr=errors, text=True
+        )
         errors.close()
         for line in iter(self._process.stdout.readline, ""):
             if line.startswith("Serving"):
@@ -77,7 +81,9 @@ class SandboxProcess:
             cloud, url, _, settings = line.split(None, 3)
             self.clouds[cloud] = Served(url, json.loads(settings))
         self.__exit__()
-        raise RuntimeError(f"the sandbox did not start: {' '.join(self.command)}\n{(self.data_dir / 'sandbox.stderr').read_text()}")
+        raise RuntimeError(
+            f"the sandbox did not start: {' '.join(self.command)}\n{(self.data_dir / 'sandbox.stderr').read_text()}"
+        )
 
     def __exit__(self, *exc: object) -> None:
         self._process.terminate()
@@ -87,7 +93,11 @@ class SandboxProcess:
 
 def copy_examples(target: Path) -> Path:
     """The example plans and their apps, as shipped (no state, sandbox data or reports), under ``target``."""
-    shutil.copytree(PLANS, target / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox", "*.lock", "reports"))
+    shutil.copytree(
+        PLANS,
+        target / "plans",
+        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox", "*.lock", "reports"),
+    )
     return target
 
 
@@ -155,7 +165,12 @@ def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout
     """Run the public CLI (``python -m engine``) and collect its exit code and output (stdout and stderr)."""
     args = list(args)
     done = subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=cwd, env=cli_environment(environment), capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "engine", *args],
+        cwd=cwd,
+        env=cli_environment(environment),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return Outcome(args, done.returncode, done.stdout + done.stderr)
 
@@ -163,7 +178,12 @@ def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout
 def start_labform(args: Iterable[str], cwd: Path, environment: dict[str, str]) -> subprocess.Popen:
     """The CLI in a process the caller may SIGKILL, its progress (stdout) readable as text."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", *args], cwd=cwd, env=cli_environment(environment), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, "-m", "engine", *args],
+        cwd=cwd,
+        env=cli_environment(environment),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -204,9 +224,17 @@ def _apptest(store: dict[str, Any]) -> Iterator[tuple]:
 
 def _kyaraben(store: dict[str, Any]) -> Iterator[tuple]:
     yield from (("kyaraben project", p["project_name"]) for p in store["projects"].values() if _live(p))
-    yield from (("kyaraben apk", a["project_id"], a["filename"], a["testsource_id"]) for a in store["apks"].values() if _live(a))
-    yield from (("kyaraben test source", s["project_id"], s["filename"]) for s in store["testsources"].values() if _live(s))
-    yield from (("kyaraben vm", v["project_id"], v["avm_name"]) for v in store["avms"].values() if _live(v) and not v["campaign_id"])
+    yield from (
+        ("kyaraben apk", a["project_id"], a["filename"], a["testsource_id"]) for a in store["apks"].values() if _live(a)
+    )
+    yield from (
+        ("kyaraben test source", s["project_id"], s["filename"]) for s in store["testsources"].values() if _live(s)
+    )
+    yield from (
+        ("kyaraben vm", v["project_id"], v["avm_name"])
+        for v in store["avms"].values()
+        if _live(v) and not v["campaign_id"]
+    )
     yield from (("kyaraben campaign of project", c["project_id"]) for c in store["campaigns"].values() if _live(c))
 
 

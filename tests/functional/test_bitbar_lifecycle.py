@@ -7,7 +7,9 @@ import re
 
 from tests.conftest import BITBAR_PROVIDER, state_of
 
-PLAN = BITBAR_PROVIDER + """
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.checkout:
     name: Checkout flow
@@ -32,6 +34,7 @@ outputs:
   project_id: ${bitbar_project.checkout.id}
   sony: ${data.bitbar_devices.sony.ids}
 """
+)
 
 
 def project_id(workdir) -> str:
@@ -212,7 +215,9 @@ resources:
 
 
 def _overlapping(records) -> bool:
-    return any(a.started < b.finished and b.started < a.finished for i, a in enumerate(records) for b in records[i + 1 :])
+    return any(
+        a.started < b.finished and b.started < a.finished for i, a in enumerate(records) for b in records[i + 1 :]
+    )
 
 
 def test_independent_resources_are_created_in_parallel(emulator_options, bitbar, workdir):

@@ -31,7 +31,11 @@ def test_a_garbled_answer_to_a_create_is_an_ambiguous_error_never_none(emulator_
     for index in range(8):
         with pytest.raises(ProviderError) as caught:
             client(bitbar.url).post("/api/v2/me/projects", "create project", {"name": f"p{index}", "type": "ANDROID"})
-        assert (caught.value.cloud, caught.value.operation, caught.value.ambiguous) == ("bitbar", "create project", True)
+        assert (caught.value.cloud, caught.value.operation, caught.value.ambiguous) == (
+            "bitbar",
+            "create project",
+            True,
+        )
         said.append(caught.value.message)
     assert any("an empty body" in message for message in said), said  # the case that used to come back as None
     emulator_options.failure_rate = 0.0
@@ -40,10 +44,14 @@ def test_a_garbled_answer_to_a_create_is_an_ambiguous_error_never_none(emulator_
 
 def test_a_garbled_answer_to_a_post_the_doc_answers_with_an_empty_string_is_a_success(emulator_options, bitbar):
     """Adding a device to a group answers "(empty string)": whatever body comes with the 201, it is not read."""
-    group = client(bitbar.url).post("/api/v2/me/device-groups", "create device group", {"name": "g", "osType": "ANDROID"})
+    group = client(bitbar.url).post(
+        "/api/v2/me/device-groups", "create device group", {"name": "g", "osType": "ANDROID"}
+    )
     emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("malformed",)
     for device in (304, 321, 337):
-        client(bitbar.url).post_empty(f"/api/v2/me/device-groups/{group['id']}/devices", "add device to group", {"id": device}, idempotent=True)
+        client(bitbar.url).post_empty(
+            f"/api/v2/me/device-groups/{group['id']}/devices", "add device to group", {"id": device}, idempotent=True
+        )
     emulator_options.failure_rate = 0.0
     members = bitbar.api().get(f"/api/v2/me/device-groups/{group['id']}/devices").json()["data"]
     assert sorted(d["id"] for d in members) == [304, 321, 337]
@@ -61,7 +69,9 @@ def test_lost_answers_still_converge_in_one_apply(kind, running_clock, bitbar, w
     result = workdir.apply()
     assert result.exit_code == 0, result.output
     for address in ("bitbar_project.ci", "bitbar_device_group.ci"):
-        assert f"{address}: " in result.output and "found what the create made by its natural key" in result.output, result.output
+        assert f"{address}: " in result.output and "found what the create made by its natural key" in result.output, (
+            result.output
+        )
     suites = ET.parse(junit).getroot().findall("testsuite")
     assert len(suites) == 3
     if kind == "malformed":

@@ -12,7 +12,9 @@ import pytest
 from tests.apps import build_apk, text_manifest
 from tests.conftest import BITBAR_PROVIDER, state_of
 
-PLAN = BITBAR_PROVIDER + """
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.ci:
     name: CI
@@ -42,6 +44,7 @@ resources:
       - ${bitbar_file.tests.sha256}
     RUN_OPTIONS
 """
+)
 
 WAIT = "wait: {timeout: 60s, poll: 1s}"
 
@@ -51,7 +54,11 @@ def write_plan(workdir, run_options: str = WAIT, app_version: str = "1.0") -> No
     app.write_bytes(build_apk(text_manifest("com.labform.sample", app_version)))
     tests = workdir.path / "tests.apk"
     tests.write_bytes(build_apk(text_manifest("com.labform.sample.test", "1.0", launcher=False)))
-    workdir.write(PLAN.replace("APP", str(app)).replace("TESTS", str(tests)).replace("RUN_OPTIONS", run_options.replace("\n", "\n    ")))
+    workdir.write(
+        PLAN.replace("APP", str(app))
+        .replace("TESTS", str(tests))
+        .replace("RUN_OPTIONS", run_options.replace("\n", "\n    "))
+    )
 
 
 def run_starts(bitbar) -> int:
@@ -85,7 +92,9 @@ def test_missing_file_is_a_plan_error_naming_the_line(bitbar, workdir):
     (workdir.path / "app.apk").unlink()
     result = workdir.plan()
     assert result.exit_code == 1
-    assert re.search(r"main\.yaml:21:5: bitbar_file\.app: cannot read '.*app\.apk': No such file or directory", result.stderr)
+    assert re.search(
+        r"main\.yaml:21:5: bitbar_file\.app: cannot read '.*app\.apk': No such file or directory", result.stderr
+    )
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
 
 
@@ -200,7 +209,9 @@ def test_destroying_a_finished_run_keeps_its_history_unless_asked(on_destroy, st
     assert bitbar.api().get(f"/api/v2/me/projects/{project}/runs/{run_id}").status_code == status
 
 
-COLLABORATION = BITBAR_PROVIDER + """
+COLLABORATION = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.p:
     name: P
@@ -213,6 +224,7 @@ resources:
     type: ON_FAILURE
     project: ${bitbar_project.p.id}
 """
+)
 
 
 def test_a_malformed_sharing_e_mail_is_a_plan_error_naming_the_field(bitbar, workdir):
@@ -226,7 +238,9 @@ def test_a_malformed_sharing_e_mail_is_a_plan_error_naming_the_field(bitbar, wor
 
 def test_a_run_the_project_cannot_run_is_not_started(running_clock, bitbar, workdir):
     """The cloud would start it and exclude every device; labform reads runAvailable first and says why."""
-    workdir.write(BITBAR_PROVIDER + """
+    workdir.write(
+        BITBAR_PROVIDER
+        + """
 resources:
   bitbar_project.bare:
     name: Bare
@@ -235,7 +249,8 @@ resources:
     project: ${bitbar_project.bare.id}
     name: smoke
     wait: {timeout: 60s, poll: 1s}
-""")
+"""
+    )
     result = workdir.apply()
     assert result.exit_code == 1
     assert "bitbar_run.smoke: failed: bitbar: start run failed: project" in result.stdout

@@ -28,7 +28,9 @@ OAUTH_PROVIDER = """providers:
 """
 
 # A project with its config, device group and files; RUN is replaced by a run's options.
-PLAN = OAUTH_PROVIDER + """
+PLAN = (
+    OAUTH_PROVIDER
+    + """
 resources:
   bitbar_project.app:
     name: App
@@ -49,6 +51,7 @@ resources:
     kind: test
     path: TESTS
 """
+)
 
 # Unnamed: labform names it (the table marks the name Required).
 RUN = """  bitbar_run.smoke:

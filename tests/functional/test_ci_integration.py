@@ -44,7 +44,9 @@ def test_github_workflow_jobs_run_as_the_runner_would(tmp_path):
         written = summary.read_text()
         assert f"### labform {'plan' if name == 'plan' else 'apply'} `plans/bitbar-ci`" in written
         if name == "apply":
-            assert "#### Runs" in written and re.search(r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| 0 \| \d+s \| — \| passed \|", written), written
+            assert "#### Runs" in written and re.search(
+                r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| 0 \| \d+s \| — \| passed \|", written
+            ), written
 
 
 def test_gitlab_jobs_run_as_the_runner_would(tmp_path):
@@ -76,8 +78,14 @@ def test_validation_errors_become_annotations_on_github(workdir, monkeypatch):
     for args in (("validate", "."), ("validate", ".", "-json"), ("plan", ".")):
         result = workdir.run(*args)
         assert result.exit_code == 1
-        assert "::error file=main.yaml,line=7,col=5::bitbar_project.a: unknown field 'nmae' (did you mean 'name'?)" in result.stderr
-        assert "::error file=main.yaml,line=11,col=5::bitbar_project.b: type: must be 'ANDROID', 'CTS', 'IOS' or 'UIAUTOMATOR', not 'PHONE'" in result.stderr
+        assert (
+            "::error file=main.yaml,line=7,col=5::bitbar_project.a: unknown field 'nmae' (did you mean 'name'?)"
+            in result.stderr
+        )
+        assert (
+            "::error file=main.yaml,line=11,col=5::bitbar_project.b: type: must be 'ANDROID', 'CTS', 'IOS' or 'UIAUTOMATOR', not 'PHONE'"
+            in result.stderr
+        )
     monkeypatch.delenv("GITHUB_ACTIONS")
     assert "::error" not in workdir.run("validate", ".").stderr
 
@@ -90,12 +98,16 @@ def test_a_missed_gate_is_annotated_at_its_block_and_summarised(half_failing, bi
     result = workdir.apply()
     assert result.exit_code == 1
     block_line = workdir.path.joinpath("main.yaml").read_text().splitlines().index("  bitbar_run.smoke:") + 1
-    annotation = re.search(rf"::error file=[^,]*main\.yaml,line={block_line},col=3::bitbar_run\.smoke: .*missed its gate", result.stderr)
+    annotation = re.search(
+        rf"::error file=[^,]*main\.yaml,line={block_line},col=3::bitbar_run\.smoke: .*missed its gate", result.stderr
+    )
     assert annotation, result.stderr
     written = summary.read_text()
     assert "### labform apply" in written and ": failed" in written
     assert re.search(r"\| `bitbar_run\.smoke` \| create \| failed \| .*missed its gate", written)
-    assert re.search(r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| [1-9]\d* \| \d+s \| — \| failed \(see above\) \|", written), written
+    assert re.search(
+        r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| [1-9]\d* \| \d+s \| — \| failed \(see above\) \|", written
+    ), written
 
 
 def test_plan_appends_a_table_of_changes_to_the_step_summary(bitbar, workdir, monkeypatch, tmp_path):
@@ -121,11 +133,21 @@ def test_a_silent_change_gets_a_heartbeat_at_most_once_per_interval():
         log(Event("change_started", "bitbar_run.nightly: Creating...", "bitbar_run.nightly", {"action": "create"}))
         log(Event("progress", "run 7: RUNNING, 40% executed, device runs 3/5 finished", "bitbar_run.nightly"))
         time.sleep(1.1)
-        log(Event("change_finished", "bitbar_run.nightly: Creation complete after 1s", "bitbar_run.nightly", {"action": "create"}))
+        log(
+            Event(
+                "change_finished",
+                "bitbar_run.nightly: Creation complete after 1s",
+                "bitbar_run.nightly",
+                {"action": "create"},
+            )
+        )
         time.sleep(0.5)
     beats = [line for line in lines if "Still" in line]
     assert 1 <= len(beats) <= 3, lines  # ~1.1 s of silence at 0.3 s: at most one per interval, none after the end
-    assert re.fullmatch(r"bitbar_run\.nightly: Still waiting\.\.\. \[\ds elapsed, RUNNING, 40% executed, device runs 3/5 finished\]", beats[0])
+    assert re.fullmatch(
+        r"bitbar_run\.nightly: Still waiting\.\.\. \[\ds elapsed, RUNNING, 40% executed, device runs 3/5 finished\]",
+        beats[0],
+    )
     assert lines[-1].endswith("Creation complete after 1s")
     assert "bitbar_run.nightly" in log.elapsed
 

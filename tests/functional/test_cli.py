@@ -12,7 +12,9 @@ import time
 
 from tests.conftest import BITBAR_PROVIDER
 
-PLAN = BITBAR_PROVIDER + """
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.checkout:
     name: Checkout flow
@@ -28,6 +30,7 @@ resources:
 outputs:
   project_id: ${bitbar_project.checkout.id}
 """
+)
 
 
 def test_apply_without_auto_approve_on_a_pipe_is_an_error_not_a_hang(bitbar, workdir):
@@ -58,7 +61,10 @@ def _interactive_apply(workdir, answer: str) -> tuple[int, str]:
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "engine", "apply", str(workdir.path)],
-        stdin=follower, stdout=follower, stderr=follower, env={**os.environ, "NO_COLOR": "1"},
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     os.close(follower)
     seen = b""
@@ -88,7 +94,11 @@ def test_state_list_show_mv_rm_and_output(bitbar, workdir):
     workdir.write(PLAN)
     assert workdir.apply().exit_code == 0
     listed = workdir.run("state", "list", str(workdir.path))
-    assert listed.stdout.split() == ["bitbar_config_parameter.devel", "bitbar_device_group.smoke", "bitbar_project.checkout"]
+    assert listed.stdout.split() == [
+        "bitbar_config_parameter.devel",
+        "bitbar_device_group.smoke",
+        "bitbar_project.checkout",
+    ]
     shown = workdir.run("state", "show", "bitbar_project.checkout", str(workdir.path))
     assert '"Checkout flow"' in shown.stdout
 
@@ -199,14 +209,37 @@ def test_create_before_destroy_creates_the_new_object_first(bitbar, workdir):
 
 # --- Terraform's habits -------------------------------------------------------
 
+
 def test_single_dash_long_options_are_read_as_terraform_writes_them():
     """-name and -name=value become --name for labform's long options; values, short options and what follows -- stay."""
     from engine.cli import long_options, main, terraform_style
 
     known = long_options(main)
-    args = ["apply", "-auto-approve", "-var", "x=-json", "-parallelism=16", "-lock-timeout=5m", "-target", "a.b", "-h", "--", "-json"]
+    args = [
+        "apply",
+        "-auto-approve",
+        "-var",
+        "x=-json",
+        "-parallelism=16",
+        "-lock-timeout=5m",
+        "-target",
+        "a.b",
+        "-h",
+        "--",
+        "-json",
+    ]
     assert terraform_style(args, known) == [
-        "apply", "--auto-approve", "--var", "x=-json", "--parallelism=16", "--lock-timeout=5m", "--target", "a.b", "-h", "--", "-json",
+        "apply",
+        "--auto-approve",
+        "--var",
+        "x=-json",
+        "--parallelism=16",
+        "--lock-timeout=5m",
+        "--target",
+        "a.b",
+        "-h",
+        "--",
+        "-json",
     ]
     assert terraform_style(["plan", ".", "-no-color", "-json"], known) == ["--no-color", "plan", ".", "--json"]
     assert terraform_style(["plan", "-nope"], known) == ["plan", "-nope"]
@@ -242,7 +275,13 @@ def test_no_color_and_NO_COLOR_turn_off_colours_on_a_terminal(bitbar, workdir):
     def screen(*args: str, **env: str) -> str:
         leader, follower = pty.openpty()
         base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-        process = subprocess.Popen([sys.executable, "-m", "engine", *args], stdin=follower, stdout=follower, stderr=follower, env={**base, **env})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine", *args],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env={**base, **env},
+        )
         os.close(follower)
         seen = _read_until_closed(leader)
         assert process.wait(timeout=30) == 0, seen
@@ -256,7 +295,9 @@ def test_no_color_and_NO_COLOR_turn_off_colours_on_a_terminal(bitbar, workdir):
 
 def test_var_file_in_yaml_or_json_and_var_wins(bitbar, workdir):
     """-var-file files apply in order, then --var; a file that is not a mapping is an error."""
-    workdir.write(PLAN.replace("name: Checkout flow", "name: ${var.project}") + "variables:\n  project: default\n  tag: x\n")
+    workdir.write(
+        PLAN.replace("name: Checkout flow", "name: ${var.project}") + "variables:\n  project: default\n  tag: x\n"
+    )
     files = workdir.path / "vars"  # not beside main.yaml: every *.yaml there is a plan file
     files.mkdir()
     (files / "dev.yml").write_text("project: from yaml\n")
@@ -266,7 +307,9 @@ def test_var_file_in_yaml_or_json_and_var_wins(bitbar, workdir):
     def planned_name(*args: str) -> str:
         result = workdir.run("plan", str(workdir.path), *args)
         assert result.exit_code == 0, result.output
-        return re.search(r'\+ name\s+= "([^"]*)"', result.stdout.split("bitbar_project.checkout will be created")[1]).group(1)
+        return re.search(
+            r'\+ name\s+= "([^"]*)"', result.stdout.split("bitbar_project.checkout will be created")[1]
+        ).group(1)
 
     assert planned_name("-var-file", str(files / "dev.yml")) == "from yaml"
     assert planned_name("-var-file", str(files / "dev.yml"), "-var-file", str(files / "ci.json")) == "from json"
@@ -282,7 +325,10 @@ def test_an_undeclared_variable_is_an_error_naming_it(workdir, monkeypatch):
     workdir.write(PLAN + "variables:\n  language: en\n")
     result = workdir.run("plan", str(workdir.path), "--var", "languag=fr")
     assert result.exit_code == 1
-    assert "variable 'languag' is set (--var or -var-file) but the plan declares no such variable under 'variables:' (did you mean 'language'?)" in result.stderr
+    assert (
+        "variable 'languag' is set (--var or -var-file) but the plan declares no such variable under 'variables:' (did you mean 'language'?)"
+        in result.stderr
+    )
 
 
 def test_show_prints_a_saved_plan_or_the_state(bitbar, workdir):
@@ -304,8 +350,11 @@ def test_show_prints_a_saved_plan_or_the_state(bitbar, workdir):
 
 def test_output_by_name_raw_and_json_with_sensitive_outputs_masked(bitbar, workdir):
     """output -json has Terraform's {name: {value, type, sensitive}}; a sensitive value prints as (sensitive) in text."""
-    text = PLAN.replace("outputs:\n", "  bitbar_project_config.checkout:\n    project: ${bitbar_project.checkout.id}\n"
-                        "    application_password: hunter2-secret\noutputs:\n  password: ${bitbar_project_config.checkout.application_password}\n")
+    text = PLAN.replace(
+        "outputs:\n",
+        "  bitbar_project_config.checkout:\n    project: ${bitbar_project.checkout.id}\n"
+        "    application_password: hunter2-secret\noutputs:\n  password: ${bitbar_project_config.checkout.application_password}\n",
+    )
     workdir.write(text)
     assert workdir.apply().exit_code == 0
     everything = json.loads(workdir.run("output", str(workdir.path), "-json").stdout)
@@ -338,8 +387,16 @@ def test_validate_json_has_terraforms_shape(workdir, monkeypatch):
     workdir.write(PLAN)
     good = workdir.run("validate", str(workdir.path), "-json")
     assert good.exit_code == 0
-    assert json.loads(good.stdout) == {"format_version": "1.0", "valid": True, "error_count": 0, "warning_count": 0, "diagnostics": []}
-    workdir.write(PLAN.replace("name: Checkout flow", "nmae: Checkout flow").replace("os_type: ANDROID", "os_type: WINDOWS"))
+    assert json.loads(good.stdout) == {
+        "format_version": "1.0",
+        "valid": True,
+        "error_count": 0,
+        "warning_count": 0,
+        "diagnostics": [],
+    }
+    workdir.write(
+        PLAN.replace("name: Checkout flow", "nmae: Checkout flow").replace("os_type: ANDROID", "os_type: WINDOWS")
+    )
     bad = workdir.run("validate", str(workdir.path), "-json")
     assert bad.exit_code == 1
     document = json.loads(bad.stdout)
@@ -367,7 +424,10 @@ def test_apply_refresh_only_records_drift_without_remote_writes(bitbar, workdir)
     assert result.exit_code == 0, result.output
     assert "State now records what the cloud has" in result.stdout
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
-    assert json.loads(workdir.state_file.read_text())["resources"]["bitbar_project.checkout"]["attributes"]["name"] == "Renamed"
+    assert (
+        json.loads(workdir.state_file.read_text())["resources"]["bitbar_project.checkout"]["attributes"]["name"]
+        == "Renamed"
+    )
 
 
 def test_target_warns_that_resource_targeting_is_in_effect(bitbar, workdir):
@@ -384,7 +444,9 @@ def test_auto_approve_prints_the_plan_first(bitbar, workdir):
     result = workdir.apply()
     assert result.exit_code == 0
     intended = result.stdout.index("Plan: 3 to add, 0 to change, 0 to destroy.")
-    assert intended < result.stdout.index("bitbar_project.checkout: Creating...") < result.stdout.index("Apply complete!")
+    assert (
+        intended < result.stdout.index("bitbar_project.checkout: Creating...") < result.stdout.index("Apply complete!")
+    )
 
 
 def test_plan_from_a_folder_of_example_folders_names_them(workdir, monkeypatch):
@@ -400,6 +462,7 @@ def test_plan_from_a_folder_of_example_folders_names_them(workdir, monkeypatch):
 
 
 # --- a failed apply, summarised ----------------------------------------------------
+
 
 def test_failed_apply_lists_what_was_done_failed_and_skipped(bitbar, workdir):
     """The human summary after a failure: what was created, what failed (with the error), what was skipped and why."""
@@ -419,15 +482,25 @@ def test_apply_json_streams_events_and_ends_with_the_summary(bitbar, workdir):
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.stdout.splitlines()]
     kinds = [e["type"] for e in events]
-    assert kinds.count("planned_change") == 3 and kinds.count("change_started") == 3 and kinds.count("change_finished") == 3
+    assert (
+        kinds.count("planned_change") == 3
+        and kinds.count("change_started") == 3
+        and kinds.count("change_finished") == 3
+    )
     summary = next(e for e in events if e["type"] == "summary")
-    assert summary["added"] == 3 and summary["failed"] == [] and summary["skipped"] == [] and summary["interrupted"] is None
+    assert (
+        summary["added"] == 3
+        and summary["failed"] == []
+        and summary["skipped"] == []
+        and summary["interrupted"] is None
+    )
     assert kinds[-1] == "outputs" and events[-1]["outputs"]["project_id"]["type"] == "number"
     refused = workdir.run("apply", str(workdir.path), "-json")
     assert refused.exit_code == 1 and "needs --auto-approve" in refused.stderr
 
 
 # --- errors that say what to fix -----------------------------------------------------
+
 
 def test_a_missing_credential_names_its_variable(workdir, monkeypatch):
     monkeypatch.delenv("BITBAR_API_KEY", raising=False)

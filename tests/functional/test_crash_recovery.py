@@ -26,7 +26,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.functional.sandbox_harness import PLANS, SandboxProcess, Trial, inventory, labform, plan_environment, start_labform
+from tests.functional.sandbox_harness import (
+    PLANS,
+    SandboxProcess,
+    Trial,
+    inventory,
+    labform,
+    plan_environment,
+    start_labform,
+)
 
 SEED = 20260
 TRIALS = 10
@@ -86,7 +94,9 @@ def progress_lines(served: SandboxProcess, folder: Path) -> int:
     assert clean.exit_code == 0, clean.key_lines()
     lines = clean.output.splitlines()
     planned = next(i for i, line in enumerate(lines) if line.startswith("Plan:"))
-    return next(i for i, line in enumerate(lines) if line.startswith("Apply complete!")) - planned - 2  # less the blank line before it
+    return (
+        next(i for i, line in enumerate(lines) if line.startswith("Apply complete!")) - planned - 2
+    )  # less the blank line before it
 
 
 def kill_after(process: subprocess.Popen, line: int, delay: float) -> bool:
@@ -162,7 +172,9 @@ def kill_moments(lines: int, count: int, seed: int) -> list[tuple[int, float]]:
 
 
 def describe(trial: CrashTrial) -> str:
-    return f"trial {trial.index} (killed {trial.delay}s after progress line {trial.line}):\n" + "\n".join(trial.problems)
+    return f"trial {trial.index} (killed {trial.delay}s after progress line {trial.line}):\n" + "\n".join(
+        trial.problems
+    )
 
 
 def crash_trials(served: SandboxProcess, root: Path, kills: int, seed: int) -> list[CrashTrial]:
@@ -173,11 +185,15 @@ def crash_trials(served: SandboxProcess, root: Path, kills: int, seed: int) -> l
         trials.append(crash_trial(served, root, index, line, delay))
         if sum(t.killed for t in trials) == kills:
             return trials
-    raise AssertionError(f"only {sum(t.killed for t in trials)} of {len(trials)} kills hit a running apply ({lines} progress lines)")
+    raise AssertionError(
+        f"only {sum(t.killed for t in trials)} of {len(trials)} kills hit a running apply ({lines} progress lines)"
+    )
 
 
 def test_an_apply_killed_at_any_moment_converges_with_one_of_each_object(tmp_path):
     with sandbox(tmp_path / "sandbox") as served:
         trials = crash_trials(served, tmp_path, TRIALS, SEED)
     failed = [t for t in trials if t.problems]
-    assert not failed, f"{len(failed)} of {len(trials)} trials failed (seed {SEED}):\n\n" + "\n\n".join(map(describe, failed))
+    assert not failed, f"{len(failed)} of {len(trials)} trials failed (seed {SEED}):\n\n" + "\n\n".join(
+        map(describe, failed)
+    )

@@ -67,7 +67,9 @@ def fault_trial(root: Path, name: str, seed: int, rate: float = RATE) -> FaultTr
     clouds = sorted(plan_clouds(plan))
     only = [flag for cloud in clouds for flag in ("--only", cloud)]
     trial = FaultTrial(name, seed)
-    with SandboxProcess(trial_dir / "sandbox", *only, "--failure-rate", str(rate), "--seed", str(seed), "--job-seconds", "1") as served:
+    with SandboxProcess(
+        trial_dir / "sandbox", *only, "--failure-rate", str(rate), "--seed", str(seed), "--job-seconds", "1"
+    ) as served:
         environment = plan_environment(plan, served)
         state = ["--state", str(trial_dir / "labform.state.json")]
         applied = labform(["apply", str(plan.relative_to(root)), "--auto-approve", *state], root, environment)
@@ -88,7 +90,9 @@ def examples_copy(tmp_path_factory) -> Path:
 
 def test_every_example_plan_is_classified():
     """A new example plan must join EXAMPLES (and its cloud INVENTORIES) or READ_ONLY, so none escapes this test."""
-    shipped = {path.stem for path in PLANS.iterdir() if path.name != "apps" and (path.is_dir() or path.suffix == ".yaml")}
+    shipped = {
+        path.stem for path in PLANS.iterdir() if path.name != "apps" and (path.is_dir() or path.suffix == ".yaml")
+    }
     assert shipped == set(EXAMPLES) | set(READ_ONLY)
     for name in EXAMPLES:
         assert plan_clouds(example(name, PLANS.parent)) <= set(INVENTORIES), name

@@ -19,7 +19,9 @@ PLANS = Path(__file__).resolve().parents[2] / "plans"
 @pytest.fixture
 def ci_example(tmp_path) -> Path:
     """A copy of the Bitbar CI example (its runs take 6 s on the sandbox) as the working directory."""
-    shutil.copytree(PLANS, tmp_path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "reports"))
+    shutil.copytree(
+        PLANS, tmp_path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "reports")
+    )
     return tmp_path
 
 
@@ -28,7 +30,11 @@ def start_apply(folder: Path) -> subprocess.Popen:
     env["LABFORM_SANDBOX_JOB_SECONDS"] = "6"
     return subprocess.Popen(
         [sys.executable, "-m", "engine", "apply", "plans/bitbar-ci", "--sandbox", "--auto-approve"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 

@@ -22,15 +22,22 @@ CASES = {
         "main.yaml:6:3: bitbar_projekt.checkout: unknown resource type 'bitbar_projekt' (did you mean 'bitbar_project'?)",
     ),
     "unknown attribute in a reference": (
-        BITBAR_PROVIDER + "resources:" + GOOD_PROJECT + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.checkout.idd}\n    key: k\n    value: v\n",
+        BITBAR_PROVIDER
+        + "resources:"
+        + GOOD_PROJECT
+        + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.checkout.idd}\n    key: k\n    value: v\n",
         "main.yaml:10:5: bitbar_config_parameter.p: 'bitbar_project' has no attribute 'idd' (did you mean 'id'?)",
     ),
     "reference to a missing resource": (
-        BITBAR_PROVIDER + "resources:" + GOOD_PROJECT + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.other.id}\n    key: k\n    value: v\n",
+        BITBAR_PROVIDER
+        + "resources:"
+        + GOOD_PROJECT
+        + "  bitbar_config_parameter.p:\n    project: ${bitbar_project.other.id}\n    key: k\n    value: v\n",
         "main.yaml:10:5: bitbar_config_parameter.p: reference to 'bitbar_project.other', which is not in the plan",
     ),
     "missing env var": (
-        "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.LABFORM_TEST_UNSET_KEY}\nresources:" + GOOD_PROJECT,
+        "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.LABFORM_TEST_UNSET_KEY}\nresources:"
+        + GOOD_PROJECT,
         "main.yaml:4:5: provider bitbar: environment variable LABFORM_TEST_UNSET_KEY is not set",
     ),
     "wrong value type": (
@@ -47,7 +54,10 @@ CASES = {
         + "  bitbar_project.b:\n    name: b\n    type: ANDROID\n    depends_on: [bitbar_project.a]\n",
         "dependency cycle: bitbar_project.a -> bitbar_project.b -> bitbar_project.a",
     ),
-    "invalid YAML": (BITBAR_PROVIDER + "resources:\n  bitbar_project.x: [unclosed\n", "main.yaml:7:1: invalid YAML: expected ',' or ']'"),
+    "invalid YAML": (
+        BITBAR_PROVIDER + "resources:\n  bitbar_project.x: [unclosed\n",
+        "main.yaml:7:1: invalid YAML: expected ',' or ']'",
+    ),
     "missing required field": (
         BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout:\n    name: x\n",
         "main.yaml:6:3: bitbar_project.checkout: missing required field 'type'",
@@ -64,13 +74,24 @@ CASES = {
         "main.yaml:8:5: bitbar_device_group.b: os_type: must be 'ANDROID' or 'IOS'",
     ),
     "alias bomb": (
-        BITBAR_PROVIDER + "variables:\n  l0: &l0 lol\n" + "".join(f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10)),
+        BITBAR_PROVIDER
+        + "variables:\n  l0: &l0 lol\n"
+        + "".join(f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10)),
         "main.yaml:11:47: through alias '*l4', the file holds more than 100,000 values",
     ),
-    "recursive alias": (BITBAR_PROVIDER + "variables:\n  a: &a [1, *a]\n", "main.yaml:6:13: alias '*a' is used inside the value it names"),
-    "nesting too deep": (BITBAR_PROVIDER + "variables:\n  v: " + "[" * 60 + "]" * 60 + "\n", "main.yaml:6:54: values nest more than 50 levels deep"),
+    "recursive alias": (
+        BITBAR_PROVIDER + "variables:\n  a: &a [1, *a]\n",
+        "main.yaml:6:13: alias '*a' is used inside the value it names",
+    ),
+    "nesting too deep": (
+        BITBAR_PROVIDER + "variables:\n  v: " + "[" * 60 + "]" * 60 + "\n",
+        "main.yaml:6:54: values nest more than 50 levels deep",
+    ),
     "integer too long for Python": (
-        BITBAR_PROVIDER + "resources:\n  bitbar_device_group.g:\n    name: g\n    os_type: ANDROID\n    devices: [" + "9" * 5000 + "]\n",
+        BITBAR_PROVIDER
+        + "resources:\n  bitbar_device_group.g:\n    name: g\n    os_type: ANDROID\n    devices: ["
+        + "9" * 5000
+        + "]\n",
         "main.yaml:9:15: invalid YAML: cannot read this value: Exceeds the limit (4300 digits)",
     ),
 }
@@ -81,7 +102,10 @@ BYTE_CASES = {
         (BITBAR_PROVIDER + PROJECT_LINES.format(name="Café")).encode("latin-1"),
         "main.yaml:7:14: the file is not UTF-8 text: byte 0xe9 cannot be decoded",
     ),
-    "NUL byte": ((BITBAR_PROVIDER + PROJECT_LINES.format(name="a\x00b")).encode(), "main.yaml:7:12: character U+0000 is not allowed in YAML"),
+    "NUL byte": (
+        (BITBAR_PROVIDER + PROJECT_LINES.format(name="a\x00b")).encode(),
+        "main.yaml:7:12: character U+0000 is not allowed in YAML",
+    ),
     "byte order mark inside": (
         (BITBAR_PROVIDER + PROJECT_LINES.format(name="\ufeffa")).encode(),
         "main.yaml:7:11: byte order mark (U+FEFF) inside the file",
@@ -135,7 +159,10 @@ def test_duplicate_address_across_files_names_both_places(bitbar, workdir, monke
 def test_several_errors_are_reported_together(bitbar, workdir, monkeypatch):
     """Two independent mistakes both appear, so one run shows everything to fix."""
     monkeypatch.chdir(workdir.path)
-    workdir.write(BITBAR_PROVIDER + "resources:\n  bitbar_project.a:\n    nmae: a\n    type: ANDROID\n  bitbar_project.b:\n    name: b\n    type: PHONE\n")
+    workdir.write(
+        BITBAR_PROVIDER
+        + "resources:\n  bitbar_project.a:\n    nmae: a\n    type: ANDROID\n  bitbar_project.b:\n    name: b\n    type: PHONE\n"
+    )
     result = workdir.run("validate", ".")
     assert result.exit_code == 1
     assert "main.yaml:7:5: bitbar_project.a: unknown field 'nmae'" in result.stderr

@@ -14,12 +14,15 @@ from tests.conftest import BITBAR_KEY, BITBAR_PROVIDER
 
 SERVER = os.environ.get("LABFORM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
-PLAN = BITBAR_PROVIDER + """
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.checkout:
     name: Checkout flow
     type: ANDROID
 """
+)
 
 
 @pytest.fixture(scope="session")

@@ -42,9 +42,16 @@ def marked_blocks(markdown: str) -> list[str]:
 
 def fresh_checkout(target: Path) -> Path:
     """What a clone would hold once the working tree is committed: tracked and not-ignored files."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():  # a file deleted in the working tree is still listed as cached
@@ -60,7 +67,9 @@ def runner_env(**extra: str) -> dict[str, str]:
 
 
 def run_in_bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 BLOCKS = marked_blocks((REPO / "README.md").read_text())

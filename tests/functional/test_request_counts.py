@@ -17,7 +17,10 @@ PROJECT = "  bitbar_project.bench:\n    name: bench\n    type: ANDROID\n"
 
 
 def parameters(count: int) -> str:
-    return "".join(f"  bitbar_config_parameter.k{i}:\n    project: ${{bitbar_project.bench.id}}\n    key: key{i}\n    value: v{i}\n" for i in range(count))
+    return "".join(
+        f"  bitbar_config_parameter.k{i}:\n    project: ${{bitbar_project.bench.id}}\n    key: key{i}\n    value: v{i}\n"
+        for i in range(count)
+    )
 
 
 def gets(bitbar, path_contains: str = "") -> list[str]:
@@ -25,7 +28,9 @@ def gets(bitbar, path_contains: str = "") -> list[str]:
 
 
 def overlapping(records) -> bool:
-    return any(a.started < b.finished and b.started < a.finished for i, a in enumerate(records) for b in records[i + 1 :])
+    return any(
+        a.started < b.finished and b.started < a.finished for i, a in enumerate(records) for b in records[i + 1 :]
+    )
 
 
 def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
@@ -46,7 +51,8 @@ def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
 
 def test_refresh_reads_pages_and_members_at_once_and_skips_empty_groups(emulator_options, bitbar, workdir):
     groups = "".join(
-        f"  bitbar_device_group.g{i}:\n    name: g{i}\n    os_type: ANDROID\n    devices: {'[304]' if i % 2 else '[]'}\n" for i in range(6)
+        f"  bitbar_device_group.g{i}:\n    name: g{i}\n    os_type: ANDROID\n    devices: {'[304]' if i % 2 else '[]'}\n"
+        for i in range(6)
     )
     workdir.write(BITBAR_PROVIDER + "resources:\n" + PROJECT + parameters(2 * PAGE_SIZE + 1) + groups)
     assert workdir.apply().exit_code == 0
@@ -61,7 +67,11 @@ def test_refresh_reads_pages_and_members_at_once_and_skips_empty_groups(emulator
 
 
 def test_a_saved_plan_is_applied_at_the_parallelism_given_now(emulator_options, bitbar, workdir):
-    workdir.write(BITBAR_PROVIDER + "resources:\n" + "".join(f"  bitbar_project.p{i}:\n    name: p{i}\n    type: ANDROID\n" for i in range(4)))
+    workdir.write(
+        BITBAR_PROVIDER
+        + "resources:\n"
+        + "".join(f"  bitbar_project.p{i}:\n    name: p{i}\n    type: ANDROID\n" for i in range(4))
+    )
     saved = str(workdir.path / "tfplan")
     assert workdir.plan("--parallelism", "1", "--out", saved).exit_code == 0
     emulator_options.latency = 0.2
@@ -71,7 +81,11 @@ def test_a_saved_plan_is_applied_at_the_parallelism_given_now(emulator_options, 
 
 
 def test_a_saved_plan_keeps_its_parallelism_when_none_is_given(emulator_options, bitbar, workdir):
-    workdir.write(BITBAR_PROVIDER + "resources:\n" + "".join(f"  bitbar_project.p{i}:\n    name: p{i}\n    type: ANDROID\n" for i in range(3)))
+    workdir.write(
+        BITBAR_PROVIDER
+        + "resources:\n"
+        + "".join(f"  bitbar_project.p{i}:\n    name: p{i}\n    type: ANDROID\n" for i in range(3))
+    )
     saved = str(workdir.path / "tfplan")
     assert workdir.plan("--parallelism", "1", "--out", saved).exit_code == 0
     emulator_options.latency = 0.1
@@ -99,7 +113,9 @@ RUNS = """
 )
 
 
-def test_waiting_runs_read_their_project_listing_and_each_run_once_finished(running_clock, bitbar, workdir, tmp_path, monkeypatch):
+def test_waiting_runs_read_their_project_listing_and_each_run_once_finished(
+    running_clock, bitbar, workdir, tmp_path, monkeypatch
+):
     """While waiting, a run's state comes from its project's runs listing (shared by its runs);
     each run and its device runs are read once, when it has finished. The app is hashed once."""
     app = tmp_path / "app.apk"

@@ -16,7 +16,16 @@ from providers import registry
 from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
-CLOUD_ENV = ("BITBAR_URL", "BITBAR_API_KEY", "WETEST_URL", "WETEST_SECRET_ID", "WETEST_SECRET_KEY", "APPTEST_URL", "APPTEST_USER_ID", "APPTEST_ACCESS_KEY")
+CLOUD_ENV = (
+    "BITBAR_URL",
+    "BITBAR_API_KEY",
+    "WETEST_URL",
+    "WETEST_SECRET_ID",
+    "WETEST_SECRET_KEY",
+    "APPTEST_URL",
+    "APPTEST_USER_ID",
+    "APPTEST_ACCESS_KEY",
+)
 # example folder -> the JUnit file it writes and how many testcases it holds (one per device, or per test)
 DEMOS = {
     "bitbar-quickstart": None,
@@ -33,7 +42,11 @@ def demo_folder(workdir: Workdir, monkeypatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
     # Only what the repository ships: a demo run by hand leaves state, sandbox data and reports beside it.
-    shutil.copytree(PLANS, workdir.path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"))
+    shutil.copytree(
+        PLANS,
+        workdir.path / "plans",
+        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
+    )
     monkeypatch.chdir(workdir.path)
     return workdir.path
 
@@ -78,7 +91,9 @@ def test_sandbox_command_serves_every_emulator_until_stopped():
         assert set(rows) == set(registry.emulator_names())
         assert all(url.startswith("http://127.0.0.1:") for url, _ in rows.values())
         url, settings = rows["bitbar"]
-        devices = httpx.get(url + "/api/v2/devices", auth=(settings["api_key"], ""), headers={"Accept": "application/json"})
+        devices = httpx.get(
+            url + "/api/v2/devices", auth=(settings["api_key"], ""), headers={"Accept": "application/json"}
+        )
         assert devices.status_code == 200 and devices.json()["total"] > 0
     finally:
         process.terminate()

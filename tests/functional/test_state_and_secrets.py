@@ -13,7 +13,9 @@ import pytest
 
 from tests.conftest import BITBAR_KEY, BITBAR_PROVIDER
 
-PLAN = BITBAR_PROVIDER + """
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.checkout:
     name: Checkout flow
@@ -23,6 +25,7 @@ resources:
     application_username: robot
     application_password: hunter2-very-secret
 """
+)
 
 
 def test_saved_plan_applies_exactly_and_only_once(bitbar, workdir):
@@ -95,7 +98,9 @@ def test_state_file_is_private_and_holds_no_secret(bitbar, workdir):
     assert state["resources"]["bitbar_project.checkout"]["type"] == "bitbar_project"
     assert BITBAR_KEY not in text
     assert "hunter2-very-secret" not in text
-    assert state["resources"]["bitbar_project_config.checkout"]["attributes"]["application_password"].startswith("scrypt:")
+    assert state["resources"]["bitbar_project_config.checkout"]["attributes"]["application_password"].startswith(
+        "scrypt:"
+    )
 
 
 def test_secrets_never_reach_plan_json_or_logs(bitbar, workdir, caplog):

@@ -57,7 +57,11 @@ def hold_lock():
     def start(location: str, seconds: float = 60, env: dict[str, str] | None = None) -> subprocess.Popen:
         environment = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES} | (env or {})
         process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, location, str(seconds)], cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", HOLDER, location, str(seconds)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         started.append(process)
         assert process.stdout.readline() == "locked\n", "the holder did not get the lock"
@@ -98,7 +102,11 @@ def test_apply_proceeds_at_once_after_the_holder_was_killed(lock_plan, hold_lock
 
 def test_every_locking_command_is_refused_naming_the_holder_and_its_ci_job(lock_plan, hold_lock):
     """While a holder runs in a GitHub Actions job, each locking command fails at once with its pid, host, operation and run URL."""
-    github = {"GITHUB_SERVER_URL": "https://github.example", "GITHUB_REPOSITORY": "mobile/checkout", "GITHUB_RUN_ID": "4242"}
+    github = {
+        "GITHUB_SERVER_URL": "https://github.example",
+        "GITHUB_REPOSITORY": "mobile/checkout",
+        "GITHUB_RUN_ID": "4242",
+    }
     holder = hold_lock(str(lock_plan.state_file), env=github)
     for command in LOCKING_COMMANDS:
         started = time.monotonic()

@@ -13,8 +13,13 @@ from providers.http import RetryPolicy
 
 
 def client(url: str, sleeps: list[float] | None = None, attempts: int = 5, **credentials) -> BitbarClient:
-    made = BitbarClient(url, credentials.get("api_key", emulator.SANDBOX_API_KEY if not credentials else None),
-                        credentials.get("username"), credentials.get("password"), timeout=5)
+    made = BitbarClient(
+        url,
+        credentials.get("api_key", emulator.SANDBOX_API_KEY if not credentials else None),
+        credentials.get("username"),
+        credentials.get("password"),
+        timeout=5,
+    )
     made.http.retry = RetryPolicy(attempts=attempts, backoff=0.01)
     if sleeps is not None:
         made.http.sleep = sleeps.append

@@ -47,7 +47,9 @@ def test_bitbar_run(half_failing, bitbar, workdir):
     app, tests = workdir.path / "app.apk", workdir.path / "tests.apk"
     app.write_bytes(build_apk())
     tests.write_bytes(build_apk())
-    workdir.write(BITBAR_PROVIDER + f"""
+    workdir.write(
+        BITBAR_PROVIDER
+        + f"""
 resources:
   bitbar_project.ci: {{name: CI, type: ANDROID}}
   bitbar_device_group.ci: {{name: CI phones, os_type: ANDROID, devices: [304, 321]}}
@@ -61,7 +63,8 @@ resources:
     project: ${{bitbar_project.ci.id}}
     depends_on: [bitbar_project_config.ci, bitbar_file.app, bitbar_file.tests]
     {RUN.replace("JUNIT", str(workdir.path / "bitbar.xml"))}
-""")
+"""
+    )
     assert workdir.apply().exit_code == 0
     assert len(ET.parse(workdir.path / "bitbar.xml").getroot().findall("testsuite")) == 2
     check(workdir.path / "bitbar.xml")
@@ -71,14 +74,17 @@ def test_wetest_test(half_failing, wetest, workdir):
     """One testcase per device, from the result codes."""
     script = workdir.path / "script.zip"
     script.write_bytes(b"PK appium script")
-    workdir.write(UPLOADS.replace("APP", str(write_app(workdir))).replace("SCRIPT", str(script)) + f"""  wetest_test.smoke:
+    workdir.write(
+        UPLOADS.replace("APP", str(write_app(workdir))).replace("SCRIPT", str(script))
+        + f"""  wetest_test.smoke:
     project: pj-demo
     app: ${{wetest_app.app.fid}}
     script: ${{wetest_script.appium.id}}
     cloud_id: 1
     devices: [10001, 10003]
     {RUN.replace("JUNIT", str(workdir.path / "wetest.xml"))}
-""")
+"""
+    )
     assert workdir.apply().exit_code == 0
     check(workdir.path / "wetest.xml")
 
@@ -86,14 +92,17 @@ def test_wetest_test(half_failing, wetest, workdir):
 def test_apptest_testset(half_failing, apptest, workdir):
     """The cloud's result_xml, whose testcases have no classname of their own."""
     (workdir.path / "app.apk").write_bytes(build_apk())
-    workdir.write(APPTEST_PROVIDER + f"""
+    workdir.write(
+        APPTEST_PROVIDER
+        + f"""
 resources:
   apptest_testset.smoke:
     pid: 509
     path: {workdir.path / "app.apk"}
     testset_name: Nightly smoke
     {RUN.replace("JUNIT", str(workdir.path / "apptest.xml"))}
-""")
+"""
+    )
     assert workdir.apply().exit_code == 0
     assert {case.get("classname") for case in check(workdir.path / "apptest.xml")} == {"Nightly smoke"}
 
@@ -109,14 +118,17 @@ def test_kyaraben_campaign(half_failing, kyaraben, workdir):
 def test_perfecto_gate(perfecto, workdir):
     """One testcase per execution; the suite's timestamp is when the first execution started."""
     executions = perfecto.seed(6, job_name="release", job_number=5, failure_share=0.5)
-    workdir.write(PERFECTO_PROVIDER + f"""
+    workdir.write(
+        PERFECTO_PROVIDER
+        + f"""
 resources:
   perfecto_gate.release:
     job_name: release
     job_number: 5
     min_pass_rate: 0
     junit: {workdir.path / "perfecto.xml"}
-""")
+"""
+    )
     assert workdir.apply().exit_code == 0
     check(workdir.path / "perfecto.xml")
     first = min(e["startTime"] for e in executions) // 1000

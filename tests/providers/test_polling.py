@@ -9,7 +9,10 @@ import pytest
 from providers.polling import WaitTimeout, parse_duration, wait_for
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("1.5h", 5400), ("1h30m", 5400), ("250ms", 0.25), (12, 12), ("45", 45)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("10m", 600), ("1.5h", 5400), ("1h30m", 5400), ("250ms", 0.25), (12, 12), ("45", 45)],
+)
 def test_durations_read_as_seconds(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -42,6 +45,16 @@ def test_a_read_that_failed_after_retries_does_not_end_a_run_wait():
         return answer
 
     said: list[str] = []
-    assert wait_for(check, done=lambda a: a == "done", timeout=60, poll=0.01, sleep=lambda s: None, progress=said.append, read_again_on_error=True) == "done"
+    assert (
+        wait_for(
+            check,
+            done=lambda a: a == "done",
+            timeout=60,
+            poll=0.01,
+            sleep=lambda s: None,
+            progress=said.append,
+            read_again_on_error=True,
+        )
+        == "done"
+    )
     assert any("reading again" in line for line in said)
-

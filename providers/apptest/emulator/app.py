@@ -169,7 +169,10 @@ class AppTestEmulator(Emulator):
             "result_json": junit_json(testset, project_name),
         }
         # The result example writes "result_msg": 0 (doc line 232), the others "": each as written, or "" everywhere.
-        return envelope(self._extra(result, testset_id=testset["testset_id"]), msg=0 if self.variants.result_msg == "zero_on_result" else "")
+        return envelope(
+            self._extra(result, testset_id=testset["testset_id"]),
+            msg=0 if self.variants.result_msg == "zero_on_result" else "",
+        )
 
     async def switch_maintenance(self, request: Request) -> Response:
         on = request.query_params.get("on", "1") in ("1", "true")
@@ -194,13 +197,17 @@ class AppTestEmulator(Emulator):
             self.options.credentials.get("access_key", SANDBOX_ACCESS_KEY),
         )
         unauthorized = envelope_body({}, 401, "Unauthorized", "Invalid user_id or access_key.")
-        guard = require_basic_auth(accepted, lambda: Rejection(self.variants.auth_status, unauthorized, "bad credentials"))
+        guard = require_basic_auth(
+            accepted, lambda: Rejection(self.variants.auth_status, unauthorized, "bad credentials")
+        )
         table = [
             ("POST", BASE, self.create_testset),
             ("GET", BASE + "/{testset_id}", self.testset_status),
             ("GET", BASE + "/{testset_id}/result", self.testset_result),
         ]
-        routes = [Route(path, guard(self.unless_maintenance(handler)), methods=[method]) for method, path, handler in table]
+        routes = [
+            Route(path, guard(self.unless_maintenance(handler)), methods=[method]) for method, path, handler in table
+        ]
         control = [
             Route(CONTROL_PREFIX + "/maintenance", self.switch_maintenance, methods=["POST"]),
             Route(CONTROL_PREFIX + "/testsets/{testset_id}", self.drop_testset, methods=["DELETE"]),

@@ -18,7 +18,11 @@ SUPPORTED_EXTENSIONS = ("ipa", "zip", "app", "apk", "xapk", "apks")
 TIME_LIMIT_RANGE = (5, 30)
 MAX_LENGTHS = {"testset_name": 100, "callback": 250, "login_id": 150, "login_pw": 150}
 # The keys of the table (lines 39-45), the time limit in both spellings (table line 41, example line 56).
-TIME_LIMIT_KEYS = {"either": ("time_limit", "time_limmit"), "time_limit": ("time_limit",), "time_limmit": ("time_limmit",)}
+TIME_LIMIT_KEYS = {
+    "either": ("time_limit", "time_limmit"),
+    "time_limit": ("time_limit",),
+    "time_limmit": ("time_limmit",),
+}
 LISTED = ("pid", "testset_name", "time_limit", "time_limmit", "use_vo", "callback", "credentials")
 
 

@@ -43,7 +43,7 @@ def junit_json(testset: dict[str, Any], project_name: str) -> str:
 
 def result_html(testset: dict[str, Any], project_name: str) -> str:
     rows = "".join(
-        f'<tr><td>{_escape(t["device"])}</td><td>{t["outcome"]}</td><td>{_seconds(t)}</td>'
+        f"<tr><td>{_escape(t['device'])}</td><td>{t['outcome']}</td><td>{_seconds(t)}</td>"
         f'<td><a href="{result_link(testset, i)}">result</a></td></tr>'
         for i, t in enumerate(testset["tests"])
     )

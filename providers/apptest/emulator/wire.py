@@ -22,7 +22,10 @@ RESULT_CODES: dict[int, tuple[str, str]] = {
         "Test creation failed : There was a problem pre-processing your app file. \n the IPA file must be a "
         "development version that is signed by your development certificate.",
     ),
-    4032: ("App File Analysis Failed", "Test creation failed : Invalid app file. \n There was a problem pre-processing your app file."),
+    4032: (
+        "App File Analysis Failed",
+        "Test creation failed : Invalid app file. \n There was a problem pre-processing your app file.",
+    ),
     4040: ("App File Analysis Failed", "Android Manifest Parsing Error : {0}"),
     4041: ("App File Analysis Failed", "No launchable activity found. (android.intent.category.LAUNCHER)"),
     4050: ("Invalid Request Parameter", "File extension not supported. (support : ipa, zip, app, apk, xapk, apks)"),
@@ -67,4 +70,6 @@ def result_code(code: int, detail: object = "") -> Rejection:
 
 
 # A missing field is 4000; the doc has no code for a malformed one, so those are 5001.
-check = Validators(lambda problem: result_code(4000, problem.name) if problem.missing else result_code(5001, str(problem)))
+check = Validators(
+    lambda problem: result_code(4000, problem.name) if problem.missing else result_code(5001, str(problem))
+)

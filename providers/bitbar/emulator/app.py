@@ -134,4 +134,6 @@ def build_app(options: EmulatorOptions | None = None, variant: str = "default") 
     return BitbarEmulator(options or EmulatorOptions(), VARIANTS[variant]).app()
 
 
-SANDBOX = EmulatorEntry(build_app=build_app, provider_settings=lambda url: {"endpoint": url, "api_key": SANDBOX_API_KEY})
+SANDBOX = EmulatorEntry(
+    build_app=build_app, provider_settings=lambda url: {"endpoint": url, "api_key": SANDBOX_API_KEY}
+)

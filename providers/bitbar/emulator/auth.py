@@ -68,7 +68,10 @@ class AuthHandlers(BitbarViews):
         with self.store.lock:
             token_type = "bearer"
             if grant_type == "password":
-                if (check.required(values, "username"), check.required(values, "password")) != (self.username, self.password):
+                if (check.required(values, "username"), check.required(values, "password")) != (
+                    self.username,
+                    self.password,
+                ):
                     raise api_error(401, "Bad credentials")
                 refresh_token = str(uuid.uuid4())
                 self.data["refreshTokens"][refresh_token] = {"userId": USER_ID}

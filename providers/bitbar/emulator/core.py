@@ -11,7 +11,13 @@ from starlette.responses import Response
 
 from providers.bitbar.emulator.errors import api_error, error_body
 from providers.bitbar.emulator.listing import list_response
-from providers.bitbar.emulator.seed import DEFAULT_TOKEN_TTL, SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME, initial_data
+from providers.bitbar.emulator.seed import (
+    DEFAULT_TOKEN_TTL,
+    SANDBOX_API_KEY,
+    SANDBOX_PASSWORD,
+    SANDBOX_USERNAME,
+    initial_data,
+)
 from providers.bitbar.emulator.variants import DEFAULT, Variants
 from providers.bitbar.emulator.vocabulary import MODES_NEEDING_TEST_FILE
 from providers.bitbar.emulator.wire import reply, request_params
@@ -51,11 +57,15 @@ class BitbarCore(Emulator):
     async def routing_error(self, request: Request, exc: Exception) -> Response:
         """Unknown paths and methods answer the same error object as the handlers."""
         assert isinstance(exc, HTTPException)
-        return self.render(request, Rejection(exc.status_code, error_body(exc.status_code, exc.detail), headers=exc.headers))
+        return self.render(
+            request, Rejection(exc.status_code, error_body(exc.status_code, exc.detail), headers=exc.headers)
+        )
 
     def listing(self, request: Request, items: list[dict[str, Any]], item: str, name_field: str) -> Response:
         page_size = self.options.page_size
-        return list_response(request, items, item, name_field, page_size, page_size if self.variants.max_limit == "page_size" else None)
+        return list_response(
+            request, items, item, name_field, page_size, page_size if self.variants.max_limit == "page_size" else None
+        )
 
     async def params(self, request: Request) -> dict[str, str]:
         """A write's parameters, from where this variant reads them."""
@@ -63,7 +73,9 @@ class BitbarCore(Emulator):
 
     # ---- lookups (404 for unknown ids and for objects under another parent)
 
-    def lookup(self, collection: str, request: Request, param: str, parent: tuple[str, int] | None = None) -> dict[str, Any]:
+    def lookup(
+        self, collection: str, request: Request, param: str, parent: tuple[str, int] | None = None
+    ) -> dict[str, Any]:
         """The record the path parameter ``param`` names, if it exists under ``parent`` (key, id)."""
         object_id = request.path_params[param]
         found = self.data[collection].get(str(object_id))
@@ -128,4 +140,6 @@ class BitbarCore(Emulator):
 
     def run_available(self, project: dict[str, Any], config: dict[str, Any]) -> bool:
         """projectConfig.runAvailable: a run started now would test on some device."""
-        return not self.missing_inputs(project, config) and bool(self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"])
+        return not self.missing_inputs(project, config) and bool(
+            self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"]
+        )

@@ -53,7 +53,10 @@ class DeviceRunHandlers(BitbarViews):
         # Ten samples across DEVICE_RUNNING (none for an excluded device run, which never tests),
         # drawn in order so each keeps its values as more appear.
         count = 10 if end > start else 0
-        samples = [(start + (k + 0.5) * (end - start) / 10, rng.uniform(0.05, 0.6), rng.randint(12000, 64000)) for k in range(count)]
+        samples = [
+            (start + (k + 0.5) * (end - start) / 10, rng.uniform(0.05, 0.6), rng.randint(12000, 64000))
+            for k in range(count)
+        ]
         items = [
             {"packageName": run["appPackage"], "cpuUsage": round(cpu, 3), "timestamp": millis(at), "memUsage": memory}
             for at, cpu, memory in samples

@@ -97,7 +97,9 @@ class GroupHandlers(BitbarViews):
             if device is None:
                 raise api_error(404, f"Device with id {device_id} not found")
             if device["osType"] != group["osType"]:
-                raise api_error(400, f"Device {device_id} is {device['osType']}; device group {group['id']} is {group['osType']}")
+                raise api_error(
+                    400, f"Device {device_id} is {device['osType']}; device group {group['id']} is {group['osType']}"
+                )
             if device_id in group["deviceIds"]:
                 raise api_error(409, f"Device {device_id} is already in device group {group['id']}")
             group["deviceIds"].append(device_id)

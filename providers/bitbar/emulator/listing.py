@@ -20,7 +20,12 @@ from providers.emulation import page_window
 
 
 def list_response(
-    request: Request, items: list[dict[str, Any]], item: str, name_field: str, page_size: int, max_limit: int | None = None
+    request: Request,
+    items: list[dict[str, Any]],
+    item: str,
+    name_field: str,
+    page_size: int,
+    max_limit: int | None = None,
 ) -> Response:
     """The doc's ``list`` object over ``items``; ``max_limit`` cuts larger pages (a variant)."""
     query = request.query_params

@@ -69,7 +69,9 @@ class ResultHandlers(BitbarViews):
         state = self.screenshot_zip_state(run)
         if state != "READY":
             hint = "request it with POST first" if state == "BLANK" else "it is being generated"
-            raise api_error(404, f"Screenshots package of run {run['id']} is not ready (screenshotZipState {state}): {hint}")
+            raise api_error(
+                404, f"Screenshots package of run {run['id']} is not ready (screenshotZipState {state}): {hint}"
+            )
         names = {dr["id"]: self.data["devices"][str(dr["deviceId"])]["displayName"] for dr in self.device_runs_of(run)}
         members = [(f"{names[s['deviceRunId']]}/{s['originalName']}", tiny_png(s["id"])) for s in self.screenshots(run)]
         return download(zip_bytes(members), "screenshots.zip", "application/zip")

@@ -24,7 +24,9 @@ class RunHandlers(BitbarViews):
     async def start_run(self, request: Request) -> Response:
         # The doc lists no 400 here: a run always starts; one missing its inputs has its devices EXCLUDED.
         values = await self.params(request)
-        name = check.required(values, "name") if self.variants.required == "as_tables" else values.get("name", "").strip()
+        name = (
+            check.required(values, "name") if self.variants.required == "as_tables" else values.get("name", "").strip()
+        )
         with self.store.lock:
             project = self.project(request)
             config = self.config_view(project)

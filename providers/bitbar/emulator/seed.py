@@ -52,7 +52,13 @@ APPLE_MODELS = (
     "Apple iPad mini4 A1538", "Apple iPad Pro11 A1980",
 )  # fmt: skip
 FREE_MODELS = frozenset(
-    {"Sony Xperia Z C6603", "Google Nexus 5 LG-D821", "Samsung Galaxy S5 SM-G900F", "LG G4 H815", "Motorola Moto G XT1032"}
+    {
+        "Sony Xperia Z C6603",
+        "Google Nexus 5 LG-D821",
+        "Samsung Galaxy S5 SM-G900F",
+        "LG G4 H815",
+        "Motorola Moto G XT1032",
+    }
 )
 # (softwareVersion id, releaseVersion, apiLevel); 4.1.2 is id 20 as in the doc's example.
 ANDROID_VERSIONS = (

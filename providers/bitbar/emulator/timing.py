@@ -119,7 +119,11 @@ def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]
                 "finishTimeMS": millis(end) if done else None,
                 "retryTime": None,
                 "failReason": reason if done and (marks_failure or excluded) else None,
-                "status": "EXCLUDED" if excluded else ("FAILED" if marks_failure else "SUCCEEDED") if done else "STARTED",
+                "status": "EXCLUDED"
+                if excluded
+                else ("FAILED" if marks_failure else "SUCCEEDED")
+                if done
+                else "STARTED",
                 "deviceRunStateType": stage,
             }
         )

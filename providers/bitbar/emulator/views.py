@@ -48,7 +48,11 @@ class BitbarViews(BitbarCore):
         if record["kind"] == "test":
             ios = record["platform"] == "IOS"
             # The keys of the doc's (Android) fileTest example; the table's iOS-only ones beside them.
-            view |= {"mainActivity": None, "minSdk": None if ios else 16, "packageName": None if ios else record["package"]}
+            view |= {
+                "mainActivity": None,
+                "minSdk": None if ios else 16,
+                "packageName": None if ios else record["package"],
+            }
             if ios and self.variants.extra_keys:
                 view |= {"bundleName": Path(record["originalName"]).stem, "bundleIdentifier": record["package"]}
         return view

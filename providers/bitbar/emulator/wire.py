@@ -41,7 +41,9 @@ def empty(status: int) -> Response:
 
 
 def download(payload: bytes, filename: str, media_type: str) -> Response:
-    return Response(payload, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        payload, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 async def request_params(request: Request, from_query: bool) -> dict[str, str]:

@@ -75,7 +75,9 @@ class AndroidRoutes:
         with self.store.lock:
             world = self.world
             world.settle(user)
-            mine = sorted((vm for vm in self.data["avms"].values() if vm["avm_owner"] == user), key=lambda vm: vm["created_at"])
+            mine = sorted(
+                (vm for vm in self.data["avms"].values() if vm["avm_owner"] == user), key=lambda vm: vm["created_at"]
+            )
             return answer({"avms": [self._vm_listed(vm) for vm in mine if world.visible(self._vm_status(vm))]})
 
     async def create_avm(self, request):
@@ -153,19 +155,35 @@ class AndroidRoutes:
     async def installed_test_packages(self, request):
         with self.store.lock:
             vm = self._vm(request)
-            return answer({"packages": {apk["instrumentation"]: apk["package"] for apk in self._installed(vm) if apk["instrumentation"]}})
+            return answer(
+                {
+                    "packages": {
+                        apk["instrumentation"]: apk["package"] for apk in self._installed(vm) if apk["instrumentation"]
+                    }
+                }
+            )
 
     # --- commands -------------------------------------------------------------------
     def _command(self, vm, kind: str, **what) -> str:
         command_id = new_id()
-        self.data["commands"][command_id] = {"command_id": command_id, "avm_id": vm["avm_id"], "kind": kind, "created_at": self.now(), **what}
+        self.data["commands"][command_id] = {
+            "command_id": command_id,
+            "avm_id": vm["avm_id"],
+            "kind": kind,
+            "created_at": self.now(),
+            **what,
+        }
         return command_id
 
     async def install_apk(self, request):
         with self.store.lock:
             vm = self._vm(request)
             apk = self.data["apks"].get(request.path_params["apk_id"])
-            if apk is None or apk["project_id"] != vm["project_id"] or self.timeline.apk_status(apk, self.now()) in ("DELETING", "DELETED"):
+            if (
+                apk is None
+                or apk["project_id"] != vm["project_id"]
+                or self.timeline.apk_status(apk, self.now()) in ("DELETING", "DELETED")
+            ):
                 raise error(404, "APK not found")
             return answer({"command_id": self._command(vm, "install", apk_id=apk["apk_id"])}, 202)
 
@@ -175,9 +193,15 @@ class AndroidRoutes:
         if not isinstance(packages, list) or not packages or not all(isinstance(p, str) for p in packages):
             raise malformed("packages must be a non-empty list of package names")
         events = body.get("event_count", 1)
-        events = schema_check.parse_int("event_count", events, 1) if isinstance(events, str) else schema_check.integer("event_count", events, 1)
+        events = (
+            schema_check.parse_int("event_count", events, 1)
+            if isinstance(events, str)
+            else schema_check.integer("event_count", events, 1)
+        )
         with self.store.lock:
-            return answer({"command_id": self._command(self._vm(request), "monkey", packages=packages, event_count=events)}, 202)
+            return answer(
+                {"command_id": self._command(self._vm(request), "monkey", packages=packages, event_count=events)}, 202
+            )
 
     async def run_tests(self, request):
         body = await self.body(request)
@@ -196,10 +220,21 @@ class AndroidRoutes:
             return [{**outputs.install(apk["apk_id"], apk["size"], problem), "status": "READY"}]
         if command["kind"] == "monkey":
             return [{**outputs.monkey(p, command["event_count"]), "status": "READY"} for p in command["packages"]]
-        target = next((a for a in self._installed(vm) if a["instrumentation"] and a["package"] == command["package"]), None)
+        target = next(
+            (a for a in self._installed(vm) if a["instrumentation"] and a["package"] == command["package"]), None
+        )
         if target is None:
-            return [{"returncode": "1", "status": "READY", "stderr": "", "stdout": f"INSTRUMENTATION_FAILED: {command['package']}"}]
-        failed = failing_positions(1, self.options.failure_share, seeded_random(self.options.seed, command["command_id"]))
+            return [
+                {
+                    "returncode": "1",
+                    "status": "READY",
+                    "stderr": "",
+                    "stdout": f"INSTRUMENTATION_FAILED: {command['package']}",
+                }
+            ]
+        failed = failing_positions(
+            1, self.options.failure_share, seeded_random(self.options.seed, command["command_id"])
+        )
         return [{**outputs.testrun(target["instrumentation"], target["tests"], len(failed)), "status": "READY"}]
 
     async def read_command(self, request):

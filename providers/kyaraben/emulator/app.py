@@ -34,7 +34,9 @@ Endpoint = tuple[str, str, Handler]
 check = Validators(lambda problem: error(400, str(problem)))
 
 
-class KyarabenEmulator(UserRoutes, ProjectRoutes, FileRoutes, TestSourceRoutes, CampaignRoutes, AndroidRoutes, Emulator):
+class KyarabenEmulator(
+    UserRoutes, ProjectRoutes, FileRoutes, TestSourceRoutes, CampaignRoutes, AndroidRoutes, Emulator
+):
     name = "kyaraben"
 
     def __init__(self, options: EmulatorOptions, variants: Variants = DEFAULT):

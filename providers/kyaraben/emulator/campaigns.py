@@ -33,14 +33,21 @@ class CampaignRoutes:
 
     def _campaign(self, request):
         params = request.path_params
-        return self.world.in_project("campaigns", self.user(request), params["project_id"], params["campaign_id"], self.world.campaign_status)
+        return self.world.in_project(
+            "campaigns", self.user(request), params["project_id"], params["campaign_id"], self.world.campaign_status
+        )
 
     async def list_campaigns(self, request):
         with self.store.lock:
             world = self.world
             project = world.project(self.user(request), request.path_params["project_id"])
             listed = [
-                {"campaign_id": c["campaign_id"], "campaign_name": c["campaign_name"], "project_id": c["project_id"], "status": world.campaign_status(c)}
+                {
+                    "campaign_id": c["campaign_id"],
+                    "campaign_name": c["campaign_name"],
+                    "project_id": c["project_id"],
+                    "status": world.campaign_status(c),
+                }
                 for c in world.of_project("campaigns", project["project_id"], world.campaign_status)
             ]
         return answer({"campaigns": listed})
@@ -55,7 +62,11 @@ class CampaignRoutes:
             project = self.world.live_project(self.user(request), request.path_params["project_id"])
             campaign_id = new_id()
             rng = seeded_random(self.options.seed, campaign_id)
-            name = self.check.text("campaign_name", name) if name else f"{rng.choice(ADJECTIVES)}-{rng.choice(ADJECTIVES)}-{rng.choice(ANIMALS)}"
+            name = (
+                self.check.text("campaign_name", name)
+                if name
+                else f"{rng.choice(ADJECTIVES)}-{rng.choice(ADJECTIVES)}-{rng.choice(ANIMALS)}"
+            )
             planned = [self._planned_test(project, index, test) for index, test in enumerate(tests)]
             for index, test in enumerate(planned):
                 self._test_vm(project, campaign_id, f"{name}-{index + 1}", test)
@@ -129,7 +140,15 @@ class CampaignRoutes:
                 else:
                     stdout = outputs.instrumentation(test["package"], test["tests"], 1 if index in failing else 0)
                 shown = hwconfig_shown(test["hwconfig"], self.variants)
-                tests.append({"hwconfig": shown, "image": test["image"], "package": test["package"], "status": status, "stdout": stdout})
+                tests.append(
+                    {
+                        "hwconfig": shown,
+                        "image": test["image"],
+                        "package": test["package"],
+                        "status": status,
+                        "stdout": stdout,
+                    }
+                )
             finished = sum(s in ("READY", "ERROR") for s in statuses)
             body = {
                 "campaign_id": campaign["campaign_id"],

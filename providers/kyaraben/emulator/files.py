@@ -81,7 +81,9 @@ class FileRoutes:
 
     def _apk(self, request):
         params = request.path_params
-        return self.world.in_project("apks", self.user(request), params["project_id"], params["apk_id"], self._apk_status)
+        return self.world.in_project(
+            "apks", self.user(request), params["project_id"], params["apk_id"], self._apk_status
+        )
 
     async def read_apk(self, request):
         with self.store.lock:
@@ -105,7 +107,12 @@ class FileRoutes:
             project = self.world.project(self.user(request), request.path_params["project_id"])
             files = self.world.of_project("camera_files", project["project_id"], self._camera_status)
             listed = [
-                {"camera_id": c["camera_id"], "filename": c["filename"], "project_id": c["project_id"], "status": self._camera_status(c)}
+                {
+                    "camera_id": c["camera_id"],
+                    "filename": c["filename"],
+                    "project_id": c["project_id"],
+                    "status": self._camera_status(c),
+                }
                 for c in files
             ]
         return answer({"camera_files": listed})
@@ -127,7 +134,9 @@ class FileRoutes:
     async def delete_camera_file(self, request):
         params = request.path_params
         with self.store.lock:
-            camera = self.world.in_project("camera_files", self.user(request), params["project_id"], params["camera_file_id"], self._camera_status)
+            camera = self.world.in_project(
+                "camera_files", self.user(request), params["project_id"], params["camera_file_id"], self._camera_status
+            )
             if camera["deleted_at"] is None:
                 camera["deleted_at"] = self.now()
         return no_content()

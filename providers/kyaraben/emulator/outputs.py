@@ -34,12 +34,24 @@ TOTP_STEP = 30
 def install(apk_id: str, size: int, problem: str) -> dict[str, str]:
     """``adb install``'s answer, as in the doc's command example."""
     if problem:
-        return {"returncode": "1", "stdout": f"pkg: /data/local/tmp/{apk_id}.apk\nFailure [INSTALL_PARSE_FAILED_NOT_APK]", "stderr": problem}
-    return {"returncode": "0", "stdout": f"pkg: /data/local/tmp/{apk_id}.apk\nSuccess", "stderr": f"3880 KB/s ({size} bytes in 0.219s)"}
+        return {
+            "returncode": "1",
+            "stdout": f"pkg: /data/local/tmp/{apk_id}.apk\nFailure [INSTALL_PARSE_FAILED_NOT_APK]",
+            "stderr": problem,
+        }
+    return {
+        "returncode": "0",
+        "stdout": f"pkg: /data/local/tmp/{apk_id}.apk\nSuccess",
+        "stderr": f"3880 KB/s ({size} bytes in 0.219s)",
+    }
 
 
 def monkey(package: str, events: int) -> dict[str, str]:
-    return {"returncode": "0", "stdout": f":Monkey: seed=0 count={events}\n:AllowPackage: {package}\nEvents injected: {events}\n// Monkey finished", "stderr": ""}
+    return {
+        "returncode": "0",
+        "stdout": f":Monkey: seed=0 count={events}\n:AllowPackage: {package}\nEvents injected: {events}\n// Monkey finished",
+        "stderr": "",
+    }
 
 
 def instrumentation(target: str, tests: int, failures: int) -> str:
@@ -50,7 +62,11 @@ def instrumentation(target: str, tests: int, failures: int) -> str:
         failed = index < failures
         lines.append(f"{package}.Scenario{index + 1}:{' FAILED' if failed else ''}")
         lines.append(f"INSTRUMENTATION_STATUS_CODE: {-2 if failed else 0}")
-    summary = f"FAILURES!!!\nTests run: {tests},  Failures: {failures}" if failures else f"OK ({tests} test{'s' if tests != 1 else ''})"
+    summary = (
+        f"FAILURES!!!\nTests run: {tests},  Failures: {failures}"
+        if failures
+        else f"OK ({tests} test{'s' if tests != 1 else ''})"
+    )
     return "\n".join(lines + [summary, "INSTRUMENTATION_CODE: -1"])
 
 

@@ -44,7 +44,10 @@ def _instrumentation_runner(path: Path) -> str:
     if is_binary_xml(manifest):
         elements = binary_xml_elements(manifest)
     else:
-        elements = [(e.tag.rsplit("}", 1)[-1], {k.rsplit("}", 1)[-1]: v for k, v in e.attrib.items()}) for e in ElementTree.fromstring(manifest).iter()]
+        elements = [
+            (e.tag.rsplit("}", 1)[-1], {k.rsplit("}", 1)[-1]: v for k, v in e.attrib.items()})
+            for e in ElementTree.fromstring(manifest).iter()
+        ]
     return next((attrs.get("name", "") for tag, attrs in elements if tag == "instrumentation"), "")
 
 

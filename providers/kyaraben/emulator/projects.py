@@ -37,7 +37,9 @@ class ProjectRoutes:
     async def list_projects(self, request):
         user = self.user(request)
         with self.store.lock:
-            mine = sorted((p for p in self.data["projects"].values() if p["owner"] == user), key=lambda p: p["created_at"])
+            mine = sorted(
+                (p for p in self.data["projects"].values() if p["owner"] == user), key=lambda p: p["created_at"]
+            )
             listed = [
                 {"project_id": p["project_id"], "project_name": p["project_name"], "status": self._project_status(p)}
                 for p in mine
@@ -67,7 +69,11 @@ class ProjectRoutes:
             world = self.world
             project = world.project(user, request.path_params["project_id"])
             world.settle(user)
-            vms = [vm for vm in self.data["avms"].values() if vm["project_id"] == project["project_id"] and not vm["campaign_id"]]
+            vms = [
+                vm
+                for vm in self.data["avms"].values()
+                if vm["project_id"] == project["project_id"] and not vm["campaign_id"]
+            ]
             counted = [vm for vm in vms if self.timeline.vm_status(vm, self.now()) != "DELETED"]
             body = {
                 "count_avms": len(counted),
@@ -112,9 +118,14 @@ class ProjectRoutes:
         vms = [
             vm["avm_id"]
             for vm in self.data["avms"].values()
-            if vm["project_id"] == project["project_id"] and self.timeline.vm_status(vm, now) not in ("DELETING", "DELETED")
+            if vm["project_id"] == project["project_id"]
+            and self.timeline.vm_status(vm, now) not in ("DELETING", "DELETED")
         ]
-        kinds = ("QUEUED", "RUNNING") if self.variants.blocking_campaigns == "running" else ("QUEUED", "RUNNING", "READY", "ERROR")
+        kinds = (
+            ("QUEUED", "RUNNING")
+            if self.variants.blocking_campaigns == "running"
+            else ("QUEUED", "RUNNING", "READY", "ERROR")
+        )
         campaigns = [
             c["campaign_id"]
             for c in self.data["campaigns"].values()

@@ -46,7 +46,9 @@ class TestSourceRoutes:
 
     def _source(self, request):
         params = request.path_params
-        return self.world.in_project("testsources", self.user(request), params["project_id"], params["testsource_id"], self._source_status)
+        return self.world.in_project(
+            "testsources", self.user(request), params["project_id"], params["testsource_id"], self._source_status
+        )
 
     def _source_body(self, source) -> dict:
         apk = self.data["apks"].get(source["apk_id"])
@@ -98,7 +100,9 @@ class TestSourceRoutes:
             self._source(request)
         stored = await self._source_part(request)
         with self.store.lock:
-            self._source(request).update(filename=stored.filename, path=str(stored.path), updated_at=self.now(), apk_id="")
+            self._source(request).update(
+                filename=stored.filename, path=str(stored.path), updated_at=self.now(), apk_id=""
+            )
         return no_content()
 
     async def compile_testsource(self, request):

@@ -79,7 +79,9 @@ class Timeline:
             if vm.get("slot_at") is not None or now < self.asks_slot_at(vm) or self.deleted_status(vm, now):
                 continue
             if not image_known(vm["image"]):
-                vm["status_reason"] = f"image '{vm['image']}' not found in the image store (the creation is rescheduled)"
+                vm["status_reason"] = (
+                    f"image '{vm['image']}' not found in the image store (the creation is rescheduled)"
+                )
                 continue
             asked = self.asks_slot_at(vm)
             moments = [asked] + sorted(t for t in (self.gone_at(o) for o in vms) if asked < t <= now)

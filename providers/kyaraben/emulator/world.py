@@ -82,7 +82,9 @@ class World:
     def quota(self, user: str) -> dict[str, int]:
         self.settle(user)
         now, maxima = self.now(), self.quota_max(user)
-        holding = [vm for vm in self.data["avms"].values() if vm["avm_owner"] == user and self.timeline.holds_slot(vm, now)]
+        holding = [
+            vm for vm in self.data["avms"].values() if vm["avm_owner"] == user and self.timeline.holds_slot(vm, now)
+        ]
         return {
             "vm_async_current": sum(1 for vm in holding if vm["campaign_id"]),
             "vm_async_max": maxima["vm_async_max"],
@@ -93,7 +95,11 @@ class World:
     # --- lookups (the doc's 404 for anything not the user's) ----------------------------
     def project(self, user: str, project_id: str) -> Record:
         project = self.data["projects"].get(project_id)
-        if project is None or project["owner"] != user or not self.visible(self.timeline.project_status(project, self.now())):
+        if (
+            project is None
+            or project["owner"] != user
+            or not self.visible(self.timeline.project_status(project, self.now()))
+        ):
             raise error(404, "Project not found")
         return project
 
@@ -113,7 +119,9 @@ class World:
             raise error(404, "AVM not found")
         return vm
 
-    def in_project(self, kind: str, user: str, project_id: str, object_id: str, status: Callable[[Record], str]) -> Record:
+    def in_project(
+        self, kind: str, user: str, project_id: str, object_id: str, status: Callable[[Record], str]
+    ) -> Record:
         project = self.project(user, project_id)
         record = self.data[kind].get(object_id)
         if record is None or record["project_id"] != project["project_id"] or not self.visible(status(record)):

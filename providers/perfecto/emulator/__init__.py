@@ -44,7 +44,19 @@ from providers.perfecto.emulator.app import EXECUTIONS, PAGE_SIZE, SANDBOX_JOB, 
 from providers.perfecto.emulator.executions import make_executions
 from providers.perfecto.emulator.variants import VARIANTS, Variants
 
-__all__ = ["EXECUTIONS", "PAGE_SIZE", "SANDBOX", "SANDBOX_JOB", "SANDBOX_TOKEN", "VARIANTS", "Variants", "add_commands", "add_executions", "build_app", "seed_executions"]
+__all__ = [
+    "EXECUTIONS",
+    "PAGE_SIZE",
+    "SANDBOX",
+    "SANDBOX_JOB",
+    "SANDBOX_TOKEN",
+    "VARIANTS",
+    "Variants",
+    "add_commands",
+    "add_executions",
+    "build_app",
+    "seed_executions",
+]
 
 
 def build_app(options: EmulatorOptions | None = None, variant: str = "default") -> EmulatorApp:
@@ -67,10 +79,19 @@ def add_commands(app: EmulatorApp, test_id: str, steps: list[dict[str, Any]]) ->
         app.store.data["commands"][test_id] = steps
 
 
-def seed_executions(app: EmulatorApp, count: int, *, job_name: str, job_number: int = 1, processing: float | None = None, **shape: Any) -> list[dict[str, Any]]:
+def seed_executions(
+    app: EmulatorApp, count: int, *, job_name: str, job_number: int = 1, processing: float | None = None, **shape: Any
+) -> list[dict[str, Any]]:
     """Add ``count`` made-up executions of one CI build that ran just now (``shape``: see ``make_executions``)."""
     shape.setdefault("failure_share", app.options.failure_share)
-    made = make_executions(count, job_name=job_name, job_number=job_number, started=app.clock.now() - 60 * count, seed=app.options.seed, **shape)
+    made = make_executions(
+        count,
+        job_name=job_name,
+        job_number=job_number,
+        started=app.clock.now() - 60 * count,
+        seed=app.options.seed,
+        **shape,
+    )
     add_executions(app, made, processing)
     return made
 

@@ -38,10 +38,20 @@ class PerfectoEmulator(Emulator):
     def initial_data(self) -> dict[str, Any]:
         """Two builds of a CI job: #127 an hour ago, processed, one test failed; #128 just run, still processing."""
         now, seed = self.now(), self.options.seed
-        earlier = make_executions(12, job_name=SANDBOX_JOB, job_number=127, started=now - 3600, seed=seed, failure_share=1 / 12)
-        latest = make_executions(12, job_name=SANDBOX_JOB, job_number=128, started=now - 900, seed=seed, failure_share=self.options.failure_share)
+        earlier = make_executions(
+            12, job_name=SANDBOX_JOB, job_number=127, started=now - 3600, seed=seed, failure_share=1 / 12
+        )
+        latest = make_executions(
+            12,
+            job_name=SANDBOX_JOB,
+            job_number=128,
+            started=now - 900,
+            seed=seed,
+            failure_share=self.options.failure_share,
+        )
         return {
-            "executions": [{"resource": r, "ready_at": now} for r in earlier] + [{"resource": r, "ready_at": now + self.options.job_duration} for r in latest],
+            "executions": [{"resource": r, "ready_at": now} for r in earlier]
+            + [{"resource": r, "ready_at": now + self.options.job_duration} for r in latest],
             "commands": {},
         }
 
@@ -66,7 +76,9 @@ class PerfectoEmulator(Emulator):
         return given
 
     def _authorize(self, request: Request) -> None:
-        if not any(token and hmac.compare_digest(token.encode(), self.token.encode()) for token in self._given_tokens(request)):
+        if not any(
+            token and hmac.compare_digest(token.encode(), self.token.encode()) for token in self._given_tokens(request)
+        ):
             raise api_error(self.variants.refused_status, "A valid Perfecto security token is required")
 
     # ---- endpoints
@@ -112,4 +124,6 @@ class PerfectoEmulator(Emulator):
         if steps is None:
             steps = commands_of(record["resource"]) if record else []
         # The doc's example writes this createdAt as a string (line 379).
-        return JSONResponse({"resources": steps, "metadata": {**self._metadata(), "createdAt": str(virtual_ms(self.now()))}})
+        return JSONResponse(
+            {"resources": steps, "metadata": {**self._metadata(), "createdAt": str(virtual_ms(self.now()))}}
+        )

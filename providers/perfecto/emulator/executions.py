@@ -36,7 +36,13 @@ def _platform(index: int, device_id: str) -> dict[str, Any]:
         "osVersion": version,
         "screenResolution": resolution,
         "location": location,
-        "mobileInfo": {"manufacturer": manufacturer, "model": model, "distributor": "Perfecto", "operator": "AT&T", "hasAudio": False},
+        "mobileInfo": {
+            "manufacturer": manufacturer,
+            "model": model,
+            "distributor": "Perfecto",
+            "operator": "AT&T",
+            "hasAudio": False,
+        },
         "selectionCriteriaV2": [{"name": "platformName", "value": "Android" if os == "ANDROID" else "iOS"}],
         "customFields": [],
     }
@@ -78,10 +84,26 @@ def make_executions(
             "job": {"name": job_name, "number": job_number, "branch": job_branch},
             "project": {"name": project[0], "version": project[1]},
             "platforms": [_platform(index, f"DEV{index % len(DEVICES):04d}")],
-            "videos": [{"startTime": start, "endTime": start + TEST_SECONDS * 1000, "format": "MP4", "downloadUrl": f"{DOWNLOADS}/video/{test_id}.mp4", "screen": {"width": 1080, "height": 1920}}],
+            "videos": [
+                {
+                    "startTime": start,
+                    "endTime": start + TEST_SECONDS * 1000,
+                    "format": "MP4",
+                    "downloadUrl": f"{DOWNLOADS}/video/{test_id}.mp4",
+                    "screen": {"width": 1080, "height": 1920},
+                }
+            ],
             "tags": list(tags),
             "executionEngine": {"version": "24.1"},
-            "artifacts": [{"type": "DEVICE_LOGS", "path": f"{DOWNLOADS}/logs/{test_id}.zip", "contentType": "application/zip", "fileName": "device.log", "zipped": True}],
+            "artifacts": [
+                {
+                    "type": "DEVICE_LOGS",
+                    "path": f"{DOWNLOADS}/logs/{test_id}.zip",
+                    "contentType": "application/zip",
+                    "fileName": "device.log",
+                    "zipped": True,
+                }
+            ],
             "triggerType": trigger_type,
             "customFields": [],
             "automationFramework": "APPIUM",
@@ -100,12 +122,39 @@ def commands_of(resource: Resource) -> list[Resource]:
     start, failed = resource["startTime"], resource.get("status") == "FAILED"
 
     def command(name: str, offset: int, status: str = "SUCCESS", **extra: Any) -> Resource:
-        return {"name": name, "status": status, "startTime": start + offset, "endTime": start + offset + 900, "uxDuration": 850, **extra}
+        return {
+            "name": name,
+            "status": status,
+            "startTime": start + offset,
+            "endTime": start + offset + 900,
+            "uxDuration": 850,
+            **extra,
+        }
 
-    last = command("Assert text", 6000, "FAILURE", message=resource.get("message"), screenshots=[f"{DOWNLOADS}/image/{resource['id']}.png"]) if failed else command("Assert text", 6000)
+    last = (
+        command(
+            "Assert text",
+            6000,
+            "FAILURE",
+            message=resource.get("message"),
+            screenshots=[f"{DOWNLOADS}/image/{resource['id']}.png"],
+        )
+        if failed
+        else command("Assert text", 6000)
+    )
     return [
-        {"testExecutionId": resource["id"], "name": "Open app", "startTime": start, "endTime": start + 3000,
-         "commands": [command("Launch application", 0), command("Find element", 1000)]},
-        {"testExecutionId": resource["id"], "name": resource.get("name"), "startTime": start + 4000, "endTime": start + 7000,
-         "commands": [command("Click element", 4000), last]},
+        {
+            "testExecutionId": resource["id"],
+            "name": "Open app",
+            "startTime": start,
+            "endTime": start + 3000,
+            "commands": [command("Launch application", 0), command("Find element", 1000)],
+        },
+        {
+            "testExecutionId": resource["id"],
+            "name": resource.get("name"),
+            "startTime": start + 4000,
+            "endTime": start + 7000,
+            "commands": [command("Click element", 4000), last],
+        },
     ]

@@ -50,5 +50,9 @@ def build_app(options: EmulatorOptions | None = None, variant: str = "default") 
 
 SANDBOX = EmulatorEntry(
     build_app=build_app,
-    provider_settings=lambda url: {"endpoint": url + "/cloudtest", "secret_id": SANDBOX_SECRET_ID, "secret_key": SANDBOX_SECRET_KEY},
+    provider_settings=lambda url: {
+        "endpoint": url + "/cloudtest",
+        "secret_id": SANDBOX_SECRET_ID,
+        "secret_key": SANDBOX_SECRET_KEY,
+    },
 )

@@ -12,7 +12,15 @@ from providers.wetest.emulator.core import WeTestCore
 from providers.wetest.emulator.results import device_errors, perf_samples, result_stat
 from providers.wetest.emulator.submission import Submission, parse_submission
 from providers.wetest.emulator.timeline import device_result_at, plan_devices, status_at
-from providers.wetest.emulator.vocabulary import FILES_HOST, FRAME_TYPES, RESULT_TEXT, STATUS_TEXT, DeviceResult, Ret, StatusCode
+from providers.wetest.emulator.vocabulary import (
+    FILES_HOST,
+    FRAME_TYPES,
+    RESULT_TEXT,
+    STATUS_TEXT,
+    DeviceResult,
+    Ret,
+    StatusCode,
+)
 from providers.wetest.emulator.wire import check, flag, ok, rejected
 
 
@@ -67,13 +75,22 @@ class AutomationHandlers(WeTestCore):
             return self._pick_devices(in_cloud, submission)
         device_ids = {d["device_id"] for d in self.data["devices"]}
         model_ids = {d["model_id"] for d in self.data["devices"]}
-        kinds = {"deviceids" if i in device_ids else "modelids" if i in model_ids else "unknown" for i in submission.devices}
+        kinds = {
+            "deviceids" if i in device_ids else "modelids" if i in model_ids else "unknown" for i in submission.devices
+        }
         if {"deviceids", "modelids"} <= kinds:
             raise rejected(Ret.BAD_PARAMETER, "mixing device IDs and model IDs in devices is not allowed")
-        wrong = [i for i in submission.devices if i not in (device_ids if submission.choose_type == "deviceids" else model_ids)]
+        wrong = [
+            i
+            for i in submission.devices
+            if i not in (device_ids if submission.choose_type == "deviceids" else model_ids)
+        ]
         if wrong:
             kind = "device" if submission.choose_type == "deviceids" else "model"
-            raise rejected(Ret.BAD_PARAMETER, f"devices {wrong} are not {kind} IDs (device_choose_type is {submission.choose_type})")
+            raise rejected(
+                Ret.BAD_PARAMETER,
+                f"devices {wrong} are not {kind} IDs (device_choose_type is {submission.choose_type})",
+            )
         if submission.choose_type == "deviceids":
             chosen = [d for i in submission.devices for d in in_cloud if d["device_id"] == i]
         else:
@@ -97,7 +114,10 @@ class AutomationHandlers(WeTestCore):
         if self.variants.device_number == "idle":
             ranked = [d for d in ranked if d["online"] and d["device_id"] not in busy]
         if not ranked:
-            raise rejected(Ret.BAD_PARAMETER, f"cloud {submission.cloud_id} has no {'idle ' if self.variants.device_number == 'idle' else ''}device now")
+            raise rejected(
+                Ret.BAD_PARAMETER,
+                f"cloud {submission.cloud_id} has no {'idle ' if self.variants.device_number == 'idle' else ''}device now",
+            )
         return ranked[: submission.device_number]
 
     async def cancel_test(self, request: Request) -> Response:
@@ -113,10 +133,17 @@ class AutomationHandlers(WeTestCore):
     async def test_status(self, request: Request) -> Response:
         test = self._test(request)
         status, end = status_at(test, self._elapsed(test))
-        finished = status != StatusCode.TESTING if self.variants.finished == "any_end" else status == StatusCode.FINISHED
+        finished = (
+            status != StatusCode.TESTING if self.variants.finished == "any_end" else status == StatusCode.FINISHED
+        )
         shown = {
             "finished": finished,
-            **self.times({"start_time": self.stamp(test["submitted_at"]), "end_time": self.stamp(None if end is None else test["submitted_at"] + end)}),
+            **self.times(
+                {
+                    "start_time": self.stamp(test["submitted_at"]),
+                    "end_time": self.stamp(None if end is None else test["submitted_at"] + end),
+                }
+            ),
             "test_id": test["test_id"],
             "status_code": int(status),
             "status": STATUS_TEXT[status],
@@ -147,7 +174,9 @@ class AutomationHandlers(WeTestCore):
                 }
             ),
             "wait_time": int(min(plan["start"], elapsed)),
-            "case_stat": plan["cases"] if code == plan["outcome"] else {**plan["cases"], "case_success": 0, "case_fail": 0},
+            "case_stat": plan["cases"]
+            if code == plan["outcome"]
+            else {**plan["cases"], "case_success": 0, "case_fail": 0},
             **{k: device[k] for k in ("model", "version", "manufacture", "ram", "cpu_ghz", "cpu_total")},
             "result": RESULT_TEXT[code],
             "result_code": int(code),
@@ -155,7 +184,9 @@ class AutomationHandlers(WeTestCore):
         }
         return {**result, **self._details(test, plan, code, end, request)}
 
-    def _details(self, test: dict[str, Any], plan: dict[str, Any], code: DeviceResult, end: float | None, request: Request) -> dict[str, Any]:
+    def _details(
+        self, test: dict[str, Any], plan: dict[str, Any], code: DeviceResult, end: float | None, request: Request
+    ) -> dict[str, Any]:
         """Errors, images and log URLs, each as asked for; on the ``details-always`` server the others empty."""
         asked = {name: flag(request, name) for name in ("error", "image", "log")}
         shown = {name for name, on in asked.items() if on or self.variants.details == "always"}
@@ -167,17 +198,28 @@ class AutomationHandlers(WeTestCore):
         if "image" in shown:
             shots = range(1, 4) if asked["image"] and done and code != DeviceResult.UNTESTED else []
             details["images"] = [
-                {"image_name": f"screenshot_{n}.png", "image_time": self.stamp(submitted + plan["start"] + n), "image_url": f"{base}/screenshot_{n}.png"}
+                {
+                    "image_name": f"screenshot_{n}.png",
+                    "image_time": self.stamp(submitted + plan["start"] + n),
+                    "image_url": f"{base}/screenshot_{n}.png",
+                }
                 for n in shots
             ]
         if "log" in shown:
             details.update({key: f"{base}/{name}" if asked["log"] and done else "" for key, name in LOG_FILES})
         return details
 
-    def _cost_info(self, submitted: float, plan: dict[str, Any], elapsed: float, end: float | None) -> list[dict[str, Any]]:
+    def _cost_info(
+        self, submitted: float, plan: dict[str, Any], elapsed: float, end: float | None
+    ) -> list[dict[str, Any]]:
         spans = [("queue", 0.0, plan["start"]), ("test", plan["start"], end)]
         return [
-            {"process_name": name, "cost": int(stop - begin), "start_time": self.stamp(submitted + begin), "end_time": self.stamp(submitted + stop)}
+            {
+                "process_name": name,
+                "cost": int(stop - begin),
+                "start_time": self.stamp(submitted + begin),
+                "end_time": self.stamp(submitted + stop),
+            }
             for name, begin, stop in spans
             if stop is not None and stop <= elapsed
         ]
@@ -201,7 +243,12 @@ class AutomationHandlers(WeTestCore):
         app = test["app"]
         return ok(
             test_result={
-                **self.times({"start_time": self.stamp(submitted), "end_time": self.stamp(None if end is None else submitted + end)}),
+                **self.times(
+                    {
+                        "start_time": self.stamp(submitted),
+                        "end_time": self.stamp(None if end is None else submitted + end),
+                    }
+                ),
                 "frame_type_code": FRAME_TYPES[test["frame_type"]],
                 "frame_type": test["frame_type"],
                 "report_url": f"{FILES_HOST}/cloudtest/report/{test['test_id']}",
@@ -210,7 +257,10 @@ class AutomationHandlers(WeTestCore):
                 "test_id": test["test_id"],
                 "test_type": "automation",
                 "test_type_code": 1,
-                "app_info": {"app_type": app["platform"], **{k: app[k] for k in ("icon_url", "name", "package", "size", "version")}},
+                "app_info": {
+                    "app_type": app["platform"],
+                    **{k: app[k] for k in ("icon_url", "name", "package", "size", "version")},
+                },
                 "result_stat": self.times(result_stat(test, elapsed, self.stamp, self.variants.rates == "percent")),
             }
         )

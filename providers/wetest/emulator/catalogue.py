@@ -29,7 +29,18 @@ class CatalogueHandlers(WeTestCore):
 
     def _device_view(self, device: dict[str, Any], busy: dict[int, int]) -> dict[str, Any]:
         state = "offline" if not device["online"] else "testing" if device["device_id"] in busy else "idle"
-        documented = ("cloud_id", "cpu_total", "device_id", "location", "manufacture", "model", "model_id", "ram", "resolution", "version")
+        documented = (
+            "cloud_id",
+            "cpu_total",
+            "device_id",
+            "location",
+            "manufacture",
+            "model",
+            "model_id",
+            "ram",
+            "resolution",
+            "version",
+        )
         view = {
             **{k: device[k] for k in documented},
             "device_state": state,

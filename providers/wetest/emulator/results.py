@@ -25,7 +25,9 @@ def device_errors(code: DeviceResult, at: float, stamp: Stamp) -> list[dict[str,
     return [{"content": content, "description": description, "error_time": stamp(at), "level": "error"}]
 
 
-def perf_samples(seed: int, test: dict[str, Any], plan: dict[str, Any], until: float, ios: bool) -> list[dict[str, Any]]:
+def perf_samples(
+    seed: int, test: dict[str, Any], plan: dict[str, Any], until: float, ios: bool
+) -> list[dict[str, Any]]:
     """One sample per interval of the device's run so far; at most 120 of them."""
     run = until - plan["start"]
     if run <= 0:

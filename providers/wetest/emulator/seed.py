@@ -30,8 +30,22 @@ _MODELS = [
 OFFLINE_DEVICES = frozenset({10007})
 # filter_type 1 = a list of model ids, 2 = a list of device ids (doc line 225).
 SANDBOX_MODEL_LISTS = [
-    {"id": 301, "project": "pj-demo", "name": "Top Android phones", "cloud_id": 1, "filter_type": 1, "members": [501, 502, 503]},
-    {"id": 302, "project": "pj-demo", "name": "Lab iPhones", "cloud_id": 2, "filter_type": 2, "members": [20001, 20003]},
+    {
+        "id": 301,
+        "project": "pj-demo",
+        "name": "Top Android phones",
+        "cloud_id": 1,
+        "filter_type": 1,
+        "members": [501, 502, 503],
+    },
+    {
+        "id": 302,
+        "project": "pj-demo",
+        "name": "Lab iPhones",
+        "cloud_id": 2,
+        "filter_type": 2,
+        "members": [20001, 20003],
+    },
     {"id": 303, "project": "pj-shop", "name": "Samsung flagships", "cloud_id": 1, "filter_type": 1, "members": [501]},
 ]
 

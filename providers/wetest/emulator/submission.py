@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.wetest.emulator.variants import Variants
-from providers.wetest.emulator.vocabulary import CHOOSE_TYPES, DEFAULT_DEVICE_RUNTIME, DEFAULT_TEST_RUNTIME, FRAME_TYPES, Ret
+from providers.wetest.emulator.vocabulary import (
+    CHOOSE_TYPES,
+    DEFAULT_DEVICE_RUNTIME,
+    DEFAULT_TEST_RUNTIME,
+    FRAME_TYPES,
+    Ret,
+)
 from providers.wetest.emulator.wire import check, rejected
 
 
@@ -70,7 +76,9 @@ def parse_submission(body: Any, variants: Variants) -> Submission:
     elif frame_type == "appium":
         raise rejected(Ret.BAD_PARAMETER, "script_id is required when frame_type is appium")
     max_test_runtime = check.integer("max_test_runtime", body.get("max_test_runtime", DEFAULT_TEST_RUNTIME), minimum=1)
-    max_device_runtime = check.integer("max_device_runtime", body.get("max_device_runtime", DEFAULT_DEVICE_RUNTIME), minimum=1)
+    max_device_runtime = check.integer(
+        "max_device_runtime", body.get("max_device_runtime", DEFAULT_DEVICE_RUNTIME), minimum=1
+    )
     devices = body.get("devices") or []
     if not isinstance(devices, list) or any(isinstance(d, bool) or not isinstance(d, int) for d in devices):
         raise check.invalid("devices", devices, "an array of integers")

@@ -56,7 +56,11 @@ def status_at(test: dict[str, Any], elapsed: float) -> tuple[StatusCode, float |
 
 
 def plan_devices(
-    test_id: int, devices: list[dict[str, Any]], submission: Submission, options: EmulatorOptions, compatible: bool = True
+    test_id: int,
+    devices: list[dict[str, Any]],
+    submission: Submission,
+    options: EmulatorOptions,
+    compatible: bool = True,
 ) -> list[dict[str, Any]]:
     """Fix each device's start, end, outcome and case counts at submission time."""
     rng = seeded_random(options.seed, "wetest", test_id)
@@ -77,5 +81,7 @@ def plan_devices(
         elif end - start > submission.max_device_runtime:
             end, outcome = start + submission.max_device_runtime, DeviceResult.TIMEOUT
             cases = {"case_total": total, "case_success": 0, "case_fail": failed, "case_timeout": total - failed}
-        plans.append({"device_id": device["device_id"], "start": start, "end": end, "outcome": int(outcome), "cases": cases})
+        plans.append(
+            {"device_id": device["device_id"], "start": start, "end": end, "outcome": int(outcome), "cases": cases}
+        )
     return plans

@@ -59,7 +59,9 @@ class UploadHandlers(WeTestCore):
         if not fid and not md5:
             raise rejected(Ret.BAD_PARAMETER, "missing required parameter: fid or hash")
         in_project = [a for a in self.data["apps"].values() if a["project"] == project]
-        matches = [a for a in in_project if a["fid"] == fid] if fid else [a for a in in_project if a["md5"] == md5.lower()]
+        matches = (
+            [a for a in in_project if a["fid"] == fid] if fid else [a for a in in_project if a["md5"] == md5.lower()]
+        )
         if not matches:
             raise rejected(Ret.NOT_FOUND, "app not found")
         # The same bytes may be uploaded twice; the variant says which upload answers a hash look-up.

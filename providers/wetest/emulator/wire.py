@@ -39,7 +39,11 @@ def rejected(kind: Ret, msg: str) -> Rejection:
 def refusal_response(rejection: Rejection, variants: Variants) -> Response:
     """The refusal as this variant's server answers it."""
     kind = Ret(rejection.body["ret"])
-    ret = {Ret.NOT_FOUND: variants.not_found_ret}.get(kind, int(kind)) if variants.single_ret is None else variants.single_ret
+    ret = (
+        {Ret.NOT_FOUND: variants.not_found_ret}.get(kind, int(kind))
+        if variants.single_ret is None
+        else variants.single_ret
+    )
     if kind == Ret.AUTH_FAILED:
         status = variants.auth_status
     else:

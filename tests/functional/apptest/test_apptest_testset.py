@@ -13,7 +13,9 @@ from tests.functional.apptest.conftest import (
     recorded_testset,
 )
 
-PLAN = APPTEST_PROVIDER + """
+PLAN = (
+    APPTEST_PROVIDER
+    + """
 resources:
   apptest_testset.smoke:
     pid: PID
@@ -21,6 +23,7 @@ resources:
     testset_name: Nightly smoke
     OPTIONS
 """
+)
 LOGIN_PW = "hunter2-login-password"
 
 
@@ -76,9 +79,19 @@ def test_the_docs_time_limmit_spelling_is_read_as_time_limit_with_a_warning(appt
 INVALID = [
     ("time_limit 31", "time_limit: 31", "time_limit", "time_limit: must be less than or equal to 30"),
     ("time_limit 4", "time_limit: 4", "time_limit", "time_limit: must be greater than or equal to 5"),
-    ("both spellings", "time_limit: 5\ntime_limmit: 6", "time_limmit", "set time_limit only (time_limmit is the API doc's misspelling of it)"),
+    (
+        "both spellings",
+        "time_limit: 5\ntime_limmit: 6",
+        "time_limmit",
+        "set time_limit only (time_limmit is the API doc's misspelling of it)",
+    ),
     ("name over 100", "testset_name: " + "n" * 101, "testset_name", "testset_name: must have at most 100 characters"),
-    ("callback over 250", "callback: https://ci/" + "c" * 240, "callback", "callback: must have at most 250 characters"),
+    (
+        "callback over 250",
+        "callback: https://ci/" + "c" * 240,
+        "callback",
+        "callback: must have at most 250 characters",
+    ),
     ("password over 150", "login_pw: " + "p" * 151, "login_pw", "login_pw: must have at most 150 characters"),
     ("empty gate", "wait: {timeout: 1m}\ngate: {}", "gate", "set max_failed, max_errors or min_passed"),
     ("unknown gate bound", "wait: {timeout: 1m}\ngate: {max_failures: 0}", "gate", "gate.max_failures: unknown field"),
@@ -95,7 +108,9 @@ def test_an_invalid_argument_is_a_plan_error_at_its_line(option, field, message,
     assert result.exit_code == 1 and result.exception is None
     match = re.search(r"main\.yaml:(\d+):\d+: apptest_testset\.smoke: (.*)", result.stderr)
     assert match and message in match.group(2), result.stderr
-    assert workdir.path.joinpath("main.yaml").read_text().splitlines()[int(match.group(1)) - 1].strip().startswith(field)
+    assert (
+        workdir.path.joinpath("main.yaml").read_text().splitlines()[int(match.group(1)) - 1].strip().startswith(field)
+    )
     assert apptest.starts() == 0
 
 
@@ -104,15 +119,36 @@ def test_an_unsupported_extension_is_a_plan_error_at_the_path_line(apptest, work
     write_plan(workdir, name="app.exe")
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
-    assert re.search(r"main\.yaml:11:5: apptest_testset\.smoke: 'app\.exe' is not a kind of file the cloud accepts \(\.apk, \.xapk", result.stderr)
+    assert re.search(
+        r"main\.yaml:11:5: apptest_testset\.smoke: 'app\.exe' is not a kind of file the cloud accepts \(\.apk, \.xapk",
+        result.stderr,
+    )
 
 
 CLOUD_ERRORS = [
-    ("unknown project", 4242, None, "4052", "Invalid Request Parameter: Invalid request parameter : (project_id : 4242); pid: this account has no such project"),
+    (
+        "unknown project",
+        4242,
+        None,
+        "4052",
+        "Invalid Request Parameter: Invalid request parameter : (project_id : 4242); pid: this account has no such project",
+    ),
     ("project without device preset", 511, None, "4080", "pid: the project has no device preset"),
     ("no available device", 512, None, "4081", "pid: none of the project's preset devices is available now"),
-    ("iOS app in an Android project", 509, ("app.ipa", build_ipa()), "4055", "path: the app's platform does not match the project's devices"),
-    ("no launchable activity", 509, ("app.apk", build_apk(text_manifest(launcher=False))), "4041", "path: the app has no launchable activity"),
+    (
+        "iOS app in an Android project",
+        509,
+        ("app.ipa", build_ipa()),
+        "4055",
+        "path: the app's platform does not match the project's devices",
+    ),
+    (
+        "no launchable activity",
+        509,
+        ("app.apk", build_apk(text_manifest(launcher=False))),
+        "4041",
+        "path: the app has no launchable activity",
+    ),
     ("not an app", 509, ("app.apk", b"not a zip"), "4032", "path: the file is not a valid app"),
 ]
 
@@ -131,7 +167,11 @@ def test_a_result_code_fails_the_apply_with_its_reason_and_the_field(pid, app, c
 def test_secrets_never_appear_in_output_state_or_logs(apptest, workdir):
     """Neither the access key nor the app login password shows in plans, debug logs or state."""
     write_plan(workdir, "login_id: qa-bot", f"login_pw: {LOGIN_PW}")
-    outputs = [workdir.plan(), workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"), workdir.plan("-json")]
+    outputs = [
+        workdir.plan(),
+        workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"),
+        workdir.plan("-json"),
+    ]
     assert outputs[1].exit_code == 0, outputs[1].output
     assert "DEBUG" in outputs[1].stderr
     for result in outputs:

@@ -14,7 +14,9 @@ from tests.functional.apptest.conftest import APPTEST_PROVIDER, recorded_testset
 EVERY_VARIANT = pytest.mark.parametrize("variant", sorted(VARIANTS))
 
 # One testset; OPTIONS is replaced by its wait / gate / junit lines.
-PLAN = APPTEST_PROVIDER + """
+PLAN = (
+    APPTEST_PROVIDER
+    + """
 resources:
   apptest_testset.smoke:
     pid: 509
@@ -22,6 +24,7 @@ resources:
     testset_name: Nightly smoke
     OPTIONS
 """
+)
 WAIT = "wait: {timeout: 60s, poll: 0.2s}"
 
 
@@ -56,7 +59,9 @@ def test_a_testset_the_cloud_lost_is_refreshed_as_gone_on_every_variant(variant,
 
 
 @EVERY_VARIANT
-def test_a_failing_testset_waits_misses_its_gate_and_writes_junit_on_every_variant(variant, running_clock, emulator_options, apptest, workdir):
+def test_a_failing_testset_waits_misses_its_gate_and_writes_junit_on_every_variant(
+    variant, running_clock, emulator_options, apptest, workdir
+):
     """One of three tests fails (the seed): the gate is missed with the counts, the JUnit file shows the error."""
     emulator_options.failure_share = 0.34
     junit = workdir.path / "smoke.xml"

@@ -20,7 +20,9 @@ from tests.functional.apptest.conftest import (
     recorded_testset,
 )
 
-PLAN = APPTEST_PROVIDER + """
+PLAN = (
+    APPTEST_PROVIDER
+    + """
 resources:
   apptest_testset.smoke:
     pid: 509
@@ -29,6 +31,7 @@ resources:
     wait: {timeout: 60s, poll: 0.5s}
     OPTIONS
 """
+)
 
 
 def write_plan(workdir, *options: str) -> None:
@@ -49,11 +52,15 @@ def test_a_passing_gate_shows_the_counts_and_writes_the_clouds_junit(running_clo
     write_plan(workdir, "gate: {max_failed: 0, max_errors: 0, min_passed: 3}", f"junit: {junit}")
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    assert re.search(r"Running: \d passed, 0 failed, 0 errors, 0 stopped, \d running, \d initializing \(of 3\)", result.stdout)
+    assert re.search(
+        r"Running: \d passed, 0 failed, 0 errors, 0 stopped, \d running, \d initializing \(of 3\)", result.stdout
+    )
     assert "Complete: 3 passed, 0 failed, 0 errors, 0 stopped, 0 running, 0 initializing (of 3)" in result.stdout
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite.get("name") == "Nightly smoke" and suite.get("tests") == "3" and suite.get("errors") == "0"
-    assert [c.get("name") for c in suite.findall("testcase")] == [d["name"] for d in apptest_emulator.SANDBOX_PROJECTS["509"]["devices"]]
+    assert [c.get("name") for c in suite.findall("testcase")] == [
+        d["name"] for d in apptest_emulator.SANDBOX_PROJECTS["509"]["devices"]
+    ]
     attributes = recorded_testset(workdir)["attributes"]
     assert (attributes["status"], attributes["passed"], attributes["failed"]) == ("Complete", 3, 0)
 
@@ -64,7 +71,10 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
     write_plan(workdir, "gate: {max_failed: 0, min_passed: 3}", f"junit: {junit}")
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
-    assert "missed its gate: 1 failed (at most 0 allowed); 2 passed (at least 3 needed); of 3 tests: 2 passed, 1 failed, 0 errors" in result.stdout
+    assert (
+        "missed its gate: 1 failed (at most 0 allowed); 2 passed (at least 3 needed); of 3 tests: 2 passed, 1 failed, 0 errors"
+        in result.stdout
+    )
     assert recorded_testset(workdir)["attributes"]["failed"] == 1
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase/error")) == 1
     again = workdir.apply()
@@ -76,11 +86,19 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
 def test_wait_times_out_cleanly_and_keeps_the_testset(apptest, workdir):
     """On a frozen clock the testset never completes: the apply fails naming it and its counts, and records it."""
     write_plan(workdir)
-    workdir.write(workdir.path.joinpath("main.yaml").read_text().replace("timeout: 60s", "timeout: 1s").replace("poll: 0.5s", "poll: 0.2s"))
+    workdir.write(
+        workdir.path.joinpath("main.yaml")
+        .read_text()
+        .replace("timeout: 60s", "timeout: 1s")
+        .replace("poll: 0.5s", "poll: 0.2s")
+    )
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
     testset_id = recorded_testset(workdir)["id"]
-    assert f"run {testset_id} did not finish within 1s (last: Running: 0 passed, 0 failed, 0 errors, 0 stopped, 0 running, 3 initializing" in result.stdout
+    assert (
+        f"run {testset_id} did not finish within 1s (last: Running: 0 passed, 0 failed, 0 errors, 0 stopped, 0 running, 3 initializing"
+        in result.stdout
+    )
 
 
 def test_maintenance_is_retried_until_it_ends(monkeypatch, apptest, workdir):
@@ -92,7 +110,10 @@ def test_maintenance_is_retried_until_it_ends(monkeypatch, apptest, workdir):
     workdir.write(workdir.path.joinpath("main.yaml").read_text().replace("    wait: {timeout: 60s, poll: 0.5s}\n", ""))
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    assert "start testset: System Maintenance: The Service is currently under system maintenance.; apptest.ai is under system maintenance; retrying" in result.stderr
+    assert (
+        "start testset: System Maintenance: The Service is currently under system maintenance.; apptest.ai is under system maintenance; retrying"
+        in result.stderr
+    )
     assert len(apptest.app.log.matching("POST")) >= 2 and len(apptest.stored_testsets()) == 1
 
 
@@ -103,7 +124,10 @@ def test_maintenance_that_lasts_is_reported_after_the_timeout(monkeypatch, appte
     apptest_emulator.set_maintenance(apptest.app, True)
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
-    assert re.search(r"apptest: start testset failed \(8000\): System Maintenance: .*; apptest\.ai is under system maintenance \(still so after retrying for \ds\)", result.output)
+    assert re.search(
+        r"apptest: start testset failed \(8000\): System Maintenance: .*; apptest\.ai is under system maintenance \(still so after retrying for \ds\)",
+        result.output,
+    )
     assert apptest.stored_testsets() == []
 
 

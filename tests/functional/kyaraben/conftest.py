@@ -89,7 +89,9 @@ def resources_of(workdir) -> dict:
 
 
 # A project and an apk (APP is replaced by a file path): the start of the plans below.
-PROJECT_WITH_APK = KYARABEN_PROVIDER + """
+PROJECT_WITH_APK = (
+    KYARABEN_PROVIDER
+    + """
 resources:
   kyaraben_project.lab:
     project_name: lab
@@ -97,10 +99,13 @@ resources:
     project: ${kyaraben_project.lab.id}
     path: APP
 """
+)
 
 # A project with an apk, a compiled test source and a VM the apk is installed on;
 # APP and DSL are replaced by file paths.
-LAB = PROJECT_WITH_APK + """  kyaraben_testsource.checkout:
+LAB = (
+    PROJECT_WITH_APK
+    + """  kyaraben_testsource.checkout:
     project: ${kyaraben_project.lab.id}
     path: DSL
     compile: true
@@ -111,6 +116,7 @@ LAB = PROJECT_WITH_APK + """  kyaraben_testsource.checkout:
     hwconfig: {width: 800, height: 600, enable_gps: 1}
     apks: ["${kyaraben_apk.app.id}"]
 """
+)
 
 # A campaign over the lab's apks; RUN_OPTIONS is replaced by its wait/gate/junit lines.
 CAMPAIGN = """
@@ -130,11 +136,21 @@ CAMPAIGN = """
 WAIT = "wait: {timeout: 60s, poll: 0.2s}"
 
 
-def write_lab(workdir, campaign: str | None = None, app_version: str = "1.0", extra: str = "", replace: dict[str, str] | None = None) -> Path:
+def write_lab(
+    workdir,
+    campaign: str | None = None,
+    app_version: str = "1.0",
+    extra: str = "",
+    replace: dict[str, str] | None = None,
+) -> Path:
     """The lab plan (with a campaign whose options are ``campaign``) and its files, in ``workdir``."""
     app = write_apk(workdir.path, version=app_version)
     dsl = write_dsl(workdir.path)
-    text = LAB + (CAMPAIGN.replace("RUN_OPTIONS", campaign.replace("\n", "\n    ")) if campaign is not None else "") + extra
+    text = (
+        LAB
+        + (CAMPAIGN.replace("RUN_OPTIONS", campaign.replace("\n", "\n    ")) if campaign is not None else "")
+        + extra
+    )
     for old, new in (replace or {}).items():
         assert old in text, old
         text = text.replace(old, new)

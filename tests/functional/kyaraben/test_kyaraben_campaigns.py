@@ -68,7 +68,9 @@ def test_a_missed_gate_fails_the_apply_names_the_tests_and_keeps_the_campaign(ha
     write_lab(workdir, f"{WAIT}\ngate: {{max_failed: 0}}\njunit: {junit}")
     result = workdir.apply()
     assert result.exit_code == 1
-    assert re.search(r"missed its gate: 1 of 2 tests failed \(max_failed 0\): #\d \w+-\w+ com\.zenika", result.output), result.output
+    assert re.search(
+        r"missed its gate: 1 of 2 tests failed \(max_failed 0\): #\d \w+-\w+ com\.zenika", result.output
+    ), result.output
     assert "kyaraben_campaign.smoke" in resources_of(workdir)
     failures = [c for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
     assert len(failures) == 1 and "FAILURES!!!" in failures[0].find("failure").text
@@ -143,7 +145,9 @@ def test_an_apply_killed_while_waiting_does_not_start_the_campaign_again(running
     assert resources_of(workdir)["kyaraben_campaign.smoke"]["attributes"]["status"] == "READY"
 
 
-def test_an_apply_whose_wait_fails_records_the_campaign_and_the_next_does_not_start_it(running_clock, kyaraben, workdir):
+def test_an_apply_whose_wait_fails_records_the_campaign_and_the_next_does_not_start_it(
+    running_clock, kyaraben, workdir
+):
     """The cloud stops answering while the campaign runs: failed reads are read again until the
     wait's timeout, then the apply fails naming the last error; the campaign is in state."""
     write_lab(workdir, "wait: {timeout: 8s, poll: 0.2s}")
@@ -170,7 +174,10 @@ def test_campaign_vms_over_the_campaign_quota_fail_the_plan_before_any_change(ky
     write_lab(workdir, WAIT)
     result = workdir.plan()
     assert result.exit_code == 1
-    assert "kyaraben_campaign.smoke: quota: this plan's campaigns need 2 concurrent VMs and 0 run already; 2 is more than vm_async_max 1" in result.stderr
+    assert (
+        "kyaraben_campaign.smoke: quota: this plan's campaigns need 2 concurrent VMs and 0 run already; 2 is more than vm_async_max 1"
+        in result.stderr
+    )
     assert kyaraben.writes() == []
 
 
@@ -178,7 +185,10 @@ def test_a_test_image_the_cloud_lacks_is_a_plan_error_naming_the_test(kyaraben, 
     write_lab(workdir, WAIT, replace={"      - image: kitkat-tablet": "      - image: kitkat-watch"})
     result = workdir.plan()
     assert result.exit_code == 1
-    assert re.search(r"main\.yaml:\d+:5: kyaraben_campaign\.smoke: tests\[0\]\.image: 'kitkat-watch' is not an image kyaraben offers", result.stderr), result.stderr
+    assert re.search(
+        r"main\.yaml:\d+:5: kyaraben_campaign\.smoke: tests\[0\]\.image: 'kitkat-watch' is not an image kyaraben offers",
+        result.stderr,
+    ), result.stderr
 
 
 def test_destroying_a_running_campaign_removes_it(running_clock, kyaraben, workdir):

@@ -13,12 +13,15 @@ from starlette.routing import Route
 from providers.emulation import EmulatorServer
 from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, write_lab
 
-LOOKUPS = KYARABEN_PROVIDER + """
+LOOKUPS = (
+    KYARABEN_PROVIDER
+    + """
 data:
   kyaraben_projects.all: {}
 outputs:
   ids: ${data.kyaraben_projects.all.ids}
 """
+)
 
 
 def broken_server(body: bytes) -> Starlette:
@@ -59,7 +62,9 @@ def test_the_identity_never_reaches_output_logs_or_state(running_clock, kyaraben
 
 def test_a_project_is_found_by_name(running_clock, kyaraben, workdir):
     project = kyaraben.api().post("/projects", json={"project_name": "shared lab"}).json()["project_id"]
-    workdir.write(KYARABEN_PROVIDER + """
+    workdir.write(
+        KYARABEN_PROVIDER
+        + """
 data:
   kyaraben_projects.shared: {project_name: shared lab}
   kyaraben_quota.mine: {}
@@ -68,7 +73,12 @@ outputs:
   id: ${data.kyaraben_projects.shared.id}
   live: ${data.kyaraben_quota.mine.vm_live_max}
   images: ${data.kyaraben_images.lollipop.names}
-""")
+"""
+    )
     assert workdir.apply().exit_code == 0
     outputs = json.loads(workdir.run("output", str(workdir.path), "-json").stdout)
-    assert {name: output["value"] for name, output in outputs.items()} == {"id": project, "live": 3, "images": ["lollipop-tablet", "lollipop-phone"]}
+    assert {name: output["value"] for name, output in outputs.items()} == {
+        "id": project,
+        "live": 3,
+        "images": ["lollipop-tablet", "lollipop-phone"],
+    }

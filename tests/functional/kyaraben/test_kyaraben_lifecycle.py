@@ -58,7 +58,9 @@ def test_a_new_hwconfig_replaces_the_vm_and_the_old_one_is_deleted(running_clock
     write_lab(workdir, replace={"width: 800, height: 600, enable_gps: 1": "width: 1280, height: 800, enable_gps: 1"})
     plan = workdir.plan()
     assert "kyaraben_avm.phone must be replaced" in plan.stdout
-    assert re.search(r'~ hwconfig\s+= \{.*"width": 800\} -> \{"width": 1280, .*\}  # forces replacement', plan.stdout), plan.stdout
+    assert re.search(
+        r'~ hwconfig\s+= \{.*"width": 800\} -> \{"width": 1280, .*\}  # forces replacement', plan.stdout
+    ), plan.stdout
     result = workdir.apply()
     assert result.exit_code == 0, result.output
     assert kyaraben.api().get(f"/android/{old}").status_code == 404
@@ -94,11 +96,18 @@ def test_another_users_objects_read_as_gone_never_as_present(running_clock, kyar
 def test_the_auth_header_is_a_setting_and_a_401_is_a_clean_error(running_clock, kyaraben, workdir):
     """A proxy's header name can be set; kyaraben itself then sees no X-Auth-UserId and answers 401."""
     write_lab(workdir)
-    text = workdir.path.joinpath("main.yaml").read_text().replace("    poll: 0.2s\n", "    poll: 0.2s\n    auth_header: X-Proxy-Token\n", 1)
+    text = (
+        workdir.path.joinpath("main.yaml")
+        .read_text()
+        .replace("    poll: 0.2s\n", "    poll: 0.2s\n    auth_header: X-Proxy-Token\n", 1)
+    )
     workdir.write(text)
     result = workdir.plan()
     assert result.exit_code == 1
-    assert re.search(r"kyaraben: list \w+ failed \(401\): Missing authentication header; check the provider's credentials", result.output), result.output
+    assert re.search(
+        r"kyaraben: list \w+ failed \(401\): Missing authentication header; check the provider's credentials",
+        result.output,
+    ), result.output
     assert "labform-sandbox" not in result.output
 
 
@@ -114,7 +123,9 @@ def test_destroy_deletes_vms_before_their_project(running_clock, kyaraben, workd
 
 
 @pytest.mark.parametrize("variant", ["default", "delete-refused-400", "delete-refused-async"])
-def test_a_project_holding_a_vm_labform_does_not_manage_is_refused_with_a_clear_error(variant, running_clock, kyaraben, workdir):
+def test_a_project_holding_a_vm_labform_does_not_manage_is_refused_with_a_clear_error(
+    variant, running_clock, kyaraben, workdir
+):
     """However the server refuses (409, 400, or 202 then ERROR), the error names the VM in the way."""
     workdir.write(LAB.split("  kyaraben_apk.app:")[0])
     assert workdir.apply().exit_code == 0
@@ -122,13 +133,16 @@ def test_a_project_holding_a_vm_labform_does_not_manage_is_refused_with_a_clear_
     stranger = kyaraben.api().post("/android", json={"project_id": project, "image": "kitkat-phone"}).json()["avm_id"]
     result = workdir.run("destroy", str(workdir.path), "--auto-approve")
     assert result.exit_code == 1
-    assert re.search(rf"kyaraben refused to delete project {project} \(.*\): .*it holds VMs {stranger}", result.output), result.output
+    assert re.search(
+        rf"kyaraben refused to delete project {project} \(.*\): .*it holds VMs {stranger}", result.output
+    ), result.output
     assert "kyaraben_project.lab" in resources_of(workdir)
 
 
-
 @pytest.mark.parametrize("variant", ["any-campaign-blocks-delete"])
-def test_where_finished_campaigns_block_a_project_delete_the_error_names_them(variant, running_clock, kyaraben, workdir):
+def test_where_finished_campaigns_block_a_project_delete_the_error_names_them(
+    variant, running_clock, kyaraben, workdir
+):
     """A server reading "campaigns" as any campaign refuses while a kept campaign is there
     (``on_destroy: keep``, the default): the error names it."""
     write_lab(workdir, WAIT)

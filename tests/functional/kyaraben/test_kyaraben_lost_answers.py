@@ -15,13 +15,21 @@ SEED = 29
 
 
 @pytest.mark.parametrize("kind", FAULTS_AFTER)
-def test_lost_answers_still_leave_the_apks_installed_and_the_test_source_compiled(kind, running_clock, kyaraben, workdir):
+def test_lost_answers_still_leave_the_apks_installed_and_the_test_source_compiled(
+    kind, running_clock, kyaraben, workdir
+):
     write_lab(workdir, f"{WAIT}\ngate: {{max_failed: 0}}")
-    kyaraben.app.options.failure_kinds, kyaraben.app.options.failure_rate, kyaraben.app.options.seed = (kind,), 0.3, SEED
+    kyaraben.app.options.failure_kinds, kyaraben.app.options.failure_rate, kyaraben.app.options.seed = (
+        (kind,),
+        0.3,
+        SEED,
+    )
     result = workdir.apply()
     assert result.exit_code == 0, result.output
     for address in ("kyaraben_testsource.checkout", "kyaraben_avm.phone"):
-        assert f"{address}: " in result.output and "found what the create made by its natural key" in result.output, result.output
+        assert f"{address}: " in result.output and "found what the create made by its natural key" in result.output, (
+            result.output
+        )
     state = resources_of(workdir)
     vm, source = state["kyaraben_avm.phone"], state["kyaraben_testsource.checkout"]["attributes"]
     installs = [r for r in kyaraben.app.log.matching("POST") if r.path.startswith(f"/android/{vm['id']}/apk/")]
@@ -47,9 +55,15 @@ def slow_uploads(running_clock, emulator_options):
 @pytest.mark.parametrize("kind", FAULTS_AFTER)
 def test_an_upload_found_by_its_name_is_awaited_until_ready(kind, slow_uploads, kyaraben, workdir):
     workdir.write(PROJECT_WITH_APK.replace("APP", str(write_apk(workdir.path))))
-    kyaraben.app.options.failure_kinds, kyaraben.app.options.failure_rate, kyaraben.app.options.seed = (kind,), 0.3, 6  # seed 6: the upload's answer is lost
+    kyaraben.app.options.failure_kinds, kyaraben.app.options.failure_rate, kyaraben.app.options.seed = (
+        (kind,),
+        0.3,
+        6,
+    )  # seed 6: the upload's answer is lost
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    assert "kyaraben_apk.app: " in result.output and "found what the create made by its natural key" in result.output, result.output
+    assert "kyaraben_apk.app: " in result.output and "found what the create made by its natural key" in result.output, (
+        result.output
+    )
     assert resources_of(workdir)["kyaraben_apk.app"]["attributes"]["status"] == "READY"
     assert len(kyaraben.records("apks")) == 1

@@ -15,14 +15,20 @@ def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir
     for name in ("KYARABEN_URL", "KYARABEN_AUTH_VALUE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
-    shutil.copytree(PLANS, workdir.path / "plans", ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"))
+    shutil.copytree(
+        PLANS,
+        workdir.path / "plans",
+        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
+    )
     monkeypatch.chdir(workdir.path)
     plan = "plans/kyaraben-lab"
     first = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
     assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in first.stdout
     cases = ET.parse(workdir.path / "reports" / "kyaraben-smoke.xml").getroot().findall("testsuite/testcase")
-    assert len(cases) == 2 and all(c.find("system-out").text.startswith("INSTRUMENTATION_STATUS: numtests=2") for c in cases)
+    assert len(cases) == 2 and all(
+        c.find("system-out").text.startswith("INSTRUMENTATION_STATUS: numtests=2") for c in cases
+    )
     second = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert second.exit_code == 0, second.output
     assert "No changes." in second.stdout

@@ -11,7 +11,9 @@ from providers.emulation import tiny_png
 from tests.conftest import Workdir
 from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, PROJECT_WITH_APK, resources_of, write_apk, write_dsl
 
-UPLOADS = PROJECT_WITH_APK + """  kyaraben_camera_file.logo:
+UPLOADS = (
+    PROJECT_WITH_APK
+    + """  kyaraben_camera_file.logo:
     project: ${kyaraben_project.lab.id}
     path: LOGO
   kyaraben_testsource.checkout:
@@ -19,15 +21,24 @@ UPLOADS = PROJECT_WITH_APK + """  kyaraben_camera_file.logo:
     path: DSL
     COMPILE
 """
+)
 
 
-def write_uploads(workdir, app_version: str = "1.0", dsl: str | None = None, compile: bool = True, project: str = "${kyaraben_project.lab.id}"):
+def write_uploads(
+    workdir,
+    app_version: str = "1.0",
+    dsl: str | None = None,
+    compile: bool = True,
+    project: str = "${kyaraben_project.lab.id}",
+):
     app = write_apk(workdir.path, version=app_version)
     logo = workdir.path / "logo.png"
     logo.write_bytes(tiny_png(7))
     source = write_dsl(workdir.path) if dsl is None else write_dsl(workdir.path, text=dsl)
     text = UPLOADS.replace("APP", str(app)).replace("LOGO", str(logo)).replace("DSL", str(source))
-    workdir.write(text.replace("COMPILE", "compile: true" if compile else "").replace("${kyaraben_project.lab.id}", project))
+    workdir.write(
+        text.replace("COMPILE", "compile: true" if compile else "").replace("${kyaraben_project.lab.id}", project)
+    )
     return app
 
 
@@ -45,7 +56,12 @@ def test_an_apk_is_uploaded_under_its_hash_once_and_a_changed_one_replaces_it(ru
     assert workdir.apply().exit_code == 0
     attrs = resources_of(workdir)["kyaraben_apk.app"]["attributes"]
     digest = hashlib.sha256(app.read_bytes()).hexdigest()
-    assert (attrs["sha256"], attrs["filename"], attrs["package"], attrs["status"]) == (digest, f"app-{digest[:16]}.apk", "com.labform.sample", "READY")
+    assert (attrs["sha256"], attrs["filename"], attrs["package"], attrs["status"]) == (
+        digest,
+        f"app-{digest[:16]}.apk",
+        "com.labform.sample",
+        "READY",
+    )
     listed = kyaraben.api().get(f"/projects/{attrs['project']}/apk").json()["apks"]
     assert [a["filename"] for a in listed if not a["testsource_id"]] == [attrs["filename"]]
 
@@ -56,7 +72,9 @@ def test_an_apk_is_uploaded_under_its_hash_once_and_a_changed_one_replaces_it(ru
     write_uploads(workdir, app_version="2.0")
     plan = workdir.plan()
     assert "kyaraben_apk.app must be replaced" in plan.stdout
-    assert re.search(rf'~ filename\s+= "app-{digest[:16]}.apk" -> "app-[0-9a-f]{{16}}.apk"  # forces replacement', plan.stdout)
+    assert re.search(
+        rf'~ filename\s+= "app-{digest[:16]}.apk" -> "app-[0-9a-f]{{16}}.apk"  # forces replacement', plan.stdout
+    )
     assert workdir.apply().exit_code == 0
     assert len(uploads_to(kyaraben, "/apk")) == 1
     assert gone(kyaraben.api().get(f"/projects/{attrs['project']}/apk/{attrs['id']}"))
@@ -86,14 +104,19 @@ def test_the_same_bytes_already_in_the_project_are_adopted_not_uploaded(running_
     assert kyaraben.api().get(f"/projects/{project}/apk/{apk}").status_code == 200  # adopted: only forgotten
 
 
-def test_an_apk_the_cloud_cannot_read_fails_with_its_reason_is_tainted_and_replaced_next_time(running_clock, kyaraben, workdir):
+def test_an_apk_the_cloud_cannot_read_fails_with_its_reason_is_tainted_and_replaced_next_time(
+    running_clock, kyaraben, workdir
+):
     """An upload the cloud marks ERROR fails the apply with its reason and is recorded tainted; the next
     plan replaces it (the broken upload is deleted, the fixed file uploaded), leaving no twin."""
     write_uploads(workdir)
     (workdir.path / "app.apk").write_bytes(b"this is not an apk")
     result = workdir.apply()
     assert result.exit_code == 1
-    assert re.search(r"kyaraben: upload apk failed: app-[0-9a-f]{16}\.apk is ERROR \(cannot read AndroidManifest\.xml: not a zip archive\)", result.output)
+    assert re.search(
+        r"kyaraben: upload apk failed: app-[0-9a-f]{16}\.apk is ERROR \(cannot read AndroidManifest\.xml: not a zip archive\)",
+        result.output,
+    )
     broken = resources_of(workdir)["kyaraben_apk.app"]
     assert broken["tainted"] is True
     project = resources_of(workdir)["kyaraben_project.lab"]["id"]
@@ -103,8 +126,14 @@ def test_an_apk_the_cloud_cannot_read_fails_with_its_reason_is_tainted_and_repla
     write_apk(workdir.path)
     fixed = workdir.apply()
     assert fixed.exit_code == 0, fixed.output
-    apks = [a for a in kyaraben.api().get(f"/projects/{project}/apk").json()["apks"] if not a["testsource_id"] and a["status"] not in ("DELETING", "DELETED")]
-    assert [a["apk_id"] for a in apks] == [resources_of(workdir)["kyaraben_apk.app"]["id"]] and apks[0]["apk_id"] != broken["id"]
+    apks = [
+        a
+        for a in kyaraben.api().get(f"/projects/{project}/apk").json()["apks"]
+        if not a["testsource_id"] and a["status"] not in ("DELETING", "DELETED")
+    ]
+    assert [a["apk_id"] for a in apks] == [resources_of(workdir)["kyaraben_apk.app"]["id"]] and apks[0][
+        "apk_id"
+    ] != broken["id"]
     assert resources_of(workdir)["kyaraben_apk.app"]["tainted"] is False
 
 
@@ -136,7 +165,9 @@ def test_a_test_source_is_compiled_and_a_new_content_is_put_in_place_and_recompi
     api, project = kyaraben.api(), source["attributes"]["project"]
     assert api.get(f"/projects/{project}/testsources/{source['id']}").text.startswith('Feature: "Refunds"')
     assert gone(api.get(f"/projects/{project}/apk/{first_apk}"))
-    assert [r.method for r in kyaraben.app.log.matching(path_contains=f"/testsources/{source['id']}") if r.method != "GET"] == ["PUT", "POST"]
+    assert [
+        r.method for r in kyaraben.app.log.matching(path_contains=f"/testsources/{source['id']}") if r.method != "GET"
+    ] == ["PUT", "POST"]
     assert workdir.plan("--detailed-exitcode").exit_code == 0
 
 
@@ -144,7 +175,10 @@ def test_a_source_that_does_not_compile_fails_with_the_reason_and_is_kept(runnin
     write_uploads(workdir, dsl="just words\n")
     result = workdir.apply()
     assert result.exit_code == 1
-    assert "kyaraben: compile test source failed: checkout.aic: ERROR (COMPILING DSL: no Feature found in the test source)" in result.output
+    assert (
+        "kyaraben: compile test source failed: checkout.aic: ERROR (COMPILING DSL: no Feature found in the test source)"
+        in result.output
+    )
     assert resources_of(workdir)["kyaraben_testsource.checkout"]["attributes"]["compile"] is False
     write_uploads(workdir)
     assert "kyaraben_testsource.checkout will be updated in-place" in workdir.plan().stdout
@@ -153,10 +187,17 @@ def test_a_source_that_does_not_compile_fails_with_the_reason_and_is_kept(runnin
 
 def test_setting_a_computed_argument_is_a_plan_error(kyaraben, workdir):
     write_uploads(workdir)
-    workdir.write(workdir.path.joinpath("main.yaml").read_text().replace("    compile: true", "    compile: true\n    sha256: abc"))
+    workdir.write(
+        workdir.path.joinpath("main.yaml")
+        .read_text()
+        .replace("    compile: true", "    compile: true\n    sha256: abc")
+    )
     result = workdir.plan()
     assert result.exit_code == 1
-    assert re.search(r"main\.yaml:\d+:5: kyaraben_testsource\.checkout: sha256 is computed from path; remove it from the plan", result.stderr)
+    assert re.search(
+        r"main\.yaml:\d+:5: kyaraben_testsource\.checkout: sha256 is computed from path; remove it from the plan",
+        result.stderr,
+    )
 
 
 def test_a_test_source_is_imported_by_project_and_id_and_an_upload_is_adopted_instead(running_clock, kyaraben, workdir):

@@ -29,7 +29,9 @@ def test_apply_rename_and_replan_are_empty_on_every_variant(variant, running_clo
 
 
 @EVERY_VARIANT
-def test_an_object_deleted_behind_labforms_back_is_refreshed_as_gone_on_every_variant(variant, running_clock, kyaraben, workdir):
+def test_an_object_deleted_behind_labforms_back_is_refreshed_as_gone_on_every_variant(
+    variant, running_clock, kyaraben, workdir
+):
     write_lab(workdir)
     assert workdir.apply().exit_code == 0
     vm = resources_of(workdir)["kyaraben_avm.phone"]["id"]

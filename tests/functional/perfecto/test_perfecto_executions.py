@@ -79,10 +79,13 @@ def test_every_filter_reaches_the_server_as_the_doc_spells_it(perfecto, workdir)
     assert sent == [
         ("startExecutionTime[0]", "1703980800000"),
         ("endExecutionTime[0]", "1704067200000"),
-        ("id[0]", "t1"), ("id[1]", "t2"),
+        ("id[0]", "t1"),
+        ("id[1]", "t2"),
         ("externalId[0]", "e1"),
-        ("tags[0]", "tag1"), ("tags[1]", "tag2"),
-        ("status[0]", "FAILED"), ("status[1]", "BLOCKED"),
+        ("tags[0]", "tag1"),
+        ("tags[1]", "tag2"),
+        ("status[0]", "FAILED"),
+        ("status[1]", "BLOCKED"),
         ("os[0]", "ANDROID"),
         ("browserType[0]", "CHROME"),
         ("browserVersion[0]", "120"),
@@ -91,13 +94,15 @@ def test_every_filter_reaches_the_server_as_the_doc_spells_it(perfecto, workdir)
         ("deviceModel[0]", "Galaxy S22"),
         ("deviceId[0]", "DEV0001"),
         ("jobName[0]", "nightly"),
-        ("jobNumber[0]", "41"), ("jobNumber[1]", "42"),
+        ("jobNumber[0]", "41"),
+        ("jobNumber[1]", "42"),
         ("jobBranch[0]", "main"),
         ("projectName[0]", "Shop app"),
         ("projectVersion[0]", "1.0"),
         ("failureReason[0]", "r-17"),
         ("triggerType[0]", "CI/CD"),
-        ("customField.team[0]", "payments"), ("customField.team[1]", "checkout"),
+        ("customField.team[0]", "payments"),
+        ("customField.team[1]", "checkout"),
         ("xtags[0]", "Java"),
         ("xstatus[0]", "UNKNOWN"),
         ("_page", "1"),
@@ -115,9 +120,7 @@ def test_filters_select_what_the_doc_says(perfecto, workdir):
     )
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    expected = [
-        e for e in made[1:] if e["status"] in ("FAILED", "BLOCKED") and e["platforms"][0]["os"] == "ANDROID"
-    ]
+    expected = [e for e in made[1:] if e["status"] in ("FAILED", "BLOCKED") and e["platforms"][0]["os"] == "ANDROID"]
     assert sorted(outputs_of(workdir)["ids"]) == sorted(e["id"] for e in expected) and expected
     counts = outputs_of(workdir)["counts"]
     assert counts["PASSED"] == counts["UNKNOWN"] == 0 and counts["FAILED"] + counts["BLOCKED"] == len(expected)
@@ -129,7 +132,11 @@ def test_the_time_window_is_sent_as_given_and_the_server_reads_it(perfecto, work
     made = perfecto.seed(5, job_name="timed")
     starts = [e["startTime"] for e in made]
     window = f"    start_execution_time: {min(starts)}\n    end_execution_time: {virtual_ms(100_000)}\n"
-    write_plan(workdir, "  perfecto_executions.timed:\n    job_name: timed\n" + window, "  total: ${data.perfecto_executions.timed.total}\n")
+    write_plan(
+        workdir,
+        "  perfecto_executions.timed:\n    job_name: timed\n" + window,
+        "  total: ${data.perfecto_executions.timed.total}\n",
+    )
     assert workdir.apply().exit_code == 0
     assert dict(perfecto.queries()[0])["startExecutionTime[0]"] == str(min(starts))
     assert outputs_of(workdir)["total"] == (0 if perfecto.variants.time_window == "as_written" else 5)
@@ -140,10 +147,17 @@ def test_waiting_for_processing_reads_until_complete(perfecto, perfecto_options,
     perfecto_options.clock = perfecto.app.clock
     perfecto.app.clock.speed = 1.0
     perfecto.seed(3, job_name="nightly", processing=1.0)
-    write_plan(workdir, NIGHTLY + "    wait: {timeout: 30s, poll: 0.2s}\n", "  status: ${data.perfecto_executions.nightly.processing_status}\n")
+    write_plan(
+        workdir,
+        NIGHTLY + "    wait: {timeout: 30s, poll: 0.2s}\n",
+        "  status: ${data.perfecto_executions.nightly.processing_status}\n",
+    )
     result = workdir.apply()
     assert result.exit_code == 0, result.output
-    assert "perfecto: 3 executions, PROCESSING\n" in result.stdout and "perfecto: 3 executions, PROCESSING_COMPLETE" in result.stdout
+    assert (
+        "perfecto: 3 executions, PROCESSING\n" in result.stdout
+        and "perfecto: 3 executions, PROCESSING_COMPLETE" in result.stdout
+    )
     assert outputs_of(workdir)["status"] == "PROCESSING_COMPLETE"
     assert len(perfecto.report_requests()) > 1
 
@@ -151,7 +165,11 @@ def test_waiting_for_processing_reads_until_complete(perfecto, perfecto_options,
 def test_waiting_for_processing_times_out_with_the_status(perfecto, workdir):
     """On a frozen clock processing never completes: the plan fails once the wait's timeout passes."""
     perfecto.seed(3, job_name="nightly", processing=60)
-    write_plan(workdir, NIGHTLY + "    wait: {timeout: 1s, poll: 0.2s}\n", "  total: ${data.perfecto_executions.nightly.total}\n")
+    write_plan(
+        workdir,
+        NIGHTLY + "    wait: {timeout: 1s, poll: 0.2s}\n",
+        "  total: ${data.perfecto_executions.nightly.total}\n",
+    )
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
     assert "perfecto: wait for processing failed: the report is still PROCESSING after 1s" in result.output
@@ -189,19 +207,29 @@ def test_commands_of_a_failed_test(perfecto, workdir):
     assert result.exit_code == 0, result.output
     found = outputs_of(workdir)
     assert found["failed"] == 1 and found["unknown"] == []
-    assert (found["last"]["name"], found["last"]["status"], found["last"]["message"]) == ("Assert text", "FAILURE", "Element not found: id=checkout-button")
+    assert (found["last"]["name"], found["last"]["status"], found["last"]["message"]) == (
+        "Assert text",
+        "FAILURE",
+        "Element not found: id=checkout-button",
+    )
 
 
 def test_the_token_never_appears_in_output_or_state(perfecto, workdir):
     """The security token is sent, yet no plan, debug log, JSON plan or state shows it."""
     perfecto.seed(2, job_name="nightly")
     write_plan(workdir, NIGHTLY, TOTALS)
-    results = [workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"), workdir.plan(), workdir.plan("-json")]
+    results = [
+        workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"),
+        workdir.plan(),
+        workdir.plan("-json"),
+    ]
     assert results[0].exit_code == 0 and "DEBUG" in results[0].stderr, results[0].output
     for result in results:
         assert TOKEN not in result.output
     assert TOKEN not in workdir.state_file.read_text()
-    assert perfecto.report_requests()[0].headers.get("perfecto-authorization", perfecto.report_requests()[0].headers.get("authorization")) in (TOKEN, f"Bearer {TOKEN}")
+    assert perfecto.report_requests()[0].headers.get(
+        "perfecto-authorization", perfecto.report_requests()[0].headers.get("authorization")
+    ) in (TOKEN, f"Bearer {TOKEN}")
 
 
 @pytest.mark.parametrize("token", ["", "wrong-perfecto-token"], ids=["empty", "wrong"])
@@ -215,14 +243,20 @@ def test_a_refused_token_fails_with_the_status_and_no_secret(token, perfecto, wo
         assert "security_token: must not be empty: PERFECTO_SECURITY_TOKEN is empty" in result.output
         return
     status = perfecto.variants.refused_status
-    assert f"perfecto: list executions failed ({status}): A valid Perfecto security token is required; the security token was refused" in result.output
+    assert (
+        f"perfecto: list executions failed ({status}): A valid Perfecto security token is required; the security token was refused"
+        in result.output
+    )
     assert token not in result.output
 
 
 def test_the_reporting_server_is_the_cloud_name_with_app():
     """cloud "demo" (https://demo.perfectomobile.com) reads from https://demo.app.perfectomobile.com unless an endpoint is given."""
     assert PerfectoSettings(cloud="demo", security_token="t0ken").server == "https://demo.app.perfectomobile.com"
-    assert PerfectoSettings(cloud="demo", endpoint="http://127.0.0.1:9", security_token="t0ken").server == "http://127.0.0.1:9"
+    assert (
+        PerfectoSettings(cloud="demo", endpoint="http://127.0.0.1:9", security_token="t0ken").server
+        == "http://127.0.0.1:9"
+    )
 
 
 def test_a_provider_without_cloud_or_endpoint_is_an_error_at_its_block(workdir):
@@ -230,12 +264,18 @@ def test_a_provider_without_cloud_or_endpoint_is_an_error_at_its_block(workdir):
     workdir.write("providers:\n  perfecto:\n    security_token: t0ken\ndata:\n  perfecto_executions.a: {job_name: x}\n")
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
-    assert "main.yaml:2:3: provider perfecto: set cloud (the reporting server is derived from it) or endpoint" in result.stderr
+    assert (
+        "main.yaml:2:3: provider perfecto: set cloud (the reporting server is derived from it) or endpoint"
+        in result.stderr
+    )
 
 
 def test_a_token_that_slips_into_a_plan_prints_as_sensitive(perfecto, workdir):
     """The token is masked wherever it turns up: here a gate mistakenly named after it."""
-    workdir.write(PERFECTO_PROVIDER + "resources:\n  perfecto_gate.oops:\n    job_name: ${env.PERFECTO_SECURITY_TOKEN}\n    fail_on: [FAILED]\n")
+    workdir.write(
+        PERFECTO_PROVIDER
+        + "resources:\n  perfecto_gate.oops:\n    job_name: ${env.PERFECTO_SECURITY_TOKEN}\n    fail_on: [FAILED]\n"
+    )
     result = workdir.plan()
     assert result.exit_code == 0, result.output
     assert 'job_name          = ["(sensitive)"]' in result.stdout and TOKEN not in result.output

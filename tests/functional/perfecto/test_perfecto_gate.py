@@ -8,13 +8,16 @@ import xml.etree.ElementTree as ET
 from tests.conftest import state_of
 from tests.functional.perfecto.conftest import PERFECTO_PROVIDER
 
-GATE = PERFECTO_PROVIDER + """
+GATE = (
+    PERFECTO_PROVIDER
+    + """
 resources:
   perfecto_gate.release:
     job_name: release
     job_number: 5
     OPTIONS
 """
+)
 
 
 def write_gate(workdir, *options: str) -> None:
@@ -118,7 +121,9 @@ def test_a_gate_needs_a_bar(perfecto, workdir):
     write_gate(workdir, "junit: out.xml")
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
-    assert re.search(r"main\.yaml:\d+:\d+: perfecto_gate\.release: set min_pass_rate or fail_on \(or both\)", result.stderr)
+    assert re.search(
+        r"main\.yaml:\d+:\d+: perfecto_gate\.release: set min_pass_rate or fail_on \(or both\)", result.stderr
+    )
     assert perfecto.report_requests() == []
 
 

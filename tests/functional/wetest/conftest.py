@@ -23,7 +23,9 @@ WETEST_PROVIDER = """providers:
 """
 
 # An app and a script in the demo project; APP and SCRIPT are replaced by file paths.
-UPLOADS = WETEST_PROVIDER + """
+UPLOADS = (
+    WETEST_PROVIDER
+    + """
 resources:
   wetest_app.app:
     project: pj-demo
@@ -32,6 +34,7 @@ resources:
     project: pj-demo
     path: SCRIPT
 """
+)
 
 
 @dataclass

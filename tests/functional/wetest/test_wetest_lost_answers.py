@@ -22,7 +22,7 @@ def _uploaded_without_a_test(workdir) -> None:
     """The app and script in place (no faults), the plan then naming the test too."""
     write_plan(workdir)
     text = workdir.path.joinpath("main.yaml").read_text()
-    test_block = text[text.index("  wetest_test.smoke:"):]
+    test_block = text[text.index("  wetest_test.smoke:") :]
     workdir.write(text.replace(test_block, ""))
     assert workdir.apply().exit_code == 0
     workdir.write(text)
@@ -37,7 +37,9 @@ def test_a_test_whose_submit_answer_was_lost_is_found_on_its_devices(kind, wetes
     assert result.exit_code == 0, result.output
     assert "the submit's answer was lost" in result.output
     stored = list(wetest.app.store.data["tests"])
-    assert len(wetest.posts("/tests/automation")) == 1 and stored == [str(resources_of(workdir)["wetest_test.smoke"]["id"])]
+    assert len(wetest.posts("/tests/automation")) == 1 and stored == [
+        str(resources_of(workdir)["wetest_test.smoke"]["id"])
+    ]
     wetest.app.options.failure_rate = 0.0
     assert workdir.plan("--detailed-exitcode").exit_code == 0
 

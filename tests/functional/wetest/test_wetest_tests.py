@@ -13,7 +13,9 @@ from tests.functional.wetest.conftest import (
     write_app,
 )
 
-PLAN = UPLOADS + """  wetest_test.smoke:
+PLAN = (
+    UPLOADS
+    + """  wetest_test.smoke:
     project: pj-demo
     app: ${wetest_app.app.fid}
     cloud_id: 1
@@ -21,6 +23,7 @@ PLAN = UPLOADS + """  wetest_test.smoke:
       - ${wetest_app.app.md5}
     TEST_OPTIONS
 """
+)
 
 SCRIPT = "script: ${wetest_script.appium.id}"
 DEVICES = "devices: [10001, 10003, 10005]"
@@ -44,14 +47,44 @@ def submitted_id(workdir) -> str:
 
 
 INVALID = [
-    ("script missing for appium", "frame_type: appium", SCRIPT, "script", "script is required when frame_type is appium"),
+    (
+        "script missing for appium",
+        "frame_type: appium",
+        SCRIPT,
+        "script",
+        "script is required when frame_type is appium",
+    ),
     ("scenarios with appium", "scenarios: 1-3", "", "scenarios", "scenarios is for frame_type game_loop only"),
-    ("backwards scenarios", "frame_type: game_loop\nscenarios: 3-1", SCRIPT, "scenarios", "the range 3-1 runs backwards"),
-    ("device runtime over test runtime", "max_test_runtime: 300\nmax_device_runtime: 600", "", "max_device_runtime", "must not exceed max_test_runtime (300s)"),
-    ("no devices and no number", "", DEVICES, "device_number", "device_number (how many devices) or devices (which ones) is required"),
+    (
+        "backwards scenarios",
+        "frame_type: game_loop\nscenarios: 3-1",
+        SCRIPT,
+        "scenarios",
+        "the range 3-1 runs backwards",
+    ),
+    (
+        "device runtime over test runtime",
+        "max_test_runtime: 300\nmax_device_runtime: 600",
+        "",
+        "max_device_runtime",
+        "must not exceed max_test_runtime (300s)",
+    ),
+    (
+        "no devices and no number",
+        "",
+        DEVICES,
+        "device_number",
+        "device_number (how many devices) or devices (which ones) is required",
+    ),
     ("gate without wait", "gate: {min_pass_rate: 0.9}", "", "gate", "a gate needs 'wait'"),
     ("unknown frame type", "frame_type: espresso", "", "frame_type", "frame_type: must be 'appium' or 'game_loop'"),
-    ("pass rate over 1", WAIT + "\ngate: {min_pass_rate: 1.5}", "", "gate", "gate.min_pass_rate: must be less than or equal to 1"),
+    (
+        "pass rate over 1",
+        WAIT + "\ngate: {min_pass_rate: 1.5}",
+        "",
+        "gate",
+        "gate.min_pass_rate: must be less than or equal to 1",
+    ),
 ]
 
 
@@ -67,14 +100,19 @@ def test_an_invalid_combination_is_a_plan_error_naming_the_field(options, droppe
     assert re.search(rf"main\.yaml:\d+:\d+: wetest_test\.smoke: .*{re.escape(message)}", result.stderr), result.stderr
     line = int(re.search(r"main\.yaml:(\d+):", result.stderr).group(1))
     at = workdir.path.joinpath("main.yaml").read_text().splitlines()[line - 1].strip()
-    assert at.startswith(field) or (at == "wetest_test.smoke:" and field in message)  # a missing field points at its block
+    assert at.startswith(field) or (
+        at == "wetest_test.smoke:" and field in message
+    )  # a missing field points at its block
     assert [r for r in wetest.app.log.all() if r.method != "GET"] == []
 
 
 @pytest.mark.parametrize(
     "devices, message",
     [
-        ("[10001, 501]", "501 are model ids, but device_choose_type is deviceids: mixing device ids and model ids is not allowed"),
+        (
+            "[10001, 501]",
+            "501 are model ids, but device_choose_type is deviceids: mixing device ids and model ids is not allowed",
+        ),
         ("[10001, 99999]", "cloud 1 has no device 99999 (data wetest_devices lists them)"),
     ],
     ids=["mixed device and model ids", "unknown device"],
@@ -125,7 +163,10 @@ def test_a_passing_gate_and_junit_with_one_testcase_per_device(running_clock, we
     suite = ET.parse(junit).getroot().find("testsuite")
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["Galaxy S23 #10001", "Pixel 8 #10003", "OnePlus 11 #10005"]
-    assert all(re.fullmatch(r"result_code 1: passed; cases (\d+)/\1 passed, 0 failed, 0 timed out", c.findtext("system-out")) for c in cases)
+    assert all(
+        re.fullmatch(r"result_code 1: passed; cases (\d+)/\1 passed, 0 failed, 0 timed out", c.findtext("system-out"))
+        for c in cases
+    )
     assert suite.get("tests") == "3" and suite.get("failures") == "0"
     attributes = resources_of(workdir)["wetest_test.smoke"]["attributes"]
     assert attributes["pass_rate"] == attributes["case_pass_rate"] == 1.0 and attributes["status"] == "finished"
@@ -167,7 +208,9 @@ def test_destroying_a_running_test_cancels_it(wetest, workdir):
     assert destroyed.exit_code == 0, destroyed.output
     assert "still running; cancelling it" in destroyed.stdout
     assert len(wetest.posts("/cancelation")) == 1
-    status = wetest.api().get(f"/tests/{wetest.posts('/cancelation')[0].path.split('/')[-2]}/status").json()["test_status"]
+    status = (
+        wetest.api().get(f"/tests/{wetest.posts('/cancelation')[0].path.split('/')[-2]}/status").json()["test_status"]
+    )
     assert status["status"] == "canceled"
 
 
@@ -188,7 +231,10 @@ def test_a_cloud_the_account_lacks_is_a_plan_error_at_its_line(wetest, workdir):
     workdir.write(workdir.path.joinpath("main.yaml").read_text().replace("cloud_id: 1", "cloud_id: 9"))
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
-    assert "wetest_test.smoke: the account has no cloud 9 (its clouds: 1, 2; data wetest_clouds lists them)" in result.stderr
+    assert (
+        "wetest_test.smoke: the account has no cloud 9 (its clouds: 1, 2; data wetest_clouds lists them)"
+        in result.stderr
+    )
     line = int(re.search(r"main\.yaml:(\d+):", result.stderr).group(1))
     assert workdir.path.joinpath("main.yaml").read_text().splitlines()[line - 1].strip() == "cloud_id: 9"
 

@@ -28,15 +28,27 @@ def test_every_time_format_gives_the_span(start, end, seconds):
     assert span(start, end) == seconds
 
 
-@pytest.mark.parametrize("start, end", [(START, ""), (START, None), (START, "soon"), ("", ""), (START, "2024-01-01 00:00:01")])
+@pytest.mark.parametrize(
+    "start, end", [(START, ""), (START, None), (START, "soon"), ("", ""), (START, "2024-01-01 00:00:01")]
+)
 def test_a_span_that_cannot_be_read_is_none_not_zero(start, end):
     assert span(start, end) is None
 
 
 def test_an_unreadable_time_leaves_the_testcase_without_a_time_and_warns(caplog):
     devices = [
-        _device_result({"device_id": 1, "model": "Pixel", "result_code": 1, "device_start_time": START, "end_time": "2024-01-01 00:00:09"}),
-        _device_result({"device_id": 2, "model": "Galaxy", "result_code": 1, "device_start_time": START, "end_time": "later"}),
+        _device_result(
+            {
+                "device_id": 1,
+                "model": "Pixel",
+                "result_code": 1,
+                "device_start_time": START,
+                "end_time": "2024-01-01 00:00:09",
+            }
+        ),
+        _device_result(
+            {"device_id": 2, "model": "Galaxy", "result_code": 1, "device_start_time": START, "end_time": "later"}
+        ),
     ]
     with caplog.at_level(logging.WARNING, logger="labform.wetest"):
         suite = AutomationTest().junit_suites(None, {"id": 7, "device_results": devices})[0]

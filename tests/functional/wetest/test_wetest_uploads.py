@@ -30,8 +30,15 @@ def test_apply_uploads_both_files_and_a_second_plan_is_empty(wetest, workdir):
     assert result.exit_code == 0, result.output
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in result.stdout
     app = resources_of(workdir)["wetest_app.app"]["attributes"]
-    cloud_app = wetest.api().get("/platform/upload/info", params={"project": "pj-demo", "fid": app["fid"]}).json()["data"]
-    assert (app["md5"], app["size"], app["package"], app["version"]) == (cloud_app["md5"], cloud_app["size"], "com.labform.sample", "1.0")
+    cloud_app = (
+        wetest.api().get("/platform/upload/info", params={"project": "pj-demo", "fid": app["fid"]}).json()["data"]
+    )
+    assert (app["md5"], app["size"], app["package"], app["version"]) == (
+        cloud_app["md5"],
+        cloud_app["size"],
+        "com.labform.sample",
+        "1.0",
+    )
     script_id = resources_of(workdir)["wetest_script.appium"]["id"]
     assert wetest.api().get(f"/scripts/{script_id}").json()["script"]["project"] == "pj-demo"
 
@@ -75,7 +82,9 @@ def test_a_changed_app_is_replaced_showing_the_old_and_new_md5(wetest, workdir):
     wetest.app.log.clear()
     assert workdir.apply().exit_code == 0
     assert len(wetest.posts("/platform/upload/storage")) == 1
-    assert wetest.api().get("/platform/upload/info", params={"project": "pj-demo", "fid": old["fid"]}).json()["ret"] != 0
+    assert (
+        wetest.api().get("/platform/upload/info", params={"project": "pj-demo", "fid": old["fid"]}).json()["ret"] != 0
+    )
     assert resources_of(workdir)["wetest_app.app"]["attributes"]["version"] == "2.0"
 
 
@@ -93,7 +102,10 @@ def test_a_changed_script_is_replaced(wetest, workdir):
 
 @pytest.mark.parametrize(
     "app_name, message",
-    [("missing.apk", r"cannot read '.*missing\.apk': No such file or directory"), ("app.exe", r"'app\.exe' is not a kind of file the cloud accepts \(\.apk, \.aab, \.ipa\)")],
+    [
+        ("missing.apk", r"cannot read '.*missing\.apk': No such file or directory"),
+        ("app.exe", r"'app\.exe' is not a kind of file the cloud accepts \(\.apk, \.aab, \.ipa\)"),
+    ],
     ids=["missing file", "unsupported extension"],
 )
 def test_an_unusable_app_file_is_a_plan_error_at_the_path_line(app_name, message, wetest, workdir):
@@ -122,7 +134,12 @@ def test_destroy_deletes_the_app_and_the_script(wetest, workdir):
     resources = resources_of(workdir)
     assert workdir.run("destroy", str(workdir.path), "--auto-approve").exit_code == 0
     api = wetest.api()
-    assert api.get("/platform/upload/info", params={"project": "pj-demo", "fid": resources["wetest_app.app"]["id"]}).json()["ret"] == 1002
+    assert (
+        api.get(
+            "/platform/upload/info", params={"project": "pj-demo", "fid": resources["wetest_app.app"]["id"]}
+        ).json()["ret"]
+        == 1002
+    )
     assert api.get(f"/scripts/{resources['wetest_script.appium']['id']}").json()["ret"] == 1002
 
 
@@ -138,7 +155,11 @@ def test_an_app_deleted_outside_labform_is_planned_again(wetest, workdir):
 def test_the_secret_key_never_appears_in_output_state_or_logs(wetest, workdir):
     """Plan, apply (with debug logs) and the state file never show the SecretKey."""
     write_plan(workdir)
-    outputs = [workdir.plan(), workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"), workdir.plan("-json")]
+    outputs = [
+        workdir.plan(),
+        workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve"),
+        workdir.plan("-json"),
+    ]
     assert outputs[1].exit_code == 0, outputs[1].output
     assert "DEBUG" in outputs[1].stderr
     for result in outputs:
@@ -146,7 +167,9 @@ def test_the_secret_key_never_appears_in_output_state_or_logs(wetest, workdir):
     assert SECRET_KEY not in workdir.state_file.read_text()
 
 
-LOOKUPS = WETEST_PROVIDER + """
+LOOKUPS = (
+    WETEST_PROVIDER
+    + """
 data:
   wetest_projects.shop: {name: Shop App}
   wetest_clouds.all: {}
@@ -160,6 +183,7 @@ outputs:
   galaxy_models: ${data.wetest_devices.galaxy.model_ids}
   lists: ${data.wetest_model_lists.shop.lists}
 """
+)
 
 
 def test_lookups_find_projects_clouds_devices_and_model_lists(wetest, workdir):
@@ -171,7 +195,9 @@ def test_lookups_find_projects_clouds_devices_and_model_lists(wetest, workdir):
     assert outputs["shop"] == "pj-shop"
     assert outputs["clouds"] == [1, 2]
     assert outputs["galaxy"] == [10001, 10002] and outputs["galaxy_models"] == [501]
-    assert [(m["id"], m["name"], m["kind"], m["platform"]) for m in outputs["lists"]] == [(303, "Samsung flagships", "models", "android")]
+    assert [(m["id"], m["name"], m["kind"], m["platform"]) for m in outputs["lists"]] == [
+        (303, "Samsung flagships", "models", "android")
+    ]
 
 
 def test_an_unknown_project_name_fails_the_lookup_with_the_names_there_are(wetest, workdir):
@@ -188,5 +214,7 @@ def test_wrong_credentials_fail_with_the_clouds_message_and_no_secret(wetest, wo
     workdir.write(LOOKUPS)
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
-    assert re.search(r"wetest: list \w+ failed \(401\): authentication failed: invalid SecretId:SecretKey", result.stderr)
+    assert re.search(
+        r"wetest: list \w+ failed \(401\): authentication failed: invalid SecretId:SecretKey", result.stderr
+    )
     assert "wrong-secret-key-value" not in result.output

@@ -14,7 +14,9 @@ from tests.functional.wetest.conftest import UPLOADS, resources_of, write_app
 EVERY_VARIANT = pytest.mark.parametrize("variant", sorted(VARIANTS))
 
 # A test on the uploads: DEVICES picks them, GATE bounds the result, JUNIT is the report's path.
-RUN = UPLOADS + """  wetest_test.smoke:
+RUN = (
+    UPLOADS
+    + """  wetest_test.smoke:
     project: pj-demo
     app: ${wetest_app.app.fid}
     script: ${wetest_script.appium.id}
@@ -25,6 +27,7 @@ RUN = UPLOADS + """  wetest_test.smoke:
     gate: GATE
     junit: JUNIT
 """
+)
 
 
 @pytest.fixture
@@ -78,7 +81,9 @@ def test_uploads_deleted_behind_labforms_back_are_refreshed_as_gone_on_every_var
 
 
 @EVERY_VARIANT
-def test_a_run_on_two_devices_waits_misses_its_gate_and_writes_junit_on_every_variant(variant, timed_clock, emulator_options, wetest, workdir):
+def test_a_run_on_two_devices_waits_misses_its_gate_and_writes_junit_on_every_variant(
+    variant, timed_clock, emulator_options, wetest, workdir
+):
     """One of two devices fails (the seed): the gate is missed with the numbers, the JUnit file says which."""
     emulator_options.failure_share = 0.5
     junit = workdir.path / "smoke.xml"
