@@ -42,7 +42,7 @@ class EmulatorProcess:
         self.url = ""
         self.settings: dict[str, Any] = {}
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> EmulatorProcess:
         command = [sys.executable, __file__, self.cloud, str(self.job_seconds)]
         self._process = subprocess.Popen(
             command,

@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests packag
 from tests.functional.sandbox_harness import copy_examples  # noqa: E402
 from tests.functional.test_fault_convergence import EXAMPLES, RATE, FaultTrial, fault_trial  # noqa: E402
 
-
 # What differs between trials that failed the same way: ports, ids, and the garbled body itself.
 _PORT_OR_ID = re.compile(r"127\.0\.0\.1:\d+|\b[0-9a-f]{16,}\b|\b\d{4,}\b")
 _BODY = re.compile(r"\('(?:[^'\\]|\\.)*'\)")
@@ -65,7 +64,7 @@ def main(trials: int, rate: float, jobs: int, examples: tuple[str, ...] = EXAMPL
 
         pairs = [(name, seed) for name in examples for seed in range(1, trials + 1)]
         with ThreadPoolExecutor(jobs) as pool:
-            done = list(pool.map(run, range(len(pairs)), *zip(*pairs)))
+            done = list(pool.map(run, range(len(pairs)), *zip(*pairs, strict=False)))
     print(
         f"fault convergence: {rate:.0%} faults of every kind, seeds 1..{trials} per plan, {time.monotonic() - started:.0f}s\n"
     )

@@ -25,7 +25,7 @@ class Address:
         return self._hash
 
     @classmethod
-    def parse(cls, text: str) -> "Address":
+    def parse(cls, text: str) -> Address:
         return _parse(cls, text)
 
     @property

@@ -18,8 +18,9 @@ created): such fields are skipped and checked again at apply, when known.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 

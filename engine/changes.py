@@ -23,7 +23,7 @@ from typing import Any
 from engine.addresses import Address
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     NOOP = "no-op"
     CREATE = "create"
     # Take over an existing remote object (a content-addressed upload with the
@@ -40,7 +40,7 @@ class Action(str, enum.Enum):
         return self in (Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE)
 
     @property
-    def words(self) -> "ActionWords":
+    def words(self) -> ActionWords:
         return ACTION_WORDS[self]
 
     def json_actions(self) -> list[str]:
@@ -48,7 +48,7 @@ class Action(str, enum.Enum):
         return list(self.words.json)
 
     @classmethod
-    def from_json(cls, actions: list[str], importing: bool = False) -> "Action":
+    def from_json(cls, actions: list[str], importing: bool = False) -> Action:
         if importing:
             return cls.ADOPT
         return next(

@@ -19,9 +19,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from engine.changes import Action, Plan, ResourceChange
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
@@ -304,7 +305,7 @@ class ChangeLog:
             running.detail = event.message.split(": ", 1)[-1]
 
     # --- heartbeat on a pipe ---
-    def __enter__(self) -> "ChangeLog":
+    def __enter__(self) -> ChangeLog:
         if self.heartbeat and not self.as_json:
             self._thread = threading.Thread(target=self._beat, name="labform-heartbeat", daemon=True)
             self._thread.start()

@@ -31,10 +31,10 @@ from engine.addresses import Address
 from engine.changes import Action
 from engine.errors import ConfigError, ConfigErrors, LabformError
 from engine.interrupts import Interruption
-from engine.version import labform_version
 from engine.lazy import lazy_module
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
+from engine.version import labform_version
 from providers.errors import ProviderError
 
 # Loaded on first use, so `labform --help` and `validate` pay only for what they run.
@@ -94,7 +94,7 @@ def handle_errors(command):
         except KeyboardInterrupt:
             _fail("interrupted")
         except BrokenPipeError:  # labform show | head: the reader has all it wanted
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (held until exit, so nothing writes to the closed pipe)
             sys.exit(1)
         except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get("LABFORM_DEBUG"):

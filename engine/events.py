@@ -9,8 +9,9 @@ for people or as one JSON object per line (``apply -json``) for machines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from engine import secrets
 from engine.addresses import Address
@@ -385,10 +386,8 @@ class Executor:
         """Delete the remote object; an adopted upload is only forgotten unless asked otherwise."""
         if prior is None or (prior.adopted and prior.attributes.get("on_destroy") != "delete"):
             return
-        try:
+        with contextlib.suppress(NotFoundError):  # already gone: the goal of a delete is reached
             rtype.delete(ctx, prior.id, prior.attributes)
-        except NotFoundError:
-            pass  # already gone: the goal of a delete is reached
 
     def _read_data(self, address: Address) -> None:
         args = data_arguments(self.config.data[address], self.config.positions, self.lookup)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import graphlib
 import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from engine.addresses import Address
 from engine.changes import Action

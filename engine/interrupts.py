@@ -34,7 +34,7 @@ class Interruption(threading.Event):
     def exit_code(self) -> int:
         return EXIT_CODES.get(self.reason or "", 1)
 
-    def __enter__(self) -> "Interruption":
+    def __enter__(self) -> Interruption:
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self._previous[signum] = signal.signal(signum, self._received)

@@ -209,10 +209,7 @@ class Planner:
         changes = []
         for address in self.graph.order():
             block = self.config.block(address)
-            if address.is_data:
-                change = self._plan_data(block)
-            else:
-                change = self._plan_resource(block)
+            change = self._plan_data(block) if address.is_data else self._plan_resource(block)
             if change is not None:
                 changes.append(change)
         return changes
@@ -353,7 +350,7 @@ class Planner:
     def _look_for_twins(self) -> None:
         """Each planned create's natural key looked up, all at once (one listing per scope, shared)."""
         found = self.session.listings.fanout.map(lambda twin: self._existing(*twin), self._twins)
-        for (rtype, address, desired), existing in zip(self._twins, found):
+        for (rtype, address, desired), existing in zip(self._twins, found, strict=False):
             if existing is not None:
                 self._import_notice(rtype, address, desired, existing)
 

@@ -15,9 +15,10 @@ A value not known until apply is the ``UNKNOWN`` sentinel.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.addresses import Address
 
@@ -137,8 +138,5 @@ def dig(value: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if value is UNKNOWN:
             return UNKNOWN
-        if isinstance(value, list):
-            value = value[int(key)]
-        else:
-            value = value[key]
+        value = value[int(key)] if isinstance(value, list) else value[key]
     return value

@@ -12,7 +12,7 @@ when the caller passes those.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -344,7 +344,7 @@ def plan_to_dict(
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "labform_version": labform_version(),
-        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # A plan that failed is an error, never printed as a plan: what is printed applies.
         "applyable": plan.has_changes,
         "errored": False,

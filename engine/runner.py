@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.addresses import Address
@@ -23,13 +24,13 @@ from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
-from engine.lazy import lazy_module
-from engine.version import labform_version
 from engine.events import Event, Reporter, ignore
 from engine.graph import DependencyGraph, build_graph
+from engine.lazy import lazy_module
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.state import ResourceState, State, StateBackend, open_backend
+from engine.version import labform_version
 from providers import registry
 from providers.errors import NotFoundError
 

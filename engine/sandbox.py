@@ -14,9 +14,10 @@ emulator) is imported only when a sandbox starts, so ``labform validate`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
 
 class Sandbox(Protocol):

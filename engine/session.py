@@ -13,7 +13,8 @@ each cloud gets one ``StatusBoard`` for the waits on its runs.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.addresses import Address
 from engine.arguments import data_source, register_secrets, validated

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Generator, Literal
+from collections.abc import Generator
+from typing import Literal
 
 import httpx
 

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,7 +107,7 @@ class Context:
     # The command's status reads of this cloud's runs, shared by every wait (providers/polling.py).
     statuses: StatusBoard = field(default_factory=StatusBoard)
 
-    def fresh(self) -> "Context":
+    def fresh(self) -> Context:
         """This context with listings read again: a look-up after an ambiguous create must see what it made."""
         return replace(self, listings=self.listings.fresh())
 

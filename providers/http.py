@@ -26,10 +26,11 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError

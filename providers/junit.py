@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -45,7 +45,7 @@ def timestamp(moment: datetime) -> str:
     """Ant's form (``2024-05-01T12:30:00``, no zone), in UTC when ``moment`` knows its zone:
     the one form every JUnit reader takes, the strict Ant schema included."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -110,7 +110,7 @@ def _complete(suite: ET.Element) -> None:
 def write_junit(path: Path, suites: list[ET.Element], name: str) -> Path:
     """Write ``<testsuites>`` holding ``suites``; parent folders are created. A suite with no
     timestamp of its own gets the time the results were collected, which is now."""
-    collected = timestamp(datetime.now(timezone.utc))
+    collected = timestamp(datetime.now(UTC))
     root = ET.Element("testsuites", name=name)
     for suite in suites:
         suite.attrib.setdefault("timestamp", collected)

@@ -24,7 +24,8 @@ import random
 import re
 import threading
 import time
-from typing import Annotated, Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator
 

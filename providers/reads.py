@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Callable, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -121,7 +122,7 @@ class Listings:
         self._entries: dict[Hashable, _Entry] = {}
         self._fresh = False
 
-    def fresh(self) -> "Listings":
+    def fresh(self) -> Listings:
         """A view of the same listings that reads each key again (and keeps what it read for everyone)."""
         view = copy.copy(self)
         view._fresh = True

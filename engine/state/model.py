@@ -7,9 +7,10 @@ import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from engine.errors import StateLockedError
 from engine.state.locks import describe_holder, lock_holder
@@ -37,7 +38,7 @@ class ResourceState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "ResourceState":
+    def from_dict(cls, raw: dict[str, Any]) -> ResourceState:
         return cls(
             **{k: raw[k] for k in ("type", "id", "attributes", "dependencies", "adopted", "tainted") if k in raw}
         )
@@ -59,7 +60,7 @@ class State:
         return json.dumps(asdict(self), indent=2, sort_keys=True, default=str) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "State":
+    def from_json(cls, text: str) -> State:
         """Reads this release's state and the one before it (no intents, no adopted flag)."""
         raw = json.loads(text)
         resources = {addr: ResourceState.from_dict(item) for addr, item in raw.get("resources", {}).items()}
@@ -100,7 +101,7 @@ class StateBackend(ABC):
     def _journal_write(self, record: dict[str, Any]) -> None:
         """Append one record, in order; durable once ``_journal_sync`` returns."""
 
-    def _journal_sync(self) -> None:
+    def _journal_sync(self) -> None:  # noqa: B027 (a default, not abstract: most backends need nothing)
         """Make every record written so far durable (backends that commit per write need nothing)."""
 
     @abstractmethod

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError

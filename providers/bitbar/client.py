@@ -11,9 +11,10 @@ doc's objects list are read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.lazy import lazy_module
 from providers.base import Context

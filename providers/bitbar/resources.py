@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal
+import contextlib
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from providers.base import Arguments, Attrs, ResourceType, arg
-from providers.bitbar.client import ME
+from providers.bitbar.client import ME, listing
 from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import listing
 from providers.bitbar.client import project_path as _project_path
 from providers.errors import NotFoundError, ProviderError
 from providers.mapping import FieldMap
@@ -295,10 +296,8 @@ class DeviceGroup(ResourceType):
                     raise  # 409: a retried add whose first attempt had landed
         for device in sorted(set(current) - set(wanted)):
             ctx.progress(f"device group {id}: removing device {device}")
-            try:
+            with contextlib.suppress(NotFoundError):  # already out of the group
                 _client(ctx).delete(f"{self._path(id)}/devices/{device}", "remove device from group")
-            except NotFoundError:
-                pass  # already out of the group
 
     def delete(self, ctx, id, actual):
         _client(ctx).delete(self._path(id), "delete device group")

@@ -14,9 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
-from providers.bitbar.client import ME
+from providers.bitbar.client import ME, listing
 from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import listing
 from providers.bitbar.client import project_path as _project_path
 from providers.bitbar.resources import _first_named
 from providers.errors import ProviderError

@@ -6,7 +6,7 @@ import base64
 import binascii
 import functools
 import hmac
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,7 +43,9 @@ def require_basic_auth(accepted: tuple[str, str], rejection: Callable[[], Reject
         async def guarded(request: Request) -> Response:
             given = basic_auth(request)
             # compare_digest on both parts so timing tells nothing about either.
-            if given is None or not all(hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, accepted)):
+            if given is None or not all(
+                hmac.compare_digest(a.encode(), b.encode()) for a, b in zip(given, accepted, strict=False)
+            ):
                 raise rejection()
             return await handler(request)
 

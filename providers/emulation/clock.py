@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-VIRTUAL_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+VIRTUAL_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 class Clock:

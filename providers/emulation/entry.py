@@ -7,8 +7,9 @@ never mentions its emulator and production code never imports one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from providers.emulation.app import EmulatorApp
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EmulatorEntry:
-    build_app: Callable[["EmulatorOptions"], "EmulatorApp"]
+    build_app: Callable[[EmulatorOptions], EmulatorApp]
     # Settings that point the cloud's provider at an emulator served at this
     # base URL (sandbox credentials included).
     provider_settings: Callable[[str], dict[str, Any]]

@@ -12,7 +12,7 @@ import random
 import struct
 import zipfile
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def seeded_random(*parts: object) -> random.Random:

@@ -22,7 +22,8 @@ import random
 import re
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 from starlette.responses import JSONResponse
@@ -138,7 +139,7 @@ class FaultMiddleware:
         self,
         kind: str,
         rng: random.Random,
-        answer: "_Captured",
+        answer: _Captured,
         scope: Scope,
         receive: Receive,
         recording_send: Send,

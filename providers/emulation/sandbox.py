@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from providers import registry
 from providers.emulation.clock import VIRTUAL_EPOCH, Clock
@@ -124,7 +125,7 @@ class Sandbox:
         if name not in known:
             raise ValueError(f"the {cloud} emulator has no variant {name!r}: expected one of {', '.join(known)}")
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         for index, cloud in enumerate(self.clouds):

@@ -32,7 +32,7 @@ class EmulatorServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name=f"emulator:{self.port}")
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -45,7 +45,7 @@ class EmulatorServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -15,8 +15,9 @@ read them. Values from a JSON body are typed: ``integer`` / ``boolean`` check th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from providers.emulation.rejections import Rejection
 

@@ -10,6 +10,7 @@ provider's ``wait_timeout``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +19,7 @@ from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.errors import NotFoundError, ProviderError
 from providers.kyaraben.client import CLOUD
 from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.planning import derived_name, known, plan_facts
+from providers.kyaraben.planning import derived_name, plan_facts
 from providers.kyaraben.status import READY, await_gone, await_status, describe, is_gone, live
 from providers.mapping import FieldMap
 
@@ -170,6 +171,11 @@ def _command_outcome(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {"status": READY}
 
 
+def _installed(client, avm_id: str, command_id: str) -> dict[str, Any]:
+    """The install command's one status, read afresh on each poll."""
+    return _command_outcome(client.command_results(avm_id, command_id))
+
+
 class Avm(ResourceType):
     """A live Android VM in a project, with apks installed."""
 
@@ -265,7 +271,7 @@ class Avm(ResourceType):
         for apk_id in [a for a in desired.get("apks") or [] if a not in attrs["apks"]]:
             command_id = client.install_apk(avm_id, apk_id)
             what = f"VM {avm_id}: install of apk {apk_id}"
-            outcome = await_status(ctx, lambda: _command_outcome(client.command_results(avm_id, command_id)), what)
+            outcome = await_status(ctx, functools.partial(_installed, client, avm_id, command_id), what)
             if outcome["status"] != READY:
                 raise ProviderError(CLOUD, "install apk", None, f"{what} failed: {describe(outcome)}")
             attrs["apks"] = [*attrs["apks"], apk_id]

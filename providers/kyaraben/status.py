@@ -11,7 +11,8 @@ later step, so a failure or a kill in between never leads to a twin.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError

@@ -10,8 +10,10 @@ has PUT for it), and ``compile: true`` turns it into an apk.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from providers.base import Arguments, Attrs, Context, ResourceType, arg
 from providers.errors import AppliedWithError, NotFoundError, ProviderError
@@ -360,7 +362,5 @@ COMPILE_ATTEMPTS = 3
 
 def _delete_quietly(client: KyarabenClient, project: str, apk_id: str) -> None:
     """A compiled apk labform no longer needs; the cloud may have dropped it already."""
-    try:
+    with contextlib.suppress(NotFoundError):
         client.delete_apk(project, apk_id)
-    except NotFoundError:
-        pass

@@ -13,7 +13,7 @@ is converted.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BeforeValidator
@@ -38,7 +38,7 @@ def _millis(value: object) -> object:
     if isinstance(value, str) and not value.strip().isdigit():
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp() * 1000)
     return value
 
 

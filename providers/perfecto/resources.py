@@ -15,7 +15,7 @@ gate is still recorded (with its counts), so ``labform state show`` has them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -74,7 +74,7 @@ def _case(execution: Attrs) -> Case:
 def _started(executions: list[Attrs]) -> datetime | None:
     """When the first execution started (Perfecto gives milliseconds since the epoch): the suite's JUnit timestamp."""
     starts = [e["start_time"] for e in executions if isinstance(e.get("start_time"), int)]
-    return datetime.fromtimestamp(min(starts) / 1000, timezone.utc) if starts else None
+    return datetime.fromtimestamp(min(starts) / 1000, UTC) if starts else None
 
 
 def _gate_id(desired: Attrs) -> str:

@@ -20,7 +20,8 @@ are never taken as gone: the doc has no call that deletes one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from engine.lazy import lazy_module
 from providers.base import Context

@@ -12,7 +12,7 @@ milliseconds. A time without a zone is UTC. Anything else is unreadable:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Epoch seconds above this (the year 5138) are milliseconds.
 MILLIS_ABOVE = 10**11
@@ -25,12 +25,12 @@ def parse_time(text: object) -> datetime | None:
     text = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         number = float(text)
-        return datetime.fromtimestamp(number / 1000 if number > MILLIS_ABOVE else number, timezone.utc)
+        return datetime.fromtimestamp(number / 1000 if number > MILLIS_ABOVE else number, UTC)
     try:
         moment = datetime.fromisoformat(text)  # also "YYYY-MM-DD HH:MM:SS" and a trailing Z (Python 3.11)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def span(start: object, end: object) -> float | None:

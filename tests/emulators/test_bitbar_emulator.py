@@ -10,8 +10,9 @@ import itertools
 import json
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from xml.etree import ElementTree
 
 import httpx
@@ -571,14 +572,18 @@ def test_latency_delays_every_answer(serve) -> None:
 def test_a_second_app_on_the_same_data_file_sees_the_project(tmp_path) -> None:
     """A sandbox session after another one (the first stopped) finds what the first made."""
     options = {"clock": Clock(speed=0), "data_file": tmp_path / "bitbar.json"}
-    with EmulatorServer(build_app(EmulatorOptions(**options))) as server:
-        with httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON) as first:
-            project = create_project(first)
-            upload(first, project["id"], "application", "app.apk", b"kept bytes")
-    with EmulatorServer(build_app(EmulatorOptions(**options))) as server:
-        with httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON) as second:
-            assert second.get(f"/api/v2/me/projects/{project['id']}").json() == project
-            assert second.get(f"/api/v2/me/projects/{project['id']}/files/application").content == b"kept bytes"
+    with (
+        EmulatorServer(build_app(EmulatorOptions(**options))) as server,
+        httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON) as first,
+    ):
+        project = create_project(first)
+        upload(first, project["id"], "application", "app.apk", b"kept bytes")
+    with (
+        EmulatorServer(build_app(EmulatorOptions(**options))) as server,
+        httpx.Client(base_url=server.url, auth=KEY_AUTH, headers=JSON) as second,
+    ):
+        assert second.get(f"/api/v2/me/projects/{project['id']}").json() == project
+        assert second.get(f"/api/v2/me/projects/{project['id']}/files/application").content == b"kept bytes"
 
 
 # ---------------------------------------------------------------- the doc's own examples

@@ -8,8 +8,9 @@ request was carried out and compare what the client got.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-from typing import Any, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
 import httpx
 import pytest
@@ -165,10 +166,8 @@ def test_the_rate_is_the_share_of_requests_faulted():
 def test_control_endpoints_are_never_faulted_and_show_what_the_emulator_holds():
     with serving(failure_rate=1.0, failure_kinds=FAULTS_AFTER) as (_, client):
         for _ in range(3):
-            try:
+            with suppress(httpx.TransportError):
                 client.post("/widgets")
-            except httpx.TransportError:
-                pass
         store = client.get(CONTROL_PREFIX + "/store")
     assert store.status_code == 200 and len(store.json()["widgets"]) == 3
 
@@ -215,6 +214,8 @@ def test_the_sandbox_command_serves_the_doc_variant_asked_for(tmp_path):
 
 
 def test_the_sandbox_command_names_a_variant_the_emulator_lacks(tmp_path):
-    with pytest.raises(RuntimeError, match="the kyaraben emulator has no variant 'nope': expected one of default, "):
-        with SandboxProcess(tmp_path, "--only", "kyaraben", "--variant", "kyaraben=nope"):
-            pass
+    with (
+        pytest.raises(RuntimeError, match="the kyaraben emulator has no variant 'nope': expected one of default, "),
+        SandboxProcess(tmp_path, "--only", "kyaraben", "--variant", "kyaraben=nope"),
+    ):
+        pass

@@ -24,9 +24,10 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from providers.base import Arguments, Attrs, DataSource, Provider, ResourceType, arg
 from providers.errors import NotFoundError, ProviderError

@@ -198,7 +198,7 @@ def cycles(draw) -> list[tuple[str, dict[str, str]]]:
     count = draw(st.integers(2, 6))
     ring = draw(st.permutations(range(count)))[: draw(st.integers(2, count))]
     blocks = {f"p{i}": dict(PROJECT) for i in range(count)}
-    for here, there in zip(ring, [*ring[1:], ring[0]]):
+    for here, there in zip(ring, [*ring[1:], ring[0]], strict=False):
         if draw(st.booleans()):
             blocks[f"p{here}"]["depends_on"] = f"[bitbar_project.p{there}]"
         else:

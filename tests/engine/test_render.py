@@ -259,7 +259,7 @@ def test_json_plan_carries_terraforms_top_level_keys(lab):
           memory_thing.web: {name: web, size: 3}
     """)
     document = json_plan(lab)
-    assert TERRAFORM_KEYS <= set(document)
+    assert set(document) >= TERRAFORM_KEYS
     assert document["format_version"] == "1.0" and document["labform_version"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["timestamp"])
     assert (document["applyable"], document["complete"], document["errored"]) == (True, True, False)

@@ -114,9 +114,8 @@ def test_second_lock_is_refused_naming_the_live_holder_until_released(tmp_path):
     refuses too (stopping that process frees the lock); once released, the second takes it."""
     first, second = LocalStateBackend(tmp_path / "s.json"), LocalStateBackend(tmp_path / "s.json")
     with first.locked("apply"):
-        with pytest.raises(StateLockedError) as error:
-            with second.locked("plan"):
-                pass
+        with pytest.raises(StateLockedError) as error, second.locked("plan"):
+            pass
         assert f"held by pid {os.getpid()}" in str(error.value)
         assert "for 'apply'" in str(error.value)
         with pytest.raises(StateLockedError, match="live process"):
@@ -129,9 +128,8 @@ def test_second_lock_is_refused_naming_the_live_holder_until_released(tmp_path):
 def test_apply_while_state_is_locked_is_refused_before_any_call(lab):
     """A second apply on locked state fails at once and the cloud sees nothing."""
     lab.write(PLAN)
-    with open_backend(str(lab.state_path)).locked("apply"):
-        with pytest.raises(StateLockedError, match="is locked"):
-            lab.apply()
+    with open_backend(str(lab.state_path)).locked("apply"), pytest.raises(StateLockedError, match="is locked"):
+        lab.apply()
     assert lab.store.calls == []
     assert not lab.state_path.exists()
 

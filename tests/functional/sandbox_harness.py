@@ -23,9 +23,10 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import httpx
 from ruamel.yaml import YAML
@@ -68,7 +69,7 @@ class SandboxProcess:
         self.command = [sys.executable, "-m", "engine", "sandbox", "--data", str(data_dir), *flags]
         self.clouds: dict[str, Served] = {}
 
-    def __enter__(self) -> "SandboxProcess":
+    def __enter__(self) -> SandboxProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         errors = open(self.data_dir / "sandbox.stderr", "w")
         self._process = subprocess.Popen(

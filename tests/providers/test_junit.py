@@ -8,7 +8,7 @@ is the one a CI job would read, written from what the cloud answered.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -133,7 +133,7 @@ resources:
     check(workdir.path / "perfecto.xml")
     first = min(e["startTime"] for e in executions) // 1000
     suite = ET.parse(workdir.path / "perfecto.xml").getroot().find("testsuite")
-    assert suite.get("timestamp") == datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    assert suite.get("timestamp") == datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def test_a_suite_without_cases_or_times_is_still_complete(tmp_path):

@@ -56,7 +56,6 @@ from providers.apptest.emulator.seed import SANDBOX_ACCESS_KEY, SANDBOX_PROJECTS
 from providers.apptest.emulator.variants import VARIANTS, Variants
 from providers.apptest.emulator.wire import RESULT_CODES
 
-
 __all__ = [
     "RESULT_CODES",
     "SANDBOX",

@@ -33,7 +33,6 @@ from providers.emulation import (
     virtual_datetime,
 )
 
-
 BASE = "/openapi/v2/testset"
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from providers.apptest.emulator.variants import Variants
 from providers.apptest.emulator.wire import check, result_code
 
-
 SUPPORTED_EXTENSIONS = ("ipa", "zip", "app", "apk", "xapk", "apks")
 TIME_LIMIT_RANGE = (5, 30)
 MAX_LENGTHS = {"testset_name": 100, "callback": 250, "login_id": 150, "login_pw": 150}

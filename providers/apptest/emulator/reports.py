@@ -6,7 +6,6 @@ import json
 from typing import Any
 from xml.etree import ElementTree
 
-
 RESULT_HOST = "https://apptest.emulator.invalid"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
 SANDBOX_USER_ID = "sandbox-apptest-user"
 SANDBOX_ACCESS_KEY = "sandbox-apptest-key"
 

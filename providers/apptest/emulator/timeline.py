@@ -14,7 +14,6 @@ from typing import Any
 
 from providers.emulation import EmulatorOptions, failing_positions, seeded_random
 
-
 # Share of a test's span spent initializing before it runs.
 # Share of a test's span spent initializing before it runs.
 INIT_SHARE = 0.1

@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse
 
 from providers.emulation import AppDefect, Rejection, Validators
 
-
 # result_code -> (result_msg, reason template), Appendix lines 275-294.
 RESULT_CODES: dict[int, tuple[str, str]] = {
     4000: ("Missing Request Parameter", "The required parameter was not found in the request parameters : ({0})"),

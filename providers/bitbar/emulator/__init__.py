@@ -55,7 +55,6 @@ from providers.bitbar.emulator.auth import AUTH_REQUIRED, OAUTH_CLIENT_ID
 from providers.bitbar.emulator.seed import SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME
 from providers.bitbar.emulator.variants import VARIANTS, Variants
 
-
 __all__ = [
     "AUTH_REQUIRED",
     "OAUTH_CLIENT_ID",

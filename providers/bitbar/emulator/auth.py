@@ -15,7 +15,6 @@ from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.wire import reply
 from providers.emulation import Handler, basic_auth
 
-
 OAUTH_CLIENT_ID = "testdroid-cloud-api"
 AUTH_REQUIRED = "Full authentication is required to access this resource"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.bitbar.emulator.errors import check
 from providers.bitbar.emulator.vocabulary import LIMITATION_TYPES, MODES, SCHEDULERS

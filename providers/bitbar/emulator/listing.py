@@ -79,9 +79,9 @@ def sort_items(items: list[dict[str, Any]], sort: str, name_field: str) -> list[
     field = name_field if match[1] == "name" else match[1]
     unknown = object()
     values = [field_value(item, field, unknown) for item in items]
-    present = [(v, i) for v, i in zip(values, items) if v is not None]
+    present = [(v, i) for v, i in zip(values, items, strict=False) if v is not None]
     kinds = {float if type(v) is int else type(v) for v, _ in present}
     if len(kinds) > 1 or any(v is unknown or isinstance(v, (dict, list)) for v in values):
         return items
     present.sort(key=lambda pair: pair[0], reverse=match[2] == "d")
-    return [item for _, item in present] + [item for value, item in zip(values, items) if value is None]
+    return [item for _, item in present] + [item for value, item in zip(values, items, strict=False) if value is None]

@@ -67,7 +67,7 @@ class RunHandlers(BitbarViews):
         windows = device_windows(run["createdAt"], len(device_ids), self.options.job_duration, config["scheduler"])
         if excluded:
             windows = [(run["createdAt"], run["createdAt"])] * len(device_ids)
-        for index, (device_id, (start, end)) in enumerate(zip(device_ids, windows)):
+        for index, (device_id, (start, end)) in enumerate(zip(device_ids, windows, strict=False)):
             device_run_id = self.store.next_id("deviceRun", ID_STARTS["deviceRun"])
             failed_cases = sorted(c for d, c in failing if d == index)
             self.data["deviceRuns"][str(device_run_id)] = {

@@ -8,11 +8,11 @@ follow the seed, the public device groups, and the first ids of each kind.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.bitbar.emulator.formats import slug
 from providers.emulation import seeded_random
-
 
 SANDBOX_API_KEY = "sandbox-bitbar-key"
 SANDBOX_USERNAME = "sandbox@labform.dev"

@@ -22,7 +22,6 @@ from typing import Any
 
 from providers.bitbar.emulator.formats import millis
 
-
 # Stages of a device run after it left the queue, with their share of its window.
 STAGES = (
     ("PREPARING", 1),

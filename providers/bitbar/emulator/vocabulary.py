@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 PROJECT_TYPES = ("ANDROID", "CTS", "IOS", "UIAUTOMATOR")
 OS_TYPES = ("ANDROID", "IOS")
 SCHEDULERS = ("PARALLEL", "SERIAL")

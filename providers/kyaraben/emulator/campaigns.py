@@ -88,7 +88,11 @@ class CampaignRoutes:
         hwconfig = read_hwconfig(test.get("hwconfig"), self.variants, f"tests[{index}].hwconfig")
         apk_ids = [str(a) for a in test.get("apks") or []]
         apks = [self.data["apks"].get(a) for a in apk_ids]
-        missing = [a for a, apk in zip(apk_ids, apks) if apk is None or apk["project_id"] != project["project_id"]]
+        missing = [
+            a
+            for a, apk in zip(apk_ids, apks, strict=False)
+            if apk is None or apk["project_id"] != project["project_id"]
+        ]
         runnable = next((apk for apk in apks if apk and not missing and apk["instrumentation"]), None)
         if missing:
             problem = f"INSTRUMENTATION_FAILED: apk {', '.join(missing)} not found in the project"
@@ -131,7 +135,7 @@ class CampaignRoutes:
             statuses = world.test_statuses(campaign)
             failing = set(campaign["failing"])
             tests = []
-            for index, (test, status) in enumerate(zip(campaign["tests"], statuses)):
+            for index, (test, status) in enumerate(zip(campaign["tests"], statuses, strict=False)):
                 done = status in ("READY", "ERROR")
                 if not done:
                     stdout = ""

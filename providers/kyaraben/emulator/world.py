@@ -9,7 +9,8 @@ same answer every time, so nothing tells a caller what others have.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.emulation import Rejection
 from providers.kyaraben.emulator.timeline import Record, Timeline

@@ -9,8 +9,9 @@ does not list are ignored: its table lists only "some of" them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from providers.perfecto.emulator.variants import Variants
 
@@ -95,7 +96,7 @@ class Query:
     page: int = 1
 
     @classmethod
-    def parse(cls, items: Iterable[tuple[str, str]]) -> "Query":
+    def parse(cls, items: Iterable[tuple[str, str]]) -> Query:
         query = cls()
         for key, value in items:
             if key == "_page":

@@ -53,5 +53,4 @@ from providers.wetest.emulator.app import SANDBOX, build_app
 from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
 from providers.wetest.emulator.variants import VARIANTS, Variants
 
-
 __all__ = ["SANDBOX", "SANDBOX_SECRET_ID", "SANDBOX_SECRET_KEY", "VARIANTS", "Variants", "build_app"]

@@ -23,7 +23,6 @@ from providers.wetest.emulator.vocabulary import (
 )
 from providers.wetest.emulator.wire import check, flag, ok, rejected
 
-
 # The log URLs a device result carries when asked (log=true), and the files they name.
 LOG_FILES = (("mobile_log_url", "mobile.log"), ("script_log_url", "script.log"), ("test_video_url", "video.mp4"))
 
@@ -102,7 +101,7 @@ class AutomationHandlers(WeTestCore):
             ]
         if len(chosen) != len(submission.devices):
             raise rejected(Ret.BAD_PARAMETER, f"some devices are not in cloud {submission.cloud_id}")
-        caps = self.variants.device_number_with_devices == "caps" and 1 <= submission.device_number
+        caps = self.variants.device_number_with_devices == "caps" and submission.device_number >= 1
         return chosen[: submission.device_number] if caps else chosen
 
     def _pick_devices(self, in_cloud: list[dict[str, Any]], submission: Submission) -> list[dict[str, Any]]:

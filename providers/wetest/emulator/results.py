@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.emulation import seeded_random, virtual_datetime
 from providers.wetest.emulator.timeline import device_result_at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 SANDBOX_SECRET_ID = "sandbox-wetest-id"
 SANDBOX_SECRET_KEY = "sandbox-wetest-key"
 

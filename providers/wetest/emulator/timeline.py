@@ -21,7 +21,6 @@ from providers.emulation import EmulatorOptions, failing_positions, seeded_rando
 from providers.wetest.emulator.submission import Submission
 from providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
 
-
 # Share of the job duration over which device starts are spread (queueing).
 QUEUE_SHARE = 0.1
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-
 BASE = "/cloudtest/v1"
 FILES_HOST = "https://wetest.emulator.invalid"
 APP_EXTENSIONS = ("aab", "apk", "ipa")
