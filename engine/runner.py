@@ -388,27 +388,22 @@ def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
     backend = ws.backend()
     with backend.locked("state rm", ws.lock_timeout):
         state = backend.read()
-        removed = []
+        missing = [str(a) for a in addresses if str(a) not in state.resources]
+        if missing:
+            raise StateError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in state")
+        recorder = recording.StateRecorder(state, backend)
         for address in addresses:
-            if state.resources.pop(str(address), None) is None:
-                raise StateError(f"{address} is not in state")
-            removed.append(str(address))
-        backend.write(state)
-        return removed
+            recorder.forget(address)
+        recorder.finish()
+        return [str(a) for a in addresses]
 
 
 def state_mv(ws: Workspace, source: Address, target: Address) -> None:
     backend = ws.backend()
     with backend.locked("state mv", ws.lock_timeout):
-        state = backend.read()
-        if str(source) not in state.resources:
-            raise StateError(f"{source} is not in state")
-        if str(target) in state.resources:
-            raise StateError(f"{target} is already in state")
-        if source.type != target.type:
-            raise StateError(f"cannot move {source} to a different type ({target.type})")
-        state.resources[str(target)] = state.resources.pop(str(source))
-        backend.write(state)
+        recorder = recording.StateRecorder(backend.read(), backend)
+        recorder.move(source, target)
+        recorder.finish()
 
 
 def force_unlock(ws: Workspace) -> dict[str, Any] | None:

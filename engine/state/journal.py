@@ -56,6 +56,11 @@ def forget(address: str) -> Record:
     return {"kind": "forget", "address": address, "time": time.time()}
 
 
+def move(source: str, target: str) -> Record:
+    """``state mv`` in one record, so a crash never leaves the object recorded at both addresses."""
+    return {"kind": "move", "address": source, "target": target, "time": time.time()}
+
+
 def abandon(address: str, why: str) -> Record:
     """The create an intent announced did not happen (the cloud said no): nothing to recover."""
     return {"kind": "abandon", "address": address, "time": time.time(), "why": why}
@@ -75,6 +80,8 @@ def apply_record(state: State, record: Record) -> None:
         state.intents.pop(address, None)
     elif kind == "abandon":
         state.intents.pop(address, None)
+    elif kind == "move":
+        state.resources[record["target"]] = state.resources.pop(address)
     state.serial = record["serial"]
     state.lineage = state.lineage or record.get("lineage", "")
 

@@ -31,10 +31,10 @@ class LocalStateBackend(StateBackend):
     def _journal_records(self) -> list[dict[str, Any]]:
         return self._journal.read()
 
-    def _journal_write(self, record: dict[str, Any]) -> None:
+    def _journal_append(self, record: dict[str, Any]) -> None:
         self._journal.write(record)
 
-    def _journal_sync(self) -> None:
+    def sync(self) -> None:
         self._journal.sync()
 
     def _journal_reset(self) -> None:

@@ -77,11 +77,19 @@ class State:
 class StateBackend(ABC):
     """Where state lives: a snapshot plus the journal of changes since (journal.py).
 
-    read()                snapshot + journal replayed
-    stamp/_journal_write  append one change record (O(1)); _journal_sync makes it durable
-    compact(state)        store the snapshot, empty the journal
-    write(state)          a whole-state change: serial + 1, compact
-    locked(op, timeout)   exclusive, released by the OS or the database if the holder dies
+    The public interface, which only engine/state/recorder.py calls to change state
+    (every other module reads, or asks the recorder)::
+
+        read()                snapshot + journal replayed
+        stamp(state, record)  the record with the serial it brings the state to
+        append(record)        add one change record to the journal (O(1)); sync() makes it durable
+        compact(state)        store the snapshot, empty the journal
+        write(state)          a whole-state change: serial + 1, compact
+        locked(op, timeout)   exclusive, released by the OS or the database if the holder dies
+
+    A backend implements the private half: ``_load``/``_store`` (the snapshot),
+    ``_journal_records``/``_journal_append``/``_journal_reset`` (the journal),
+    ``_try_lock``/``release``/``force_unlock`` and ``describe``.
     """
 
     @abstractmethod
@@ -98,11 +106,15 @@ class StateBackend(ABC):
     def _journal_records(self) -> list[dict[str, Any]]: ...
 
     @abstractmethod
-    def _journal_write(self, record: dict[str, Any]) -> None:
-        """Append one record, in order; durable once ``_journal_sync`` returns."""
+    def _journal_append(self, record: dict[str, Any]) -> None:
+        """Append one record, in order; durable once ``sync`` returns."""
 
-    def _journal_sync(self) -> None:  # noqa: B027 (a default, not abstract: most backends need nothing)
-        """Make every record written so far durable (backends that commit per write need nothing)."""
+    def append(self, record: dict[str, Any]) -> None:
+        """Add one stamped change record to the journal, after every record appended before it."""
+        self._journal_append(record)
+
+    def sync(self) -> None:  # noqa: B027 (a default, not abstract: backends that commit per append need nothing)
+        """Make every record appended so far durable."""
 
     @abstractmethod
     def _journal_reset(self) -> None:

@@ -103,7 +103,7 @@ class PostgresStateBackend(StateBackend):
             ).fetchall()
         return [row[0] for row in rows]
 
-    def _journal_write(self, record: dict[str, Any]) -> None:
+    def _journal_append(self, record: dict[str, Any]) -> None:
         """One INSERT per record, committed at once (autocommit): durable when it returns."""
         if self._journal_conn is None:
             self._journal_conn = self._connect()

@@ -1,5 +1,8 @@
 """Every change to state goes through here: what apply did, import, refresh, state rm/mv.
 
+No other module calls a backend's ``append``/``compact``/``write``
+(tests/engine/test_state_recording.py checks it).
+
 One place decides how a remote object is recorded (sensitive values as
 fingerprints, its dependencies, whether labform adopted it), so apply, import
 and refresh can never record the same object differently.
@@ -19,6 +22,7 @@ from typing import Any
 
 from engine.addresses import Address
 from engine.arguments import protect, resource_type
+from engine.errors import StateError
 from engine.state import journal
 from engine.state.model import ResourceState, State, StateBackend
 
@@ -69,19 +73,31 @@ class StateRecorder:
         return item
 
     def forget(self, address: Address) -> None:
+        """The object is no longer labform's: gone remotely, destroyed, or ``state rm``."""
         if str(address) in self.state.resources or str(address) in self.state.intents:
             self._append(journal.forget(str(address)))
+
+    def move(self, source: Address, target: Address) -> None:
+        """``state mv``: the object recorded at ``source`` is now ``target``'s (the same remote object)."""
+        item = self.state.resources.get(str(source))
+        if item is None:
+            raise StateError(f"{source} is not in state")
+        if str(target) in self.state.resources:
+            raise StateError(f"{target} is already in state")
+        if source.type != target.type:
+            raise StateError(f"cannot move {source} to a different type ({target.type})")
+        self._append(journal.move(str(source), str(target)))
 
     def _append(self, record: journal.Record) -> None:
         with self._lock:
             stamped = self.backend.stamp(self.state, record)
-            self.backend._journal_write(stamped)
+            self.backend.append(stamped)
             journal.apply_record(self.state, stamped)
             self._since_compact += 1
             due = self._since_compact >= max(journal.COMPACT_AFTER_RECORDS, len(self.state.resources)) or (
                 time.monotonic() - self._compacted_at >= journal.COMPACT_AFTER_SECONDS
             )
-        self.backend._journal_sync()
+        self.backend.sync()
         if due:
             self._compact()
 
