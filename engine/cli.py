@@ -22,7 +22,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,22 +31,15 @@ from engine.addresses import Address
 from engine.changes import Action
 from engine.errors import ConfigError, ConfigErrors, LabformError
 from engine.interrupts import Interruption
-from engine.lazy import lazy_module
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from engine.version import labform_version
 from providers.errors import ProviderError
 
+if TYPE_CHECKING:  # each command imports what it runs, so --help and validate load only their own
+    from engine import ci, runner
+
 # Loaded on first use, so `labform --help` and `validate` pay only for what they run.
-ci = lazy_module("engine.ci")
-config = lazy_module("engine.config")
-executor = lazy_module("engine.executor")
-planfile = lazy_module("engine.planfile")
-polling = lazy_module("providers.polling")
-registry = lazy_module("providers.registry")
-render = lazy_module("engine.render")
-runner = lazy_module("engine.runner")
-schema = lazy_module("engine.schema")
 
 PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 
@@ -76,6 +69,8 @@ def _fail(message: str) -> None:
 def _annotate(exc: Exception) -> None:
     """On GitHub Actions, each plan-file error also as an annotation on its line (stderr:
     the runner reads workflow commands there too, and stdout may be carrying JSON)."""
+    from engine import ci
+
     if ci.on_github():
         for line in ci.error_annotations(exc):
             click.echo(redact(line), err=True)
@@ -173,6 +168,8 @@ def json_option(command):
 
 
 def _duration(ctx, param, value: str) -> float:
+    from providers import polling
+
     try:
         return polling.parse_duration(value)
     except ValueError as exc:
@@ -203,6 +200,8 @@ def _workspace(
     report=None,
     lock_timeout: float = 0.0,
 ) -> runner.Workspace:
+    from engine import runner
+
     return runner.Workspace(
         path=path,
         state=state,
@@ -349,6 +348,8 @@ def version(as_json):
 
 def _diagnostic(error: Exception) -> dict[str, Any]:
     """One error as a diagnostic of Terraform's ``validate -json``."""
+    from engine import ci
+
     diagnostic: dict[str, Any] = {"severity": "error", "summary": str(error), "detail": ""}
     if isinstance(error, ConfigError):
         diagnostic["summary"] = ci.without_location(error)
@@ -365,6 +366,8 @@ def _diagnostic(error: Exception) -> dict[str, Any]:
 @handle_errors
 def validate(path, state, variables, as_json):
     """Check the plan files without calling any cloud."""
+    from engine import config, runner
+
     ws = _workspace(path, state, variables)
     if not as_json:
         config = runner.validate(ws)
@@ -419,6 +422,8 @@ def plan(
     lock_timeout,
 ):
     """Show what apply would change."""
+    from engine import ci, runner
+
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     options = PlanOptions(
         destroy=destroy,
@@ -441,6 +446,8 @@ def plan(
 def _change_log(as_json: bool) -> ci.ChangeLog:
     """An apply's reporter: JSON lines with -json; on a pipe, heartbeats for long silent changes
     (every LABFORM_HEARTBEAT_SECONDS, default 30); on a terminal, lines as they come."""
+    from engine import ci
+
     heartbeat = None if sys.stdout.isatty() else float(os.environ.get("LABFORM_HEARTBEAT_SECONDS", ci.HEARTBEAT))
     return ci.ChangeLog(lambda line: click.echo(redact(line)), as_json=as_json, heartbeat=heartbeat)
 
@@ -480,6 +487,8 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
 def _incomplete_report(plan, summary: dict[str, Any]) -> None:
     """After a failed or interrupted apply: what was done, what failed and why, what was skipped
     or never started, so the next step is clear without reading the whole log."""
+    from engine import ci
+
     outcomes = ci.change_outcomes(plan, summary)
     done: dict[str, list[str]] = {}
     for applied in outcomes:
@@ -502,6 +511,8 @@ def _incomplete_report(plan, summary: dict[str, Any]) -> None:
 
 
 def _print_outputs(outputs: dict[str, Any]) -> None:
+    from engine import runner
+
     click.echo("\nOutputs:\n")
     for name, shown in runner.output_values(outputs).items():
         click.echo(f"{name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
@@ -516,6 +527,8 @@ def _ci_report(
     log: ci.ChangeLog,
 ) -> None:
     """The step summary and, on GitHub, an annotation at the block of every failed change."""
+    from engine import ci, runner
+
     addresses = [str(c.address) for c in outcome.plan.changes]
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         markdown = ci.apply_markdown(
@@ -542,6 +555,8 @@ def _finish(
     stop: Interruption,
     targeted: bool,
 ) -> None:
+    from engine import executor, runner
+
     if not outcome.approved:
         _fail(f"{verb} cancelled.")
     result = outcome.result or executor.ApplyResult()
@@ -616,6 +631,8 @@ def apply(
     lock_timeout,
 ):
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
+    from engine import planfile, runner
+
     started = time.monotonic()
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     log = _change_log(as_json)
@@ -647,6 +664,8 @@ def apply(
 @handle_errors
 def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve, lock_timeout):
     """Delete every object labform manages for this plan, dependents first."""
+    from engine import runner
+
     started = time.monotonic()
     log = _change_log(False)
     ws = _workspace(path, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
@@ -669,6 +688,8 @@ def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve,
 @handle_errors
 def refresh(path, state, variables, sandbox, lock_timeout):
     """Record in state what the cloud has now (no remote changes)."""
+    from engine import runner
+
     result = runner.refresh(_workspace(path, state, variables, sandbox, lock_timeout=lock_timeout))
     click.echo(result.text(_color()))
 
@@ -683,6 +704,8 @@ def refresh(path, state, variables, sandbox, lock_timeout):
 @handle_errors
 def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
     """Adopt an existing remote object as ADDRESS."""
+    from engine import runner
+
     item = runner.import_resource(
         _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), _address(address), remote_id
     )
@@ -691,6 +714,8 @@ def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
 
 def _resource_lines(address: str, item) -> list[str]:
     """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
+    from providers import registry
+
     rtype = registry.resource_type(item.type)
     sensitive = rtype.Args.fields_with("sensitive") if rtype else frozenset()
     lines = [f"# {address} (id {item.id})"]
@@ -708,6 +733,8 @@ def _resource_lines(address: str, item) -> list[str]:
 @handle_errors
 def show(file, state, as_json):
     """Show a saved plan (FILE from plan -out), or the state of a plan (FILE a plan folder or file)."""
+    from engine import planfile, runner
+
     if planfile.is_saved_plan(file):
         result = runner.show_saved_plan(file)
         click.echo(result.json() if as_json else result.text(_color()))
@@ -736,6 +763,8 @@ def state():
 @workspace_options
 @handle_errors
 def state_list(path, state, variables):
+    from engine import runner
+
     for address in sorted(runner.read_state(_workspace(path, state, variables)).resources):
         click.echo(address)
 
@@ -746,6 +775,8 @@ def state_list(path, state, variables):
 @workspace_options
 @handle_errors
 def state_show(address, path, state, variables):
+    from engine import runner
+
     current = runner.read_state(_workspace(path, state, variables))
     item = current.resources.get(str(_address(address)))
     if item is None:
@@ -761,6 +792,8 @@ def state_show(address, path, state, variables):
 @handle_errors
 def state_rm(address, path, state, variables, lock_timeout):
     """Forget an object without deleting it remotely."""
+    from engine import runner
+
     for removed in runner.state_rm(_workspace(path, state, variables, lock_timeout=lock_timeout), [_address(address)]):
         click.echo(f"Removed {removed} from state (the remote object is untouched).")
 
@@ -774,6 +807,8 @@ def state_rm(address, path, state, variables, lock_timeout):
 @handle_errors
 def state_mv(source, target, path, state, variables, lock_timeout):
     """Rename an address in state (after renaming it in the plan)."""
+    from engine import runner
+
     runner.state_mv(_workspace(path, state, variables, lock_timeout=lock_timeout), _address(source), _address(target))
     click.echo(f"Moved {source} to {target}.")
 
@@ -797,6 +832,8 @@ def _raw(name: str, value: Any) -> str:
 def output(name_or_path, path, state, variables, as_json, raw):
     """Print the outputs of the last apply, or one: output [NAME] [PATH] (a lone argument that
     exists on disk is the PATH)."""
+    from engine import config, runner
+
     name = name_or_path
     if path is None and name_or_path is not None and Path(name_or_path).exists():
         name, path = None, Path(name_or_path)
@@ -831,6 +868,8 @@ def output(name_or_path, path, state, variables, as_json, raw):
 @handle_errors
 def graph(path, state, variables):
     """Print the dependency graph as DOT (pipe into 'dot -Tpng')."""
+    from engine import runner
+
     click.echo(runner.graph_dot(_workspace(path, state, variables)), nl=False)
 
 
@@ -855,6 +894,8 @@ def fmt(path, check):
 @handle_errors
 def force_unlock(path, state, variables):
     """Remove a state lock left behind by a crashed labform."""
+    from engine import runner
+
     holder = runner.force_unlock(_workspace(path, state, variables))
     if holder is None:
         click.echo("State is not locked.")
@@ -869,11 +910,15 @@ def force_unlock(path, state, variables):
 @handle_errors
 def schema_(out_dir):
     """Write the JSON Schema of plan files (for editor completion)."""
+    from engine import schema
+
     written = schema.write_schema(out_dir)
     click.echo(f"Wrote {written}")
 
 
 def _emulated_clouds(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    from providers import registry
+
     unknown = sorted(set(values) - set(registry.emulator_names()))
     if unknown:
         raise click.BadParameter(
@@ -956,6 +1001,7 @@ def sandbox(port_base, data_dir, only, failure_rate, latency, seed, job_seconds,
     from contextlib import ExitStack
 
     from engine.sandbox import start_sandbox
+    from providers import registry
 
     tuning = {
         "failure_rate": failure_rate,

@@ -24,10 +24,8 @@ from engine.addresses import Address
 from engine.changes import Action
 from engine.config import PlanConfig
 from engine.errors import CycleError
-from engine.lazy import lazy_module
 
 # Loaded on the first question of reach: validate and an untargeted plan need none of it.
-nx = lazy_module("networkx")
 
 
 class DependencyGraph:
@@ -57,6 +55,8 @@ class DependencyGraph:
 
     @property
     def _graph(self) -> Any:
+        import networkx as nx
+
         if self._networkx is None:
             graph = nx.DiGraph()
             graph.add_nodes_from(self._needs)
@@ -80,9 +80,13 @@ class DependencyGraph:
         return list(self._graph.successors(address))
 
     def descendants(self, address: Address) -> set[Address]:
+        import networkx as nx
+
         return nx.descendants(self._graph, address)
 
     def ancestors(self, address: Address) -> set[Address]:
+        import networkx as nx
+
         return nx.ancestors(self._graph, address)
 
     def order(self) -> list[Address]:

@@ -26,7 +26,6 @@ from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import DependencyGraph, build_graph
-from engine.lazy import lazy_module
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.state import ResourceState, State, StateBackend, open_backend
@@ -40,14 +39,6 @@ if TYPE_CHECKING:
     from engine.session import ProviderSession
 
 # What only planning and applying use, loaded then: validate pays for none of it.
-executor = lazy_module("engine.executor")
-planfile = lazy_module("engine.planfile")
-planner = lazy_module("engine.planner")
-recording = lazy_module("engine.state.recorder")
-recovery = lazy_module("engine.recovery")
-render = lazy_module("engine.render")
-sandbox = lazy_module("engine.sandbox")
-sessions = lazy_module("engine.session")
 
 STATE_FILE = "labform.state.json"
 
@@ -84,11 +75,13 @@ class Workspace:
     @contextmanager
     def providers(self, config: PlanConfig, parallelism: int = DEFAULT_PARALLELISM) -> Iterator[ProviderSession]:
         """Configured providers, reading up to ``parallelism`` at once; with the sandbox, pointed at local emulators."""
+        from engine.session import ProviderSession
+
         overrides: dict[str, dict[str, Any]] = {}
         with _maybe_sandbox(self, config) as served:
             if served:
                 overrides = served.settings()
-            session = sessions.ProviderSession(
+            session = ProviderSession(
                 config, overrides, lambda message: self.report(Event("progress", message)), parallelism
             )
             try:
@@ -99,6 +92,8 @@ class Workspace:
 
 @contextmanager
 def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None]:
+    from engine import sandbox
+
     if not ws.sandbox:
         yield None
         return
@@ -119,9 +114,13 @@ class PlanResult:
     state: State | None = None
 
     def text(self, color: bool = False) -> str:
+        from engine import render
+
         return render.render_plan(self.plan, self.drift, color)
 
     def json(self) -> str:
+        from engine import render
+
         return render.plan_json(self.plan, self.drift, self.config, self.state)
 
 
@@ -208,6 +207,8 @@ def _naming_plan_folders(error: ConfigError, path: Path) -> ConfigError:
 
 def show_saved_plan(path: Path) -> PlanResult:
     """A plan saved with plan -out, as ``labform show FILE`` prints it."""
+    from engine import planfile
+
     return PlanResult(planfile.read(path).plan, [])
 
 
@@ -228,6 +229,8 @@ def terraform_type(value: Any) -> Any:
 
 def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Outputs in Terraform's ``output -json`` shape: {name: {value, type, sensitive}}."""
+    from engine import render
+
     return {
         name: {"sensitive": render._holds_secret(value), "type": terraform_type(value), "value": value}
         for name, value in sorted(outputs.items())
@@ -247,6 +250,8 @@ def run_attributes(ws: Workspace, addresses: list[str]) -> dict[str, dict[str, A
 
 def state_values(state: State) -> dict[str, Any]:
     """State as Terraform's ``show -json`` reports it, in the shape of the JSON plan's ``prior_state``."""
+    from engine import render
+
     resources = []
     for key, item in sorted(state.resources.items()):
         address = Address.parse(key)
@@ -271,11 +276,14 @@ def _make_plan(
     session: ProviderSession,
     options: PlanOptions,
 ) -> PlanResult:
+    from engine import planner, recovery
+    from engine.state.recorder import StateRecorder
+
     for address in [*options.targets, *options.replace]:
         if address not in config.resources and str(address) not in state.resources:
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
     recovered = (
-        recovery.recover_intents(recording.StateRecorder(state, backend), session, graph) if state.intents else []
+        recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
     )
     planning = planner.Planner(config, graph, state, session, options)
     plan = planning.plan()
@@ -285,6 +293,8 @@ def _make_plan(
 
 
 def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanResult:
+    from engine import planfile
+
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
@@ -311,6 +321,8 @@ def apply(
     stop: threading.Event | None = None,
 ) -> ApplyOutcome:
     """Plan (or load a saved plan), ask ``approve`` unless None, then execute."""
+    from engine import executor, planfile
+
     if plan_file is not None:
         saved = planfile.read(plan_file)
         ws.path, ws.variables = saved.plan_path, saved.variables
@@ -340,7 +352,9 @@ def apply(
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:
     """Write what the cloud says into state, changing nothing remotely."""
-    recorder = recording.StateRecorder(state, backend)
+    from engine.state.recorder import StateRecorder
+
+    recorder = StateRecorder(state, backend)
     for change in plan_.changes:
         if change.after is None:
             recorder.forget(change.address)
@@ -355,6 +369,8 @@ def refresh(ws: Workspace) -> PlanResult:
 
 
 def import_resource(ws: Workspace, address: Address, remote_id: str) -> ResourceState:
+    from engine.state.recorder import StateRecorder
+
     config = ws.config()
     if address not in config.resources:
         raise ConfigError(f"'{address}' is not in the plan: add its block first, then import")
@@ -374,7 +390,7 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
                 f"cannot import {address}: the cloud has no {address.type} with id {remote_id}"
             ) from None
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data)
-        recorder = recording.StateRecorder(state, backend)
+        recorder = StateRecorder(state, backend)
         item = recorder.remember(address, attrs, dependencies)
         recorder.finish()
         return item
@@ -385,13 +401,15 @@ def read_state(ws: Workspace) -> State:
 
 
 def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
+    from engine.state.recorder import StateRecorder
+
     backend = ws.backend()
     with backend.locked("state rm", ws.lock_timeout):
         state = backend.read()
         missing = [str(a) for a in addresses if str(a) not in state.resources]
         if missing:
             raise StateError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in state")
-        recorder = recording.StateRecorder(state, backend)
+        recorder = StateRecorder(state, backend)
         for address in addresses:
             recorder.forget(address)
         recorder.finish()
@@ -399,9 +417,11 @@ def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
 
 
 def state_mv(ws: Workspace, source: Address, target: Address) -> None:
+    from engine.state.recorder import StateRecorder
+
     backend = ws.backend()
     with backend.locked("state mv", ws.lock_timeout):
-        recorder = recording.StateRecorder(backend.read(), backend)
+        recorder = StateRecorder(backend.read(), backend)
         recorder.move(source, target)
         recorder.finish()
 
