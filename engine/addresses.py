@@ -26,7 +26,7 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
-        return _parse(cls, text)
+        return _parse(text)
 
     @property
     def provider(self) -> str:
@@ -38,9 +38,9 @@ class Address:
 
 
 @cache
-def _parse(cls: type[Address], text: str) -> Address:
+def _parse(text: str) -> Address:
     """Parsed once per text: state keys and references name the same addresses again and again."""
     match = _ADDRESS.match(text.strip())
     if not match:
         raise ValueError(f"'{text}' is not an address (expected TYPE.NAME or data.TYPE.NAME)")
-    return cls(type=match.group(2), name=match.group(3), is_data=bool(match.group(1)))
+    return Address(type=match.group(2), name=match.group(3), is_data=bool(match.group(1)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ class PlanConfig:
         return {a.provider for a in (*self.resources, *self.data)} | set(self.providers)
 
 
-def suggestion(word: str, choices) -> str:
+def suggestion(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -227,7 +228,7 @@ class _Builder:
         return lifecycle
 
     def required_present(
-        self, model: type[Arguments], arguments: dict, path: KeyPath, subject: str, skip: set[str]
+        self, model: type[Arguments], arguments: dict[str, Any], path: KeyPath, subject: str, skip: set[str]
     ) -> None:
         """Missing required fields, except one already reported as misspelt."""
         for name, info in model.model_fields.items():
@@ -247,8 +248,10 @@ class _Builder:
                         str(block.address),
                     )
 
-    def check_reference(self, ref: Reference, path: KeyPath, subject: str, resources, data) -> None:
-        if ref.kind not in ("resource", "data"):
+    def check_reference(
+        self, ref: Reference, path: KeyPath, subject: str, resources: Iterable[Address], data: Iterable[Address]
+    ) -> None:
+        if ref.kind not in ("resource", "data") or ref.address is None:
             return
         blocks = data if ref.kind == "data" else resources
         if ref.address not in blocks:
@@ -262,6 +265,8 @@ class _Builder:
         impl = (
             registry.data_source(ref.address.type) if ref.kind == "data" else registry.resource_type(ref.address.type)
         )
+        if impl is None:  # an unknown type, reported where its block is
+            return
         attributes = [*impl.Args.model_fields, *impl.computed]
         if ref.attribute[0] not in attributes:
             self.error(
@@ -277,7 +282,7 @@ class _Builder:
         }
 
 
-def _walk(value: Any, path: KeyPath):
+def _walk(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _walk(item, path + (key,))

@@ -82,12 +82,14 @@ class DependencyGraph:
     def descendants(self, address: Address) -> set[Address]:
         import networkx as nx
 
-        return nx.descendants(self._graph, address)
+        found: set[Address] = nx.descendants(self._graph, address)
+        return found
 
     def ancestors(self, address: Address) -> set[Address]:
         import networkx as nx
 
-        return nx.ancestors(self._graph, address)
+        found: set[Address] = nx.ancestors(self._graph, address)
+        return found
 
     def order(self) -> list[Address]:
         """Dependencies first; of those ready at once, the lowest address first, so output is stable."""
@@ -109,7 +111,7 @@ class DependencyGraph:
         try:
             graphlib.TopologicalSorter(self._needs).prepare()
         except graphlib.CycleError as found:
-            path = found.args[1][:-1]  # each one needed by the next; the first is repeated at the end
+            path: list[Address] = found.args[1][:-1]  # each one needed by the next; the first is repeated at the end
             start = path.index(min(path, key=str))
             path = path[start:] + path[:start]
             return path + [path[0]]
@@ -137,7 +139,8 @@ def add_block_nodes(graph: DependencyGraph, config: PlanConfig) -> None:
 def add_reference_edges(graph: DependencyGraph, config: PlanConfig) -> None:
     for block in config.blocks():
         for ref in block.references():
-            graph.add_edge(ref.address, block.address)
+            if ref.address is not None:
+                graph.add_edge(ref.address, block.address)
 
 
 def add_depends_on_edges(graph: DependencyGraph, config: PlanConfig) -> None:

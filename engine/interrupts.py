@@ -28,7 +28,7 @@ class Interruption(threading.Event):
     def __init__(self) -> None:
         super().__init__()
         self.reason: str | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, signal._HANDLER] = {}
 
     @property
     def exit_code(self) -> int:

@@ -116,7 +116,8 @@ def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
     """Where ``key`` is written: in this mapping, in one a merge key (``<<``) took it
     from, or, for a key ruamel placed nowhere (``!!omap`` items), where the mapping starts."""
     if node.lc.data and key in node.lc.data:
-        return node.lc.key(key)
+        written: tuple[int, int] = node.lc.key(key)
+        return written
     for merged in getattr(node, merge_attrib, ()):
         if key in merged:
             return _key_position(merged, key)
@@ -126,7 +127,8 @@ def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
 def _item_position(node: CommentedSeq, index: int) -> tuple[int, int]:
     """Where item ``index`` is written, or where the list starts if ruamel placed it nowhere (``!!str [1]``)."""
     if node.lc.data and index in node.lc.data:
-        return node.lc.item(index)
+        written: tuple[int, int] = node.lc.item(index)
+        return written
     return node.lc.line, node.lc.col
 
 
@@ -149,7 +151,7 @@ def _record(node: Any, prefix: KeyPath, file: str, positions: Positions) -> Any:
     return node
 
 
-def _hint(text: str, mark) -> str:
+def _hint(text: str, mark: Any) -> str:  # a ruamel StreamMark, or None
     """A reference inside [...] or {...} must be quoted: YAML reads its braces as a mapping."""
     if mark is None:
         return ""
@@ -333,7 +335,8 @@ def _document(text: str, shown: str, positions: Positions) -> dict[str, Any] | N
         return None
     if not isinstance(document, CommentedMap):
         raise ConfigError("a plan file must be a mapping of sections", SourceLocation(shown, 1, 1))
-    return _record(document, (), shown, positions)
+    plain: dict[str, Any] = _record(document, (), shown, positions)
+    return plain
 
 
 # --- the fast way: plain files --------------------------------------------
@@ -361,7 +364,7 @@ class _PlainResolver(VersionedResolver):
     @property
     def versioned_resolver(self) -> Any:
         if "_table" not in self.__dict__:
-            self._table = VersionedResolver.versioned_resolver.fget(self)
+            self._table = vars(VersionedResolver)["versioned_resolver"].fget(self)
         return self._table
 
 
@@ -396,7 +399,8 @@ def _plain_document(text: str, shown: str, positions: Positions) -> dict[str, An
     if not isinstance(root, MappingNode):
         raise _NotPlain
     walk = _PlainWalk(shown, positions, _SCALARS.constructor)
-    return walk.value(root, (), 1)
+    plain: dict[str, Any] = walk.value(root, (), 1)
+    return plain
 
 
 class _PlainWalk:

@@ -33,7 +33,7 @@ class _Unknown:
 
     _instance = None
 
-    def __new__(cls):
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -41,7 +41,7 @@ class _Unknown:
     def __repr__(self) -> str:
         return "(known after apply)"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[_Unknown], tuple[()]]:
         return (_Unknown, ())
 
 
@@ -106,7 +106,7 @@ def substitute(value: Any, lookup: Callable[[Reference], Any], kinds: frozenset[
         return lookup(ref) if kinds is None or ref.kind in kinds else value
     unknown = False
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         nonlocal unknown
         ref = parse_reference(match.group(1))
         if kinds is not None and ref.kind not in kinds:

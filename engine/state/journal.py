@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from engine.state.model import ResourceState, State
 
@@ -101,7 +101,7 @@ class FileJournal:
 
     def __init__(self, path: Path):
         self.path = path
-        self._handle = None
+        self._handle: TextIO | None = None
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = 0

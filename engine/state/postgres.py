@@ -89,7 +89,10 @@ class PostgresStateBackend(StateBackend):
         return conn
 
     def _key(self, conn: psycopg.Connection) -> int:
-        return conn.execute("SELECT hashtext(%s)", ("labform:" + self.workspace,)).fetchone()[0]
+        row = conn.execute("SELECT hashtext(%s)", ("labform:" + self.workspace,)).fetchone()
+        assert row is not None  # a SELECT of one value answers one row
+        key: int = row[0]
+        return key
 
     def _load(self) -> State:
         with self._connect() as conn:
@@ -134,7 +137,8 @@ class PostgresStateBackend(StateBackend):
 
     def _try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
         conn = self._connect()
-        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(conn),)).fetchone()[0]:
+        taken = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(conn),)).fetchone()
+        if not (taken and taken[0]):
             row = self._holder(conn)
             conn.close()
             return row[0] if row else {}
