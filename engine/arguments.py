@@ -206,16 +206,12 @@ def same(rtype: ResourceType, name: str, one: Any, other: Any) -> bool:
     return one == other or normalize(rtype, name, one) == normalize(rtype, name, other)
 
 
-def diff(
-    rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any], ignore: list[str]
-) -> tuple[list[str], list[str]]:
+def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(changed attributes, those among them that force replacement)."""
     changed, forcing = [], []
     force_new = rtype.Args.fields_with("force_new")
     plan_time = set(desired) - set(rtype.Args.model_fields)
     for name, want in desired.items():
-        if name in ignore:
-            continue
         have = actual.get(name)
         if same(rtype, name, want, have) and not contains_unknown(want):
             continue

@@ -47,14 +47,6 @@ class Action(enum.StrEnum):
         """Terraform's JSON spelling: a replace is two actions in order, an adoption a no-op import."""
         return list(self.words.json)
 
-    @classmethod
-    def from_json(cls, actions: list[str], importing: bool = False) -> Action:
-        if importing:
-            return cls.ADOPT
-        return next(
-            action for action, words in ACTION_WORDS.items() if list(words.json) == actions and action != cls.ADOPT
-        )
-
 
 @dataclass(frozen=True)
 class ActionWords:

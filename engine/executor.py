@@ -29,10 +29,11 @@ from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
 from engine.recovery import CREATE_ATTEMPTS, find_created
-from engine.references import Reference, dig, substitute
+from engine.references import Reference, contains_unknown, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
 from engine.state.recorder import StateRecorder
+from providers.base import Context, ResourceType
 from providers.errors import AppliedWithError, NotFoundError, ProviderError
 
 
@@ -289,11 +290,9 @@ class Executor:
         if change.action == Action.UPDATE:
             # Compare against what refresh saw, not the last state: drift must be repaired too.
             actual = {**prior.attributes, **(change.before or {})}
-            ignored = self.config.resources[address].lifecycle.ignore_changes
-            desired = {**desired, **{k: actual[k] for k in ignored if k in actual}}
-            desired = {k: v for k, v in desired.items() if k not in ignored or k in actual}
-            attrs = rtype.update(ctx, prior.id, desired, actual)
-            self._remember(address, {**desired, **attrs}, adopted=prior.adopted)
+            sent, recorded = _update_arguments(change, desired)
+            attrs = rtype.update(ctx, prior.id, sent, actual)
+            self._remember(address, {**recorded, **attrs}, adopted=prior.adopted)
             self.result.changed += 1
             return str(attrs["id"])
         if change.action == Action.DELETE_THEN_CREATE and prior:
@@ -368,15 +367,14 @@ class Executor:
                 )
 
     def _finish_recovered(
-        self, rtype, ctx, address: Address, desired: dict[str, Any], found: dict[str, Any]
+        self, rtype: ResourceType, ctx: Context, address: Address, desired: dict[str, Any], found: dict[str, Any]
     ) -> dict[str, Any]:
         """Record what was found, then do what its create still owed: a run's wait and gate, or
         the later steps of a create of several (a project's description, a group's members)."""
         actual = {**desired, **found}
         self._remember(address, actual)
-        changed, forcing = diff(
-            rtype, protect(rtype, desired, actual), actual, self.config.resources[address].lifecycle.ignore_changes
-        )
+        # A create sets every argument, those under ignore_changes too: what it still owes, it owes in full.
+        changed, forcing = diff(rtype, protect(rtype, desired, actual), actual)
         if rtype.pending(desired, actual) or (changed and not forcing):
             return rtype.update(ctx, str(found["id"]), desired, actual)
         return found
@@ -408,3 +406,28 @@ class Executor:
             except ChangeFailed:
                 outputs[name] = None
         return outputs
+
+
+def _update_arguments(change: ResourceChange, desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what an update sends, what state records of it): each configured argument at the value
+    the plan's ``after`` gives it. The planner applied ignore_changes there, so an ignored argument
+    is sent at its recorded value, or not at all when it has none. Apply fills in only what the
+    plan could not hold: a value unknown until now, and the secret behind a fingerprint when it is
+    the configured one. A fingerprint the configured secret does not match (an ignored secret) is
+    recorded, never sent."""
+    after = change.after or {}
+    sent: dict[str, Any] = {}
+    recorded: dict[str, Any] = {}
+    for key, value in desired.items():
+        if key not in after:
+            continue
+        planned = after[key]
+        if contains_unknown(planned):
+            sent[key] = recorded[key] = value
+        elif key in change.sensitive and secrets.is_fingerprint(planned):
+            recorded[key] = planned
+            if secrets.matches(value, planned):
+                sent[key] = value
+        else:
+            sent[key] = recorded[key] = planned
+    return sent, recorded

@@ -294,7 +294,10 @@ class Planner:
                 reason=reason,
                 note=self._estimate(rtype, address, desired),
             )
-        changed, forcing = diff(rtype, protected, actual, block.lifecycle.ignore_changes)
+        # ignore_changes is applied here once: the ignored arguments keep what refresh saw (or stay
+        # unset), so the update apply sends, read from the plan's ``after``, leaves them alone.
+        kept = {k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}
+        changed, forcing = diff(rtype, kept, actual)
         if address in self.options.replace:
             forcing = forcing or ["(replace requested)"]
         if prior.tainted:
@@ -319,7 +322,7 @@ class Planner:
                 remote_id=prior.id,
                 note=self._estimate(rtype, address, desired),
             )
-        after = {**actual, **{k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}}
+        after = {**actual, **kept}
         self.planned[address] = after
         unfinished = None if changed or contains_unknown(desired) else rtype.pending(desired, actual)
         action = Action.UPDATE if changed or unfinished else Action.NOOP

@@ -122,21 +122,19 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
     return redact("\n".join(parts))
 
 
-def _masked(change: ResourceChange, attrs: dict[str, Any] | None, mask: bool) -> dict[str, Any] | None:
+def _masked(change: ResourceChange, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
     """Unknowns become null; sensitive values (already fingerprints) become "(sensitive)"."""
     if attrs is None:
         return None
     return {
         key: (
-            SENSITIVE
-            if mask and key in change.sensitive and value is not None
-            else (None if contains_unknown(value) else value)
+            SENSITIVE if key in change.sensitive and value is not None else (None if contains_unknown(value) else value)
         )
         for key, value in attrs.items()
     }
 
 
-def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
+def change_to_dict(change: ResourceChange) -> dict[str, Any]:
     return {
         "address": str(change.address),
         "mode": "data" if change.address.is_data else "managed",
@@ -147,8 +145,8 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
         "note": change.note,
         "change": {
             "actions": change.action.json_actions(),
-            "before": _masked(change, change.before, mask),
-            "after": _masked(change, change.after, mask),
+            "before": _masked(change, change.before),
+            "after": _masked(change, change.after),
             "after_unknown": {key: True for key in sorted(change.after_unknown)},
             "before_sensitive": {key: True for key in sorted(change.sensitive & set(change.before or {}))},
             "after_sensitive": {key: True for key in sorted(change.sensitive & set(change.after or {}))},
@@ -158,10 +156,10 @@ def change_to_dict(change: ResourceChange, mask: bool = True) -> dict[str, Any]:
     }
 
 
-def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str], mask: bool) -> dict[str, Any]:
+def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
     """The known values (Terraform leaves unknown ones out of ``values``), sensitive ones masked."""
     return {
-        key: SENSITIVE if mask and key in sensitive and value is not None else value
+        key: SENSITIVE if key in sensitive and value is not None else value
         for key, value in attrs.items()
         if not contains_unknown(value)
     }
@@ -179,22 +177,18 @@ def _resource(address: Address, values: dict[str, Any], sensitive: set[str] | fr
     }
 
 
-def _planned_resources(plan: Plan, mask: bool) -> list[dict[str, Any]]:
+def _planned_resources(plan: Plan) -> list[dict[str, Any]]:
     """Every object as it will be once the plan is applied (deleted ones are gone)."""
     return sorted(
-        (
-            _resource(c.address, _known(c.after, c.sensitive, mask), c.sensitive)
-            for c in plan.changes
-            if c.after is not None
-        ),
+        (_resource(c.address, _known(c.after, c.sensitive), c.sensitive) for c in plan.changes if c.after is not None),
         key=lambda item: item["address"],
     )
 
 
-def _prior_resources(plan: Plan, state: State | None, mask: bool) -> list[dict[str, Any]]:
+def _prior_resources(plan: Plan, state: State | None) -> list[dict[str, Any]]:
     """Every managed object as refreshed before planning; those --target left out, as state has them."""
     prior = {
-        str(c.address): _resource(c.address, _known(c.before, c.sensitive, mask), c.sensitive)
+        str(c.address): _resource(c.address, _known(c.before, c.sensitive), c.sensitive)
         for c in plan.changes
         if c.before is not None
     }
@@ -203,7 +197,7 @@ def _prior_resources(plan: Plan, state: State | None, mask: bool) -> list[dict[s
         if key not in planned:
             address = Address.parse(key)
             sensitive = resource_type(address).Args.fields_with("sensitive")
-            prior[key] = _resource(address, _known(item.attributes, sensitive, mask), sensitive)
+            prior[key] = _resource(address, _known(item.attributes, sensitive), sensitive)
     return [prior[key] for key in sorted(prior)]
 
 
@@ -237,7 +231,7 @@ def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
 
 
 def _output_change(
-    before: Any, after: Any, gone: bool, before_sensitive: bool, after_sensitive: bool, mask: bool
+    before: Any, after: Any, gone: bool, before_sensitive: bool, after_sensitive: bool
 ) -> dict[str, Any]:
     unknown = not gone and contains_unknown(after)
     if gone:
@@ -248,22 +242,22 @@ def _output_change(
         actions = ["update"] if unknown or before != after else ["no-op"]
     return {
         "actions": actions,
-        "before": SENSITIVE if mask and before_sensitive and before is not None else before,
-        "after": None if gone or unknown else SENSITIVE if mask and after_sensitive and after is not None else after,
+        "before": SENSITIVE if before_sensitive and before is not None else before,
+        "after": None if gone or unknown else SENSITIVE if after_sensitive and after is not None else after,
         "after_unknown": unknown,
         "before_sensitive": before_sensitive,
         "after_sensitive": after_sensitive,
     }
 
 
-def _outputs(plan: Plan, config: PlanConfig, state: State | None, mask: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _outputs(plan: Plan, config: PlanConfig, state: State | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``output_changes`` (prior values from state) and ``planned_values.outputs`` (known values only)."""
     prior = state.outputs if state else {}
     changes, planned = {}, {}
     for name in sorted(set(config.outputs) | set(prior)):
         gone = plan.destroy or name not in config.outputs
         after, sensitive = (None, False) if gone else _planned_output(plan, config.outputs[name])
-        changes[name] = _output_change(prior.get(name), after, gone, _holds_secret(prior.get(name)), sensitive, mask)
+        changes[name] = _output_change(prior.get(name), after, gone, _holds_secret(prior.get(name)), sensitive)
         if not gone:
             planned[name] = {
                 "sensitive": sensitive,
@@ -334,11 +328,10 @@ def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
 def plan_to_dict(
     plan: Plan,
     drift: list[ResourceChange] | None = None,
-    mask: bool = True,
     config: PlanConfig | None = None,
     state: State | None = None,
 ) -> dict[str, Any]:
-    """The JSON plan. ``mask=False`` is for saved plan files, which hold fingerprints, never secrets.
+    """The JSON plan, a view for people's tools (a saved plan has its own format, engine/planformat.py).
     ``config`` and ``state`` (the state planned against) add the keys built from them:
     ``configuration``, ``variables``, ``output_changes``, the outputs' values, ``complete``."""
     document: dict[str, Any] = {
@@ -348,13 +341,13 @@ def plan_to_dict(
         # A plan that failed is an error, never printed as a plan: what is printed applies.
         "applyable": plan.has_changes,
         "errored": False,
-        "planned_values": {"root_module": {"resources": _planned_resources(plan, mask)}},
+        "planned_values": {"root_module": {"resources": _planned_resources(plan)}},
         "prior_state": {
             "format_version": FORMAT_VERSION,
             "labform_version": labform_version(),
-            "values": {"root_module": {"resources": _prior_resources(plan, state, mask)}},
+            "values": {"root_module": {"resources": _prior_resources(plan, state)}},
         },
-        "resource_changes": [change_to_dict(c, mask) for c in plan.changes],
+        "resource_changes": [change_to_dict(c) for c in plan.changes],
         "resource_drift": [change_to_dict(c) for c in drift or []],
         # labform's own: what apply checks a saved plan against, and the plan's words for people.
         "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},
@@ -366,13 +359,13 @@ def plan_to_dict(
     }
     if state is not None:
         document["prior_state"]["values"]["outputs"] = {
-            name: {"sensitive": _holds_secret(value), "value": SENSITIVE if mask and _holds_secret(value) else value}
+            name: {"sensitive": _holds_secret(value), "value": SENSITIVE if _holds_secret(value) else value}
             for name, value in sorted(state.outputs.items())
         }
     if config is not None:
         document["variables"] = {name: {"value": value} for name, value in sorted(config.variables.items())}
         document["configuration"] = _configuration(config)
-        document["output_changes"], document["planned_values"]["outputs"] = _outputs(plan, config, state, mask)
+        document["output_changes"], document["planned_values"]["outputs"] = _outputs(plan, config, state)
         document["complete"] = _complete(plan, config, state)
     return document
 

@@ -256,7 +256,7 @@ def state_values(state: State) -> dict[str, Any]:
     for key, item in sorted(state.resources.items()):
         address = Address.parse(key)
         sensitive = resource_type(address).Args.fields_with("sensitive")
-        resources.append(render._resource(address, render._known(item.attributes, sensitive, mask=True), sensitive))
+        resources.append(render._resource(address, render._known(item.attributes, sensitive), sensitive))
     return {
         "format_version": render.FORMAT_VERSION,
         "labform_version": labform_version(),

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
+import engine
+from engine import planfile
 from engine.addresses import Address
+from engine.executor import Executor
+from engine.graph import build_graph
 from tests.engine.conftest import actions, options
 
 FAMILY = """
@@ -377,3 +384,54 @@ def test_an_interrupted_apply_starts_nothing_new_lets_calls_in_flight_finish_and
     lab.store.delay = 0.0
     lab.apply_ok()
     assert len(lab.store.names()) == 12
+
+
+IGNORING = """
+resources:
+  memory_thing.web:
+    name: web
+    size: 1
+    tags: [a]
+    secret: first-secret-1
+    lifecycle: {ignore_changes: [size, secret]}
+"""
+
+
+def test_executor_sends_what_the_saved_plan_says_not_the_ignored_arguments(lab):
+    """Handed a saved plan, the executor sends each ignored argument at the value the plan recorded
+    (the cloud's), and never the configured one, even if its config no longer lists ignore_changes:
+    the plan alone says what to send. An ignored secret is neither changed nor sent as its fingerprint."""
+    lab.write(IGNORING)
+    lab.apply_ok()
+    lab.store.edit("web", size=7)
+    edited = IGNORING.replace("size: 1", "size: 3").replace("[a]", "[b]").replace("first-secret-1", "second-secret-2")
+    lab.write(edited)
+    saved = lab.root / "tfplan"
+    lab.plan(out=saved)
+    lab.write(edited.replace("    lifecycle: {ignore_changes: [size, secret]}\n", ""))
+    lab.store.forget_calls()
+
+    ws = lab.workspace()
+    config, backend = ws.config(), ws.backend()
+    with ws.providers(config) as session:
+        result = Executor(
+            planfile.read(saved).plan, config, build_graph(config), backend.read(), backend, session
+        ).run()
+    assert result.ok and result.changed == 1
+    assert lab.store.ops() == [("update", "web")]
+    web = lab.store.named("web")
+    assert (web["tags"], web["size"], web["secret"]) == (["b"], 7, "first-secret-1")
+    assert lab.state()["resources"]["memory_thing.web"]["attributes"]["size"] == 7
+
+
+def test_ignore_changes_is_read_by_the_planner_alone():
+    """Besides config.py, which loads and checks the lifecycle block, only the planner reads ignore_changes."""
+    root = Path(engine.__file__).parent
+    readers = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if any(
+            isinstance(n, ast.Attribute) and n.attr == "ignore_changes" for n in ast.walk(ast.parse(path.read_text()))
+        )
+    }
+    assert readers == {"config.py", "planner.py"}

@@ -132,3 +132,27 @@ def test_saved_plan_holds_no_secret_and_is_owner_only(lab):
 
     lab.apply(plan_file=saved)
     assert lab.store.named("web")["secret"] == "saved-plan-secret-77"
+
+
+def test_saved_update_sends_a_changed_secret_and_ids_known_only_at_apply(lab):
+    """An update from a saved plan sends the new secret (the file holds its fingerprint) and the id
+    of an object replaced in the same apply (unknown in the file)."""
+    lab.write("""
+        resources:
+          memory_thing.base: {name: base, kind: small}
+          memory_thing.web: {name: web, secret: old-secret-1, parent: "${memory_thing.base.id}"}
+    """)
+    lab.apply_ok()
+    lab.write("""
+        resources:
+          memory_thing.base: {name: base, kind: large}
+          memory_thing.web: {name: web, secret: new-secret-2, parent: "${memory_thing.base.id}"}
+    """)
+    saved = lab.root / "tfplan"
+    planned = lab.plan(out=saved).plan
+    assert [c.action.value for c in planned.changes] == ["delete-then-create", "update"]
+    assert "new-secret-2" not in saved.read_text()
+
+    assert lab.apply(plan_file=saved).result.ok
+    web, base = lab.store.named("web"), lab.store.named("base")
+    assert (web["secret"], web["parent"], base["kind"]) == ("new-secret-2", base["id"], "large")

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from engine import planfile
 from engine.addresses import Address
 from engine.changes import Action, Plan, ResourceChange
 from engine.references import UNKNOWN
@@ -379,17 +378,3 @@ def test_a_targeted_plan_is_not_complete_and_prior_state_still_has_everything(la
     assert set(resources_of(document["prior_state"]["values"])) == {"memory_thing.a", "memory_thing.b"}
     assert json_plan(lab)["complete"] is True
     assert json_plan(lab)["applyable"] is False  # nothing to change
-
-
-def test_a_saved_plan_is_read_back_with_the_new_keys_in_it(lab, tmp_path):
-    """The saved-plan reader takes resource_changes from the fuller document, and applies it."""
-    lab.write("""
-        resources:
-          memory_thing.web: {name: web, size: 3}
-    """)
-    lab.plan(out=tmp_path / "saved")
-    saved = json.loads((tmp_path / "saved").read_text())["plan"]
-    assert {"planned_values", "prior_state", "resource_changes"} <= set(saved)
-    assert [str(c.address) for c in planfile.read(tmp_path / "saved").plan.changes] == ["memory_thing.web"]
-    lab.apply(plan_file=tmp_path / "saved")
-    assert lab.store.named("web")["size"] == 3
