@@ -24,6 +24,7 @@ from providers.emulation import (
     EmulatorApp,
     EmulatorEntry,
     EmulatorOptions,
+    Handler,
     JsonStore,
     Rejection,
     extension,
@@ -182,7 +183,7 @@ class AppTestEmulator(Emulator):
         dropped = _drop_testset(self.store, request.path_params["testset_id"])
         return JSONResponse({"dropped": dropped})
 
-    def unless_maintenance(self, handler):
+    def unless_maintenance(self, handler: Handler) -> Handler:
         async def checked(request: Request) -> Response:
             if self.data["maintenance"]:
                 raise result_code(8000)

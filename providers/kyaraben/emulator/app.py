@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from providers.emulation import Handler
 from providers.kyaraben.emulator.android import AndroidRoutes
-from providers.kyaraben.emulator.base import Endpoint, Handler
+from providers.kyaraben.emulator.base import Endpoint
 from providers.kyaraben.emulator.campaigns import CampaignRoutes
 from providers.kyaraben.emulator.files import FileRoutes
 from providers.kyaraben.emulator.projects import ProjectRoutes

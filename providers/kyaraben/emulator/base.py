@@ -8,19 +8,16 @@ user and body) are declared once and the type checker sees them.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from providers.emulation import Emulator, EmulatorOptions, Validators, virtual_datetime
+from providers.emulation import Emulator, EmulatorOptions, Handler, Validators, virtual_datetime
 from providers.kyaraben.emulator.timeline import Timeline
 from providers.kyaraben.emulator.variants import DEFAULT, Variants
 from providers.kyaraben.emulator.world import World, error, initial_data
 
-Handler = Callable[[Request], Awaitable[Response]]
 Endpoint = tuple[str, str, Handler]
 
 check = Validators(lambda problem: error(400, str(problem)))
