@@ -140,7 +140,7 @@ class Sandbox:
             return build_app(options, variant=self.tuning.variants[cloud])
         return build_app(options)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
     def settings(self) -> dict[str, dict[str, Any]]:

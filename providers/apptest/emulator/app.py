@@ -10,7 +10,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from providers.apptest.emulator.new_testset import SUPPORTED_EXTENSIONS, DataReader
 from providers.apptest.emulator.reports import junit_json, junit_xml, result_html
@@ -24,6 +24,7 @@ from providers.emulation import (
     EmulatorApp,
     EmulatorEntry,
     EmulatorOptions,
+    Handler,
     JsonStore,
     Rejection,
     extension,
@@ -182,7 +183,7 @@ class AppTestEmulator(Emulator):
         dropped = _drop_testset(self.store, request.path_params["testset_id"])
         return JSONResponse({"dropped": dropped})
 
-    def unless_maintenance(self, handler):
+    def unless_maintenance(self, handler: Handler) -> Handler:
         async def checked(request: Request) -> Response:
             if self.data["maintenance"]:
                 raise result_code(8000)
@@ -190,7 +191,7 @@ class AppTestEmulator(Emulator):
 
         return checked
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         accepted = (
             self.options.credentials.get("user_id", SANDBOX_USER_ID),
             self.options.credentials.get("access_key", SANDBOX_ACCESS_KEY),
@@ -204,7 +205,7 @@ class AppTestEmulator(Emulator):
             ("GET", BASE + "/{testset_id}", self.testset_status),
             ("GET", BASE + "/{testset_id}/result", self.testset_result),
         ]
-        routes = [
+        routes: list[BaseRoute] = [
             Route(path, guard(self.unless_maintenance(handler)), methods=[method]) for method, path, handler in table
         ]
         control = [

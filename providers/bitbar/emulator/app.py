@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from providers.bitbar.emulator.auth import AuthHandlers
 from providers.bitbar.emulator.device_runs import DeviceRunHandlers
@@ -29,7 +29,7 @@ class BitbarEmulator(
 ):
     """Every documented endpoint, wired to its handler."""
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         me = "/api/v2/me"
         project = f"{me}/projects/{{projectId:int}}"
         run = f"{project}/runs/{{runId:int}}"
@@ -124,8 +124,10 @@ class BitbarEmulator(
             ("POST", "/oauth/token", self.oauth_token),
             ("GET", "/api/v2/devices", self.list_devices),
         ]
-        return [Route(path, self.guard(handler, public=False), methods=[method]) for method, path, handler in table] + [
-            Route(path, self.guard(handler, public=True), methods=[method]) for method, path, handler in public
+        return [
+            Route(path, self.guard(handler, public=is_public), methods=[method])
+            for is_public, endpoints in ((False, table), (True, public))
+            for method, path, handler in endpoints
         ]
 
 

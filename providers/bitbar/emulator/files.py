@@ -31,8 +31,8 @@ def report_response(report_type: str, name: str, title: str, header: list[str], 
         csv.writer(text).writerows([header, *lines])
         return download(text.getvalue().encode(), f"{name}.csv", "text/csv")
     if report_type == "PDF":
-        text = [title, "", " | ".join(header), *(" | ".join(r) for r in lines)]
-        return download(tiny_pdf(text), f"{name}.pdf", "application/pdf")
+        pdf_lines = [title, "", " | ".join(header), *(" | ".join(r) for r in lines)]
+        return download(tiny_pdf(pdf_lines), f"{name}.pdf", "application/pdf")
     cells = "".join("<tr>" + "".join(f"<td>{_html(c)}</td>" for c in r) + "</tr>" for r in lines)
     head = "".join(f"<th>{_html(h)}</th>" for h in header)
     page = f"<!DOCTYPE html><html><head><title>{_html(title)}</title></head><body><h1>{_html(title)}</h1>"

@@ -76,6 +76,8 @@ def sort_items(items: list[dict[str, Any]], sort: str, name_field: str) -> list[
     """``<field>``, ``<field>_a`` or ``<field>_d`` on a scalar field (``name``: the list's name-like
     field), nulls last; a sort naming no such field leaves the order as it is."""
     match = re.fullmatch(r"(.+?)(?:_([ad]))?", sort)
+    if match is None:  # a sort with a line break names no field
+        return items
     field = name_field if match[1] == "name" else match[1]
     unknown = object()
     values = [field_value(item, field, unknown) for item in items]

@@ -120,6 +120,7 @@ class BitbarViews(BitbarCore):
         cases = finished_cases(device_run, run["testPackage"], now)
         started = now >= device_run["startAt"]
         testing_start, _ = testing_window(device_run)
+        states = state_objects(device_run, now)
         return {
             "id": device_run["id"],
             "runTime": millis(testing_start) if now >= testing_start else None,
@@ -132,7 +133,7 @@ class BitbarViews(BitbarCore):
             "softwareVersion": device["softwareVersion"],
             "createTime": millis(device_run["createdAt"]),
             "startTime": millis(device_run["startAt"]) if started else None,
-            "currentState": (state_objects(device_run, now) or [None])[-1],
+            "currentState": states[-1] if states else None,
             "interruptedByState": None,
             "runStatus": run_status(device_run, now),
         }

@@ -10,17 +10,24 @@ wait for their VM to be READY, run, and report returncode/stdout/stderr.
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
 from providers.emulation import failing_positions, seeded_random
 from providers.kyaraben.emulator import outputs
+from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.hwconfig import hwconfig_shown, malformed, read_hwconfig, schema_check
 from providers.kyaraben.emulator.replies import accepted, answer, no_content
+from providers.kyaraben.emulator.timeline import Record
 from providers.kyaraben.emulator.world import error, new_id
 
 A = "/android/{avm_id}"
 
 
-class AndroidRoutes:
-    def android_endpoints(self):
+class AndroidRoutes(KyarabenBase):
+    def android_endpoints(self) -> list[Endpoint]:
         renames = []
         if self.variants.avm_rename_paths in ("both", "heading"):
             renames.append(("PUT", "/android", self.rename_avm))
@@ -43,10 +50,10 @@ class AndroidRoutes:
         ]
 
     # --- VMs ------------------------------------------------------------------------
-    def _vm_status(self, vm) -> str:
+    def _vm_status(self, vm: Record) -> str:
         return self.timeline.vm_status(vm, self.now())
 
-    def _vm_status_ts(self, vm) -> float:
+    def _vm_status_ts(self, vm: Record) -> float:
         status, timeline = self._vm_status(vm), self.timeline
         return {
             "DELETING": vm["deleted_at"],
@@ -57,7 +64,7 @@ class AndroidRoutes:
             "READY": timeline.ready_at(vm),
         }[status]
 
-    def _vm_listed(self, vm) -> dict:
+    def _vm_listed(self, vm: Record) -> dict[str, Any]:
         return {
             "avm_id": vm["avm_id"],
             "avm_name": vm["avm_name"],
@@ -70,7 +77,7 @@ class AndroidRoutes:
             "uptime": round(self.world.uptime(vm), 6),
         }
 
-    async def list_avms(self, request):
+    async def list_avms(self, request: Request) -> Response:
         user = self.user(request)
         with self.store.lock:
             world = self.world
@@ -80,7 +87,7 @@ class AndroidRoutes:
             )
             return answer({"avms": [self._vm_listed(vm) for vm in mine if world.visible(self._vm_status(vm))]})
 
-    async def create_avm(self, request):
+    async def create_avm(self, request: Request) -> Response:
         body = await self.body(request)
         project_id = schema_check.text("project_id", schema_check.required(body, "project_id"))
         image = schema_check.text("image", schema_check.required(body, "image"))
@@ -104,10 +111,10 @@ class AndroidRoutes:
             }
         return answer({"avm_id": avm_id}, 201)
 
-    def _vm(self, request, avm_id: str | None = None):
+    def _vm(self, request: Request, avm_id: str | None = None) -> Record:
         return self.world.avm(self.user(request), avm_id or request.path_params["avm_id"])
 
-    async def read_avm(self, request):
+    async def read_avm(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             status = self._vm_status(vm)
@@ -119,7 +126,7 @@ class AndroidRoutes:
             }
         return answer({"avm": body})
 
-    async def rename_avm(self, request):
+    async def rename_avm(self, request: Request) -> Response:
         body = await self.body(request)
         avm_id = request.path_params.get("avm_id") or schema_check.text("avm_id", schema_check.required(body, "avm_id"))
         name = schema_check.text("avm_name", schema_check.required(body, "avm_name"))
@@ -127,7 +134,7 @@ class AndroidRoutes:
             self._vm(request, avm_id)["avm_name"] = name
         return no_content()
 
-    async def delete_avm(self, request):
+    async def delete_avm(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             if vm["deleted_at"] is None:
@@ -135,7 +142,7 @@ class AndroidRoutes:
         return accepted()
 
     # --- what is installed ------------------------------------------------------------
-    def _installed(self, vm) -> list[dict]:
+    def _installed(self, vm: Record) -> list[Record]:
         """Apks whose install command on ``vm`` has succeeded, in install order."""
         installed = []
         for command in sorted(self.data["commands"].values(), key=lambda c: c["created_at"]):
@@ -147,12 +154,12 @@ class AndroidRoutes:
                 installed.append(apk)
         return installed
 
-    async def installed_packages(self, request):
+    async def installed_packages(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             return answer({"packages": list(dict.fromkeys(apk["package"] for apk in self._installed(vm)))})
 
-    async def installed_test_packages(self, request):
+    async def installed_test_packages(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             return answer(
@@ -164,7 +171,7 @@ class AndroidRoutes:
             )
 
     # --- commands -------------------------------------------------------------------
-    def _command(self, vm, kind: str, **what) -> str:
+    def _command(self, vm: Record, kind: str, **what: Any) -> str:
         command_id = new_id()
         self.data["commands"][command_id] = {
             "command_id": command_id,
@@ -175,7 +182,7 @@ class AndroidRoutes:
         }
         return command_id
 
-    async def install_apk(self, request):
+    async def install_apk(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             apk = self.data["apks"].get(request.path_params["apk_id"])
@@ -187,7 +194,7 @@ class AndroidRoutes:
                 raise error(404, "APK not found")
             return answer({"command_id": self._command(vm, "install", apk_id=apk["apk_id"])}, 202)
 
-    async def run_monkey(self, request):
+    async def run_monkey(self, request: Request) -> Response:
         body = await self.body(request)
         packages = body.get("packages")
         if not isinstance(packages, list) or not packages or not all(isinstance(p, str) for p in packages):
@@ -203,19 +210,20 @@ class AndroidRoutes:
                 {"command_id": self._command(self._vm(request), "monkey", packages=packages, event_count=events)}, 202
             )
 
-    async def run_tests(self, request):
+    async def run_tests(self, request: Request) -> Response:
         body = await self.body(request)
         package = schema_check.text("package", schema_check.required(body, "package"))
         with self.store.lock:
             return answer({"command_id": self._command(self._vm(request), "testrun", package=package)}, 202)
 
-    def _results(self, command, vm) -> list[dict]:
+    def _results(self, command: Record, vm: Record) -> list[dict[str, Any]]:
         status = self.timeline.command_status(command, vm, self.now())
-        if status != "READY":
+        started = self.timeline.command_started(command, vm)
+        if status != "READY" or started is None:  # a READY command has started
             return [{"returncode": "", "status": status, "stderr": "", "stdout": ""}]
         if command["kind"] == "install":
             apk = self.data["apks"][command["apk_id"]]
-            then = self.timeline.apk_status(apk, self.timeline.command_started(command, vm))
+            then = self.timeline.apk_status(apk, started)
             problem = apk["status_reason"] if then == "ERROR" else "" if then == "READY" else f"the apk is {then}"
             return [{**outputs.install(apk["apk_id"], apk["size"], problem), "status": "READY"}]
         if command["kind"] == "monkey":
@@ -237,7 +245,7 @@ class AndroidRoutes:
         )
         return [{**outputs.testrun(target["instrumentation"], target["tests"], len(failed)), "status": "READY"}]
 
-    async def read_command(self, request):
+    async def read_command(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
             command = self.data["commands"].get(request.path_params["command_id"])
@@ -246,12 +254,12 @@ class AndroidRoutes:
             return answer({"results": self._results(command, vm)})
 
     # --- the VM's own facts -------------------------------------------------------------
-    async def read_properties(self, request):
+    async def read_properties(self, request: Request) -> Response:
         with self.store.lock:
             self._vm(request)
         return answer({"properties": outputs.PROPERTIES})
 
-    async def one_time_password(self, request):
+    async def one_time_password(self, request: Request) -> Response:
         with self.store.lock:
             vm = self._vm(request)
         return answer({"totp": outputs.totp(vm["avm_id"], self.now())})

@@ -10,10 +10,17 @@ in ERROR saying so. Which tests fail otherwise is drawn from the seed and
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
 from providers.emulation import failing_positions, seeded_random
 from providers.kyaraben.emulator import outputs
+from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.hwconfig import hwconfig_shown, read_hwconfig
 from providers.kyaraben.emulator.replies import answer, no_content
+from providers.kyaraben.emulator.timeline import Record
 from providers.kyaraben.emulator.world import new_id
 
 C = "/projects/{project_id}/campaigns"
@@ -22,8 +29,8 @@ ADJECTIVES = ("lovely", "big", "brave", "calm", "eager", "fancy", "gentle", "hap
 ANIMALS = ("cobra", "otter", "heron", "lynx", "panda", "koala", "gecko", "bison", "raven", "tapir")
 
 
-class CampaignRoutes:
-    def campaign_endpoints(self):
+class CampaignRoutes(KyarabenBase):
+    def campaign_endpoints(self) -> list[Endpoint]:
         return [
             ("GET", C, self.list_campaigns),
             ("POST", C, self.start_campaign),
@@ -31,13 +38,13 @@ class CampaignRoutes:
             ("DELETE", C + "/{campaign_id}", self.delete_campaign),
         ]
 
-    def _campaign(self, request):
+    def _campaign(self, request: Request) -> Record:
         params = request.path_params
         return self.world.in_project(
             "campaigns", self.user(request), params["project_id"], params["campaign_id"], self.world.campaign_status
         )
 
-    async def list_campaigns(self, request):
+    async def list_campaigns(self, request: Request) -> Response:
         with self.store.lock:
             world = self.world
             project = world.project(self.user(request), request.path_params["project_id"])
@@ -52,7 +59,7 @@ class CampaignRoutes:
             ]
         return answer({"campaigns": listed})
 
-    async def start_campaign(self, request):
+    async def start_campaign(self, request: Request) -> Response:
         body = await self.body(request)
         tests = body.get("tests")
         if not isinstance(tests, list) or not tests or not all(isinstance(t, dict) for t in tests):
@@ -82,7 +89,7 @@ class CampaignRoutes:
             }
         return answer({"campaign_id": campaign_id}, 202)
 
-    def _planned_test(self, project, index: int, test: dict) -> dict:
+    def _planned_test(self, project: Record, index: int, test: dict[str, Any]) -> dict[str, Any]:
         """A test as the campaign keeps it: what it runs, or why it cannot run."""
         image = self.check.text(f"tests[{index}].image", self.check.required(test, "image"))
         hwconfig = read_hwconfig(test.get("hwconfig"), self.variants, f"tests[{index}].hwconfig")
@@ -111,7 +118,7 @@ class CampaignRoutes:
             "avm_id": "",
         }
 
-    def _test_vm(self, project, campaign_id: str, name: str, test: dict) -> None:
+    def _test_vm(self, project: Record, campaign_id: str, name: str, test: dict[str, Any]) -> None:
         avm_id = new_id()
         test["avm_id"] = avm_id
         self.data["avms"][avm_id] = {
@@ -128,7 +135,7 @@ class CampaignRoutes:
             "status_reason": "",
         }
 
-    async def read_campaign(self, request):
+    async def read_campaign(self, request: Request) -> Response:
         with self.store.lock:
             world = self.world
             campaign = self._campaign(request)
@@ -164,7 +171,7 @@ class CampaignRoutes:
             }
         return answer({"campaign": body})
 
-    async def delete_campaign(self, request):
+    async def delete_campaign(self, request: Request) -> Response:
         """Removes it, running or finished; the VMs of tests still going are deleted."""
         with self.store.lock:
             campaign = self._campaign(request)

@@ -7,18 +7,24 @@ whose manifest cannot be read ends in ERROR with the reason (the doc reads
 
 from __future__ import annotations
 
-from starlette.datastructures import UploadFile
+from typing import Any
 
-from providers.emulation import save_upload
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from providers.emulation import StoredUpload, save_upload
+from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.packages import uploaded_apk
 from providers.kyaraben.emulator.replies import answer, no_content
+from providers.kyaraben.emulator.timeline import Record
 from providers.kyaraben.emulator.world import error, new_id
 
 P = "/projects/{project_id}"
 
 
-class FileRoutes:
-    def file_endpoints(self):
+class FileRoutes(KyarabenBase):
+    def file_endpoints(self) -> list[Endpoint]:
         return [
             ("GET", P + "/apk", self.list_apks),
             ("POST", P + "/apk", self.upload_apk),
@@ -29,7 +35,7 @@ class FileRoutes:
             ("DELETE", P + "/camera/{camera_file_id}", self.delete_camera_file),
         ]
 
-    async def _stored_part(self, request):
+    async def _stored_part(self, request: Request) -> StoredUpload:
         """The uploaded ``file`` part, on disk; the project is checked first (404 before reading)."""
         with self.store.lock:
             self.world.live_project(self.user(request), request.path_params["project_id"])
@@ -40,10 +46,10 @@ class FileRoutes:
         return await save_upload(part, self.uploads)
 
     # --- apks ---------------------------------------------------------------------
-    def _apk_status(self, apk) -> str:
+    def _apk_status(self, apk: Record) -> str:
         return self.timeline.apk_status(apk, self.now())
 
-    def _apk_body(self, apk) -> dict:
+    def _apk_body(self, apk: Record) -> dict[str, Any]:
         return {
             "apk_id": apk["apk_id"],
             "filename": apk["filename"],
@@ -52,13 +58,13 @@ class FileRoutes:
             "status": self._apk_status(apk),
         }
 
-    async def list_apks(self, request):
+    async def list_apks(self, request: Request) -> Response:
         with self.store.lock:
             project = self.world.project(self.user(request), request.path_params["project_id"])
             apks = self.world.of_project("apks", project["project_id"], self._apk_status)
             return answer({"apks": [{**self._apk_body(a), "testsource_id": a["testsource_id"]} for a in apks]})
 
-    async def upload_apk(self, request):
+    async def upload_apk(self, request: Request) -> Response:
         stored = await self._stored_part(request)
         facts = uploaded_apk(stored.path, stored.filename)
         with self.store.lock:
@@ -79,19 +85,19 @@ class FileRoutes:
             }
         return answer({"apk_id": apk_id}, 201)
 
-    def _apk(self, request):
+    def _apk(self, request: Request) -> Record:
         params = request.path_params
         return self.world.in_project(
             "apks", self.user(request), params["project_id"], params["apk_id"], self._apk_status
         )
 
-    async def read_apk(self, request):
+    async def read_apk(self, request: Request) -> Response:
         with self.store.lock:
             apk = self._apk(request)
             reason = apk["status_reason"] if self._apk_status(apk) == "ERROR" else ""
             return answer({"apk": {**self._apk_body(apk), "status_reason": reason}})
 
-    async def delete_apk(self, request):
+    async def delete_apk(self, request: Request) -> Response:
         with self.store.lock:
             apk = self._apk(request)
             if apk["deleted_at"] is None:
@@ -99,10 +105,10 @@ class FileRoutes:
         return no_content()
 
     # --- camera files -------------------------------------------------------------------
-    def _camera_status(self, camera) -> str:
+    def _camera_status(self, camera: Record) -> str:
         return self.timeline.camera_status(camera, self.now())
 
-    async def list_camera_files(self, request):
+    async def list_camera_files(self, request: Request) -> Response:
         with self.store.lock:
             project = self.world.project(self.user(request), request.path_params["project_id"])
             files = self.world.of_project("camera_files", project["project_id"], self._camera_status)
@@ -117,7 +123,7 @@ class FileRoutes:
             ]
         return answer({"camera_files": listed})
 
-    async def upload_camera_file(self, request):
+    async def upload_camera_file(self, request: Request) -> Response:
         stored = await self._stored_part(request)
         with self.store.lock:
             camera_id = new_id()
@@ -131,7 +137,7 @@ class FileRoutes:
             }
         return answer({"camera_file_id": camera_id}, 201)
 
-    async def delete_camera_file(self, request):
+    async def delete_camera_file(self, request: Request) -> Response:
         params = request.path_params
         with self.store.lock:
             camera = self.world.in_project(

@@ -6,14 +6,19 @@ campaigns (the doc's rule); how it is refused is a doc variant.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
+
+from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.replies import accepted, answer, no_content
+from providers.kyaraben.emulator.timeline import Record
 from providers.kyaraben.emulator.world import error, new_id
 
 P = "/projects/{project_id}"
 
 
-class ProjectRoutes:
-    def project_endpoints(self):
+class ProjectRoutes(KyarabenBase):
+    def project_endpoints(self) -> list[Endpoint]:
         return [
             ("GET", "/projects", self.list_projects),
             ("POST", "/projects", self.create_project),
@@ -22,10 +27,10 @@ class ProjectRoutes:
             ("DELETE", P, self.delete_project),
         ]
 
-    def _project_status(self, project) -> str:
+    def _project_status(self, project: Record) -> str:
         return self.timeline.project_status(project, self.now())
 
-    def _status_ts(self, project) -> float:
+    def _status_ts(self, project: Record) -> float:
         """When the project entered its present status."""
         d, status = self.timeline.d, self._project_status(project)
         if status in ("DELETING", "DELETED"):
@@ -34,7 +39,7 @@ class ProjectRoutes:
             return project["refused_at"]
         return project["created_at"] + {"QUEUED": 0.0, "CREATING": 0.05 * d, "READY": 0.2 * d}[status]
 
-    async def list_projects(self, request):
+    async def list_projects(self, request: Request) -> Response:
         user = self.user(request)
         with self.store.lock:
             mine = sorted(
@@ -47,7 +52,7 @@ class ProjectRoutes:
             ]
         return answer({"projects": listed})
 
-    async def create_project(self, request):
+    async def create_project(self, request: Request) -> Response:
         body = await self.body(request)
         name = self.check.text("project_name", body.get("project_name", ""))
         with self.store.lock:
@@ -63,7 +68,7 @@ class ProjectRoutes:
             }
         return answer({"project_id": project_id}, 201)
 
-    async def read_project(self, request):
+    async def read_project(self, request: Request) -> Response:
         user = self.user(request)
         with self.store.lock:
             world = self.world
@@ -86,7 +91,7 @@ class ProjectRoutes:
             }
         return answer({"project": body})
 
-    async def rename_project(self, request):
+    async def rename_project(self, request: Request) -> Response:
         body = await self.body(request)
         keys = {"either": ("project_name", "avm_name"), "project_name": ("project_name",), "avm_name": ("avm_name",)}
         readable = keys[self.variants.project_rename_key]
@@ -96,22 +101,22 @@ class ProjectRoutes:
             self.world.live_project(self.user(request), request.path_params["project_id"])["project_name"] = name
         return no_content()
 
-    async def delete_project(self, request):
+    async def delete_project(self, request: Request) -> Response:
         user = self.user(request)
         with self.store.lock:
             project = self.world.project(user, request.path_params["project_id"])
             if project["deleted_at"] is not None:
                 return accepted()
-            blocking = self._blocking(project)
-            if blocking and self.variants.project_delete_refusal == "async":
-                project.update(refused_reason=blocking, refused_at=self.now())
-            elif blocking:
-                raise error(self.variants.project_delete_refusal, blocking)
-            else:
+            blocking, refusal = self._blocking(project), self.variants.project_delete_refusal
+            if not blocking:
                 project.update(deleted_at=self.now(), refused_reason="")
+            elif refusal == "async":
+                project.update(refused_reason=blocking, refused_at=self.now())
+            else:
+                raise error(refusal, blocking)
         return accepted()
 
-    def _blocking(self, project) -> str:
+    def _blocking(self, project: Record) -> str:
         """Why the doc forbids deleting ``project`` now, or "" when it may go."""
         world, now = self.world, self.now()
         world.settle(project["owner"])

@@ -9,20 +9,24 @@ longer matches it (the apk itself stays in the project until deleted).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.responses import PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
-from providers.emulation import save_upload
+from providers.emulation import StoredUpload, save_upload
+from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.packages import compiled_source
 from providers.kyaraben.emulator.replies import answer, no_content
+from providers.kyaraben.emulator.timeline import Record
 from providers.kyaraben.emulator.world import error, new_id
 
 T = "/projects/{project_id}/testsources"
 
 
-class TestSourceRoutes:
-    def testsource_endpoints(self):
+class TestSourceRoutes(KyarabenBase):
+    def testsource_endpoints(self) -> list[Endpoint]:
         return [
             ("GET", T, self.list_testsources),
             ("POST", T, self.upload_testsource),
@@ -33,7 +37,7 @@ class TestSourceRoutes:
             ("POST", T + "/{testsource_id}/apk", self.compile_testsource),
         ]
 
-    async def _source_part(self, request):
+    async def _source_part(self, request: Request) -> StoredUpload:
         with self.store.lock:
             self.world.live_project(self.user(request), request.path_params["project_id"])
         part = (await request.form()).get("file")
@@ -41,16 +45,16 @@ class TestSourceRoutes:
             raise error(400, "missing required parameter: file")
         return await save_upload(part, self.uploads)
 
-    def _source_status(self, source) -> str:
+    def _source_status(self, source: Record) -> str:
         return self.timeline.testsource_status(source, self.now())
 
-    def _source(self, request):
+    def _source(self, request: Request) -> Record:
         params = request.path_params
         return self.world.in_project(
             "testsources", self.user(request), params["project_id"], params["testsource_id"], self._source_status
         )
 
-    def _source_body(self, source) -> dict:
+    def _source_body(self, source: Record) -> dict[str, Any]:
         apk = self.data["apks"].get(source["apk_id"])
         apk_status = self.timeline.apk_status(apk, self.now()) if apk else ""
         if apk_status in ("DELETING", "DELETED"):
@@ -65,13 +69,13 @@ class TestSourceRoutes:
             "testsource_id": source["testsource_id"],
         }
 
-    async def list_testsources(self, request):
+    async def list_testsources(self, request: Request) -> Response:
         with self.store.lock:
             project = self.world.project(self.user(request), request.path_params["project_id"])
             sources = self.world.of_project("testsources", project["project_id"], self._source_status)
             return answer({"testsources": [self._source_body(s) for s in sources]})
 
-    async def upload_testsource(self, request):
+    async def upload_testsource(self, request: Request) -> Response:
         stored = await self._source_part(request)
         with self.store.lock:
             source_id = new_id()
@@ -86,16 +90,16 @@ class TestSourceRoutes:
             }
         return answer({"testsource_id": source_id}, 201)
 
-    async def download_testsource(self, request):
+    async def download_testsource(self, request: Request) -> Response:
         with self.store.lock:
             path = Path(self._source(request)["path"])
         return PlainTextResponse(path.read_text(errors="replace"))
 
-    async def testsource_metadata(self, request):
+    async def testsource_metadata(self, request: Request) -> Response:
         with self.store.lock:
             return answer({"testsource": self._source_body(self._source(request))})
 
-    async def replace_testsource(self, request):
+    async def replace_testsource(self, request: Request) -> Response:
         with self.store.lock:
             self._source(request)
         stored = await self._source_part(request)
@@ -105,7 +109,7 @@ class TestSourceRoutes:
             )
         return no_content()
 
-    async def compile_testsource(self, request):
+    async def compile_testsource(self, request: Request) -> Response:
         with self.store.lock:
             source = self._source(request)
             facts = compiled_source(source["filename"], Path(source["path"]).read_text(errors="replace"))
@@ -127,7 +131,7 @@ class TestSourceRoutes:
             source["apk_id"] = apk_id
         return answer({"apk_id": apk_id}, 202)
 
-    async def delete_testsource(self, request):
+    async def delete_testsource(self, request: Request) -> Response:
         with self.store.lock:
             source = self._source(request)
             del self.data["testsources"][source["testsource_id"]]

@@ -21,6 +21,7 @@ ERROR and keeps being retried, as the doc says of OpenStack errors.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 QUEUE = 0.1
@@ -65,14 +66,15 @@ class Timeline:
     def vm_status(self, vm: Record, now: float) -> str:
         if deleted := self.deleted_status(vm, now):
             return deleted
-        if vm.get("slot_at") is None:
+        ready = self.ready_at(vm)
+        if ready is None:
             return "ERROR" if vm.get("status_reason") and now >= self.asks_slot_at(vm) else "QUEUED"
-        return "CREATING" if now < self.ready_at(vm) else "READY"
+        return "CREATING" if now < ready else "READY"
 
     def holds_slot(self, vm: Record, at: float) -> bool:
         return vm.get("slot_at") is not None and vm["slot_at"] <= at < self.gone_at(vm)
 
-    def settle(self, vms: list[Record], maximum: int, now: float, image_known) -> None:
+    def settle(self, vms: list[Record], maximum: int, now: float, image_known: Callable[[str], bool]) -> None:
         """Give waiting VMs of one pool (a user's live VMs, or campaign VMs) a slot, in creation
         order, at the first instant up to ``now`` that the pool had one free."""
         for vm in sorted(vms, key=lambda v: v["created_at"]):  # stable: creation order within an instant
@@ -105,6 +107,7 @@ class Timeline:
         if deleted := self.deleted_status(apk, now):
             return deleted
         age = now - apk["created_at"]
+        steps: tuple[tuple[float, str], ...]
         if apk.get("testsource_id"):
             steps = ((0.05, "QUEUED"), (0.1, "COMPILING DSL"), (BOOT, "COMPILING JAVA"))
         else:

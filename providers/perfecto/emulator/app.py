@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from providers.emulation import Emulator, EmulatorOptions, Rejection
 from providers.perfecto.emulator.executions import commands_of, make_executions, virtual_ms
@@ -58,7 +58,7 @@ class PerfectoEmulator(Emulator):
     def error_body(self, status: int, message: str) -> Any:
         return api_error(status, message).body
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route(EXECUTIONS, self.list_executions, methods=["GET"]),
             Route(EXECUTIONS + "/{test_id}/commands", self.list_commands, methods=["GET"]),

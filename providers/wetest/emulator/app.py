@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, require_basic_auth
 from providers.wetest.emulator.automation import AutomationHandlers
@@ -17,7 +17,7 @@ from providers.wetest.emulator.wire import rejected
 class WeTestEmulator(UploadHandlers, CatalogueHandlers, AutomationHandlers):
     """Every documented endpoint under ``/cloudtest/v1``, wired to its handler."""
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         guard = require_basic_auth(
             self.accepted, lambda: rejected(Ret.AUTH_FAILED, "authentication failed: invalid SecretId:SecretKey")
         )

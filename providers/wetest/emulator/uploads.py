@@ -56,12 +56,13 @@ class UploadHandlers(WeTestCore):
     async def get_app(self, request: Request) -> Response:
         project = self._project(check.required(request.query_params, "project"))
         fid, md5 = request.query_params.get("fid"), request.query_params.get("hash")
-        if not fid and not md5:
-            raise rejected(Ret.BAD_PARAMETER, "missing required parameter: fid or hash")
         in_project = [a for a in self.data["apps"].values() if a["project"] == project]
-        matches = (
-            [a for a in in_project if a["fid"] == fid] if fid else [a for a in in_project if a["md5"] == md5.lower()]
-        )
+        if fid:
+            matches = [a for a in in_project if a["fid"] == fid]
+        elif md5:
+            matches = [a for a in in_project if a["md5"] == md5.lower()]
+        else:
+            raise rejected(Ret.BAD_PARAMETER, "missing required parameter: fid or hash")
         if not matches:
             raise rejected(Ret.NOT_FOUND, "app not found")
         # The same bytes may be uploaded twice; the variant says which upload answers a hash look-up.

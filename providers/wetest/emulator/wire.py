@@ -45,6 +45,7 @@ def refusal_response(rejection: Rejection, variants: Variants) -> Response:
         if variants.single_ret is None
         else variants.single_ret
     )
+    status: int
     if kind == Ret.AUTH_FAILED:
         status = variants.auth_status
     else:
