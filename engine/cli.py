@@ -35,7 +35,6 @@ from engine.lazy import lazy_module
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from engine.version import labform_version
-from providers.errors import ProviderError
 
 # Loaded on first use, so `labform --help` and `validate` pay only for what they run.
 ci = lazy_module("engine.ci")
@@ -88,7 +87,7 @@ def handle_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (LabformError, ProviderError) as exc:
+        except LabformError as exc:  # the one root: engine and provider errors alike
             _annotate(exc)
             _fail(str(exc))
         except KeyboardInterrupt:

@@ -29,7 +29,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator
 
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import LabformError, NotFoundError, ProviderError
 
 T = TypeVar("T")
 FIRST_POLL = 0.25
@@ -59,7 +59,9 @@ def parse_duration(value: object) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(LabformError):
+    """A wait gave up (its timeout, or an interrupted apply); ``last`` is the last answer read."""
+
     def __init__(self, last: object, waited: float, interrupted: bool = False):
         self.last = last
         self.waited = waited
