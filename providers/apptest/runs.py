@@ -179,7 +179,7 @@ class Testset(RunResource):
         )
         return RunProgress(status["testset_status"] == COMPLETE, text, {"status": status["testset_status"], **counts})
 
-    def facts(self, attrs):
+    def facts(self, attrs: Attrs) -> RunFacts:
         """The testset's own counts (no devices: the cloud does not say how many ran it)."""
         return judged(attrs, RunFacts(passed=attrs.get("passed"), failed=attrs.get("failed")))
 

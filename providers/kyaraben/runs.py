@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, arg
+from providers.base import Attrs, RunFacts, arg
 from providers.errors import NotFoundError
 from providers.junit import Case, Suite, suite_element
 from providers.kyaraben.client import CLOUD, in_project
@@ -190,7 +190,7 @@ class Campaign(RunResource):
             return "the campaign ended in ERROR though no test did"
         return None
 
-    def facts(self, attrs):
+    def facts(self, attrs: Attrs) -> RunFacts:
         """A device per test (each runs on a VM of its own): passed when READY, failed when ERROR."""
         counts = per_device(
             attrs.get("results"), lambda t: t.get("status") == READY, lambda t: t.get("status") == ERROR

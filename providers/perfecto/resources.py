@@ -154,7 +154,7 @@ class Gate(ResourceType):
             raise AppliedWithError(CLOUD, "gate", f"{attrs['id']} missed its gate: {'; '.join(misses)}", attrs)
         return attrs
 
-    def facts(self, attrs):
+    def facts(self, attrs: Attrs) -> RunFacts:
         """The executions judged, passed and failed by status; whether the gate held, judged again from
         what state recorded (a report cut short is never recorded as passing: it fails its apply)."""
         counts = attrs["counts"]

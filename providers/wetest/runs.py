@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, Context, arg
+from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
@@ -336,7 +336,7 @@ class AutomationTest(RunResource):
         failing = ", ".join(f"{_label(d)} ({_meaning(d)})" for d in devices if d["result_code"] != PASSED) or "none"
         return f"pass rate over {over} {rate:.2f} ({counted}) is below {gate['min_pass_rate']:.2f}; failing devices: {failing}"
 
-    def facts(self, attrs):
+    def facts(self, attrs: Attrs) -> RunFacts:
         """A device per device result; passed are its successful cases, failed those that failed or timed out."""
         counts = per_device(
             attrs.get("device_results"),
