@@ -7,7 +7,7 @@
     └── ArgumentError(field, message) an argument is wrong in a way only the provider can tell (a missing file)
 
 The root lives here, in the bottom layer, so a provider's errors derive from
-it without importing the engine.
+it while providers stay unaware of the engine above them.
 
 ``status`` is the HTTP status (or the cloud's own result code where it has one,
 e.g. WeTest ``ret``); ``message`` is the cloud's text, never a credential.
