@@ -29,7 +29,7 @@ from engine.addresses import Address
 from engine.errors import ConfigError
 from engine.loader import KeyPath, Positions
 from engine.references import UNKNOWN, Reference, contains_unknown, references_in, substitute
-from providers import registry
+from providers import masking, registry
 from providers.base import Arguments, DataSource, ResourceType
 from providers.errors import ArgumentError
 
@@ -163,7 +163,7 @@ def register_secrets(model: type[Arguments], values: dict[str, Any]) -> None:
     for name in model.fields_with("sensitive"):
         value = values.get(name)
         if isinstance(value, (str, int)) and not _pending(value):
-            secrets.register(value)
+            masking.register(value)
 
 
 def protect(rtype: ResourceType, attrs: dict[str, Any], prior: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 - ``GITHUB_STEP_SUMMARY`` set: plan and apply append a Markdown summary to that
   file (a table of changes; for runs: devices, passed/failed, duration,
   credits where known, the gate's verdict), shown on the workflow run's page.
+  What a run's attributes say of its result is asked of its resource type
+  (``facts``): nothing here knows how any cloud records results.
 - ``GITHUB_ACTIONS=true``: errors that have a place in a plan file become
   ``::error file=…,line=…::`` workflow commands, which GitHub shows as
   annotations on that line of the pull request.
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.arguments import resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.events import Event
+from providers.base import RunFacts
 
 HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
 
@@ -151,48 +155,15 @@ def change_outcomes(plan: Plan, summary: dict[str, Any]) -> list[AppliedChange]:
     return result
 
 
-def run_facts(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Devices, passed, failed and credits as far as a run's recorded attributes tell.
-
-    Clouds record results differently: counts at the top (apptest ``passed``/``failed``),
-    a ``counts`` map (Perfecto ``PASSED``/``FAILED``), or per device (Bitbar ``device_runs``
-    with ``cases``/``passed``, WeTest ``device_results`` with ``cases: {success, fail, timeout}``).
-    What none of them records stays unknown (shown as —)."""
-    per_device = next(
-        (attrs[k] for k in ("device_runs", "device_results", "results") if isinstance(attrs.get(k), list)), None
-    )
-    devices = (
-        len(per_device)
-        if per_device is not None
-        else (len(attrs["devices"]) if isinstance(attrs.get("devices"), list) else None)
-    )
-    passed = failed = None
-    if isinstance(attrs.get("passed"), int):
-        passed, failed = attrs["passed"], attrs.get("failed")
-    elif isinstance(attrs.get("counts"), dict):
-        passed, failed = attrs["counts"].get("PASSED"), attrs["counts"].get("FAILED")
-    elif per_device and any("cases" in item for item in per_device if isinstance(item, dict)):
-        passed = failed = 0
-        for item in per_device:
-            cases = item.get("cases")
-            if isinstance(cases, dict):
-                passed += cases.get("success", 0)
-                failed += cases.get("fail", 0) + cases.get("timeout", 0)
-            elif isinstance(cases, int):
-                passed += item.get("passed", 0)
-                failed += cases - item.get("passed", 0)
-    credits = next((attrs[k] for k in sorted(attrs) if "credit" in k), None)
-    return {"devices": devices, "passed": passed, "failed": failed, "credits": credits}
-
-
-def gate_verdict(applied: AppliedChange, attrs: dict[str, Any]) -> str:
+def gate_verdict(applied: AppliedChange, facts: RunFacts) -> str:
+    """The gate column: how the change ended unless done, then what the run's type says of it."""
     if applied.outcome == "failed":
         return "failed (see above)"
     if applied.outcome != "done":
         return applied.outcome
-    if attrs.get("finished") is False:
+    if facts.finished is False:
         return "not finished"
-    return "passed" if attrs.get("gate") else "no gate"
+    return {True: "passed", False: "missed", None: "no gate"}[facts.gate]
 
 
 def apply_markdown(
@@ -205,7 +176,8 @@ def apply_markdown(
 ) -> str:
     """The apply's Markdown: verdict, counts, every change's outcome, then the runs.
 
-    ``runs`` maps each run's address to its attributes in state after the apply."""
+    ``runs`` maps each run's address to its attributes in state after the apply; what they say
+    of the run's result is its resource type's to tell (``facts``)."""
     outcomes = change_outcomes(plan, summary)
     problems = [a for a in outcomes if a.outcome != "done"]
     verdict = "interrupted" if summary.get("interrupted") else ("failed" if problems else "complete")
@@ -221,20 +193,18 @@ def apply_markdown(
     run_rows = []
     for applied in outcomes:
         address = str(applied.change.address)
-        if address not in runs:
+        if address not in runs or (facts := resource_type(applied.change.address).facts(runs[address])) is None:
             continue
-        attrs = runs[address]
-        facts = run_facts(attrs)
         took = elapsed.get(address)
         run_rows.append(
             [
                 f"`{address}`",
-                facts["devices"],
-                facts["passed"],
-                facts["failed"],
+                facts.devices,
+                facts.passed,
+                facts.failed,
                 human_duration(took) if took is not None else None,
-                facts["credits"],
-                gate_verdict(applied, attrs),
+                facts.credits,
+                gate_verdict(applied, facts),
             ]
         )
     if run_rows:

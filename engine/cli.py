@@ -34,7 +34,6 @@ from engine.interrupts import Interruption
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.secrets import SENSITIVE, RedactingFilter, redact
 from engine.version import labform_version
-from providers.errors import ProviderError
 
 if TYPE_CHECKING:  # each command imports what it runs, so --help and validate load only their own
     from engine import ci, runner
@@ -83,7 +82,7 @@ def handle_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (LabformError, ProviderError) as exc:
+        except LabformError as exc:  # the one root: engine and provider errors alike
             _annotate(exc)
             _fail(str(exc))
         except KeyboardInterrupt:

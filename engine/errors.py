@@ -1,20 +1,48 @@
 """Errors the engine reports to a user: each says where and what, never a traceback.
 
-    LabformError                 anything the CLI prints as "Error: ..." with exit 1
-    ├── ConfigError              a plan file is wrong (carries file:line:col)
-    │   └── CycleError           the dependency graph has a cycle
-    ├── ConfigErrors             several ConfigErrors found in one pass
-    ├── StateError               the state file/database cannot be read or written
-    │   └── StateLockedError     another process holds the state lock
-    └── PlanRefusedError         a saved plan no longer matches state or files
+Every error labform raises on purpose derives from one root, so the CLI
+catches one class (engine/cli.py ``handle_errors``) and prints "Error: ...":
 
-ProviderError (providers/errors.py) is raised by providers and wrapped by the
-executor into the failed change's message.
+    LabformError                 providers/errors.py   the root; lives in the bottom layer so providers reach it
+    ├── ConfigError              engine/errors.py      a plan file is wrong (carries file:line:col)
+    │   └── CycleError           engine/errors.py      the dependency graph has a cycle
+    ├── ConfigErrors             engine/errors.py      several ConfigErrors found in one pass, all shown at once
+    ├── StateError               engine/errors.py      the state file/database cannot be read or written
+    │   └── StateLockedError     engine/errors.py      another process holds the state lock
+    ├── PlanRefusedError         engine/errors.py      a saved plan no longer matches state or files
+    ├── AmbiguousRecovery        engine/recovery.py    an interrupted create may have made any of several objects
+    ├── ChangeFailed             engine/executor.py    one change failed; its message is the change's line in the summary
+    ├── ProviderError            providers/errors.py   a cloud call failed (cloud, operation, status, message)
+    │   ├── NotFoundError        providers/errors.py   the object is gone (404, or the cloud's equivalent)
+    │   ├── AppliedWithError     providers/errors.py   the object exists, but the step failed (a gate, a timeout)
+    │   └── Refusal              providers/wetest/client.py  HTTP 200 with a non-zero ``ret``
+    ├── ArgumentError            providers/errors.py   an argument only the provider can judge (a missing file)
+    └── WaitTimeout              providers/polling.py  a wait gave up; run types turn it into AppliedWithError
+
+Outside the tree, on purpose (none of them ever reaches the CLI):
+
+    Rejection(Exception)         providers/emulation/rejections.py  an emulator's HTTP answer to a request
+                                 it refuses, raised and rendered inside the emulator's server
+    _LimitExceeded(ComposerError) engine/loader.py     a YAML bound crossed, turned into a ConfigError by the loader
+    _NotPlain(Exception)         engine/loader.py      the fast YAML path declines a file; the round-trip one reads it
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from providers.errors import LabformError
+
+__all__ = [
+    "ConfigError",
+    "ConfigErrors",
+    "CycleError",
+    "LabformError",
+    "PlanRefusedError",
+    "SourceLocation",
+    "StateError",
+    "StateLockedError",
+]
 
 
 @dataclass(frozen=True)
@@ -25,10 +53,6 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
-
-
-class LabformError(Exception):
-    """Base of every error the CLI shows as a message (exit code 1)."""
 
 
 class ConfigError(LabformError):

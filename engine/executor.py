@@ -24,7 +24,7 @@ from engine.addresses import Address
 from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.config import PlanConfig
-from engine.errors import ConfigError
+from engine.errors import ConfigError, LabformError
 from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
@@ -73,7 +73,7 @@ class ApplyResult:
         }
 
 
-class ChangeFailed(Exception):
+class ChangeFailed(LabformError):
     """A change failed; the message is what the user sees for it."""
 
 

@@ -21,9 +21,10 @@ from engine.addresses import Address
 from engine.arguments import data_source, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
-from engine.secrets import SENSITIVE, is_fingerprint, redact
+from engine.secrets import is_fingerprint
 from engine.version import labform_version
 from providers import registry
+from providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:
     from engine.config import Block, PlanConfig

@@ -238,13 +238,13 @@ def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def run_attributes(ws: Workspace, addresses: list[str]) -> dict[str, dict[str, Any]]:
-    """The recorded attributes of the runs among ``addresses`` (the resource types that ``wait``
-    for a result), for the CI summary of an apply."""
+    """The recorded attributes of the runs among ``addresses`` (the objects whose type answers
+    ``facts``), for the CI summary of an apply."""
     items = read_state(ws).resources
     return {
         address: items[address].attributes
         for address in addresses
-        if address in items and "wait" in registry.resource_type(items[address].type).Args.model_fields
+        if address in items and registry.resource_type(items[address].type).facts(items[address].attributes) is not None
     }
 
 

@@ -9,7 +9,8 @@ and say what each field is for:
 - any value may be a ``${...}`` reference instead (the engine checks a value
   only once its references are resolved), so each one allows it;
 - a validator that reads a wider input than its type (``30m`` for a duration,
-  one value for a list) widens the schema the same way (``_WIDER_INPUTS``);
+  one value for a list) says so where the type is declared, with pydantic's
+  ``BeforeValidator(..., json_schema_input_type=...)``: nothing here knows it;
 - a block is described by the docstring of the class that declares its type.
 """
 
@@ -18,17 +19,14 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic.json_schema import models_json_schema
 
 from engine.config import Lifecycle
 from providers import registry
-from providers.perfecto.reports import _as_list, _millis
-from providers.polling import parse_duration
 
 SCHEMA_FILE = "labform.schema.json"
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
@@ -38,12 +36,6 @@ REFERENCE = {
     # One unescaped ${...} anywhere in the text, as engine/references.py finds them ($${ is a literal).
     "pattern": r"(^|[^$])\$\{[^}]*\}",
     "description": "A ${...} reference (env.X, var.X, TYPE.NAME.attr, data.TYPE.NAME.attr), resolved by labform.",
-}
-# What parse_duration reads: a number of seconds, or amounts with units (250ms, 10s, 30m, 1h30m).
-DURATION = {
-    "type": "string",
-    "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h)?|(\d+(\.\d+)?(ms|s|m|h))+)\s*$",
-    "description": "A duration: 10s, 30m, 1h30m, 250ms.",
 }
 # Keywords that describe a value rather than constrain it: they stay beside a ${...} alternative.
 _ANNOTATIONS = (
@@ -74,20 +66,6 @@ _DEPENDS_ON = {
     "items": {"type": "string", "pattern": rf"^(data\.)?{_NAME}\.{_NAME}$"},
     "description": "Addresses (TYPE.NAME) to order this after, without using a value of theirs.",
 }
-
-# Validators that read more than their type says, and the JSON Schema of what they read.
-_WIDER_INPUTS: dict[Callable[..., Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
-    parse_duration: lambda number: {"anyOf": [number, DURATION]},
-    _as_list: lambda array: {"anyOf": [array["items"], array]},
-    _millis: lambda number: {"anyOf": [number, {"type": "string", "format": "date-time"}]},
-}
-
-
-class _Generator(GenerateJsonSchema):
-    def function_before_schema(self, schema):
-        generated = super().function_before_schema(schema)
-        widen = _WIDER_INPUTS.get(schema["function"]["function"])
-        return widen(generated) if widen else generated
 
 
 def _summary(cls: type) -> str:
@@ -146,7 +124,6 @@ def plan_schema() -> dict[str, Any]:
     refs, generated = models_json_schema(
         [(model, "validation") for model in dict.fromkeys(models)],
         ref_template=_DEFS + "{model}",
-        schema_generator=_Generator,
     )
     defs = {**generated["$defs"], "reference": REFERENCE}
 

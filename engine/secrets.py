@@ -1,8 +1,9 @@
-"""Keep secrets out of every output: a process-wide list of values to mask.
+"""What the engine keeps instead of a secret: salted, slow fingerprints; and the log filter that masks them.
 
-Sensitive settings and arguments are registered as soon as they are resolved;
-the CLI's log handler and error printer pass text through :func:`redact`, so
-a secret that slips into a message still prints as ``(sensitive)``.
+The mask registry itself (register, redact) lives in providers/masking.py, the
+bottom layer, so providers can register a secret without importing the engine;
+``SENSITIVE`` and ``redact`` are imported here for engine/cli.py and
+engine/executor.py, which use them through this module.
 """
 
 from __future__ import annotations
@@ -11,26 +12,10 @@ import hashlib
 import hmac
 import logging
 import os
-import threading
 
-SENSITIVE = "(sensitive)"
-_values: set[str] = set()
-_lock = threading.Lock()
+from providers.masking import SENSITIVE, redact
 
-
-def register(value: object) -> None:
-    text = str(value) if value is not None else ""
-    if len(text) >= 4:
-        with _lock:
-            _values.add(text)
-
-
-def redact(text: str) -> str:
-    with _lock:
-        values = sorted(_values, key=len, reverse=True)
-    for value in values:
-        text = text.replace(value, SENSITIVE)
-    return text
+__all__ = ["SENSITIVE", "RedactingFilter", "fingerprint", "is_fingerprint", "matches", "redact"]
 
 
 # scrypt cost: 20 sensitive values take about 0.3 s on a small CI machine, while

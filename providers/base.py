@@ -17,6 +17,11 @@ set with :func:`arg`, tells the engine how to diff:
 
 Attributes the cloud fills in (``id`` and others) are listed in ``computed``.
 
+A run (a type whose objects are test runs or gates) answers ``facts``: its
+result as the CI summary shows it, read from its recorded attributes by the
+type that wrote them. Every other type answers None, which is how the engine
+tells runs apart.
+
 Adding a resource type::
 
     class Widget(ResourceType):
@@ -41,6 +46,21 @@ from providers.polling import StatusBoard
 from providers.reads import Listings
 
 Attrs = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """A run's result as far as its recorded attributes tell; None where the cloud does not say.
+
+    ``gate``: True when the run met its gate, False when it missed it, None when it has none."""
+
+    devices: int | None = None
+    passed: int | None = None
+    failed: int | None = None
+    flaky: int | None = None
+    credits: float | None = None
+    finished: bool | None = None
+    gate: bool | None = None
 
 
 def arg(
@@ -194,6 +214,10 @@ class ResourceType:
         """Rules only the cloud can answer (do these device ids exist?), checked when a plan
         creates, updates or replaces the object: a list of (field, message)."""
         return []
+
+    def facts(self, attrs: Attrs) -> RunFacts | None:
+        """The result of a run from its recorded ``attrs``; None for a type that is not a run."""
+        return None
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
         """An existing remote object with the same natural key (as read() returns it), or None.

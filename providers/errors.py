@@ -1,9 +1,13 @@
-"""The one error type providers raise.
+"""The root of every labform error, and the errors providers raise.
 
-    ProviderError(cloud, operation, status, message)
-    ├── NotFoundError            the object is gone (404, or the cloud's equivalent)
-    └── AppliedWithError         the object exists now, but the step failed (a gate, a wait timeout)
-    ArgumentError(field, message) an argument is wrong in a way only the provider can tell (a missing file)
+    LabformError                 the root (the whole tree is drawn in engine/errors.py)
+    ├── ProviderError(cloud, operation, status, message)
+    │   ├── NotFoundError        the object is gone (404, or the cloud's equivalent)
+    │   └── AppliedWithError     the object exists now, but the step failed (a gate, a wait timeout)
+    └── ArgumentError(field, message) an argument is wrong in a way only the provider can tell (a missing file)
+
+The root lives here, in the bottom layer, so a provider's errors derive from
+it while providers stay unaware of the engine above them.
 
 ``status`` is the HTTP status (or the cloud's own result code where it has one,
 e.g. WeTest ``ret``); ``message`` is the cloud's text, never a credential.
@@ -12,7 +16,11 @@ e.g. WeTest ``ret``); ``message`` is the cloud's text, never a credential.
 from __future__ import annotations
 
 
-class ProviderError(Exception):
+class LabformError(Exception):
+    """Base of every error labform raises on purpose: the CLI shows it as "Error: ..." (exit code 1)."""
+
+
+class ProviderError(LabformError):
     """``ambiguous``: the request may have been carried out although it failed (a POST
     answered 5xx, a connection dropped after sending, an unreadable answer), so the
     caller must look before trying again."""
@@ -46,7 +54,7 @@ class AppliedWithError(ProviderError):
         self.tainted = tainted
 
 
-class ArgumentError(Exception):
+class ArgumentError(LabformError):
     """An argument's value is unusable (e.g. a file that cannot be read); the engine adds file:line."""
 
     def __init__(self, field: str, message: str):

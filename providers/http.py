@@ -30,15 +30,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError
 from providers.reads import Fanout
 from providers.transfer import download as save_body
 from providers.transfer import progress_bar
 
-httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
+# httpx is imported by the functions that call it, so validate (which builds no client) never loads it.
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("labform.http")
 
@@ -105,6 +106,8 @@ def envelope_check(
 
 def transport_failure(exc: httpx.TransportError) -> str:
     """Which URL failed and how (refused, DNS, TLS, bad scheme, timeout), so the fix is plain."""
+    import httpx
+
     try:
         url = exc.request.url.copy_with(query=None)
     except RuntimeError:  # raised before a request existed
@@ -155,6 +158,8 @@ class HttpClient:
         not_found_codes: frozenset[int] = frozenset(),
         sleep: Callable[[float], None] = time.sleep,
     ):
+        import httpx
+
         self.cloud = cloud
         self.retry = retry or RetryPolicy()
         self.error_message = error_message
@@ -248,6 +253,8 @@ class HttpClient:
     @contextmanager
     def stream(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Iterator[httpx.Response]:
         """Like request(), but the body is read by the caller as it arrives (large downloads)."""
+        import httpx
+
         response = self._send(method, path, operation, None, True, kwargs)
         try:
             yield response
@@ -289,6 +296,8 @@ class HttpClient:
         """``expect_json``: a safe request whose 2xx answer is not JSON (a gateway's page, a cut
         body; an empty one unless ``empty_ok``) is sent again like a 5xx; an unsafe one is left
         to the caller (it is ambiguous)."""
+        import httpx
+
         safe = self._is_safe(method, idempotent)
         attempt = 0
         while True:

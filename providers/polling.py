@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import LabformError, NotFoundError, ProviderError
 
 T = TypeVar("T")
 FIRST_POLL = 0.25
@@ -56,10 +56,31 @@ def parse_duration(value: object) -> float:
     return sum(float(number) * _UNITS[unit or "s"] for number, unit in _PART.findall(text))
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# What parse_duration reads besides a number, as JSON Schema: amounts with units (250ms, 10s, 30m, 1h30m).
+DURATION_TEXT = {
+    "type": "string",
+    "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h)?|(\d+(\.\d+)?(ms|s|m|h))+)\s*$",
+    "description": "A duration: 10s, 30m, 1h30m, 250ms.",
+}
+_DurationText = Annotated[str, WithJsonSchema(DURATION_TEXT)]
+# Seconds; a plan may write a number or a duration text, and the schema says both. A bound is
+# part of the type, so the schema's number carries it too (one given to the field would be lost there).
+Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | _DurationText)]
+PositiveDuration = Annotated[
+    float,
+    Field(gt=0),
+    BeforeValidator(parse_duration, json_schema_input_type=Annotated[float, Field(gt=0)] | _DurationText),
+]
+NonNegativeDuration = Annotated[
+    float,
+    Field(ge=0),
+    BeforeValidator(parse_duration, json_schema_input_type=Annotated[float, Field(ge=0)] | _DurationText),
+]
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(LabformError):
+    """A wait gave up (its timeout, or an interrupted apply); ``last`` is the last answer read."""
+
     def __init__(self, last: object, waited: float, interrupted: bool = False):
         self.last = last
         self.waited = waited

@@ -17,6 +17,10 @@ whose API answers several runs with one read (Bitbar lists a project's runs)
 or has a cheaper read than the full result overrides ``status`` to answer a
 ``partial`` progress; the full one is then read once, when it finished.
 
+Each run type also answers ``facts`` (the CI summary's devices, passed and
+failed) from its own recorded attributes, with :func:`per_device` for results
+kept per device and :func:`judged` for what this flow records of every run.
+
 A cloud implements five small hooks; the flow lives here once::
 
     class BitbarRun(RunResource):
@@ -25,20 +29,22 @@ A cloud implements five small hooks; the flow lives here once::
         def junit_suites(self, ctx, attrs) -> list[Element]: ...
         def gate_failure(self, desired, attrs) -> str | None: ...
         def remove(self, ctx, attrs) -> None: ...
+        def facts(self, attrs) -> RunFacts: ...
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 from xml.etree.ElementTree import Element
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Arguments, Attrs, Context, ResourceType, arg
+from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
 from providers.errors import AppliedWithError
 from providers.junit import write_junit
 from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
@@ -76,6 +82,24 @@ class RunProgress:
     attrs: Attrs
     # Read from a status listing rather than in full: the full progress is read once finished.
     partial: bool = False
+
+
+def per_device(results: list[Attrs] | None, passed: Callable[[Attrs], int], failed: Callable[[Attrs], int]) -> RunFacts:
+    """Counts from a run's per-device (or per-test) results: one device each, ``passed`` and ``failed``
+    of each summed; all unknown while no results are recorded (a run not waited on)."""
+    if results is None:
+        return RunFacts()
+    return RunFacts(
+        devices=len(results), passed=sum(passed(r) for r in results), failed=sum(failed(r) for r in results)
+    )
+
+
+def judged(attrs: Attrs, counts: RunFacts) -> RunFacts:
+    """``counts`` with what ``settle`` records of every run: whether it finished (unknown when not
+    waited on) and, when it has a gate, whether it met it."""
+    finished = attrs.get("finished")
+    gate = not attrs.get("gate_failure") if attrs.get("gate") else None
+    return replace(counts, finished=finished if isinstance(finished, bool) else None, gate=gate)
 
 
 class RunResource(ResourceType):
@@ -117,6 +141,10 @@ class RunResource(ResourceType):
 
     def remove(self, ctx: Context, attrs: Attrs) -> None:
         raise NotImplementedError
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """Every run is one: whether it finished and met its gate; a cloud adds its counts."""
+        return judged(attrs, RunFacts())
 
     # --- the flow -------------------------------------------------------
     def marker(self, ctx: Context, desired: Attrs) -> str:

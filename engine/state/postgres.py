@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
-from engine import secrets
 from engine.errors import StateError
 from engine.state.model import State, StateBackend
+from providers import masking
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_state (
@@ -69,7 +69,7 @@ class PostgresStateBackend(StateBackend):
         self.url, self.workspace = _split(url)
         password = urlsplit(self.url).password
         if password:
-            secrets.register(password)
+            masking.register(password)
         self._lock_conn: psycopg.Connection | None = None
         self._journal_conn: psycopg.Connection | None = None
 
@@ -83,7 +83,7 @@ class PostgresStateBackend(StateBackend):
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise StateError(
-                f"cannot reach the state database {self.describe()}: {secrets.redact(str(exc)).strip()}"
+                f"cannot reach the state database {self.describe()}: {masking.redact(str(exc)).strip()}"
             ) from None
         conn.execute(SCHEMA)
         return conn

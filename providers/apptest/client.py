@@ -27,14 +27,14 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.lazy import lazy_module
 from providers.errors import NotFoundError, ProviderError
 from providers.http import HttpClient, envelope_check
 from providers.polling import WaitTimeout, wait_for
 
-httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
+if TYPE_CHECKING:
+    import httpx  # imported by the client's constructor, so validate never loads it
 
 CLOUD = "apptest"
 BASE = "/openapi/v2/testset"
@@ -93,6 +93,8 @@ def error_message(response: httpx.Response) -> str:
 
 class AppTestClient:
     def __init__(self, endpoint: str, user_id: str, access_key: str, timeout: float, maintenance_timeout: float):
+        import httpx
+
         self.maintenance_timeout = maintenance_timeout
         self.http = HttpClient(
             CLOUD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from providers.apptest import runs
 from providers.apptest.client import AppTestClient
 from providers.base import Arguments, Provider, arg
-from providers.polling import Duration
+from providers.polling import NonNegativeDuration
 
 
 class AppTestSettings(Arguments):
@@ -13,8 +13,8 @@ class AppTestSettings(Arguments):
     user_id: str = arg(min_length=1, description="User id; sent as the HTTP Basic user.")
     access_key: str = arg(min_length=1, sensitive=True, description="Access key; sent as the HTTP Basic password.")
     timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
-    maintenance_timeout: Duration = arg(
-        300.0, ge=0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance)."
+    maintenance_timeout: NonNegativeDuration = arg(
+        300.0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance)."
     )
 
 

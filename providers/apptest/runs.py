@@ -17,10 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.apptest.client import CLOUD, AppTestClient
-from providers.base import Attrs, Context, arg
+from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import renamed_suites
-from providers.runs import RunArguments, RunProgress, RunResource
+from providers.runs import RunArguments, RunProgress, RunResource, judged
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
 from providers.transfer import file_digest, local_file_digest, streamed_part
@@ -178,6 +178,10 @@ class Testset(RunResource):
             f"{detail.get('initializing_cnt', 0)} initializing (of {counts['total']})"
         )
         return RunProgress(status["testset_status"] == COMPLETE, text, {"status": status["testset_status"], **counts})
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """The testset's own counts (no devices: the cloud does not say how many ran it)."""
+        return judged(attrs, RunFacts(passed=attrs.get("passed"), failed=attrs.get("failed")))
 
     def stop(self, ctx, attrs):
         """apptest.ai has no call to stop a testset: it runs to its end, labform only forgets it."""

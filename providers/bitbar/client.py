@@ -14,16 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.lazy import lazy_module
 from providers.base import Context
 from providers.http import HttpClient, Page, paginate
 from providers.reads import Fanout
 from providers.transfer import FilePart
 
-httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
-auth_flows = lazy_module("providers.auth")
+if TYPE_CHECKING:
+    import httpx  # imported by the client's constructor (with the auth flows), so validate never loads it
 
 CLIENT_ID = "testdroid-cloud-api"
 ME = "/api/v2/me"
@@ -39,12 +38,14 @@ def _error_message(response: httpx.Response) -> str:
 
 class BitbarClient:
     def __init__(self, endpoint: str, api_key: str | None, username: str | None, password: str | None, timeout: float):
+        import httpx
+
+        from providers.auth import OAuthPasswordAuth
+
         if api_key:
             auth: httpx.Auth = httpx.BasicAuth(api_key, "")
         else:
-            auth = auth_flows.OAuthPasswordAuth(
-                endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or ""
-            )
+            auth = OAuthPasswordAuth(endpoint.rstrip("/") + "/oauth/token", CLIENT_ID, username or "", password or "")
         self.http = HttpClient(
             "bitbar",
             endpoint,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Arguments, Attrs, Context, ResourceType, arg
+from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
 from providers.bitbar.client import ME, listing
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
@@ -22,7 +22,7 @@ from providers.errors import ProviderError
 from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.polling import wait_for
-from providers.runs import RunArguments, RunProgress, RunResource
+from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
 
 ARTIFACTS = ("logs", "screenshots", "junit", "summary_pdf", "failures_csv")
 FAILED = ("FAILED",)
@@ -207,6 +207,11 @@ class Run(RunResource):
             return None
         failing = [d["device"] for d in attrs.get("device_runs", []) if d["status"] in FAILED]
         return f"success ratio {ratio:.2f} is below {gate['min_success_ratio']:.2f}; failing devices: {', '.join(failing) or 'none'}"
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """A device per device run; passed and failed are their test cases."""
+        counts = per_device(attrs.get("device_runs"), lambda d: d["passed"], lambda d: d["cases"] - d["passed"])
+        return judged(attrs, counts)
 
     def update_remote(self, ctx, id, desired, actual):
         if desired.get("name") and desired["name"] != actual.get("name"):

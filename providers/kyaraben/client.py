@@ -18,16 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.lazy import lazy_module
 from providers.base import Context
 from providers.errors import ProviderError
 from providers.http import HttpClient
 from providers.transfer import FilePart
 
 if TYPE_CHECKING:
-    import httpx
-
-auth_flows = lazy_module("providers.auth")  # with httpx, loaded by the first client, not by validate
+    import httpx  # with the auth flows, imported by the client's constructor, so validate never loads it
 
 CLOUD = "kyaraben"
 
@@ -45,10 +42,12 @@ def _error_message(response: httpx.Response) -> str:
 
 class KyarabenClient:
     def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float):
+        from providers.auth import HeaderAuth
+
         self.http = HttpClient(
             CLOUD,
             endpoint,
-            auth=auth_flows.HeaderAuth(auth_header, auth_value),
+            auth=HeaderAuth(auth_header, auth_value),
             headers={"Accept": "application/json"},
             timeout=timeout,
             error_message=_error_message,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from providers.base import Arguments, Provider, arg
 from providers.kyaraben import lookups, resources, runs, uploads
 from providers.kyaraben.client import KyarabenClient
-from providers.polling import Duration
+from providers.polling import PositiveDuration
 
 
 class KyarabenSettings(Arguments):
@@ -19,10 +19,10 @@ class KyarabenSettings(Arguments):
         min_length=1, sensitive=True, description="That header's value: the user id, or what the proxy expects."
     )
     timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
-    wait_timeout: Duration = arg(
-        600.0, gt=0, description="How long to wait for a project, upload, VM or command to be READY."
+    wait_timeout: PositiveDuration = arg(
+        600.0, description="How long to wait for a project, upload, VM or command to be READY."
     )
-    poll: Duration = arg(5.0, gt=0, description="Longest pause between two status reads while waiting.")
+    poll: PositiveDuration = arg(5.0, description="Longest pause between two status reads while waiting.")
 
 
 class KyarabenProvider(Provider):

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, arg
+from providers.base import Attrs, RunFacts, arg
 from providers.errors import NotFoundError
 from providers.junit import Case, Suite, suite_element
 from providers.kyaraben.client import CLOUD, in_project
@@ -26,7 +26,7 @@ from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.planning import derived_name, known, plan_facts
 from providers.kyaraben.resources import HwConfig
 from providers.kyaraben.status import ERROR, READY, is_gone, live
-from providers.runs import RunArguments, RunProgress, RunResource
+from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
 
 FINISHED = (READY, ERROR)
 
@@ -189,6 +189,13 @@ class Campaign(RunResource):
             # A server may mark the campaign ERROR for failed tests; with none, the campaign itself failed.
             return "the campaign ended in ERROR though no test did"
         return None
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """A device per test (each runs on a VM of its own): passed when READY, failed when ERROR."""
+        counts = per_device(
+            attrs.get("results"), lambda t: t.get("status") == READY, lambda t: t.get("status") == ERROR
+        )
+        return judged(attrs, counts)
 
     def stop(self, ctx, attrs):
         """kyaraben stops a campaign by removing it (the only call there is)."""

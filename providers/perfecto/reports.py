@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BeforeValidator
 
@@ -42,9 +42,19 @@ def _millis(value: object) -> object:
     return value
 
 
-# One value or several (ORed by Perfecto).
-OneOrMore = Annotated[list[T], BeforeValidator(_as_list)]
-EpochMillis = Annotated[int, BeforeValidator(_millis)]
+# One value or several (ORed by Perfecto); the schema takes both. A validator's input type cannot name
+# the alias's T (pydantic does not substitute it there), so each OneOrMore[X] is built with its own X.
+if TYPE_CHECKING:
+    OneOrMore = Annotated[list[T], BeforeValidator(_as_list)]
+else:
+
+    class OneOrMore:
+        def __class_getitem__(cls, item: Any) -> Any:
+            return Annotated[list[item], BeforeValidator(_as_list, json_schema_input_type=item | list[item])]
+
+
+# Milliseconds since the epoch; an ISO 8601 time is converted (the schema takes both).
+EpochMillis = Annotated[int, BeforeValidator(_millis, json_schema_input_type=int | datetime)]
 Status = Literal["PASSED", "FAILED", "BLOCKED", "UNKNOWN"]
 STATUSES = get_args(Status)
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from providers.base import Attrs, ResourceType, arg
+from providers.base import Attrs, ResourceType, RunFacts, arg
 from providers.errors import AppliedWithError
 from providers.junit import Case, Suite, suite_element, write_junit
 from providers.perfecto.client import CLOUD
@@ -153,6 +153,12 @@ class Gate(ResourceType):
         if misses:
             raise AppliedWithError(CLOUD, "gate", f"{attrs['id']} missed its gate: {'; '.join(misses)}", attrs)
         return attrs
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """The executions judged, passed and failed by status; whether the gate held, judged again from
+        what state recorded (a report cut short is never recorded as passing: it fails its apply)."""
+        counts = attrs["counts"]
+        return RunFacts(passed=counts["PASSED"], failed=counts["FAILED"], gate=not _misses(attrs, attrs, False))
 
     def delete(self, ctx, id, actual):
         """Nothing on the cloud: destroying a gate only forgets it."""

@@ -23,13 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from engine.lazy import lazy_module
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
 from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check
 from providers.transfer import FilePart
-
-httpx = lazy_module("httpx")  # loaded by the first request, so validate never pays for it
 
 CLOUD = "wetest"
 # HTTP statuses that refuse the account or the pace, not the object asked for.
@@ -51,6 +48,8 @@ def refused(error: ProviderError) -> bool:
 
 class WeTestClient:
     def __init__(self, endpoint: str, secret_id: str, secret_key: str, timeout: float):
+        import httpx  # here, not at the top: validate builds no client and never loads it
+
         self.http = HttpClient(
             CLOUD,
             endpoint,

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, Context, arg
+from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
-from providers.runs import RunArguments, RunProgress, RunResource
+from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
 from providers.wetest.client import CLOUD
 from providers.wetest.client import client_of as _client
 from providers.wetest.times import span, unreadable
@@ -335,6 +335,15 @@ class AutomationTest(RunResource):
             counted = f"{sum(d['cases']['success'] for d in devices)}/{sum(d['cases']['total'] for d in devices)} cases passed"
         failing = ", ".join(f"{_label(d)} ({_meaning(d)})" for d in devices if d["result_code"] != PASSED) or "none"
         return f"pass rate over {over} {rate:.2f} ({counted}) is below {gate['min_pass_rate']:.2f}; failing devices: {failing}"
+
+    def facts(self, attrs: Attrs) -> RunFacts:
+        """A device per device result; passed are its successful cases, failed those that failed or timed out."""
+        counts = per_device(
+            attrs.get("device_results"),
+            lambda d: d["cases"]["success"],
+            lambda d: d["cases"]["fail"] + d["cases"]["timeout"],
+        )
+        return judged(attrs, counts)
 
     def stop(self, ctx, attrs):
         """Cancel the test; if it ended meanwhile there is nothing to cancel."""

@@ -24,6 +24,14 @@ from tests.functional.test_readme_commands import REPO, fresh_checkout, run_in_b
 EXAMPLES = REPO / "examples" / "ci"
 
 
+def summary_runs(summary) -> dict[str, list[str]]:
+    """The Runs table of a step summary: each run's address to its cells after it
+    (devices, passed, failed, duration, credits, gate)."""
+    table = summary.read_text().partition("#### Runs")[2]
+    rows = [line.strip().strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
+    return {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
 def _load(name: str) -> dict:
     return YAML(typ="safe").load((EXAMPLES / name).read_text())
 

@@ -19,6 +19,7 @@ from tests.functional.apptest.conftest import (
     USER_ID,
     recorded_testset,
 )
+from tests.functional.test_ci_integration import summary_runs
 
 PLAN = (
     APPTEST_PROVIDER
@@ -81,6 +82,16 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
     assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
     assert "missed its gate" in again.stdout and "--replace" in again.stdout
     assert apptest.starts() == 1
+
+
+def test_the_step_summary_shows_the_testsets_own_counts(one_failing, apptest, workdir, monkeypatch, tmp_path):
+    """The runs table: the cloud's passed and failed counts; no devices (the API does not say how many)."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    write_plan(workdir, "gate: {max_failed: 1}")
+    assert workdir.apply().exit_code == 0
+    row = summary_runs(summary)["apptest_testset.smoke"]
+    assert row[:3] + row[4:] == ["—", "2", "1", "—", "passed"]
 
 
 def test_wait_times_out_cleanly_and_keeps_the_testset(apptest, workdir):

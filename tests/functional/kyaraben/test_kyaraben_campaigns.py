@@ -12,6 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from tests.functional.kyaraben.conftest import WAIT, resources_of, write_lab
+from tests.functional.test_ci_integration import summary_runs
 
 
 def campaign_starts(kyaraben) -> int:
@@ -77,6 +78,18 @@ def test_a_missed_gate_fails_the_apply_names_the_tests_and_keeps_the_campaign(ha
     again = workdir.apply()
     assert again.exit_code == 1 and "missed its gate" in again.output  # red stays red
     assert campaign_starts(kyaraben) == 1
+
+
+def test_the_step_summary_counts_a_device_per_test(half_failing, kyaraben, workdir, monkeypatch, tmp_path):
+    """The runs table: each test runs on a VM of its own; READY passed, ERROR failed, as the cloud says."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    write_lab(workdir, WAIT)
+    assert workdir.apply().exit_code == 0
+    statuses = [t["status"] for t in campaign_of(kyaraben, workdir)["tests"]]
+    assert sorted(statuses) == ["ERROR", "READY"]
+    row = summary_runs(summary)["kyaraben_campaign.smoke"]
+    assert row[:3] + row[4:] == ["2", "1", "1", "—", "no gate"]
 
 
 def test_a_wait_that_times_out_records_the_campaign_and_the_next_apply_waits_again(running_clock, kyaraben, workdir):

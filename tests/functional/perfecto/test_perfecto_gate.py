@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from tests.conftest import state_of
 from tests.functional.perfecto.conftest import PERFECTO_PROVIDER
+from tests.functional.test_ci_integration import summary_runs
 
 GATE = (
     PERFECTO_PROVIDER
@@ -68,6 +69,19 @@ def test_a_pass_rate_below_the_bar_fails_with_the_numbers_and_junit_failures(per
         link = re.search(r"report: (\S+)/test/(\w+)", failure.text)
         assert link and link.group(1) == perfecto.server.url and link.group(2) in failed_ids
     assert recorded_gate(workdir)["counts"] == {"PASSED": 15, "FAILED": 5, "BLOCKED": 0, "UNKNOWN": 0}
+
+
+def test_the_step_summary_shows_the_gates_executions_and_verdict(perfecto, workdir, monkeypatch, tmp_path):
+    """The runs table: PASSED and FAILED executions as the report has them, and the gate held."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    made = perfecto.seed(20, job_name="release", job_number=5, failure_share=0.25)
+    write_gate(workdir, "min_pass_rate: 0.5")
+    assert workdir.apply().exit_code == 0
+    failed = sum(e["status"] == "FAILED" for e in made)
+    assert 0 < failed < 20
+    row = summary_runs(summary)["perfecto_gate.release"]
+    assert row[:3] + row[4:] == ["—", str(20 - failed), str(failed), "—", "passed"]
 
 
 def test_a_blocked_execution_fails_a_gate_that_forbids_it(perfecto, workdir):

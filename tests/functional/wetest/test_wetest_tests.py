@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.functional.test_ci_integration import summary_runs
 from tests.functional.wetest.conftest import (
     UPLOADS,
     resources_of,
@@ -189,6 +190,23 @@ def test_a_missed_gate_exits_1_with_the_numbers_and_keeps_the_test(half_failing,
     assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
     assert "missed its gate" in again.stdout and "--replace" in again.stdout
     assert submissions(wetest) == 1
+
+
+def test_the_step_summary_counts_devices_and_cases_as_the_cloud_reports_them(
+    half_failing, wetest, workdir, monkeypatch, tmp_path
+):
+    """The runs table: one device per device result, their cases summed (failed and timed out count as failed)."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    write_plan(workdir, WAIT)
+    assert workdir.apply().exit_code == 0
+    with wetest.api() as api:
+        devices = api.get(f"/tests/{submitted_id(workdir)}/devices").json()["devices"]
+    passed = sum(d["case_stat"]["case_success"] for d in devices)
+    failed = sum(d["case_stat"]["case_fail"] + d["case_stat"]["case_timeout"] for d in devices)
+    assert failed > 0 and len(devices) == 3
+    row = summary_runs(summary)["wetest_test.smoke"]
+    assert row[:3] + row[4:] == ["3", str(passed), str(failed), "—", "no gate"]
 
 
 def test_wait_times_out_cleanly_and_keeps_the_test(wetest, workdir):
