@@ -106,6 +106,9 @@ class Notice:
     message: str
 
 
+NO_CHANGES = "No changes. Your cloud matches the plan."
+
+
 @dataclass
 class Plan:
     changes: list[ResourceChange]
@@ -122,6 +125,12 @@ class Plan:
         change = sum(1 for c in self.changes if c.action == Action.UPDATE)
         destroy = sum(1 for c in self.changes if c.action == Action.DELETE or c.action.is_replace)
         return {"adopt": adopt, "add": add, "change": change, "destroy": destroy}
+
+    def counts_phrase(self) -> str:
+        """``1 to add, 0 to change, 0 to destroy`` (adoptions first when any): the plan's one summary line."""
+        counts = self.counts()
+        adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
+        return f"{adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy"
 
     @property
     def has_changes(self) -> bool:

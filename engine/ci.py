@@ -9,7 +9,7 @@
   ``::error file=…,line=…::`` workflow commands, which GitHub shows as
   annotations on that line of the pull request.
 - ``ChangeLog`` is the one reporter of an apply: it prints every event (a line
-  for people, or one JSON object per line for ``-json``), times each change,
+  for people, or one JSON object per line for ``-json``),
   and on a pipe, where no progress bar can show that work goes on, prints a
   heartbeat for a change silent for ``HEARTBEAT`` seconds — at most one per
   change that often — so throttling lives here and nowhere else.
@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import resource_type
-from engine.changes import Action, Plan, ResourceChange
+from engine.changes import NO_CHANGES, Action, Plan, ResourceChange
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.events import Event
-from providers.base import RunFacts
+from engine.outcomes import ApplyOutcome
 
 HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
 
@@ -101,12 +100,6 @@ def _table(header: Iterable[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _counts_line(plan: Plan) -> str:
-    counts = plan.counts()
-    adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
-    return f"{adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy"
-
-
 def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
     shown = [c for c in plan.changes if c.action != Action.NOOP]
     parts = [f"### labform plan `{where}`"]
@@ -116,102 +109,45 @@ def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
             + _table(["address", "what changed"], [[f"`{c.address}`", c.reason] for c in drift])
         )
     if not shown:
-        parts.append("No changes. Your cloud matches the plan.")
+        parts.append(NO_CHANGES)
         return "\n\n".join(parts)
-    parts.append(f"**Plan:** {_counts_line(plan)}.")
+    parts.append(f"**Plan:** {plan.counts_phrase()}.")
     rows = [[c.action.words.symbol.strip(), f"`{c.address}`", c.action.value, c.reason, c.note] for c in shown]
     parts.append(_table(["", "address", "action", "why", "note"], rows))
     return "\n\n".join(parts)
 
 
-@dataclass
-class AppliedChange:
-    """How one planned change ended, as the apply summary lists it."""
-
-    change: ResourceChange
-    outcome: str  # done, failed, skipped, not started
-    detail: str = ""
-
-
-def change_outcomes(plan: Plan, summary: dict[str, Any]) -> list[AppliedChange]:
-    """Every planned change with how it ended, from ``ApplyResult.summary()``: what is not
-    listed as failed, skipped or not started was carried out."""
-    failed = {f["address"]: f["error"] for f in summary["failed"]}
-    skipped = {s["address"]: s["because"] for s in summary["skipped"]}
-    not_started = set(summary["not_started"])
-    result = []
-    for change in plan.changes:
-        if change.action in (Action.NOOP, Action.READ):
-            continue
-        address = str(change.address)
-        if address in failed:
-            result.append(AppliedChange(change, "failed", failed[address]))
-        elif address in skipped:
-            result.append(AppliedChange(change, "skipped", f"{skipped[address]} failed" if skipped[address] else ""))
-        elif address in not_started:
-            result.append(AppliedChange(change, "not started", "interrupted"))
-        else:
-            result.append(AppliedChange(change, "done"))
-    return result
-
-
-def gate_verdict(applied: AppliedChange, facts: RunFacts) -> str:
-    """The gate column: how the change ended unless done, then what the run's type says of it."""
-    if applied.outcome == "failed":
-        return "failed (see above)"
-    if applied.outcome != "done":
-        return applied.outcome
-    if facts.finished is False:
-        return "not finished"
-    return {True: "passed", False: "missed", None: "no gate"}[facts.gate]
-
-
-def apply_markdown(
-    where: str,
-    verb: str,
-    plan: Plan,
-    summary: dict[str, Any],
-    runs: dict[str, dict[str, Any]],
-    elapsed: dict[str, float],
-) -> str:
-    """The apply's Markdown: verdict, counts, every change's outcome, then the runs.
-
-    ``runs`` maps each run's address to its attributes in state after the apply; what they say
-    of the run's result is its resource type's to tell (``facts``)."""
-    outcomes = change_outcomes(plan, summary)
-    problems = [a for a in outcomes if a.outcome != "done"]
-    verdict = "interrupted" if summary.get("interrupted") else ("failed" if problems else "complete")
-    counts = f"{summary['added']} added, {summary['changed']} changed, {summary['destroyed']} destroyed"
-    if summary["adopted"]:
-        counts = f"{summary['adopted']} adopted, " + counts
-    parts = [f"### labform {verb} `{where}`: {verdict}", f"**Resources:** {counts}."]
-    if summary["recovered"]:
-        parts.append("Recovered from an interrupted apply: " + ", ".join(f"`{a}`" for a in summary["recovered"]))
-    if outcomes:
-        rows = [[f"`{a.change.address}`", a.change.action.value, a.outcome, a.detail] for a in outcomes]
+def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
+    """The apply's Markdown: verdict, counts, every change's outcome, then the runs."""
+    parts = [f"### labform {outcome.verb} `{where}`: {'failed' if outcome.status == 'incomplete' else outcome.status}"]
+    parts.append(f"**Resources:** {outcome.counts()}.")
+    if outcome.result is not None and outcome.result.recovered:
+        recovered = ", ".join(f"`{a}`" for a in outcome.result.recovered)
+        parts.append(f"Recovered from an interrupted apply: {recovered}")
+    if outcome.changes:
+        rows = [[f"`{c.address}`", c.change.action.value, c.result, c.detail] for c in outcome.changes]
         parts.append(_table(["address", "action", "result", "detail"], rows))
-    run_rows = []
-    for applied in outcomes:
-        address = str(applied.change.address)
-        if address not in runs or (facts := resource_type(applied.change.address).facts(runs[address])) is None:
-            continue
-        took = elapsed.get(address)
-        run_rows.append(
-            [
-                f"`{address}`",
-                facts.devices,
-                facts.passed,
-                facts.failed,
-                human_duration(took) if took is not None else None,
-                facts.credits,
-                gate_verdict(applied, facts),
-            ]
-        )
+    run_rows = [
+        [
+            f"`{run.outcome.address}`",
+            run.facts.devices,
+            run.facts.passed,
+            run.facts.failed,
+            human_duration(run.seconds) if run.seconds is not None else None,
+            run.facts.credits,
+            run.gate,
+        ]
+        for run in outcome.runs
+    ]
     if run_rows:
-        parts.append(
-            "#### Runs\n\n" + _table(["run", "devices", "passed", "failed", "duration", "credits", "gate"], run_rows)
-        )
+        header = ["run", "devices", "passed", "failed", "duration", "credits", "gate"]
+        parts.append("#### Runs\n\n" + _table(header, run_rows))
     return "\n\n".join(parts)
+
+
+def failure_annotations(outcome: ApplyOutcome) -> list[str]:
+    """An ``::error`` at the block of every failed change."""
+    return [annotation(f"{c.address}: {c.detail}", c.location) for c in outcome.failed]
 
 
 # --- live reporting -------------------------------------------------------
@@ -224,7 +160,7 @@ class _Running:
 
 
 class ChangeLog:
-    """The reporter of an apply: prints events, times changes, and on a pipe sends heartbeats.
+    """The reporter of an apply: prints events and, on a pipe, sends heartbeats.
 
         with ChangeLog(click.echo, heartbeat=30.0) as report:
             runner.apply(Workspace(..., report=report), ...)
@@ -242,7 +178,6 @@ class ChangeLog:
         self.as_json = as_json
         self.heartbeat = heartbeat
         self.clock = clock
-        self.elapsed: dict[str, float] = {}
         self._running: dict[str, _Running] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -266,9 +201,7 @@ class ChangeLog:
             doing = Action(event.data.get("action", "create")).words.doing.lower() or "working"
             self._running[address] = _Running(started=now, doing=doing, last_line=now)
         elif event.kind in ("change_finished", "change_failed", "change_skipped"):
-            running = self._running.pop(address, None)
-            if running is not None:
-                self.elapsed[address] = now - running.started
+            self._running.pop(address, None)
         elif event.kind == "progress" and address in self._running:
             running = self._running[address]
             running.last_line = now
@@ -287,12 +220,13 @@ class ChangeLog:
             self._thread.join()
 
     def _beat(self) -> None:
-        tick = min(1.0, self.heartbeat / 4)
+        every = self.heartbeat or HEARTBEAT  # the thread starts only with a heartbeat set
+        tick = min(1.0, every / 4)
         while not self._stopped.wait(tick):
             with self._lock:
                 now = self.clock()
                 for address, running in self._running.items():
-                    if now - running.last_line >= self.heartbeat:
+                    if now - running.last_line >= every:
                         running.last_line = now
                         self.echo(self.still_going(address, running, now))
 

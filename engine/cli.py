@@ -21,26 +21,40 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import click
 
 from engine import collector
-from engine.addresses import Address
 from engine.changes import Action
 from engine.errors import ConfigError, ConfigErrors, LabformError
+from engine.events import Reporter
+from engine.flags import (
+    PATH_ARG,
+    TerraformStyleGroup,
+    duration,
+    json_option,
+    lock_option,
+    parse_address,
+    plan_flags,
+    sandbox_option,
+    workspace_options,
+)
 from engine.interrupts import Interruption
-from engine.options import DEFAULT_PARALLELISM, PlanOptions
-from engine.secrets import SENSITIVE, RedactingFilter, redact
+from engine.options import PlanOptions
+from engine.secrets import RedactingFilter
 from engine.version import labform_version
+from providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:  # each command imports what it runs, so --help and validate load only their own
     from engine import ci, runner
+    from engine.outcomes import ApplyOutcome
+    from engine.state import ResourceState
 
-# Loaded on first use, so `labform --help` and `validate` pay only for what they run.
 
-PATH_ARG = click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
+P = ParamSpec("P")
 
 TARGETING_WARNING = """Warning: Resource targeting is in effect
 
@@ -75,13 +89,13 @@ def _annotate(exc: Exception) -> None:
             click.echo(redact(line), err=True)
 
 
-def handle_errors(command):
+def handle_errors(command: Callable[P, None]) -> Callable[P, None]:
     """Turn every expected failure into 'Error: ...' and exit 1."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
-            return command(*args, **kwargs)
+            command(*args, **kwargs)
         except LabformError as exc:  # the one root: engine and provider errors alike
             _annotate(exc)
             _fail(str(exc))
@@ -98,96 +112,7 @@ def handle_errors(command):
     return wrapper
 
 
-def _address(value: str) -> Address:
-    try:
-        return Address.parse(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _var_file(path: Path) -> dict[str, Any]:
-    """A -var-file: a YAML (or JSON, which YAML reads too) mapping of variable names to values."""
-    try:
-        from ruamel.yaml import YAML, YAMLError  # only a -var-file needs it
-
-        values = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError) as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
-    if values is None:
-        return {}
-    if not isinstance(values, dict):
-        raise click.BadParameter(f"{path} must hold a mapping of variable names to values", param_hint="--var-file")
-    return values
-
-
-def _variables(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
-    """The variables set on the command line: the -var-file files in order, then each --var (which wins)."""
-    result: dict[str, Any] = {}
-    for path in files:
-        result.update(_var_file(path))
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--var")
-        result[key] = value
-    return result
-
-
-def workspace_options(command):
-    """--state, --var and --var-file; the command gets ``variables`` as one dict."""
-
-    @functools.wraps(command)
-    def with_variables(*args, variables=(), var_files=(), **kwargs):
-        return command(*args, variables=_variables(variables, var_files), **kwargs)
-
-    with_variables = click.option(
-        "--var-file",
-        "var_files",
-        multiple=True,
-        metavar="FILE",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Set plan variables from a YAML or JSON file (repeatable; --var wins).",
-    )(with_variables)
-    with_variables = click.option(
-        "--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a plan variable."
-    )(with_variables)
-    return click.option(
-        "--state", "state", metavar="PATH", help="State file, or postgresql://... for the PostgreSQL backend."
-    )(with_variables)
-
-
-def sandbox_option(command):
-    return click.option("--sandbox", is_flag=True, help="Run against the built-in emulators (no account needed).")(
-        command
-    )
-
-
-def json_option(command):
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(command)
-
-
-def _duration(ctx, param, value: str) -> float:
-    from providers import polling
-
-    try:
-        return polling.parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def lock_option(command):
-    """Terraform's -lock-timeout, on every command that takes the state lock."""
-    return click.option(
-        "--lock-timeout",
-        "lock_timeout",
-        default="0s",
-        metavar="DURATION",
-        callback=_duration,
-        help="Wait this long for a state lock another process holds (e.g. 30s, 5m) [default: 0s, fail at once].",
-    )(command)
-
-
-def _echo_event(err: bool = False):
+def _echo_event(err: bool = False) -> Reporter:
     return lambda event: click.echo(redact(event.message), err=err)
 
 
@@ -196,7 +121,7 @@ def _workspace(
     state: str | None,
     variables: dict[str, Any],
     sandbox: bool = False,
-    report=None,
+    report: Reporter | None = None,
     lock_timeout: float = 0.0,
 ) -> runner.Workspace:
     from engine import runner
@@ -215,78 +140,6 @@ def _color() -> bool:
     """Colour only on a terminal, and never with -no-color or NO_COLOR (https://no-color.org)."""
     ctx = click.get_current_context(silent=True)
     return sys.stdout.isatty() and not (ctx is not None and ctx.color is False)
-
-
-def plan_flags(command):
-    command = click.option(
-        "--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs."
-    )(command)
-    command = click.option(
-        "--parallelism",
-        type=click.IntRange(min=1),
-        default=None,
-        help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].",
-    )(command)
-    return command
-
-
-# --- Terraform's spelling of options ---------------------------------------
-def long_options(command: click.Command) -> dict[str, bool]:
-    """Every ``--name`` option of the command tree, and whether it takes a value."""
-    found: dict[str, bool] = {}
-    for param in command.params:
-        if isinstance(param, click.Option):
-            for opt in (*param.opts, *param.secondary_opts):
-                if opt.startswith("--"):
-                    found[opt[2:]] = not (param.is_flag or param.count)
-    for sub in getattr(command, "commands", {}).values():
-        found.update(long_options(sub))
-    return found
-
-
-def terraform_style(args: list[str], known: dict[str, bool]) -> list[str]:
-    """Terraform's single-dash long options as click's: ``-auto-approve`` → ``--auto-approve``,
-    ``-parallelism=16`` → ``--parallelism=16``, for the long options labform has. Values of
-    options and everything after ``--`` stay as written; ``-no-color`` moves to the front,
-    where the top-level option reads it, so it works after the command name too."""
-    result: list[str] = []
-    value_next = False
-    for index, arg in enumerate(args):
-        if arg == "--":
-            result.extend(args[index:])
-            break
-        if value_next:
-            result.append(arg)
-            value_next = False
-            continue
-        name, inline, _ = arg.lstrip("-").partition("=")
-        if arg.startswith("-") and not arg.startswith("--") and name in known:
-            arg = "-" + arg
-        if arg.startswith("--") and name in known:
-            value_next = known[name] and not inline
-        result.append(arg)
-    end = result.index("--") if "--" in result else len(result)
-    colourless = [a for a in result[:end] if a == "--no-color"]
-    return colourless[:1] + [a for a in result[:end] if a != "--no-color"] + result[end:]
-
-
-class TerraformStyleGroup(click.Group):
-    """The top-level group: Terraform's option spelling, and usage errors exit 1 (click's 2 would
-    read as "changes present" to a CI step running ``plan -detailed-exitcode || test $? -eq 2``)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, terraform_style(args, long_options(self)))
-        except click.UsageError as exc:
-            exc.exit_code = 1
-            raise
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            exc.exit_code = 1
-            raise
 
 
 def _print_version(ctx: click.Context, wanted: bool) -> None:
@@ -328,7 +181,7 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
 
 @main.command()
 @json_option
-def version(as_json):
+def version(as_json: bool) -> None:
     """Print labform's version."""
     if as_json:
         click.echo(
@@ -363,14 +216,14 @@ def _diagnostic(error: Exception) -> dict[str, Any]:
 @workspace_options
 @json_option
 @handle_errors
-def validate(path, state, variables, as_json):
+def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: bool) -> None:
     """Check the plan files without calling any cloud."""
-    from engine import config, runner
+    from engine import runner
 
     ws = _workspace(path, state, variables)
     if not as_json:
-        config = runner.validate(ws)
-        click.echo(f"The plan is valid: {len(config.resources)} resources, {len(config.data)} data sources.")
+        checked = runner.validate(ws)
+        click.echo(f"The plan is valid: {len(checked.resources)} resources, {len(checked.data)} data sources.")
         return
     try:
         runner.validate(ws)
@@ -379,8 +232,8 @@ def validate(path, state, variables, as_json):
         errors = list(exc.errors)
     except LabformError as exc:
         errors = [exc]
-    if errors:
-        _annotate(ConfigErrors(errors))
+    for error in errors:
+        _annotate(error)
     document = {
         "format_version": "1.0",
         "valid": not errors,
@@ -406,20 +259,20 @@ def validate(path, state, variables, as_json):
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything in state.")
 @handle_errors
 def plan(
-    path,
-    state,
-    variables,
-    sandbox,
-    targets,
-    parallelism,
-    out,
-    as_json,
-    detailed_exitcode,
-    replace,
-    refresh_only,
-    destroy,
-    lock_timeout,
-):
+    path: Path,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool,
+    targets: tuple[str, ...],
+    parallelism: int | None,
+    out: Path | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    replace: tuple[str, ...],
+    refresh_only: bool,
+    destroy: bool,
+    lock_timeout: float,
+) -> None:
     """Show what apply would change."""
     from engine import ci, runner
 
@@ -427,9 +280,9 @@ def plan(
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
-        targets=[_address(t) for t in targets],
-        replace=[_address(r) for r in replace],
-        parallelism=parallelism or DEFAULT_PARALLELISM,
+        targets=[parse_address(t) for t in targets],
+        replace=[parse_address(r) for r in replace],
+        parallelism=parallelism,
     )
     if targets:
         click.echo(TARGETING_WARNING, err=True)
@@ -451,7 +304,7 @@ def _change_log(as_json: bool) -> ci.ChangeLog:
     return ci.ChangeLog(lambda line: click.echo(redact(line)), as_json=as_json, heartbeat=heartbeat)
 
 
-def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
+def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog) -> Callable[[runner.PlanResult], bool]:
     """Shows the plan first (so a CI log says what was intended), then: with --auto-approve go on;
     otherwise ask for 'yes', which needs a terminal."""
 
@@ -468,8 +321,12 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
                     action=change.action.value,
                 )
 
+    def go_on(result: runner.PlanResult) -> bool:
+        show(result)
+        return True
+
     if auto_approve:
-        return lambda result: show(result) or True
+        return go_on
     if log.as_json:
         raise LabformError(f"{verb} -json needs --auto-approve: a JSON stream cannot ask for approval")
     if not sys.stdin.isatty():
@@ -477,120 +334,84 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog):
 
     def approve(result: runner.PlanResult) -> bool:
         show(result)
-        answer = click.prompt(f"\nDo you want to {verb}? Only 'yes' will be accepted", default="", show_default=False)
+        answer: str = click.prompt(
+            f"\nDo you want to {verb}? Only 'yes' will be accepted", default="", show_default=False
+        )
         return answer.strip() == "yes"
 
     return approve
 
 
-def _incomplete_report(plan, summary: dict[str, Any]) -> None:
+def _incomplete_report(outcome: ApplyOutcome) -> None:
     """After a failed or interrupted apply: what was done, what failed and why, what was skipped
     or never started, so the next step is clear without reading the whole log."""
-    from engine import ci
-
-    outcomes = ci.change_outcomes(plan, summary)
     done: dict[str, list[str]] = {}
-    for applied in outcomes:
-        if applied.outcome == "done":
-            done.setdefault(applied.change.action.words.past, []).append(str(applied.change.address))
+    for changed in outcome.changes:
+        if changed.result == "done":
+            done.setdefault(changed.change.action.words.past, []).append(changed.address)
     for word, addresses in done.items():
         click.echo(f"  {word + ':':11}{', '.join(addresses)}")
-    if summary["recovered"]:
-        click.echo(f"  Recovered: {', '.join(summary['recovered'])} (found after an interrupted apply)")
-    if summary["failed"]:
+    recovered = outcome.result.recovered if outcome.result else []
+    if recovered:
+        click.echo(f"  Recovered: {', '.join(str(a) for a in recovered)} (found after an interrupted apply)")
+    if outcome.failed:
         click.echo("  Failed:", err=True)
-        for item in summary["failed"]:
-            click.echo(f"    {item['address']}: {item['error']}", err=True)
-    for applied in outcomes:
-        if applied.outcome == "skipped":
-            click.echo(f"  Skipped:   {applied.change.address} (because {applied.detail})")
-    not_started = [str(a.change.address) for a in outcomes if a.outcome == "not started"]
+        for changed in outcome.failed:
+            click.echo(f"    {changed.address}: {changed.detail}", err=True)
+    for changed in outcome.changes:
+        if changed.result == "skipped":
+            click.echo(f"  Skipped:   {changed.address} (because {changed.detail})")
+    not_started = [c.address for c in outcome.changes if c.result == "not started"]
     if not_started:
-        click.echo(f"  Not started ({summary['interrupted']}): {', '.join(not_started)}")
+        click.echo(f"  Not started ({outcome.interrupted}): {', '.join(not_started)}")
 
 
-def _print_outputs(outputs: dict[str, Any]) -> None:
-    from engine import runner
-
+def _print_outputs(outputs: dict[str, dict[str, Any]]) -> None:
     click.echo("\nOutputs:\n")
-    for name, shown in runner.output_values(outputs).items():
+    for name, shown in outputs.items():
         click.echo(f"{name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
 
 
-def _ci_report(
-    ws: runner.Workspace,
-    where: str,
-    verb: str,
-    outcome: runner.ApplyOutcome,
-    summary: dict[str, Any],
-    log: ci.ChangeLog,
-) -> None:
+def _ci_report(where: str, outcome: ApplyOutcome) -> None:
     """The step summary and, on GitHub, an annotation at the block of every failed change."""
-    from engine import ci, runner
+    from engine import ci
 
-    addresses = [str(c.address) for c in outcome.plan.changes]
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        markdown = ci.apply_markdown(
-            where, verb, outcome.plan, summary, runner.run_attributes(ws, addresses), log.elapsed
-        )
-        ci.append_step_summary(redact(markdown))
-    if ci.on_github() and summary["failed"]:
-        try:
-            locations = runner.block_locations(ws)
-        except LabformError:
-            locations = {}
-        for item in summary["failed"]:
-            click.echo(
-                redact(ci.annotation(f"{item['address']}: {item['error']}", locations.get(item["address"]))), err=True
-            )
+    ci.append_step_summary(redact(ci.apply_markdown(where, outcome)))
+    if ci.on_github():
+        for line in ci.failure_annotations(outcome):
+            click.echo(redact(line), err=True)
 
 
 def _finish(
-    ws: runner.Workspace,
-    outcome: runner.ApplyOutcome,
-    verb: str,
-    started: float,
-    log: ci.ChangeLog,
-    stop: Interruption,
-    targeted: bool,
+    ws: runner.Workspace, outcome: ApplyOutcome, started: float, log: ci.ChangeLog, stop: Interruption, targeted: bool
 ) -> None:
-    from engine import executor, runner
+    from engine import runner
 
     if not outcome.approved:
-        _fail(f"{verb} cancelled.")
-    result = outcome.result or executor.ApplyResult()
-    summary = result.summary()
-    counts = f"{summary['added']} added, {summary['changed']} changed, {summary['destroyed']} destroyed"
-    if summary["adopted"]:
-        counts = f"{summary['adopted']} adopted, " + counts
-    if not result.ok:
-        counts += f", {len(result.failed)} failed, {len(result.skipped)} skipped"
-        if result.not_started:
-            counts += f", {len(result.not_started)} not started"
-    headline = f"{verb.capitalize()} {'complete' if result.ok else ('interrupted' if result.interrupted else 'incomplete')}! Resources: {counts}."
-    _ci_report(ws, str(ws.path), verb, outcome, summary, log)
+        _fail(f"{outcome.verb} cancelled.")
+    _ci_report(str(ws.path), outcome)
     if log.as_json:
-        log.emit("summary", headline, **summary)
-        if result.outputs:
-            log.emit("outputs", "Outputs", outputs=runner.output_values(result.outputs))
-    elif outcome.result is None or (not outcome.plan.has_changes and result.ok):
+        log.emit("summary", outcome.headline(), **outcome.summary())
+        if outcome.outputs:
+            log.emit("outputs", "Outputs", outputs=outcome.outputs)
+    elif outcome.result is None or (not outcome.plan.has_changes and outcome.ok):
         click.echo(runner.PlanResult(outcome.plan, outcome.drift).text(_color()))
-    elif not result.ok:
-        click.echo(f"\n{headline}")
-        _incomplete_report(outcome.plan, summary)
+    elif not outcome.ok:
+        click.echo(f"\n{outcome.headline()}")
+        _incomplete_report(outcome)
     elif outcome.plan.refresh_only:
         click.echo(
-            f"\n{verb.capitalize()} complete! State now records what the cloud has; no remote object was changed."
+            f"\n{outcome.verb.capitalize()} complete! State now records what the cloud has; no remote object was changed."
         )
     else:
-        click.echo(f"\n{headline[:-1]}. ({time.monotonic() - started:.1f}s)")
-        if result.outputs and verb != "destroy":  # after a destroy they name what is gone
-            _print_outputs(result.outputs)
+        click.echo(f"\n{outcome.headline()[:-1]}. ({time.monotonic() - started:.1f}s)")
+        if outcome.outputs and outcome.verb != "destroy":  # after a destroy they name what is gone
+            _print_outputs(outcome.outputs)
     if targeted and not log.as_json:
         click.echo("\n" + TARGETED_APPLY_WARNING, err=True)
-    if result.interrupted:
+    if outcome.interrupted:
         sys.exit(stop.exit_code)
-    if not result.ok:
+    if not outcome.ok:
         sys.exit(1)
 
 
@@ -616,19 +437,19 @@ def _finish(
 )
 @handle_errors
 def apply(
-    path_or_plan,
-    state,
-    variables,
-    sandbox,
-    targets,
-    parallelism,
-    auto_approve,
-    replace,
-    refresh_only,
-    destroy,
-    as_json,
-    lock_timeout,
-):
+    path_or_plan: Path,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool,
+    targets: tuple[str, ...],
+    parallelism: int | None,
+    auto_approve: bool,
+    replace: tuple[str, ...],
+    refresh_only: bool,
+    destroy: bool,
+    as_json: bool,
+    lock_timeout: float,
+) -> None:
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     from engine import planfile, runner
 
@@ -641,16 +462,16 @@ def apply(
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
-        targets=[_address(t) for t in targets],
-        replace=[_address(r) for r in replace],
-        parallelism=parallelism or (None if saved else DEFAULT_PARALLELISM),
+        targets=[parse_address(t) for t in targets],
+        replace=[parse_address(r) for r in replace],
+        parallelism=parallelism,
     )
     approve = None if saved else _approver(auto_approve, "destroy" if destroy else "apply", log)
     if targets and not as_json:
         click.echo(TARGETING_WARNING, err=True)
     with Interruption() as stop, log:
         outcome = runner.apply(ws, options, saved, approve, stop=stop)
-    _finish(ws, outcome, "destroy" if destroy else "apply", started, log, stop, bool(targets))
+    _finish(ws, outcome, started, log, stop, bool(targets))
 
 
 @main.command()
@@ -661,22 +482,29 @@ def apply(
 @lock_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
 @handle_errors
-def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve, lock_timeout):
+def destroy(
+    path: Path,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool,
+    targets: tuple[str, ...],
+    parallelism: int | None,
+    auto_approve: bool,
+    lock_timeout: float,
+) -> None:
     """Delete every object labform manages for this plan, dependents first."""
     from engine import runner
 
     started = time.monotonic()
     log = _change_log(False)
     ws = _workspace(path, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
-    options = PlanOptions(
-        destroy=True, targets=[_address(t) for t in targets], parallelism=parallelism or DEFAULT_PARALLELISM
-    )
+    options = PlanOptions(destroy=True, targets=[parse_address(t) for t in targets], parallelism=parallelism)
     approve = _approver(auto_approve, "destroy", log)
     if targets:
         click.echo(TARGETING_WARNING, err=True)
     with Interruption() as stop, log:
         outcome = runner.apply(ws, options, None, approve, stop=stop)
-    _finish(ws, outcome, "destroy", started, log, stop, bool(targets))
+    _finish(ws, outcome, started, log, stop, bool(targets))
 
 
 @main.command()
@@ -685,7 +513,7 @@ def destroy(path, state, variables, sandbox, targets, parallelism, auto_approve,
 @sandbox_option
 @lock_option
 @handle_errors
-def refresh(path, state, variables, sandbox, lock_timeout):
+def refresh(path: Path, state: str | None, variables: dict[str, Any], sandbox: bool, lock_timeout: float) -> None:
     """Record in state what the cloud has now (no remote changes)."""
     from engine import runner
 
@@ -701,17 +529,25 @@ def refresh(path, state, variables, sandbox, lock_timeout):
 @sandbox_option
 @lock_option
 @handle_errors
-def import_(address, remote_id, path, state, variables, sandbox, lock_timeout):
+def import_(
+    address: str,
+    remote_id: str,
+    path: Path,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool,
+    lock_timeout: float,
+) -> None:
     """Adopt an existing remote object as ADDRESS."""
     from engine import runner
 
     item = runner.import_resource(
-        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), _address(address), remote_id
+        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), parse_address(address), remote_id
     )
     click.echo(f"Imported {address} (id {item.id}). Run 'labform plan' to see any differences with the plan.")
 
 
-def _resource_lines(address: str, item) -> list[str]:
+def _resource_lines(address: str, item: ResourceState) -> list[str]:
     """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
     from providers import registry
 
@@ -730,7 +566,7 @@ def _resource_lines(address: str, item) -> list[str]:
 @click.option("--state", "state", metavar="PATH", help="Show this state (a file, or postgresql://...).")
 @json_option
 @handle_errors
-def show(file, state, as_json):
+def show(file: Path, state: str | None, as_json: bool) -> None:
     """Show a saved plan (FILE from plan -out), or the state of a plan (FILE a plan folder or file)."""
     from engine import planfile, runner
 
@@ -749,11 +585,11 @@ def show(file, state, as_json):
     for address, item in sorted(current.resources.items()):
         click.echo("\n".join(_resource_lines(address, item)) + "\n")
     if current.outputs:
-        _print_outputs(current.outputs)
+        _print_outputs(runner.output_values(current.outputs))
 
 
 @main.group()
-def state():
+def state() -> None:
     """Inspect and edit state."""
 
 
@@ -761,7 +597,7 @@ def state():
 @PATH_ARG
 @workspace_options
 @handle_errors
-def state_list(path, state, variables):
+def state_list(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     from engine import runner
 
     for address in sorted(runner.read_state(_workspace(path, state, variables)).resources):
@@ -773,11 +609,11 @@ def state_list(path, state, variables):
 @PATH_ARG
 @workspace_options
 @handle_errors
-def state_show(address, path, state, variables):
+def state_show(address: str, path: Path, state: str | None, variables: dict[str, Any]) -> None:
     from engine import runner
 
     current = runner.read_state(_workspace(path, state, variables))
-    item = current.resources.get(str(_address(address)))
+    item = current.resources.get(str(parse_address(address)))
     if item is None:
         raise LabformError(f"{address} is not in state")
     click.echo("\n".join(_resource_lines(address, item)))
@@ -789,11 +625,13 @@ def state_show(address, path, state, variables):
 @workspace_options
 @lock_option
 @handle_errors
-def state_rm(address, path, state, variables, lock_timeout):
+def state_rm(address: str, path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float) -> None:
     """Forget an object without deleting it remotely."""
     from engine import runner
 
-    for removed in runner.state_rm(_workspace(path, state, variables, lock_timeout=lock_timeout), [_address(address)]):
+    for removed in runner.state_rm(
+        _workspace(path, state, variables, lock_timeout=lock_timeout), [parse_address(address)]
+    ):
         click.echo(f"Removed {removed} from state (the remote object is untouched).")
 
 
@@ -804,11 +642,15 @@ def state_rm(address, path, state, variables, lock_timeout):
 @workspace_options
 @lock_option
 @handle_errors
-def state_mv(source, target, path, state, variables, lock_timeout):
+def state_mv(
+    source: str, target: str, path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float
+) -> None:
     """Rename an address in state (after renaming it in the plan)."""
     from engine import runner
 
-    runner.state_mv(_workspace(path, state, variables, lock_timeout=lock_timeout), _address(source), _address(target))
+    runner.state_mv(
+        _workspace(path, state, variables, lock_timeout=lock_timeout), parse_address(source), parse_address(target)
+    )
     click.echo(f"Moved {source} to {target}.")
 
 
@@ -828,7 +670,9 @@ def _raw(name: str, value: Any) -> str:
 @json_option
 @click.option("--raw", is_flag=True, help="Print one output's value as is (no quotes), for scripts.")
 @handle_errors
-def output(name_or_path, path, state, variables, as_json, raw):
+def output(
+    name_or_path: str | None, path: Path, state: str | None, variables: dict[str, Any], as_json: bool, raw: bool
+) -> None:
     """Print the outputs of the last apply, or one: output [NAME] [PATH] (a lone argument that
     exists on disk is the PATH)."""
     from engine import config, runner
@@ -865,7 +709,7 @@ def output(name_or_path, path, state, variables, as_json, raw):
 @PATH_ARG
 @workspace_options
 @handle_errors
-def graph(path, state, variables):
+def graph(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """Print the dependency graph as DOT (pipe into 'dot -Tpng')."""
     from engine import runner
 
@@ -876,7 +720,7 @@ def graph(path, state, variables):
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; exit 3 if a file needs formatting (for CI).")
 @handle_errors
-def fmt(path, check):
+def fmt(path: Path, check: bool) -> None:
     """Rewrite plan files in the canonical layout, keeping comments; print the files it changed."""
     from engine.fmt import format_files
 
@@ -891,7 +735,7 @@ def fmt(path, check):
 @PATH_ARG
 @workspace_options
 @handle_errors
-def force_unlock(path, state, variables):
+def force_unlock(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """Remove a state lock left behind by a crashed labform."""
     from engine import runner
 
@@ -907,7 +751,7 @@ def force_unlock(path, state, variables):
 @main.command("schema")
 @click.option("--out-dir", default="schemas", type=click.Path(path_type=Path), show_default=True)
 @handle_errors
-def schema_(out_dir):
+def schema_(out_dir: Path) -> None:
     """Write the JSON Schema of plan files (for editor completion)."""
     from engine import schema
 
@@ -915,7 +759,7 @@ def schema_(out_dir):
     click.echo(f"Wrote {written}")
 
 
-def _emulated_clouds(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+def _emulated_clouds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     from providers import registry
 
     unknown = sorted(set(values) - set(registry.emulator_names()))
@@ -926,7 +770,7 @@ def _emulated_clouds(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
-def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
+def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str, ...]) -> dict[str, str]:
     chosen = {}
     for pair in pairs:
         cloud, sep, name = pair.partition("=")
@@ -966,7 +810,7 @@ def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
     "--latency",
     default="0s",
     metavar="DURATION",
-    callback=_duration,
+    callback=duration,
     help="Delay every answer, e.g. 50ms [default: 0s].",
 )
 @click.option(
@@ -979,7 +823,7 @@ def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
     "--job-seconds",
     default=None,
     metavar="DURATION",
-    callback=lambda ctx, param, value: None if value is None else _duration(ctx, param, value),
+    callback=lambda ctx, param, value: None if value is None else duration(ctx, param, value),
     help="How long a run or other async job takes [default: LABFORM_SANDBOX_JOB_SECONDS, else 4s].",
 )
 @click.option(
@@ -991,7 +835,16 @@ def _cloud_variants(ctx, param, pairs: tuple[str, ...]) -> dict[str, str]:
     help="Serve CLOUD's emulator with one of its doc variants (providers/CLOUD/emulator/variants.py; repeatable).",
 )
 @handle_errors
-def sandbox(port_base, data_dir, only, failure_rate, latency, seed, job_seconds, variants):
+def sandbox(
+    port_base: int | None,
+    data_dir: Path | None,
+    only: tuple[str, ...],
+    failure_rate: float,
+    latency: float,
+    seed: int | None,
+    job_seconds: float | None,
+    variants: dict[str, str],
+) -> None:
     """Serve every cloud's emulator on loopback until interrupted.
 
     With --failure-rate, --latency and --seed it is a flaky cloud to rehearse

@@ -35,6 +35,7 @@ from engine.state import ResourceState, State, StateBackend
 from engine.state.recorder import StateRecorder
 from providers.base import Context, ResourceType
 from providers.errors import AppliedWithError, NotFoundError, ProviderError
+from providers.masking import redact
 
 
 @dataclass
@@ -53,6 +54,8 @@ class ApplyResult:
     not_started: list[Address] = field(default_factory=list)
     interrupted: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Seconds each change carried out (or tried) took: a run's duration in the CI summary.
+    elapsed: dict[Address, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -178,7 +181,7 @@ class Executor:
     def _skip_dependents(
         self, address: Address, error: BaseException, work: DependencyGraph, waiting: dict[Address, int]
     ) -> None:
-        message = secrets.redact(str(error))
+        message = redact(str(error))
         self.result.failed.append((address, message))
         self.report(Event("change_failed", f"{address}: failed: {message}", str(address), {"error": message}))
         waiting.pop(address, None)
@@ -214,7 +217,7 @@ class Executor:
             try:
                 self._delete(rtype, ctx, prior)
             except ProviderError as exc:
-                self.result.failed.append((address, secrets.redact(f"deleting the old object {prior.id}: {exc}")))
+                self.result.failed.append((address, redact(f"deleting the old object {prior.id}: {exc}")))
 
     # --- one change ----------------------------------------------------
     def lookup(self, ref: Reference) -> Any:
@@ -241,6 +244,7 @@ class Executor:
         try:
             remote_id = self._dispatch(change)
         except AppliedWithError as exc:
+            self.result.elapsed[address] = time.monotonic() - started
             # The object exists (a run that missed its gate): record it, then fail.
             self._remember(address, {**self._desired(address), **exc.attrs}, tainted=exc.tainted)
             hint = (
@@ -251,7 +255,7 @@ class Executor:
             raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
             raise ChangeFailed(str(exc)) from None
-        elapsed = time.monotonic() - started
+        elapsed = self.result.elapsed[address] = time.monotonic() - started
         suffix = f" [id={remote_id}]" if remote_id else ""
         self.report(
             Event(

@@ -16,4 +16,9 @@ class PlanOptions:
     refresh_only: bool = False
     targets: list[Address] = field(default_factory=list)
     replace: list[Address] = field(default_factory=list)
-    parallelism: int = DEFAULT_PARALLELISM
+    # None: not given; a saved plan's own, else DEFAULT_PARALLELISM (``workers``).
+    parallelism: int | None = None
+
+    def workers(self) -> int:
+        """Changes applied, and reads made, at once."""
+        return self.parallelism or DEFAULT_PARALLELISM

@@ -19,7 +19,7 @@ import click
 
 from engine.addresses import Address
 from engine.arguments import data_source, resource_type
-from engine.changes import Action, Plan, ResourceChange
+from engine.changes import NO_CHANGES, Action, Plan, ResourceChange
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
 from engine.version import labform_version
@@ -109,17 +109,13 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
             parts.append("Apply this refresh-only plan to record these changes in state (no remote object changes).")
         return "\n".join(parts)
     if not shown:
-        parts.append("No changes. Your cloud matches the plan.")
+        parts.append(NO_CHANGES)
         return "\n".join(parts)
     parts.append("labform will perform the following actions:\n")
     for change in shown:
         parts.append(render_change(change, color))
         parts.append("")
-    counts = plan.counts()
-    adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
-    parts.append(
-        f"Plan: {adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy."
-    )
+    parts.append(f"Plan: {plan.counts_phrase()}.")
     return redact("\n".join(parts))
 
 

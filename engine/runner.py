@@ -23,14 +23,14 @@ from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
-from engine.errors import ConfigError, ConfigErrors, LabformError, SourceLocation, StateError
+from engine.errors import ConfigError, ConfigErrors, LabformError, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import DependencyGraph, build_graph
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
+from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.version import labform_version
-from providers import registry
 from providers.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -155,12 +155,6 @@ def _check_endpoints(config: PlanConfig) -> None:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
 
-def block_locations(ws: Workspace) -> dict[str, SourceLocation]:
-    """Where each resource and data block is written (for CI annotations on a failed change)."""
-    config = ws.config()
-    return {str(block.address): block.location for block in config.blocks() if block.location}
-
-
 def _refuse_undeclared(loaded: LoadedPlan, variables: dict[str, Any]) -> None:
     """A --var / -var-file value for a variable the plan does not declare is a mistake (a typo,
     or the wrong plan), as in Terraform: say so instead of ignoring it."""
@@ -237,17 +231,6 @@ def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def run_attributes(ws: Workspace, addresses: list[str]) -> dict[str, dict[str, Any]]:
-    """The recorded attributes of the runs among ``addresses`` (the objects whose type answers
-    ``facts``), for the CI summary of an apply."""
-    items = read_state(ws).resources
-    return {
-        address: items[address].attributes
-        for address in addresses
-        if address in items and registry.resource_type(items[address].type).facts(items[address].attributes) is not None
-    }
-
-
 def state_values(state: State) -> dict[str, Any]:
     """State as Terraform's ``show -json`` reports it, in the shape of the JSON plan's ``prior_state``."""
     from engine import render
@@ -282,9 +265,7 @@ def _make_plan(
     for address in [*options.targets, *options.replace]:
         if address not in config.resources and str(address) not in state.resources:
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
-    recovered = (
-        recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
-    )
+    recovered = recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
     planning = planner.Planner(config, graph, state, session, options)
     plan = planning.plan()
     plan.notices[:0] = recovered
@@ -298,19 +279,11 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
-    with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.parallelism) as session:
+    with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
         result = _make_plan(config, graph, backend.read(), backend, session, options)
     if out is not None:
-        planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.parallelism))
+        planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.workers()))
     return result
-
-
-@dataclass
-class ApplyOutcome:
-    plan: Plan
-    drift: list[ResourceChange]
-    result: ApplyResult | None  # None when nothing was applied (no changes or not approved)
-    approved: bool = True
 
 
 def apply(
@@ -327,12 +300,12 @@ def apply(
         saved = planfile.read(plan_file)
         ws.path, ws.variables = saved.plan_path, saved.variables
         # A --parallelism given now wins over the one saved with the plan.
-        options.parallelism = options.parallelism or saved.parallelism or DEFAULT_PARALLELISM
+        options.parallelism = options.parallelism or saved.parallelism
     config = ws.config()
     graph = build_graph(config)
     backend = ws.backend()
-    operation = "destroy" if options.destroy else "apply"
-    with backend.locked(operation, ws.lock_timeout), ws.providers(config, options.parallelism) as session:
+    verb = "destroy" if options.destroy else "apply"
+    with backend.locked(verb, ws.lock_timeout), ws.providers(config, options.workers()) as session:
         state = backend.read()
         if plan_file is not None:
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)
@@ -340,14 +313,28 @@ def apply(
         else:
             planned = _make_plan(config, graph, state, backend, session, options)
             if planned.plan.has_changes and approve is not None and not approve(planned):
-                return ApplyOutcome(planned.plan, planned.drift, None, approved=False)
+                return ApplyOutcome(verb, planned.plan, planned.drift, None, approved=False)
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
-            return ApplyOutcome(planned.plan, planned.drift, executor.ApplyResult())
+            return ApplyOutcome(verb, planned.plan, planned.drift, executor.ApplyResult())
         walk = executor.Executor(
-            planned.plan, config, graph, state, backend, session, options.parallelism, ws.report, stop
+            planned.plan, config, graph, state, backend, session, options.workers(), ws.report, stop
         )
-        return ApplyOutcome(planned.plan, planned.drift, walk.run())
+        result = walk.run()
+    return _outcome(verb, planned, result, config, state)
+
+
+def _outcome(verb: str, planned: PlanResult, result: ApplyResult, config: PlanConfig, state: State) -> ApplyOutcome:
+    """Everything the CLI and the CI summary say of an apply, from what the apply had in hand."""
+    locations = {str(block.address): block.location for block in config.blocks() if block.location}
+    changes = change_outcomes(planned.plan, result, locations)
+    runs = []
+    for changed in changes:
+        recorded = state.resources.get(changed.address)
+        facts = resource_type(changed.change.address).facts(recorded.attributes) if recorded else None
+        if facts is not None:
+            runs.append(RunOutcome(changed, facts, result.elapsed.get(changed.change.address)))
+    return ApplyOutcome(verb, planned.plan, planned.drift, result, True, changes, runs, output_values(result.outputs))
 
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:

@@ -1,9 +1,7 @@
 """What the engine keeps instead of a secret: salted, slow fingerprints; and the log filter that masks them.
 
 The mask registry itself (register, redact) lives in providers/masking.py, the
-bottom layer, so providers can register a secret without importing the engine;
-``SENSITIVE`` and ``redact`` are imported here for engine/cli.py and
-engine/executor.py, which use them through this module.
+bottom layer, so providers can register a secret without importing the engine.
 """
 
 from __future__ import annotations
@@ -13,10 +11,7 @@ import hmac
 import logging
 import os
 
-from providers.masking import SENSITIVE, redact
-
-__all__ = ["SENSITIVE", "RedactingFilter", "fingerprint", "is_fingerprint", "matches", "redact"]
-
+from providers.masking import redact
 
 # scrypt cost: 20 sensitive values take about 0.3 s on a small CI machine, while
 # each guess at a weak password costs an attacker the same (and 8 MiB of memory).

@@ -212,7 +212,8 @@ def test_create_before_destroy_creates_the_new_object_first(bitbar, workdir):
 
 def test_single_dash_long_options_are_read_as_terraform_writes_them():
     """-name and -name=value become --name for labform's long options; values, short options and what follows -- stay."""
-    from engine.cli import long_options, main, terraform_style
+    from engine.cli import main
+    from engine.flags import long_options, terraform_style
 
     known = long_options(main)
     args = [
