@@ -22,9 +22,7 @@ RUN_LABFORM = textwrap.dedent(
         code = 0
     except SystemExit as exit:
         code = exit.code or 0
-    # A module imported lazily (engine/lazy.py) but never used has run no code: it does not count.
-    loaded = [name for name, module in sys.modules.items() if type(module).__name__ != "_LazyModule"]
-    print(json.dumps({"exit": code, "modules": sorted(loaded)}))
+    print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
     """
 )
 
