@@ -26,7 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine import secrets
 from engine.addresses import Address
-from engine.errors import ConfigError
+from engine.errors import ConfigError, StateError
 from engine.loader import KeyPath, Positions
 from engine.references import UNKNOWN, Reference, contains_unknown, references_in, substitute
 from providers import masking, registry
@@ -35,15 +35,26 @@ from providers.errors import ArgumentError
 
 
 def resource_type(address: Address) -> ResourceType:
-    return registry.resource_type(address.type)
+    """The type of a block or state entry; config and state loading have named any unknown type already."""
+    return type_named(address.type)
+
+
+def type_named(type_name: str) -> ResourceType:
+    found = registry.resource_type(type_name)
+    if found is None:
+        raise StateError(f"no provider of this labform has the resource type '{type_name}'")
+    return found
 
 
 def data_source(address: Address) -> DataSource:
-    return registry.data_source(address.type)
+    found = registry.data_source(address.type)
+    if found is None:
+        raise StateError(f"no provider of this labform has the data source '{address.type}'")
+    return found
 
 
 @cache
-def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     """A validator for one field of ``model``, so a single known value can be checked alone."""
     info = model.model_fields[name]
     annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
@@ -107,10 +118,13 @@ def plain_message(error: Any, show_input: bool = True) -> str:
     base = kind.split("_")[0]
     if base in _KINDS and kind.endswith(("_type", "_parsing", "_from_float")):
         return f"must be {_KINDS[base]}{got}"
-    return error["msg"].removeprefix("Value error, ").replace("Input should be", "must be") + got
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ").replace("Input should be", "must be") + got
 
 
-def _credential_hint(model: type[Arguments], values: dict[str, Any], key_path: KeyPath, loc: tuple) -> str:
+def _credential_hint(
+    model: type[Arguments], values: dict[str, Any], key_path: KeyPath, loc: tuple[str | int, ...]
+) -> str:
     """For a provider setting left empty (typically ``${env.BITBAR_API_KEY:-}`` with the variable
     unset), its conventional variable and that it is unset. A rule about the whole settings
     (loc empty: "set api_key, or ...") is about the first empty credential."""
@@ -177,7 +191,7 @@ def protect(rtype: ResourceType, attrs: dict[str, Any], prior: dict[str, Any] | 
         if key not in sensitive or value is None or secrets.is_fingerprint(value) or contains_unknown(value):
             return value
         before = prior.get(key)
-        if secrets.is_fingerprint(before) and secrets.matches(value, before):
+        if isinstance(before, str) and secrets.is_fingerprint(before) and secrets.matches(value, before):
             return before
         return secrets.fingerprint(value)
 
@@ -203,7 +217,7 @@ def normalize(rtype: ResourceType, name: str, value: Any) -> Any:
 def same(rtype: ResourceType, name: str, one: Any, other: Any) -> bool:
     """Whether two values of an argument are the same once normalised (equal ones are, at no cost:
     a plan of thousands of unchanged objects compares every argument twice)."""
-    return one == other or normalize(rtype, name, one) == normalize(rtype, name, other)
+    return bool(one == other or normalize(rtype, name, one) == normalize(rtype, name, other))
 
 
 def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -91,7 +91,7 @@ class ResourceChange:
     after_unknown: set[str] = field(default_factory=set)
     # Attributes whose change forces the replacement (shown as "# forces replacement").
     requires_replace: list[str] = field(default_factory=list)
-    sensitive: set[str] = field(default_factory=set)
+    sensitive: frozenset[str] = frozenset()
     reason: str = ""
     remote_id: str | None = None
     # What the provider says creating it costs (e.g. "~ 12 credits").

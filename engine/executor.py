@@ -146,7 +146,7 @@ class Executor:
         waiting = {address: len(work.dependencies(address)) for address in by_address}
         ready = [(str(a), a) for a, count in waiting.items() if count == 0]
         heapq.heapify(ready)
-        running: dict[Future, Address] = {}
+        running: dict[Future[None], Address] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while ready or running:
                 if self.stop.is_set() and waiting.keys() - set(running.values()):
@@ -171,7 +171,7 @@ class Executor:
                                 heapq.heappush(ready, (str(dependent), dependent))
                     waiting.pop(address, None)
 
-    def _stop_starting(self, waiting: dict[Address, int], running: dict[Future, Address]) -> None:
+    def _stop_starting(self, waiting: dict[Address, int], running: dict[Future[None], Address]) -> None:
         """Interrupted: what has not started never will; what runs is let finish."""
         in_flight = set(running.values())
         for address in sorted(waiting.keys() - in_flight, key=str):
@@ -222,7 +222,7 @@ class Executor:
     # --- one change ----------------------------------------------------
     def lookup(self, ref: Reference) -> Any:
         if ref.kind == "data":
-            values = self._data.get(ref.address, {})
+            values = self._data.get(ref.target, {})
         else:
             item = self.state.resources.get(str(ref.address))
             values = item.attributes if item else {}
@@ -285,13 +285,15 @@ class Executor:
             return None
         desired = self._desired(address)
         if change.action == Action.ADOPT:
-            found = rtype.read(ctx, change.remote_id, desired)
+            found = rtype.read(ctx, change.remote_id, desired) if change.remote_id else None
             if found is not None:
                 self._remember(address, {**desired, **found}, adopted=True)
                 self.result.adopted += 1
                 return str(found["id"])
             # Gone since the plan was made: upload it after all.
         if change.action == Action.UPDATE:
+            if prior is None:  # the planner plans an update only for an object in state
+                raise ChangeFailed(f"{address} is not in state: plan again")
             # Compare against what refresh saw, not the last state: drift must be repaired too.
             actual = {**prior.attributes, **(change.before or {})}
             sent, recorded = _update_arguments(change, desired)
@@ -312,7 +314,9 @@ class Executor:
             self.result.destroyed += 1
         return str(attrs["id"])
 
-    def _create(self, rtype, ctx, change: ResourceChange, desired: dict[str, Any]) -> dict[str, Any]:
+    def _create(
+        self, rtype: ResourceType, ctx: Context, change: ResourceChange, desired: dict[str, Any]
+    ) -> dict[str, Any]:
         """Announce the create in the journal, send it, and resolve an ambiguous failure by
         looking the object up by its natural key: adopt it if it is there, send again if not."""
         address = change.address
@@ -384,7 +388,7 @@ class Executor:
         return found
 
     @staticmethod
-    def _delete(rtype, ctx, prior: ResourceState | None) -> None:
+    def _delete(rtype: ResourceType, ctx: Context, prior: ResourceState | None) -> None:
         """Delete the remote object; an adopted upload is only forgotten unless asked otherwise."""
         if prior is None or (prior.adopted and prior.attributes.get("on_destroy") != "delete"):
             return
@@ -393,6 +397,8 @@ class Executor:
 
     def _read_data(self, address: Address) -> None:
         args = data_arguments(self.config.data[address], self.config.positions, self.lookup)
+        if args is None:  # every block it depends on has been applied, so none is unknown now
+            raise ChangeFailed(f"{address}: its arguments are still unknown after what it depends on was applied")
         self._data[address] = self.session.read_data(address, args)
 
     # --- state ---------------------------------------------------------

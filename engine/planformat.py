@@ -130,14 +130,14 @@ def _change_in(raw: dict[str, Any]) -> ResourceChange:
         after=_attrs_in(raw["after"]),
         after_unknown=set(raw["after_unknown"]),
         requires_replace=list(raw["requires_replace"]),
-        sensitive=set(raw["sensitive"]),
+        sensitive=frozenset(raw["sensitive"]),
         reason=raw["reason"],
         remote_id=raw["remote_id"],
         note=raw["note"],
     )
 
 
-def _attrs_out(attrs: dict[str, Any] | None, sensitive: set[str]) -> dict[str, Any] | None:
+def _attrs_out(attrs: dict[str, Any] | None, sensitive: frozenset[str]) -> dict[str, Any] | None:
     if attrs is None:
         return None
     unknown: list[ValuePath] = []

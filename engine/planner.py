@@ -22,7 +22,16 @@ from functools import partial
 from typing import Any
 
 from engine.addresses import Address
-from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type, same
+from engine.arguments import (
+    data_arguments,
+    data_source,
+    desired_arguments,
+    diff,
+    protect,
+    resource_type,
+    same,
+    type_named,
+)
 from engine.changes import Action, Notice, Plan, ResourceChange
 from engine.config import Block, PlanConfig
 from engine.errors import ConfigError, LabformError
@@ -31,7 +40,6 @@ from engine.options import PlanOptions
 from engine.references import UNKNOWN, Reference, contains_unknown, dig
 from engine.session import ProviderSession
 from engine.state import ResourceState, State
-from providers import registry
 from providers.base import ResourceType
 from providers.errors import NotFoundError
 
@@ -57,10 +65,10 @@ class Planner:
     def refresh(self) -> None:
         """Read each object in state, grouped by the listing it can be read through: every listing,
         its pages and every single read at once, at most --parallelism in flight (the session's fan-out)."""
-        groups: dict[tuple, list[str]] = {}
+        groups: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
         singles: list[str] = []
         for key, item in self.state.resources.items():
-            rtype = registry.resource_type(item.type)
+            rtype = type_named(item.type)
             if rtype is None:
                 raise LabformError(f"state holds {key} of type '{item.type}', which no provider knows")
             scope = rtype.list_scope(item.attributes)
@@ -72,9 +80,9 @@ class Planner:
         jobs += [partial(self._refresh_one, key) for key in singles]
         self.session.listings.fanout.map(lambda job: job(), jobs)
 
-    def _refresh_group(self, group: tuple, keys: list[str]) -> None:
+    def _refresh_group(self, group: tuple[str, tuple[Any, ...]], keys: list[str]) -> None:
         type_name, scope = group
-        rtype = registry.resource_type(type_name)
+        rtype = type_named(type_name)
         ctx = self.session.context(Address.parse(keys[0]).provider)
         try:
             listed = {str(item["id"]): item for item in rtype.listed(ctx, scope)}
@@ -87,7 +95,7 @@ class Planner:
 
     def _refresh_one(self, key: str) -> None:
         item = self.state.resources[key]
-        rtype = registry.resource_type(item.type)
+        rtype = type_named(item.type)
         ctx = self.session.context(Address.parse(key).provider)
         try:
             found = rtype.read(ctx, item.id, item.attributes)
@@ -133,7 +141,7 @@ class Planner:
         for key, item in sorted(self.state.resources.items()):
             address = Address.parse(key)
             now = self.refreshed.get(key)
-            rtype = registry.resource_type(item.type)
+            rtype = type_named(item.type)
             if rtype.ephemeral:
                 continue
             sensitive = rtype.Args.fields_with("sensitive")
@@ -194,7 +202,7 @@ class Planner:
 
     def _delete_change(self, key: str, item: ResourceState, reason: str, reason_if_gone: str) -> ResourceChange:
         before = self.refreshed.get(key)
-        rtype = registry.resource_type(item.type)
+        rtype = type_named(item.type)
         return ResourceChange(
             Address.parse(key),
             Action.DELETE,
@@ -215,7 +223,7 @@ class Planner:
         return changes
 
     def lookup(self, ref: Reference) -> Any:
-        values = self.planned.get(ref.address)
+        values = self.planned.get(ref.target)
         if values is None:
             return UNKNOWN
         try:
@@ -226,7 +234,7 @@ class Planner:
     def _plan_data(self, block: Block) -> ResourceChange | None:
         args = data_arguments(block, self.config.positions, self.lookup)
         if args is None:
-            source = registry.data_source(block.address.type)
+            source = data_source(block.address)
             self.planned[block.address] = {}
             return ResourceChange(
                 block.address,

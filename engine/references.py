@@ -59,6 +59,13 @@ class Reference:
     address: Address | None = None
     attribute: tuple[str, ...] = ()
 
+    @property
+    def target(self) -> Address:
+        """The object a resource or data reference names (the only kinds looked up in a plan)."""
+        if self.address is None:
+            raise ValueError(f"${{{self.text}}} names no object")
+        return self.address
+
 
 @cache
 def parse_reference(text: str) -> Reference:

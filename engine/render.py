@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.addresses import Address
-from engine.arguments import data_source, resource_type
+from engine.arguments import data_source, resource_type, type_named
 from engine.changes import NO_CHANGES, Action, Plan, ResourceChange
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
@@ -215,7 +215,7 @@ def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
 
     def lookup(ref: Reference) -> Any:
         nonlocal sensitive
-        change = changes.get(ref.address)
+        change = changes.get(ref.target)
         if change is None:
             return UNKNOWN
         sensitive = sensitive or ref.attribute[0] in change.sensitive
@@ -314,7 +314,7 @@ def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
     """False when --target left objects out (labform defers nothing else, Terraform's other reason)."""
     in_state = state.resources if state else {}
     if plan.refresh_only:  # an ephemeral object has nothing to refresh
-        expected = {key for key, item in in_state.items() if not registry.resource_type(item.type).ephemeral}
+        expected = {key for key, item in in_state.items() if not type_named(item.type).ephemeral}
     elif plan.destroy:
         expected = set(in_state)
     else:

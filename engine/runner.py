@@ -275,6 +275,7 @@ def _make_plan(
 
 def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanResult:
     from engine import planfile
+    from engine.planformat import SavedPlan
 
     config = ws.config()
     graph = build_graph(config)
@@ -282,7 +283,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
         result = _make_plan(config, graph, backend.read(), backend, session, options)
     if out is not None:
-        planfile.write(out, planfile.SavedPlan(result.plan, ws.path, ws.variables, options.workers()))
+        planfile.write(out, SavedPlan(result.plan, ws.path, ws.variables, options.workers()))
     return result
 
 

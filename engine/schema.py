@@ -120,7 +120,8 @@ def plan_schema() -> dict[str, Any]:
     data_sources = sorted(registry.data_sources().items())
     providers = {name: registry.provider(name) for name in registry.provider_names()}
     models: list[type[BaseModel]] = [Lifecycle, *(p.Settings for p in providers.values())]
-    models += [kind.Args for _, kind in (*resource_types, *data_sources)]
+    models += [kind.Args for _, kind in resource_types]
+    models += [kind.Args for _, kind in data_sources]
     refs, generated = models_json_schema(
         [(model, "validation") for model in dict.fromkeys(models)],
         ref_template=_DEFS + "{model}",
@@ -132,7 +133,8 @@ def plan_schema() -> dict[str, Any]:
         body.setdefault("properties", {}).update(copy.deepcopy(meta))
         body["additionalProperties"] = False
         body["title"], body["description"] = title, description
-        return _open(body)
+        opened: dict[str, Any] = _open(body)
+        return opened
 
     lifecycle = defs[refs[(Lifecycle, "validation")]["$ref"].removeprefix(_DEFS)]
     for name, prop in lifecycle["properties"].items():
