@@ -1,6 +1,6 @@
 """State: which remote object each plan address is, behind one backend interface.
 
-    StateBackend             read() / write() / locked() / force_unlock()
+    StateBackend (backend.py)  read() / append() / compact() / write() / locked() / force_unlock()
     ├── LocalStateBackend    a JSON file (atomic write, mode 0600, lock file)
     └── PostgresStateBackend a row per workspace, advisory lock
 
@@ -8,8 +8,9 @@ State never holds a secret: sensitive attributes are stored as fingerprints.
 Every change to it goes through ``StateRecorder`` (recorder.py).
 """
 
+from engine.state.backend import StateBackend
 from engine.state.local import LocalStateBackend
-from engine.state.model import ResourceState, State, StateBackend
+from engine.state.model import ResourceState, State
 
 __all__ = ["ResourceState", "State", "StateBackend", "LocalStateBackend", "open_backend"]
 

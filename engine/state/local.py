@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import StateError
+from engine.state.backend import StateBackend
 from engine.state.journal import FileJournal
 from engine.state.locks import LockFile
-from engine.state.model import State, StateBackend
+from engine.state.model import State
 
 
 class LocalStateBackend(StateBackend):

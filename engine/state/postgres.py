@@ -22,7 +22,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from engine.errors import StateError
-from engine.state.model import State, StateBackend
+from engine.state.backend import StateBackend
+from engine.state.model import State
 from providers import masking
 
 SCHEMA = """

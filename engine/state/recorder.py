@@ -24,7 +24,8 @@ from engine.addresses import Address
 from engine.arguments import protect, resource_type
 from engine.errors import StateError
 from engine.state import journal
-from engine.state.model import ResourceState, State, StateBackend
+from engine.state.backend import StateBackend
+from engine.state.model import ResourceState, State
 
 
 class StateRecorder:
