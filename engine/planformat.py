@@ -42,6 +42,9 @@ class SavedPlan:
     plan_path: Path
     variables: dict[str, Any] = field(default_factory=dict)
     parallelism: int | None = None
+    # Variables that carry a secret: kept in ``variables`` as fingerprints only, so ``apply FILE``
+    # must be given each again (and checks it is the one planned with).
+    secret_variables: list[str] = field(default_factory=list)
 
 
 def is_saved_plan(document: Any) -> bool:
@@ -57,6 +60,7 @@ def encode(saved: SavedPlan) -> dict[str, Any]:
         "labform_version": labform_version(),
         "plan_path": str(saved.plan_path.resolve()),
         "variables": saved.variables,
+        "secret_variables": saved.secret_variables,
         "parallelism": saved.parallelism,
         "plan": {
             "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},
@@ -85,7 +89,13 @@ def decode(document: Any, source: Path) -> SavedPlan:
             destroy=bool(raw["destroy"]),
             refresh_only=bool(raw["refresh_only"]),
         )
-        return SavedPlan(plan, Path(document["plan_path"]), dict(document["variables"]), document["parallelism"])
+        return SavedPlan(
+            plan,
+            Path(document["plan_path"]),
+            dict(document["variables"]),
+            document["parallelism"],
+            [str(name) for name in document["secret_variables"]],
+        )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise PlanRefusedError(f"saved plan {source} is damaged ({exc!r}): run 'labform plan' again") from None
 

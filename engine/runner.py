@@ -23,7 +23,7 @@ from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
-from engine.errors import ConfigError, ConfigErrors, LabformError, StateError
+from engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import DependencyGraph, build_graph
 from engine.loader import LoadedPlan, load
@@ -31,10 +31,12 @@ from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.version import labform_version
+from providers import masking
 from providers.errors import NotFoundError
 
 if TYPE_CHECKING:
     from engine.executor import ApplyResult
+    from engine.planformat import SavedPlan
     from engine.sandbox import Sandbox
     from engine.session import ProviderSession
 
@@ -283,8 +285,40 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
         result = _make_plan(config, graph, backend.read(), backend, session, options)
     if out is not None:
-        planfile.write(out, SavedPlan(result.plan, ws.path, ws.variables, options.workers()))
+        kept, secret = _variables_to_save(ws.variables)
+        planfile.write(out, SavedPlan(result.plan, ws.path, kept, options.workers(), secret))
     return result
+
+
+def _variables_to_save(variables: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The variables a saved plan keeps: one that carries a secret (it fed a sensitive argument or
+    setting, so it is masked by now) only as a fingerprint, never in clear."""
+    from engine import secrets
+
+    kept = dict(variables)
+    secret = sorted(name for name, value in variables.items() if masking.redact(str(value)) != str(value))
+    for name in secret:
+        kept[name] = secrets.fingerprint(variables[name])
+    return kept, secret
+
+
+def _saved_variables(saved: SavedPlan, given: dict[str, Any], plan_file: Path) -> dict[str, Any]:
+    """The saved plan's variables, each secret one as given again now (and checked against its fingerprint)."""
+    from engine import secrets
+
+    variables = dict(saved.variables)
+    for name in saved.secret_variables:
+        if name not in given:
+            raise PlanRefusedError(
+                f"saved plan {plan_file} was made with the secret variable '{name}', which labform never writes "
+                f"into a saved plan: give it again (--var {name}=... or --var-file)"
+            )
+        if not secrets.matches(given[name], str(saved.variables[name])):
+            raise PlanRefusedError(
+                f"the variable '{name}' given now is not the one {plan_file} was planned with: plan again"
+            )
+        variables[name] = given[name]
+    return variables
 
 
 def apply(
@@ -299,7 +333,7 @@ def apply(
 
     if plan_file is not None:
         saved = planfile.read(plan_file)
-        ws.path, ws.variables = saved.plan_path, saved.variables
+        ws.path, ws.variables = saved.plan_path, _saved_variables(saved, ws.variables, plan_file)
         # A --parallelism given now wins over the one saved with the plan.
         options.parallelism = options.parallelism or saved.parallelism
     config = ws.config()

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import planfile, planformat, render, secrets
+from engine import planfile, planformat, render, runner, secrets
 from engine.addresses import Address
 from engine.changes import Action, Notice, Plan, ResourceChange
 from engine.errors import PlanRefusedError
 from engine.planformat import FORMAT_VERSION, SavedPlan
 from engine.references import UNKNOWN
+from tests.engine.conftest import options
 
 SECRET = "format-secret-4242"
 
@@ -233,3 +234,35 @@ def test_apply_of_a_file_of_another_format_exits_1_with_the_reason(tmp_path, mak
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "labform.state.json").exists()
+
+
+def test_a_secret_variable_is_never_written_and_must_be_given_again_to_apply_the_file(lab):
+    """A --var that feeds a sensitive argument is kept in the file as a fingerprint only; apply FILE
+    refuses without it or with another value, and applies exactly the plan once it is given again."""
+    lab.write("""
+        variables:
+          token: ""
+          size: 1
+        resources:
+          memory_thing.web: {name: web, size: "${var.size}", secret: "${var.token}"}
+    """)
+
+    def workspace(**variables: str) -> runner.Workspace:
+        return runner.Workspace(lab.plan_dir, state=str(lab.state_path), variables=variables)
+
+    saved = lab.root / "tfplan"
+    runner.plan(workspace(token="var-secret-7731", size="2"), options(), saved)
+    body = saved.read_text()
+    assert "var-secret-7731" not in body
+    assert json.loads(body)["variables"]["size"] == "2"
+
+    with pytest.raises(PlanRefusedError, match="secret variable 'token'.*give it again"):
+        runner.apply(workspace(), options(), saved)
+    with pytest.raises(PlanRefusedError, match="'token' given now is not the one"):
+        runner.apply(workspace(token="another-secret-1"), options(), saved)
+    assert lab.store.names() == []
+
+    outcome = runner.apply(workspace(token="var-secret-7731"), options(), saved)
+    assert outcome.ok
+    assert lab.store.named("web")["secret"] == "var-secret-7731"
+    assert lab.store.named("web")["size"] == 2
