@@ -75,8 +75,9 @@ class OAuthPasswordAuth(httpx.Auth):
         self._expires_at = time.time() + float(body.get("expires_in", 3600))
         return True
 
-    def _grant(self) -> Generator[httpx.Request, httpx.Response, httpx.Response | None]:
-        """Get a token (refresh, else password); the refused token answer if none could be had."""
+    def _grant(self) -> Generator[httpx.Request, httpx.Response, str | None]:
+        """Get a token (refresh, else password); None if none could be had (the token
+        endpoint's last answer, which refused, is then the caller's)."""
         response = yield self._token_request()
         response.read()
         if not self._store(response) and self._refresh:
@@ -85,7 +86,7 @@ class OAuthPasswordAuth(httpx.Auth):
             response = yield self._token_request()
             response.read()
             self._store(response)
-        return None if self._access else response
+        return self._access or None
 
     def _authorized(self, request: httpx.Request, url: httpx.URL, token: str, place: Place) -> httpx.Request:
         request.headers.pop("Authorization", None)
@@ -99,11 +100,11 @@ class OAuthPasswordAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         url = request.url
         with self._lock:
-            if self._access is None or time.time() > self._expires_at - EXPIRY_MARGIN:
-                refused = yield from self._grant()
-                if refused is not None:
-                    return  # the token endpoint's answer (e.g. 401 Bad credentials) is the caller's
             token = self._access
+            if token is None or time.time() > self._expires_at - EXPIRY_MARGIN:
+                token = yield from self._grant()
+                if token is None:
+                    return  # the token endpoint's answer (e.g. 401 Bad credentials) is the caller's
         places: tuple[Place, Place] = (self._place, "url" if self._place == "header" else "header")
         response = yield self._authorized(request, url, token, places[0])
         if response.status_code != 401:
@@ -115,9 +116,9 @@ class OAuthPasswordAuth(httpx.Auth):
             return
         with self._lock:
             self._access, self._expires_at = None, 0.0
-            if (yield from self._grant()) is not None:
+            token = yield from self._grant()
+            if token is None:
                 return
-            token = self._access
         for place in places:
             response = yield self._authorized(request, url, token, place)
             if response.status_code != 401:

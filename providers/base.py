@@ -34,6 +34,7 @@ Adding a resource type::
 
 from __future__ import annotations
 
+import builtins
 import functools
 import threading
 from collections.abc import Callable, Iterable
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from providers.polling import StatusBoard
 from providers.reads import Listings
@@ -74,7 +76,7 @@ def arg(
     **constraints: Any,
 ) -> Any:
     """A pydantic Field carrying labform's diff metadata."""
-    extra = {
+    extra: JsonDict = {
         key: True
         for key, on in (("force_new", force_new), ("sensitive", sensitive), ("unordered", unordered), ("local", local))
         if on
@@ -133,7 +135,9 @@ class Context:
 
 
 class ResourceType:
-    """One remote object kind. Subclasses set the class attributes and implement the calls."""
+    """One remote object kind. Subclasses set the class attributes and implement the calls.
+
+    Annotations in this body spell ``builtins.list``: a bare ``list`` here is the method."""
 
     type_name: ClassVar[str]
     Args: ClassVar[type[Arguments]]
@@ -163,7 +167,7 @@ class ResourceType:
         """Every object in ``scope`` (paged by the client), as read() would return them."""
         raise NotImplementedError
 
-    def listed(self, ctx: Context, scope: tuple) -> list[Attrs]:
+    def listed(self, ctx: Context, scope: tuple) -> builtins.list[Attrs]:
         """``list(ctx, scope)`` read once per command and shared: refresh, natural-key look-ups and
         recovery of one scope cost one listing, however many objects they ask about."""
         return ctx.listings.get((self.type_name, scope), lambda: self.list(ctx, scope))
@@ -206,11 +210,11 @@ class ResourceType:
         """What creating this will cost, where the cloud says (shown in the plan)."""
         return None
 
-    def check(self, desired: Attrs) -> list[tuple[str, str]]:
+    def check(self, desired: Attrs) -> builtins.list[tuple[str, str]]:
         """Cross-field rules: a list of (field, message). Runs at plan time and before apply."""
         return []
 
-    def check_remote(self, ctx: Context, desired: Attrs) -> list[tuple[str, str]]:
+    def check_remote(self, ctx: Context, desired: Attrs) -> builtins.list[tuple[str, str]]:
         """Rules only the cloud can answer (do these device ids exist?), checked when a plan
         creates, updates or replaces the object: a list of (field, message)."""
         return []
@@ -224,7 +228,7 @@ class ResourceType:
         Look in ``listed`` (or ``ctx.listings``), never in a listing of one's own per object."""
         return None
 
-    def candidates(self, ctx: Context, desired: Attrs) -> list[Attrs]:
+    def candidates(self, ctx: Context, desired: Attrs) -> builtins.list[Attrs]:
         """Every remote object with the natural key, for recovering an interrupted create;
         a candidate may carry ``created_at`` (epoch seconds) where the API gives creation times."""
         found = self.find_existing(ctx, desired)
@@ -248,5 +252,7 @@ class Provider:
     resource_types: ClassVar[tuple[type[ResourceType], ...]] = ()
     data_sources: ClassVar[tuple[type[DataSource], ...]] = ()
 
-    def client(self, settings: Arguments) -> Any:
+    def client(self, settings: Any) -> Any:
+        """The cloud's client; ``settings`` is an instance of this provider's own ``Settings`` (each
+        subclass names that type, which a ClassVar cannot carry as a type parameter)."""
         raise NotImplementedError

@@ -108,6 +108,7 @@ def transport_failure(exc: httpx.TransportError) -> str:
     """Which URL failed and how (refused, DNS, TLS, bad scheme, timeout), so the fix is plain."""
     import httpx
 
+    url: httpx.URL | str
     try:
         url = exc.request.url.copy_with(query=None)
     except RuntimeError:  # raised before a request existed
@@ -115,7 +116,7 @@ def transport_failure(exc: httpx.TransportError) -> str:
     cause = str(exc).lower()
     if isinstance(exc, httpx.UnsupportedProtocol):
         how = "bad scheme (the endpoint must start with http:// or https://)"
-    elif url != "the endpoint" and not url.host:
+    elif isinstance(url, httpx.URL) and not url.host:
         how = "the URL has no host name (write the endpoint as https://host/...)"
     elif isinstance(exc, httpx.TimeoutException):
         how = f"timed out ({type(exc).__name__})"

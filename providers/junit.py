@@ -59,7 +59,9 @@ def suite_element(suite: Suite) -> ET.Element:
             ET.SubElement(props, "property", name=key, value=str(value))
     for case in suite.cases:
         timing = {} if case.time is None else {"time": f"{case.time:.3f}"}
-        node = ET.SubElement(element, "testcase", name=case.name, classname=case.classname or suite.name, **timing)
+        node = ET.SubElement(
+            element, "testcase", {"name": case.name, "classname": case.classname or suite.name, **timing}
+        )
         if case.failure is not None:
             ET.SubElement(
                 node, "failure", message=case.failure.splitlines()[0] if case.failure else "failed"

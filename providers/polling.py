@@ -81,7 +81,8 @@ NonNegativeDuration = Annotated[
 class WaitTimeout(LabformError):
     """A wait gave up (its timeout, or an interrupted apply); ``last`` is the last answer read."""
 
-    def __init__(self, last: object, waited: float, interrupted: bool = False):
+    # ``last`` is whatever the wait's check returned; the catching caller knows its type.
+    def __init__(self, last: Any, waited: float, interrupted: bool = False):
         self.last = last
         self.waited = waited
         # Stopped by an interrupted apply rather than by the timeout.

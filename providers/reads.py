@@ -102,7 +102,7 @@ class Fanout:
             with self._lock:
                 batch = self._open[-1] if self._open else None
                 index = None if batch is None else self._take(batch)
-                if index is None:
+                if batch is None or index is None:
                     self._helpers -= 1
                     return
             batch.run(index)
@@ -134,7 +134,7 @@ class Listings:
         with self._lock:
             entry = None if self._fresh else self._entries.get(key)
             mine = entry is None
-            if mine:
+            if entry is None:
                 entry = self._entries[key] = _Entry()
         if not mine:
             entry.ready.wait()

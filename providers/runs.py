@@ -119,9 +119,10 @@ class RunResource(ResourceType):
     def status(self, ctx: Context, attrs: Attrs) -> RunProgress:
         """The run's progress while waiting; its full ``progress`` unless a cloud reads less (see above)."""
         id = str(attrs["id"])
-        return ctx.statuses.read(
+        read = ctx.statuses.read(
             (self.type_name, id), id, lambda ids: {id: self.progress(ctx, attrs)}, self.status_interval, ctx.stop
         )
+        return read or self.progress(ctx, attrs)  # None: the read did not list ``id``; read it in full
 
     def junit_suites(self, ctx: Context, attrs: Attrs) -> list[Element]:
         raise NotImplementedError

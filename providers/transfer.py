@@ -64,7 +64,7 @@ class _SharedBars:
     @contextmanager
     def task(self, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         with self._lock:
-            if self._users == 0:
+            if self._progress is None:  # no transfer is drawing: start the one display
                 from rich import progress as bars  # only a terminal transfer draws one: no other command loads rich
 
                 columns = (
@@ -86,6 +86,7 @@ class _SharedBars:
                 self._users -= 1
                 if self._users == 0:
                     progress.stop()
+                    self._progress = None
 
 
 _BARS = _SharedBars()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -283,7 +284,7 @@ class DeviceGroup(ResourceType):
         self._set_members(ctx, id, desired.get("devices", []), actual.get("devices", []))
         return self.read(ctx, id, {})
 
-    def _set_members(self, ctx, id, wanted: list[int], current: list[int]) -> None:
+    def _set_members(self, ctx, id, wanted: builtins.list[int], current: builtins.list[int]) -> None:
         for device in sorted(set(wanted) - set(current)):
             ctx.progress(f"device group {id}: adding device {device}")
             try:

@@ -7,9 +7,10 @@ JUnit, downloads artifacts and checks the gate (see providers/runs.py).
 
 from __future__ import annotations
 
+import builtins
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +25,8 @@ from providers.mapping import FieldMap
 from providers.polling import wait_for
 from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
 
-ARTIFACTS = ("logs", "screenshots", "junit", "summary_pdf", "failures_csv")
+Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
+ARTIFACTS: tuple[Artifact, ...] = get_args(Artifact)
 FAILED = ("FAILED",)
 
 
@@ -40,7 +42,7 @@ class ArtifactsPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     dir: str = Field(description="Local folder they are written to, one subfolder per device.")
-    include: list[Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]] = Field(
+    include: list[Artifact] = Field(
         list(ARTIFACTS), description="Which artifacts to download (all of them by default)."
     )
 
@@ -187,7 +189,7 @@ class Run(RunResource):
         text = f"{_state_text(run)}, device runs {done}/{len(device_runs)} finished"
         return RunProgress(run["state"] == "FINISHED", text, {**_run_attrs(run), "device_runs": device_runs})
 
-    def _device_runs(self, ctx: Context, attrs: Attrs) -> list[dict[str, Any]]:
+    def _device_runs(self, ctx: Context, attrs: Attrs) -> builtins.list[dict[str, Any]]:
         return list(_client(ctx).list(f"{self._path(attrs['project'], attrs['id'])}/device-runs", "list device runs"))
 
     def junit_suites(self, ctx, attrs):

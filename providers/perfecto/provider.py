@@ -30,7 +30,10 @@ class PerfectoSettings(Arguments):
 
     @property
     def server(self) -> str:
-        return self.endpoint or reporting_server(self.cloud)
+        if self.endpoint:
+            return self.endpoint
+        assert self.cloud, "_server_known lets no settings lack both"
+        return reporting_server(self.cloud)
 
 
 class PerfectoProvider(Provider):

@@ -26,8 +26,8 @@ from providers.perfecto.client import CLOUD
 from providers.perfecto.reports import ExecutionFilters, OneOrMore, execution_attrs, read_report, status_counts
 
 # How an execution reads in JUnit: a failed test is a failure, a blocked one
-# (it could not run) an error, an unknown outcome skipped.
-JUNIT_OUTCOMES = {"FAILED": "failure", "BLOCKED": "error", "UNKNOWN": "skipped"}
+# (it could not run) an error, an unknown outcome skipped. Keyed by status, which an execution may lack.
+JUNIT_OUTCOMES: dict[str | None, str] = {"FAILED": "failure", "BLOCKED": "error", "UNKNOWN": "skipped"}
 # A missed gate names this many executions (with their report links); the JUnit file has them all.
 NAMED_FAILURES = 5
 
@@ -124,7 +124,7 @@ class Gate(ResourceType):
         report = read_report(ctx, desired)
         executions = [execution_attrs(e) for e in report.executions]
         counts = status_counts(executions)
-        attrs = {
+        attrs: Attrs = {
             "id": _gate_id(desired),
             "total": len(executions),
             "counts": counts,
