@@ -118,7 +118,10 @@ class ContentUpload(ResourceType):
         with streamed_part(Path(desired["path"]), ctx.progress) as part:
             id = self.upload(client, project, _renamed(part, desired["filename"]))
         fetch = self.fetch(client, project, id)
-        uploaded = {"sha256": desired["sha256"], **self._attrs(fetch(), project)}
+        current = self._attrs(fetch(), project)
+        if current is None:  # being deleted already: nothing of ours to record or wait for
+            raise ProviderError(CLOUD, f"upload {self.what}", None, f"{id} was being deleted right after its upload")
+        uploaded = {"sha256": desired["sha256"], **current}
         ctx.record(uploaded)
         return self._ready(ctx, uploaded, desired)
 
@@ -135,10 +138,10 @@ class ContentUpload(ResourceType):
                 CLOUD,
                 f"upload {self.what}",
                 f"{desired['filename']} is {describe(final)}",
-                {"sha256": desired["sha256"], **self._attrs(final, project)},
+                {"sha256": desired["sha256"], **(self._attrs(final, project) or uploaded)},  # gone: as recorded
                 tainted=True,
             )
-        return {"sha256": desired["sha256"], **self._attrs(final, project)}
+        return {"sha256": desired["sha256"], **(self._attrs(final, project) or uploaded)}
 
     def pending(self, desired, actual):
         """One found by its name (a create whose answer was lost) may still be uploading."""
