@@ -24,7 +24,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +62,8 @@ class MemoryStore:
         # Seconds each write sleeps, so overlapping calls are observable.
         self.delay = 0.0
         self.lookup_delay = 0.0  # the same for each catalog lookup
+        # Told of each write as it starts (before its delay), so a test can act at an exact moment.
+        self.on_write: Callable[[Call], None] | None = None
         self.max_concurrent = 0
         self._running = 0
         self._ids = itertools.count(1)
@@ -145,6 +147,8 @@ class MemoryStore:
             self._running += 1
             self.max_concurrent = max(self.max_concurrent, self._running)
         try:
+            if op in WRITES and self.on_write is not None:
+                self.on_write(record)
             if op in WRITES and self.delay:
                 time.sleep(self.delay)
             if op == "lookup" and self.lookup_delay:

@@ -372,9 +372,16 @@ def test_an_interrupted_apply_starts_nothing_new_lets_calls_in_flight_finish_and
 
     body = "resources:\n" + "".join(f"  memory_thing.t{i}:\n    name: t{i}\n" for i in range(12))
     lab.write(body)
-    lab.store.delay = 0.2
+    lab.store.delay = 0.2  # the three in flight are still running when stop is set
     stop = threading.Event()
-    threading.Timer(0.1, stop.set).start()
+    started: list[str] = []
+
+    def interrupt_at_the_third_create(call) -> None:
+        started.append(call.name)
+        if len(started) == 3:
+            stop.set()
+
+    lab.store.on_write = interrupt_at_the_third_create
     outcome = runner.apply(lab.workspace(), options(parallelism=3), stop=stop)
     result = outcome.result
     assert result.interrupted and not result.ok
