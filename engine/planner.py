@@ -146,27 +146,18 @@ class Planner:
                 continue
             sensitive = rtype.Args.fields_with("sensitive")
             managed = set(rtype.Args.model_fields) - rtype.Args.fields_with("local")
-            if now is None:
+            gone = now is None
+            if now is None or any(
+                not same(rtype, k, now.get(k), item.attributes.get(k)) for k in managed if k in item.attributes
+            ):
                 changes.append(
                     ResourceChange(
                         address,
-                        Action.DELETE,
-                        item.attributes,
-                        None,
-                        sensitive=sensitive,
-                        reason="deleted outside labform",
-                        remote_id=item.id,
-                    )
-                )
-            elif any(not same(rtype, k, now.get(k), item.attributes.get(k)) for k in managed if k in item.attributes):
-                changes.append(
-                    ResourceChange(
-                        address,
-                        Action.UPDATE,
+                        Action.DELETE if gone else Action.UPDATE,
                         item.attributes,
                         now,
                         sensitive=sensitive,
-                        reason="changed outside labform",
+                        reason=f"{'deleted' if gone else 'changed'} outside labform",
                         remote_id=item.id,
                     )
                 )

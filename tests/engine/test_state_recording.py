@@ -12,22 +12,13 @@ from engine import runner
 from engine.addresses import Address
 from engine.errors import StateError
 from engine.state import LocalStateBackend
+from tests.engine.test_state import PLAN
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # The recorder changes state; the backends and the journal are what it changes it through.
 STATE_WRITERS = {"state/recorder.py", "state/model.py", "state/local.py", "state/postgres.py", "state/journal.py"}
 BACKEND_WRITES = {"append", "sync", "compact", "write", "_store", "_journal_append", "_journal_reset"}
 MUTATING = {"pop", "clear", "update", "setdefault", "popitem"}
-
-PLAN = """
-resources:
-  memory_thing.web:
-    name: web
-    size: 1
-  memory_thing.app:
-    name: app
-    parent: ${memory_thing.web.id}
-"""
 
 
 def _state_changes(tree: ast.AST) -> list[str]:
