@@ -451,14 +451,9 @@ def apply(
     lock_timeout: float,
 ) -> None:
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
-    from engine import planfile, runner
+    from engine import planfile
 
-    started = time.monotonic()
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
-    log = _change_log(as_json)
-    ws = _workspace(
-        Path(".") if saved else path_or_plan, state, variables, sandbox, report=log, lock_timeout=lock_timeout
-    )
     options = PlanOptions(
         destroy=destroy,
         refresh_only=refresh_only,
@@ -466,12 +461,24 @@ def apply(
         replace=[parse_address(r) for r in replace],
         parallelism=parallelism,
     )
-    approve = None if saved else _approver(auto_approve, "destroy" if destroy else "apply", log)
-    if targets and not as_json:
+    ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
+    _carry_out(ws, options, saved, auto_approve, as_json)
+
+
+def _carry_out(
+    ws: runner.Workspace, options: PlanOptions, saved: Path | None, auto_approve: bool, as_json: bool
+) -> None:
+    """apply and destroy alike: show the plan, ask unless told not to, apply, report."""
+    from engine import runner
+
+    started = time.monotonic()
+    ws.report = log = _change_log(as_json)
+    approve = None if saved else _approver(auto_approve, "destroy" if options.destroy else "apply", log)
+    if options.targets and not as_json:
         click.echo(TARGETING_WARNING, err=True)
     with Interruption() as stop, log:
         outcome = runner.apply(ws, options, saved, approve, stop=stop)
-    _finish(ws, outcome, started, log, stop, bool(targets))
+    _finish(ws, outcome, started, log, stop, bool(options.targets))
 
 
 @main.command()
@@ -493,18 +500,10 @@ def destroy(
     lock_timeout: float,
 ) -> None:
     """Delete every object labform manages for this plan, dependents first."""
-    from engine import runner
-
-    started = time.monotonic()
-    log = _change_log(False)
-    ws = _workspace(path, state, variables, sandbox, report=log, lock_timeout=lock_timeout)
     options = PlanOptions(destroy=True, targets=[parse_address(t) for t in targets], parallelism=parallelism)
-    approve = _approver(auto_approve, "destroy", log)
-    if targets:
-        click.echo(TARGETING_WARNING, err=True)
-    with Interruption() as stop, log:
-        outcome = runner.apply(ws, options, None, approve, stop=stop)
-    _finish(ws, outcome, started, log, stop, bool(targets))
+    _carry_out(
+        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), options, None, auto_approve, False
+    )
 
 
 @main.command()
