@@ -8,6 +8,7 @@ emulator, exactly as a user's CI would set them.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,12 @@ from providers.bitbar import emulator as bitbar_emulator
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 
 BITBAR_KEY = bitbar_emulator.SANDBOX_API_KEY
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Retries in the suite, in-process and in the CLI's subprocesses, skip their backoff's sleep
+    (``providers.http.retry_sleep``); the tests of the delays record them through an injected ``sleep``."""
+    os.environ["LABFORM_RETRY_SLEEP"] = "none"
 
 
 @dataclass
