@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import BITBAR_PROVIDER
 from tests.functional.sandbox_harness import (
     PLANS,
     SandboxProcess,
@@ -40,12 +41,9 @@ SEED = 20260
 TRIALS = 10
 # A kill comes up to this long after the progress line it follows: between two lines, or inside a request.
 MAX_DELAY = 0.25
-PLAN = """
-providers:
-  bitbar:
-    endpoint: ${env.BITBAR_URL}
-    api_key: ${env.BITBAR_API_KEY}
-
+PLAN = (
+    BITBAR_PROVIDER
+    + """
 resources:
   bitbar_project.app:
     name: NAME
@@ -75,6 +73,7 @@ resources:
       - ${bitbar_file.tests.sha256}
     wait: {timeout: 60s, poll: 1s}
 """
+)
 
 
 def write_plan(folder: Path, name: str) -> Path:
