@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package, for the harness
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the bench package
 
-from tests.functional.test_crash_recovery import SEED, crash_trials, describe, sandbox  # noqa: E402
+from bench.crash_trials import SEED, crash_trials, describe, sandbox  # noqa: E402
 
 
 def main(trials: int, seed: int) -> None:

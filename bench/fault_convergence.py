@@ -23,10 +23,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package, for the harness
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the bench package
 
-from tests.functional.sandbox_harness import copy_examples  # noqa: E402
-from tests.functional.test_fault_convergence import EXAMPLES, RATE, FaultTrial, fault_trial  # noqa: E402
+from bench.fault_trials import EXAMPLES, RATE, FaultTrial, fault_trial  # noqa: E402
+from bench.sandbox_harness import copy_examples  # noqa: E402
 
 # What differs between trials that failed the same way: ports, ids, and the garbled body itself.
 _PORT_OR_ID = re.compile(r"127\.0\.0\.1:\d+|\b[0-9a-f]{16,}\b|\b\d{4,}\b")

@@ -142,6 +142,18 @@ def credentials_hint(cloud: str) -> str:
     return f"; check the provider's credentials ({', '.join(names)})" if names else "; check the provider's credentials"
 
 
+def retry_sleep() -> Callable[[float], None]:
+    """How a client pauses between retries when none is given: ``time.sleep``.
+
+    Test-only: ``LABFORM_RETRY_SLEEP=none`` makes the pause return at once (the delay is still
+    computed and logged), so the test suite's faults cost no wall time. Nothing else reads it;
+    a test of the delays themselves injects its own ``sleep`` and records them.
+    """
+    from os import environ
+
+    return (lambda seconds: None) if environ.get("LABFORM_RETRY_SLEEP") == "none" else time.sleep
+
+
 class HttpClient:
     """A cloud's HTTP session. Subclass-free: behaviour comes in through the hooks."""
 
@@ -157,7 +169,7 @@ class HttpClient:
         error_message: Callable[[httpx.Response], str] = default_error_message,
         check_envelope: Callable[[httpx.Response], tuple[int, str] | None] | None = None,
         not_found_codes: frozenset[int] = frozenset(),
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ):
         import httpx
 
@@ -167,7 +179,7 @@ class HttpClient:
         self.check_envelope = check_envelope
         # Envelope codes that mean "no such object" (clouds that answer 200 with an error code).
         self.not_found_codes = not_found_codes
-        self.sleep = sleep
+        self.sleep = sleep or retry_sleep()
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,

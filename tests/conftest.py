@@ -1,4 +1,5 @@
-"""Shared fixtures: emulators on loopback, inline plan files, the CLI in-process.
+"""Shared fixtures: emulator options, inline plan files, the CLI in-process (each cloud's
+emulator on loopback is in tests/fixtures/clouds.py, loaded as a plugin below).
 
 Tests talk to the emulators over real HTTP; nothing here patches httpx or a
 provider. Environment variables (endpoint, key) are how the plans find the
@@ -8,33 +9,28 @@ emulator, exactly as a user's CI would set them.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
 from providers.bitbar import emulator as bitbar_emulator
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation import Clock, EmulatorOptions
+
+# Each cloud's emulator fixture, and the PostgreSQL state server's.
+pytest_plugins = ["tests.fixtures.clouds", "tests.fixtures.postgres"]
 
 BITBAR_KEY = bitbar_emulator.SANDBOX_API_KEY
 
 
-@dataclass
-class RunningEmulator:
-    app: EmulatorApp
-    server: EmulatorServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def api(self) -> httpx.Client:
-        """A plain HTTP client to check results the way a user would, through the API."""
-        return httpx.Client(base_url=self.url, auth=(BITBAR_KEY, ""), headers={"Accept": "application/json"})
+def pytest_configure(config: pytest.Config) -> None:
+    """Retries in the suite, in-process and in the CLI's subprocesses, skip their backoff's sleep
+    (``providers.http.retry_sleep``); the tests of the delays record them through an injected ``sleep``."""
+    os.environ["LABFORM_RETRY_SLEEP"] = "none"
 
 
 @pytest.fixture
@@ -53,15 +49,6 @@ def running_clock(emulator_options):
 def half_failing(running_clock, emulator_options):
     """Half of the simulated test cases (or devices) fail, chosen by the emulator's seed."""
     emulator_options.failure_share = 0.5
-
-
-@pytest.fixture
-def bitbar(emulator_options, monkeypatch) -> RunningEmulator:
-    app = bitbar_emulator.build_app(emulator_options)
-    with EmulatorServer(app) as server:
-        monkeypatch.setenv("BITBAR_URL", server.url)
-        monkeypatch.setenv("BITBAR_API_KEY", BITBAR_KEY)
-        yield RunningEmulator(app, server)
 
 
 @dataclass

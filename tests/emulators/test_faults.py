@@ -17,10 +17,10 @@ import pytest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench.sandbox_harness import SandboxProcess
 from providers.emulation import CONTROL_PREFIX, Emulator, EmulatorApp, EmulatorOptions, EmulatorServer, Rejection
 from providers.emulation.faults import GATEWAY_PAGE
 from providers.emulation.options import ALL_FAULTS, FAULTS_AFTER, FAULTS_BEFORE
-from tests.functional.sandbox_harness import SandboxProcess
 
 
 class WidgetEmulator(Emulator):

@@ -9,14 +9,15 @@ before they expire), and masked in the debug log whichever way it travelled.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
 import pytest
 
 from providers.bitbar import emulator as bitbar_emulator
 from providers.bitbar.emulator import VARIANTS
-from providers.emulation import EmulatorServer
 from tests.apps import build_apk, text_manifest
-from tests.conftest import RunningEmulator, state_of
+from tests.conftest import state_of
+from tests.fixtures.clouds import RunningBitbar, serve
 
 EVERY_VARIANT = pytest.mark.parametrize("variant", sorted(VARIANTS))
 
@@ -64,15 +65,13 @@ RUN = """  bitbar_run.smoke:
 
 
 @pytest.fixture
-def bitbar(emulator_options, variant, monkeypatch) -> RunningEmulator:
+def bitbar(emulator_options, variant, monkeypatch) -> Iterator[RunningBitbar]:
     """The emulator reading the doc as ``variant``; plans find it and its OAuth user through env vars."""
     emulator_options.credentials["token_ttl"] = "61"
-    app = bitbar_emulator.build_app(emulator_options, variant)
-    with EmulatorServer(app) as server:
-        monkeypatch.setenv("BITBAR_URL", server.url)
+    with serve("bitbar", emulator_options, variant, monkeypatch) as (app, server):
         monkeypatch.setenv("BITBAR_USER", bitbar_emulator.SANDBOX_USERNAME)
         monkeypatch.setenv("BITBAR_PASSWORD", bitbar_emulator.SANDBOX_PASSWORD)
-        yield RunningEmulator(app, server)
+        yield RunningBitbar(app, server)
 
 
 def write_plan(workdir, run_options: str | None = None) -> None:
@@ -83,7 +82,7 @@ def write_plan(workdir, run_options: str | None = None) -> None:
     workdir.write(text.replace("APP", str(app)).replace("TESTS", str(tests)))
 
 
-def tokens_issued(bitbar: RunningEmulator) -> set[str]:
+def tokens_issued(bitbar: RunningBitbar) -> set[str]:
     with bitbar.app.store.lock:
         return set(bitbar.app.store.data["accessTokens"]) | set(bitbar.app.store.data["refreshTokens"])
 

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 
 from engine.ci import ChangeLog
 from engine.events import Event
+from tests.conftest import BITBAR_PROVIDER
 from tests.functional.test_bitbar_runs import WAIT, write_plan
 from tests.functional.test_readme_commands import REPO, fresh_checkout, run_in_bash, runner_env
 
@@ -80,8 +81,8 @@ def test_validation_errors_become_annotations_on_github(workdir, monkeypatch):
     monkeypatch.setenv("BITBAR_API_KEY", "unused-key")
     monkeypatch.chdir(workdir.path)
     workdir.write(
-        "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.BITBAR_API_KEY}\n"
-        "resources:\n  bitbar_project.a:\n    nmae: a\n    type: ANDROID\n  bitbar_project.b:\n    name: b\n    type: PHONE\n"
+        BITBAR_PROVIDER
+        + "resources:\n  bitbar_project.a:\n    nmae: a\n    type: ANDROID\n  bitbar_project.b:\n    name: b\n    type: PHONE\n"
     )
     for args in (("validate", "."), ("validate", ".", "-json"), ("plan", ".")):
         result = workdir.run(*args)

@@ -36,8 +36,7 @@ CASES = {
         "main.yaml:10:5: bitbar_config_parameter.p: reference to 'bitbar_project.other', which is not in the plan",
     ),
     "missing env var": (
-        "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.LABFORM_TEST_UNSET_KEY}\nresources:"
-        + GOOD_PROJECT,
+        BITBAR_PROVIDER.replace("BITBAR_API_KEY", "LABFORM_TEST_UNSET_KEY") + "resources:" + GOOD_PROJECT,
         "main.yaml:4:5: provider bitbar: environment variable LABFORM_TEST_UNSET_KEY is not set",
     ),
     "wrong value type": (

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
-import psycopg
 import pytest
 
 from engine.errors import StateLockedError
 from engine.state import State, open_backend
 from tests.conftest import BITBAR_KEY, BITBAR_PROVIDER
-
-SERVER = os.environ.get("LABFORM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 PLAN = (
     BITBAR_PROVIDER
@@ -23,28 +19,6 @@ resources:
     type: ANDROID
 """
 )
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """The server, or a plain reason why these tests did not run; in CI an absent server fails the run."""
-    try:
-        psycopg.connect(SERVER, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL at {SERVER} is not reachable ({str(exc).strip().splitlines()[0]})"
-        if os.environ.get("CI", "").lower() not in ("", "false", "0"):
-            pytest.fail(f"{reason}; CI must provide it", pytrace=False)
-        pytest.skip(f"{reason}; start one to run the PostgreSQL state tests")
-    return SERVER
-
-
-@pytest.fixture
-def state_url(postgres_server):
-    workspace = f"test-{uuid.uuid4().hex[:12]}"
-    yield f"{SERVER}?workspace={workspace}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute("DELETE FROM labform_state WHERE workspace = %s", (workspace,))
-        conn.execute("DELETE FROM labform_locks WHERE workspace = %s", (workspace,))
 
 
 def test_apply_and_replan_with_state_in_postgres(bitbar, workdir, state_url):

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from engine.state import LocalStateBackend
-from tests.functional.test_postgres_state import SERVER, postgres_server, state_url  # noqa: F401 (fixtures)
+from tests.fixtures.postgres import SERVER
 
 ROOT = Path(__file__).resolve().parents[2]
 CI_VARIABLES = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "CI_JOB_URL", "BUILD_URL")

@@ -17,10 +17,10 @@ import xmlschema
 from providers.junit import Case, Suite, suite_element, write_junit
 from tests.apps import build_apk
 from tests.conftest import BITBAR_PROVIDER
-from tests.functional.apptest.conftest import APPTEST_PROVIDER, apptest  # noqa: F401  (fixture)
-from tests.functional.kyaraben.conftest import WAIT, kyaraben, variant, write_lab  # noqa: F401  (fixtures)
-from tests.functional.perfecto.conftest import PERFECTO_PROVIDER, perfecto, perfecto_options  # noqa: F401  (fixtures)
-from tests.functional.wetest.conftest import UPLOADS, wetest, write_app  # noqa: F401  (fixture)
+from tests.functional.apptest.conftest import APPTEST_PROVIDER
+from tests.functional.kyaraben.conftest import WAIT, write_lab
+from tests.functional.perfecto.conftest import PERFECTO_PROVIDER
+from tests.functional.wetest.conftest import UPLOADS, write_app
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).resolve().parents[1] / "data" / "junit.xsd")
 RUN = "wait: {timeout: 60s, poll: 0.5s}\n    junit: JUNIT"

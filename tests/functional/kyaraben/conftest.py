@@ -1,24 +1,16 @@
-"""kyaraben fixtures: the emulator on loopback, found by plans through env vars as a user's CI would."""
+"""kyaraben plans and files for the tests; the ``kyaraben`` fixture is in tests/fixtures/clouds.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import pytest
-
-from providers.emulation import EmulatorApp, EmulatorServer
-from providers.kyaraben import emulator as kyaraben_emulator
 from tests.apps import build_apk, text_manifest
 from tests.conftest import state_of
-
-USER = kyaraben_emulator.SANDBOX_USER
 
 KYARABEN_PROVIDER = """providers:
   kyaraben:
     endpoint: ${env.KYARABEN_URL}
-    auth_value: ${env.KYARABEN_USER}
+    auth_value: ${env.KYARABEN_AUTH_VALUE}
     wait_timeout: ${env.KYARABEN_WAIT:-60s}
     poll: 0.2s
 """
@@ -32,44 +24,6 @@ DSL = """Feature: "Checkout"
    End
 End
 """
-
-
-@dataclass
-class RunningKyaraben:
-    app: EmulatorApp
-    server: EmulatorServer
-
-    def api(self, user: str = USER) -> httpx.Client:
-        """A plain client to check results the way a user would, through the API."""
-        return httpx.Client(base_url=self.server.url, headers={"X-Auth-UserId": user})
-
-    def records(self, kind: str) -> list[dict]:
-        """The emulator's objects of a kind, deleted ones included (to count what a plan made)."""
-        with self.app.store.lock:
-            return list(self.app.store.data[kind].values())
-
-    def writes(self) -> list:
-        return [r for r in self.app.log.all() if r.method != "GET"]
-
-    def set_quota(self, **maxima: int) -> None:
-        """vm_live_max / vm_async_max for every user."""
-        with self.app.store.lock:
-            self.app.store.data["quotas"]["*"] = maxima
-
-
-@pytest.fixture
-def variant() -> str:
-    """The doc reading the emulator is started with; parametrized by the tests that run on every one."""
-    return "default"
-
-
-@pytest.fixture
-def kyaraben(emulator_options, variant, monkeypatch) -> RunningKyaraben:
-    app = kyaraben_emulator.build_app(emulator_options, variant)
-    with EmulatorServer(app) as server:
-        monkeypatch.setenv("KYARABEN_URL", server.url)
-        monkeypatch.setenv("KYARABEN_USER", USER)
-        yield RunningKyaraben(app, server)
 
 
 def write_apk(folder: Path, name: str = "app.apk", package: str = "com.labform.sample", version: str = "1.0") -> Path:

@@ -43,7 +43,7 @@ def broken_server(body: bytes) -> Starlette:
 def test_a_malformed_answer_is_an_error_naming_the_cloud_and_the_operation(body, said, workdir, monkeypatch):
     with EmulatorServer(broken_server(body)) as server:
         monkeypatch.setenv("KYARABEN_URL", server.url)
-        monkeypatch.setenv("KYARABEN_USER", "someone")
+        monkeypatch.setenv("KYARABEN_AUTH_VALUE", "someone")
         workdir.write(LOOKUPS)
         result = workdir.plan()
     assert result.exit_code == 1
@@ -51,7 +51,7 @@ def test_a_malformed_answer_is_an_error_naming_the_cloud_and_the_operation(body,
 
 
 def test_the_identity_never_reaches_output_logs_or_state(running_clock, kyaraben, workdir, monkeypatch):
-    monkeypatch.setenv("KYARABEN_USER", "ci-user-7f3a")
+    monkeypatch.setenv("KYARABEN_AUTH_VALUE", "ci-user-7f3a")
     write_lab(workdir)
     result = workdir.run("--log-level", "DEBUG", "apply", str(workdir.path), "--auto-approve")
     assert result.exit_code == 0, result.output

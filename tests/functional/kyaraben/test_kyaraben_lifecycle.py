@@ -87,7 +87,7 @@ def test_another_users_objects_read_as_gone_never_as_present(running_clock, kyar
     everything again rather than call the state up to date."""
     write_lab(workdir)
     assert workdir.apply().exit_code == 0
-    monkeypatch.setenv("KYARABEN_USER", "someone-else")
+    monkeypatch.setenv("KYARABEN_AUTH_VALUE", "someone-else")
     plan = workdir.plan("--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
     assert "Plan: 4 to add, 0 to change, 0 to destroy." in plan.stdout

@@ -1,7 +1,9 @@
 """Drive labform as a user does: a sandbox in its own process, the CLI in others, objects counted in the emulator.
 
-The crash and fault harnesses (test_crash_recovery.py, test_fault_convergence.py
-and their bench/ twins) use nothing but public commands: ``python -m engine
+The crash and fault trials (bench/crash_trials.py, bench/fault_trials.py: run a
+few times by tests/functional/test_crash_recovery.py and test_fault_convergence.py,
+many times by bench/crash_stress.py and bench/fault_convergence.py) use nothing
+but public commands: ``python -m engine
 sandbox ... --data DIR`` serves the emulators, a plan reaches them through the
 environment variables its provider blocks name (as a user's CI would set
 them), and what a cloud holds is read from the emulator's control endpoint
@@ -33,7 +35,7 @@ from ruamel.yaml import YAML
 
 from providers.emulation import CONTROL_PREFIX
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "plans"
 _ENV_REFERENCE = re.compile(r"^\$\{env\.(\w+)(?::-[^}]*)?\}$")
 # What a failure report keeps of labform's output: errors, faults met and the verdict; of a plan's, what it would change.
