@@ -38,7 +38,7 @@ from engine.flags import (
     json_option,
     lock_option,
     parse_address,
-    plan_flags,
+    plan_options,
     sandbox_option,
     workspace_options,
 )
@@ -249,42 +249,28 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
 @PATH_ARG
 @workspace_options
 @sandbox_option
-@plan_flags
+@plan_options()
 @lock_option
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (drift included).")
-@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
-@click.option("--refresh-only", is_flag=True, help="Only show what changed outside labform.")
-@click.option("--destroy", is_flag=True, help="Plan to destroy everything in state.")
 @handle_errors
 def plan(
     path: Path,
     state: str | None,
     variables: dict[str, Any],
     sandbox: bool,
-    targets: tuple[str, ...],
-    parallelism: int | None,
+    options: PlanOptions,
     out: Path | None,
     as_json: bool,
     detailed_exitcode: bool,
-    replace: tuple[str, ...],
-    refresh_only: bool,
-    destroy: bool,
     lock_timeout: float,
 ) -> None:
     """Show what apply would change."""
     from engine import ci, runner
 
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
-    options = PlanOptions(
-        destroy=destroy,
-        refresh_only=refresh_only,
-        targets=[parse_address(t) for t in targets],
-        replace=[parse_address(r) for r in replace],
-        parallelism=parallelism,
-    )
-    if targets:
+    if options.targets:
         click.echo(TARGETING_WARNING, err=True)
     result = runner.plan(ws, options, out)
     click.echo(result.json() if as_json else result.text(_color()))
@@ -419,16 +405,9 @@ def _finish(
 @click.argument("path_or_plan", required=False, default=".", type=click.Path(path_type=Path))
 @workspace_options
 @sandbox_option
-@plan_flags
+@plan_options()
 @lock_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
-@click.option(
-    "--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged (re-runs a run)."
-)
-@click.option(
-    "--refresh-only", is_flag=True, help="Only record in state what changed outside labform; change nothing remotely."
-)
-@click.option("--destroy", is_flag=True, help="Destroy everything in state (as 'labform destroy').")
 @click.option(
     "--json",
     "as_json",
@@ -441,12 +420,8 @@ def apply(
     state: str | None,
     variables: dict[str, Any],
     sandbox: bool,
-    targets: tuple[str, ...],
-    parallelism: int | None,
+    options: PlanOptions,
     auto_approve: bool,
-    replace: tuple[str, ...],
-    refresh_only: bool,
-    destroy: bool,
     as_json: bool,
     lock_timeout: float,
 ) -> None:
@@ -454,13 +429,6 @@ def apply(
     from engine import planfile
 
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
-    options = PlanOptions(
-        destroy=destroy,
-        refresh_only=refresh_only,
-        targets=[parse_address(t) for t in targets],
-        replace=[parse_address(r) for r in replace],
-        parallelism=parallelism,
-    )
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
     _carry_out(ws, options, saved, auto_approve, as_json)
 
@@ -485,7 +453,7 @@ def _carry_out(
 @PATH_ARG
 @workspace_options
 @sandbox_option
-@plan_flags
+@plan_options(changes=False)
 @lock_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
 @handle_errors
@@ -494,13 +462,12 @@ def destroy(
     state: str | None,
     variables: dict[str, Any],
     sandbox: bool,
-    targets: tuple[str, ...],
-    parallelism: int | None,
+    options: PlanOptions,
     auto_approve: bool,
     lock_timeout: float,
 ) -> None:
     """Delete every object labform manages for this plan, dependents first."""
-    options = PlanOptions(destroy=True, targets=[parse_address(t) for t in targets], parallelism=parallelism)
+    options.destroy = True
     _carry_out(
         _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), options, None, auto_approve, False
     )

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from engine.addresses import Address
-from engine.options import DEFAULT_PARALLELISM
+from engine.options import DEFAULT_PARALLELISM, PlanOptions
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -117,17 +117,58 @@ def lock_option(command: Command) -> Command:
     )(command)
 
 
-def plan_flags(command: Command) -> Command:
-    command = click.option(
-        "--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs."
-    )(command)
-    command = click.option(
-        "--parallelism",
-        type=click.IntRange(min=1),
-        default=None,
-        help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].",
-    )(command)
-    return command
+def plan_options(*, changes: bool = True) -> Callable[[Command], Command]:
+    """--target and --parallelism and, with ``changes``, --replace, --refresh-only and --destroy:
+    the command gets them as one ``options: PlanOptions``."""
+
+    def decorate(command: Command) -> Command:
+        @functools.wraps(command)
+        def with_options(
+            *args: Any,
+            targets: tuple[str, ...] = (),
+            parallelism: int | None = None,
+            replace: tuple[str, ...] = (),
+            refresh_only: bool = False,
+            destroy: bool = False,
+            **kwargs: Any,
+        ) -> Any:
+            options = PlanOptions(
+                destroy=destroy,
+                refresh_only=refresh_only,
+                targets=[parse_address(t) for t in targets],
+                replace=[parse_address(r) for r in replace],
+                parallelism=parallelism,
+            )
+            return command(*args, options=options, **kwargs)
+
+        decorated = click.option(
+            "--target", "targets", multiple=True, metavar="ADDR", help="Limit to ADDR and what it needs."
+        )(with_options)
+        decorated = click.option(
+            "--parallelism",
+            type=click.IntRange(min=1),
+            default=None,
+            help=f"Changes applied at once [default: {DEFAULT_PARALLELISM}].",
+        )(decorated)
+        if changes:
+            decorated = click.option(
+                "--replace",
+                "replace",
+                multiple=True,
+                metavar="ADDR",
+                help="Replace ADDR even if unchanged (a run runs again).",
+            )(decorated)
+            decorated = click.option(
+                "--refresh-only",
+                is_flag=True,
+                help="Only read what changed outside labform: plan shows it, apply records it; nothing remote changes.",
+            )(decorated)
+            decorated = click.option(
+                "--destroy", is_flag=True, help="Destroy everything in state, as 'labform destroy' (plan: show that)."
+            )(decorated)
+        return decorated  # type: ignore[return-value]  # click's decorators keep the callable, typed loosely
+
+    return decorate
 
 
 # --- Terraform's spelling of options ---------------------------------------
