@@ -129,7 +129,11 @@ class _Builder:
             if name not in registry.provider_names():
                 self.error(path, f"unknown provider '{name}'{suggestion(name, registry.provider_names())}")
                 continue
-            body = body or {}
+            body = {} if body is None else body
+            if not isinstance(body, dict):
+                kind = "string" if isinstance(body, str) else type(body).__name__  # not the value: it may be a key
+                self.error(path, f"providers.{name} must be a mapping of settings, not a {kind}")
+                continue
             settings_model = registry.provider(name).Settings
             for key in body:
                 if key not in settings_model.model_fields:

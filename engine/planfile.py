@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine import planformat
+from engine import diskwrite, planformat
 from engine.changes import Plan
 from engine.config import PlanConfig
-from engine.errors import PlanRefusedError
+from engine.errors import LabformError, PlanRefusedError
 from engine.planformat import SavedPlan
 from engine.state import State
 
 
 def write(out: Path, saved: SavedPlan) -> None:
-    out.write_text(json.dumps(planformat.encode(saved), indent=2, sort_keys=True, default=str))
-    out.chmod(0o600)
+    """All or nothing, owner-only: a full disk leaves no half-written plan (and any older plan at ``out`` intact)."""
+    text = json.dumps(planformat.encode(saved), indent=2, sort_keys=True, default=str)
+    diskwrite.replace(out, text, "no plan was saved", LabformError)
 
 
 def is_saved_plan(path: Path) -> bool:

@@ -27,8 +27,9 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from engine.diskwrite import write_failed
 from engine.state.model import ResourceState, State
 
 COMPACT_AFTER_RECORDS = 500
@@ -101,7 +102,7 @@ class FileJournal:
 
     def __init__(self, path: Path):
         self.path = path
-        self._handle: TextIO | None = None
+        self._fd: int | None = None
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = 0
@@ -120,35 +121,69 @@ class FileJournal:
         return records
 
     def write(self, record: Record) -> None:
-        """Append in order (flushed, not yet fsynced): callers hold the recorder's lock."""
-        line = json.dumps(record, sort_keys=True, default=str) + "\n"
+        """Append in order (not yet fsynced): callers hold the recorder's lock.
+
+        A write that fails (a full disk) is cut off again, so no torn line is
+        left for a later record to follow; the error names the journal."""
+        line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         with self._write_lock:
-            if self._handle is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                self._handle = os.fdopen(fd, "a")
-            self._handle.write(line)
-            self._handle.flush()
+            try:
+                fd = self._fd if self._fd is not None else self._open()
+                start = os.fstat(fd).st_size
+            except OSError as exc:
+                raise write_failed(self.path, exc) from None
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError as exc:
+                self._cut(fd, start)
+                raise write_failed(self.path, exc) from None
             self._written += 1
+
+    def _open(self) -> int:
+        """Open for appending, cutting a torn last line (a write killed or failed mid-line) first."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        size = os.fstat(fd).st_size
+        if size:
+            with open(self.path, "rb") as existing:
+                existing.seek(size - 1)
+                if existing.read(1) != b"\n":
+                    existing.seek(0)
+                    os.ftruncate(fd, existing.read(size).rfind(b"\n") + 1)
+        self._fd = fd
+        return fd
+
+    def _cut(self, fd: int, size: int) -> None:
+        """Back to ``size`` after a failed write; if even that fails, the next write reopens and cuts."""
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            self._fd = None
+            os.close(fd)
 
     def sync(self) -> None:
         """fsync everything written so far, unless a concurrent sync already covered it."""
         with self._write_lock:
-            wanted, handle = self._written, self._handle
-        if handle is None:
+            wanted, fd = self._written, self._fd
+        if fd is None:
             return
         with self._sync_lock:
             if self._synced >= wanted:
                 return
             with self._write_lock:
                 covered = self._written
-            os.fsync(handle.fileno())
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise write_failed(self.path, exc, "the changes since the last snapshot may not be durable") from None
             self._synced = covered
 
     def reset(self) -> None:
         """Empty the journal once a snapshot holds everything in it."""
         with self._write_lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._handle = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
             self.path.unlink(missing_ok=True)

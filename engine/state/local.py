@@ -1,18 +1,18 @@
 """State in a local JSON file: atomic replace, owner-only mode, a lock file.
 
 The write goes to a temp file in the same folder, is fsynced, then renamed
-over the old file, so a crash never leaves half a state. Changes between
-snapshots are appended to ``<state>.journal`` (journal.py). The lock is an
-flock on ``<state>.lock``, which the OS releases if the holder dies (locks.py).
+over the old file (engine/diskwrite.py), so neither a crash nor a full disk
+ever leaves half a state. Changes between snapshots are appended to
+``<state>.journal`` (journal.py). The lock is an flock on ``<state>.lock``,
+which the OS releases if the holder dies (locks.py).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine import diskwrite
 from engine.errors import StateError
 from engine.state.backend import StateBackend
 from engine.state.journal import FileJournal
@@ -50,23 +50,7 @@ class LocalStateBackend(StateBackend):
             raise StateError(f"state file {self.path} is not valid labform state: {exc}") from None
 
     def _store(self, state: State) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(state.to_json())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        diskwrite.replace(self.path, state.to_json())
 
     def _try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
         return self._lock.try_lock(holder)

@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from engine.diskwrite import write_failed
 from engine.errors import StateError, StateLockedError
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,12 @@ class LockFile:
 
     def try_lock(self, holder: dict[str, Any]) -> dict[str, Any] | None:
         """Take the lock and record ``holder`` in it (None); if another process has it, who ({} until it has written)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:
-                raise StateError(f"cannot open the state lock {self.path}: {exc.strerror}") from None
+                raise write_failed(self.path, exc) from None
             try:
                 locked = self._flock(fd)
             except StateError:
@@ -108,8 +109,13 @@ class LockFile:
         left = _read(fd)
         if left:
             log.warning("took over the state lock of a process that is gone (%s)", describe_holder(left))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+        except OSError as exc:
+            self._fd = fd
+            self.release()  # no lock file left behind, empty or half-written
+            raise write_failed(self.path, exc) from None
         self._fd = fd
         return None
 

@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS labform_locks (
 );
 """
 
+# Taken (for the transaction only) around creating the tables: two runners first
+# using a database at once would otherwise both try to create them, and one fails
+# with a unique violation (CREATE TABLE IF NOT EXISTS checks, then creates).
+# A fixed key no workspace lock can take: those are hashtext() values, 32-bit.
+SCHEMA_LOCK = int.from_bytes(b"labform", "big")
+
 # The recorded holder, if its session still holds the advisory lock on %(key)s
 # (pg_locks shows a bigint key as its high half in classid, its low half in objid).
 HOLDER = """
@@ -86,7 +92,9 @@ class PostgresStateBackend(StateBackend):
             raise StateError(
                 f"cannot reach the state database {self.describe()}: {masking.redact(str(exc)).strip()}"
             ) from None
-        conn.execute(SCHEMA)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            conn.execute(SCHEMA)
         return conn
 
     def _key(self, conn: psycopg.Connection) -> int:
