@@ -24,7 +24,7 @@ from engine.addresses import Address
 from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
 from engine.changes import Action, Plan, ResourceChange
 from engine.config import PlanConfig
-from engine.errors import ConfigError, LabformError
+from engine.errors import ConfigError, LabformError, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
@@ -103,6 +103,7 @@ class Executor:
         self.report = report
         # Set by an interrupt: no new change starts; waits in flight stop (engine/interrupts.py).
         self.stop = stop or threading.Event()
+        self._halted: str | None = None  # why the walk stopped starting changes on its own
         self.result = ApplyResult()
         self._data: dict[Address, dict[str, Any]] = {}
         self._deposed: dict[Address, tuple[Any, Any, ResourceState]] = {}
@@ -132,9 +133,10 @@ class Executor:
                 )
         work = self._work_graph(changes)
         self._walk(work, {c.address: c for c in changes})
-        self._delete_deposed(work)
-        if self.stop.is_set():
-            self.result.interrupted = getattr(self.stop, "reason", None) or "interrupted"
+        if self._halted is None:  # with state unwritable, no old object is deleted unrecorded
+            self._delete_deposed(work)
+        if self.stop.is_set() or self._halted:
+            self.result.interrupted = self._halted or getattr(self.stop, "reason", None) or "interrupted"
         if not self.result.failed and not self.result.skipped:
             self.result.outputs = self._outputs()
         self.recorder.finish(self.result.outputs if self.result.ok else None, since=unchanged)
@@ -149,7 +151,7 @@ class Executor:
         running: dict[Future[None], Address] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while ready or running:
-                if self.stop.is_set() and waiting.keys() - set(running.values()):
+                if (self.stop.is_set() or self._halted) and waiting.keys() - set(running.values()):
                     self._stop_starting(waiting, running)
                     ready.clear()
                 if not (ready or running):
@@ -163,6 +165,8 @@ class Executor:
                     error = future.exception()
                     if error is not None:
                         self._skip_dependents(address, error, work, waiting)
+                        if isinstance(error, StateError):  # nothing more could be recorded: start nothing else
+                            self._halted = "state could not be written"
                         continue
                     for dependent in work.dependents(address):
                         if dependent in waiting:

@@ -442,3 +442,29 @@ def test_ignore_changes_is_read_by_the_planner_alone():
         )
     }
     assert readers == {"config.py", "planner.py"}
+
+
+def test_state_that_cannot_be_written_stops_the_apply_from_starting_more_changes(lab, monkeypatch):
+    """Once a change cannot record itself (a full disk), nothing else starts: every later create would
+    go unrecorded too. The apply ends interrupted, naming the error; what did not start is untouched."""
+    from engine import runner
+    from engine.errors import StateError
+    from engine.state.local import LocalStateBackend
+
+    lab.write("resources:\n" + "".join(f"  memory_thing.t{i}:\n    name: t{i}\n" for i in range(6)))
+    appended: list[dict] = []
+
+    def full_after_one(self, record):
+        if appended:
+            raise StateError(f"no space left on device writing {self.path}.journal")
+        appended.append(record)
+
+    monkeypatch.setattr(LocalStateBackend, "_journal_append", full_after_one)
+    result = runner.apply(lab.workspace(), options(parallelism=1)).result
+    assert result.interrupted == "state could not be written"
+    # t0's intent was written, then the cloud made it, then its result could not be written.
+    assert [str(a) for a, _ in result.failed] == ["memory_thing.t0"]
+    assert "no space left on device" in result.failed[0][1]
+    assert len(result.not_started) == 5
+    assert lab.store.names() == ["t0"]
+    assert [(r["kind"], r["address"]) for r in appended] == [("intent", "memory_thing.t0")]  # found again next time
