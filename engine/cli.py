@@ -676,7 +676,7 @@ def state_resolve(
     from engine import runner
 
     if (remote_id is None) == (not not_created):
-        raise click.UsageError("give exactly one of --id ID (it was made) and --not-created")
+        raise LabformError("give exactly one of --id ID (it was made) and --not-created")
     item = runner.state_resolve(
         _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), parse_address(address), remote_id
     )
