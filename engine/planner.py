@@ -390,7 +390,7 @@ def _held(changes: list[ResourceChange], unresolved: set[Address]) -> list[Resou
     """A create of an address whose earlier create has an unknown outcome says it waits for
     ``labform state resolve`` (apply refuses it until then)."""
     return [
-        replace(change, reason="held: an earlier create's outcome is unknown (labform state resolve)")
+        replace(change, reason="held until 'labform state resolve' says what an earlier create made")
         if change.action == Action.CREATE and change.address in unresolved
         else change
         for change in changes
