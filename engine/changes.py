@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.addresses import Address
@@ -106,6 +107,45 @@ class Notice:
     message: str
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """A create whose outcome labform cannot establish (its answer lost, nothing can look it up):
+    every apply refuses until ``labform state resolve`` says whether it made its object."""
+
+    address: Address
+    time: float  # when the create was announced (epoch seconds)
+    why: str
+
+    @property
+    def since(self) -> str:
+        return datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def line(self) -> str:
+        """``? ADDR: outcome unknown since TIME``, as the plan and the refusal show it."""
+        return f"? {self.address}: outcome unknown since {self.since}"
+
+    def commands(self, indent: str = "") -> str:
+        """The two ways out, as the user types them."""
+        return resolve_lines(self.address, indent)
+
+
+def resolve_commands(address: Address) -> dict[str, str]:
+    """What to run when a create's outcome is unknown: adopt what it made, or forget the intent."""
+    return {
+        "created": f"labform state resolve {address} --id ID",
+        "not_created": f"labform state resolve {address} --not-created",
+    }
+
+
+def resolve_lines(address: Address, indent: str = "") -> str:
+    """The two commands, one a line, each with the case it is for."""
+    commands = resolve_commands(address)
+    return (
+        f"{indent}it was made (adopt it):      {commands['created']}\n"
+        f"{indent}it was not made (create it): {commands['not_created']}"
+    )
+
+
 NO_CHANGES = "No changes. Your cloud matches the plan."
 
 
@@ -118,6 +158,8 @@ class Plan:
     notices: list[Notice] = field(default_factory=list)
     destroy: bool = False
     refresh_only: bool = False
+    # Creates of earlier applies whose outcome is unknown: apply refuses until they are resolved.
+    unresolved: list[Unresolved] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         adopt = sum(1 for c in self.changes if c.action == Action.ADOPT)

@@ -620,6 +620,41 @@ def state_mv(
     click.echo(f"Moved {source} to {target}.")
 
 
+@state.command("resolve")
+@click.argument("address")
+@PATH_ARG
+@click.option("--id", "remote_id", metavar="ID", help="The create made this object: read it by its id and record it.")
+@click.option("--not-created", is_flag=True, help="The create made nothing: forget it, so the next apply sends it.")
+@workspace_options
+@sandbox_option
+@lock_option
+@handle_errors
+def state_resolve(
+    address: str,
+    path: Path,
+    remote_id: str | None,
+    not_created: bool,
+    state: str | None,
+    variables: dict[str, Any],
+    sandbox: bool,
+    lock_timeout: float,
+) -> None:
+    """Say what became of a create whose outcome is unknown (plan shows it as '? ADDR')."""
+    from engine import runner
+
+    if (remote_id is None) == (not not_created):
+        raise LabformError("give exactly one of --id ID (it was made) and --not-created")
+    item = runner.state_resolve(
+        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), parse_address(address), remote_id
+    )
+    if item is None:
+        click.echo(f"Forgot the create of {address}: the next apply sends it.")
+    else:
+        click.echo(
+            f"Recorded {address} (id {item.id}) as what its create made. Run 'labform plan' to see what is left."
+        )
+
+
 def _raw(name: str, value: Any) -> str:
     """Terraform's ``output -raw``: a string, number or bool as is, for shell scripts."""
     if isinstance(value, bool):

@@ -11,6 +11,7 @@ catches one class (engine/cli.py ``handle_errors``) and prints "Error: ...":
     │   └── StateLockedError     engine/errors.py      another process holds the state lock
     ├── PlanRefusedError         engine/errors.py      a saved plan no longer matches state or files
     ├── AmbiguousRecovery        engine/recovery.py    an interrupted create may have made any of several objects
+    ├── UnresolvedCreate         engine/recovery.py    apply refused: a create's outcome is unknown ('labform state resolve')
     ├── ChangeFailed             engine/executor.py    one change failed; its message is the change's line in the summary
     ├── ProviderError            providers/errors.py   a cloud call failed (cloud, operation, status, message)
     │   ├── NotFoundError        providers/errors.py   the object is gone (404, or the cloud's equivalent)

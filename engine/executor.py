@@ -22,13 +22,13 @@ from typing import Any
 from engine import secrets
 from engine.addresses import Address
 from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
-from engine.changes import Action, Plan, ResourceChange
+from engine.changes import Action, Plan, ResourceChange, resolve_lines
 from engine.config import PlanConfig
 from engine.errors import ConfigError, LabformError, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
-from engine.recovery import CREATE_ATTEMPTS, find_created
+from engine.recovery import CREATE_ATTEMPTS, absence_proven, find_created, unresolved_failure
 from engine.references import Reference, contains_unknown, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
@@ -322,7 +322,8 @@ class Executor:
         self, rtype: ResourceType, ctx: Context, change: ResourceChange, desired: dict[str, Any]
     ) -> dict[str, Any]:
         """Announce the create in the journal, send it, and resolve an ambiguous failure by
-        looking the object up by its natural key: adopt it if it is there, send again if not."""
+        looking the object up by its natural key: adopt it if it is there, send again if its
+        absence is proven, and otherwise hold it as unresolved (never sent again on a guess)."""
         address = change.address
         self.recorder.intend(address, change.action.value, desired)
         since = time.time()
@@ -359,12 +360,17 @@ class Executor:
                     )
                     return self._finish_recovered(rtype, recording, address, desired, found)
                 if exc.status == 409:
+                    if not exc.ambiguous:  # a refusal: this create made nothing
+                        self.recorder.abandon(address, str(exc))
                     raise ChangeFailed(
                         f"{exc}; an object with this natural key existed before this apply: 'labform import {address} ID' takes it over"
                     ) from None
-                if not rtype.natural_key:
+                if not absence_proven(rtype):
+                    why = unresolved_failure(rtype, redact(exc.message))
+                    self.recorder.unresolved(address, why)
                     raise ChangeFailed(
-                        f"{exc}; it may have been created (this type has no natural key to look it up by): check the cloud before applying again"
+                        f"{exc}; it may have been created, so it is not sent again; "
+                        f"every apply refuses until you say which:\n{resolve_lines(address, '  ')}"
                     ) from None
                 if attempt == CREATE_ATTEMPTS:
                     raise ChangeFailed(

@@ -18,9 +18,11 @@ Steps, in order:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from engine import recovery
 from engine.addresses import Address
 from engine.arguments import (
     data_arguments,
@@ -118,10 +120,11 @@ class Planner:
         else:
             changes = self._config_changes() + self._orphan_changes()
             self._look_for_twins()
-        changes = self._targeted(changes)
+        changes = _held(self._targeted(changes), {item.address for item in recovery.unresolved(self.state)})
         if self.options.destroy:
             self._refuse_protected_destroys(changes)
         return Plan(
+            unresolved=recovery.unresolved(self.state),
             changes=changes,
             state_serial=self.state.serial,
             state_lineage=self.state.lineage,
@@ -381,3 +384,14 @@ class Planner:
 
 def _unknowns(attrs: dict[str, Any]) -> set[str]:
     return {key for key, value in attrs.items() if contains_unknown(value)}
+
+
+def _held(changes: list[ResourceChange], unresolved: set[Address]) -> list[ResourceChange]:
+    """A create of an address whose earlier create has an unknown outcome says it waits for
+    ``labform state resolve`` (apply refuses it until then)."""
+    return [
+        replace(change, reason="held until 'labform state resolve' says what an earlier create made")
+        if change.action == Action.CREATE and change.address in unresolved
+        else change
+        for change in changes
+    ]

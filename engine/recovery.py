@@ -5,9 +5,16 @@ sending, an unreadable answer, a kill between the request and the journal's
 result) may or may not have made the object. labform looks it up by the
 natural key the intent recorded and takes it over only when exactly one
 object matches — or, when several share the key and the API gives creation
-times, exactly one was created after the intent was written. Otherwise the
-command stops with a ``labform import`` line for each candidate, so the user
-decides.
+times, exactly one was created after the intent was written. When several
+match, the command stops with a ``labform import`` line for each candidate,
+so the user decides.
+
+Finding nothing means "not created" only where the type's look-up proves
+absence (``ResourceType.lookup_proves_absence`` and a natural key). Elsewhere
+the intent is kept, marked *unresolved*; every plan shows it, every apply
+refuses (:class:`UnresolvedCreate`) until ``labform state resolve`` records
+the object (``--id``) or forgets the intent (``--not-created``), or until a
+later look-up positively finds it.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from typing import Any
 
 from engine.addresses import Address
 from engine.arguments import resource_type
-from engine.changes import Notice
+from engine.changes import Notice, Unresolved
 from engine.errors import LabformError
 from engine.graph import DependencyGraph
 from engine.session import ProviderSession
+from engine.state import State
 from engine.state.recorder import StateRecorder
 from providers.base import Context, ResourceType
 
@@ -40,6 +48,38 @@ class AmbiguousRecovery(LabformError):
         )
 
 
+class UnresolvedCreate(LabformError):
+    """An apply or destroy refused before any change: a create's outcome is unknown, and sending it
+    again could make a duplicate (a second paid run)."""
+
+    def __init__(self, unresolved: list[Unresolved]):
+        lines = "\n".join(f"  {item.line()}: {item.why}\n{item.commands('    ')}" for item in unresolved)
+        super().__init__(
+            f"labform cannot tell whether {len(unresolved)} earlier create{'s' if len(unresolved) > 1 else ''} "
+            f"made {'their objects' if len(unresolved) > 1 else 'its object'}, so nothing is applied until you say:\n{lines}"
+        )
+
+
+def absence_proven(rtype: ResourceType) -> bool:
+    """Whether finding nothing by natural key proves the create made nothing."""
+    return bool(rtype.natural_key) and rtype.lookup_proves_absence
+
+
+def unresolved(state: State) -> list[Unresolved]:
+    """The creates whose outcome is unknown, as plans show them and applies refuse them."""
+    return [
+        Unresolved(Address.parse(key), float(intent["time"]), str(intent["unresolved"]["why"]))
+        for key, intent in state.unresolved().items()
+    ]
+
+
+def refuse_unresolved(state: State) -> None:
+    """Stop an apply or destroy before any change while a create's outcome is unknown."""
+    held = unresolved(state)
+    if held:
+        raise UnresolvedCreate(held)
+
+
 def find_created(
     rtype: ResourceType, ctx: Context, address: Address, desired: dict[str, Any], since: float
 ) -> dict[str, Any] | None:
@@ -56,7 +96,8 @@ def find_created(
 
 
 def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: DependencyGraph) -> list[Notice]:
-    """Resolve every create a killed command announced but never recorded, before planning."""
+    """Resolve every create a killed command announced but never recorded, before planning: adopt
+    what the look-up finds, forget what it proves absent, and mark the rest unresolved."""
     notices = []
     for key, intent in sorted(recorder.state.intents.items()):
         address = Address.parse(key)
@@ -64,17 +105,10 @@ def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: De
         ctx = replace(session.context(address.provider), address=key)
         found = find_created(rtype, ctx, address, intent["desired"], float(intent["time"]))
         if found is None:
-            why = (
-                "nothing with its natural key exists" if rtype.natural_key else "it has no natural key to look it up by"
-            )
-            recorder.abandon(address, f"interrupted create not found: {why}")
-            if not rtype.natural_key:
-                notices.append(
-                    Notice(
-                        address,
-                        "an interrupted apply may have created it and it cannot be looked up: check the cloud for a duplicate",
-                    )
-                )
+            if absence_proven(rtype):
+                recorder.abandon(address, "interrupted create not found: nothing with its natural key exists")
+            else:
+                recorder.unresolved(address, f"an apply stopped after sending the create, and {_unprovable(rtype)}")
             continue
         dependencies = sorted(str(a) for a in graph.dependencies(address) if not a.is_data) if address in graph else []
         recorder.remember(address, {**intent["desired"], **found}, dependencies)
@@ -82,3 +116,14 @@ def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: De
             Notice(address, f"recovered from an interrupted apply (id {found['id']}, found by its natural key)")
         )
     return notices
+
+
+def unresolved_failure(rtype: ResourceType, message: str) -> str:
+    """Why a create whose answer was lost and whose object was not seen is held, not sent again."""
+    return f"{message}; it may have been created, and {_unprovable(rtype)}"
+
+
+def _unprovable(rtype: ResourceType) -> str:
+    if not rtype.natural_key:
+        return f"{rtype.type_name} has no natural key to look it up by"
+    return f"not seeing it is no proof: {rtype.type_name}'s look-up does not show every object"

@@ -19,7 +19,7 @@ import click
 
 from engine.addresses import Address
 from engine.arguments import data_source, resource_type, type_named
-from engine.changes import NO_CHANGES, Action, Plan, ResourceChange
+from engine.changes import NO_CHANGES, Action, Plan, ResourceChange, resolve_commands
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
 from engine.version import labform_version
@@ -101,6 +101,8 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
         parts.append("")
     for notice in plan.notices:
         parts.append(f"Warning: {notice.address}: {notice.message}\n")
+    for held in plan.unresolved:
+        parts.append(f"{held.line()}\n  {held.why}\n  apply refuses until you say which:\n{held.commands('    ')}\n")
     shown = [c for c in plan.changes if c.action != Action.NOOP]
     if plan.refresh_only:
         if not shown:
@@ -352,6 +354,10 @@ def plan_to_dict(
         "destroy": plan.destroy,
         "refresh_only": plan.refresh_only,
         "notices": [{"address": str(n.address), "message": n.message} for n in plan.notices],
+        "unresolved": [
+            {"address": str(u.address), "since": u.since, "why": u.why, "resolve": resolve_commands(u.address)}
+            for u in plan.unresolved
+        ],
         "summary": {**plan.counts(), "has_changes": plan.has_changes},
     }
     if state is not None:

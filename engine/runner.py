@@ -328,8 +328,9 @@ def apply(
     approve: Callable[[PlanResult], bool] | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyOutcome:
-    """Plan (or load a saved plan), ask ``approve`` unless None, then execute."""
-    from engine import executor, planfile
+    """Plan (or load a saved plan), refuse while a create's outcome is unknown, ask ``approve``
+    unless None, then execute."""
+    from engine import executor, planfile, recovery
 
     if plan_file is not None:
         saved = planfile.read(plan_file)
@@ -347,8 +348,10 @@ def apply(
             planned = PlanResult(saved.plan, [])
         else:
             planned = _make_plan(config, graph, state, backend, session, options)
-            if planned.plan.has_changes and approve is not None and not approve(planned):
-                return ApplyOutcome(verb, planned.plan, planned.drift, None, approved=False)
+        if not planned.plan.refresh_only:
+            recovery.refuse_unresolved(state)  # before asking: there is nothing to approve yet
+        if plan_file is None and planned.plan.has_changes and approve is not None and not approve(planned):
+            return ApplyOutcome(verb, planned.plan, planned.drift, None, approved=False)
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
             return ApplyOutcome(verb, planned.plan, planned.drift, executor.ApplyResult())
@@ -416,6 +419,52 @@ def import_resource(ws: Workspace, address: Address, remote_id: str) -> Resource
         item = recorder.remember(address, attrs, dependencies)
         recorder.finish()
         return item
+
+
+def state_resolve(ws: Workspace, address: Address, remote_id: str | None) -> ResourceState | None:
+    """Say what became of a create whose outcome is unknown: with ``remote_id`` it made that object,
+    which is read by its id and recorded (adopted as created); without, it made nothing, and the
+    intent is forgotten so the next apply sends the create."""
+    from engine.state.recorder import StateRecorder
+
+    config = ws.config()
+    backend = ws.backend()
+    with backend.locked("state resolve", ws.lock_timeout):
+        state = backend.read()
+        intent = state.intents.get(str(address))
+        if intent is None:
+            raise StateError(
+                f"{address} has no create whose outcome is unknown"
+                + (
+                    f" (it is in state, id {state.resources[str(address)].id})"
+                    if str(address) in state.resources
+                    else ""
+                )
+            )
+        recorder = StateRecorder(state, backend)
+        if remote_id is None:
+            recorder.abandon(address, "labform state resolve --not-created")
+            recorder.finish()
+            return None
+        if address not in config.resources:
+            raise ConfigError(f"'{address}' is not in the plan: add its block back first, then resolve it")
+        with ws.providers(config) as session:
+            found = _read_by_id(session, address, remote_id, intent["desired"])
+        dependencies = sorted(str(a) for a in build_graph(config).dependencies(address) if not a.is_data)
+        item = recorder.remember(address, {**intent["desired"], **found}, dependencies)
+        recorder.finish()
+        return item
+
+
+def _read_by_id(session: ProviderSession, address: Address, remote_id: str, desired: dict[str, Any]) -> dict[str, Any]:
+    """The object ``remote_id`` names, read as refresh reads it (the intent's arguments as its prior)."""
+    try:
+        found = resource_type(address).read(session.context(address.provider), remote_id, desired)
+    except NotFoundError:
+        found = None
+    if found is None:
+        raise LabformError(f"cannot resolve {address}: the cloud has no {address.type} with id {remote_id}")
+    return found
 
 
 def read_state(ws: Workspace) -> State:

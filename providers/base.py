@@ -151,6 +151,13 @@ class ResourceType:
     content_addressed: ClassVar[bool] = False
     # No remote object: a check judged again on every apply (read() returns None).
     ephemeral: ClassVar[bool] = False
+    # Whether a natural-key look-up that finds nothing proves the object was never made: True where
+    # the API shows every object of the type for as long as it exists. Say False where it shows only
+    # some (each device's current test, a recent page) or nothing at all: a create whose answer was
+    # lost, or that a kill cut short, then stays unresolved until the look-up positively finds it or
+    # the user says what became of it (``labform state resolve``); it is never sent again on a guess.
+    # Without a natural key nothing can be looked up, so nothing is ever proven absent.
+    lookup_proves_absence: ClassVar[bool] = True
     # Offer 'labform import' when an object with the natural key already exists.
     # Runs say no: an earlier run of the same name is history, not a twin.
     hint_imports: ClassVar[bool] = True
@@ -230,7 +237,8 @@ class ResourceType:
 
     def candidates(self, ctx: Context, desired: Attrs) -> builtins.list[Attrs]:
         """Every remote object with the natural key, for recovering an interrupted create;
-        a candidate may carry ``created_at`` (epoch seconds) where the API gives creation times."""
+        a candidate may carry ``created_at`` (epoch seconds) where the API gives creation times.
+        An empty answer means "none" only where ``lookup_proves_absence``; elsewhere "not seen"."""
         found = self.find_existing(ctx, desired)
         return [] if found is None else [found]
 

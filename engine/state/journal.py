@@ -5,7 +5,9 @@ Before each call that creates something remotely the executor appends an
 remote step a *result* (the object as recorded). A kill at any instant leaves
 a journal whose last record is either one or the other, so the next command
 knows exactly which creates may have happened without being recorded, and
-looks those up by natural key instead of creating them again.
+looks those up by natural key instead of creating them again. An intent whose
+outcome cannot be established is marked *unresolved* (kept, with when and
+why) until ``labform state resolve`` turns it into a result or abandons it.
 
 Appending one record costs O(1) whatever the size of the state; the snapshot
 is compacted from the journal at the end of a command and every
@@ -18,6 +20,8 @@ snapshot write and the journal reset) applies each record once.
 
     record = {"serial": 8, "kind": "intent", "address": "bitbar_project.app", "time": ...,
               "action": "create", "desired": {...}, "natural_key": {"name": "App"}}
+    record = {"serial": 9, "kind": "unresolved", "address": "wetest_test.smoke", "time": ...,
+              "why": "the submit's answer was lost and WeTest lists no tests"}
 """
 
 from __future__ import annotations
@@ -67,6 +71,12 @@ def abandon(address: str, why: str) -> Record:
     return {"kind": "abandon", "address": address, "time": time.time(), "why": why}
 
 
+def unresolved(address: str, why: str) -> Record:
+    """Whether the create an intent announced happened cannot be established: the intent is kept,
+    marked, and every apply refuses until ``labform state resolve`` says which it was."""
+    return {"kind": "unresolved", "address": address, "time": time.time(), "why": why}
+
+
 def apply_record(state: State, record: Record) -> None:
     """One record's effect on the state (the serial moves to the record's)."""
     address = record["address"]
@@ -81,6 +91,8 @@ def apply_record(state: State, record: Record) -> None:
         state.intents.pop(address, None)
     elif kind == "abandon":
         state.intents.pop(address, None)
+    elif kind == "unresolved" and address in state.intents:
+        state.intents[address]["unresolved"] = {"time": record["time"], "why": record["why"]}
     elif kind == "move":
         state.resources[record["target"]] = state.resources.pop(address)
     state.serial = record["serial"]

@@ -38,16 +38,22 @@ class State:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     # Creates announced in the journal whose result was never recorded (a killed
-    # apply): address -> {action, desired, natural_key, time}. Resolved before planning.
+    # apply): address -> {action, desired, natural_key, time}. Resolved before planning;
+    # one labform cannot resolve also holds "unresolved": {time, why}, and every apply
+    # refuses until ``labform state resolve`` says what became of it (older state has none).
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = FORMAT_VERSION
+
+    def unresolved(self) -> dict[str, dict[str, Any]]:
+        """The intents marked unresolved, by address: what every apply refuses to go past."""
+        return {address: item for address, item in sorted(self.intents.items()) if item.get("unresolved")}
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, default=str) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> State:
-        """Reads this release's state and the one before it (no intents, no adopted flag)."""
+        """Reads this release's state and the ones before it (no intents, no adopted flag, no unresolved marks)."""
         raw = json.loads(text)
         resources = {addr: ResourceState.from_dict(item) for addr, item in raw.get("resources", {}).items()}
         return cls(

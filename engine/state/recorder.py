@@ -52,6 +52,13 @@ class StateRecorder:
         if str(address) in self.state.intents:
             self._append(journal.abandon(str(address), why))
 
+    def unresolved(self, address: Address, why: str) -> None:
+        """The announced create may or may not have happened, and nothing can tell: keep the
+        intent, marked, so no apply sends it again on a guess (``labform state resolve`` clears it)."""
+        held = self.state.intents.get(str(address))
+        if held is not None and not held.get("unresolved"):
+            self._append(journal.unresolved(str(address), why))
+
     def remember(
         self,
         address: Address,

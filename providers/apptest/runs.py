@@ -133,6 +133,7 @@ class Testset(RunResource):
     # No natural key: the API's three calls are Run New Testset and, by testset_id, its status and
     # result; nothing lists testsets, so a testset_name cannot be searched for after a lost answer.
     computed = ("id", "sha256", "test_count", "status", "total", "passed", "failed", "errors", "stopped")
+    lookup_proves_absence = False  # nothing lists testsets (above)
 
     def plan_attributes(self, desired, address=""):
         digest = local_file_digest(desired.get("path"), "sha256", APP_EXTENSIONS)

@@ -4,7 +4,8 @@ Created once per triggers; ``wait`` follows it to the end; JUnit has one
 testcase per device with its result code's meaning; the gate counts passing
 devices or cases. Destroying a test still running cancels it. A submit whose
 answer is lost is resolved by the chosen devices' current test (``_sighted``):
-WeTest lists no tests, so a test not seen there is never submitted again.
+WeTest lists no tests, so a test not seen there is never submitted again: it stays
+unresolved (``lookup_proves_absence = False``) until ``labform state resolve`` says.
 
 Only documented keys are read, and each as loosely as the doc types it: a
 test has ended when ``finished`` says so or its ``status_code`` is no longer 0
@@ -186,6 +187,9 @@ class AutomationTest(RunResource):
     cloud = CLOUD
     Args = AutomationTestArgs
     computed = ("id", "status", "status_code", "pass_rate", "case_pass_rate", "device_results", "report_url")
+    # Get Devices shows only each device's *current* test: a test queued, or already done, is not
+    # there, so not seeing it never proves a lost submit made nothing (``_sighted`` must find it).
+    lookup_proves_absence = False
 
     def check(self, desired):
         problems = super().check(desired)

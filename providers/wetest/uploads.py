@@ -110,6 +110,7 @@ class Script(ResourceType):
     computed = ("id", "md5", "size", "url", "user")
     # No natural key: the doc reads a script by id only ("GET /v1/scripts/<script_id>") and has no
     # listing, name or hash of scripts, so an upload whose answer is lost cannot be looked up.
+    lookup_proves_absence = False
 
     def plan_attributes(self, desired, address=""):
         md5 = local_file_digest(desired.get("path"), "md5")
