@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.changes import NO_CHANGES, Action, Plan, ResourceChange
+from engine.changes import NO_CHANGES, Action, Plan, ResourceChange, resolve_commands
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.events import Event
 from engine.outcomes import ApplyOutcome
@@ -107,6 +107,15 @@ def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
         parts.append(
             "Changed outside labform:\n\n"
             + _table(["address", "what changed"], [[f"`{c.address}`", c.reason] for c in drift])
+        )
+    if plan.unresolved:
+        held = [
+            [f"`{u.address}`", u.since, u.why, f"`{resolve_commands(u.address)['created']}`"] for u in plan.unresolved
+        ]
+        parts.append(
+            "**Outcome unknown: every apply refuses until each is resolved** "
+            "(`--id ID` if it was made, `--not-created` if not):\n\n"
+            + _table(["address", "since", "why", "resolve"], held)
         )
     if not shown:
         parts.append(NO_CHANGES)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from engine import runner
+from engine import ci, runner
 from engine.addresses import Address
 from engine.recovery import UnresolvedCreate
 from engine.state import State, open_backend
@@ -70,6 +70,8 @@ def test_the_plan_shows_the_unknown_outcome_in_text_and_json(lab):
         "not_created": "labform state resolve memory_bucket.logs --not-created",
     }
     assert "answer lost" in entry["why"]
+    summary = ci.plan_markdown("plan", result.plan, result.drift)  # the CI step summary says it too
+    assert "Outcome unknown" in summary and "`labform state resolve memory_bucket.logs --id ID`" in summary
 
 
 def test_resolved_with_its_id_the_object_is_recorded_and_nothing_is_created(lab):
