@@ -44,7 +44,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
-from providers.errors import ArgumentError
 from providers.mapping import listed_items
 from providers.polling import StatusBoard
 from providers.reads import Listings
@@ -229,17 +228,6 @@ class ResourceType:
     def check(self, desired: Attrs) -> builtins.list[tuple[str, str]]:
         """Cross-field rules: a list of (field, message). Runs at plan time and before apply."""
         return []
-
-    def check_local(self, desired: Attrs, address: str = "") -> builtins.list[tuple[str, str]]:
-        """Every refusal the local inputs alone give (``labform validate``, no cloud): ``check``, then
-        ``plan_attributes`` for its file checks (existence, extension), whose values are dropped.
-        A type whose plan_attributes costs more than a check (hashing) may answer more cheaply."""
-        problems = self.check(desired)
-        try:
-            self.plan_attributes(desired, address)
-        except ArgumentError as error:
-            problems.append((error.field, error.message))
-        return problems
 
     def check_remote(self, ctx: Context, desired: Attrs) -> builtins.list[tuple[str, str]]:
         """Rules only the cloud can answer (do these device ids exist?), checked when a plan
