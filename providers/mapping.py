@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from providers.errors import ProviderError
+from providers.errors import LabformError, ProviderError
 
 
-class MalformedItem(ValueError):
-    """A cloud object not of the shape its FieldMap reads; ``listed_items`` names the cloud and call."""
+class MalformedItem(LabformError):
+    """A cloud object not of the shape its FieldMap reads; in a listing, ``listed_items`` turns it
+    into a ProviderError naming the cloud and the call."""
 
 
 class FieldMap:
