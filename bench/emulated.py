@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from providers.emulation.app import INSPECTION_HEADER
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTROL = "/_emulator"
 # The variables the benchmark plans read their provider settings from.
@@ -41,6 +43,7 @@ class EmulatorProcess:
         self.job_seconds = job_seconds
         self.url = ""
         self.settings: dict[str, Any] = {}
+        self.token = ""  # what the emulator's control endpoints ask for (INSPECTION_HEADER)
 
     def __enter__(self) -> EmulatorProcess:
         command = [sys.executable, __file__, self.cloud, str(self.job_seconds)]
@@ -52,7 +55,7 @@ class EmulatorProcess:
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        self.url, settings = self._process.stdout.readline().split(None, 1)
+        self.url, self.token, settings = self._process.stdout.readline().split(None, 2)
         self.settings = json.loads(settings)
         return self
 
@@ -73,7 +76,7 @@ class EmulatorProcess:
 
     def requests(self) -> list[dict[str, Any]]:
         """Every request the emulator answered so far: method, path, query, status, started, finished."""
-        return httpx.get(self.url + CONTROL + "/requests", timeout=120).json()
+        return httpx.get(self.url + CONTROL + "/requests", headers={INSPECTION_HEADER: self.token}, timeout=120).json()
 
     def environment(self) -> dict[str, str]:
         """The process environment a benchmark plan finds this emulator through."""
@@ -108,7 +111,7 @@ def serve(cloud: str, job_seconds: float) -> None:
     options = EmulatorOptions(clock=Clock(speed=0), job_duration=job_seconds, retry_after=0)
     app = entry.build_app(options)
     with EmulatorServer(app) as server:
-        print(server.url, json.dumps(entry.provider_settings(server.url)), flush=True)
+        print(server.url, app.inspection_token, json.dumps(entry.provider_settings(server.url)), flush=True)
         for line in sys.stdin:
             word, value = line.split()
             if word == "latency":

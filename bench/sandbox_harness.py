@@ -26,7 +26,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from providers.emulation import CONTROL_PREFIX
+from providers.emulation.app import INSPECTION_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "plans"
@@ -53,14 +54,18 @@ class Served:
 
     url: str
     settings: dict[str, Any]
+    token: str = ""  # the sandbox's inspection token, which its control endpoints ask for
+
+    def _control(self, path: str) -> Any:
+        return httpx.get(self.url + CONTROL_PREFIX + path, headers={INSPECTION_HEADER: self.token}, timeout=10).json()
 
     def store(self) -> dict[str, Any]:
         """Everything the emulator holds, read past its fault injection."""
-        return httpx.get(self.url + CONTROL_PREFIX + "/store", timeout=10).json()
+        return self._control("/store")
 
     def requests(self) -> list[dict[str, Any]]:
         """Every request the emulator answered: method, path, status, and monotonic start and finish."""
-        return httpx.get(self.url + CONTROL_PREFIX + "/requests", timeout=10).json()
+        return self._control("/requests")
 
 
 class SandboxProcess:
@@ -78,9 +83,14 @@ class SandboxProcess:
             self.command, cwd=ROOT, env=cli_environment({}), stdout=subprocess.PIPE, stderr=errors, text=True
         )
         errors.close()
+        token = ""
         for line in iter(self._process.stdout.readline, ""):
             if line.startswith("Serving"):
+                self.clouds = {cloud: replace(served, token=token) for cloud, served in self.clouds.items()}
                 return self
+            if line.startswith("Inspection: token "):
+                token = line.split()[2]
+                continue
             cloud, url, _, settings = line.split(None, 3)
             self.clouds[cloud] = Served(url, json.loads(settings))
         self.__exit__()

@@ -835,6 +835,11 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
     callback=_cloud_variants,
     help="Serve CLOUD's emulator with one of its doc variants (providers/CLOUD/emulator/variants.py; repeatable).",
 )
+@click.option(
+    "--open-inspection",
+    is_flag=True,
+    help="Serve the emulators' /_emulator/ endpoints (request log, store, clock) without the printed token.",
+)
 @handle_errors
 def sandbox(
     port_base: int | None,
@@ -845,6 +850,7 @@ def sandbox(
     seed: int | None,
     job_seconds: float | None,
     variants: dict[str, str],
+    open_inspection: bool,
 ) -> None:
     """Serve every cloud's emulator on loopback until interrupted.
 
@@ -855,6 +861,7 @@ def sandbox(
 
     from engine.sandbox import start_sandbox
     from providers import registry
+    from providers.emulation.app import INSPECTION_HEADER
 
     tuning = {
         "failure_rate": failure_rate,
@@ -871,12 +878,18 @@ def sandbox(
                     data_dir,
                     port_base,
                     {k: v for k, v in tuning.items() if v is not None},
+                    open_inspection,
                 )
             )
         except ValueError as exc:  # a variant the emulator lacks, or one for a cloud not served
             raise LabformError(str(exc)) from None
         for cloud, settings in running.settings().items():
             click.echo(f"{cloud:10} {running.servers[cloud].url}  settings: {json.dumps(settings)}")
+        click.echo(
+            "Inspection: open (no token)"
+            if running.inspection_token is None
+            else f"Inspection: token {running.inspection_token} (header {INSPECTION_HEADER}, for /_emulator/)"
+        )
         click.echo(f"Serving with {running.describe()}; press Ctrl-C to stop.")
         try:
             while True:

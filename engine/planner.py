@@ -4,6 +4,7 @@ Steps, in order:
 1. refresh: read every object state knows, batched through the providers'
    list endpoints where they have them (one call per page, not per object),
    listings, pages and single reads at once, at most --parallelism in flight;
+   an object a listing leaves out is read on its own before it counts as gone;
 2. walk the graph, dependencies first, resolving references against what is
    planned so far (unknown ids stay UNKNOWN);
 3. per resource, compare desired arguments with the refreshed object and pick
@@ -83,17 +84,26 @@ class Planner:
         self.session.listings.fanout.map(lambda job: job(), jobs)
 
     def _refresh_group(self, group: tuple[str, tuple[Any, ...]], keys: list[str]) -> None:
+        """A listing proves presence, never absence: an object it leaves out is read on its own
+        (one GET each), and only that read can say it is gone."""
         type_name, scope = group
         rtype = type_named(type_name)
         ctx = self.session.context(Address.parse(keys[0]).provider)
         try:
             listed = {str(item["id"]): item for item in rtype.listed(ctx, scope)}
         except NotFoundError:
-            listed = {}  # the scope itself (e.g. the project) is gone
+            listed = {}  # the scope itself (e.g. the project) answers 404: each object's read says the rest
+        unlisted = []
         for key in keys:
             item = self.state.resources[key]
             found = listed.get(item.id)
-            self.refreshed[key] = None if found is None else self._merge(rtype, item, found)
+            if found is not None:
+                self.refreshed[key] = self._merge(rtype, item, found)
+            elif rtype.reads_each():
+                unlisted.append(key)
+            else:
+                self.refreshed[key] = None
+        self.session.listings.fanout.map(self._refresh_one, unlisted)
 
     def _refresh_one(self, key: str) -> None:
         item = self.state.resources[key]

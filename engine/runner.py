@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.addresses import Address
-from engine.arguments import resource_type
+from engine.arguments import desired_arguments, resource_type
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
@@ -29,6 +29,7 @@ from engine.graph import DependencyGraph, build_graph
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes
+from engine.references import UNKNOWN
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.version import labform_version
 from providers import masking
@@ -127,10 +128,26 @@ class PlanResult:
 
 
 def validate(ws: Workspace) -> PlanConfig:
+    """Every mistake plan would refuse without asking a cloud (no provider is configured here)."""
     config = ws.config()
     build_graph(config)
     _check_endpoints(config)
+    _check_resources_locally(config)
     return config
+
+
+def _check_resources_locally(config: PlanConfig) -> None:
+    """Each resource's arguments as plan makes them, with every reference still unknown: the
+    values known so far, the type's cross-field rules (``check``) and its local inputs
+    (``plan_attributes``: a file that is missing, unreadable or of a kind the cloud refuses)."""
+    errors = []
+    for block in config.resources.values():
+        try:
+            desired_arguments(block, config.positions, lambda reference: UNKNOWN)
+        except ConfigError as error:
+            errors.append(error)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
 
 def _check_endpoints(config: PlanConfig) -> None:

@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
+from providers.mapping import listed_items
 from providers.polling import StatusBoard
 from providers.reads import Listings
 
@@ -171,13 +172,27 @@ class ResourceType:
         return None
 
     def list(self, ctx: Context, scope: tuple) -> Iterable[Attrs]:
-        """Every object in ``scope`` (paged by the client), as read() would return them."""
+        """Every object in ``scope`` (paged by the client), as read() would return them.
+
+        A listing is evidence of presence only: refresh confirms an object missing from it with
+        that object's own read() before calling it gone (see ``reads_each``)."""
         raise NotImplementedError
 
     def listed(self, ctx: Context, scope: tuple) -> builtins.list[Attrs]:
         """``list(ctx, scope)`` read once per command and shared: refresh, natural-key look-ups and
-        recovery of one scope cost one listing, however many objects they ask about."""
-        return ctx.listings.get((self.type_name, scope), lambda: self.list(ctx, scope))
+        recovery of one scope cost one listing, however many objects they ask about. Every item
+        must carry an ``id`` (providers/mapping.py ``listed_items``): a malformed item is a
+        ProviderError, never an object that is not there."""
+        cloud = self.type_name.split("_", 1)[0]
+        operation = f"list {self.type_name}"
+        return ctx.listings.get(
+            (self.type_name, scope), lambda: listed_items(lambda: self.list(ctx, scope), cloud, operation)
+        )
+
+    @classmethod
+    def reads_each(cls) -> bool:
+        """Whether objects of this type have a read of their own, which alone may say one is gone."""
+        return cls.read is not ResourceType.read
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
         raise NotImplementedError

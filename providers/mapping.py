@@ -2,11 +2,24 @@
 
 Each resource declares one ``FieldMap`` (labform name → cloud name); reading
 and writing both go through it, so the two directions cannot disagree.
+
+``listed_items`` is the one shape check of a listing's items (every cloud's
+``list()`` goes through it, in ``ResourceType.listed``): an item that is not an
+object, or has no usable ``id``, fails the listing, so a garbled page can never
+read as objects that are not there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from providers.errors import LabformError, ProviderError
+
+
+class MalformedItem(LabformError):
+    """A cloud object not of the shape its FieldMap reads; in a listing, ``listed_items`` turns it
+    into a ProviderError naming the cloud and the call."""
 
 
 class FieldMap:
@@ -15,7 +28,9 @@ class FieldMap:
         self.to_labform = {cloud: ours for ours, cloud in names.items()}
 
     def attrs(self, remote: dict[str, Any]) -> dict[str, Any]:
-        """The labform attributes found in a cloud object."""
+        """The labform attributes found in a cloud object (a key it lacks is left out)."""
+        if not isinstance(remote, dict):
+            raise MalformedItem(f"expected an object, got {type(remote).__name__}")
         return {ours: remote[cloud] for cloud, ours in self.to_labform.items() if cloud in remote}
 
     def params(self, desired: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
@@ -25,3 +40,25 @@ class FieldMap:
             for ours, cloud in self.to_cloud.items()
             if ours in desired and desired[ours] is not None and (only is None or ours in only)
         }
+
+
+def listed_items(read: Callable[[], Iterable[Any]], cloud: str, operation: str) -> list[dict[str, Any]]:
+    """What ``read()`` lists, each item checked to be an object with a non-empty str or int ``id``;
+    otherwise a ProviderError naming the cloud and the listing (the item's position, never its values)."""
+    try:
+        items = list(read())
+        for position, item in enumerate(items):
+            _check_item(item, position)
+        return items
+    except MalformedItem as error:
+        raise ProviderError(cloud, operation, None, f"the listing answered an unreadable item: {error}") from None
+
+
+def _check_item(item: Any, position: int) -> None:
+    if not isinstance(item, dict):
+        raise MalformedItem(f"item {position} is {type(item).__name__}, not an object")
+    if "id" not in item:
+        raise MalformedItem(f"item {position} has no id")
+    id = item["id"]
+    if isinstance(id, bool) or not isinstance(id, str | int) or id == "":
+        raise MalformedItem(f"item {position} has an id of type {type(id).__name__}, not a str or int")

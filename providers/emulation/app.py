@@ -3,11 +3,17 @@
 The control endpoints (under ``CONTROL_PREFIX``, never faulted or logged) let
 a test in another process read the request log, read the store (to count what
 the emulator holds, whatever faults the cloud's own API is injecting) and move
-the clock. The store is saved after every request that may have changed it,
-so the sandbox keeps its data across commands.
+the clock. They answer only a request carrying the app's ``inspection_token``
+in the ``INSPECTION_HEADER`` header (401 otherwise), a token made for each app;
+``inspection_token = None`` opens them (``labform sandbox --open-inspection``).
+The store is saved after every request that may have changed it, so the
+sandbox keeps its data across commands.
 """
 
 from __future__ import annotations
+
+import hmac
+import secrets
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +28,12 @@ from providers.emulation.requestlog import RequestLog
 from providers.emulation.store import JsonStore
 
 CONTROL_PREFIX = "/_emulator"
+INSPECTION_HEADER = "Labform-Inspection-Token"
+
+
+def inspection_token() -> str:
+    """A fresh token for the control endpoints (unguessable: they show the store and every request)."""
+    return secrets.token_urlsafe(18)
 
 
 class EmulatorApp:
@@ -42,6 +54,7 @@ class EmulatorApp:
         self.clock = options.clock
         self.log = log
         self.store = store
+        self.inspection_token: str | None = inspection_token()
         control = [
             Route(CONTROL_PREFIX + "/requests", self._requests, methods=["GET"]),
             Route(CONTROL_PREFIX + "/store", self._store, methods=["GET"]),
@@ -52,9 +65,22 @@ class EmulatorApp:
         self.asgi = FaultMiddleware(self.starlette, options, log, error_body, exempt_prefix=CONTROL_PREFIX)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(CONTROL_PREFIX) and not self._may_inspect(scope):
+            message = (
+                f"the emulator's {CONTROL_PREFIX} endpoints need its inspection token (header {INSPECTION_HEADER})"
+            )
+            await JSONResponse({"error": message}, status_code=401)(scope, receive, send)
+            return
         await self.asgi(scope, receive, send)
         if scope["type"] == "http" and scope["method"] != "GET":
             self.store.save()
+
+    def _may_inspect(self, scope: Scope) -> bool:
+        if self.inspection_token is None:
+            return True
+        name = INSPECTION_HEADER.lower().encode()
+        sent = next((value for key, value in scope.get("headers", []) if key.lower() == name), b"")
+        return hmac.compare_digest(sent, self.inspection_token.encode())
 
     async def _requests(self, request: Request) -> JSONResponse:
         return JSONResponse([r.__dict__ for r in self.log.all()])

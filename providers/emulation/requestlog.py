@@ -1,9 +1,43 @@
-"""Every request an emulator saw, so tests can prove what labform did (and did not) send."""
+"""Every request an emulator saw, so tests can prove what labform did (and did not) send.
+
+Credentials are masked as a record is added, so neither a test's output nor
+the ``/_emulator/requests`` endpoint ever shows one: an ``Authorization``
+header keeps its scheme (``Basic (sensitive)``), a credential header
+(``Perfecto-Authorization``, ``X-Auth-UserId``, an API key or token header)
+and a credential query value (``access_token=``, ``api_key=``) read
+``(sensitive)``. A test proves a credential arrived by the emulator's answer.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from providers.masking import SENSITIVE
+
+# Header and query names that carry a credential (matched case-insensitively, anywhere in the name).
+_CREDENTIAL_NAME = re.compile(r"authorization|token|api[-_]?key|secret|password|x-auth|session", re.IGNORECASE)
+_SCHEME = re.compile(r"^(\w+) \S")
+_QUERY_PAIR = re.compile(r"(^|&)([^=&]*)=([^&]*)")
+
+
+def masked_header(name: str, value: str) -> str:
+    """``value`` as the log keeps it: a credential masked, an Authorization scheme kept."""
+    if not _CREDENTIAL_NAME.search(name):
+        return value
+    scheme = _SCHEME.match(value) if name.lower().endswith("authorization") else None
+    return f"{scheme.group(1)} {SENSITIVE}" if scheme else SENSITIVE
+
+
+def masked_query(query: str) -> str:
+    """The raw query string with each credential's value replaced (the names and order kept)."""
+
+    def mask(pair: re.Match[str]) -> str:
+        start, name, value = pair.groups()
+        return f"{start}{name}={SENSITIVE if _CREDENTIAL_NAME.search(name) and value else value}"
+
+    return _QUERY_PAIR.sub(mask, query)
 
 
 @dataclass
@@ -27,6 +61,11 @@ class RequestLog:
         self._lock = threading.Lock()
 
     def add(self, record: RequestRecord) -> None:
+        record = replace(
+            record,
+            query=masked_query(record.query),
+            headers={name: masked_header(name, value) for name, value in record.headers.items()},
+        )
         with self._lock:
             self._records.append(record)
 

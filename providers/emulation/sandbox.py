@@ -9,6 +9,10 @@ second ``apply --sandbox`` see what the first made.
 latency, the seed, job length and doc variants, so a user can rehearse their
 own plans against a cloud that drops, refuses and garbles answers, and the
 crash and fault harnesses can run against a sandbox in its own process.
+
+Every served emulator's control endpoints (request log, store, clock) take the
+sandbox's one ``inspection_token``, made at start and printed by ``labform
+sandbox``; ``open_inspection`` serves them to anyone on loopback instead.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from providers import registry
+from providers.emulation.app import inspection_token
 from providers.emulation.clock import VIRTUAL_EPOCH, Clock
 from providers.emulation.options import ALL_FAULTS, EmulatorOptions, check_failure_kinds
 from providers.emulation.server import EmulatorServer
@@ -103,12 +108,19 @@ class Sandbox:
     """Serve the emulators of ``clouds`` (those that have one) while the ``with`` block runs."""
 
     def __init__(
-        self, clouds: Iterable[str], data_dir: Path | None, port_base: int | None = None, tuning: Tuning = Tuning()
+        self,
+        clouds: Iterable[str],
+        data_dir: Path | None,
+        port_base: int | None = None,
+        tuning: Tuning = Tuning(),
+        open_inspection: bool = False,
     ):
         self.clouds = sorted(set(clouds) & set(registry.emulator_names()))
         self.data_dir = data_dir
         self.port_base = port_base
         self.tuning = tuning
+        # What the control endpoints of every served emulator ask for; None: they are open.
+        self.inspection_token: str | None = None if open_inspection else inspection_token()
         self.servers: dict[str, EmulatorServer] = {}
         self._stack = ExitStack()
         for cloud, name in tuning.variants.items():
@@ -137,8 +149,11 @@ class Sandbox:
     def _build(self, cloud: str) -> Any:
         build_app, options = registry.emulator(cloud).build_app, sandbox_options(self.data_dir, cloud, self.tuning)
         if cloud in self.tuning.variants:  # an emulator with variants takes one by name (see its __init__)
-            return build_app(options, variant=self.tuning.variants[cloud])
-        return build_app(options)
+            app = build_app(options, variant=self.tuning.variants[cloud])
+        else:
+            app = build_app(options)
+        app.inspection_token = self.inspection_token
+        return app
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()

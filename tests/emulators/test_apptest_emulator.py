@@ -24,6 +24,7 @@ from providers.apptest.emulator import (
     set_maintenance,
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation.app import INSPECTION_HEADER
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 from tests.emulators.test_wetest_emulator import doc_mismatches
@@ -298,7 +299,8 @@ def test_unknown_testset_is_5002_for_status_and_6003_for_result(emulator):
 
 def test_maintenance_answers_8000_until_switched_off(emulator):
     app, client = emulator
-    httpx.post(client.base_url.join("/_emulator/maintenance"), params={"on": "1"})
+    token = {INSPECTION_HEADER: app.inspection_token or ""}
+    httpx.post(client.base_url.join("/_emulator/maintenance"), params={"on": "1"}, headers=token)
     assert client.get("/openapi/v2/testset/1").json()["result_code"] == 8000
     assert create(client, VALID)["result_code"] == 8000
     set_maintenance(app, False)

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from bench.sandbox_harness import SandboxProcess
 from providers.emulation import CONTROL_PREFIX, Emulator, EmulatorApp, EmulatorOptions, EmulatorServer, Rejection
+from providers.emulation.app import INSPECTION_HEADER
 from providers.emulation.faults import GATEWAY_PAGE
 from providers.emulation.options import ALL_FAULTS, FAULTS_AFTER, FAULTS_BEFORE
 
@@ -164,11 +165,11 @@ def test_the_rate_is_the_share_of_requests_faulted():
 
 
 def test_control_endpoints_are_never_faulted_and_show_what_the_emulator_holds():
-    with serving(failure_rate=1.0, failure_kinds=FAULTS_AFTER) as (_, client):
+    with serving(failure_rate=1.0, failure_kinds=FAULTS_AFTER) as (app, client):
         for _ in range(3):
             with suppress(httpx.TransportError):
                 client.post("/widgets")
-        store = client.get(CONTROL_PREFIX + "/store")
+        store = client.get(CONTROL_PREFIX + "/store", headers={INSPECTION_HEADER: app.inspection_token or ""})
     assert store.status_code == 200 and len(store.json()["widgets"]) == 3
 
 

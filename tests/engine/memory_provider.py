@@ -15,6 +15,8 @@ and how many calls ran at once::
     store.lose_answer("web")             # the next create of 'web' acts, then its answer is lost
     store.drop_request("web")            # the next create of 'web' fails ambiguously before acting
     store.edit("web", size=9)            # drift: the cloud changed it
+    store.unlist("logs")                 # listings leave 'logs' out (an empty page), its read still finds it
+    store.garble_listing({"name": "x"})  # listings also answer this item (no id: not an object labform reads)
     [(c.op, c.name) for c in store.writes()]
 """
 
@@ -65,6 +67,8 @@ class MemoryStore:
         # Told of each write as it starts (before its delay), so a test can act at an exact moment.
         self.on_write: Callable[[Call], None] | None = None
         self.max_concurrent = 0
+        self.unlisted: set[str] = set()
+        self.garbage: list[Any] = []
         self._running = 0
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -111,6 +115,14 @@ class MemoryStore:
         with self._lock:
             object_id = self._id_of(name)
             del self.objects[object_id], self.types[object_id]
+
+    def unlist(self, *names: str) -> None:
+        """Leave these objects out of every listing (a page answered empty), though they still exist."""
+        self.unlisted.update(names)
+
+    def garble_listing(self, item: Any) -> None:
+        """Answer ``item`` as well in every listing, as a cloud whose page changed shape would."""
+        self.garbage.append(item)
 
     def add(self, type_name: str, **attrs: Any) -> str:
         """Create an object outside labform (something to import or adopt); returns its id."""
@@ -186,6 +198,11 @@ class MemoryStore:
     def of_type(self, type_name: str) -> list[Attrs]:
         with self._lock:
             return [dict(a) for i, a in self.objects.items() if self.types[i] == type_name]
+
+    def listing(self, type_name: str) -> list[Any]:
+        """What a listing answers: the objects of the type but the unlisted ones, then the garbage."""
+        listed: list[Any] = [a for a in self.of_type(type_name) if a.get("name") not in self.unlisted]
+        return listed + list(self.garbage)
 
     def insert(self, type_name: str, attrs: Attrs) -> Attrs:
         with self._lock:
@@ -288,7 +305,7 @@ class Bucket(_Stored):
 
     def list(self, ctx, scope):
         with ctx.client.call("list", self.type_name, None):
-            return ctx.client.of_type(self.type_name)
+            return ctx.client.listing(self.type_name)
 
 
 class LookupArgs(Arguments):

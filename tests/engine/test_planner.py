@@ -9,6 +9,7 @@ import pytest
 from engine.addresses import Address
 from engine.changes import Action
 from engine.errors import ConfigError
+from providers.errors import ProviderError
 from tests.engine.conftest import actions
 
 TWO_THINGS = """
@@ -471,6 +472,56 @@ def test_bucket_deleted_in_the_cloud_is_found_missing_in_the_batch(lab):
     lab.store.remove("logs")
     planned = lab.plan()
     assert actions(planned.plan) == {"memory_bucket.data": "no-op", "memory_bucket.logs": "create"}
+
+
+TWO_BUCKETS = """
+    resources:
+      memory_bucket.logs: {name: logs, region: eu}
+      memory_bucket.data: {name: data, region: eu}
+"""
+
+
+def test_bucket_a_listing_leaves_out_is_read_once_and_kept_when_the_read_finds_it(lab):
+    """A listing is no proof of absence: an object missing from it costs one read, which finds it."""
+    lab.write(TWO_BUCKETS)
+    lab.apply_ok()
+    lab.store.unlist("logs", "data")  # the listing answers an empty page
+    lab.store.forget_calls()
+
+    planned = lab.plan()
+    assert planned.plan.has_changes is False and planned.drift == []
+    assert sorted(lab.store.ops("list", "read")) == [("list", None), ("read", "data"), ("read", "logs")]
+    lab.apply_ok(refresh_only=True)
+    assert sorted(lab.state()["resources"]) == ["memory_bucket.data", "memory_bucket.logs"]
+
+
+def test_bucket_is_dropped_only_when_its_own_read_says_it_is_gone(lab):
+    """Of two objects missing from the listing, the one whose read finds nothing is drift; the other is kept."""
+    lab.write(TWO_BUCKETS)
+    lab.apply_ok()
+    lab.store.unlist("data")
+    lab.store.remove("logs")
+    lab.store.forget_calls()
+
+    planned = lab.plan()
+    assert [(str(c.address), c.reason) for c in planned.drift] == [("memory_bucket.logs", "deleted outside labform")]
+    assert actions(planned.plan) == {"memory_bucket.data": "no-op", "memory_bucket.logs": "create"}
+    assert sorted(lab.store.ops("list", "read")) == [("list", None), ("read", "data"), ("read", "logs")]
+
+
+def test_listing_item_without_an_id_fails_the_refresh_and_leaves_state_alone(lab):
+    """An item the listing cannot be read as is an error naming the cloud and the call, never an empty listing."""
+    lab.write(TWO_BUCKETS)
+    lab.apply_ok()
+    before = lab.state()["resources"]
+    lab.store.garble_listing({"name": "stray"})
+    lab.store.garble_listing("not an object")
+
+    with pytest.raises(ProviderError, match=r"memory: list memory_bucket failed: .*item 2 has no id"):
+        lab.plan()
+    with pytest.raises(ProviderError, match="memory: list memory_bucket failed"):
+        lab.apply(refresh_only=True)
+    assert lab.state()["resources"] == before
 
 
 def test_existing_object_with_the_same_natural_key_suggests_an_import(lab):

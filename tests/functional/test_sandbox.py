@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from providers import registry
+from providers.emulation import CONTROL_PREFIX
+from providers.emulation.app import INSPECTION_HEADER
 from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -78,16 +80,30 @@ def test_examples_keep_separate_state(demo_folder, workdir: Workdir):
     assert again.exit_code == 0, again.output
 
 
+def served_sandbox(*flags: str) -> tuple[subprocess.Popen[str], dict[str, tuple[str, dict]], str | None]:
+    """``labform sandbox FLAGS`` started: its process, each cloud's URL and settings, and the printed token."""
+    process = subprocess.Popen([sys.executable, "-m", "engine", "sandbox", *flags], stdout=subprocess.PIPE, text=True)
+    rows, token = {}, None
+    for line in iter(process.stdout.readline, ""):
+        if line.startswith("Serving"):
+            break
+        if line.startswith("Inspection:"):
+            token = line.split()[2] if line.startswith("Inspection: token ") else None
+            continue
+        cloud, url, _, settings = line.split(None, 3)
+        rows[cloud] = (url, json.loads(settings))
+    return process, rows, token
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
 def test_sandbox_command_serves_every_emulator_until_stopped():
     """'labform sandbox' prints a URL and settings per cloud; the Bitbar URL answers like the cloud."""
-    process = subprocess.Popen([sys.executable, "-m", "engine", "sandbox"], stdout=subprocess.PIPE, text=True)
+    process, rows, token = served_sandbox()
     try:
-        rows = {}
-        for line in iter(process.stdout.readline, ""):
-            if line.startswith("Serving"):
-                break
-            cloud, url, _, settings = line.split(None, 3)
-            rows[cloud] = (url, json.loads(settings))
         assert set(rows) == set(registry.emulator_names())
         assert all(url.startswith("http://127.0.0.1:") for url, _ in rows.values())
         url, settings = rows["bitbar"]
@@ -95,6 +111,35 @@ def test_sandbox_command_serves_every_emulator_until_stopped():
             url + "/api/v2/devices", auth=(settings["api_key"], ""), headers={"Accept": "application/json"}
         )
         assert devices.status_code == 200 and devices.json()["total"] > 0
+        assert token
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
+
+
+def test_sandbox_inspection_needs_the_printed_token_and_masks_credentials():
+    """The request log answers only with the sandbox's token, and never shows the API key a request sent."""
+    process, rows, token = served_sandbox("--only", "bitbar")
+    try:
+        url, settings = rows["bitbar"]
+        key = settings["api_key"]
+        httpx.get(url + "/api/v2/me", auth=(key, ""), headers={"Accept": "application/json"}).raise_for_status()
+        httpx.get(url + "/api/v2/me", params={"access_token": "not-a-real-token-4711"})
+        for headers in ({}, {INSPECTION_HEADER: "wrong"}):
+            for path in ("/requests", "/store"):
+                refused = httpx.get(url + CONTROL_PREFIX + path, headers=headers)
+                assert refused.status_code == 401 and "inspection token" in refused.json()["error"]
+        log = httpx.get(url + CONTROL_PREFIX + "/requests", headers={INSPECTION_HEADER: token})
+        assert log.status_code == 200 and key not in log.text and "not-a-real-token-4711" not in log.text
+        sent = [(r["headers"].get("authorization"), r["query"]) for r in log.json() if r["path"] == "/api/v2/me"]
+        assert sent == [("Basic (sensitive)", ""), (None, "access_token=(sensitive)")]
+    finally:
+        stop(process)
+
+
+def test_sandbox_with_open_inspection_serves_the_log_to_anyone():
+    process, rows, token = served_sandbox("--only", "bitbar", "--open-inspection")
+    try:
+        assert token is None
+        assert httpx.get(rows["bitbar"][0] + CONTROL_PREFIX + "/requests").status_code == 200
+    finally:
+        stop(process)
