@@ -28,7 +28,7 @@ from engine.errors import ConfigError, LabformError, StateError
 from engine.events import Event, Reporter, ignore
 from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
 from engine.options import DEFAULT_PARALLELISM
-from engine.recovery import CREATE_ATTEMPTS, absence_proven, find_created, unresolved_failure
+from engine.recovery import CREATE_ATTEMPTS, find_created, safe_to_send_again, unresolved_failure
 from engine.references import Reference, contains_unknown, dig, substitute
 from engine.session import ProviderSession
 from engine.state import ResourceState, State, StateBackend
@@ -365,7 +365,7 @@ class Executor:
                     raise ChangeFailed(
                         f"{exc}; an object with this natural key existed before this apply: 'labform import {address} ID' takes it over"
                     ) from None
-                if not absence_proven(rtype):
+                if not safe_to_send_again(rtype):
                     why = unresolved_failure(rtype, redact(exc.message))
                     self.recorder.unresolved(address, why)
                     raise ChangeFailed(
@@ -373,9 +373,7 @@ class Executor:
                         f"every apply refuses until you say which:\n{resolve_lines(address, '  ')}"
                     ) from None
                 if attempt == CREATE_ATTEMPTS:
-                    raise ChangeFailed(
-                        f"{exc}; sent {attempt} times, and nothing with its natural key was created"
-                    ) from None
+                    raise ChangeFailed(f"{exc}; sent {attempt} times, and the cloud shows nothing it made") from None
                 self.report(
                     Event(
                         "progress",

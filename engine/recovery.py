@@ -10,7 +10,9 @@ match, the command stops with a ``labform import`` line for each candidate,
 so the user decides.
 
 Finding nothing means "not created" only where the type's look-up proves
-absence (``ResourceType.lookup_proves_absence`` and a natural key). Elsewhere
+absence (``ResourceType.lookup_proves_absence`` and a natural key), and a
+create that replaces the one object of its kind (``create_replaces``) is
+simply sent again: it cannot make a twin. Elsewhere
 the intent is kept, marked *unresolved*; every plan shows it, every apply
 refuses (:class:`UnresolvedCreate`) until ``labform state resolve`` records
 the object (``--id``) or forgets the intent (``--not-created``), or until a
@@ -60,9 +62,10 @@ class UnresolvedCreate(LabformError):
         )
 
 
-def absence_proven(rtype: ResourceType) -> bool:
-    """Whether finding nothing by natural key proves the create made nothing."""
-    return bool(rtype.natural_key) and rtype.lookup_proves_absence
+def safe_to_send_again(rtype: ResourceType) -> bool:
+    """Whether a create of unknown outcome that a look-up did not find may be sent again: it replaces
+    the one object of its kind (never a twin), or finding nothing by natural key proves it made none."""
+    return rtype.create_replaces or (bool(rtype.natural_key) and rtype.lookup_proves_absence)
 
 
 def unresolved(state: State) -> list[Unresolved]:
@@ -105,8 +108,8 @@ def recover_intents(recorder: StateRecorder, session: ProviderSession, graph: De
         ctx = replace(session.context(address.provider), address=key)
         found = find_created(rtype, ctx, address, intent["desired"], float(intent["time"]))
         if found is None:
-            if absence_proven(rtype):
-                recorder.abandon(address, "interrupted create not found: nothing with its natural key exists")
+            if safe_to_send_again(rtype):
+                recorder.abandon(address, "interrupted create not found; sending it again makes no twin")
             else:
                 recorder.unresolved(address, f"an apply stopped after sending the create, and {_unprovable(rtype)}")
             continue

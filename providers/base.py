@@ -159,6 +159,10 @@ class ResourceType:
     # the user says what became of it (``labform state resolve``); it is never sent again on a guess.
     # Without a natural key nothing can be looked up, so nothing is ever proven absent.
     lookup_proves_absence: ClassVar[bool] = True
+    # Whether a create sets the one object of its kind in its scope (a project's config, its file of
+    # one kind), replacing what is there: sending it again can never make a twin, so a create of
+    # unknown outcome is simply sent again, with or without a natural key.
+    create_replaces: ClassVar[bool] = False
     # Offer 'labform import' when an object with the natural key already exists.
     # Runs say no: an earlier run of the same name is history, not a twin.
     hint_imports: ClassVar[bool] = True

@@ -141,6 +141,7 @@ class ProjectConfig(ResourceType):
 
     type_name = "bitbar_project_config"
     Args = ProjectConfigArgs
+    create_replaces = True  # the project's one config, written whole
     computed = ("id", "credits_price", "run_available")
 
     def read(self, ctx, id, prior):

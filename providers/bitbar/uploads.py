@@ -46,6 +46,7 @@ class ProjectFile(ResourceType):
 
     type_name = "bitbar_file"
     Args = FileArgs
+    create_replaces = True  # a project holds one file of each kind: an upload replaces it
     computed = ("id", "sha256", "size", "original_name", "readable_size", "upload_time", "package_name")
 
     def plan_attributes(self, desired, address=""):

@@ -49,7 +49,7 @@ def test_a_create_that_keeps_failing_ambiguously_gives_up_naming_the_attempts(la
     outcome = lab.apply()
     ((address, message),) = outcome.result.failed
     assert str(address) == "memory_thing.web"
-    assert f"sent {CREATE_ATTEMPTS} times, and nothing with its natural key was created" in message
+    assert f"sent {CREATE_ATTEMPTS} times, and the cloud shows nothing it made" in message
     assert lab.store.names() == ["db"]
 
 
