@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
-from providers.http import HttpClient, Page, paginate
+from providers.http import HttpClient, Limits, Page, paginate
 from providers.reads import Fanout
 from providers.transfer import FilePart
 
@@ -37,7 +37,15 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class BitbarClient:
-    def __init__(self, endpoint: str, api_key: str | None, username: str | None, password: str | None, timeout: float):
+    def __init__(
+        self,
+        endpoint: str,
+        api_key: str | None,
+        username: str | None,
+        password: str | None,
+        timeout: float,
+        limits: Limits | None = None,
+    ):
         import httpx
 
         from providers.auth import OAuthPasswordAuth
@@ -52,6 +60,7 @@ class BitbarClient:
             auth=auth,
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=_error_message,
         )
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
 from providers.errors import ProviderError
-from providers.http import HttpClient
+from providers.http import HttpClient, Limits
 from providers.transfer import FilePart
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class KyarabenClient:
-    def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float):
+    def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float, limits: Limits | None = None):
         from providers.auth import HeaderAuth
 
         self.http = HttpClient(
@@ -50,6 +50,7 @@ class KyarabenClient:
             auth=HeaderAuth(auth_header, auth_value),
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=_error_message,
         )
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from providers.base import Context
-from providers.http import HttpClient, default_error_message
+from providers.http import HttpClient, Limits, default_error_message
 
 if TYPE_CHECKING:
     import httpx
@@ -62,13 +62,14 @@ class Report:
 
 
 class PerfectoClient:
-    def __init__(self, endpoint: str, token: str, token_header: str, timeout: float):
+    def __init__(self, endpoint: str, token: str, token_header: str, timeout: float, limits: Limits | None = None):
         value = f"Bearer {token}" if token_header == "Authorization" else token
         self.http = HttpClient(
             CLOUD,
             endpoint,
             headers={token_header: value, "Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=error_message,
         )
 

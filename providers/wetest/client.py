@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
-from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check
+from providers.http import IDEMPOTENT_METHODS, HttpClient, Limits, envelope_check
 from providers.transfer import FilePart
 
 CLOUD = "wetest"
@@ -47,7 +47,7 @@ def refused(error: ProviderError) -> bool:
 
 
 class WeTestClient:
-    def __init__(self, endpoint: str, secret_id: str, secret_key: str, timeout: float):
+    def __init__(self, endpoint: str, secret_id: str, secret_key: str, timeout: float, limits: Limits | None = None):
         import httpx  # here, not at the top: validate builds no client and never loads it
 
         self.http = HttpClient(
@@ -56,6 +56,7 @@ class WeTestClient:
             auth=httpx.BasicAuth(secret_id, secret_key),
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
         )
 
     def close(self) -> None:
