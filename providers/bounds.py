@@ -52,7 +52,8 @@ class Guarded(httpx.SyncByteStream):
             if self.until is not None and now > self.until[0]:
                 raise self.fault(
                     f"the answer was still arriving after {now - started:.1f}s ({seen} bytes so far): "
-                    f"the server is too slow; check it, or raise '{self.until[1]}' in the provider block",
+                    f"the server is too slow; check it, or raise '{self.until[1]}' in the provider block"
+                    " ('timeout' bounds each attempt, 'operation_timeout' the whole call)",
                     True,
                 )
             if self.pace is not None:

@@ -116,6 +116,12 @@ def shaped(value: Any, kind: type | tuple[type, ...], cloud: str, operation: str
     )
 
 
+def member(body: Any, key: str, kind: type | tuple[type, ...], cloud: str, operation: str) -> Any:
+    """``body[key]``, checked to be an object holding a ``kind`` there (see :func:`shaped`)."""
+    shaped(body, dict, cloud, operation)
+    return shaped(body.get(key), kind, cloud, operation, f"the answer's '{key}'")
+
+
 _JSON_NAMES: dict[type, str] = {
     dict: "an object",
     list: "a list",
@@ -285,14 +291,18 @@ class HttpClient:
         idempotent: bool | None = None,
         empty_ok: bool = False,
         key: str | None = None,
+        shape: type | tuple[type, ...] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Like request(), returning the parsed JSON body — its ``key`` member when given —
-        or None for an empty body when ``empty_ok``."""
+        or None for an empty body when ``empty_ok``; checked to be a ``shape`` when given."""
         response = self._send(
             method, path, operation, idempotent, False, kwargs, expect_json=True, empty_ok=empty_ok and key is None
         )
-        return self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
+        body = self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
+        if shape is None:
+            return body
+        return shaped(body, shape, self.cloud, operation, f"the answer's '{key}'" if key else "the answer")
 
     def parsed(
         self,

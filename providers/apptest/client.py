@@ -30,7 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import NotFoundError, ProviderError
-from providers.http import HttpClient, Limits, envelope_check
+from providers.http import HttpClient, Limits, envelope_check, shaped
 from providers.polling import WaitTimeout, wait_for
 
 if TYPE_CHECKING:
@@ -124,7 +124,13 @@ class AppTestClient:
         return _waiting_out(
             MAINTENANCE,
             operation,
-            lambda: self.http.parsed(send(), operation, safe=safe, key="data"),
+            lambda: shaped(
+                self.http.parsed(send(), operation, safe=safe, key="data"),
+                dict,
+                CLOUD,
+                operation,
+                "the answer's 'data'",
+            ),
             self.maintenance_timeout,
         )
 

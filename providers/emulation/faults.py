@@ -163,7 +163,7 @@ class FaultMiddleware:
             await _drop(send, bytes(answer.body[: len(answer.body) // 2]))
         elif kind in hostile.ANSWERS:
             if 200 <= answer.status < 300:
-                await hostile.ANSWERS[kind](self.options, answer.status, bytes(answer.body), recording_send)
+                await hostile.ANSWERS[kind](self.options, answer.status, bytes(answer.body), recording_send, receive)
             else:
                 await answer.replay(recording_send)
         elif kind != "malformed":

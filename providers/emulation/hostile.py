@@ -13,13 +13,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from starlette.types import Send
+from starlette.types import Receive, Send
 
 from providers.emulation.options import EmulatorOptions
 
 # Retry-After values that are neither seconds nor an HTTP date.
 BAD_RETRY_AFTER = ("soon", "Mon, 99 Foo 2026 25:61:00 GMT", "-", "1e999x")
 CHUNK = 1024 * 1024
+# (options, the handler's status, its body, send, receive): sends the hostile answer instead.
+Answer = Callable[[EmulatorOptions, int, bytes, Send, Receive], Awaitable[None]]
 
 
 async def _start(send: Send, status: int, length: int | None = None) -> None:
@@ -35,16 +37,26 @@ async def _json(send: Send, status: int, value: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def slow_body(options: EmulatorOptions, status: int, body: bytes, send: Send) -> None:
-    """The answer, a byte every ``slow_body_delay`` seconds: each read is short, the whole endless."""
-    await _start(send, status, len(body))
-    for index in range(len(body)):
-        await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
-        await anyio.sleep(options.slow_body_delay)
-    await send({"type": "http.response.body", "body": b""})
+async def slow_body(options: EmulatorOptions, status: int, body: bytes, send: Send, receive: Receive) -> None:
+    """The answer, a byte every ``slow_body_delay`` seconds: each read is short, the whole endless.
+    It stops when the client hangs up, so a server thread is not held for the rest of it."""
+    async with anyio.create_task_group() as group:
+
+        async def hang_up() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(hang_up)
+        await _start(send, status, len(body))
+        for index in range(len(body)):
+            await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
+            await anyio.sleep(options.slow_body_delay)
+        await send({"type": "http.response.body", "body": b""})
+        group.cancel_scope.cancel()
 
 
-async def huge_body(options: EmulatorOptions, status: int, body: bytes, send: Send) -> None:
+async def huge_body(options: EmulatorOptions, status: int, body: bytes, send: Send, receive: Receive) -> None:
     """``huge_body_bytes`` of valid JSON, sent in chunks with no length declared (the server never holds it)."""
     await _start(send, status)
     head, tail = b'{"padding": "', b'"}'
@@ -81,10 +93,10 @@ def emptied(value: Any) -> Any:
     return value
 
 
-def _reshaped(change: Callable[[Any], Any]) -> Callable[[EmulatorOptions, int, bytes, Send], Awaitable[None]]:
+def _reshaped(change: Callable[[Any], Any]) -> Answer:
     """An answer kind that rewrites the handler's JSON answer with ``change`` (a body that is not JSON stays)."""
 
-    async def answer(options: EmulatorOptions, status: int, body: bytes, send: Send) -> None:
+    async def answer(options: EmulatorOptions, status: int, body: bytes, send: Send, receive: Receive) -> None:
         try:
             value = json.loads(body) if body else None
         except ValueError:
@@ -98,7 +110,7 @@ def _swapped_members(value: Any) -> Any:
     return {key: swapped(item) for key, item in value.items()} if isinstance(value, dict) else swapped(value)
 
 
-ANSWERS: dict[str, Callable[[EmulatorOptions, int, bytes, Send], Awaitable[None]]] = {
+ANSWERS: dict[str, Answer] = {
     "slow-body": slow_body,
     "huge-body": huge_body,
     "swapped-types": _reshaped(_swapped_members),
