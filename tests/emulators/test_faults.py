@@ -281,3 +281,12 @@ def test_the_sandbox_command_names_a_variant_the_emulator_lacks(tmp_path):
         SandboxProcess(tmp_path, "--only", "kyaraben", "--variant", "kyaraben=nope"),
     ):
         pass
+
+
+def test_the_sandbox_command_serves_the_hostile_answers_asked_for(tmp_path):
+    """--failure-kinds picks what --failure-rate draws from: here every answer is null."""
+    flags = ("--only", "bitbar", "--failure-rate", "1", "--failure-kinds", "null-body")
+    with SandboxProcess(tmp_path, *flags) as sandbox:
+        bitbar = sandbox.clouds["bitbar"]
+        answer = httpx.get(bitbar.url + "/api/v2/devices", auth=(bitbar.settings["api_key"], ""), timeout=5)
+    assert answer.status_code == 200 and answer.json() is None
