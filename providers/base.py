@@ -119,7 +119,9 @@ class HttpSettings(Arguments):
         Limits.operation_timeout, description="Longest one call may take, all its retries and pauses included."
     )
     max_answer_size: int = arg(
-        Limits.max_answer_size, gt=0, description="Bytes a JSON answer may hold; a larger one is dropped unread."
+        Limits.max_answer_size,
+        gt=0,
+        description="Bytes an answer read whole (JSON, a small file) may hold; a larger one is dropped unread.",
     )
     download_idle_timeout: PositiveDuration = arg(
         Limits.download_idle_timeout,

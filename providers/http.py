@@ -22,8 +22,8 @@ Every answer is bounded (:class:`Limits`, a provider block's settings): one
 call, all its attempts and pauses included, ends within ``operation_timeout``;
 each attempt's answer must arrive whole within ``timeout`` of being sent for,
 checked as each chunk arrives (a server sending a byte a second trips it), and
-a JSON answer larger than ``max_answer_size`` is dropped as it streams in,
-never held. A streamed download has no whole-body deadline (a large file may
+an answer read into memory (JSON, a small file) larger than ``max_answer_size``
+is dropped as it streams in, never held. A streamed download has no whole-body deadline (a large file may
 take long) but fails when nothing arrives for ``download_idle_timeout`` or
 less than ``download_min_rate`` bytes a second arrive over that long. Sending
 an upload is bounded by httpx's per-write timeout, not by the deadline.
