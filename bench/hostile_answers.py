@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,8 +37,11 @@ from bench.sandbox_harness import (  # noqa: E402
     plan_environment,
     plan_files,
 )
+from providers import registry  # noqa: E402
 from providers.emulation.options import HOSTILE  # noqa: E402
 
+# An error naming the cloud: the CLI's "Error: bitbar: ...", or an apply summary's "failed: bitbar: ...".
+NAMED = re.compile(r"(Error|failed): (" + "|".join(registry.provider_names()) + r"): ")
 # Runs the CLI and writes its peak RSS (KiB) to the file named first, whatever way it exits.
 _MEASURED = (
     "import atexit, resource, runpy, sys; out = sys.argv.pop(1); "
@@ -91,7 +95,7 @@ def trial(kind: str, name: str, options: argparse.Namespace, folder: Path) -> di
         "plan": name,
         "exit": "/".join(str(code) for code, *_ in results),
         "internal": sum(any(marker in output for marker in CRASH_MARKERS) for _, output, *_ in results),
-        "named": sum("Error: " in output for _, output, *_ in results),
+        "named": sum(bool(NAMED.search(output)) for _, output, *_ in results),
         "slowest_s": round(max(took for *_, took, _ in results), 2),
         "peak_rss_mib": round(max(peak for *_, peak in results), 1),
     }
@@ -113,7 +117,9 @@ def main() -> None:
             for name in options.plans.split(","):
                 rows.append(trial(kind, name, options, Path(folder)))
                 print(json.dumps(rows[-1]), flush=True)
-    print("\n| kind | plan | exit (plan/apply) | internal errors | named errors | slowest s | peak RSS MiB |")
+    print(
+        "\n| kind | plan | exit (plan/apply) | internal errors | outputs naming the cloud | slowest s | peak RSS MiB |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         print("| " + " | ".join(str(row[key]) for key in row) + " |")
