@@ -808,6 +808,14 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
     "or answered with a 500, a dropped connection or a malformed 200 after it acted [default: 0].",
 )
 @click.option(
+    "--failure-kinds",
+    default=None,
+    metavar="KIND,...",
+    callback=lambda ctx, param, value: None if value is None else tuple(k.strip() for k in value.split(",")),
+    help="The faults --failure-rate draws from (providers/emulation/options.py), e.g. slow-body,huge-body "
+    "[default: every recoverable kind].",
+)
+@click.option(
     "--latency",
     default="0s",
     metavar="DURATION",
@@ -846,6 +854,7 @@ def sandbox(
     data_dir: Path | None,
     only: tuple[str, ...],
     failure_rate: float,
+    failure_kinds: tuple[str, ...] | None,
     latency: float,
     seed: int | None,
     job_seconds: float | None,
@@ -865,6 +874,7 @@ def sandbox(
 
     tuning = {
         "failure_rate": failure_rate,
+        "failure_kinds": failure_kinds,
         "latency": latency,
         "seed": seed,
         "job_seconds": job_seconds,
@@ -881,7 +891,7 @@ def sandbox(
                     open_inspection,
                 )
             )
-        except ValueError as exc:  # a variant the emulator lacks, or one for a cloud not served
+        except ValueError as exc:  # a variant the emulator lacks, one for a cloud not served, an unknown fault kind
             raise LabformError(str(exc)) from None
         for cloud, settings in running.settings().items():
             click.echo(f"{cloud:10} {running.servers[cloud].url}  settings: {json.dumps(settings)}")

@@ -15,6 +15,7 @@ catches one class (engine/cli.py ``handle_errors``) and prints "Error: ...":
     ├── ChangeFailed             engine/executor.py    one change failed; its message is the change's line in the summary
     ├── ProviderError            providers/errors.py   a cloud call failed (cloud, operation, status, message)
     │   ├── NotFoundError        providers/errors.py   the object is gone (404, or the cloud's equivalent)
+    │   ├── Overdue              providers/errors.py   an answer still arriving at its deadline (sent again when safe)
     │   ├── AppliedWithError     providers/errors.py   the object exists, but the step failed (a gate, a timeout)
     │   └── Refusal              providers/wetest/client.py  HTTP 200 with a non-zero ``ret``
     ├── ArgumentError            providers/errors.py   an argument only the provider can judge (a missing file)

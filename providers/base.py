@@ -44,8 +44,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
+from providers.http import Limits
 from providers.mapping import listed_items
-from providers.polling import StatusBoard
+from providers.polling import PositiveDuration, StatusBoard
 from providers.reads import Listings
 
 Attrs = dict[str, Any]
@@ -105,6 +106,36 @@ class Arguments(BaseModel):
     @functools.cache
     def fields_with(cls, key: str) -> frozenset[str]:
         return frozenset(name for name in cls.model_fields if cls.flag(name, key))
+
+
+class HttpSettings(Arguments):
+    """The settings every cloud's provider block takes for its HTTP calls (each ``Settings`` derives
+    from this): how long and how much one answer may take, so a slow or hostile server cannot hold
+    labform (and the state lock). Defaults: 30s, 2m, 32 MiB, 60s, 1 KiB/s."""
+
+    timeout: PositiveDuration = arg(
+        30.0, description="Seconds each attempt's answer may take to start, and then to arrive whole."
+    )
+    operation_timeout: PositiveDuration = arg(
+        Limits.operation_timeout, description="Longest one call may take, all its retries and pauses included."
+    )
+    max_answer_size: int = arg(
+        Limits.max_answer_size,
+        gt=0,
+        description="Bytes an answer read whole (JSON, a small file) may hold; a larger one is dropped unread.",
+    )
+    download_idle_timeout: PositiveDuration = arg(
+        Limits.download_idle_timeout,
+        description="A download fails when nothing arrives for this long (a download has no overall deadline).",
+    )
+    download_min_rate: float = arg(
+        Limits.download_min_rate,
+        ge=0,
+        description="Bytes per second a download must average over each download_idle_timeout.",
+    )
+
+    def limits(self) -> Limits:
+        return Limits(self.operation_timeout, self.max_answer_size, self.download_idle_timeout, self.download_min_rate)
 
 
 @dataclass

@@ -3,6 +3,7 @@
     LabformError                 the root (the whole tree is drawn in engine/errors.py)
     ├── ProviderError(cloud, operation, status, message)
     │   ├── NotFoundError        the object is gone (404, or the cloud's equivalent)
+    │   ├── Overdue              an answer did not arrive within its deadline (sent again when safe)
     │   └── AppliedWithError     the object exists now, but the step failed (a gate, a wait timeout)
     └── ArgumentError(field, message) an argument is wrong in a way only the provider can tell (a missing file)
 
@@ -37,6 +38,10 @@ class ProviderError(LabformError):
 
 class NotFoundError(ProviderError):
     pass
+
+
+class Overdue(ProviderError):
+    """An answer still arriving at its attempt's deadline; the HTTP layer sends a safe request again."""
 
 
 class AppliedWithError(ProviderError):

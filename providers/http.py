@@ -14,7 +14,19 @@ before trying again. A 429 or a connection that was never made is always safe
 to retry: the server did nothing.
 
 Answers are parsed here too (``request_json``): a malformed body is a
-ProviderError naming the cloud and the operation, never a JSONDecodeError.
+ProviderError naming the cloud and the operation, never a JSONDecodeError;
+one of the wrong shape (a list or null where the API gives an object, a
+string where it gives a number) is one too (:func:`shaped`).
+
+Every answer is bounded (:class:`Limits`, a provider block's settings): one
+call, all its attempts and pauses included, ends within ``operation_timeout``;
+each attempt's answer must arrive whole within ``timeout`` of being sent for,
+checked as each chunk arrives (a server sending a byte a second trips it), and
+an answer read into memory (JSON, a small file) larger than ``max_answer_size``
+is dropped as it streams in, never held. A streamed download has no whole-body deadline (a large file may
+take long) but fails when nothing arrives for ``download_idle_timeout`` or
+less than ``download_min_rate`` bytes a second arrive over that long. Sending
+an upload is bounded by httpx's per-write timeout, not by the deadline.
 
     client = HttpClient("bitbar", url, auth=httpx.BasicAuth(key, ""))
     project = client.request("GET", "/api/v2/me/projects/1", operation="read project").json()
@@ -32,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import NotFoundError, Overdue, ProviderError
 from providers.reads import Fanout
 from providers.transfer import download as save_body
 from providers.transfer import progress_bar
@@ -44,6 +56,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("labform.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much one call may take; the provider block's settings of the same names."""
+
+    operation_timeout: float = 120.0
+    max_answer_size: int = 32 * MiB
+    download_idle_timeout: float = 60.0
+    download_min_rate: float = 1024.0
 
 
 @dataclass
@@ -61,14 +84,53 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After is either seconds or an HTTP date."""
+    """Retry-After is either seconds or an HTTP date; anything else (``soon``) is ignored, and
+    the usual backoff applies."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError):
+        log.info("ignoring a Retry-After that is neither seconds nor a date: %r", value[:40])
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def shaped(value: Any, kind: type | tuple[type, ...], cloud: str, operation: str, what: str = "the answer") -> Any:
+    """``value`` if it is a ``kind`` (bool is never a number), else a ProviderError saying what came
+    instead: a list, null or swapped field where the API gives an object never reaches a caller."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        return value
+    expected = " or ".join(_JSON_NAMES.get(k, k.__name__) for k in kinds)
+    raise ProviderError(
+        cloud,
+        operation,
+        None,
+        f"{what} is {_JSON_NAMES.get(type(value), type(value).__name__)} where the API gives {expected}"
+        " (the server does not answer as its API says; check the endpoint)",
+    )
+
+
+def member(body: Any, key: str, kind: type | tuple[type, ...], cloud: str, operation: str) -> Any:
+    """``body[key]``, checked to be an object holding a ``kind`` there (see :func:`shaped`)."""
+    shaped(body, dict, cloud, operation)
+    return shaped(body.get(key), kind, cloud, operation, f"the answer's '{key}'")
+
+
+_JSON_NAMES: dict[type, str] = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+    type(None): "null",
+}
 
 
 def default_error_message(response: httpx.Response) -> str:
@@ -98,7 +160,9 @@ def envelope_check(
             return response.status_code, f"the answer is not JSON (expected the {code_key} envelope)"
         if not isinstance(body, dict) or code_key not in body:
             return response.status_code, f"the answer has no {code_key} envelope"
-        code = int(body[code_key])
+        code = body[code_key]
+        if isinstance(code, bool) or not isinstance(code, int):
+            return response.status_code, f"the answer's {code_key} is {code!r}, not a number"
         return None if code == 0 else (code, explain(body, code))
 
     return check
@@ -170,10 +234,13 @@ class HttpClient:
         check_envelope: Callable[[httpx.Response], tuple[int, str] | None] | None = None,
         not_found_codes: frozenset[int] = frozenset(),
         sleep: Callable[[float], None] | None = None,
+        limits: Limits | None = None,
     ):
         import httpx
 
         self.cloud = cloud
+        self.timeout = timeout
+        self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self.error_message = error_message
         self.check_envelope = check_envelope
@@ -224,14 +291,18 @@ class HttpClient:
         idempotent: bool | None = None,
         empty_ok: bool = False,
         key: str | None = None,
+        shape: type | tuple[type, ...] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Like request(), returning the parsed JSON body — its ``key`` member when given —
-        or None for an empty body when ``empty_ok``."""
+        or None for an empty body when ``empty_ok``; checked to be a ``shape`` when given."""
         response = self._send(
             method, path, operation, idempotent, False, kwargs, expect_json=True, empty_ok=empty_ok and key is None
         )
-        return self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
+        body = self.parsed(response, operation, safe=self._is_safe(method, idempotent), empty_ok=empty_ok, key=key)
+        if shape is None:
+            return body
+        return shaped(body, shape, self.cloud, operation, f"the answer's '{key}'" if key else "the answer")
 
     def parsed(
         self,
@@ -269,9 +340,16 @@ class HttpClient:
         import httpx
 
         response = self._send(method, path, operation, None, True, kwargs)
+        from providers.bounds import Guarded
+
+        response.stream = Guarded(
+            response.stream,
+            self._answer_fault(operation, response.status_code, True),
+            pace=(self.limits.download_min_rate, self.limits.download_idle_timeout),
+        )
         try:
             yield response
-        except httpx.TransportError as exc:  # the body broke off half-way
+        except httpx.TransportError as exc:  # the body broke off half-way, or nothing came for the idle timeout
             raise ProviderError(self.cloud, operation, None, transport_failure(exc)) from None
         finally:
             response.close()
@@ -292,7 +370,7 @@ class HttpClient:
                 attempt += 1
                 if error.status is not None or attempt >= self.retry.attempts:
                     raise
-                self._pause(operation, attempt - 1, None, error.message)
+                self._pause(operation, attempt - 1, self.retry.delay(attempt - 1, None), error.message)
 
     def _send(
         self,
@@ -312,10 +390,21 @@ class HttpClient:
         import httpx
 
         safe = self._is_safe(method, idempotent)
+        deadline = time.monotonic() + self.limits.operation_timeout
         attempt = 0
         while True:
             try:
-                response = self.http.send(self.http.build_request(method, path, **kwargs), stream=stream)
+                request = self.http.build_request(method, path, timeout=self._timeouts(deadline, stream), **kwargs)
+                response = self.http.send(request, stream=True)
+                if not stream or response.status_code >= 400:  # the error message of a stream is in its body
+                    self._read(response, operation, deadline, safe)
+            except Overdue:
+                delay = self._may_retry(attempt, deadline, None) if safe else None
+                if delay is None:
+                    raise
+                self._pause(operation, attempt, delay, "an answer too slow to arrive")
+                attempt += 1
+                continue
             except httpx.UnsupportedProtocol as exc:
                 raise ProviderError(
                     self.cloud, operation, None, transport_failure(exc)
@@ -323,31 +412,29 @@ class HttpClient:
             except httpx.TransportError as exc:
                 # A connection never made reached nobody: retrying is safe even for a POST.
                 unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                if not (safe or unsent) or attempt + 1 >= self.retry.attempts:
+                delay = self._may_retry(attempt, deadline, None) if safe or unsent else None
+                if delay is None:
                     raise ProviderError(
                         self.cloud, operation, None, transport_failure(exc), ambiguous=not (safe or unsent)
                     ) from None
-                self._pause(operation, attempt, None, type(exc).__name__)
+                self._pause(operation, attempt, delay, type(exc).__name__)
                 attempt += 1
                 continue
             retryable = response.status_code == 429 or (safe and response.status_code >= 500)
-            if retryable and attempt + 1 < self.retry.attempts:
+            delay = self._may_retry(attempt, deadline, parse_retry_after(response.headers.get("Retry-After")))
+            if retryable and delay is not None:
                 response.close()
-                self._pause(
-                    operation, attempt, parse_retry_after(response.headers.get("Retry-After")), response.status_code
-                )
+                self._pause(operation, attempt, delay, response.status_code)
                 attempt += 1
                 continue
-            if stream and response.status_code >= 400:
-                response.read()  # the error message is in the body
-                response.close()
             succeeded = response.status_code < 300
             unfit = succeeded and readable is not None and not readable(response.content)  # checked once per answer
             unreadable = unfit or (
                 succeeded and expect_json and not (_is_json(response) or (empty_ok and not response.content))
             )
-            if unreadable and safe and attempt + 1 < self.retry.attempts:
-                self._pause(operation, attempt, None, "an unreadable answer")
+            delay = self._may_retry(attempt, deadline, None) if unreadable and safe else None
+            if delay is not None:
+                self._pause(operation, attempt, delay, "an unreadable answer")
                 attempt += 1
                 continue
             if unfit:
@@ -361,10 +448,55 @@ class HttpClient:
                 )
             return self._checked(response, operation, envelope=not stream, safe=safe)
 
-    def _pause(self, operation: str, attempt: int, retry_after: float | None, why: object) -> None:
+    def _may_retry(self, attempt: int, deadline: float, retry_after: float | None) -> float | None:
+        """The pause before another attempt, or None when the attempts are spent or the
+        operation's deadline would pass during it (the last answer then stands)."""
+        if attempt + 1 >= self.retry.attempts:
+            return None
         delay = self.retry.delay(attempt, retry_after)
-        log.info("%s: %s got %s; retrying in %.1fs", self.cloud, operation, why, delay)
+        return None if time.monotonic() + delay >= deadline else delay
+
+    def _pause(self, operation: str, attempt: int, delay: float, why: object) -> None:
+        log.info("%s: %s got %s (attempt %d); retrying in %.1fs", self.cloud, operation, why, attempt + 1, delay)
         self.sleep(delay)
+
+    def _timeouts(self, deadline: float, stream: bool) -> httpx.Timeout:
+        """Each wait of one attempt: none outlasts the operation's deadline; a stream's body
+        reads may each wait the idle timeout (its pace is checked as it arrives)."""
+        import httpx
+
+        left = max(0.001, deadline - time.monotonic())
+        wait = self.limits.download_idle_timeout if stream else self.timeout
+        return httpx.Timeout(min(wait, left), connect=min(10.0, left), write=self.timeout)
+
+    def _read(self, response: httpx.Response, operation: str, deadline: float, safe: bool) -> None:
+        """Read the body, whole within the attempt's deadline and under the size cap, else
+        raise (Overdue for a late one, which may be asked again; a ProviderError for a huge one)."""
+        from providers.bounds import Guarded
+
+        now = time.monotonic()
+        setting = "operation_timeout" if now + self.timeout >= deadline else "timeout"
+        fault = self._answer_fault(operation, response.status_code, safe)
+        try:
+            declared = int(response.headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        response.stream = Guarded(
+            response.stream, fault, until=(min(now + self.timeout, deadline), setting), cap=self.limits.max_answer_size
+        )
+        try:
+            response.stream.check_size(declared)  # a declared size past the cap is refused before a byte is read
+            response.read()
+        finally:
+            response.close()
+
+    def _answer_fault(self, operation: str, status: int, safe: bool) -> Callable[[str, bool], Exception]:
+        """How a guarded body reports a fault: a ProviderError naming the cloud, the operation, the fix."""
+
+        def fault(message: str, retryable: bool) -> Exception:
+            return (Overdue if retryable else ProviderError)(self.cloud, operation, status, message, ambiguous=not safe)
+
+        return fault
 
     def _checked(
         self, response: httpx.Response, operation: str, envelope: bool = True, safe: bool = True

@@ -30,7 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import NotFoundError, ProviderError
-from providers.http import HttpClient, envelope_check
+from providers.http import HttpClient, Limits, envelope_check, shaped
 from providers.polling import WaitTimeout, wait_for
 
 if TYPE_CHECKING:
@@ -92,7 +92,15 @@ def error_message(response: httpx.Response) -> str:
 
 
 class AppTestClient:
-    def __init__(self, endpoint: str, user_id: str, access_key: str, timeout: float, maintenance_timeout: float):
+    def __init__(
+        self,
+        endpoint: str,
+        user_id: str,
+        access_key: str,
+        timeout: float,
+        maintenance_timeout: float,
+        limits: Limits | None = None,
+    ):
         import httpx
 
         self.maintenance_timeout = maintenance_timeout
@@ -102,6 +110,7 @@ class AppTestClient:
             auth=httpx.BasicAuth(user_id, access_key),
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=error_message,
             check_envelope=envelope_failure,
             not_found_codes=frozenset({NO_RESULT_DATA}),
@@ -115,7 +124,13 @@ class AppTestClient:
         return _waiting_out(
             MAINTENANCE,
             operation,
-            lambda: self.http.parsed(send(), operation, safe=safe, key="data"),
+            lambda: shaped(
+                self.http.parsed(send(), operation, safe=safe, key="data"),
+                dict,
+                CLOUD,
+                operation,
+                "the answer's 'data'",
+            ),
             self.maintenance_timeout,
         )
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from providers.apptest import runs
 from providers.apptest.client import AppTestClient
-from providers.base import Arguments, Provider, arg
+from providers.base import HttpSettings, Provider, arg
 from providers.polling import NonNegativeDuration
 
 
-class AppTestSettings(Arguments):
+class AppTestSettings(HttpSettings):
     endpoint: str = arg("https://api.apptest.ai", description="API root URL.")
     user_id: str = arg(min_length=1, description="User id; sent as the HTTP Basic user.")
     access_key: str = arg(min_length=1, sensitive=True, description="Access key; sent as the HTTP Basic password.")
-    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
     maintenance_timeout: NonNegativeDuration = arg(
         300.0, description="How long to keep retrying while apptest.ai answers 8000 (System Maintenance)."
     )
@@ -27,5 +26,10 @@ class AppTestProvider(Provider):
 
     def client(self, settings: AppTestSettings) -> AppTestClient:
         return AppTestClient(
-            settings.endpoint, settings.user_id, settings.access_key, settings.timeout, settings.maintenance_timeout
+            settings.endpoint,
+            settings.user_id,
+            settings.access_key,
+            settings.timeout,
+            settings.maintenance_timeout,
+            limits=settings.limits(),
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
-from providers.http import HttpClient, Page, paginate
+from providers.http import HttpClient, Limits, Page, member, paginate
 from providers.reads import Fanout
 from providers.transfer import FilePart
 
@@ -37,7 +37,15 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class BitbarClient:
-    def __init__(self, endpoint: str, api_key: str | None, username: str | None, password: str | None, timeout: float):
+    def __init__(
+        self,
+        endpoint: str,
+        api_key: str | None,
+        username: str | None,
+        password: str | None,
+        timeout: float,
+        limits: Limits | None = None,
+    ):
         import httpx
 
         from providers.auth import OAuthPasswordAuth
@@ -52,6 +60,7 @@ class BitbarClient:
             auth=auth,
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=_error_message,
         )
 
@@ -59,7 +68,7 @@ class BitbarClient:
         self.http.close()
 
     def get(self, path: str, operation: str, **params: Any) -> Any:
-        return self.http.request_json("GET", path, operation=operation, params=params or None)
+        return self.http.request_json("GET", path, operation=operation, params=params or None, shape=dict)
 
     def get_bytes(self, path: str, operation: str, readable: Callable[[bytes], bool] | None = None) -> bytes:
         """The body; one that is not ``readable`` (a gateway's page, a cut file) is read again."""
@@ -67,7 +76,9 @@ class BitbarClient:
 
     def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
         """A POST the doc answers with an object: an empty or garbled answer is an error, never None."""
-        return self.http.request_json("POST", path, operation=operation, data=_form(form), idempotent=idempotent)
+        return self.http.request_json(
+            "POST", path, operation=operation, data=_form(form), idempotent=idempotent, shape=dict
+        )
 
     def post_empty(
         self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False
@@ -77,7 +88,7 @@ class BitbarClient:
 
     def upload(self, path: str, operation: str, part: FilePart) -> Any:
         """Multipart upload (field ``file``); a streamed part keeps memory flat whatever the size."""
-        return self.http.request_json("POST", path, operation=operation, files={"file": part})
+        return self.http.request_json("POST", path, operation=operation, files={"file": part}, shape=dict)
 
     @contextmanager
     def stream(self, path: str, operation: str, **params: Any) -> Iterator[httpx.Response]:
@@ -98,7 +109,9 @@ class BitbarClient:
 
         def fetch(offset: int) -> Page:
             body = self.get(path, operation, offset=offset, limit=PAGE_SIZE, **params)
-            return Page(items=body.get("data", []), has_more=bool(body.get("next")), total=body.get("total"))
+            items = member(body, "data", (list, type(None)), "bitbar", operation) or []
+            total = member(body, "total", (int, type(None)), "bitbar", operation)
+            return Page(items=items, has_more=bool(body.get("next")), total=total)
 
         return paginate(fetch, fanout=fanout)
 

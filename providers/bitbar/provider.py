@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from providers.base import Arguments, Provider, arg
+from providers.base import HttpSettings, Provider, arg
 from providers.bitbar import lookups, resources, runs, uploads
 from providers.bitbar.client import BitbarClient
 
 
-class BitbarSettings(Arguments):
+class BitbarSettings(HttpSettings):
     endpoint: str = arg("https://cloud.bitbar.com", description="API root URL.")
     api_key: str | None = arg(None, sensitive=True, description="API key (sent as the HTTP Basic user).")
     username: str | None = arg(None, description="OAuth2 user, when no api_key is given.")
     password: str | None = arg(None, sensitive=True, description="OAuth2 password, with username.")
-    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
     @model_validator(mode="after")
     def _one_credential(self):
@@ -42,4 +41,11 @@ class BitbarProvider(Provider):
     data_sources = (lookups.Devices, lookups.DeviceGroups, lookups.Runs)
 
     def client(self, settings: BitbarSettings) -> BitbarClient:
-        return BitbarClient(settings.endpoint, settings.api_key, settings.username, settings.password, settings.timeout)
+        return BitbarClient(
+            settings.endpoint,
+            settings.api_key,
+            settings.username,
+            settings.password,
+            settings.timeout,
+            limits=settings.limits(),
+        )

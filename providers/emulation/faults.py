@@ -7,7 +7,9 @@ A fault (options.py names the kinds) fires either *before* the handler runs
 (``429``, ``500``, ``drop``: the cloud did nothing, a retry is harmless) or
 *after* it acted (``500-after``, ``drop-after``, ``malformed``: the object
 exists, the client cannot tell), which is the case that duplicates objects
-when a client retries a create blindly.
+when a client retries a create blindly. Hostile answers (options.py's
+``HOSTILE``: too slow, too big, of the wrong shape, a Retry-After that means
+nothing) are built by ``hostile.py``.
 
 Each request's fault is drawn from a generator fixed by the seed, the
 request's shape (method, path and query, ids masked) and how many requests of
@@ -29,6 +31,7 @@ import anyio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from providers.emulation import hostile
 from providers.emulation.fakes import seeded_random
 from providers.emulation.options import EmulatorOptions
 from providers.emulation.requestlog import RequestLog, RequestRecord
@@ -112,6 +115,10 @@ class FaultMiddleware:
                 await _drop(send, b"")  # status 0 in the log: the client got no answer
             elif kind in ("429", "500"):
                 await self._refuse(int(kind), "injected fault", scope, counting_receive, recording_send)
+            elif kind == "bad-retry-after":
+                await self._refuse(
+                    429, "injected fault", scope, counting_receive, recording_send, rng.choice(hostile.BAD_RETRY_AFTER)
+                )
             else:
                 answer = _Captured()
                 await self.app(scope, counting_receive, answer.send)
@@ -131,8 +138,10 @@ class FaultMiddleware:
             return None
         return rng.choice(self.options.failure_kinds), rng
 
-    async def _refuse(self, status: int, message: str, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {"Retry-After": str(self.options.retry_after)} if status == 429 else {}
+    async def _refuse(
+        self, status: int, message: str, scope: Scope, receive: Receive, send: Send, retry_after: str | None = None
+    ) -> None:
+        headers = {"Retry-After": retry_after or str(self.options.retry_after)} if status == 429 else {}
         await JSONResponse(self.error_body(status, message), status_code=status, headers=headers)(scope, receive, send)
 
     async def _after(
@@ -152,6 +161,11 @@ class FaultMiddleware:
             )
         elif kind == "drop-after":
             await _drop(send, bytes(answer.body[: len(answer.body) // 2]))
+        elif kind in hostile.ANSWERS:
+            if 200 <= answer.status < 300:
+                await hostile.ANSWERS[kind](self.options, answer.status, bytes(answer.body), recording_send, receive)
+            else:
+                await answer.replay(recording_send)
         elif kind != "malformed":
             raise ValueError(f"unknown fault kind {kind!r}")
         elif 200 <= answer.status < 300:  # only a success is garbled: an error stays the cloud's error

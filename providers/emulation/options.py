@@ -11,6 +11,16 @@ them differently:
   answer is lost but the effect is not: ``500-after``, ``drop-after``, and
   ``malformed`` (a 2xx whose body is an HTML page, truncated or empty). A
   blind retry of a create duplicates the object; only a lookup is safe.
+
+Hostile answers (``HOSTILE``), which no retry makes right, so a client must
+end each in a named error (and never in a hang): ``bad-retry-after`` (a 429
+whose Retry-After is neither seconds nor a date; before the handler), and,
+after it, ``slow-body`` (the answer a byte every ``slow_body_delay``),
+``huge-body`` (``huge_body_bytes`` of JSON, streamed), ``swapped-types``
+(each top-level member of the JSON answer of another type), ``list-body`` and
+``null-body`` (the answer as a JSON list, or null), ``empty-page`` (every list
+in the answer emptied, its paging left as it was). They are drawn only when
+named: the sandbox's default kinds stay the recoverable ones.
 """
 
 from __future__ import annotations
@@ -23,14 +33,18 @@ from providers.emulation.clock import Clock
 FAULTS_BEFORE = ("429", "500", "drop")
 FAULTS_AFTER = ("500-after", "drop-after", "malformed")
 ALL_FAULTS = FAULTS_BEFORE + FAULTS_AFTER
+HOSTILE_BEFORE = ("bad-retry-after",)
+HOSTILE_AFTER = ("slow-body", "huge-body", "swapped-types", "list-body", "null-body", "empty-page")
+HOSTILE = HOSTILE_BEFORE + HOSTILE_AFTER
+KNOWN_FAULTS = ALL_FAULTS + HOSTILE
 
 
 def check_failure_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     """``kinds`` if each is a known fault kind and there is at least one, else ValueError naming them."""
-    unknown = [kind for kind in kinds if kind not in ALL_FAULTS]
+    unknown = [kind for kind in kinds if kind not in KNOWN_FAULTS]
     if unknown or not kinds:
         raise ValueError(
-            f"unknown fault kind {', '.join(unknown) or '(none given)'}: expected some of {', '.join(ALL_FAULTS)}"
+            f"unknown fault kind {', '.join(unknown) or '(none given)'}: expected some of {', '.join(KNOWN_FAULTS)}"
         )
     return kinds
 
@@ -43,6 +57,9 @@ class EmulatorOptions:
     # The faults drawn from; the default keeps to those that fire before the handler runs.
     failure_kinds: tuple[str, ...] = FAULTS_BEFORE
     retry_after: int = 1
+    # A slow-body answer's pause between two bytes, and a huge-body answer's size.
+    slow_body_delay: float = 1.0
+    huge_body_bytes: int = 100 * 1024 * 1024
     page_size: int = 20
     seed: int = 7
     clock: Clock = field(default_factory=lambda: Clock(speed=0))

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
 from providers.errors import ProviderError
-from providers.http import HttpClient
+from providers.http import HttpClient, Limits
 from providers.transfer import FilePart
 
 if TYPE_CHECKING:
     import httpx  # with the auth flows, imported by the client's constructor, so validate never loads it
 
 CLOUD = "kyaraben"
+# What the API gives as a new object's id (a hex string; a number is taken too).
+ID = (str, int)
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -41,7 +43,7 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class KyarabenClient:
-    def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float):
+    def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float, limits: Limits | None = None):
         from providers.auth import HeaderAuth
 
         self.http = HttpClient(
@@ -50,6 +52,7 @@ class KyarabenClient:
             auth=HeaderAuth(auth_header, auth_value),
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=_error_message,
         )
 
@@ -57,29 +60,31 @@ class KyarabenClient:
         self.http.close()
 
     # --- transport ------------------------------------------------------------
-    def _call(self, method: str, path: str, operation: str, key: str | None = None, **kwargs: Any) -> Any:
-        """The answer's JSON (its ``key`` member when given); an empty 2xx answer is None."""
-        return self.http.request_json(method, path, operation=operation, key=key, empty_ok=True, **kwargs)
+    def _call(
+        self, method: str, path: str, operation: str, key: str | None = None, shape: Any = None, **kwargs: Any
+    ) -> Any:
+        """The answer's JSON (its ``key`` member, a ``shape``, when given); an empty 2xx answer is None."""
+        return self.http.request_json(method, path, operation=operation, key=key, shape=shape, empty_ok=True, **kwargs)
 
     # --- user -----------------------------------------------------------------
     def whoami(self) -> dict[str, Any]:
-        return self._call("GET", "/user/whoami", "read current user", "user")
+        return self._call("GET", "/user/whoami", "read current user", "user", dict)
 
     def quota(self) -> dict[str, Any]:
-        return self._call("GET", "/user/quota", "read quota", "quota")
+        return self._call("GET", "/user/quota", "read quota", "quota", dict)
 
     def images(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/images", "list images", "images")
+        return self._call("GET", "/images", "list images", "images", list)
 
     # --- projects -------------------------------------------------------------
     def projects(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/projects", "list projects", "projects")
+        return self._call("GET", "/projects", "list projects", "projects", list)
 
     def project(self, project_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/projects/{project_id}", "read project", "project")
+        return self._call("GET", f"/projects/{project_id}", "read project", "project", dict)
 
     def create_project(self, name: str) -> str:
-        return self._call("POST", "/projects", "create project", "project_id", json={"project_name": name})
+        return self._call("POST", "/projects", "create project", "project_id", ID, json={"project_name": name})
 
     def rename_project(self, project_id: str, name: str) -> None:
         """The doc's example sends ``project_name``, its field list names ``avm_name``: both go,
@@ -91,23 +96,23 @@ class KyarabenClient:
 
     # --- apks and camera files ------------------------------------------------
     def apks(self, project_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/projects/{project_id}/apk", "list apks", "apks")
+        return self._call("GET", f"/projects/{project_id}/apk", "list apks", "apks", list)
 
     def apk(self, project_id: str, apk_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/projects/{project_id}/apk/{apk_id}", "read apk", "apk")
+        return self._call("GET", f"/projects/{project_id}/apk/{apk_id}", "read apk", "apk", dict)
 
     def upload_apk(self, project_id: str, part: FilePart) -> str:
-        return self._call("POST", f"/projects/{project_id}/apk", "upload apk", "apk_id", files={"file": part})
+        return self._call("POST", f"/projects/{project_id}/apk", "upload apk", "apk_id", ID, files={"file": part})
 
     def delete_apk(self, project_id: str, apk_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/apk/{apk_id}", "delete apk")
 
     def camera_files(self, project_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/projects/{project_id}/camera", "list camera files", "camera_files")
+        return self._call("GET", f"/projects/{project_id}/camera", "list camera files", "camera_files", list)
 
     def upload_camera_file(self, project_id: str, part: FilePart) -> str:
         return self._call(
-            "POST", f"/projects/{project_id}/camera", "upload camera file", "camera_file_id", files={"file": part}
+            "POST", f"/projects/{project_id}/camera", "upload camera file", "camera_file_id", ID, files={"file": part}
         )
 
     def delete_camera_file(self, project_id: str, camera_file_id: str) -> None:
@@ -115,16 +120,25 @@ class KyarabenClient:
 
     # --- test sources ---------------------------------------------------------
     def testsources(self, project_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/projects/{project_id}/testsources", "list test sources", "testsources")
+        return self._call("GET", f"/projects/{project_id}/testsources", "list test sources", "testsources", list)
 
     def testsource(self, project_id: str, testsource_id: str) -> dict[str, Any]:
         return self._call(
-            "GET", f"/projects/{project_id}/testsources/{testsource_id}/metadata", "read test source", "testsource"
+            "GET",
+            f"/projects/{project_id}/testsources/{testsource_id}/metadata",
+            "read test source",
+            "testsource",
+            dict,
         )
 
     def upload_testsource(self, project_id: str, part: FilePart) -> str:
         return self._call(
-            "POST", f"/projects/{project_id}/testsources", "upload test source", "testsource_id", files={"file": part}
+            "POST",
+            f"/projects/{project_id}/testsources",
+            "upload test source",
+            "testsource_id",
+            ID,
+            files={"file": part},
         )
 
     def replace_testsource(self, project_id: str, testsource_id: str, part: FilePart) -> None:
@@ -134,7 +148,7 @@ class KyarabenClient:
 
     def compile_testsource(self, project_id: str, testsource_id: str) -> str:
         return self._call(
-            "POST", f"/projects/{project_id}/testsources/{testsource_id}/apk", "compile test source", "apk_id"
+            "POST", f"/projects/{project_id}/testsources/{testsource_id}/apk", "compile test source", "apk_id", ID
         )
 
     def delete_testsource(self, project_id: str, testsource_id: str) -> None:
@@ -142,26 +156,26 @@ class KyarabenClient:
 
     # --- campaigns ------------------------------------------------------------
     def campaigns(self, project_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/projects/{project_id}/campaigns", "list campaigns", "campaigns")
+        return self._call("GET", f"/projects/{project_id}/campaigns", "list campaigns", "campaigns", list)
 
     def campaign(self, project_id: str, campaign_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/projects/{project_id}/campaigns/{campaign_id}", "read campaign", "campaign")
+        return self._call("GET", f"/projects/{project_id}/campaigns/{campaign_id}", "read campaign", "campaign", dict)
 
     def start_campaign(self, project_id: str, body: dict[str, Any]) -> str:
-        return self._call("POST", f"/projects/{project_id}/campaigns", "start campaign", "campaign_id", json=body)
+        return self._call("POST", f"/projects/{project_id}/campaigns", "start campaign", "campaign_id", ID, json=body)
 
     def delete_campaign(self, project_id: str, campaign_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/campaigns/{campaign_id}", "delete campaign")
 
     # --- android VMs ----------------------------------------------------------
     def avms(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/android", "list VMs", "avms")
+        return self._call("GET", "/android", "list VMs", "avms", list)
 
     def avm(self, avm_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/android/{avm_id}", "read VM", "avm")
+        return self._call("GET", f"/android/{avm_id}", "read VM", "avm", dict)
 
     def create_avm(self, body: dict[str, Any]) -> str:
-        return self._call("POST", "/android", "create VM", "avm_id", json=body)
+        return self._call("POST", "/android", "create VM", "avm_id", ID, json=body)
 
     def rename_avm(self, avm_id: str, name: str) -> None:
         """The doc's example puts the id in the path, its heading (``PUT /android``) does not:
@@ -179,10 +193,10 @@ class KyarabenClient:
     def install_apk(self, avm_id: str, apk_id: str) -> str:
         """Sent again like a PUT when its answer is lost: the doc says "The application can be
         reinstalled multiple times without uninstalling", so a second install only repeats the first."""
-        return self._call("POST", f"/android/{avm_id}/apk/{apk_id}", "install apk", "command_id", idempotent=True)
+        return self._call("POST", f"/android/{avm_id}/apk/{apk_id}", "install apk", "command_id", ID, idempotent=True)
 
     def command_results(self, avm_id: str, command_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/android/{avm_id}/command/{command_id}", "read command", "results")
+        return self._call("GET", f"/android/{avm_id}/command/{command_id}", "read command", "results", list)
 
 
 def in_project(type_name: str, id: str) -> tuple[str, str]:

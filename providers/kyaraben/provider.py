@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from providers.base import Arguments, Provider, arg
+from providers.base import HttpSettings, Provider, arg
 from providers.kyaraben import lookups, resources, runs, uploads
 from providers.kyaraben.client import KyarabenClient
 from providers.polling import PositiveDuration
 
 
-class KyarabenSettings(Arguments):
+class KyarabenSettings(HttpSettings):
     endpoint: str = arg(
         min_length=1, description="API root URL (the authentication proxy in front of kyaraben, or kyaraben itself)."
     )
@@ -18,7 +18,6 @@ class KyarabenSettings(Arguments):
     auth_value: str = arg(
         min_length=1, sensitive=True, description="That header's value: the user id, or what the proxy expects."
     )
-    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
     wait_timeout: PositiveDuration = arg(
         600.0, description="How long to wait for a project, upload, VM or command to be READY."
     )
@@ -41,4 +40,6 @@ class KyarabenProvider(Provider):
     data_sources = (lookups.Images, lookups.Quota, lookups.Projects)
 
     def client(self, settings: KyarabenSettings) -> KyarabenClient:
-        return KyarabenClient(settings.endpoint, settings.auth_header, settings.auth_value, settings.timeout)
+        return KyarabenClient(
+            settings.endpoint, settings.auth_header, settings.auth_value, settings.timeout, limits=settings.limits()
+        )

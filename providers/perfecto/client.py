@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from providers.base import Context
-from providers.http import HttpClient, default_error_message
+from providers.http import HttpClient, Limits, default_error_message, member
 
 if TYPE_CHECKING:
     import httpx
@@ -62,13 +62,14 @@ class Report:
 
 
 class PerfectoClient:
-    def __init__(self, endpoint: str, token: str, token_header: str, timeout: float):
+    def __init__(self, endpoint: str, token: str, token_header: str, timeout: float, limits: Limits | None = None):
         value = f"Bearer {token}" if token_header == "Authorization" else token
         self.http = HttpClient(
             CLOUD,
             endpoint,
             headers={token_header: value, "Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
             error_message=error_message,
         )
 
@@ -76,14 +77,15 @@ class PerfectoClient:
         self.http.close()
 
     def _get(self, path: str, operation: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-        return self.http.request_json("GET", path, operation=operation, params=params)
+        return self.http.request_json("GET", path, operation=operation, params=params, shape=dict)
 
     def executions(self, params: list[tuple[str, str]]) -> Report:
         """The Execution Report for these filters, every page of it (``_page`` 1, 2, … while truncated)."""
         report = Report()
         while True:
             body = self._get(EXECUTIONS, "list executions", [*params, ("_page", str(report.pages + 1))])
-            resources, metadata = body.get("resources") or [], body.get("metadata") or {}
+            resources = member(body, "resources", (list, type(None)), CLOUD, "list executions") or []
+            metadata = member(body, "metadata", (dict, type(None)), CLOUD, "list executions") or {}
             report.pages += 1
             report.executions += resources
             report.processing.append(metadata.get("processingStatus"))
@@ -101,9 +103,8 @@ class PerfectoClient:
 
     def commands(self, test_id: str) -> list[dict[str, Any]]:
         """The Single Test Commands Report: the test's steps, each with its commands in execution order."""
-        return (
-            self._get(f"{EXECUTIONS}/{quote(test_id, safe='')}/commands", "read test commands").get("resources") or []
-        )
+        body = self._get(f"{EXECUTIONS}/{quote(test_id, safe='')}/commands", "read test commands")
+        return member(body, "resources", (list, type(None)), CLOUD, "read test commands") or []
 
 
 def client_of(ctx: Context) -> PerfectoClient:

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from providers.base import Arguments, Provider, arg
+from providers.base import HttpSettings, Provider, arg
 from providers.perfecto import lookups, resources
 from providers.perfecto.client import PerfectoClient, reporting_server
 
 
-class PerfectoSettings(Arguments):
+class PerfectoSettings(HttpSettings):
     cloud: str | None = arg(None, min_length=1, description='Cloud name: "demo" for https://demo.perfectomobile.com.')
     endpoint: str | None = arg(
         None, description="Reporting server URL; https://<cloud>.app.perfectomobile.com when unset."
@@ -20,7 +20,6 @@ class PerfectoSettings(Arguments):
     token_header: Literal["Perfecto-Authorization", "Authorization"] = arg(
         "Perfecto-Authorization", description="Header carrying the token; Authorization sends it as 'Bearer <token>'."
     )
-    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
     @model_validator(mode="after")
     def _server_known(self):
@@ -45,4 +44,6 @@ class PerfectoProvider(Provider):
     data_sources = (lookups.Executions, lookups.Commands)
 
     def client(self, settings: PerfectoSettings) -> PerfectoClient:
-        return PerfectoClient(settings.server, settings.security_token, settings.token_header, settings.timeout)
+        return PerfectoClient(
+            settings.server, settings.security_token, settings.token_header, settings.timeout, limits=settings.limits()
+        )

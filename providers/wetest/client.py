@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
-from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check
+from providers.http import IDEMPOTENT_METHODS, HttpClient, Limits, envelope_check, member, shaped
 from providers.transfer import FilePart
 
 CLOUD = "wetest"
@@ -47,7 +47,7 @@ def refused(error: ProviderError) -> bool:
 
 
 class WeTestClient:
-    def __init__(self, endpoint: str, secret_id: str, secret_key: str, timeout: float):
+    def __init__(self, endpoint: str, secret_id: str, secret_key: str, timeout: float, limits: Limits | None = None):
         import httpx  # here, not at the top: validate builds no client and never loads it
 
         self.http = HttpClient(
@@ -56,19 +56,24 @@ class WeTestClient:
             auth=httpx.BasicAuth(secret_id, secret_key),
             headers={"Accept": "application/json"},
             timeout=timeout,
+            limits=limits,
         )
 
     def close(self) -> None:
         self.http.close()
 
-    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """The answer's body; a non-zero ``ret`` raises a Refusal."""
+    def _call(
+        self, method: str, path: str, operation: str, key: str | None = None, shape: Any = dict, **kwargs: Any
+    ) -> Any:
+        """The answer's body (its ``key`` member, a ``shape``, when given); a non-zero ``ret`` raises a
+        Refusal. An answer without the envelope is not a refusal: the server does not speak the API."""
         response = self.http.request(method, "/v1" + path, operation=operation, json_answer=True, **kwargs)
-        body = self.http.parsed(response, operation, safe=method in IDEMPOTENT_METHODS)
+        body = shaped(self.http.parsed(response, operation, safe=method in IDEMPOTENT_METHODS), dict, CLOUD, operation)
+        member(body, "ret", int, CLOUD, operation)
         failure = envelope_failure(response)
         if failure is not None:
             raise Refusal(CLOUD, operation, *failure)
-        return body
+        return body if key is None else member(body, key, shape, CLOUD, operation)
 
     def _lookup(self, operation: str, project: str | None, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """``call()``; if refused, NotFoundError once the projects listing confirms the scope (see above)."""
@@ -104,13 +109,13 @@ class WeTestClient:
     def upload_app(self, project: str, name: str, part: FilePart) -> dict[str, Any]:
         """The doc's answer: ``{"fid"}``."""
         params = {"project": project, "name": name}
-        return self._call("POST", "/platform/upload/storage", "upload app", params=params, files={"data": part})["data"]
+        return self._call("POST", "/platform/upload/storage", "upload app", "data", params=params, files={"data": part})
 
     def app(self, project: str, *, fid: str | None = None, md5: str | None = None) -> dict[str, Any]:
         """An uploaded app by its fid or by the md5 of its content; NotFoundError if none."""
         params = {"project": project, **({"fid": fid} if fid else {"hash": md5})}
         return self._lookup(
-            "read app", project, lambda: self._call("GET", "/platform/upload/info", "read app", params=params)["data"]
+            "read app", project, lambda: self._call("GET", "/platform/upload/info", "read app", "data", params=params)
         )
 
     def delete_app(self, project: str, fid: str) -> None:
@@ -119,14 +124,14 @@ class WeTestClient:
     # --- scripts ------------------------------------------------------------
     def upload_script(self, project: str | None, part: FilePart) -> dict[str, Any]:
         params = {"project": project} if project else None
-        return self._call("POST", "/scripts", "upload script", params=params, files={"file": part})["script"]
+        return self._call("POST", "/scripts", "upload script", "script", params=params, files={"file": part})
 
     def script(self, script_id: str, project: str | None) -> dict[str, Any]:
         params = {"project": project} if project else None
         return self._lookup(
             "read script",
             project,
-            lambda: self._call("GET", f"/scripts/{script_id}", "read script", params=params)["script"],
+            lambda: self._call("GET", f"/scripts/{script_id}", "read script", "script", params=params),
         )
 
     def delete_script(self, script_id: str, project: str | None) -> None:
@@ -134,20 +139,21 @@ class WeTestClient:
 
     # --- catalogue ----------------------------------------------------------
     def projects(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/users/projects", "list projects")["projects"]
+        return self._call("GET", "/users/projects", "list projects", "projects", list)
 
     def clouds(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/users/clouds", "list clouds")["clouds"]
+        return self._call("GET", "/users/clouds", "list clouds", "clouds", list)
 
     def devices(self, cloud_id: int) -> list[dict[str, Any]]:
-        return self._call("GET", f"/clouds/{cloud_id}/devices", "list devices")["devices"]
+        return self._call("GET", f"/clouds/{cloud_id}/devices", "list devices", "devices", list)
 
     def model_lists(self, project: str) -> list[dict[str, Any]]:
-        return self._call("GET", "/model/list", "list model lists", params={"project": project})["data"]
+        return self._call("GET", "/model/list", "list model lists", "data", list, params={"project": project})
 
     # --- tests --------------------------------------------------------------
     def submit_test(self, body: dict[str, Any]) -> int:
-        return self._call("POST", "/tests/automation", "submit test", json=body)["test_info"]["test_id"]
+        info = self._call("POST", "/tests/automation", "submit test", "test_info", json=body)
+        return member(info, "test_id", int, CLOUD, "submit test")
 
     def cancel_test(self, test_id: str) -> None:
         self._call("POST", f"/tests/{test_id}/cancelation", "cancel test")
@@ -156,16 +162,16 @@ class WeTestClient:
         """A test's status. A test cannot be deleted (the doc has no call for it), so a refusal,
         even an HTTP 404, is an error to report, never "gone": labform must not start it again."""
         try:
-            return self._call("GET", f"/tests/{test_id}/status", "read test status")["test_status"]
+            return self._call("GET", f"/tests/{test_id}/status", "read test status", "test_status")
         except NotFoundError as error:
             message = f"{error.message} (WeTest cannot delete a test, so labform does not take it as gone)"
             raise ProviderError(CLOUD, error.operation, error.status, message) from None
 
     def test_devices(self, test_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/tests/{test_id}/devices", "read device results")["devices"]
+        return self._call("GET", f"/tests/{test_id}/devices", "read device results", "devices", list)
 
     def test_result(self, test_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/tests/{test_id}/result", "read test result")["test_result"]
+        return self._call("GET", f"/tests/{test_id}/result", "read test result", "test_result")
 
 
 def client_of(ctx: Context) -> WeTestClient:

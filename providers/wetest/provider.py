@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from providers.base import Arguments, Provider, arg
+from providers.base import HttpSettings, Provider, arg
 from providers.wetest import lookups, runs, uploads
 from providers.wetest.client import WeTestClient
 
 
-class WeTestSettings(Arguments):
+class WeTestSettings(HttpSettings):
     endpoint: str = arg(
         "https://api.paas.wetest.net/cloudtest", description="API root URL; the documented paths start with /v1."
     )
     secret_id: str = arg(min_length=1, description="SecretId (Account Settings); sent as the HTTP Basic user.")
     secret_key: str = arg(min_length=1, sensitive=True, description="SecretKey; sent as the HTTP Basic password.")
-    timeout: float = arg(30.0, gt=0, description="Seconds per HTTP request.")
 
 
 class WeTestProvider(Provider):
@@ -25,4 +24,6 @@ class WeTestProvider(Provider):
     data_sources = (lookups.Projects, lookups.Clouds, lookups.Devices, lookups.ModelLists)
 
     def client(self, settings: WeTestSettings) -> WeTestClient:
-        return WeTestClient(settings.endpoint, settings.secret_id, settings.secret_key, settings.timeout)
+        return WeTestClient(
+            settings.endpoint, settings.secret_id, settings.secret_key, settings.timeout, limits=settings.limits()
+        )

@@ -8,6 +8,7 @@ request was carried out and compare what the client got.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -21,7 +22,9 @@ from bench.sandbox_harness import SandboxProcess
 from providers.emulation import CONTROL_PREFIX, Emulator, EmulatorApp, EmulatorOptions, EmulatorServer, Rejection
 from providers.emulation.app import INSPECTION_HEADER
 from providers.emulation.faults import GATEWAY_PAGE
+from providers.emulation.hostile import BAD_RETRY_AFTER
 from providers.emulation.options import ALL_FAULTS, FAULTS_AFTER, FAULTS_BEFORE
+from providers.http import parse_retry_after
 
 
 class WidgetEmulator(Emulator):
@@ -126,6 +129,63 @@ def test_a_malformed_fault_leaves_an_error_answer_as_the_cloud_gave_it():
     assert answer.status_code == 404 and answer.json() == {"error": {"code": 404, "message": "no such widget"}}
 
 
+def test_a_bad_retry_after_is_a_429_whose_header_means_nothing_and_nothing_is_done():
+    with serving(failure_rate=1.0, failure_kinds=("bad-retry-after",)) as (app, client):
+        answers = [client.post("/widgets") for _ in range(12)]
+        assert widgets(app) == 0
+    assert {a.status_code for a in answers} == {429}
+    said = {a.headers["Retry-After"] for a in answers}
+    assert said <= set(BAD_RETRY_AFTER) and len(said) > 1
+    assert all(parse_retry_after(value) is None for value in said)
+
+
+def test_a_slow_body_arrives_a_byte_at_a_time_whole_and_the_object_exists():
+    with serving(failure_rate=1.0, failure_kinds=("slow-body",), slow_body_delay=0.01) as (app, client):
+        started = time.monotonic()
+        with client.stream("POST", "/widgets") as answer:
+            chunks = list(answer.iter_raw())
+        took = time.monotonic() - started
+        assert widgets(app) == 1
+    body = b"".join(chunks)
+    assert json.loads(body)["id"] == 1001 and len(chunks) == len(body) > 40
+    assert took >= len(body) * 0.01
+
+
+def test_a_huge_body_is_valid_json_of_the_size_asked_sent_without_a_length():
+    size = 3 * 1024 * 1024 + 5
+    with serving(failure_rate=1.0, failure_kinds=("huge-body",), huge_body_bytes=size) as (app, client):
+        with client.stream("GET", "/widgets/1") as missing:
+            assert missing.status_code == 404  # an error answer stays the cloud's
+        with client.stream("POST", "/widgets") as answer:
+            assert "content-length" not in answer.headers
+            body = answer.read()
+        assert widgets(app) == 1
+    assert len(body) == size and set(json.loads(body)["padding"]) == {"x"}
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("swapped-types", {"id": "1001", "size": "1", "padding": 40}),
+        ("list-body", [{"id": 1001, "size": 1, "padding": "x" * 40}]),
+        ("null-body", None),
+    ],
+)
+def test_a_reshaped_answer_is_json_of_another_shape_and_the_object_exists(kind, expected):
+    with serving(failure_rate=1.0, failure_kinds=(kind,)) as (app, client):
+        answer = client.post("/widgets")
+        assert widgets(app) == 1
+    assert answer.status_code == 201 and answer.json() == expected
+
+
+def test_an_empty_page_empties_every_list_and_keeps_the_rest():
+    from providers.emulation.hostile import emptied, swapped
+
+    page = {"data": [{"id": 1}], "next": "/page/2", "total": 60, "meta": {"items": [1, 2], "truncated": True}}
+    assert emptied(page) == {"data": [], "next": "/page/2", "total": 60, "meta": {"items": [], "truncated": True}}
+    assert [swapped(v) for v in (True, 3, "ab", {"a": 1}, [7], None)] == ["true", "3", 2, ["a"], {"0": 7}, 0]
+
+
 def outcome(client: httpx.Client, path: str) -> str:
     """What a GET got: its status, 'malformed' for a body that is not JSON, or 'drop'."""
     try:
@@ -175,7 +235,9 @@ def test_control_endpoints_are_never_faulted_and_show_what_the_emulator_holds():
 
 def test_an_unknown_fault_kind_is_refused_with_the_known_ones():
     with pytest.raises(
-        ValueError, match="unknown fault kind 503: expected some of 429, 500, drop, 500-after, drop-after, malformed"
+        ValueError,
+        match="unknown fault kind 503: expected some of 429, 500, drop, 500-after, drop-after, malformed, "
+        "bad-retry-after, slow-body, huge-body, swapped-types, list-body, null-body, empty-page",
     ):
         EmulatorOptions(failure_kinds=("503",))
 
@@ -220,3 +282,12 @@ def test_the_sandbox_command_names_a_variant_the_emulator_lacks(tmp_path):
         SandboxProcess(tmp_path, "--only", "kyaraben", "--variant", "kyaraben=nope"),
     ):
         pass
+
+
+def test_the_sandbox_command_serves_the_hostile_answers_asked_for(tmp_path):
+    """--failure-kinds picks what --failure-rate draws from: here every answer is null."""
+    flags = ("--only", "bitbar", "--failure-rate", "1", "--failure-kinds", "null-body")
+    with SandboxProcess(tmp_path, *flags) as sandbox:
+        bitbar = sandbox.clouds["bitbar"]
+        answer = httpx.get(bitbar.url + "/api/v2/devices", auth=(bitbar.settings["api_key"], ""), timeout=5)
+    assert answer.status_code == 200 and answer.json() is None

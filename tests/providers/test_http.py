@@ -9,7 +9,7 @@ import pytest
 from providers.bitbar import emulator
 from providers.bitbar.client import BitbarClient
 from providers.errors import NotFoundError, ProviderError
-from providers.http import RetryPolicy
+from providers.http import Limits, RetryPolicy, parse_retry_after
 
 
 def client(url: str, sleeps: list[float] | None = None, attempts: int = 5, **credentials) -> BitbarClient:
@@ -97,3 +97,95 @@ def test_wrong_password_is_a_clean_401(bitbar):
         api.get("/api/v2/me/projects", "list projects")
     assert caught.value.status == 401
     assert "not-the-password" not in str(caught.value)
+
+
+def logged(running, method: str, path: str, at_least: int) -> int:
+    """How many such requests the emulator logged, waiting (up to 5s) for ``at_least``: a hostile
+    answer is logged when it ends, which may be just after the client hung up."""
+    deadline = time.monotonic() + 5
+    while len(running.app.log.matching(method, path)) < at_least and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(running.app.log.matching(method, path))
+
+
+def limited(url: str, timeout: float, **limits: float) -> BitbarClient:
+    """A client with small deadlines, so a test of them waits a second, not minutes."""
+    made = BitbarClient(url, emulator.SANDBOX_API_KEY, None, None, timeout=timeout, limits=Limits(**limits))
+    made.http.retry = RetryPolicy(attempts=8, backoff=0.01)
+    return made
+
+
+def test_a_server_sending_a_byte_at_a_time_fails_within_the_operation_deadline(emulator_options, bitbar):
+    """Each byte comes well within the read timeout, yet the answer never ends: each attempt stops at its
+    deadline, and the call (its retries included) at the operation's, with a named error."""
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("slow-body",)
+    emulator_options.slow_body_delay = 0.05
+    api = limited(bitbar.url, timeout=0.3, operation_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as caught:
+        api.get("/api/v2/devices", "list devices")
+    took = time.monotonic() - started
+    assert (caught.value.cloud, caught.value.operation) == ("bitbar", "list devices")
+    assert "still arriving" in caught.value.message and "operation_timeout" in caught.value.message
+    assert 0.9 < took < 1.6
+    assert logged(bitbar, "GET", "/api/v2/devices", 2) >= 2  # a slow answer to a GET is asked again
+
+
+def test_a_slow_answer_to_a_create_is_not_sent_again_and_is_ambiguous(emulator_options, bitbar):
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("slow-body",)
+    emulator_options.slow_body_delay = 0.05
+    with pytest.raises(ProviderError, match="still arriving after") as caught:
+        limited(bitbar.url, timeout=0.3).post("/api/v2/me/projects", "create project", {"name": "x", "type": "ANDROID"})
+    assert caught.value.ambiguous and "raise 'timeout'" in caught.value.message
+    assert logged(bitbar, "POST", "/api/v2/me/projects", 1) == 1
+
+
+def test_a_huge_answer_fails_on_the_cap_as_it_streams_in(emulator_options, bitbar):
+    """100 MB of JSON: the call stops past max_answer_size (32 MiB by default), once, with what to do.
+    (The memory it takes is measured by bench/hostile_answers.py.)"""
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("huge-body",)
+    emulator_options.huge_body_bytes = 100 * 1000 * 1000
+    with pytest.raises(ProviderError) as caught:
+        limited(bitbar.url, timeout=10).get("/api/v2/devices", "list devices")
+    assert caught.value.status == 200 and "larger than max_answer_size (33554432 bytes)" in caught.value.message
+    assert "raise 'max_answer_size' in the provider block" in caught.value.message
+    assert logged(bitbar, "GET", "/api/v2/devices", 1) == 1
+
+
+def test_an_answer_declaring_more_than_the_cap_is_refused_unread(bitbar):
+    with pytest.raises(ProviderError, match="larger than max_answer_size \\(100 bytes\\)"):
+        limited(bitbar.url, timeout=5, max_answer_size=100).get("/api/v2/devices", "list devices")
+
+
+def test_a_download_slower_than_the_minimum_rate_fails_with_what_to_do(emulator_options, bitbar, tmp_path):
+    """No whole-body deadline for a download, but ~20 bytes/s is under download_min_rate over its window."""
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("slow-body",)
+    emulator_options.slow_body_delay = 0.05
+    api = limited(bitbar.url, timeout=5, download_idle_timeout=0.3, download_min_rate=1000)
+    started = time.monotonic()
+    with pytest.raises(ProviderError, match="download slowed to .* under download_min_rate") as caught:
+        api.download("/api/v2/devices", tmp_path / "devices.json", "download devices", lambda line: None)
+    assert caught.value.cloud == "bitbar" and time.monotonic() - started < 1.5
+    assert not (tmp_path / "devices.json").exists()
+
+
+@pytest.mark.parametrize("value", ["soon", "Mon, 99 Foo 2026 25:61:00 GMT", "-"])
+def test_an_unparsable_retry_after_is_ignored(value):
+    assert parse_retry_after(value) is None
+
+
+def test_a_429_with_an_unparsable_retry_after_is_backed_off_as_usual(emulator_options, bitbar):
+    emulator_options.failure_rate, emulator_options.failure_kinds = 0.5, ("bad-retry-after",)
+    sleeps: list[float] = []
+    devices = list(client(bitbar.url, sleeps, attempts=15).list("/api/v2/devices", "list devices"))
+    assert len(devices) == 60 and sleeps
+    assert all(0.01 <= pause <= 0.02 * 2**attempt for attempt, pause in enumerate(sleeps[:1]))
+    assert 429 in {r.status for r in bitbar.app.log.matching("GET", "/api/v2/devices")}
+
+
+@pytest.mark.parametrize("kind", ["swapped-types", "list-body", "null-body"])
+def test_an_answer_of_the_wrong_shape_is_a_named_error(kind, emulator_options, bitbar):
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, (kind,)
+    with pytest.raises(ProviderError, match="where the API gives") as caught:
+        list(client(bitbar.url).list("/api/v2/devices", "list devices"))
+    assert (caught.value.cloud, caught.value.operation) == ("bitbar", "list devices")
