@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
-from providers.http import Limits
+from providers.limits import Limits
 from providers.mapping import listed_items
 from providers.polling import PositiveDuration, StatusBoard
 from providers.reads import Listings
@@ -135,7 +135,13 @@ class HttpSettings(Arguments):
     )
 
     def limits(self) -> Limits:
-        return Limits(self.operation_timeout, self.max_answer_size, self.download_idle_timeout, self.download_min_rate)
+        return Limits(
+            self.operation_timeout,
+            self.max_answer_size,
+            self.download_idle_timeout,
+            self.download_min_rate,
+            tuple(sorted(self.fields_with("sensitive"))),
+        )
 
 
 @dataclass

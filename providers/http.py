@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import NotFoundError, Overdue, ProviderError
+from providers.limits import Limits
 from providers.reads import Fanout
 from providers.transfer import download as save_body
 from providers.transfer import progress_bar
@@ -56,17 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("labform.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long and how much one call may take; the provider block's settings of the same names."""
-
-    operation_timeout: float = 120.0
-    max_answer_size: int = 32 * MiB
-    download_idle_timeout: float = 60.0
-    download_min_rate: float = 1024.0
 
 
 @dataclass
@@ -195,14 +185,8 @@ def transport_failure(exc: httpx.TransportError) -> str:
     return f"connection to {url} failed: {how}"
 
 
-def credentials_hint(cloud: str) -> str:
+def credentials_hint(names: tuple[str, ...]) -> str:
     """For a 401/403: which settings hold the credentials to check (the provider's sensitive ones)."""
-    from providers import registry  # lazily: the registry imports every provider, which imports this module
-
-    try:
-        names = sorted(registry.provider(cloud).Settings.fields_with("sensitive"))
-    except KeyError:
-        names = []
     return f"; check the provider's credentials ({', '.join(names)})" if names else "; check the provider's credentials"
 
 
@@ -504,7 +488,7 @@ class HttpClient:
         if response.status_code == 404:
             raise NotFoundError(self.cloud, operation, 404, self.error_message(response))
         if response.status_code >= 400:
-            hint = credentials_hint(self.cloud) if response.status_code in (401, 403) else ""
+            hint = credentials_hint(self.limits.credential_settings) if response.status_code in (401, 403) else ""
             raise ProviderError(
                 self.cloud,
                 operation,

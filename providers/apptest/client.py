@@ -30,7 +30,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import NotFoundError, ProviderError
-from providers.http import HttpClient, Limits, envelope_check, shaped
+from providers.http import HttpClient, envelope_check, shaped
+from providers.limits import Limits
 from providers.polling import WaitTimeout, wait_for
 
 if TYPE_CHECKING:

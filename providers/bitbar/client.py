@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
-from providers.http import HttpClient, Limits, Page, member, paginate
+from providers.http import HttpClient, Page, member, paginate
+from providers.limits import Limits
 from providers.reads import Fanout
 from providers.transfer import FilePart
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from providers.base import Context
 from providers.errors import ProviderError
-from providers.http import HttpClient, Limits
+from providers.http import HttpClient
+from providers.limits import Limits
 from providers.transfer import FilePart
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from providers.base import Context
-from providers.http import HttpClient, Limits, default_error_message, member
+from providers.http import HttpClient, default_error_message, member
+from providers.limits import Limits
 
 if TYPE_CHECKING:
     import httpx

@@ -25,7 +25,8 @@ from typing import Any, NoReturn
 
 from providers.base import Context
 from providers.errors import NotFoundError, ProviderError
-from providers.http import IDEMPOTENT_METHODS, HttpClient, Limits, envelope_check, member, shaped
+from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check, member, shaped
+from providers.limits import Limits
 from providers.transfer import FilePart
 
 CLOUD = "wetest"

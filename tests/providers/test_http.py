@@ -9,7 +9,8 @@ import pytest
 from providers.bitbar import emulator
 from providers.bitbar.client import BitbarClient
 from providers.errors import NotFoundError, ProviderError
-from providers.http import Limits, RetryPolicy, parse_retry_after
+from providers.http import RetryPolicy, parse_retry_after
+from providers.limits import Limits
 
 
 def client(url: str, sleeps: list[float] | None = None, attempts: int = 5, **credentials) -> BitbarClient:
