@@ -211,6 +211,11 @@ def terraform_style(args: list[str], known: dict[str, bool]) -> list[str]:
     return colourless[:1] + [a for a in result[:end] if a != "--no-color"] + result[end:]
 
 
+def _exit_1(exc: click.UsageError) -> None:
+    """A usage error exits 1 instead of click's 2 (click types exit_code as the class's own)."""
+    setattr(exc, "exit_code", 1)  # noqa: B010 (an instance attribute click's stubs call a class variable)
+
+
 class TerraformStyleGroup(click.Group):
     """The top-level group: Terraform's option spelling, and usage errors exit 1 (click's 2 would
     read as "changes present" to a CI step running ``plan -detailed-exitcode || test $? -eq 2``)."""
@@ -219,12 +224,12 @@ class TerraformStyleGroup(click.Group):
         try:
             return super().parse_args(ctx, terraform_style(args, long_options(self)))
         except click.UsageError as exc:
-            exc.exit_code = 1
+            _exit_1(exc)
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = 1
+            _exit_1(exc)
             raise
