@@ -139,13 +139,17 @@ def validate(ws: Workspace) -> PlanConfig:
 def _check_resources_locally(config: PlanConfig) -> None:
     """Each resource's arguments as plan makes them, with every reference still unknown: the
     values known so far, the type's cross-field rules (``check``) and its local inputs
-    (``plan_attributes``: a file that is missing, unreadable or of a kind the cloud refuses)."""
+    (``plan_attributes``: a file that is missing, unreadable or of a kind the cloud refuses; its
+    content is not read)."""
+    from providers.transfer import files_checked_only
+
     errors = []
-    for block in config.resources.values():
-        try:
-            desired_arguments(block, config.positions, lambda reference: UNKNOWN)
-        except ConfigError as error:
-            errors.append(error)
+    with files_checked_only():
+        for block in config.resources.values():
+            try:
+                desired_arguments(block, config.positions, lambda reference: UNKNOWN)
+            except ConfigError as error:
+                errors.append(error)
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 

@@ -8,6 +8,7 @@ line says when the transfer is done.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import sys
@@ -115,8 +116,23 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GiB"
 
 
+_CHECK_ONLY = contextvars.ContextVar("labform_files_checked_only", default=False)
+
+
+@contextmanager
+def files_checked_only() -> Iterator[None]:
+    """Within it, :func:`local_file_digest` checks each file (its kind, that it opens) but reads none:
+    ``labform validate`` finds every local mistake without the cost of hashing a large app."""
+    token = _CHECK_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_ONLY.reset(token)
+
+
 def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...] = ()) -> str | None:
-    """The digest of a plan's ``path`` argument, or None while the path is not known yet.
+    """The digest of a plan's ``path`` argument, or None while the path is not known yet (or, under
+    :func:`files_checked_only`, not asked for).
 
     A file that cannot be read, or whose extension the cloud refuses, raises
     ArgumentError("path"), so the plan fails at that line before any upload.
@@ -128,6 +144,9 @@ def local_file_digest(value: object, algorithm: str, extensions: tuple[str, ...]
         accepted = ", ".join(f".{e}" for e in extensions)
         raise ArgumentError("path", f"'{path.name}' is not a kind of file the cloud accepts ({accepted})")
     try:
+        if _CHECK_ONLY.get():
+            with path.open("rb"):
+                return None
         return file_digest(path, algorithm)
     except OSError as exc:
         raise ArgumentError("path", f"cannot read '{path}': {exc.strerror or exc}") from None

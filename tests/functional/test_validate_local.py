@@ -128,3 +128,20 @@ def test_validate_still_passes_a_plan_whose_files_are_there(workdir, monkeypatch
     validated = workdir.run("validate", str(workdir.path))
     assert validated.exit_code == 0, validated.output
     assert "The plan is valid: 3 resources" in validated.stdout
+
+
+def test_validate_opens_each_file_but_hashes_none(workdir, monkeypatch):
+    """validate checks that every file is there and of a kind the cloud takes, reading none of it:
+    no digest is computed (plan computes them), so a large app costs validate nothing."""
+    from engine import runner
+    from providers import transfer
+
+    monkeypatch.chdir(workdir.path)
+    (workdir.path / "app.apk").write_bytes(build_apk())
+    workdir.write(PROVIDERS + "  bitbar_file.f:\n    project: 1\n    kind: application\n    path: app.apk\n")
+    before = dict(transfer._DIGESTS)
+    runner.validate(runner.Workspace(workdir.path))
+    assert transfer._DIGESTS == before  # nothing was hashed
+    (workdir.path / "app.apk").unlink()
+    with pytest.raises(Exception, match="cannot read 'app.apk'"):
+        runner.validate(runner.Workspace(workdir.path))
