@@ -55,7 +55,9 @@ def reason(problem: str) -> str:
     return what if not lines else f"{what}: (no error line)"
 
 
-PLANS = EXAMPLES  # perfecto-gate (READ_ONLY) makes no remote object: nothing to duplicate or hold
+# Not perfecto-gate (READ_ONLY): it makes no remote object, and its provider block names a cloud, not an
+# endpoint, so no environment variable points it at a sandbox process (it would reach for the real host).
+PLANS = EXAMPLES
 COLUMNS = (
     "plan | rate | trials | converged in one apply | converged after resolving | refusals seen"
     " | resolved by id / not created | duplicate objects | tracebacks | lock left behind"
