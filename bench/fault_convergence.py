@@ -1,16 +1,17 @@
 """Apply every example plan against a sandbox failing a share of requests, many seeds each, and count the outcome.
 
-The bench version of tests/functional/test_fault_convergence.py (same trial:
-a fresh ``labform sandbox --failure-rate RATE --seed N`` in its own process,
-one apply, one ``plan --detailed-exitcode``, duplicates counted by natural key
-in the emulator), with seeds 1..TRIALS per plan instead of 3. Prints a
-Markdown table per plan (the figures in bench/README.md) and, per plan, the
-failures grouped by their reason.
+The bench version of tests/functional/test_fault_convergence.py (same trial,
+bench/fault_trials.py: a fresh ``labform sandbox --failure-rate RATE --seed N``
+in its own process, applies until one converges, each refused create resolved
+from the emulator's store, duplicates counted by natural key in the emulator
+across all the applies), with seeds 1..TRIALS per plan and rate. Prints a
+Markdown table (the figures in bench/README.md) and, per plan and rate, the
+problems grouped by their reason.
 
-    python bench/fault_convergence.py [TRIALS] [RATE] [JOBS] [PLAN,PLAN...]
+    python bench/fault_convergence.py [TRIALS] [RATE,RATE...] [JOBS] [PLAN,PLAN...]
 
-JOBS trials run at once (default 2), each in its own copy of plans/; the
-last argument picks some example plans (default: all of them).
+Rates default to 0.3,0.1; JOBS trials run at once (default 2), each in its own
+copy of plans/; the last argument picks some example plans (default: all).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the bench package
 
-from bench.fault_trials import EXAMPLES, RATE, FaultTrial, fault_trial  # noqa: E402
+from bench.fault_trials import EXAMPLES, RATES, FaultTrial, fault_trial  # noqa: E402
 from bench.sandbox_harness import copy_examples  # noqa: E402
 
 # What differs between trials that failed the same way: ports, ids, and the garbled body itself.
@@ -54,46 +55,70 @@ def reason(problem: str) -> str:
     return what if not lines else f"{what}: (no error line)"
 
 
-def main(trials: int, rate: float, jobs: int, examples: tuple[str, ...] = EXAMPLES) -> None:
+# Not perfecto-gate (READ_ONLY): it makes no remote object, and its provider block names a cloud, not an
+# endpoint, so no environment variable points it at a sandbox process (it would reach for the real host).
+PLANS = EXAMPLES
+COLUMNS = (
+    "plan | rate | trials | converged in one apply | converged after resolving | refusals seen"
+    " | resolved by id / not created | duplicate objects | tracebacks | lock left behind"
+)
+
+
+def row(name: str, rate: float, mine: list[FaultTrial]) -> str:
+    figures = (
+        len(mine),
+        sum(t.in_one_apply for t in mine),
+        sum(t.after_resolving for t in mine),
+        sum(t.refusals for t in mine),
+        f"{sum(t.by_id for t in mine)} / {sum(t.not_created for t in mine)}",
+        sum(sum(t.duplicated.values()) for t in mine),
+        sum(t.tracebacks for t in mine),
+        sum(t.lock_left for t in mine),
+    )
+    return f"| {name} | {rate:.0%} | " + " | ".join(str(f) for f in figures) + " |"
+
+
+def main(trials: int, rates: tuple[float, ...], jobs: int, plans: tuple[str, ...] = PLANS) -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
 
-        def run(index: int, name: str, seed: int) -> FaultTrial:
+        def run(index: int, name: str, rate: float, seed: int) -> FaultTrial:
             return fault_trial(copy_examples(root / f"copy-{index}"), name, seed, rate)
 
-        pairs = [(name, seed) for name in examples for seed in range(1, trials + 1)]
+        cases = [(name, rate, seed) for rate in rates for name in plans for seed in range(1, trials + 1)]
         with ThreadPoolExecutor(jobs) as pool:
-            done = list(pool.map(run, range(len(pairs)), *zip(*pairs, strict=False)))
+            done = list(pool.map(run, range(len(cases)), *zip(*cases, strict=True)))
     print(
-        f"fault convergence: {rate:.0%} faults of every kind, seeds 1..{trials} per plan, {time.monotonic() - started:.0f}s\n"
+        f"fault convergence: faults of every kind, seeds 1..{trials} per plan and rate, {time.monotonic() - started:.0f}s\n"
     )
-    print("| plan | trials | converged in one apply | duplicate objects | tracebacks | lock left behind |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in examples:
-        mine = [t for t in done if t.plan == name]
-        duplicates = sum(sum(t.duplicated.values()) for t in mine)
-        print(
-            f"| {name} | {len(mine)} | {sum(t.converged for t in mine)} | {duplicates} | {sum(t.tracebacks for t in mine)} | {sum(t.lock_left for t in mine)} |"
-        )
-    for name in examples:
-        failing = Counter(reason(p) for t in done if t.plan == name for p in t.problems)
-        seeds = [t.seed for t in done if t.plan == name and t.problems]
-        if failing:
-            print(f"\n{name}: failing seeds {seeds}")
-            for line, count in failing.most_common():
-                print(f"  {count} x {line}")
+    print(f"| {COLUMNS} |")
+    print("| --- | ---: |" + " ---: |" * (COLUMNS.count("|") - 1))
+    for rate in rates:
+        for name in plans:
+            print(row(name, rate, [t for t in done if t.plan == name and t.rate == rate]))
+    for rate in rates:
+        for name in plans:
+            mine = [t for t in done if t.plan == name and t.rate == rate]
+            failing = Counter(reason(p) for t in mine for p in t.problems)
+            if failing:
+                print(f"\n{name} at {rate:.0%}: seeds with problems {[t.seed for t in mine if t.problems]}")
+                for line, count in failing.most_common():
+                    print(f"  {count} x {line}")
+            held = [(t.seed, t.endings) for t in mine if len(t.endings) > 1]
+            if held:
+                print(f"\n{name} at {rate:.0%}: applies of the trials not converged in one (seed, endings): {held}")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    chosen = tuple(args[3].split(",")) if len(args) > 3 else EXAMPLES
-    unknown = set(chosen) - set(EXAMPLES)
+    chosen = tuple(args[3].split(",")) if len(args) > 3 else PLANS
+    unknown = set(chosen) - set(PLANS)
     if unknown:
-        sys.exit(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(EXAMPLES)})")
+        sys.exit(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(PLANS)})")
     main(
         int(args[0]) if args else 20,
-        float(args[1]) if len(args) > 1 else RATE,
+        tuple(float(r) for r in args[1].split(",")) if len(args) > 1 else RATES,
         int(args[2]) if len(args) > 2 else 2,
         chosen,
     )
