@@ -141,7 +141,7 @@ def test_validate_opens_each_file_but_hashes_none(workdir, monkeypatch):
     workdir.write(PROVIDERS + "  bitbar_file.f:\n    project: 1\n    kind: application\n    path: app.apk\n")
     before = dict(transfer._DIGESTS)
     runner.validate(runner.Workspace(workdir.path))
-    assert transfer._DIGESTS == before  # nothing was hashed
+    assert before == transfer._DIGESTS  # nothing was hashed
     (workdir.path / "app.apk").unlink()
     with pytest.raises(Exception, match="cannot read 'app.apk'"):
         runner.validate(runner.Workspace(workdir.path))
