@@ -16,6 +16,7 @@ copy of plans/; the last argument picks some example plans (default: all).
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import tempfile
@@ -111,14 +112,14 @@ def main(trials: int, rates: tuple[float, ...], jobs: int, plans: tuple[str, ...
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    chosen = tuple(args[3].split(",")) if len(args) > 3 else PLANS
+    parser = argparse.ArgumentParser(description="Fault convergence: every example plan under faults, many seeds.")
+    parser.add_argument("trials", nargs="?", type=int, default=20, help="seeds per example and rate [20]")
+    parser.add_argument("rates", nargs="?", default=",".join(map(str, RATES)), help="fault rates, e.g. 0.3,0.1")
+    parser.add_argument("jobs", nargs="?", type=int, default=2, help="trials at once [2]")
+    parser.add_argument("plans", nargs="?", default=",".join(PLANS), help="example plans, comma-separated")
+    args = parser.parse_args()
+    chosen = tuple(args.plans.split(","))
     unknown = set(chosen) - set(PLANS)
     if unknown:
-        sys.exit(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(PLANS)})")
-    main(
-        int(args[0]) if args else 20,
-        tuple(float(r) for r in args[1].split(",")) if len(args) > 1 else RATES,
-        int(args[2]) if len(args) > 2 else 2,
-        chosen,
-    )
+        parser.error(f"no example plan {', '.join(sorted(unknown))} (known: {', '.join(PLANS)})")
+    main(args.trials, tuple(float(r) for r in args.rates.split(",")), args.jobs, chosen)
