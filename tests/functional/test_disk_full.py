@@ -23,6 +23,7 @@ from engine.state import ResourceState, State
 from engine.state.journal import FileJournal
 from engine.state.local import LocalStateBackend
 from engine.state.locks import LockFile, lock_holder
+from tests.fixtures.absent import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "plans" / "bitbar-quickstart"
@@ -63,7 +64,7 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
         ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True, text=True
     )
     if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs to fill ({mounted.stderr.strip() or mounted.returncode}); needs root")
+        missing(f"cannot mount a tmpfs to fill ({mounted.stderr.strip() or mounted.returncode}); needs root")
     try:
         yield Disk(mount_point)
     finally:
