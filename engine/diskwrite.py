@@ -36,8 +36,14 @@ def write_failed(
     return error(f"{reason} writing {path}: {advice}; {consequence}")
 
 
-def replace(path: Path, text: str, consequence: str = UNCHANGED, error: type[LabformError] = StateError) -> None:
-    """Write ``text`` as ``path`` (owner-only), all or nothing."""
+def replace(
+    path: Path,
+    text: str,
+    consequence: str = UNCHANGED,
+    error: type[LabformError] = StateError,
+    mode: int = 0o600,
+) -> None:
+    """Write ``text`` as ``path`` (owner-only unless ``mode`` says otherwise), all or nothing."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -45,7 +51,7 @@ def replace(path: Path, text: str, consequence: str = UNCHANGED, error: type[Lab
         raise write_failed(path, exc, consequence, error) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -14,14 +14,14 @@ and must hold the same values, so fmt never changes what a plan means.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
+import stat
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from engine.errors import ConfigError, SourceLocation
+from engine import diskwrite
+from engine.errors import ConfigError, LabformError, SourceLocation
 from engine.loader import _decode, _display, _parse, _read, plan_files
 
 # No line is re-wrapped, however long: a plan's lines are the author's.
@@ -72,8 +72,5 @@ def format_files(path: Path, check: bool = False) -> list[Path]:
 
 
 def _replace(file: Path, text: str) -> None:
-    """Write beside the file and rename over it: a crash leaves the old file or the new, never half of one."""
-    temporary = file.with_name(f".{file.name}.fmt")
-    temporary.write_text(text, encoding="utf-8")
-    shutil.copymode(file, temporary)
-    os.replace(temporary, file)
+    """All or nothing, keeping the file's mode: a crash or a full disk leaves the old file, never half of one."""
+    diskwrite.replace(file, text, "the file is unchanged", LabformError, stat.S_IMODE(file.stat().st_mode))
