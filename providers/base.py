@@ -111,7 +111,7 @@ class Arguments(BaseModel):
 class HttpSettings(Arguments):
     """The settings every cloud's provider block takes for its HTTP calls (each ``Settings`` derives
     from this): how long and how much one answer may take, so a slow or hostile server cannot hold
-    labform (and the state lock). Defaults: 30s, 2m, 32 MiB, 60s, 1 KiB/s."""
+    labform (and the state lock). Defaults: 30s, 2m, 32 MiB, 60s and 1 KiB/s for downloads and uploads alike."""
 
     timeout: PositiveDuration = arg(
         30.0, description="Seconds each attempt's answer may take to start, and then to arrive whole."
@@ -133,6 +133,15 @@ class HttpSettings(Arguments):
         ge=0,
         description="Bytes per second a download must average over each download_idle_timeout.",
     )
+    upload_idle_timeout: PositiveDuration = arg(
+        Limits.upload_idle_timeout,
+        description="An upload fails when the server takes nothing for this long (an upload has no overall deadline).",
+    )
+    upload_min_rate: float = arg(
+        Limits.upload_min_rate,
+        ge=0,
+        description="Bytes per second an upload must average over each upload_idle_timeout.",
+    )
 
     def limits(self) -> Limits:
         return Limits(
@@ -140,6 +149,8 @@ class HttpSettings(Arguments):
             self.max_answer_size,
             self.download_idle_timeout,
             self.download_min_rate,
+            self.upload_idle_timeout,
+            self.upload_min_rate,
             tuple(sorted(self.fields_with("sensitive"))),
         )
 

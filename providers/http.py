@@ -18,15 +18,16 @@ ProviderError naming the cloud and the operation, never a JSONDecodeError;
 one of the wrong shape (a list or null where the API gives an object, a
 string where it gives a number) is one too (:func:`shaped`).
 
-Every answer is bounded (:class:`Limits`, a provider block's settings): one
-call, all its attempts and pauses included, ends within ``operation_timeout``;
-each attempt's answer must arrive whole within ``timeout`` of being sent for,
-checked as each chunk arrives (a server sending a byte a second trips it), and
-an answer read into memory (JSON, a small file) larger than ``max_answer_size``
-is dropped as it streams in, never held. A streamed download has no whole-body deadline (a large file may
-take long) but fails when nothing arrives for ``download_idle_timeout`` or
-less than ``download_min_rate`` bytes a second arrive over that long. Sending
-an upload is bounded by httpx's per-write timeout, not by the deadline.
+Every exchange is bounded (:class:`Limits`, a provider block's settings), at
+the socket (providers/deadlines.py), so a server trickling bytes cannot stretch
+any wait: one call, all its attempts and pauses included, ends within
+``operation_timeout``; each attempt's answer, its status line and headers
+included, must arrive whole within ``timeout`` of being sent for; an answer
+read into memory (JSON, a small file) larger than ``max_answer_size`` once
+decoded is dropped as it streams in, never held. A streamed download or an
+upload has no whole-body deadline (a large file may take long) but fails when
+nothing moves for its ``*_idle_timeout`` or less than its ``*_min_rate`` bytes
+a second move over that long; an upload's answer then has ``timeout``.
 
     client = HttpClient("bitbar", url, auth=httpx.BasicAuth(key, ""))
     project = client.request("GET", "/api/v2/me/projects/1", operation="read project").json()
@@ -53,6 +54,8 @@ from providers.transfer import progress_bar
 # httpx is imported by the functions that call it, so validate (which builds no client) never loads it.
 if TYPE_CHECKING:
     import httpx
+
+    from providers.deadlines import Bound
 
 log = logging.getLogger("labform.http")
 
@@ -222,6 +225,8 @@ class HttpClient:
     ):
         import httpx
 
+        from providers.deadlines import bounded_transport
+
         self.cloud = cloud
         self.timeout = timeout
         self.limits = limits or Limits()
@@ -236,6 +241,7 @@ class HttpClient:
             auth=auth,
             headers={"User-Agent": "labform", **(headers or {})},
             timeout=httpx.Timeout(timeout, connect=10.0),
+            transport=bounded_transport(),
         )
 
     def close(self) -> None:
@@ -323,16 +329,14 @@ class HttpClient:
         """Like request(), but the body is read by the caller as it arrives (large downloads)."""
         import httpx
 
-        response = self._send(method, path, operation, None, True, kwargs)
-        from providers.bounds import Guarded
+        from providers.deadlines import Bound, Pace, bounded
 
-        response.stream = Guarded(
-            response.stream,
-            self._answer_fault(operation, response.status_code, True),
-            pace=(self.limits.download_min_rate, self.limits.download_idle_timeout),
-        )
+        response = self._send(method, path, operation, None, True, kwargs)
+        limits = self.limits
+        pace = Pace(limits.download_min_rate, limits.download_idle_timeout, "download", "download_min_rate")
         try:
-            yield response
+            with bounded(Bound(self._answer_fault(operation, response.status_code, True), reads=pace)):
+                yield response
         except httpx.TransportError as exc:  # the body broke off half-way, or nothing came for the idle timeout
             raise ProviderError(self.cloud, operation, None, transport_failure(exc)) from None
         finally:
@@ -373,15 +377,18 @@ class HttpClient:
         to the caller (it is ambiguous)."""
         import httpx
 
+        from providers.deadlines import bounded
+
         safe = self._is_safe(method, idempotent)
         deadline = time.monotonic() + self.limits.operation_timeout
         attempt = 0
         while True:
             try:
-                request = self.http.build_request(method, path, timeout=self._timeouts(deadline, stream), **kwargs)
-                response = self.http.send(request, stream=True)
-                if not stream or response.status_code >= 400:  # the error message of a stream is in its body
-                    self._read(response, operation, deadline, safe)
+                request = self.http.build_request(method, path, **kwargs)
+                with bounded(self._bound(operation, deadline, safe, upload="files" in kwargs)):
+                    response = self.http.send(request, stream=True)
+                    if not stream or response.status_code >= 400:  # the error message of a stream is in its body
+                        response = self._read(response, operation, safe)
             except Overdue:
                 delay = self._may_retry(attempt, deadline, None) if safe else None
                 if delay is None:
@@ -444,38 +451,55 @@ class HttpClient:
         log.info("%s: %s got %s (attempt %d); retrying in %.1fs", self.cloud, operation, why, attempt + 1, delay)
         self.sleep(delay)
 
-    def _timeouts(self, deadline: float, stream: bool) -> httpx.Timeout:
-        """Each wait of one attempt: none outlasts the operation's deadline; a stream's body
-        reads may each wait the idle timeout (its pace is checked as it arrives)."""
+    def _bound(self, operation: str, deadline: float, safe: bool, upload: bool) -> Bound:
+        """One attempt's bound: its answer whole within ``timeout`` and the operation's deadline; an
+        upload's body kept to the upload pace instead, its answer then given ``timeout``."""
+        from providers.deadlines import Bound, Pace
+
+        fault = self._answer_fault(operation, None, safe)
+        if upload:
+            limits = self.limits
+            pace = Pace(limits.upload_min_rate, limits.upload_idle_timeout, "upload", "upload_min_rate")
+            return Bound(fault, writes=pace, answer_within=(self.timeout, "timeout"))
+        now = time.monotonic()
+        if now + self.timeout >= deadline:
+            return Bound(fault, until=(deadline, "operation_timeout"))
+        return Bound(fault, until=(now + self.timeout, "timeout"))
+
+    def _read(self, response: httpx.Response, operation: str, safe: bool) -> httpx.Response:
+        """The answer read whole and decoded, under the size cap as it streams in (a compressed answer
+        is counted as it inflates), else a ProviderError; its deadline is the attempt's bound."""
         import httpx
 
-        left = max(0.001, deadline - time.monotonic())
-        wait = self.limits.download_idle_timeout if stream else self.timeout
-        return httpx.Timeout(min(wait, left), connect=min(10.0, left), write=self.timeout)
-
-    def _read(self, response: httpx.Response, operation: str, deadline: float, safe: bool) -> None:
-        """Read the body, whole within the attempt's deadline and under the size cap, else
-        raise (Overdue for a late one, which may be asked again; a ProviderError for a huge one)."""
-        from providers.bounds import Guarded
-
-        now = time.monotonic()
-        setting = "operation_timeout" if now + self.timeout >= deadline else "timeout"
         fault = self._answer_fault(operation, response.status_code, safe)
         try:
             declared = int(response.headers.get("content-length") or 0)
         except ValueError:
             declared = 0
-        response.stream = Guarded(
-            response.stream, fault, until=(min(now + self.timeout, deadline), setting), cap=self.limits.max_answer_size
-        )
+        parts: list[bytes] = []
         try:
-            response.stream.check_size(declared)  # a declared size past the cap is refused before a byte is read
-            response.read()
+            self._within_cap(declared, fault)  # a declared size past the cap is refused before a byte is read
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                self._within_cap(size, fault)
+                parts.append(chunk)
         finally:
             response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED_AWAY]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(parts), request=response.request)
 
-    def _answer_fault(self, operation: str, status: int, safe: bool) -> Callable[[str, bool], Exception]:
-        """How a guarded body reports a fault: a ProviderError naming the cloud, the operation, the fix."""
+    def _within_cap(self, size: int, fault: Callable[[str, bool], Exception]) -> None:
+        cap = self.limits.max_answer_size
+        if size > cap:
+            raise fault(
+                f"the answer is larger than max_answer_size ({cap} bytes) and was dropped unread: "
+                "check the endpoint, or raise 'max_answer_size' in the provider block",
+                False,
+            )
+
+    def _answer_fault(self, operation: str, status: int | None, safe: bool) -> Callable[[str, bool], Exception]:
+        """How a bound or the size cap reports a fault: a ProviderError naming the cloud, the operation, the fix."""
 
         def fault(message: str, retryable: bool) -> Exception:
             return (Overdue if retryable else ProviderError)(self.cloud, operation, status, message, ambiguous=not safe)
@@ -503,6 +527,10 @@ class HttpClient:
                 error = NotFoundError if failure[0] in self.not_found_codes else ProviderError
                 raise error(self.cloud, operation, failure[0], failure[1])
         return response
+
+
+# Headers that describe the body as it came off the line, not the decoded body an answer keeps.
+_DECODED_AWAY = frozenset({"content-encoding", "content-length"})
 
 
 def _is_json(response: httpx.Response) -> bool:

@@ -16,5 +16,7 @@ class Limits:
     max_answer_size: int = 32 * MiB
     download_idle_timeout: float = 60.0
     download_min_rate: float = 1024.0
+    upload_idle_timeout: float = 60.0
+    upload_min_rate: float = 1024.0
     # The provider's sensitive settings, which a 401 or 403 tells the user to check.
     credential_settings: tuple[str, ...] = ()

@@ -115,6 +115,9 @@ class FaultMiddleware:
                 await _drop(send, b"")  # status 0 in the log: the client got no answer
             elif kind in ("429", "500"):
                 await self._refuse(int(kind), "injected fault", scope, counting_receive, recording_send)
+            elif kind == "slow-upload":
+                slowed = hostile.slow_receive(counting_receive, self.options.slow_body_delay)
+                await self.app(scope, slowed, recording_send)
             elif kind == "bad-retry-after":
                 await self._refuse(
                     429, "injected fault", scope, counting_receive, recording_send, rng.choice(hostile.BAD_RETRY_AFTER)

@@ -2,18 +2,20 @@
 
 Each replaces a 2xx answer the handler has already made (faults.py draws
 which, options.py names them): too slow (a byte at a time), too big (streamed,
-never held), or JSON of the wrong shape. None can be fixed by a retry; a client
+never held; or small on the line and huge once inflated), JSON of the wrong
+shape, or an upload taken in at a crawl. None can be fixed by a retry; a client
 must end each in a named error, within its deadline.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from starlette.types import Receive, Send
+from starlette.types import Message, Receive, Send
 
 from providers.emulation.options import EmulatorOptions
 
@@ -24,8 +26,10 @@ CHUNK = 1024 * 1024
 Answer = Callable[[EmulatorOptions, int, bytes, Send, Receive], Awaitable[None]]
 
 
-async def _start(send: Send, status: int, length: int | None = None) -> None:
+async def _start(send: Send, status: int, length: int | None = None, gzipped: bool = False) -> None:
     headers = [(b"content-type", b"application/json")]
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
     if length is not None:
         headers.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -67,6 +71,33 @@ async def huge_body(options: EmulatorOptions, status: int, body: bytes, send: Se
         await send({"type": "http.response.body", "body": filler[:left], "more_body": True})
         left -= CHUNK
     await send({"type": "http.response.body", "body": tail})
+
+
+async def gzip_bomb(options: EmulatorOptions, status: int, body: bytes, send: Send, receive: Receive) -> None:
+    """``huge_body_bytes`` of valid JSON once inflated, sent gzipped: about a thousandth of it on the line."""
+    await _start(send, status, gzipped=True)
+    packer = zlib.compressobj(wbits=31)  # 31: the gzip container
+    head, tail = b'{"padding": "', b'"}'
+    await send({"type": "http.response.body", "body": packer.compress(head), "more_body": True})
+    left = max(0, options.huge_body_bytes - len(head) - len(tail))
+    filler = b"x" * CHUNK
+    while left > 0:
+        await send({"type": "http.response.body", "body": packer.compress(filler[:left]), "more_body": True})
+        left -= CHUNK
+    await send({"type": "http.response.body", "body": packer.compress(tail) + packer.flush()})
+
+
+def slow_receive(receive: Receive, delay: float) -> Receive:
+    """The request's body taken in a piece every ``delay`` seconds (the server reads no faster, so
+    the client's writes block): an upload at a crawl."""
+
+    async def receive_slowly() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            await anyio.sleep(delay)
+        return message
+
+    return receive_slowly
 
 
 def swapped(value: Any) -> Any:
@@ -113,6 +144,7 @@ def _swapped_members(value: Any) -> Any:
 ANSWERS: dict[str, Answer] = {
     "slow-body": slow_body,
     "huge-body": huge_body,
+    "gzip-bomb": gzip_bomb,
     "swapped-types": _reshaped(_swapped_members),
     "list-body": _reshaped(lambda value: [value]),
     "null-body": _reshaped(lambda value: None),

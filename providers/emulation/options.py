@@ -14,9 +14,11 @@ them differently:
 
 Hostile answers (``HOSTILE``), which no retry makes right, so a client must
 end each in a named error (and never in a hang): ``bad-retry-after`` (a 429
-whose Retry-After is neither seconds nor a date; before the handler), and,
-after it, ``slow-body`` (the answer a byte every ``slow_body_delay``),
-``huge-body`` (``huge_body_bytes`` of JSON, streamed), ``swapped-types``
+whose Retry-After is neither seconds nor a date) and ``slow-upload`` (the
+request body taken in a piece every ``slow_body_delay``), both before the
+handler, and, after it, ``slow-body`` (the answer a byte every
+``slow_body_delay``), ``huge-body`` (``huge_body_bytes`` of JSON, streamed),
+``gzip-bomb`` (as much JSON once inflated, sent gzipped), ``swapped-types``
 (each top-level member of the JSON answer of another type), ``list-body`` and
 ``null-body`` (the answer as a JSON list, or null), ``empty-page`` (every list
 in the answer emptied, its paging left as it was). They are drawn only when
@@ -33,8 +35,8 @@ from providers.emulation.clock import Clock
 FAULTS_BEFORE = ("429", "500", "drop")
 FAULTS_AFTER = ("500-after", "drop-after", "malformed")
 ALL_FAULTS = FAULTS_BEFORE + FAULTS_AFTER
-HOSTILE_BEFORE = ("bad-retry-after",)
-HOSTILE_AFTER = ("slow-body", "huge-body", "swapped-types", "list-body", "null-body", "empty-page")
+HOSTILE_BEFORE = ("bad-retry-after", "slow-upload")
+HOSTILE_AFTER = ("slow-body", "huge-body", "gzip-bomb", "swapped-types", "list-body", "null-body", "empty-page")
 HOSTILE = HOSTILE_BEFORE + HOSTILE_AFTER
 KNOWN_FAULTS = ALL_FAULTS + HOSTILE
 

@@ -237,7 +237,7 @@ def test_an_unknown_fault_kind_is_refused_with_the_known_ones():
     with pytest.raises(
         ValueError,
         match="unknown fault kind 503: expected some of 429, 500, drop, 500-after, drop-after, malformed, "
-        "bad-retry-after, slow-body, huge-body, swapped-types, list-body, null-body, empty-page",
+        "bad-retry-after, slow-upload, slow-body, huge-body, gzip-bomb, swapped-types, list-body, null-body, empty-page",
     ):
         EmulatorOptions(failure_kinds=("503",))
 
