@@ -107,6 +107,17 @@ class Arguments(BaseModel):
     def fields_with(cls, key: str) -> frozenset[str]:
         return frozenset(name for name in cls.model_fields if cls.flag(name, key))
 
+    @classmethod
+    @functools.cache
+    def scalar_kinds(cls) -> dict[str, type]:
+        """The arguments declared as exactly a string, a whole number, a number or a boolean: the
+        JSON type a listing's item must give them (a union or a model says too little to check)."""
+        return {
+            name: field.annotation
+            for name, field in cls.model_fields.items()
+            if field.annotation in (str, int, float, bool)
+        }
+
 
 class HttpSettings(Arguments):
     """The settings every cloud's provider block takes for its HTTP calls (each ``Settings`` derives
@@ -233,12 +244,14 @@ class ResourceType:
     def listed(self, ctx: Context, scope: tuple) -> builtins.list[Attrs]:
         """``list(ctx, scope)`` read once per command and shared: refresh, natural-key look-ups and
         recovery of one scope cost one listing, however many objects they ask about. Every item
-        must carry an ``id`` (providers/mapping.py ``listed_items``): a malformed item is a
-        ProviderError, never an object that is not there."""
+        carry an ``id``, and each argument declared a plain string, number or boolean must be one
+        (providers/mapping.py ``listed_items``): a malformed item is a ProviderError, never an object
+        that is not there or one whose swapped fields read as drift."""
         cloud = self.type_name.split("_", 1)[0]
         operation = f"list {self.type_name}"
         return ctx.listings.get(
-            (self.type_name, scope), lambda: listed_items(lambda: self.list(ctx, scope), cloud, operation)
+            (self.type_name, scope),
+            lambda: listed_items(lambda: self.list(ctx, scope), cloud, operation, self.Args.scalar_kinds()),
         )
 
     @classmethod

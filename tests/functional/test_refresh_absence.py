@@ -115,3 +115,16 @@ def test_a_listing_item_without_an_id_is_an_error_not_an_absence(bitbar, workdir
     assert "bitbar: list bitbar_config_parameter failed: " in planned.stderr
     assert "item 0 has no id" in planned.stderr
     assert state_of(workdir)["resources"] == before
+
+
+def test_a_listing_item_with_swapped_field_types_is_an_error_not_drift(bitbar, workdir, monkeypatch):
+    """The parameters listed with their ids intact but a number where the key (a string) belongs: the
+    plan fails naming the field, instead of planning updates from a garbled page; state is untouched."""
+    before = applied(workdir)
+    ids = [int(before[f"bitbar_config_parameter.{key}"]["id"]) for key in ("a", "b")]
+    swapped = {**EMPTY_PAGE, "data": [{"id": id, "key": 1, "value": "1"} for id in ids], "total": 2}
+    with listing_answers(bitbar, swapped, monkeypatch):
+        planned = workdir.plan()
+    assert planned.exit_code == 1, planned.output
+    assert "item 0's 'key' is int, not a string" in planned.stderr and "internal error" not in planned.output
+    assert state_of(workdir)["resources"] == before
