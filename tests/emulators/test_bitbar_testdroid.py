@@ -507,3 +507,54 @@ def test_with_the_default_reading_the_vendor_client_set_is_served(bitbar: Runnin
         "retry": 202,
         "abort": 202,
     }
+
+
+def test_the_vendor_client_set_refuses_as_the_doc_refuses_unknown_objects_and_bad_data(
+    bitbar: RunningBitbar, world: World
+) -> None:
+    api = world.api
+    user_id = api.get("/api/v2/me").json()["id"]
+    runs = f"/api/v2/users/{user_id}/runs"
+    library = api.post(f"/api/v2/users/{user_id}/files", files={"file": ("app.apk", world.app_path.read_bytes())})
+    file_id = library.json()["id"]
+    other_user = api.post(f"/api/v2/users/{user_id + 1}/files", files={"file": ("app.apk", b"apk")})
+    refusals = {
+        "another user": (other_user, 404),
+        "an unknown project": (api.post(runs, content=json.dumps({"projectId": 1})), 404),
+        "an unknown file": (
+            api.post(runs, content=json.dumps({"projectId": world.project, "files": [{"id": 1}]})),
+            404,
+        ),
+        "four files": (
+            api.post(runs, content=json.dumps({"projectId": world.project, "files": [{"id": file_id}] * 4})),
+            400,
+        ),
+        "an application as data": (
+            api.post(runs, content=json.dumps({"projectId": world.project, "files": [{"id": file_id}] * 3})),
+            201,  # an apk is a ZIP: the doc's data rule holds
+        ),
+        "no projectId": (api.post(runs, content=json.dumps({"files": []})), 400),
+        "a config that is not JSON": (api.post(runs, content="projectId=1"), 400),
+    }
+    assert {name: r.status_code for name, (r, _) in refusals.items()} == {n: s for n, (_, s) in refusals.items()}
+    assert other_user.json() == {"statusCode": 404, "message": f"No user with id {user_id + 1}"}
+
+    # A doc upload to the project drops the project's replaced files, never the user's library.
+    project_files = f"/api/v2/me/projects/{world.project}/files/application"
+    for content in (b"first", b"second"):
+        assert api.post(project_files, files={"file": ("app.apk", content)}).status_code == 201
+    run = api.post(runs, content=json.dumps({"projectId": world.project, "files": [{"id": file_id}]})).json()
+    assert api.get(world.run_path(run["id"]) + "/files/application").content == world.app_path.read_bytes()
+    # Without files the project's own are used.
+    own = api.post(runs, content=json.dumps({"projectId": world.project})).json()
+    assert api.get(world.run_path(own["id"]) + "/files/application").content == b"second"
+
+    other_run = api.post(f"/api/v2/me/projects/{world.project}/runs").json()
+    stranger = min(world.device_runs(other_run["id"]))
+    retry = api.post(world.run_path(run["id"]) + "/retry", params={"deviceRunIds[]": stranger})
+    assert (retry.status_code, retry.json()["message"]) == (
+        404,
+        f"Run {run['id']} has no device run with id {stranger}",
+    )
+    assert api.post(world.run_path(run["id"]) + "/retry", params={"deviceRunIds[]": "x"}).status_code == 400
+    assert api.post(f"/api/v2/me/projects/{world.project}/runs/1/abort").status_code == 404

@@ -1,4 +1,5 @@
-"""The readings of the Bitbar doc where it is silent or contradicts itself, one field each (how doc variants work: providers/emulation/README.md)."""
+"""The readings of the Bitbar doc where it is silent or contradicts itself, one field each, and whether the
+vendor client's endpoints beyond it are served (how doc variants work: providers/emulation/README.md)."""
 
 from __future__ import annotations
 
