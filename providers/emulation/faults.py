@@ -99,6 +99,8 @@ class FaultMiddleware:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 counted["status"] = message["status"]
+                if _bodiless(message):  # the client has the whole answer once it has the headers
+                    record()
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 record()
             await send(message)
@@ -227,3 +229,8 @@ async def _drop(send: Send, partial: bytes) -> None:
     )
     if partial:
         await send({"type": "http.response.body", "body": partial, "more_body": True})
+
+
+def _bodiless(start: Message) -> bool:
+    """A 204 / 304, or an answer that says Content-Length: 0, is complete at its headers."""
+    return start["status"] in (204, 304) or (b"content-length", b"0") in start.get("headers", [])

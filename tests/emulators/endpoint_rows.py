@@ -3,6 +3,10 @@
 Each emulator test reads its cloud's rows from here and proves each is routed
 (a well-formed request gets neither 404 nor 405), so coverage of the docs is
 measured rather than guessed.
+
+A cloud's vendor-client set, the endpoints its official client calls that its doc
+does not list, is kept apart: its rows name the cloud ``<cloud>/vendor-client``
+and end their ``what`` with ``(evidence: <client version, source file and function>)``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+VENDOR_CLIENT = "vendor-client"
 ENDPOINTS_TSV = Path(__file__).resolve().parents[2] / "docs" / "endpoints.tsv"
 
 
@@ -21,6 +26,12 @@ class EndpointRow:
     method: str
     path: str
     what: str
+
+    @property
+    def evidence(self) -> str:
+        """Where a vendor-client row's endpoint is seen in the vendor's client ("" for a doc row)."""
+        found = re.search(r"\(evidence: ([^()]+)\)$", self.what)
+        return found.group(1) if found else ""
 
     def filled(self, ids: dict[str, object]) -> str:
         """The path with each ``{param}`` replaced by ``ids[param]`` (case-insensitive)."""
@@ -39,3 +50,8 @@ def rows_for(cloud: str) -> list[EndpointRow]:
     with ENDPOINTS_TSV.open(newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         return [EndpointRow(r["cloud"], r["method"], r["path"], r["what"]) for r in reader if r["cloud"] == cloud]
+
+
+def vendor_client_rows(cloud: str) -> list[EndpointRow]:
+    """The endpoints ``cloud``'s official client calls that its doc lacks (each with its evidence)."""
+    return rows_for(f"{cloud}/{VENDOR_CLIENT}")

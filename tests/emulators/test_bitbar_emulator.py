@@ -591,6 +591,8 @@ def test_a_second_app_on_the_same_data_file_sees_the_project(tmp_path) -> None:
 EXAMPLES = json.loads(Path(__file__).with_name("bitbar_examples.json").read_text())
 # What a testRun may carry beyond the doc's example when the variant keeps extra keys (the docstring's table).
 TEST_RUN_EXTRAS = {"projectId", "startTime", "endTime", "deviceRunCount"}
+# And a device (the testdroid client's device listings read ``locked``).
+DEVICE_EXTRAS = {"locked"}
 # Where a doc id sits in a path (or which query parameter holds it) says what it names.
 PATH_KINDS = {"projects": "project", "runs": "run", "device-runs": "deviceRun", "parameters": "parameter", "sharings": "share", "tags": "tag",
               "device-groups": "deviceGroup", "devices": "device", "notification": "notification", "notifications": "notification",
@@ -667,7 +669,8 @@ def mismatches(doc: Any, ours: Any, where: str, extra_keys: bool) -> list[str]:
     if json_type(doc) != json_type(ours):
         return [f"{where}: {json_type(doc)} in the doc, {json_type(ours)} here"]
     if isinstance(doc, dict):
-        allowed = TEST_RUN_EXTRAS if extra_keys and "screenshotZipState" in doc else set()
+        extras = TEST_RUN_EXTRAS if "screenshotZipState" in doc else DEVICE_EXTRAS if "frame80Url" in doc else set()
+        allowed = extras if extra_keys else set()
         problems = [f"{where}: lacks {sorted(doc.keys() - ours.keys())}"] if doc.keys() - ours.keys() else []
         problems += (
             [f"{where}: has {sorted(ours.keys() - doc.keys() - allowed)}, which the doc lacks"]
@@ -814,3 +817,5 @@ def test_no_extra_keys_strips_the_test_runs_later_keys(serve) -> None:
         project_id, _ = runnable_project(client, [304])
         run = client.post(f"/api/v2/me/projects/{project_id}/runs").json()
         assert set(run) == set(EXAMPLES["objects"]["testRun"]) | extra
+        device = client.get("/api/v2/devices").json()["data"][0]
+        assert set(device) == set(EXAMPLES["objects"]["device"]) | (DEVICE_EXTRAS if extra else set())

@@ -13,13 +13,22 @@ access token in the URL (the doc's way) or a Bearer header, the API key as HTTP
 Basic user, and ``/api/v2/devices`` answering without auth. It refuses only with
 a status the endpoint's table lists.
 
+Beside the doc, the vendor-client set (``vendor.py``; the ``bitbar/vendor-client``
+rows of ``endpoints.tsv``, each naming the function of the official ``testdroid``
+3.2 client that calls it): upload to ``users/{id}/files``, a run started through
+``users/{id}/runs``, ``runs/{runId}/retry`` and ``runs/{runId}/abort``. They act on
+the doc's objects (the run is the doc's run of the project; a retry re-runs the
+named device runs under their ids; an abort FINISHES the run, its unfinished
+device runs FAILED with ``interruptedByState``, as the doc's deviceRun has no
+aborted status). Served by default; the ``no-vendor-client`` variant answers 404.
+
 Where the doc is silent or contradicts itself, this emulator decides, and says so;
 ``variants.VARIANTS`` names the other readings (``build_app(options, "no-extra-keys")``):
 
 | choice (default reading) | doc line it reads | variant |
 | --- | --- | --- |
 | an access token is taken from ``?access_token=`` and from ``Authorization: Bearer`` | 25 "API v2 uses OAuth 2.0"; 102 (and each section) "put your access_token to HTTP request URL" | ``token-in-url-only``, ``token-in-header-only`` |
-| testRun also carries ``projectId``, ``startTime``, ``endTime``, ``deviceRunCount`` (later Bitbar APIs have them), an iOS fileTest ``bundleName`` / ``bundleIdentifier`` (its table's iOS-only keys); every other object has exactly its example's keys | 4071-4106 testRun; 3731-3758 fileTest | ``no-extra-keys``: every object cut to its example's keys |
+| testRun also carries ``projectId``, ``startTime``, ``endTime``, ``deviceRunCount`` (later Bitbar APIs have them), a device ``locked`` (false; the testdroid client's device listings read it), an iOS fileTest ``bundleName`` / ``bundleIdentifier`` (its table's iOS-only keys); every other object has exactly its example's keys | 4071-4106 testRun; 3581-3625 device; 3731-3758 fileTest | ``no-extra-keys``: every object cut to its example's keys |
 | any ``limit`` is honoured; ``limit=0`` is every item (how Bitbar clients list all) | 296 "limit Number no Result limit", 3766 "(by default 20)" | ``limit-capped``: a limit above the default page size is cut to it (``limit=0`` stays all) |
 | a field a table marks Required but the endpoint's example leaves out is optional: a run's ``name`` (default ``Test run N``), a device group update's ``osType`` / ``name`` | 1208 vs the example at 1230; 2961 vs 2986 | ``required-as-tables``: 400 without them |
 | a refresh grant answers ``token_type`` "bearer" and the same refresh token, as the doc's example | 60-61 (table: "refresh") vs the example at 88-96 | ``refreshed-token-type-refresh`` |
@@ -41,13 +50,14 @@ Where the doc is silent or contradicts itself, this emulator decides, and says s
 | ``/oauth/token`` answers JSON whatever the Accept header; routing errors answer the ``error`` object | 1, 3696-3712 | - |
 | uploads are stored as files; a data file must be a ZIP; a test file's ``packageName`` / ``bundleIdentifier`` is read from the archive, else derived from the file name; the icon needs an application (404 before) | 338, 809 | - |
 | deleting a device group moves projects that used it to "Free devices" | 416 "(by default Free devices group id)" | - |
+| the vendor-client set is served (the official client calls it; the doc lists none of it); an abort ends a run FINISHED (the state's only end), its unfinished device runs FAILED and interrupted; retry and abort answer 202 and the doc's testRun, as the doc's updates of a run | 4086-4090 testRun state; 3668-3675 deviceRun interruptedByState, runStatus; 1310 a run update answers 202 | ``no-vendor-client``: 404 |
 
 One job per module: ``seed`` (the account and device catalogue), ``vocabulary``
 (the doc's enumerations), ``variants`` (the readings above), ``errors`` /
 ``wire`` / ``listing`` (how Bitbar answers), ``timing`` (the run clock),
 ``files`` (reports and archives), ``config_fields``, ``core`` / ``views``
-(records and the doc's objects), one handler module per area of the doc, and
-``app`` (the route table).
+(records and the doc's objects), one handler module per area of the doc,
+``vendor`` (the vendor-client set), and ``app`` (the route table).
 """
 
 from providers.bitbar.emulator.app import SANDBOX, build_app

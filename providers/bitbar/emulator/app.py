@@ -14,12 +14,14 @@ from providers.bitbar.emulator.runs import RunHandlers
 from providers.bitbar.emulator.seed import SANDBOX_API_KEY
 from providers.bitbar.emulator.uploads import FileHandlers
 from providers.bitbar.emulator.variants import VARIANTS
+from providers.bitbar.emulator.vendor import VendorClientHandlers
 from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, Handler
 
 
 class BitbarEmulator(
     AuthHandlers,
     ProjectHandlers,
+    VendorClientHandlers,
     FileHandlers,
     RunHandlers,
     DeviceRunHandlers,
@@ -27,7 +29,7 @@ class BitbarEmulator(
     GroupHandlers,
     NotificationHandlers,
 ):
-    """Every documented endpoint, wired to its handler."""
+    """Every documented endpoint, and the vendor client's set (unless its variant is off), wired to its handler."""
 
     def routes(self) -> list[BaseRoute]:
         me = "/api/v2/me"
@@ -119,6 +121,16 @@ class BitbarEmulator(
             ("POST", f"{me}/notification/{{id:int}}", self.update_notification),
             ("DELETE", f"{me}/notification/{{id:int}}", self.delete_notification),
         ]
+        # The vendor-client set (vendor.py): the testdroid 3.2 client's calls the doc lacks
+        users = "/api/v2/users/{userId:int}"
+        vendor_client: list[tuple[str, str, Handler]] = [
+            ("POST", f"{users}/files", self.upload_user_file),
+            ("POST", f"{users}/runs", self.start_user_run),
+            ("POST", f"{run}/retry", self.retry_run),
+            ("POST", f"{run}/abort", self.abort_run),
+        ]
+        if self.variants.vendor_client:
+            table += vendor_client
         public: list[tuple[str, str, Handler]] = [
             ("GET", "/oauth/token", self.oauth_token),
             ("POST", "/oauth/token", self.oauth_token),

@@ -116,20 +116,21 @@ class BitbarCore(Emulator):
         del self.data["runs"][str(run["id"])]
 
     def collect_files(self) -> None:
-        """Drop stored uploads that no project slot and no run refers to any more."""
+        """Drop stored uploads that no project slot and no run refers to any more (the user's file
+        library, the vendor client's uploads, keeps its own)."""
         slots = [*self.data["projects"].values(), *self.data["runs"].values()]
         referenced = {file_id for owner in slots for file_id in owner["files"].values()}
         for key, record in list(self.data["files"].items()):
-            if record["id"] not in referenced:
+            if record["id"] not in referenced and record["projectId"] is not None:
                 Path(record["path"]).unlink(missing_ok=True)
                 del self.data["files"][key]
 
     def device_runs_of(self, run: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.data["deviceRuns"][str(i)] for i in run["deviceRunIds"]]
 
-    def missing_inputs(self, project: dict[str, Any], config: dict[str, Any]) -> list[str]:
-        """What the project's mode needs that it lacks; a run started without it tests nothing."""
-        files, mode = project["files"], config["mode"]
+    def missing_inputs(self, files: dict[str, int | None], config: dict[str, Any]) -> list[str]:
+        """What the mode needs that ``files`` (a project's slots, a run's) lack; a run without it tests nothing."""
+        mode = config["mode"]
         missing = []
         if files["application"] is None:
             missing.append("an application file")
@@ -139,8 +140,8 @@ class BitbarCore(Emulator):
             missing.append("uiAutomatorTestClasses (UIAUTOMATOR mode)")
         return missing
 
-    def run_available(self, project: dict[str, Any], config: dict[str, Any]) -> bool:
-        """projectConfig.runAvailable: a run started now would test on some device."""
-        return not self.missing_inputs(project, config) and bool(
+    def run_available(self, files: dict[str, int | None], config: dict[str, Any]) -> bool:
+        """projectConfig.runAvailable: a run started now with ``files`` would test on some device."""
+        return not self.missing_inputs(files, config) and bool(
             self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"]
         )

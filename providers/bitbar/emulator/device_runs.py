@@ -8,7 +8,7 @@ from starlette.responses import Response
 from providers.bitbar.emulator.errors import api_error
 from providers.bitbar.emulator.files import junit_xml
 from providers.bitbar.emulator.formats import iso, millis
-from providers.bitbar.emulator.timing import finished_cases, stage_windows, state_objects, testing_window
+from providers.bitbar.emulator.timing import ended_at, finished_cases, stage_windows, state_objects, testing_window
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.wire import download, reply
 from providers.emulation import seeded_random, tiny_png
@@ -60,7 +60,7 @@ class DeviceRunHandlers(BitbarViews):
         items = [
             {"packageName": run["appPackage"], "cpuUsage": round(cpu, 3), "timestamp": millis(at), "memUsage": memory}
             for at, cpu, memory in samples
-            if at <= self.now()
+            if at <= min(self.now(), ended_at(device_run))
         ]
         return reply(request, items, root="performanceItems", item="performanceItem")
 

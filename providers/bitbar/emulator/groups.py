@@ -106,7 +106,7 @@ class GroupHandlers(BitbarViews):
         return empty(201)
 
     async def list_group_devices(self, request: Request) -> Response:
-        devices = [self.data["devices"][str(i)] for i in sorted(self.group(request)["deviceIds"])]
+        devices = [self.device_view(self.data["devices"][str(i)]) for i in sorted(self.group(request)["deviceIds"])]
         return self.listing(request, devices, "device", "displayName")
 
     async def remove_group_device(self, request: Request) -> Response:
@@ -121,4 +121,5 @@ class GroupHandlers(BitbarViews):
     # ---- Calls available without Authorization
 
     async def list_devices(self, request: Request) -> Response:
-        return self.listing(request, list(self.data["devices"].values()), "device", "displayName")
+        devices = [self.device_view(device) for device in self.data["devices"].values()]
+        return self.listing(request, devices, "device", "displayName")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from starlette.requests import Request
@@ -29,62 +30,79 @@ class RunHandlers(BitbarViews):
         )
         with self.store.lock:
             project = self.project(request)
-            config = self.config_view(project)
-            project["runCount"] += 1
-            run_id = self.store.next_id("run", ID_STARTS["run"])
-            run = {
-                "id": run_id,
-                "projectId": project["id"],
-                "number": project["runCount"],
-                "displayName": name or f"Test run {project['runCount']}",
-                "createdAt": self.now(),
-                "config": config,
-                "parameters": self.parameters_of(project["id"]),
-                "files": dict(project["files"]),
-                "appPackage": self.package_of(project, "application"),
-                "testPackage": self.package_of(project, "test") or self.package_of(project, "application") + ".test",
-                "deviceRunIds": [],
-                "screenshotZipRequestedAt": None,
-            }
-            self.data["runs"][str(run_id)] = run
-            missing = self.missing_inputs(project, config)
-            self.plan_device_runs(run, f"the project lacks {' and '.join(missing)}" if missing else None)
+            files, parameters = dict(project["files"]), self.parameters_of(project["id"])
+            run = self.open_run(project, name, self.config_view(project), files, parameters)
         return reply(request, self.run_view(run), 201, root="testRun")
 
-    def package_of(self, project: dict[str, Any], kind: str) -> str:
-        file_id = project["files"][kind]
+    def open_run(
+        self,
+        project: dict[str, Any],
+        name: str,
+        config: dict[str, Any],
+        files: dict[str, int | None],
+        parameters: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """A new run of ``project`` on ``config``'s device group, every device run planned; store locked."""
+        project["runCount"] += 1
+        run_id = self.store.next_id("run", ID_STARTS["run"])
+        run = {
+            "id": run_id,
+            "projectId": project["id"],
+            "number": project["runCount"],
+            "displayName": name or f"Test run {project['runCount']}",
+            "createdAt": self.now(),
+            "config": config,
+            "parameters": parameters,
+            "files": files,
+            "appPackage": self.package_of(files, "application"),
+            "testPackage": self.package_of(files, "test") or self.package_of(files, "application") + ".test",
+            "deviceRunIds": [],
+            "screenshotZipRequestedAt": None,
+        }
+        self.data["runs"][str(run_id)] = run
+        device_ids = sorted(self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"])
+        rng = seeded_random(self.options.seed, "bitbar", run_id)
+        for attempt in self.attempts(run, device_ids, run["createdAt"], rng):
+            device_run_id = self.store.next_id("deviceRun", ID_STARTS["deviceRun"])
+            self.data["deviceRuns"][str(device_run_id)] = {"id": device_run_id, "runId": run_id, **attempt}
+            run["deviceRunIds"].append(device_run_id)
+        return run
+
+    def package_of(self, files: dict[str, int | None], kind: str) -> str:
+        file_id = files[kind]
         return "" if file_id is None else self.data["files"][str(file_id)]["package"]
 
-    def plan_device_runs(self, run: dict[str, Any], excluded: str | None) -> None:
-        """Fix every device run's window and results now, so reading them later is pure;
-        ``excluded`` says why none of them tests."""
-        config = run["config"]
-        device_ids = sorted(self.data["deviceGroups"][str(config["usedDeviceGroupId"])]["deviceIds"])
-        rng = seeded_random(self.options.seed, "bitbar", run["id"])
+    def attempts(
+        self, run: dict[str, Any], device_ids: list[int], t0: float, rng: random.Random
+    ) -> list[dict[str, Any]]:
+        """One attempt per device from ``t0``: its window and results fixed now, so reading them later
+        is pure; every one EXCLUDED when the run lacks what its mode needs."""
+        missing = self.missing_inputs(run["files"], run["config"])
+        excluded = f"the project lacks {' and '.join(missing)}" if missing else None
         case_counts = [0 if excluded else rng.randint(4, 12) for _ in device_ids]
         positions = [(d, c) for d, count in enumerate(case_counts) for c in range(count)]
         failing = {positions[p] for p in failing_positions(len(positions), self.options.failure_share, rng)}
-        windows = device_windows(run["createdAt"], len(device_ids), self.options.job_duration, config["scheduler"])
+        windows = device_windows(t0, len(device_ids), self.options.job_duration, run["config"]["scheduler"])
         if excluded:
-            windows = [(run["createdAt"], run["createdAt"])] * len(device_ids)
+            windows = [(t0, t0)] * len(device_ids)
+        planned = []
         for index, (device_id, (start, end)) in enumerate(zip(device_ids, windows, strict=False)):
-            device_run_id = self.store.next_id("deviceRun", ID_STARTS["deviceRun"])
             failed_cases = sorted(c for d, c in failing if d == index)
-            self.data["deviceRuns"][str(device_run_id)] = {
-                "id": device_run_id,
-                "runId": run["id"],
-                "deviceId": device_id,
-                "deviceName": f"{slug(self.data['devices'][str(device_id)]['displayName'], '-')}-{rng.randint(1, 9):02d}",
-                "deviceSerialId": f"{rng.getrandbits(48):012X}",
-                "createdAt": run["createdAt"],
-                "startAt": start,
-                "endAt": end,
-                "caseCount": case_counts[index],
-                "failedCases": failed_cases,
-                "warning": not failed_cases and rng.random() < self.options.failure_share / 2,
-                "excluded": excluded,
-            }
-            run["deviceRunIds"].append(device_run_id)
+            planned.append(
+                {
+                    "deviceId": device_id,
+                    "deviceName": f"{slug(self.data['devices'][str(device_id)]['displayName'], '-')}-{rng.randint(1, 9):02d}",
+                    "deviceSerialId": f"{rng.getrandbits(48):012X}",
+                    "createdAt": t0,
+                    "startAt": start,
+                    "endAt": end,
+                    "caseCount": case_counts[index],
+                    "failedCases": failed_cases,
+                    "warning": not failed_cases and rng.random() < self.options.failure_share / 2,
+                    "excluded": excluded,
+                }
+            )
+        return planned
 
     async def get_run(self, request: Request) -> Response:
         return reply(request, self.run_view(self.run(request)), root="testRun")

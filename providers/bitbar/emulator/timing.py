@@ -13,6 +13,12 @@ by ``seed``); a device run with a failing case is FAILED, one without is
 SUCCEEDED, or WARNING with probability ``failure_share / 2``. A device run of a
 run started without what its mode needs (an application; a test file) is
 EXCLUDED at once, its one state naming what was missing.
+
+An abort (the vendor client's, vendor.py) stops each device run still WAITING or
+RUNNING at that moment: its states end with the one it was in, FAILED for
+ABORTED_REASON, which is also its ``interruptedByState``; its runStatus is FAILED
+(the doc's deviceRun knows no aborted status) and no test case finishes after it.
+A retry gives a device run a new attempt: a new record in place of the old one.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ TEST_CLASSES = ("LoginTest", "SearchTest", "CheckoutTest", "ProfileTest")
 TEST_ACTIONS = ("Opens", "Scrolls", "Submits", "Rotates", "GoesBack", "SharesLink")
 FAILURE_MESSAGE = "expected:<true> but was:<false>"
 FAILURE_TYPE = "junit.framework.AssertionFailedError"
+ABORTED_REASON = "Aborted by the user"
 
 
 def device_windows(t0: float, count: int, duration: float, scheduler: str) -> list[tuple[float, float]]:
@@ -46,8 +53,9 @@ def device_windows(t0: float, count: int, duration: float, scheduler: str) -> li
     return [(start + i * slot, start + (i + 1) * slot) for i in range(count)]
 
 
-def stage_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """(deviceRunStateType, start, end) of every state, WAITING in the queue first (and only, when excluded)."""
+def planned_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(deviceRunStateType, start, end) of every state as planned at the start, WAITING in the queue
+    first (and only, when excluded)."""
     windows = [("WAITING", device_run["createdAt"], device_run["startAt"])]
     if device_run.get("excluded"):
         return windows
@@ -56,6 +64,21 @@ def stage_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
         windows.append((stage, at, at + span * weight / total))
         at += span * weight / total
     return windows
+
+
+def stage_windows(device_run: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """The planned windows, cut where an abort stopped the device run."""
+    windows = planned_windows(device_run)
+    aborted = device_run.get("abortedAt")
+    if aborted is None:
+        return windows
+    begun = [w for index, w in enumerate(windows) if index == 0 or w[1] < aborted]
+    return [(stage, start, min(end, aborted)) for stage, start, end in begun]
+
+
+def ended_at(device_run: dict[str, Any]) -> float:
+    aborted = device_run.get("abortedAt")
+    return device_run["endAt"] if aborted is None else min(device_run["endAt"], aborted)
 
 
 def outcome(device_run: dict[str, Any]) -> str:
@@ -67,6 +90,8 @@ def outcome(device_run: dict[str, Any]) -> str:
 def run_status(device_run: dict[str, Any], now: float) -> str:
     if device_run.get("excluded"):
         return "EXCLUDED"
+    if device_run.get("abortedAt") is not None:
+        return "FAILED"
     if now < device_run["startAt"]:
         return "WAITING"
     return "RUNNING" if now < device_run["endAt"] else outcome(device_run)
@@ -75,13 +100,14 @@ def run_status(device_run: dict[str, Any], now: float) -> str:
 def testing_window(device_run: dict[str, Any]) -> tuple[float, float]:
     """When DEVICE_RUNNING runs; an excluded device run never tests (an empty window at its start)."""
     never = ("", device_run["startAt"], device_run["startAt"])
-    _, start, end = next((w for w in stage_windows(device_run) if w[0] == "DEVICE_RUNNING"), never)
+    _, start, end = next((w for w in planned_windows(device_run) if w[0] == "DEVICE_RUNNING"), never)
     return start, end
 
 
 def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list[dict[str, Any]]:
-    """The test cases done by ``now``; they finish evenly across DEVICE_RUNNING."""
+    """The test cases done by ``now`` (and before an abort); they finish evenly across DEVICE_RUNNING."""
     start, end = testing_window(device_run)
+    now = min(now, ended_at(device_run))
     count = device_run["caseCount"]
     if not count:
         return []
@@ -102,7 +128,8 @@ def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list
 
 def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]]:
     excluded = device_run.get("excluded")
-    failed = outcome(device_run) == "FAILED"
+    aborted = device_run.get("abortedAt") is not None
+    failed = not aborted and outcome(device_run) == "FAILED"
     reason = excluded or f"{len(device_run['failedCases'])} of {device_run['caseCount']} test cases failed"
     states = []
     for index, (stage, start, end) in enumerate(stage_windows(device_run)):
@@ -126,4 +153,11 @@ def state_objects(device_run: dict[str, Any], now: float) -> list[dict[str, Any]
                 "deviceRunStateType": stage,
             }
         )
+    if aborted and states:  # the state the abort interrupted
+        states[-1] |= {"status": "FAILED", "failReason": ABORTED_REASON}
     return states
+
+
+def interrupting_state(device_run: dict[str, Any], states: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """deviceRun.interruptedByState: the state an abort stopped, else null."""
+    return states[-1] if device_run.get("abortedAt") is not None and states else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from providers.bitbar.emulator.seed import ID_STARTS
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.vocabulary import FILE_KINDS
 from providers.bitbar.emulator.wire import reply
-from providers.emulation import Rejection, inspect_app, save_upload
+from providers.emulation import Rejection, StoredUpload, inspect_app, save_upload
 
 
 class FileHandlers(BitbarViews):
@@ -34,6 +35,24 @@ class FileHandlers(BitbarViews):
     async def upload_file(self, request: Request) -> Response:
         self.project(request)
         kind = self.file_kind(request)
+        stored = await self.receive_upload(request)
+        if kind == "data" and not zipfile.is_zipfile(stored.path):
+            stored.path.unlink()
+            raise api_error(400, "The data file must be a ZIP package")
+        with self.store.lock:
+            try:
+                project = self.project(request)
+            except Rejection:  # deleted while the bytes were arriving
+                stored.path.unlink()
+                raise
+            platform = "IOS" if project["type"] == "IOS" else "ANDROID"
+            record = self.keep_upload(stored, kind, project["id"], platform)
+            project["files"][kind] = record["id"]
+            self.collect_files()
+        return reply(request, self.file_view(record), 201, root="fileTest" if kind == "test" else "file")
+
+    async def receive_upload(self, request: Request) -> StoredUpload:
+        """The multipart field ``file``, saved to disk; refused when missing or empty."""
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise api_error(400, "Uploads must be sent as multipart/form-data")
         async with request.form() as form:
@@ -41,34 +60,29 @@ class FileHandlers(BitbarViews):
             if not isinstance(part, UploadFile):
                 raise api_error(400, "Multipart field 'file' is required")
             stored = await save_upload(part, self.uploads)
-        if stored.size == 0 or (kind == "data" and not zipfile.is_zipfile(stored.path)):
+        if stored.size == 0:
             stored.path.unlink()
-            raise api_error(400, "The data file must be a ZIP package" if stored.size else "The uploaded file is empty")
+            raise api_error(400, "The uploaded file is empty")
+        return stored
+
+    def keep_upload(self, stored: StoredUpload, kind: str, project_id: int | None, platform: str) -> dict[str, Any]:
+        """The file's record (``project_id`` None: the user's file library); call with the store locked."""
         # Read from the archive when it says; a made-up but stable name otherwise.
         declared = inspect_app(stored.path, stored.filename).package if kind != "data" else ""
-        package = declared or f"com.sandbox.{slug(Path(stored.filename).stem)}"
-        with self.store.lock:
-            try:
-                project = self.project(request)
-            except Rejection:  # deleted while the bytes were arriving
-                stored.path.unlink()
-                raise
-            file_id = self.store.next_id("file", ID_STARTS["file"])
-            record = {
-                "id": file_id,
-                "projectId": project["id"],
-                "kind": kind,
-                "originalName": stored.filename or kind,
-                "size": stored.size,
-                "uploadedAt": self.now(),
-                "path": str(stored.path),
-                "platform": "IOS" if project["type"] == "IOS" else "ANDROID",
-                "package": package,
-            }
-            self.data["files"][str(file_id)] = record
-            project["files"][kind] = file_id
-            self.collect_files()
-        return reply(request, self.file_view(record), 201, root="fileTest" if kind == "test" else "file")
+        file_id = self.store.next_id("file", ID_STARTS["file"])
+        record = {
+            "id": file_id,
+            "projectId": project_id,
+            "kind": kind,
+            "originalName": stored.filename or kind,
+            "size": stored.size,
+            "uploadedAt": self.now(),
+            "path": str(stored.path),
+            "platform": platform,
+            "package": declared or f"com.sandbox.{slug(Path(stored.filename).stem)}",
+        }
+        self.data["files"][str(file_id)] = record
+        return record
 
     def file_response(self, files: dict[str, int | None], kind: str, owner: str) -> Response:
         file_id = files[kind]
@@ -78,8 +92,8 @@ class FileHandlers(BitbarViews):
         return FileResponse(record["path"], media_type="application/octet-stream", filename=record["originalName"])
 
     async def zip_response(self, files: dict[str, int | None]) -> Response:
-        records = [self.data["files"][str(i)] for i in files.values() if i is not None]
-        members = [(f"{r['kind']}/{r['originalName']}", Path(r["path"])) for r in records]
+        records = [(kind, self.data["files"][str(i)]) for kind, i in files.items() if i is not None]
+        members = [(f"{kind}/{r['originalName']}", Path(r["path"])) for kind, r in records]
         target = self.uploads / f"download-{uuid.uuid4().hex}.zip"
         await run_in_threadpool(write_zip, target, members)
         cleanup = BackgroundTask(target.unlink, missing_ok=True)

@@ -1,4 +1,5 @@
-"""The readings of the Bitbar doc where it is silent or contradicts itself, one field each (how doc variants work: providers/emulation/README.md)."""
+"""The readings of the Bitbar doc where it is silent or contradicts itself, one field each, and whether the
+vendor client's endpoints beyond it are served (how doc variants work: providers/emulation/README.md)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ class Variants:
     unique_project_names: bool = True
     # POST parameters: the examples' query string or the tables' "Request body", or the body only.
     post_params: Literal["query_or_body", "body"] = "query_or_body"
+    # The endpoints the official testdroid 3.2 client calls that the doc lacks (vendor.py): served,
+    # or not (404, as any unknown path).
+    vendor_client: bool = True
 
 
 DEFAULT = Variants()
@@ -38,4 +42,5 @@ VARIANTS: dict[str, Variants] = {
     "refreshed-token-type-refresh": replace(DEFAULT, refreshed_token_type="refresh"),
     "project-names-repeat": replace(DEFAULT, unique_project_names=False),
     "post-params-in-body-only": replace(DEFAULT, post_params="body"),
+    "no-vendor-client": replace(DEFAULT, vendor_client=False),
 }

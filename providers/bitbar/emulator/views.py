@@ -7,7 +7,14 @@ from typing import Any
 
 from providers.bitbar.emulator.core import BitbarCore
 from providers.bitbar.emulator.formats import millis, readable_size
-from providers.bitbar.emulator.timing import finished_cases, run_status, state_objects, testing_window
+from providers.bitbar.emulator.timing import (
+    ended_at,
+    finished_cases,
+    interrupting_state,
+    run_status,
+    state_objects,
+    testing_window,
+)
 from providers.bitbar.emulator.vocabulary import FINAL_STATUSES
 
 
@@ -18,10 +25,15 @@ class BitbarViews(BitbarCore):
     def project_view(project: dict[str, Any]) -> dict[str, Any]:
         return {k: project[k] for k in ("id", "name", "description", "type", "common", "sharedById")}
 
-    def config_view(self, project: dict[str, Any]) -> dict[str, Any]:
+    def config_view(
+        self, project: dict[str, Any], files: dict[str, int | None] | None = None, group_id: int | None = None
+    ) -> dict[str, Any]:
+        """The project's config; a run's snapshot of it names the run's own ``files`` and device group."""
         config = dict(self.data["configs"][str(project["id"])])
+        if group_id is not None:
+            config["usedDeviceGroupId"] = group_id
         group = self.data["deviceGroups"][str(config["usedDeviceGroupId"])]
-        config["runAvailable"] = self.run_available(project, config)
+        config["runAvailable"] = self.run_available(project["files"] if files is None else files, config)
         config["creditsPrice"] = self.group_view(group)["creditsPrice"]
         return config
 
@@ -69,6 +81,10 @@ class BitbarViews(BitbarCore):
     def notification_view(notification: dict[str, Any]) -> dict[str, Any]:
         return {k: notification[k] for k in ("id", "email", "project", "type")}
 
+    def device_view(self, device: dict[str, Any]) -> dict[str, Any]:
+        # ``locked``: no device is reserved here; the testdroid client's device listings read it.
+        return device | {"locked": False} if self.variants.extra_keys else device
+
     def group_view(self, group: dict[str, Any]) -> dict[str, Any]:
         price = sum(self.data["devices"][str(i)]["creditsPrice"] for i in group["deviceIds"])
         return {
@@ -105,7 +121,7 @@ class BitbarViews(BitbarCore):
             "screenshotZipState": self.screenshot_zip_state(run),
         }
         if self.variants.extra_keys:  # later Bitbar APIs have these; the v2 doc does not
-            windows = [(dr["startAt"], dr["endAt"]) for dr in device_runs]
+            windows = [(dr["startAt"], ended_at(dr)) for dr in device_runs]
             view |= {
                 "projectId": run["projectId"],
                 "startTime": None if waiting or not windows else millis(min(start for start, _ in windows)),
@@ -115,7 +131,7 @@ class BitbarViews(BitbarCore):
         return view
 
     def device_run_view(self, device_run: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
-        now = self.now()
+        now = min(self.now(), ended_at(device_run))  # an aborted device run stays as the abort left it
         device = self.data["devices"][str(device_run["deviceId"])]
         cases = finished_cases(device_run, run["testPackage"], now)
         started = now >= device_run["startAt"]
@@ -124,7 +140,7 @@ class BitbarViews(BitbarCore):
         return {
             "id": device_run["id"],
             "runTime": millis(testing_start) if now >= testing_start else None,
-            "device": device,
+            "device": self.device_view(device),
             "deviceName": device_run["deviceName"],
             "deviceSerialId": device_run["deviceSerialId"],
             "testCaseSuccessNo": sum(not c["failed"] for c in cases),
@@ -134,7 +150,7 @@ class BitbarViews(BitbarCore):
             "createTime": millis(device_run["createdAt"]),
             "startTime": millis(device_run["startAt"]) if started else None,
             "currentState": states[-1] if states else None,
-            "interruptedByState": None,
+            "interruptedByState": interrupting_state(device_run, states),
             "runStatus": run_status(device_run, now),
         }
 
