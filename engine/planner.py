@@ -385,10 +385,12 @@ class Planner:
         if not self.options.targets:
             return changes
         keep: set[Address] = set()
-        for target in self.options.targets:
-            keep.add(target)
-            if target in self.graph.nodes():
-                keep |= self.graph.descendants(target) if self.options.destroy else self.graph.ancestors(target)
+        nodes = self.graph.nodes()
+        for target in self.options.targets:  # a block's address targets each of its instances
+            for node in [node for node in nodes if target.contains(node)]:
+                keep |= self.graph.descendants(node) if self.options.destroy else self.graph.ancestors(node)
+                keep.add(node)
+        keep |= {c.address for c in changes if any(target.contains(c.address) for target in self.options.targets)}
         return [c for c in changes if c.address in keep]
 
 
