@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache, total_ordering
+from typing import cast
 
 # An instance key: a list position (count) or a map key (for_each); None for a block without either.
 Key = int | str | None
@@ -109,7 +110,7 @@ def _key(position: str | None, quoted: str | None) -> Key:
 @cache
 def _parse(text: str) -> Address:
     """Parsed once per text: state keys and references name the same addresses again and again."""
-    rest, module = text.strip(), ()
+    rest, module = text.strip(), cast(ModulePath, ())
     while match := _MODULE.match(rest):
         module += ((match.group(1), _key(match.group(2), match.group(3))),)
         rest = rest[match.end() :]
