@@ -20,13 +20,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.addresses import Address
 from engine.arguments import check_known_values, plain_message, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
+from engine.instances import InstanceError, instances
 from engine.loader import KeyPath, LoadedPlan, Positions, load
 from engine.references import Reference, references_in, substitute
 from providers import registry
 from providers.base import Arguments
 
-RESOURCE_META = ("depends_on", "lifecycle")
-DATA_META = ("depends_on",)
+RESOURCE_META = ("depends_on", "lifecycle", "for_each", "count")
+DATA_META = ("depends_on", "for_each", "count")
+# What is known before any object is read: substituted while the plan is built.
+IN_INSTANCE = frozenset({"env", "var", "local", "each", "count"})
 
 
 class Lifecycle(BaseModel):
@@ -90,11 +93,18 @@ class _Builder:
         self.positions = loaded.positions
         self.errors: list[ConfigError] = []
         self.variables = {**loaded.sections["variables"], **var_overrides}
+        self.locals: dict[str, Any] = {}
+        self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
 
     def error(self, path: KeyPath, message: str, subject: str | None = None) -> None:
         self.errors.append(ConfigError(message, self.positions.of(path), subject))
 
-    def resolve_env_and_vars(self, value: Any, path: KeyPath, subject: str | None) -> Any:
+    def resolve_env_and_vars(
+        self, value: Any, path: KeyPath, subject: str | None, instance: dict[str, Any] | None = None
+    ) -> Any:
+        """``value`` with env, var and local references (and, in an instance of a block, each and
+        count) substituted; references to objects are left for planning."""
+
         def lookup(ref: Reference) -> Any:
             if ref.kind == "env":
                 if ref.name in os.environ:
@@ -107,20 +117,48 @@ class _Builder:
                     subject,
                 )
                 return unresolved(ref)
+            if ref.kind == "local":
+                return self.local(ref, path, subject)
+            if ref.kind in ("each", "count"):
+                if instance is None or ref.kind not in instance:
+                    where = "for_each" if ref.kind == "each" else "count"
+                    self.error(path, f"${{{ref.text}}} is set only in a block with {where}", subject)
+                    return unresolved(ref)
+                return instance[ref.kind][ref.name]
             if ref.name not in self.variables:
                 self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
                 return unresolved(ref)
             return self.variables[ref.name]
 
         if isinstance(value, dict):
-            return {k: self.resolve_env_and_vars(v, path + (k,), subject) for k, v in value.items()}
+            return {k: self.resolve_env_and_vars(v, path + (k,), subject, instance) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.resolve_env_and_vars(v, path + (i,), subject) for i, v in enumerate(value)]
+            return [self.resolve_env_and_vars(v, path + (i,), subject, instance) for i, v in enumerate(value)]
         try:
-            return substitute(value, lookup, kinds=frozenset({"env", "var"}))
+            return substitute(value, lookup, kinds=IN_INSTANCE)
         except ValueError as exc:
             self.error(path, str(exc), subject)
             return value
+
+    def local(self, ref: Reference, path: KeyPath, subject: str | None) -> Any:
+        """A local's value, worked out once, the first time it is read; a cycle is reported with its path."""
+        name, declared = ref.name, self.loaded.sections["locals"]
+        if name in self.locals:
+            return self.locals[name]
+        if name not in declared:
+            self.error(path, f"unknown local '{name}'{suggestion(name, declared)}", subject)
+            return unresolved(ref)
+        if name in self.resolving:
+            cycle = " -> ".join(f"local.{each}" for each in [*self.resolving[self.resolving.index(name) :], name])
+            self.error(("locals", name), f"locals refer to each other in a cycle: {cycle}", f"local {name}")
+            return unresolved(ref)
+        self.resolving.append(name)
+        try:
+            value = self.resolve_env_and_vars(declared[name], ("locals", name), f"local {name}")
+        finally:
+            self.resolving.pop()
+        self.locals.setdefault(name, value)
+        return self.locals[name]
 
     def providers(self) -> dict[str, dict[str, Any]]:
         result = {}
@@ -183,20 +221,30 @@ class _Builder:
                     misspelt.update(close)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
-            resolved = self.resolve_env_and_vars(body, path, str(address))
-            arguments = {k: v for k, v in resolved.items() if k not in meta}
-            register_secrets(args_model, arguments)
-            result[address] = Block(
-                address=address,
-                arguments=arguments,
-                depends_on=self.depends_on(resolved.get("depends_on", []), path, str(address)),
-                lifecycle=self.lifecycle(resolved.get("lifecycle") or {}, path, str(address), args_model),
-                location=self.positions.of(path),
-                key_path=path,
-            )
-            self.required_present(args_model, arguments, path, str(address), skip=misspelt)
-            for where, message in check_known_values(args_model, arguments):
-                self.error(path + where, f"{'.'.join(map(str, where))}: {message}", str(address))
+            keyed = {k: body[k] for k in ("for_each", "count") if k in body}
+            try:
+                made = instances(self.resolve_env_and_vars(keyed, path, str(address)))
+            except InstanceError as exc:
+                self.error(path + (exc.field,), str(exc), str(address))
+                continue
+            for instance_key, each in made:
+                bound = None if instance_key is None else _bound(keyed, instance_key, each)
+                instance = address.instance(instance_key)
+                plain = {k: v for k, v in body.items() if k not in keyed}
+                resolved = self.resolve_env_and_vars(plain, path, str(instance), bound)
+                arguments = {k: v for k, v in resolved.items() if k not in meta}
+                register_secrets(args_model, arguments)
+                result[instance] = Block(
+                    address=instance,
+                    arguments=arguments,
+                    depends_on=self.depends_on(resolved.get("depends_on", []), path, str(instance)),
+                    lifecycle=self.lifecycle(resolved.get("lifecycle") or {}, path, str(instance), args_model),
+                    location=self.positions.of(path),
+                    key_path=path,
+                )
+                self.required_present(args_model, arguments, path, str(instance), skip=misspelt)
+                for where, message in check_known_values(args_model, arguments):
+                    self.error(path + where, f"{'.'.join(map(str, where))}: {message}", str(instance))
         return result
 
     def depends_on(self, value: Any, path: KeyPath, subject: str) -> list[Address]:
@@ -284,6 +332,11 @@ class _Builder:
             name: self.resolve_env_and_vars(value, ("outputs", name), f"output {name}")
             for name, value in self.loaded.sections["outputs"].items()
         }
+
+
+def _bound(keyed: dict[str, Any], key: Any, each: Any) -> dict[str, Any]:
+    """What an instance's ``each.*`` or ``count.index`` read."""
+    return {"count": {"index": key}} if "count" in keyed else {"each": {"key": key, "value": each}}
 
 
 def _walk(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:

@@ -48,7 +48,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
-SECTIONS = ("providers", "variables", "resources", "data", "outputs")
+SECTIONS = ("providers", "variables", "locals", "resources", "data", "outputs")
 
 # Bounds no real plan comes near (the shipped plans hold at most 116 values,
 # nested 6 deep) that keep a hostile or broken file from taking the machine: a
