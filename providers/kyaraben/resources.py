@@ -10,6 +10,7 @@ provider's ``wait_timeout``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from providers.kyaraben.client import CLOUD
 from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.planning import derived_name, plan_facts
 from providers.kyaraben.status import READY, await_gone, await_status, describe, is_gone, live
+from providers.kyaraben.teardown import keep_hint, kept_campaigns
 from providers.mapping import FieldMap
 
 Switch = Literal[0, 1]
@@ -95,8 +97,19 @@ class Project(ResourceType):
         return {**attrs, **PROJECT_FIELDS.attrs(final)}
 
     def delete(self, ctx, id, actual):
-        """Refused while the project holds VMs or running campaigns: the error lists them.
-        A server may refuse at once (a 4xx) or accept and then report ERROR; both read the same."""
+        """Refused while the project holds VMs or running campaigns: the error lists them. A server
+        may refuse at once (a 4xx) or accept and then report ERROR; both read the same. Refused while
+        it holds campaigns this destroy kept by default, it deletes those and asks again (teardown.py)."""
+        refusal = self._try_delete(ctx, id)
+        if refusal is not None and self._delete_kept_campaigns(ctx, id):
+            refusal = self._try_delete(ctx, id)
+        if refusal is not None:
+            status, said = refusal
+            raise ProviderError(CLOUD, "delete project", status, self._refusal(ctx, id, said))
+
+    @staticmethod
+    def _try_delete(ctx: Context, id: str) -> tuple[int | None, str] | None:
+        """None once the project is gone; else the refusal's status (None when reported as ERROR) and words."""
         client = _client(ctx)
         try:
             client.delete_project(id)
@@ -108,28 +121,50 @@ class Project(ResourceType):
                 or error.status >= 500
             ):
                 raise
-            raise ProviderError(CLOUD, "delete project", error.status, self._refusal(ctx, id, error.message)) from None
+            return error.status, error.message
         refused = await_gone(ctx, lambda: client.project(id), f"project {id}")
-        if refused is not None:
-            raise ProviderError(CLOUD, "delete project", None, self._refusal(ctx, id, describe(refused)))
+        return None if refused is None else (None, describe(refused))
+
+    @staticmethod
+    def _delete_kept_campaigns(ctx: Context, id: str) -> bool:
+        """Delete the project's campaigns this destroy kept by default; whether there was any."""
+        client, kept = _client(ctx), kept_campaigns(ctx).of(id)
+        deleted = False
+        for campaign in client.campaigns(id):
+            noted = kept.get(campaign["campaign_id"])
+            if is_gone(campaign) or noted is None or noted.chosen:
+                continue
+            ctx.progress(
+                f"project {id}: deleting campaign {noted.campaign_id}, kept on destroy by default, which holds it"
+            )
+            with contextlib.suppress(NotFoundError):
+                client.delete_campaign(id, noted.campaign_id)
+            deleted = True
+        return deleted
 
     @staticmethod
     def _refusal(ctx: Context, id: str, said: str) -> str:
-        """The cloud's words, and what the project still holds (servers differ on which campaigns count)."""
-        client = _client(ctx)
+        """The cloud's words, what the project still holds (servers differ on which campaigns count),
+        and for a campaign kept by the user's choice, how to let it go."""
+        client, kept = _client(ctx), kept_campaigns(ctx).of(id)
         vms = [vm["avm_id"] for vm in client.avms() if vm.get("project_id") == id and vm.get("status") != "DELETED"]
-        campaigns = [f"{c['campaign_id']} ({c.get('status')})" for c in client.campaigns(id) if not is_gone(c)]
+        campaigns = [c for c in client.campaigns(id) if not is_gone(c)]
+        listed = [f"{c['campaign_id']} ({c.get('status')})" for c in campaigns]
         holds = "; ".join(
             part
             for part in (
                 f"VMs {', '.join(vms)}" if vms else "",
-                f"campaigns {', '.join(campaigns)}" if campaigns else "",
+                f"campaigns {', '.join(listed)}" if listed else "",
             )
             if part
         )
+        chosen = [
+            kept[c["campaign_id"]] for c in campaigns if c["campaign_id"] in kept and kept[c["campaign_id"]].chosen
+        ]
         return (
             f"kyaraben refused to delete project {id} ({said}): a project can only be removed once it holds no running VMs "
             f"or campaigns; it holds {holds or 'none any more (try again)'}"
+            + "".join(f"; {keep_hint(id, campaign)}" for campaign in chosen)
         )
 
 

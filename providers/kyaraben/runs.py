@@ -10,6 +10,11 @@ killed while waiting never starts it twice: the next apply waits on it again.
 Its natural key is ``campaign_name``; unset, labform names it
 labform-<hash of its plan address and triggers> (the engine passes the
 address).
+
+Destroyed, it is kept on the cloud unless ``on_destroy: delete``; when a server
+then refuses its project's delete for it, a campaign kept by default is deleted
+after all, one whose block says ``on_destroy: keep`` is named in the error
+(teardown.py).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.planning import derived_name, known, plan_facts
 from providers.kyaraben.resources import HwConfig
 from providers.kyaraben.status import ERROR, READY, is_gone, live
+from providers.kyaraben.teardown import KeptCampaign, kept_campaigns
 from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
 
 FINISHED = (READY, ERROR)
@@ -204,6 +210,13 @@ class Campaign(RunResource):
 
     def remove(self, ctx, attrs):
         _client(ctx).delete_campaign(attrs["project"], attrs["id"])
+
+    def delete(self, ctx, id, actual):
+        """As every run; one left on the cloud is noted for its project's delete (teardown.py)."""
+        super().delete(ctx, id, actual)
+        if actual.get("on_destroy") != "delete":
+            kept = KeptCampaign(id, str(actual.get("campaign_name") or ""), chosen="on_destroy" in actual)
+            kept_campaigns(ctx).note(actual["project"], kept)
 
 
 def _test_body(test: dict[str, Any]) -> dict[str, Any]:

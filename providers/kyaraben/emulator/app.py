@@ -1,8 +1,10 @@
 """The kyaraben server: the doc's endpoints behind its user header, on the emulator kit.
 
 kyaraben trusts ``X-Auth-UserId`` (an authentication proxy sits in front of
-it): without the header every endpoint answers the doc's 401; with it, any
-user id is a user (the doc: an unknown user simply has nothing). Each group
+it): without the header every endpoint answers the doc's 401 but GET /images,
+whose list is the same for every user (a variant reads its copied header line
+strictly); with it, any user id is a user (the doc: an unknown user simply
+has nothing). Each group
 of endpoints lives in its own module as a mixin over ``KyarabenBase``
 (base.py); this class joins them.
 """
@@ -38,13 +40,21 @@ class KyarabenEmulator(UserRoutes, ProjectRoutes, FileRoutes, TestSourceRoutes, 
             *self.campaign_endpoints(),
             *self.android_endpoints(),
         ]
-        return [Route(path, self._authenticated(handler), methods=[method]) for method, path, handler in endpoints]
+        return [
+            Route(path, self._authenticated(handler, self._needs_user(path)), methods=[method])
+            for method, path, handler in endpoints
+        ]
+
+    def _needs_user(self, path: str) -> bool:
+        """GET /images names no user's object: its "X-Auth-UserId – a user who has access to the AVM"
+        line (with an avm_id parameter it has not) is a VM endpoint's, copied."""
+        return path != "/images" or self.variants.images_need_user
 
     @staticmethod
-    def _authenticated(handler: Handler) -> Handler:
+    def _authenticated(handler: Handler, needs_user: bool) -> Handler:
         async def guarded(request: Request) -> Response:
             user = request.headers.get(USER_HEADER, "").strip()
-            if not user:
+            if not user and needs_user:
                 raise error(401, "Missing authentication header")
             request.state.user = user
             return await handler(request)

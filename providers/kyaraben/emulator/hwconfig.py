@@ -56,5 +56,5 @@ def read_hwconfig(value: Any, variants: Variants, name: str = "hwconfig") -> dic
 
 
 def hwconfig_shown(given: dict[str, int], variants: Variants) -> dict[str, int]:
-    """What GET shows: the configuration given at creation, or every key with its default."""
+    """What GET shows: every key, those not given at their default (or, as a variant, only those given)."""
     return {**HWCONFIG_DEFAULTS, **given} if variants.hwconfig == "filled" else dict(given)

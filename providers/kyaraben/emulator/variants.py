@@ -20,12 +20,14 @@ class Variants:
     project_rename_key: Literal["either", "project_name", "avm_name"] = "either"
     # A deleted object: gone (404, unlisted) once DELETED, or still listed and readable as DELETED.
     deleted: Literal["gone", "listed"] = "gone"
-    # GET /android/{id} hwconfig: the keys given at creation, or every documented key with defaults.
-    hwconfig: Literal["given", "filled"] = "given"
+    # GET /android/{id} hwconfig: every documented key (those not given at their defaults), or only those given.
+    hwconfig: Literal["filled", "given"] = "filled"
     # A campaign whose tests finished, some in ERROR: READY, or ERROR.
     failed_campaign: Literal["READY", "ERROR"] = "READY"
     # POST /android with a hwconfig key the doc does not list: ignored, or a 400 with the schema.
     unknown_hwconfig_keys: Literal["ignored", "rejected"] = "ignored"
+    # GET /images without X-Auth-UserId: answered (it names no user's object), or the doc's 401.
+    images_need_user: bool = False
 
 
 DEFAULT = Variants()
@@ -39,7 +41,8 @@ VARIANTS: dict[str, Variants] = {
     "rename-project-name-only": replace(DEFAULT, project_rename_key="project_name"),
     "rename-project-avm-name-only": replace(DEFAULT, project_rename_key="avm_name"),
     "deleted-stay-listed": replace(DEFAULT, deleted="listed"),
-    "hwconfig-filled": replace(DEFAULT, hwconfig="filled"),
+    "hwconfig-as-given": replace(DEFAULT, hwconfig="given"),
     "failed-campaign-error": replace(DEFAULT, failed_campaign="ERROR"),
     "strict-hwconfig": replace(DEFAULT, unknown_hwconfig_keys="rejected"),
+    "images-need-user": replace(DEFAULT, images_need_user=True),
 }

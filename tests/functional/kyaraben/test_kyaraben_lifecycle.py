@@ -105,7 +105,7 @@ def test_the_auth_header_is_a_setting_and_a_401_is_a_clean_error(running_clock, 
     result = workdir.plan()
     assert result.exit_code == 1
     assert re.search(
-        r"kyaraben: list \w+ failed \(401\): Missing authentication header; check the provider's credentials",
+        r"kyaraben: (list|read) \w+ failed \(401\): Missing authentication header; check the provider's credentials",
         result.output,
     ), result.output
     assert "labform-sandbox" not in result.output
@@ -143,14 +143,24 @@ def test_a_project_holding_a_vm_labform_does_not_manage_is_refused_with_a_clear_
 def test_where_finished_campaigns_block_a_project_delete_the_error_names_them(
     variant, running_clock, kyaraben, workdir
 ):
-    """A server reading "campaigns" as any campaign refuses while a kept campaign is there
-    (``on_destroy: keep``, the default): the error names it."""
+    """A server reading "campaigns" as any campaign refuses while one is there: the campaign this
+    destroy kept by default (``on_destroy: keep`` unset) is deleted after all; one labform does not
+    manage is left alone, and the error names it."""
     write_lab(workdir, WAIT)
     assert workdir.apply().exit_code == 0
     campaign, project = ids(workdir)["kyaraben_campaign.smoke"], ids(workdir)["kyaraben_project.lab"]
+    api = kyaraben.api()
+    body = {
+        "campaign_name": "stranger",
+        "tests": [{"image": "kitkat-tablet", "apks": [ids(workdir)["kyaraben_apk.app"]]}],
+    }
+    stranger = api.post(f"/projects/{project}/campaigns", json=body).json()["campaign_id"]
+    kyaraben.app.clock.advance(5)  # the stranger's one test ends (in ERROR: it has no test package)
     result = workdir.run("destroy", str(workdir.path), "--auto-approve")
     assert result.exit_code == 1
-    assert f"it holds campaigns {campaign} (READY)" in result.output, result.output
-    assert kyaraben.api().delete(f"/projects/{project}/campaigns/{campaign}").status_code == 204
+    assert f"deleting campaign {campaign}, kept on destroy by default" in result.output, result.output
+    assert re.search(rf"it holds campaigns {stranger} \((READY|ERROR)\)", result.output), result.output
+    assert api.get(f"/projects/{project}/campaigns/{campaign}").status_code == 404
+    assert api.delete(f"/projects/{project}/campaigns/{stranger}").status_code == 204
     result = workdir.run("destroy", str(workdir.path), "--auto-approve")
     assert result.exit_code == 0, result.output
