@@ -23,6 +23,7 @@ from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.instances import InstanceError, instances
 from engine.loader import KeyPath, LoadedPlan, Positions, load
 from engine.references import Reference, references_in, substitute
+from engine.variables import variable_values
 from providers import registry
 from providers.base import Arguments
 
@@ -92,7 +93,12 @@ class _Builder:
         self.loaded = loaded
         self.positions = loaded.positions
         self.errors: list[ConfigError] = []
-        self.variables = {**loaded.sections["variables"], **var_overrides}
+        self.variables = variable_values(
+            loaded.sections["variables"],
+            var_overrides,
+            lambda name, message: self.error(("variables", name), message),
+            "--var NAME=VALUE or a -var-file",
+        )
         self.locals: dict[str, Any] = {}
         self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
 
