@@ -27,6 +27,7 @@ from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorSer
 from providers.emulation.app import INSPECTION_HEADER
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
+from tests.emulators.example_keys import ExampleKeys, count
 from tests.emulators.test_wetest_emulator import doc_mismatches
 
 # ---------------------------------------------------------------- harness
@@ -143,6 +144,59 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
         )
     assert problems == []
     assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("apptest"))
+
+
+STATUS_COUNTS = ("total_test_cnt", "error_cnt", "fail_cnt", "initializing_cnt", "pass_cnt", "running_cnt", "stop_cnt")
+# Each endpoint's response table (lines 67-70, 139-150, 214-219), under the envelope's "data".
+TABLES = {
+    "Run New Testset": ("data.test_count", "data.testset_id"),
+    "Testset Status": (
+        "data.testset_status",
+        *(f"data.testset_status_detail.{key}" for key in STATUS_COUNTS),
+        "data.response_time",
+    ),
+    "Testset Result": ("data.complete", "data.result_xml", "data.result_html", "data.result_json"),
+}
+# The departures a variant's reading makes (its listed choice): variant -> ExampleKeys listings.
+KEY_CHOICES: dict[str, dict[str, dict[str, str]]] = {
+    "default": {},
+    "extra-keys": {
+        "extra": {
+            "data.pid": "extra-keys: the start answers the project",
+            "data.testset_name": "extra-keys: the status answers the name",
+            "data.testset_id": "extra-keys: the result answers the id",
+        }
+    },
+}
+
+
+def example_key_problems(variant: str) -> list[str]:
+    """Each Request Example's answer, and a Running testset's status, against the example's and the table's keys."""
+    examples = [e for e in EXAMPLES["examples"] if "left_out" not in e]
+    keys = {
+        e["endpoint"]: ExampleKeys(e["response"], table=TABLES[e["endpoint"]], **KEY_CHOICES[variant]) for e in examples
+    }
+    problems: list[str] = []
+    testset_id = None
+    with serving(variant, failure_share=1 / 3) as (app, client):
+        running = create(client, VALID)["data"]["testset_id"]
+        problems += keys["Testset Status"].check(client.get(f"/openapi/v2/testset/{running}").json())
+        for example in examples:
+            body = _replayed(app, client, example, testset_id).json()
+            problems += keys[example["endpoint"]].check(body)
+            if testset_id is None:
+                testset_id = body["data"]["testset_id"]
+                app.clock.advance(app.options.job_duration)
+    return problems + [problem for check in keys.values() for problem in check.unseen()]
+
+
+@pytest.mark.parametrize("variant", sorted(KEY_CHOICES))
+def test_every_key_of_every_doc_example_is_answered_and_no_other(variant, capsys):
+    """Both ways, nested objects too; the keys a variant adds are its listed choice."""
+    problems = example_key_problems(variant)
+    with capsys.disabled():
+        print(f"\napptest example keys ({variant}): {count(problems)}")
+    assert problems == []
 
 
 def test_the_examples_file_notes_each_fix_of_the_docs_json():
