@@ -25,6 +25,7 @@ from providers.apptest.emulator import (
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from providers.emulation.app import INSPECTION_HEADER
+from providers.emulation.sandbox import Sandbox, Tuning
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 from tests.emulators.example_keys import ExampleKeys, count
@@ -229,7 +230,7 @@ def test_unencoded_basic_pair_as_the_doc_writes_it_is_accepted(emulator):
 def test_credentials_come_from_options():
     with serving(credentials={"user_id": "ci", "access_key": "s3cret"}) as (_, client):
         assert client.get("/openapi/v2/testset/1").status_code == 401
-        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 5002
+        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 4053
 
 
 # ---------------------------------------------------------------- result codes of Run New Testset
@@ -340,11 +341,16 @@ def test_testset_runs_then_completes_with_parsable_junit():
         assert json.loads(result["data"]["result_json"])["testsuites"]["testsuite"][0]["testcase"]
 
 
-def test_unknown_testset_is_5002_for_status_and_6003_for_result(emulator):
-    """The codes each endpoint's own table lists: 5002 (status, 177-180), 6003 "Data Does Not Exist" (result, 268)."""
+def test_unknown_testset_is_4053_for_status_and_6003_for_result(emulator):
+    """4053 "Invalid request parameter : (testset_id)" where two places of the doc agree (99, 284); the result
+    endpoint's own table gives 6003 "Data Does Not Exist" (268)."""
     app, client = emulator
     for testset in ("999999", "not-a-number"):
-        assert client.get(f"/openapi/v2/testset/{testset}").json()["result_code"] == 5002
+        status = client.get(f"/openapi/v2/testset/{testset}").json()
+        assert (status["result_code"], status["reason"]) == (
+            4053,
+            f"Invalid request parameter : (testset_id : {testset})",
+        )
         assert client.get(f"/openapi/v2/testset/{testset}/result").json()["result_code"] == 6003
     testset_id = create(client, VALID)["data"]["testset_id"]
     forget_testset(app, testset_id)
@@ -358,7 +364,7 @@ def test_maintenance_answers_8000_until_switched_off(emulator):
     assert client.get("/openapi/v2/testset/1").json()["result_code"] == 8000
     assert create(client, VALID)["result_code"] == 8000
     set_maintenance(app, False)
-    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 5002
+    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 4053
 
 
 # ---------------------------------------------------------------- doc variants
@@ -398,10 +404,10 @@ PROBES = {
     "unknown-keys-refused": (_code({**VALID, "priority": "high"}), 0, 5001),
     "bounds-unchecked": (_code({**VALID, "time_limit": 45}), 5001, 0),
     "empty-app-4032": (_code(VALID, ("demo.apk", b"")), 6001, 4032),
-    "unknown-status-4053": (
+    "unknown-status-5002": (
         lambda app, client: client.get("/openapi/v2/testset/999999").json()["result_code"],
-        5002,
         4053,
+        5002,
     ),
     "result-msg-empty": (_result_msg, 0, ""),
     "extra-keys": (_keys_of_start, ["test_count", "testset_id"], ["pid", "test_count", "testset_id"]),
@@ -436,3 +442,13 @@ def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
     for name, expected in (("default", default), (variant, read)):
         with serving(name) as (app, client):
             assert probe(app, client) == expected, name
+
+
+@pytest.mark.parametrize("variant", ["unknown-status-5002"])
+def test_the_sandbox_serves_each_new_variant(variant):
+    """``labform sandbox --variant apptest=NAME`` starts it, reading the doc as the variant does."""
+    probe, _, read = PROBES[variant]
+    with Sandbox(["apptest"], None, tuning=Tuning(variants={"apptest": variant})) as sandbox:
+        server = sandbox.servers["apptest"]
+        with httpx.Client(base_url=server.url, auth=AUTH, timeout=10) as client:
+            assert probe(server.app, client) == read

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation.sandbox import Sandbox, Tuning
 from providers.perfecto.emulator import (
     EXECUTIONS,
     SANDBOX_JOB,
@@ -244,6 +245,21 @@ def test_token_variants_accept_their_headers(variant):
             response = httpx.get(url, headers=headers)
             assert response.status_code == (200 if ok else refused), (variant, headers)
             assert isinstance(response.json(), dict)
+
+
+@pytest.mark.parametrize(
+    "variant, accepted",
+    [
+        ("token-header-dashed-only", "Perfecto-Authorization"),
+        ("token-header-underscored-only", "PERFECTO_AUTHORIZATION"),
+    ],
+)
+def test_the_sandbox_serves_each_token_header_variant(variant, accepted):
+    """``labform sandbox --variant perfecto=NAME`` starts it: there the other spelling is refused."""
+    with Sandbox(["perfecto"], None, tuning=Tuning(variants={"perfecto": variant})) as sandbox:
+        url = sandbox.servers["perfecto"].url + EXECUTIONS
+        for header in ("Perfecto-Authorization", "PERFECTO_AUTHORIZATION"):
+            assert httpx.get(url, headers={header: SANDBOX_TOKEN}).status_code == (200 if header == accepted else 401)
 
 
 def test_the_token_comes_from_options():

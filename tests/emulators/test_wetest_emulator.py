@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation.sandbox import Sandbox, Tuning
 from providers.wetest import emulator as wetest_emulator
 from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, VARIANTS, build_app
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
@@ -723,3 +724,14 @@ def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
     for name, expected in (("default", default), (variant, read)):
         with serving(name) as wetest:
             assert probe(wetest) == expected, name
+
+
+@pytest.mark.parametrize("variant", ["details-only-when-asked", "resign-ios-only", "scenarios-game-loop-only"])
+def test_the_sandbox_serves_each_new_variant(variant):
+    """``labform sandbox --variant wetest=NAME`` starts it, reading the doc as the variant does."""
+    probe, _, read = PROBES[variant]
+    with Sandbox(["wetest"], None, tuning=Tuning(variants={"wetest": variant})) as sandbox:
+        server = sandbox.servers["wetest"]
+        auth = (SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY)
+        with httpx.Client(base_url=server.url, auth=auth, timeout=10) as client:
+            assert probe(WeTest(server.app, client)) == read
