@@ -272,16 +272,12 @@ KEY_CHOICES: dict[str, dict[str, dict[str, str]]] = {
     },
     "unknown-time-absent": {
         "conditional": {
-            f"{where}.{key}": "unknown-time-absent: left out until known"
-            for where in (
-                "test_status",
-                "devices[]",
-                "device",
-                "test_result",
-                "devices[].cost_info[]",
-                "device.cost_info[]",
+            path: "unknown-time-absent: left out until known"
+            for where in ("test_status", "test_result", "devices[]", "device")
+            for path in (
+                f"{where}.end_time",
+                *(() if where.startswith("test_") else (f"{where}.device_start_time", f"{where}.cost_info[].end_time")),
             )
-            for key in ("end_time", "device_start_time")
         }
     },
     "details-only-when-asked": {
