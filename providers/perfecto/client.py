@@ -1,7 +1,8 @@
 """Thin calls to the Perfecto Smart Reporting public API (two GET endpoints), on the shared HTTP layer.
 
-Auth is the personal security token in a request header (``Perfecto-Authorization``
-unless the settings name ``Authorization``, which sends it as ``Bearer <token>``).
+Auth is the personal security token in a request header: ``PERFECTO_AUTHORIZATION``
+(what the export samples the doc links send) unless the settings name
+``Perfecto-Authorization``, or ``Authorization``, which sends it as ``Bearer <token>``.
 The reporting server is the cloud's URL with ``.app`` after the cloud name.
 
 The Execution Report is paged: ``_page`` counts from 1, each page holds up to
@@ -9,7 +10,7 @@ The Execution Report is paged: ``_page`` counts from 1, each page holds up to
 says ``truncated`` but hands back an empty page only lets the first 500 be
 read; the report then says so instead of passing for complete.
 
-    client = PerfectoClient("https://demo.app.perfectomobile.com", token, "Perfecto-Authorization", 30)
+    client = PerfectoClient("https://demo.app.perfectomobile.com", token, "PERFECTO_AUTHORIZATION", 30)
     report = client.executions([("jobName[0]", "checkout-ci")])
 """
 

@@ -17,8 +17,10 @@ class PerfectoSettings(HttpSettings):
         None, description="Reporting server URL; https://<cloud>.app.perfectomobile.com when unset."
     )
     security_token: str = arg(min_length=1, sensitive=True, description="Personal security token for this cloud.")
-    token_header: Literal["Perfecto-Authorization", "Authorization"] = arg(
-        "Perfecto-Authorization", description="Header carrying the token; Authorization sends it as 'Bearer <token>'."
+    token_header: Literal["PERFECTO_AUTHORIZATION", "Perfecto-Authorization", "Authorization"] = arg(
+        "PERFECTO_AUTHORIZATION",
+        description="Header carrying the token: PERFECTO_AUTHORIZATION (Perfecto's export samples) or "
+        "Perfecto-Authorization; Authorization sends it as 'Bearer <token>'.",
     )
 
     @model_validator(mode="after")

@@ -25,8 +25,10 @@ from providers.apptest.emulator import (
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from providers.emulation.app import INSPECTION_HEADER
+from providers.emulation.sandbox import Sandbox, Tuning
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
+from tests.emulators.example_keys import ExampleKeys, count
 from tests.emulators.test_wetest_emulator import doc_mismatches
 
 # ---------------------------------------------------------------- harness
@@ -145,6 +147,59 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
     assert replayed + len(left_out) == len(EXAMPLES["examples"]) == len(rows_for("apptest"))
 
 
+STATUS_COUNTS = ("total_test_cnt", "error_cnt", "fail_cnt", "initializing_cnt", "pass_cnt", "running_cnt", "stop_cnt")
+# Each endpoint's response table (lines 67-70, 139-150, 214-219), under the envelope's "data".
+TABLES = {
+    "Run New Testset": ("data.test_count", "data.testset_id"),
+    "Testset Status": (
+        "data.testset_status",
+        *(f"data.testset_status_detail.{key}" for key in STATUS_COUNTS),
+        "data.response_time",
+    ),
+    "Testset Result": ("data.complete", "data.result_xml", "data.result_html", "data.result_json"),
+}
+# The departures a variant's reading makes (its listed choice): variant -> ExampleKeys listings.
+KEY_CHOICES: dict[str, dict[str, dict[str, str]]] = {
+    "default": {},
+    "extra-keys": {
+        "extra": {
+            "data.pid": "extra-keys: the start answers the project",
+            "data.testset_name": "extra-keys: the status answers the name",
+            "data.testset_id": "extra-keys: the result answers the id",
+        }
+    },
+}
+
+
+def example_key_problems(variant: str) -> list[str]:
+    """Each Request Example's answer, and a Running testset's status, against the example's and the table's keys."""
+    examples = [e for e in EXAMPLES["examples"] if "left_out" not in e]
+    keys = {
+        e["endpoint"]: ExampleKeys(e["response"], table=TABLES[e["endpoint"]], **KEY_CHOICES[variant]) for e in examples
+    }
+    problems: list[str] = []
+    testset_id = None
+    with serving(variant, failure_share=1 / 3) as (app, client):
+        running = create(client, VALID)["data"]["testset_id"]
+        problems += keys["Testset Status"].check(client.get(f"/openapi/v2/testset/{running}").json())
+        for example in examples:
+            body = _replayed(app, client, example, testset_id).json()
+            problems += keys[example["endpoint"]].check(body)
+            if testset_id is None:
+                testset_id = body["data"]["testset_id"]
+                app.clock.advance(app.options.job_duration)
+    return problems + [problem for check in keys.values() for problem in check.unseen()]
+
+
+@pytest.mark.parametrize("variant", sorted(KEY_CHOICES))
+def test_every_key_of_every_doc_example_is_answered_and_no_other(variant, capsys):
+    """Both ways, nested objects too; the keys a variant adds are its listed choice."""
+    problems = example_key_problems(variant)
+    with capsys.disabled():
+        print(f"\napptest example keys ({variant}): {count(problems)}")
+    assert problems == []
+
+
 def test_the_examples_file_notes_each_fix_of_the_docs_json():
     fixed = {e["doc_line"]: e["fix"] for e in EXAMPLES["examples"] if "fix" in e}
     assert sorted(fixed) == [50, 130, 205]
@@ -175,7 +230,7 @@ def test_unencoded_basic_pair_as_the_doc_writes_it_is_accepted(emulator):
 def test_credentials_come_from_options():
     with serving(credentials={"user_id": "ci", "access_key": "s3cret"}) as (_, client):
         assert client.get("/openapi/v2/testset/1").status_code == 401
-        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 5002
+        assert client.get("/openapi/v2/testset/1", auth=("ci", "s3cret")).json()["result_code"] == 4053
 
 
 # ---------------------------------------------------------------- result codes of Run New Testset
@@ -286,11 +341,16 @@ def test_testset_runs_then_completes_with_parsable_junit():
         assert json.loads(result["data"]["result_json"])["testsuites"]["testsuite"][0]["testcase"]
 
 
-def test_unknown_testset_is_5002_for_status_and_6003_for_result(emulator):
-    """The codes each endpoint's own table lists: 5002 (status, 177-180), 6003 "Data Does Not Exist" (result, 268)."""
+def test_unknown_testset_is_4053_for_status_and_6003_for_result(emulator):
+    """4053 "Invalid request parameter : (testset_id)" where two places of the doc agree (99, 284); the result
+    endpoint's own table gives 6003 "Data Does Not Exist" (268)."""
     app, client = emulator
     for testset in ("999999", "not-a-number"):
-        assert client.get(f"/openapi/v2/testset/{testset}").json()["result_code"] == 5002
+        status = client.get(f"/openapi/v2/testset/{testset}").json()
+        assert (status["result_code"], status["reason"]) == (
+            4053,
+            f"Invalid request parameter : (testset_id : {testset})",
+        )
         assert client.get(f"/openapi/v2/testset/{testset}/result").json()["result_code"] == 6003
     testset_id = create(client, VALID)["data"]["testset_id"]
     forget_testset(app, testset_id)
@@ -304,7 +364,7 @@ def test_maintenance_answers_8000_until_switched_off(emulator):
     assert client.get("/openapi/v2/testset/1").json()["result_code"] == 8000
     assert create(client, VALID)["result_code"] == 8000
     set_maintenance(app, False)
-    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 5002
+    assert client.get("/openapi/v2/testset/1").json()["result_code"] == 4053
 
 
 # ---------------------------------------------------------------- doc variants
@@ -344,10 +404,10 @@ PROBES = {
     "unknown-keys-refused": (_code({**VALID, "priority": "high"}), 0, 5001),
     "bounds-unchecked": (_code({**VALID, "time_limit": 45}), 5001, 0),
     "empty-app-4032": (_code(VALID, ("demo.apk", b"")), 6001, 4032),
-    "unknown-status-4053": (
+    "unknown-status-5002": (
         lambda app, client: client.get("/openapi/v2/testset/999999").json()["result_code"],
-        5002,
         4053,
+        5002,
     ),
     "result-msg-empty": (_result_msg, 0, ""),
     "extra-keys": (_keys_of_start, ["test_count", "testset_id"], ["pid", "test_count", "testset_id"]),
@@ -382,3 +442,13 @@ def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
     for name, expected in (("default", default), (variant, read)):
         with serving(name) as (app, client):
             assert probe(app, client) == expected, name
+
+
+@pytest.mark.parametrize("variant", ["unknown-status-5002"])
+def test_the_sandbox_serves_each_new_variant(variant):
+    """``labform sandbox --variant apptest=NAME`` starts it, reading the doc as the variant does."""
+    probe, _, read = PROBES[variant]
+    with Sandbox(["apptest"], None, tuning=Tuning(variants={"apptest": variant})) as sandbox:
+        server = sandbox.servers["apptest"]
+        with httpx.Client(base_url=server.url, auth=AUTH, timeout=10) as client:
+            assert probe(server.app, client) == read

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation.sandbox import Sandbox, Tuning
 from providers.perfecto.emulator import (
     EXECUTIONS,
     SANDBOX_JOB,
@@ -23,6 +24,7 @@ from providers.perfecto.emulator import (
 )
 from providers.perfecto.emulator.executions import virtual_ms
 from tests.emulators.endpoint_rows import rows_for
+from tests.emulators.example_keys import ExampleKeys, count
 
 EXAMPLES = json.loads((Path(__file__).with_name("perfecto_examples.json")).read_text())
 TOKEN = {"Perfecto-Authorization": SANDBOX_TOKEN}
@@ -66,37 +68,100 @@ def test_every_documented_endpoint_is_routed(emulator, row):
     assert set(response.json()) == {"resources", "metadata"}
 
 
-def _missing_keys(example: object, answer: object, where: str = "") -> list[str]:
-    """Keys of the doc's example absent from the answer, recursively (lists: item by item, matched by id where there is one)."""
-    if isinstance(example, dict) and isinstance(answer, dict):
-        return [
-            m
-            for key, value in example.items()
-            for m in ([f"{where}.{key}"] if key not in answer else _missing_keys(value, answer[key], f"{where}.{key}"))
-        ]
-    if isinstance(example, list) and isinstance(answer, list):
-        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
-        pairs = [
-            (
-                item,
-                by_id.get(item.get("id"))
-                if isinstance(item, dict) and "id" in item
-                else answer[i]
-                if i < len(answer)
-                else None,
-            )
-            for i, item in enumerate(example)
-        ]
-        return [
-            m
-            for i, (item, found) in enumerate(pairs)
-            for m in ([f"{where}[{i}]"] if found is None else _missing_keys(item, found, f"{where}[{i}]"))
-        ]
-    return []
+def _fields(where: str, *keys: str) -> tuple[str, ...]:
+    return tuple(f"{where}.{key}" for key in keys)
+
+
+PLATFORM = "resources[].platforms[]"
+COMMAND = "resources[].commands[]"
+# The schemas the doc gives after each example (lines 292 and 385), as key paths; metadata has none.
+EXECUTION_TABLE = (
+    *_fields("resources[]", "id", "externalId", "name", "owner", "startTime", "endTime", "uxDuration", "status"),
+    *_fields("resources[].job", "name", "number", "branch"),
+    *_fields(PLATFORM, "deviceId", "deviceType", "os", "osVersion", "screenResolution", "location"),
+    *_fields(f"{PLATFORM}.mobileInfo", "imei", "imsi", "manufacturer", "model", "phoneNumber", "distributor"),
+    *_fields(f"{PLATFORM}.mobileInfo", "description", "firmware", "operator", "operatorCountry", "hasAudio"),
+    *_fields(f"{PLATFORM}.browserInfo", "browserType", "browserVersion"),
+    *_fields(PLATFORM, "alias", "selectionCriteria"),
+    *_fields(f"{PLATFORM}.selectionCriteriaV2[]", "name", "value"),
+    *_fields(f"{PLATFORM}.customFields[]", "name", "value"),
+    *_fields("resources[].videos[]", "startTime", "endTime", "videoFormat", "downloadUrl"),
+    *_fields("resources[].videos[].screen", "width", "height"),
+    *_fields("resources[]", "tags", "reportURL", "message", "failureReasonName", "automationFramework"),
+    "resources[].executionEngine.version",
+    *_fields("resources[].artifacts[]", "type", "path", "contentType", "fileName", "zipped"),
+    *_fields("resources[].project", "name", "version"),
+    *_fields("resources[].customFields[]", "name", "value"),
+    *_fields("resources[].parameters[]", "name", "value"),
+)
+COMMANDS_TABLE = (
+    *_fields(COMMAND, "name", "status", "message", "startTime", "endTime", "uxDuration", "screenshots"),
+    *_fields(f"{COMMAND}.expectedData[]", "type", "value"),
+    *_fields(f"{COMMAND}.resultData[]", "type", "value"),
+    f"{COMMAND}.expectedImages[].imagePath",
+    *_fields(f"{COMMAND}.parameters[]", "name", "value", "attributes"),
+    *_fields("resources[]", "testExecutionId", "name", "startTime", "endTime"),
+)
+# Keys the doc shows on some objects only, and the keys of a map whose keys are data.
+EXECUTION_CONDITIONAL = {
+    "resources[].job": "a test run outside CI has none (the example's first resource, 166-219)",
+    "resources[].project": "the example's first resource has none (166-219)",
+    "resources[].triggerType": "the example's second resource has none (220-279)",
+    "resources[].message": "a message of the test stop command: the emulator's failed and blocked tests (292)",
+    "resources[].failureReasonName": "a failed or blocked test's failure reason (292)",
+    f"{PLATFORM}.mobileInfo": "MOBILE & SIMULATOR devices only (292)",
+    f"{PLATFORM}.browserInfo": "DESKTOP devices only (292)",
+    f"{PLATFORM}.selectionCriteria.*": "the capabilities asked for: each test its own (190-191, 244-252)",
+}
+# Keys the emulator never writes, each a choice.
+EXECUTION_UNPRODUCED = {
+    f"{PLATFORM}.browserInfo": "the emulator's devices are all MOBILE; browserInfo is a DESKTOP's (292)",
+    f"{PLATFORM}.alias": "a driver name for several executions in one report, which the emulator does not make (292)",
+    f"{PLATFORM}.customFields[]": "the emulator's devices have no custom fields ([] as in the example, 192)",
+    "resources[].customFields[]": "the seeded tests have none; a test adds them with add_executions (292)",
+    "resources[].parameters[]": "the seeded tests have no parameters (292)",
+    "resources[].videos[].videoFormat": "the example writes format (198, 259): clients read that spelling",
+}
+COMMANDS_CONDITIONAL = {
+    f"{COMMAND}.{key}": "the example's SUCCESS command has none (312-318)"
+    for key in ("message", "screenshots", "expectedData", "resultData")
+} | {
+    f"{COMMAND}.parameters": "a command with parameters only (385)",
+    f"{COMMAND}.parameters[].attributes": "an optional field (385)",
+    "resources[].name": "the example's step has none (309-376)",
+    "resources[].startTime": "the example's step has none (309-376)",
+    "resources[].endTime": "the example's step has none (309-376)",
+}
+COMMANDS_UNPRODUCED = {
+    f"{COMMAND}.expectedImages": "no image analysis command among the emulator's (385)",
+    f"{COMMAND}.parameters[].attributes": "no SENSITIVE or HIDDEN parameter among the emulator's (385)",
+}
+
+
+def _example_checks(table: bool = True) -> dict[str, ExampleKeys]:
+    """Per endpoint: the example's keys, and the schema's too unless ``table`` is false."""
+    report, _, commands = EXAMPLES["replay"]
+    return {
+        EXECUTIONS: ExampleKeys(
+            report["response"],
+            table=EXECUTION_TABLE if table else (),
+            conditional=EXECUTION_CONDITIONAL,
+            unproduced=EXECUTION_UNPRODUCED,
+        ),
+        "commands": ExampleKeys(
+            commands["response"],
+            table=COMMANDS_TABLE if table else (),
+            conditional=COMMANDS_CONDITIONAL,
+            unproduced=COMMANDS_UNPRODUCED,
+        ),
+    }
 
 
 def test_the_docs_example_requests_replay_with_the_docs_keys_and_status():
-    """Seeded with the doc's example executions and commands, each example request gets the doc's status and every key of its example answer."""
+    """Seeded with the doc's example executions and commands, each example request gets the doc's status
+    and the keys of its example (the departures listed for the emulator's own answers cover the doc's too)."""
+    checks = _example_checks(table=False)
+    doc_ids = {e["id"] for e in EXAMPLES["seed"]["executions"]}
     with serving() as (app, client):
         add_executions(app, EXAMPLES["seed"]["executions"], processing=0)
         for test_id, steps in EXAMPLES["seed"]["commands"].items():
@@ -106,39 +171,95 @@ def test_the_docs_example_requests_replay_with_the_docs_keys_and_status():
                 example["method"], example["path"] + (f"?{example['query']}" if example["query"] else "")
             )
             assert response.status_code == example["status"], example["name"]
-            assert _missing_keys(example["response"], response.json()) == [], example["name"]
+            body = response.json()
+            if example["path"].endswith("/commands"):
+                assert checks["commands"].check(body) == [], example["name"]
+                continue
+            # The doc's own executions, not the sandbox builds served beside them.
+            body["resources"] = [r for r in body["resources"] if r["id"] in doc_ids]
+            assert checks[EXECUTIONS].check(body) == [], example["name"]
     print(f"replayed {len(EXAMPLES['replay'])} example requests of the doc; left out:")
     for left in EXAMPLES["left_out"]:
         print(f"  - {left['what']}: {left['reason']}")
     assert len(EXAMPLES["replay"]) == 3
 
 
+def example_key_problems(variant: str) -> list[str]:
+    """The emulator's own executions (the sandbox's two builds: processed and processing, a failed test
+    among them) and the commands of a passed and a failed test, against the doc's example and schema keys."""
+    checks = _example_checks()
+    problems: list[str] = []
+    with serving(variant, job_duration=600) as (app, client):
+        body = report(client)
+        problems += checks[EXECUTIONS].check(body)
+        failed = next(r["id"] for r in body["resources"] if r["status"] == "FAILED")
+        passed = next(r["id"] for r in body["resources"] if r["status"] == "PASSED")
+        for test_id in (failed, passed):
+            problems += checks["commands"].check(client.get(f"{EXECUTIONS}/{test_id}/commands").json())
+    return problems + [problem for check in checks.values() for problem in check.unseen()]
+
+
+def test_every_key_of_the_docs_examples_is_in_the_emulators_own_answers_and_no_other(capsys):
+    """Both ways, objects and list items too; what the doc shows on some objects only, or the emulator
+    never writes, is listed above with its reason."""
+    problems = example_key_problems("default")
+    with capsys.disabled():
+        print(f"\nperfecto example keys: {count(problems)}")
+    assert problems == []
+
+
 # ---------------------------------------------------------------- the security token
 
 
-def test_a_request_without_the_token_is_refused_401():
+def test_a_request_without_the_token_is_refused_401_with_a_json_message():
+    """The doc's samples parse every answer as a JSON object: the refusal is one, with its reason."""
     with serving() as (_, client):
         for headers in ({}, {"Perfecto-Authorization": "wrong"}, {"Authorization": f"Bearer {SANDBOX_TOKEN}"}):
             response = httpx.get(client.base_url.join(EXECUTIONS), headers=headers)
-            assert response.status_code == 401 and "security token" in response.json()["message"]
+            assert response.status_code == 401 and response.headers["content-type"] == "application/json"
+            assert "security token" in response.json()["message"]
+
+
+# variant -> which of Perfecto-Authorization, PERFECTO_AUTHORIZATION, Authorization: Bearer it accepts, and its refusal
+TOKEN_READINGS = {
+    "default": ((True, True, False), 401),
+    "token-header-dashed-only": ((True, False, False), 401),
+    "token-header-underscored-only": ((False, True, False), 401),
+    "token-bearer-too": ((True, True, True), 401),
+    "token-bearer-only": ((False, False, True), 401),
+    "refused-403": ((True, True, False), 403),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TOKEN_READINGS))
+def test_token_variants_accept_their_headers(variant):
+    accepted, refused = TOKEN_READINGS[variant]
+    sent = (
+        {"Perfecto-Authorization": SANDBOX_TOKEN},
+        {"PERFECTO_AUTHORIZATION": SANDBOX_TOKEN},
+        {"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+    )
+    with serving(variant) as (_, client):
+        url = client.base_url.join(EXECUTIONS)
+        for headers, ok in zip(sent, accepted, strict=True):
+            response = httpx.get(url, headers=headers)
+            assert response.status_code == (200 if ok else refused), (variant, headers)
+            assert isinstance(response.json(), dict)
 
 
 @pytest.mark.parametrize(
-    "variant, perfecto_header, bearer, refused",
+    "variant, accepted",
     [
-        ("default", True, False, 401),
-        ("token-bearer-too", True, True, 401),
-        ("token-bearer-only", False, True, 401),
-        ("refused-403", True, False, 403),
+        ("token-header-dashed-only", "Perfecto-Authorization"),
+        ("token-header-underscored-only", "PERFECTO_AUTHORIZATION"),
     ],
 )
-def test_token_variants_accept_their_headers(variant, perfecto_header, bearer, refused):
-    with serving(variant) as (_, client):
-        url = client.base_url.join(EXECUTIONS)
-        assert httpx.get(url, headers=TOKEN).status_code == (200 if perfecto_header else refused)
-        assert httpx.get(url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}).status_code == (
-            200 if bearer else refused
-        )
+def test_the_sandbox_serves_each_token_header_variant(variant, accepted):
+    """``labform sandbox --variant perfecto=NAME`` starts it: there the other spelling is refused."""
+    with Sandbox(["perfecto"], None, tuning=Tuning(variants={"perfecto": variant})) as sandbox:
+        url = sandbox.servers["perfecto"].url + EXECUTIONS
+        for header in ("Perfecto-Authorization", "PERFECTO_AUTHORIZATION"):
+            assert httpx.get(url, headers={header: SANDBOX_TOKEN}).status_code == (200 if header == accepted else 401)
 
 
 def test_the_token_comes_from_options():

@@ -16,10 +16,12 @@ import httpx
 import pytest
 
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from providers.emulation.sandbox import Sandbox, Tuning
 from providers.wetest import emulator as wetest_emulator
 from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, VARIANTS, build_app
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
+from tests.emulators.example_keys import ExampleKeys, count
 
 BASE = "/cloudtest/v1"
 PROJECT = "pj-demo"
@@ -137,18 +139,13 @@ def doc_type(example: Any) -> Any:
 
 
 def doc_mismatches(example: Any, answer: Any, where: str, filled: set[str]) -> list[str]:
-    """Where ``answer`` departs from the doc's example: other keys, another type; ``filled`` collects the
-    lists checked item by item (a list the answer leaves empty shows no item to check). The apptest.ai
-    emulator test uses it too."""
+    """Where a value of ``answer`` is not of the type the doc's example gives it (its keys are checked by
+    tests/emulators/example_keys.py); ``filled`` collects the lists checked item by item (a list the answer
+    leaves empty shows no item to check). The apptest.ai emulator test uses it too."""
     if isinstance(example, dict):
         if not isinstance(answer, dict):
             return [f"{where}: not an object"]
-        problems = (
-            [f"{where}: keys {sorted(answer)} are not the doc's {sorted(example)}"]
-            if set(answer) != set(example)
-            else []
-        )
-        return problems + [
+        return [
             p
             for key in example.keys() & answer.keys()
             for p in doc_mismatches(example[key], answer[key], f"{where}.{key}", filled)
@@ -256,6 +253,77 @@ def test_the_docs_example_requests_get_the_docs_status_keys_and_types(capsys):
     assert unseen == set(), f"lists answered empty every time, so their items went unchecked: {unseen}"
 
 
+# The doc's Output Parameters are example and table in one, so an endpoint's reference keys are its example's.
+# Departures each variant's reading makes (its listed choice): variant -> ExampleKeys listings.
+DEVICE_DETAILS = ("errors", "images", "mobile_log_url", "script_log_url", "test_video_url")
+KEY_CHOICES: dict[str, dict[str, dict[str, str]]] = {
+    "default": {},
+    "extra-keys": {
+        "extra": {
+            **{f"data.{key}": "extra-keys: the upload answers the whole app" for key in ("size", "md5", "url")},
+            **{f"data.{key}": "extra-keys: the upload answers the whole app" for key in ("name", "package")},
+            **{f"data.{key}": "extra-keys: the upload answers the whole app" for key in ("version", "icon_url")},
+            "script.user": "extra-keys",
+            "script.project": "extra-keys",
+            "test_info.device_number": "extra-keys",
+            "test_status.frame_type": "extra-keys",
+            "devices[].cpu_ghz": "extra-keys",
+        }
+    },
+    "unknown-time-absent": {
+        "conditional": {
+            path: "unknown-time-absent: left out until known"
+            for where in ("test_status", "test_result", "devices[]", "device")
+            for path in (
+                f"{where}.end_time",
+                *(() if where.startswith("test_") else (f"{where}.device_start_time", f"{where}.cost_info[].end_time")),
+            )
+        }
+    },
+    "details-only-when-asked": {
+        "conditional": {
+            f"{where}.{key}": "details-only-when-asked: only with error / image / log=true (348, 355, 361)"
+            for where in ("devices[]", "device")
+            for key in DEVICE_DETAILS
+        }
+    },
+}
+
+
+def example_key_problems(variant: str) -> list[str]:
+    """Every replayable example's answer, then the device reads asking for nothing and a running test's
+    reads, against the example's keys (both ways), with the variant's listed departures."""
+    examples = [e for e in EXAMPLES["examples"] if "left_out" not in e]
+    keys = {e["endpoint"]: ExampleKeys(e["response"], **KEY_CHOICES[variant]) for e in examples}
+    problems: list[str] = []
+    with serving(variant, failure_share=0.5) as wetest:
+        world = DocWorld(wetest)
+        for example in examples:
+            body = world.send(example).json()
+            problems += keys[example["endpoint"]].check(body)
+            world.learn(example, body)
+        for example in (e for e in examples if e["endpoint"].startswith(("Get Results", "Get Specific"))):
+            body = world.send({**example, "query": {}}).json()
+            problems += keys[example["endpoint"]].check(body)
+        running = wetest.appium_test()
+        for endpoint, path in (
+            ("Get Test Status", f"/tests/{running}/status"),
+            ("Get Results of Devices in Test", f"/tests/{running}/devices"),
+            ("Get Summary Information Of Test", f"/tests/{running}/result"),
+        ):
+            problems += keys[endpoint].check(wetest.get(path))
+    return problems + [problem for check in keys.values() for problem in check.unseen()]
+
+
+@pytest.mark.parametrize("variant", sorted(KEY_CHOICES))
+def test_every_key_of_every_doc_example_is_answered_and_no_other(variant, capsys):
+    """Both ways, objects and list items too; the departures a variant makes are its listed choices."""
+    problems = example_key_problems(variant)
+    with capsys.disabled():
+        print(f"\nwetest example keys ({variant}): {count(problems)}")
+    assert problems == []
+
+
 def test_the_examples_file_notes_each_fix_of_the_docs_json():
     fixed = {e["response_line"]: e["fix"] for e in EXAMPLES["examples"] if "fix" in e}
     assert sorted(fixed) == [28, 49, 75, 92, 114, 137, 158, 179, 216, 261, 289, 307, 334, 411, 486, 514, 579]
@@ -344,8 +412,6 @@ REJECTIONS = [
     ("unknown device_choose_type", {"device_choose_type": "random"}, 1001, "device_choose_type"),
     ("zero max_test_runtime", {"max_test_runtime": 0}, 1001, "max_test_runtime"),
     ("runtime not an integer", {"max_test_runtime": "long"}, 1001, "max_test_runtime"),
-    ("scenarios with appium", {"scenarios": "1-3"}, 1001, "Game Loop"),
-    ("resign for an apk", {"resign": True}, 1001, "iOS"),
     ("missing cloud_id", {"cloud_id": None}, 1001, "cloud_id"),
     ("missing device_number", {"device_number": None}, 1001, "device_number"),
     ("unknown cloud", {"cloud_id": 77}, 1002, "cloud"),
@@ -400,6 +466,28 @@ def test_what_the_doc_does_not_forbid_is_accepted(wetest):
     )
 
 
+def _submit_ret(wetest: WeTest, **overrides: Any) -> int:
+    """The ret of an appium test of an .apk submitted with ``overrides``."""
+    fields = {
+        "project": PROJECT,
+        "app_hash_id": wetest.upload_app()["data"]["fid"],
+        "script_id": wetest.upload_script(),
+        "cloud_id": 1,
+        "device_number": 1,
+    }
+    return wetest.submit(**fields, **overrides)["ret"]
+
+
+def test_what_the_parameter_table_only_scopes_is_accepted_and_not_used(wetest):
+    """ "scenarios(Game Loop only)" and "resign(iOS only)" (doc lines 257-259) state no refusal: an appium
+    test of an .apk with them runs as without them (the refusals are variants)."""
+    test_id = wetest.appium_test(scenarios="not loops", scenario_labels="smoke", resign=True)
+    stored = wetest.app.store.data["tests"][str(test_id)]
+    assert (stored["scenarios"], stored["resign"]) == ([1], True)  # the default loop, never run by appium
+    wetest.app.clock.advance(wetest.app.options.job_duration)
+    assert wetest.get(f"/tests/{test_id}/status")["test_status"]["status_code"] == 1
+
+
 def test_game_loop_by_model_ids_on_ios_with_resign(wetest):
     fid = wetest.upload_app(build_ipa(), name="demo.ipa")["data"]["fid"]
     body = wetest.submit(
@@ -438,7 +526,8 @@ def test_test_runs_then_finishes_with_results_per_device():
         failed = next(d for d in devices if d["result_code"] == 2)
         assert failed["case_stat"]["case_fail"] >= 1 and failed["errors"] and failed["test_video_url"]
         one = wetest.get(f"/tests/{test_id}/devices/{devices[0]['device_id']}")["device"]
-        assert one["device_id"] == devices[0]["device_id"] and "errors" not in one
+        # Not asked for: every detail key there, empty (doc lines 348-364).
+        assert one["device_id"] == devices[0]["device_id"] and (one["errors"], one["mobile_log_url"]) == ([], "")
         metrics = wetest.get(f"/tests/{test_id}/devices/{devices[0]['device_id']}/metrics", type="perf")["data"]
         assert metrics and {"cpu_app", "fps", "mem_pss", "timestamp"} <= metrics[0].keys()
         summary = wetest.get(f"/tests/{test_id}/result")["test_result"]
@@ -605,11 +694,13 @@ PROBES = {
         (2, False),
     ),
     "rates-percent": (_pass_rate, 1.0, 100.0),
-    "details-always": (
+    "details-only-when-asked": (
         lambda w: sorted(set(_submitted(w, device_number=1)[0]) & {"errors", "images", "mobile_log_url"}),
-        [],
         ["errors", "images", "mobile_log_url"],
+        [],
     ),
+    "scenarios-game-loop-only": (lambda w: _submit_ret(w, scenarios="1-3", scenario_labels="smoke"), 0, 1001),
+    "resign-ios-only": (lambda w: _submit_ret(w, resign=True), 0, 1001),
     "hash-oldest-upload": (_hash_answer, False, True),
 }
 
@@ -629,3 +720,14 @@ def test_each_variant_serves_its_reading_and_the_default_the_other(variant):
     for name, expected in (("default", default), (variant, read)):
         with serving(name) as wetest:
             assert probe(wetest) == expected, name
+
+
+@pytest.mark.parametrize("variant", ["details-only-when-asked", "resign-ios-only", "scenarios-game-loop-only"])
+def test_the_sandbox_serves_each_new_variant(variant):
+    """``labform sandbox --variant wetest=NAME`` starts it, reading the doc as the variant does."""
+    probe, _, read = PROBES[variant]
+    with Sandbox(["wetest"], None, tuning=Tuning(variants={"wetest": variant})) as sandbox:
+        server = sandbox.servers["wetest"]
+        auth = (SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY)
+        with httpx.Client(base_url=server.url, auth=auth, timeout=10) as client:
+            assert probe(WeTest(server.app, client)) == read

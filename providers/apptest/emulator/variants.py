@@ -19,8 +19,9 @@ class Variants:
     bounds: Literal["5001", "unchecked"] = "5001"
     # An empty app_file: 6001 (App file upload fail), or 4032 (Invalid app file).
     empty_app: Literal[6001, 4032] = 6001
-    # The status of a testset the account lacks: 5002 (the status table's only code), or 4053 (Appendix).
-    unknown_status: Literal[5002, 4053] = 5002
+    # The status of a testset the account lacks: 4053 (the Run New Testset table and the Appendix agree),
+    # or 5002 (the status table's "global exception", its only code besides 8000).
+    unknown_status: Literal[4053, 5002] = 4053
     # result_msg of a success: "", but 0 on the result endpoint as its example writes it; or "" everywhere.
     result_msg: Literal["zero_on_result", "empty"] = "zero_on_result"
     # Answers hold the doc's keys only, or keys more.
@@ -38,7 +39,7 @@ VARIANTS: dict[str, Variants] = {
     "unknown-keys-refused": replace(DEFAULT, unknown_keys="refused"),
     "bounds-unchecked": replace(DEFAULT, bounds="unchecked"),
     "empty-app-4032": replace(DEFAULT, empty_app=4032),
-    "unknown-status-4053": replace(DEFAULT, unknown_status=4053),
+    "unknown-status-5002": replace(DEFAULT, unknown_status=5002),
     "result-msg-empty": replace(DEFAULT, result_msg="empty"),
     "extra-keys": replace(DEFAULT, extra_keys=True),
     "auth-in-envelope": replace(DEFAULT, auth_status=200),

@@ -14,8 +14,9 @@ Where the doc is silent or contradicts itself, this emulator decides, and says s
 
 | choice (default reading) | doc line | variant |
 | --- | --- | --- |
-| the token goes in ``Perfecto-Authorization: <token>`` (the header tables are empty) | 21-23, 31-34, 299-302 | ``token-bearer-too`` also ``Authorization: Bearer``, ``token-bearer-only`` only that |
-| a request without an accepted token is refused 401 ``{"message"}`` (the doc requires the token, names no status or body) | 22 | ``refused-403`` |
+| the token goes in ``Perfecto-Authorization: <token>`` or ``PERFECTO_AUTHORIZATION: <token>``: the header tables are empty, and the export samples the doc links send the second (the rule for the default reading: providers/emulation/README.md) | 20-23, 31-34, 130-131, 299-302 | ``token-header-dashed-only`` (``Perfecto-Authorization`` alone), ``token-header-underscored-only`` (``PERFECTO_AUTHORIZATION`` alone); ``token-bearer-too`` also ``Authorization: Bearer``, ``token-bearer-only`` only that |
+| a request without an accepted token is refused 401 ``{"message"}``, a JSON object on every variant (the doc requires the token, names no status or body; the samples parse every answer as a JSON object) | 20, 22 | ``refused-403`` |
+| every key of the doc's example is in the emulator's own executions and commands (``selectionCriteria``, ``mobileInfo.description`` / ``firmware``, ``expectedData`` / ``resultData`` ...), and the schema's keys for a MOBILE device; keys the emulator never writes are listed in tests/emulators/test_perfecto_emulator.py with their lines (``alias``, DESKTOP ``browserInfo``, ``videoFormat``: the example writes ``format``) | 164-292, 307-385 | none |
 | "only retrieves the first 500 results" is one page: ``_page`` reaches the rest | 36, 52, 128-130 | ``first-500-only``: only the first 500 can be read; later pages are empty, ``truncated`` stays true |
 | "sorted by test start time": newest first | 36 | ``oldest-first`` |
 | processingStatus covers every execution the filters select, on every page | 140-141, 160-161 | ``processing-per-page``: only the page's |

@@ -20,6 +20,12 @@ SANDBOX_TOKEN = "sandbox-perfecto-security-token"
 USER_ID = "sandbox@perfecto.example"
 TENANT_ID = "sandbox-perfectomobile-com"
 SANDBOX_JOB = "checkout-ci"
+# The spellings of Perfecto's own token header each reading accepts (Starlette gives header names in lower case).
+TOKEN_HEADERS = {
+    "either": ("perfecto-authorization", "perfecto_authorization"),
+    "Perfecto-Authorization": ("perfecto-authorization",),
+    "PERFECTO_AUTHORIZATION": ("perfecto_authorization",),
+}
 
 
 def api_error(status: int, message: str) -> Rejection:
@@ -69,7 +75,7 @@ class PerfectoEmulator(Emulator):
     def _given_tokens(self, request: Request) -> list[str]:
         given = []
         if self.variants.token in ("perfecto", "perfecto_or_bearer"):
-            given.append(request.headers.get("perfecto-authorization", ""))
+            given += [request.headers.get(name, "") for name in TOKEN_HEADERS[self.variants.token_header]]
         if self.variants.token in ("perfecto_or_bearer", "bearer"):
             scheme, _, value = request.headers.get("authorization", "").partition(" ")
             given.append(value.strip() if scheme.lower() == "bearer" else "")

@@ -13,11 +13,11 @@ from providers.emulation import failing_positions, seeded_random, virtual_dateti
 Resource = dict[str, Any]
 # Downloads are not served; their links use a reserved host.
 DOWNLOADS = "https://perfecto.emulator.invalid/download"
-# (model, manufacturer, os, osVersion, screenResolution, location)
+# (model, manufacturer, os, osVersion, screenResolution, location, firmware)
 DEVICES = (
-    ("Galaxy S22", "Samsung", "ANDROID", "13", "1080x2340", "US-BOS"),
-    ("Pixel 7", "Google", "ANDROID", "14", "1080x2400", "EU Frankfurt"),
-    ("iPhone 14", "Apple", "IOS", "17.2", "1170x2532", "US East"),
+    ("Galaxy S22", "Samsung", "ANDROID", "13", "1080x2340", "US-BOS", "r0quew-user 13 TP1A.220624.014 release-keys"),
+    ("Pixel 7", "Google", "ANDROID", "14", "1080x2400", "EU Frankfurt", "panther-user 14 UQ1A.240105.004 release-keys"),
+    ("iPhone 14", "Apple", "IOS", "17.2", "1170x2532", "US East", "21C62"),
 )
 TESTS = ("Login", "Search", "Add to cart", "Checkout")
 TEST_SECONDS = 95
@@ -28,7 +28,10 @@ def virtual_ms(seconds: float) -> int:
 
 
 def _platform(index: int, device_id: str) -> dict[str, Any]:
-    model, manufacturer, os, version, resolution, location = DEVICES[index % len(DEVICES)]
+    """A lab device with every key of the doc's example and schema for a MOBILE one (lines 176-192, 292)."""
+    number = index % len(DEVICES)
+    model, manufacturer, os, version, resolution, location, firmware = DEVICES[number]
+    platform_name = "Android" if os == "ANDROID" else "iOS"
     return {
         "deviceId": device_id,
         "deviceType": "MOBILE",
@@ -37,13 +40,21 @@ def _platform(index: int, device_id: str) -> dict[str, Any]:
         "screenResolution": resolution,
         "location": location,
         "mobileInfo": {
+            "imei": f"35000000000000{number}",
+            "imsi": f"31041000000000{number}",
             "manufacturer": manufacturer,
             "model": model,
+            "phoneNumber": f"+1 (555) 010-000{number}",
             "distributor": "Perfecto",
+            "description": f"{model} of the emulator's lab",
+            "firmware": firmware,
             "operator": "AT&T",
+            "operatorCountry": "United States",
             "hasAudio": False,
         },
-        "selectionCriteriaV2": [{"name": "platformName", "value": "Android" if os == "ANDROID" else "iOS"}],
+        # The deprecated map and its successor's list, the same capabilities asked for (292).
+        "selectionCriteria": {"platformName": platform_name},
+        "selectionCriteriaV2": [{"name": "platformName", "value": platform_name}],
         "customFields": [],
     }
 
@@ -131,6 +142,7 @@ def commands_of(resource: Resource) -> list[Resource]:
             **extra,
         }
 
+    expected = [{"type": "TEXT", "value": "Order placed"}]
     last = (
         command(
             "Assert text",
@@ -138,23 +150,26 @@ def commands_of(resource: Resource) -> list[Resource]:
             "FAILURE",
             message=resource.get("message"),
             screenshots=[f"{DOWNLOADS}/image/{resource['id']}.png"],
+            expectedData=expected,
+            resultData=[{"type": "TEXT", "value": "Cart"}],
         )
         if failed
-        else command("Assert text", 6000)
+        else command("Assert text", 6000, expectedData=expected, resultData=expected)
     )
+    locator = [{"name": "by", "value": "id=checkout-button"}]
     return [
         {
             "testExecutionId": resource["id"],
             "name": "Open app",
             "startTime": start,
             "endTime": start + 3000,
-            "commands": [command("Launch application", 0), command("Find element", 1000)],
+            "commands": [command("Launch application", 0), command("Find element", 1000, parameters=locator)],
         },
         {
             "testExecutionId": resource["id"],
             "name": resource.get("name"),
             "startTime": start + 4000,
             "endTime": start + 7000,
-            "commands": [command("Click element", 4000), last],
+            "commands": [command("Click element", 4000, parameters=locator), last],
         },
     ]

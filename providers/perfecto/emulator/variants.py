@@ -8,8 +8,11 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Variants:
-    # Where the security token goes: Perfecto-Authorization: <token>; also, or only, Authorization: Bearer <token>.
+    # Where the security token goes: Perfecto's own header; also, or only, Authorization: Bearer <token>.
     token: Literal["perfecto", "perfecto_or_bearer", "bearer"] = "perfecto"
+    # Perfecto's own header: either spelling (the doc's Perfecto-Authorization, its samples'
+    # PERFECTO_AUTHORIZATION), or only one of them.
+    token_header: Literal["either", "Perfecto-Authorization", "PERFECTO_AUTHORIZATION"] = "either"
     # The status of a request without an accepted token.
     refused_status: Literal[401, 403] = 401
     # "first 500 results": a page (``_page`` reaches the rest), or the most the report ever gives.
@@ -27,6 +30,8 @@ VARIANTS: dict[str, Variants] = {
     "default": DEFAULT,
     "token-bearer-too": replace(DEFAULT, token="perfecto_or_bearer"),
     "token-bearer-only": replace(DEFAULT, token="bearer"),
+    "token-header-dashed-only": replace(DEFAULT, token_header="Perfecto-Authorization"),
+    "token-header-underscored-only": replace(DEFAULT, token_header="PERFECTO_AUTHORIZATION"),
     "refused-403": replace(DEFAULT, refused_status=403),
     "first-500-only": replace(DEFAULT, results="first_500"),
     "oldest-first": replace(DEFAULT, order="oldest_first"),

@@ -8,8 +8,9 @@ testing, 1 finished, 2 canceled, 3 timeout) and per-device ``result_code``
 meanings (0 running ... 6 user canceled, lines 315 and 382) are the doc's.
 Submit Automation Test refuses only what the doc states: a missing Required
 field, a value outside the doc's choices, appium without a script (line 245),
-device and model ids mixed (252), ``scenarios`` / ``scenario_labels`` outside
-Game Loop (257-258), ``resign`` for an app that is not an .ipa (259).
+device and model ids mixed (252). What the parameter table only names
+("scenarios(Game Loop only)", "resign(iOS only)", 257-259) without stating a
+refusal is accepted and not used; refusing it is a variant each.
 
 Where the doc is silent, this emulator takes the most permissive reading; each
 other reading is a variant (variants.py), ``build_app(options, "time-iso8601")``:
@@ -30,7 +31,9 @@ other reading is a variant (variants.py), ``build_app(options, "time-iso8601")``
 | an app on a cloud of the other platform is tested; every device ends in result 2 | result_code "2 for has compatibility error" (382) | ``platform-mismatch-refused`` |
 | ``finished`` is true once the test ended (status 1, 2 or 3) | "finished": "whether the task is finished" (311) | ``finished-only-status-1`` |
 | ``pass_rate`` / ``exception_rate`` are ratios in [0, 1] | "pass_rate": float (557-558) | ``rates-percent`` |
-| a device's errors, images and log URLs only when asked | "if parameter error is set to true, return error details" (348, 355, 361) | ``details-always`` (empty unless asked) |
+| a device's ``errors``, ``images`` and log URLs are always in the answer, empty unless asked: the example shows every key (the rule for the default reading: providers/emulation/README.md) | "if parameter error is set to true, return error details" (348, 355, 361); the Output Parameters (334-394, 411-471) | ``details-only-when-asked`` (left out unless asked) |
+| ``scenarios`` / ``scenario_labels`` for a test that is not Game Loop are accepted and not used | "scenarios(Game Loop only)", "scenario_labels(Game Loop only)" name the scope, state no refusal (257-258) | ``scenarios-game-loop-only`` (``ret`` 1001) |
+| ``resign`` for an app that is not an .ipa is accepted and not used | "resign(iOS only)" names the scope, states no refusal (259) | ``resign-ios-only`` (``ret`` 1001) |
 | Get App by hash, the same bytes uploaded twice: the newest upload | hash "app md5 hash" (46) | ``hash-oldest-upload`` |
 
 Fixed values, not readings a client can rely on (so no variants): ids

@@ -43,7 +43,7 @@ class AutomationHandlers(WeTestCore):
                 raise rejected(Ret.NOT_FOUND, f"app {submission.app_fid} not found in project {submission.project}")
             if submission.frame_type == "appium" and str(submission.script_id) not in self.data["scripts"]:
                 raise rejected(Ret.NOT_FOUND, f"script {submission.script_id} not found")
-            if submission.resign and app["platform"] != "ios":
+            if submission.resign and app["platform"] != "ios" and self.variants.resign_non_ios == "refused":
                 raise rejected(Ret.BAD_PARAMETER, "resign is for iOS apps only")
             cloud = self._cloud(submission.cloud_id)
             compatible = cloud["platform"] == app["platform"]
@@ -186,7 +186,7 @@ class AutomationHandlers(WeTestCore):
     def _details(
         self, test: dict[str, Any], plan: dict[str, Any], code: DeviceResult, end: float | None, request: Request
     ) -> dict[str, Any]:
-        """Errors, images and log URLs, each as asked for; on the ``details-always`` server the others empty."""
+        """Errors, images and log URLs, those not asked for empty; on ``details-only-when-asked`` left out."""
         asked = {name: flag(request, name) for name in ("error", "image", "log")}
         shown = {name for name, on in asked.items() if on or self.variants.details == "always"}
         submitted, done = test["submitted_at"], end is not None

@@ -82,10 +82,12 @@ def parse_submission(body: Any, variants: Variants) -> Submission:
     devices = body.get("devices") or []
     if not isinstance(devices, list) or any(isinstance(d, bool) or not isinstance(d, int) for d in devices):
         raise check.invalid("devices", devices, "an array of integers")
+    game_loop = frame_type == "game_loop"
     for key in ("scenarios", "scenario_labels"):
-        if body.get(key) not in (None, "") and frame_type != "game_loop":
+        if body.get(key) not in (None, "") and not game_loop and variants.scenarios_outside_game_loop == "refused":
             raise rejected(Ret.BAD_PARAMETER, f"{key} is for Game Loop tests only")
-    scenarios = body.get("scenarios") or ""
+    # "(Game Loop only)" (doc lines 257-258): outside Game Loop the loops are not read at all.
+    scenarios = (body.get("scenarios") or "") if game_loop else ""
     if not isinstance(scenarios, str):
         raise check.invalid("scenarios", scenarios, 'a string such as "1-3, 5"')
     return Submission(

@@ -39,8 +39,12 @@ class Variants:
     finished: Literal["any_end", "status_1"] = "any_end"
     # pass_rate / exception_rate: a ratio in [0, 1], or a percentage in [0, 100].
     rates: Literal["ratio", "percent"] = "ratio"
-    # errors / images / log URLs of a device: only when asked (error=true ...), or always (empty unless asked).
-    details: Literal["asked", "always"] = "asked"
+    # errors / images / log URLs of a device: always there (empty unless asked: error=true ...), or only when asked.
+    details: Literal["always", "asked"] = "always"
+    # scenarios / scenario_labels sent for a test that is not Game Loop: not used, or refused (bad parameter).
+    scenarios_outside_game_loop: Literal["ignored", "refused"] = "ignored"
+    # resign sent for an app that is not an .ipa: not used, or refused (bad parameter).
+    resign_non_ios: Literal["ignored", "refused"] = "ignored"
     # Get App by hash when the same bytes were uploaded twice: the newest upload, or the oldest.
     hash_lookup: Literal["newest", "oldest"] = "newest"
 
@@ -64,6 +68,8 @@ VARIANTS: dict[str, Variants] = {
     "platform-mismatch-refused": replace(DEFAULT, platform_mismatch="refused"),
     "finished-only-status-1": replace(DEFAULT, finished="status_1"),
     "rates-percent": replace(DEFAULT, rates="percent"),
-    "details-always": replace(DEFAULT, details="always"),
+    "details-only-when-asked": replace(DEFAULT, details="asked"),
+    "scenarios-game-loop-only": replace(DEFAULT, scenarios_outside_game_loop="refused"),
+    "resign-ios-only": replace(DEFAULT, resign_non_ios="refused"),
     "hash-oldest-upload": replace(DEFAULT, hash_lookup="oldest"),
 }

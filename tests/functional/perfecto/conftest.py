@@ -14,5 +14,5 @@ PERFECTO_PROVIDER = """providers:
   perfecto:
     endpoint: ${env.PERFECTO_URL}
     security_token: ${env.PERFECTO_SECURITY_TOKEN}
-    token_header: ${env.PERFECTO_TOKEN_HEADER:-Perfecto-Authorization}
+    token_header: ${env.PERFECTO_TOKEN_HEADER:-PERFECTO_AUTHORIZATION}
 """

@@ -7,6 +7,7 @@ import pytest
 from providers.perfecto.emulator.executions import virtual_ms
 from providers.perfecto.provider import PerfectoSettings
 from tests.conftest import state_of
+from tests.fixtures.clouds import serve
 from tests.functional.perfecto.conftest import PERFECTO_PROVIDER, TOKEN
 
 
@@ -229,7 +230,48 @@ def test_the_token_never_appears_in_output_or_state(perfecto, workdir):
     assert TOKEN not in workdir.state_file.read_text()
     # Sent (the emulator refuses a request without it, see below), and logged masked.
     headers = perfecto.report_requests()[0].headers
-    assert headers.get("perfecto-authorization", headers.get("authorization")) in ("(sensitive)", "Bearer (sensitive)")
+    sent = [
+        headers[name]
+        for name in ("perfecto_authorization", "perfecto-authorization", "authorization")
+        if name in headers
+    ]
+    assert sent in (["(sensitive)"], ["Bearer (sensitive)"])
+
+
+PROVIDER_WITH_HEADER = """providers:
+  perfecto:
+    endpoint: ${env.PERFECTO_URL}
+    security_token: ${env.PERFECTO_SECURITY_TOKEN}
+"""
+
+
+@pytest.mark.parametrize(
+    "variant, token_header, accepted",
+    [
+        ("default", None, True),
+        ("token-header-underscored-only", None, True),
+        ("token-header-dashed-only", None, False),
+        ("token-header-underscored-only", "PERFECTO_AUTHORIZATION", True),
+        ("token-header-dashed-only", "Perfecto-Authorization", True),
+        ("token-header-underscored-only", "Perfecto-Authorization", False),
+        ("default", "Perfecto-Authorization", True),
+    ],
+)
+def test_the_token_header_setting_names_either_spelling(
+    variant, token_header, accepted, perfecto_options, workdir, monkeypatch
+):
+    """Unset, the token goes as PERFECTO_AUTHORIZATION (the doc's samples); token_header names either spelling,
+    and a server reading only the other refuses it with its 401 and a readable reason."""
+    with serve("perfecto", perfecto_options, variant, monkeypatch):
+        block = PROVIDER_WITH_HEADER + (f"    token_header: {token_header}\n" if token_header else "")
+        workdir.write(block + "\ndata:\n" + NIGHTLY + "\noutputs:\n" + TOTALS)
+        result = workdir.apply()
+    if accepted:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1 and result.exception is None
+    assert "list executions failed (401): A valid Perfecto security token is required" in result.output
+    assert TOKEN not in result.output
 
 
 @pytest.mark.parametrize("token", ["", "wrong-perfecto-token"], ids=["empty", "wrong"])

@@ -94,3 +94,48 @@ def test_a_run_on_two_devices_waits_misses_its_gate_and_writes_junit_on_every_va
     cases = junit_cases(junit)
     assert len(cases) == 2 and sum(c.find("failure") is not None for c in cases) == 1
     assert "wetest_test.smoke" in resources_of(workdir)
+
+
+GAME_LOOP = (
+    UPLOADS
+    + """  wetest_test.loops:
+    project: pj-demo
+    app: ${wetest_app.app.fid}
+    frame_type: game_loop
+    scenarios: "1-3, 5"
+    cloud_id: 1
+    device_number: 1
+    triggers: ["${wetest_app.app.md5}"]
+"""
+)
+
+
+@pytest.mark.parametrize("variant", ["default", "scenarios-game-loop-only", "resign-ios-only"])
+def test_a_game_loop_test_with_scenarios_applies_on_servers_that_refuse_them_elsewhere(variant, wetest, workdir):
+    """The provider sends scenarios only with game_loop (it refuses them elsewhere at plan time), so a
+    server that refuses scenarios outside Game Loop takes its tests as the default one does."""
+    write_plan(workdir, GAME_LOOP)
+    result = workdir.apply()
+    assert result.exit_code == 0, result.output
+    test = wetest.app.store.data["tests"][resources_of(workdir)["wetest_test.loops"]["id"]]
+    assert (test["frame_type"], test["scenarios"]) == ("game_loop", [1, 2, 3, 5])
+
+
+@pytest.mark.parametrize("variant", ["default", "resign-ios-only"])
+def test_resign_for_an_apk_is_ignored_or_refused_with_the_clouds_reason(variant, timed_clock, wetest, workdir):
+    """resign for an app known only once uploaded reaches the server: the default one runs the test (resign
+    unused), the resign-ios-only one refuses it, which fails the apply with its reason and no traceback."""
+    write_plan(
+        workdir,
+        RUN,
+        DEVICES="device_number: 1\n    resign: true",
+        GATE="{min_pass_rate: 0.0}",
+        JUNIT=str(workdir.path / "r.xml"),
+    )
+    result = workdir.apply()
+    if variant == "default":
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1 and result.exception is None
+    assert "resign is for iOS apps only" in result.output
+    assert "Traceback" not in result.output
