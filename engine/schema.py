@@ -56,15 +56,29 @@ _LIFECYCLE = {
 }
 _SECTIONS = {
     "providers": "Settings of each cloud the plan uses.",
-    "variables": "Values for ${var.NAME}; --var NAME=VALUE overrides one.",
+    "variables": "Values for ${var.NAME}: a bare default, or {type, default, description, sensitive}; --var NAME=VALUE sets one.",
+    "locals": "Named values worked out once from variables, other locals and references: ${local.NAME}.",
     "resources": "Objects labform creates and keeps as declared, keyed TYPE.NAME.",
     "data": "Read-only lookups, keyed TYPE.NAME, read as ${data.TYPE.NAME.attr}.",
     "outputs": "Values shown after apply (labform output), usually references.",
 }
 _DEPENDS_ON = {
     "type": "array",
-    "items": {"type": "string", "pattern": rf"^(data\.)?{_NAME}\.{_NAME}$"},
+    "items": {"type": "string", "pattern": rf"^(data\.)?{_NAME}\.{_NAME}(\[.+\])?$"},
     "description": "Addresses (TYPE.NAME) to order this after, without using a value of theirs.",
+}
+_INSTANCES = {
+    "for_each": {
+        "$ref": _DEFS + "for_each",
+        "description": 'One instance per key of a map or string of a list: TYPE.NAME["key"], with ${each.key} and ${each.value}.',
+    },
+    "count": {"$ref": _DEFS + "count", "description": "This many instances: TYPE.NAME[0] and on, with ${count.index}."},
+}
+_INSTANCE_DEFS = {
+    "for_each": {
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}, {"$ref": _DEFS + "reference"}]
+    },
+    "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"$ref": _DEFS + "reference"}]},
 }
 
 
@@ -126,7 +140,7 @@ def plan_schema() -> dict[str, Any]:
         [(model, "validation") for model in dict.fromkeys(models)],
         ref_template=_DEFS + "{model}",
     )
-    defs = {**generated["$defs"], "reference": REFERENCE}
+    defs = {**generated["$defs"], **_INSTANCE_DEFS, "reference": REFERENCE}
 
     def inlined(model: type[BaseModel], title: str, description: str, meta: dict[str, Any]) -> dict[str, Any]:
         body = copy.deepcopy(defs[refs[(model, "validation")]["$ref"].removeprefix(_DEFS)])
@@ -140,6 +154,7 @@ def plan_schema() -> dict[str, Any]:
     for name, prop in lifecycle["properties"].items():
         prop["description"] = _LIFECYCLE[name]
     resource_meta = {
+        **_INSTANCES,
         "depends_on": _DEPENDS_ON,
         "lifecycle": {
             "$ref": _DEFS + "Lifecycle",
@@ -153,6 +168,7 @@ def plan_schema() -> dict[str, Any]:
             "additionalProperties": False,
         },
         "variables": {"type": "object"},
+        "locals": {"type": "object"},
         "resources": {
             "type": "object",
             "patternProperties": {
@@ -164,7 +180,9 @@ def plan_schema() -> dict[str, Any]:
         "data": {
             "type": "object",
             "patternProperties": {
-                rf"^{name}\.{_NAME}$": inlined(source.Args, name, _summary(type(source)), {"depends_on": _DEPENDS_ON})
+                rf"^{name}\.{_NAME}$": inlined(
+                    source.Args, name, _summary(type(source)), {**_INSTANCES, "depends_on": _DEPENDS_ON}
+                )
                 for name, source in data_sources
             },
             "additionalProperties": False,
