@@ -22,6 +22,7 @@ from engine.arguments import check_known_values, plain_message, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.instances import InstanceError, instances
 from engine.loader import KeyPath, LoadedPlan, Positions, load
+from engine.moves import Move, Removal, parse_moves, parse_removals, refuse_still_planned
 from engine.references import Reference, references_in, substitute
 from engine.variables import variable_values
 from providers import registry
@@ -65,6 +66,8 @@ class PlanConfig:
     positions: Positions
     file_hashes: dict[str, str]
     variables: dict[str, Any] = field(default_factory=dict)
+    moves: list[Move] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
 
     def block(self, address: Address) -> Block:
         return (self.data if address.is_data else self.resources)[address]
@@ -370,6 +373,9 @@ def build_config(loaded: LoadedPlan, var_overrides: dict[str, Any] | None = None
     data = builder.blocks("data")
     outputs = builder.outputs()
     builder.check_references(resources, data)
+    moves = parse_moves(list(loaded.sections["moved"].values()), builder.error)
+    removals = parse_removals(list(loaded.sections["removed"].values()), builder.error)
+    refuse_still_planned(moves, removals, set(resources), builder.error)
     for name, value in outputs.items():
         for ref in _safe_refs(value):
             builder.check_reference(ref, ("outputs", name), f"output {name}", resources, data)
@@ -384,6 +390,8 @@ def build_config(loaded: LoadedPlan, var_overrides: dict[str, Any] | None = None
         positions=loaded.positions,
         file_hashes=loaded.file_hashes,
         variables=builder.variables,
+        moves=moves,
+        removals=removals,
     )
 
 

@@ -48,7 +48,9 @@ from ruamel.yaml.resolver import VersionedResolver
 from engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
-SECTIONS = ("providers", "variables", "locals", "resources", "data", "outputs")
+SECTIONS = ("providers", "variables", "locals", "resources", "data", "outputs", "moved", "removed")
+# Sections written as lists: the files' entries are kept in order, keyed by their position among all files'.
+LIST_SECTIONS = ("moved", "removed")
 
 # Bounds no real plan comes near (the shipped plans hold at most 116 values,
 # nested 6 deep) that keep a hostile or broken file from taking the machine: a
@@ -450,6 +452,22 @@ class _PlainWalk:
         raise _NotPlain
 
 
+def _append_entries(
+    section: str, body: Any, where: SourceLocation, sections: dict[str, dict[Any, Any]], positions: Positions
+) -> None:
+    """A list section's entries after those of the files before (their positions renumbered to match)."""
+    if not isinstance(body, list):
+        raise ConfigError(f"section '{section}' must be a list of entries ({section}: [{{from: ADDRESS, ...}}])", where)
+    offset = len(sections[section])
+    for index, entry in enumerate(body):
+        sections[section][offset + index] = entry
+    if offset:
+        positions.locations = {
+            ((section, path[1] + offset, *path[2:]) if path[:1] == (section,) and len(path) > 1 else path): location
+            for path, location in positions.locations.items()
+        }
+
+
 def load(path: Path) -> LoadedPlan:
     """Load and merge plan files; duplicate addresses are an error naming both places."""
     files = plan_files(path)
@@ -470,6 +488,9 @@ def load(path: Path) -> LoadedPlan:
             if section not in SECTIONS:
                 raise ConfigError(f"unknown section '{section}' (expected one of: {', '.join(SECTIONS)})", where)
             if body is None:
+                continue
+            if section in LIST_SECTIONS:
+                _append_entries(section, body, where, sections, file_positions)
                 continue
             if not isinstance(body, dict):
                 raise ConfigError(f"section '{section}' must be a mapping", where)
