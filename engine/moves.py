@@ -48,12 +48,8 @@ def parse_moves(entries: Any, report: Report) -> list[Move]:
         extra = sorted(set(entry) - {"from", "to"})
         if extra:
             report(("moved", index, extra[0]), f"moved takes from and to, not '{extra[0]}'")
-        if source is None or target is None:
-            continue
-        if (source.key is None) != (target.key is None) and source.key is None:
-            report(("moved", index), f"a move of the block {source} goes to a block, not to the instance {target}")
-            continue
-        moves.append(Move(source, target))
+        if source is not None and target is not None:
+            moves.append(Move(source, target))
     seen: dict[Address, int] = {}
     for index, move in enumerate(moves):
         if move.source in seen:
@@ -108,7 +104,12 @@ def _step(moves: list[Move], address: Address) -> Address | None:
     for move in moves:
         if move.source == address:
             return move.target
-        if move.source.key is None and address.block == move.source and address.key is not None:
+        if (
+            move.source.key is None
+            and move.target.key is None
+            and address.key is not None
+            and address.block == move.source
+        ):
             return move.target.instance(address.key)
     return None
 
