@@ -83,6 +83,9 @@ class Planner:
             rtype = type_named(item.type)
             if rtype is None:
                 raise LabformError(f"state holds {key} of type '{item.type}', which no provider knows")
+            if rtype.ephemeral and self.options.destroy:  # a gate has nothing remote: forgetting it reads nothing
+                self.refreshed[key] = dict(item.attributes)
+                continue
             scope = rtype.list_scope(item.attributes)
             if scope is None:
                 singles.append(key)
