@@ -118,3 +118,18 @@ def test_refresh_false_and_refresh_only_are_refused_together(workdir):
     refused = workdir.plan("-refresh=false", "-refresh-only")
     assert refused.exit_code == 1
     assert "-refresh=false and -refresh-only cannot be combined" in refused.stderr
+
+
+def test_a_failing_check_is_annotated_and_in_the_step_summary(half_failing, bitbar, workdir, monkeypatch, tmp_path):
+    """On GitHub, the re-apply's failing check is an ::error annotation and a row of the summary's checks table."""
+    write_plan(workdir, WAIT + "\ngate: {min_success_ratio: 0.95}")
+    assert workdir.apply().exit_code == 1
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    again = workdir.apply()
+    assert again.exit_code == 1
+    assert re.search(r"^::error::check bitbar_run\.smoke failed: run \d+ missed its gate", again.stderr, re.MULTILINE)
+    written = summary.read_text()
+    assert "### labform apply" in written and ": failed" in written
+    assert re.search(r"\| `bitbar_run\.smoke` \| fail \| run \d+ missed its gate", written)
