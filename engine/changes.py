@@ -12,6 +12,12 @@
 
 ``reason`` explains the choice for people (e.g. "gone from the cloud"); it
 never drives apply — only ``action`` does.
+
+A gate that judges results (a finished run's gate, a ``perfecto_gate``) is a
+``Check`` beside the changes, never a change: its verdict (pass, fail,
+unknown) does not make a plan "have changes", and a failing one fails apply.
+What apply still owes (a run started but not finished, a file to write again)
+stays a change.
 """
 
 from __future__ import annotations
@@ -99,6 +105,39 @@ class ResourceChange:
     note: str | None = None
 
 
+class CheckStatus(enum.StrEnum):
+    """Terraform's check statuses. labform judges pass, fail or unknown; a judgement that cannot be
+    made (the cloud cannot be read) fails the plan instead, so ``error`` is never reported."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A gate's verdict: ``why`` is how it missed its bar (fail) or what it waits for (unknown)."""
+
+    address: Address
+    status: CheckStatus
+    why: str = ""
+
+    def line(self) -> str:
+        """``perfecto_gate.build: passed`` as the plan's and apply's check list shows it."""
+        word = {CheckStatus.PASS: "passed", CheckStatus.FAIL: "failed", CheckStatus.UNKNOWN: "unknown"}
+        detail = f" ({self.why})" if self.why else ""
+        return f"{self.address}: {word.get(self.status, self.status.value)}{detail}"
+
+
+def stays_red(address: Address, ephemeral: bool) -> str:
+    """What turns a missed gate green: a run's is judged on the same results until it runs again;
+    a gate without a remote object reads its results again on every plan."""
+    if ephemeral:
+        return "it fails every apply until the results it reads meet the bar"
+    return f"it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'"
+
+
 @dataclass
 class Notice:
     """Something the user should know that is not a change (e.g. an object to import)."""
@@ -160,6 +199,13 @@ class Plan:
     refresh_only: bool = False
     # Creates of earlier applies whose outcome is unknown: apply refuses until they are resolved.
     unresolved: list[Unresolved] = field(default_factory=list)
+    # Each gate's verdict as planned: judged on what refresh read, or on state with -refresh=false.
+    checks: list[Check] = field(default_factory=list)
+    refreshed: bool = True
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.status == CheckStatus.FAIL]
 
     def counts(self) -> dict[str, int]:
         adopt = sum(1 for c in self.changes if c.action == Action.ADOPT)

@@ -2,7 +2,8 @@
 
 - ``GITHUB_STEP_SUMMARY`` set: plan and apply append a Markdown summary to that
   file (a table of changes; for runs: devices, passed/failed, duration,
-  credits where known, the gate's verdict), shown on the workflow run's page.
+  credits where known, the gate's verdict; every check with its status),
+  shown on the workflow run's page.
   What a run's attributes say of its result is asked of its resource type
   (``facts``): nothing here knows how any cloud records results.
 - ``GITHUB_ACTIONS=true``: errors that have a place in a plan file become
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.changes import NO_CHANGES, Action, Plan, ResourceChange, resolve_commands
+from engine.changes import NO_CHANGES, Action, Check, Plan, ResourceChange, resolve_commands
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.events import Event
 from engine.outcomes import ApplyOutcome
@@ -119,11 +120,20 @@ def plan_markdown(where: str, plan: Plan, drift: list[ResourceChange]) -> str:
         )
     if not shown:
         parts.append(NO_CHANGES)
-        return "\n\n".join(parts)
-    parts.append(f"**Plan:** {plan.counts_phrase()}.")
-    rows = [[c.action.words.symbol.strip(), f"`{c.address}`", c.action.value, c.reason, c.note] for c in shown]
-    parts.append(_table(["", "address", "action", "why", "note"], rows))
+    else:
+        parts.append(f"**Plan:** {plan.counts_phrase()}.")
+        rows = [[c.action.words.symbol.strip(), f"`{c.address}`", c.action.value, c.reason, c.note] for c in shown]
+        parts.append(_table(["", "address", "action", "why", "note"], rows))
+    if plan.checks:
+        parts.append(_checks_table(plan.checks))
     return "\n\n".join(parts)
+
+
+def _checks_table(checks: list[Check]) -> str:
+    """Each check and its verdict: not changes, so apart from them."""
+    return "#### Checks\n\n" + _table(
+        ["check", "status", "why"], [[f"`{c.address}`", c.status.value, c.why] for c in checks]
+    )
 
 
 def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
@@ -151,12 +161,16 @@ def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
     if run_rows:
         header = ["run", "devices", "passed", "failed", "duration", "credits", "gate"]
         parts.append("#### Runs\n\n" + _table(header, run_rows))
+    if outcome.checks:
+        parts.append(_checks_table(outcome.checks))
     return "\n\n".join(parts)
 
 
 def failure_annotations(outcome: ApplyOutcome) -> list[str]:
-    """An ``::error`` at the block of every failed change."""
-    return [annotation(f"{c.address}: {c.detail}", c.location) for c in outcome.failed]
+    """An ``::error`` at the block of every failed change, then one for every failing check."""
+    return [annotation(f"{c.address}: {c.detail}", c.location) for c in outcome.failed] + [
+        annotation(f"check {c.address} failed: {c.why}") for c in outcome.failed_checks
+    ]
 
 
 # --- live reporting -------------------------------------------------------

@@ -1,8 +1,8 @@
 """The ``labform`` command: parse flags, call the runner, print, choose the exit code.
 
 Exit codes: 0 success (or no changes), 1 error (a mistyped flag too: never 2,
-which CI reads as "changes"), 2 changes present with ``--detailed-exitcode``
-(drift included), 3 ``fmt --check`` found files to format, 130/143 an apply
+which CI reads as "changes"; an apply whose check fails), 2 changes present with
+``--detailed-exitcode`` (drift included; a check, failing or not, is no change), 3 ``fmt --check`` found files to format, 130/143 an apply
 stopped by SIGINT/SIGTERM. Errors print as one ``Error:`` line, never a
 traceback (set LABFORM_DEBUG=1 to see one).
 
@@ -253,7 +253,11 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
 @lock_option
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (drift included).")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes (drift included; checks are not changes).",
+)
 @handle_errors
 def plan(
     path: Path,
@@ -277,6 +281,7 @@ def plan(
     if out and not as_json:
         click.echo(f"\nSaved the plan to {out}. To apply exactly it: labform apply {out}")
     ci.append_step_summary(redact(ci.plan_markdown(str(path), result.plan, result.drift)))
+    # Changes alone decide: a check (a gate's verdict) is shown, and fails apply, but changes nothing.
     drifted = result.plan.has_changes or bool(result.drift)
     sys.exit(2 if detailed_exitcode and drifted else 0)
 
@@ -330,7 +335,7 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog) -> Callable[[run
 
 def _incomplete_report(outcome: ApplyOutcome) -> None:
     """After a failed or interrupted apply: what was done, what failed and why, what was skipped
-    or never started, so the next step is clear without reading the whole log."""
+    or never started, and each failing check, so the next step is clear without reading the whole log."""
     done: dict[str, list[str]] = {}
     for changed in outcome.changes:
         if changed.result == "done":
@@ -350,6 +355,10 @@ def _incomplete_report(outcome: ApplyOutcome) -> None:
     not_started = [c.address for c in outcome.changes if c.result == "not started"]
     if not_started:
         click.echo(f"  Not started ({outcome.interrupted}): {', '.join(not_started)}")
+    from engine import render
+
+    for check in outcome.failed_checks:  # after the changes were carried out: each fails the apply
+        click.echo("\n" + redact(render.check_error(check, _color())), err=True)
 
 
 def _print_outputs(outputs: dict[str, dict[str, Any]]) -> None:

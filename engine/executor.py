@@ -22,7 +22,7 @@ from typing import Any
 from engine import secrets
 from engine.addresses import Address
 from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
-from engine.changes import Action, Plan, ResourceChange, resolve_lines
+from engine.changes import Action, Plan, ResourceChange, resolve_lines, stays_red
 from engine.config import PlanConfig
 from engine.errors import ConfigError, LabformError, StateError
 from engine.events import Event, Reporter, ignore
@@ -251,11 +251,7 @@ class Executor:
             self.result.elapsed[address] = time.monotonic() - started
             # The object exists (a run that missed its gate): record it, then fail.
             self._remember(address, {**self._desired(address), **exc.attrs}, tainted=exc.tainted)
-            hint = (
-                f"; it stays failed on every apply until its triggers change or you run 'labform apply --replace {address}'"
-                if exc.operation == "gate"
-                else ""
-            )
+            hint = f"; {stays_red(address, resource_type(address).ephemeral)}" if exc.operation == "gate" else ""
             raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
             raise ChangeFailed(str(exc)) from None

@@ -118,8 +118,8 @@ def lock_option(command: Command) -> Command:
 
 
 def plan_options(*, changes: bool = True) -> Callable[[Command], Command]:
-    """--target and --parallelism and, with ``changes``, --replace, --refresh-only and --destroy:
-    the command gets them as one ``options: PlanOptions``."""
+    """--target and --parallelism and, with ``changes``, --replace, --refresh-only, --refresh and
+    --destroy: the command gets them as one ``options: PlanOptions``."""
 
     def decorate(command: Command) -> Command:
         @functools.wraps(command)
@@ -129,10 +129,14 @@ def plan_options(*, changes: bool = True) -> Callable[[Command], Command]:
             parallelism: int | None = None,
             replace: tuple[str, ...] = (),
             refresh_only: bool = False,
+            refresh: bool = True,
             destroy: bool = False,
             **kwargs: Any,
         ) -> Any:
+            if refresh_only and not refresh:
+                raise click.UsageError("-refresh=false and -refresh-only cannot be combined: the one only refreshes")
             options = PlanOptions(
+                refresh=refresh,
                 destroy=destroy,
                 refresh_only=refresh_only,
                 targets=[parse_address(t) for t in targets],
@@ -162,6 +166,14 @@ def plan_options(*, changes: bool = True) -> Callable[[Command], Command]:
                 "--refresh-only",
                 is_flag=True,
                 help="Only read what changed outside labform: plan shows it, apply records it; nothing remote changes.",
+            )(decorated)
+            decorated = click.option(
+                "--refresh",
+                type=click.BOOL,
+                default=True,
+                metavar="BOOL",
+                help="-refresh=false: read no object from the cloud; plan against state as recorded "
+                "(checks show their last verdict) [default: true].",
             )(decorated)
             decorated = click.option(
                 "--destroy", is_flag=True, help="Destroy everything in state, as 'labform destroy' (plan: show that)."

@@ -14,6 +14,8 @@ DEFAULT_PARALLELISM = 10
 class PlanOptions:
     destroy: bool = False
     refresh_only: bool = False
+    # -refresh=false: plan against state as recorded, reading no object (checks show their last verdict).
+    refresh: bool = True
     targets: list[Address] = field(default_factory=list)
     replace: list[Address] = field(default_factory=list)
     # None: not given; a saved plan's own, else DEFAULT_PARALLELISM (``workers``).

@@ -5,7 +5,11 @@
     ├── changes: ChangeOutcome   each planned change: done, failed, skipped or not started,
     │                            with its block's location for a CI annotation
     ├── runs: RunOutcome         each run among them: the facts its type reports, how long it took
+    ├── checks: Check            each gate judged on what the apply left in state (``judged_checks``)
     └── headline / counts        "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+
+A failing check fails the apply once its changes are carried out: status
+``failed`` ("Apply failed! ..."), exit 1, the check named with why.
 
 The runner builds them (``engine/runner.py``); the CLI and ``engine/ci.py`` only print them.
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.changes import Action, Plan, ResourceChange
+from engine.arguments import resource_type
+from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
 from engine.errors import SourceLocation
 
 if TYPE_CHECKING:
     from engine.executor import ApplyResult
+    from engine.state import State
     from providers.base import RunFacts
 
 Result = Literal["done", "failed", "skipped", "not started"]
@@ -71,10 +77,19 @@ class ApplyOutcome:
     changes: list[ChangeOutcome] = field(default_factory=list)
     runs: list[RunOutcome] = field(default_factory=list)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Terraform's output -json shape
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.status == CheckStatus.FAIL]
+
+    @property
+    def changes_ok(self) -> bool:
+        return self.result is None or self.result.ok
 
     @property
     def ok(self) -> bool:
-        return self.result is None or self.result.ok
+        return self.changes_ok and not self.failed_checks
 
     @property
     def interrupted(self) -> str | None:
@@ -86,10 +101,13 @@ class ApplyOutcome:
 
     @property
     def status(self) -> str:
-        """complete, interrupted or incomplete: the verdict a CI summary and the headline give."""
+        """complete, interrupted, incomplete (a change failed) or failed (every change carried out,
+        a check failed): the verdict a CI summary and the headline give."""
         if self.ok:
             return "complete"
-        return "interrupted" if self.interrupted else "incomplete"
+        if self.interrupted:
+            return "interrupted"
+        return "failed" if self.changes_ok else "incomplete"
 
     def counts(self) -> str:
         """``1 added, 0 changed, 0 destroyed`` (adopted first when any; failures when not ok)."""
@@ -109,10 +127,34 @@ class ApplyOutcome:
         return f"{self.verb.capitalize()} {self.status}! Resources: {self.counts()}."
 
     def summary(self) -> dict[str, Any]:
-        """The ``apply -json`` summary event's fields."""
+        """The ``apply -json`` summary event's fields: the changes', then every check's verdict."""
         from engine.executor import ApplyResult
 
-        return (self.result or ApplyResult()).summary()
+        checks = [{"address": str(c.address), "status": c.status.value, "reason": c.why or None} for c in self.checks]
+        return {**(self.result or ApplyResult()).summary(), "checks": checks}
+
+
+def judged_checks(plan: Plan, changes: list[ChangeOutcome], state: State) -> list[Check]:
+    """Each gate judged again on what the apply left in state: an object apply left as it is on
+    what its plan read, one it changed on what the change recorded (a saved plan's too). A change
+    that failed, was skipped or never started reports itself, its check unknown."""
+    settled = {c.address: c.result for c in changes}
+    checks = []
+    for change in plan.changes:
+        if change.address.is_data or change.action == Action.DELETE:
+            continue
+        recorded = state.resources.get(str(change.address))
+        if recorded is None:
+            continue
+        verdict = resource_type(change.address).verdict(recorded.attributes, recorded.attributes)
+        if verdict is None:
+            continue
+        result = settled.get(str(change.address), "done")
+        if result != "done":
+            checks.append(Check(change.address, CheckStatus.UNKNOWN, f"its change {result}"))
+        else:
+            checks.append(Check(change.address, CheckStatus(verdict.status), verdict.why))
+    return checks
 
 
 def change_outcomes(

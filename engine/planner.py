@@ -13,7 +13,11 @@ Steps, in order:
 4. objects in state but gone from the plan are deleted;
 5. each planned create is looked up by its natural key, all at once, through
    the command's listings (one per scope), for the ``labform import`` hint; a
-   content-addressed upload is looked up in step 3, where adopting it decides.
+   content-addressed upload is looked up in step 3, where adopting it decides;
+6. each gate is judged (``verdict``): a check beside the changes, never one.
+   An object apply leaves as it is is judged afresh, on what step 1 read from
+   the cloud (with ``-refresh=false``, on what state recorded: the last
+   verdict); one apply creates, changes or waits for is unknown until apply.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from engine.arguments import (
     same,
     type_named,
 )
-from engine.changes import Action, Notice, Plan, ResourceChange
+from engine.changes import Action, Check, CheckStatus, Notice, Plan, ResourceChange
 from engine.config import Block, PlanConfig
 from engine.errors import ConfigError, LabformError
 from engine.graph import DependencyGraph
@@ -61,19 +65,27 @@ class Planner:
         self.refreshed: dict[str, dict[str, Any] | None] = {}
         self.planned: dict[Address, dict[str, Any]] = {}
         self.notices: list[Notice] = []
+        self._desired: dict[Address, dict[str, Any]] = {}  # each planned resource's arguments, for its check
         # Creates to look for a twin of by natural key, after the walk (no action depends on it).
         self._twins: list[tuple[ResourceType, Address, dict[str, Any]]] = []
 
     # --- refresh -------------------------------------------------------
     def refresh(self) -> None:
         """Read each object in state, grouped by the listing it can be read through: every listing,
-        its pages and every single read at once, at most --parallelism in flight (the session's fan-out)."""
+        its pages and every single read at once, at most --parallelism in flight (the session's fan-out).
+        With -refresh=false nothing is read: each object is taken as state recorded it."""
+        if not self.options.refresh:
+            self.refreshed = {key: dict(item.attributes) for key, item in self.state.resources.items()}
+            return
         groups: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
         singles: list[str] = []
         for key, item in self.state.resources.items():
             rtype = type_named(item.type)
             if rtype is None:
                 raise LabformError(f"state holds {key} of type '{item.type}', which no provider knows")
+            if rtype.ephemeral and self.options.destroy:  # a gate has nothing remote: forgetting it reads nothing
+                self.refreshed[key] = dict(item.attributes)
+                continue
             scope = rtype.list_scope(item.attributes)
             if scope is None:
                 singles.append(key)
@@ -133,6 +145,7 @@ class Planner:
         changes = _held(self._targeted(changes), {item.address for item in recovery.unresolved(self.state)})
         if self.options.destroy:
             self._refuse_protected_destroys(changes)
+        checks = [] if self.options.destroy or self.options.refresh_only else self._checks(changes)
         return Plan(
             unresolved=recovery.unresolved(self.state),
             changes=changes,
@@ -142,7 +155,27 @@ class Planner:
             notices=self.notices,
             destroy=self.options.destroy,
             refresh_only=self.options.refresh_only,
+            checks=checks,
+            refreshed=self.options.refresh,
         )
+
+    def _checks(self, changes: list[ResourceChange]) -> list[Check]:
+        """Each gate's verdict, in plan order: judged on what the plan read (``before``) for an
+        object apply leaves as it is; known only after apply for one it creates, changes or waits for."""
+        checks = []
+        for change in changes:
+            desired = self._desired.get(change.address)
+            if desired is None or change.action == Action.DELETE:
+                continue
+            unchanged = change.action == Action.NOOP and not contains_unknown(desired)
+            verdict = resource_type(change.address).verdict(desired, (change.before or {}) if unchanged else {})
+            if verdict is None:
+                continue
+            if unchanged:
+                checks.append(Check(change.address, CheckStatus(verdict.status), verdict.why))
+            else:
+                checks.append(Check(change.address, CheckStatus.UNKNOWN, "known after apply"))
+        return checks
 
     def drift(self) -> list[ResourceChange]:
         """Objects changed outside labform since the last apply (for the plan's note)."""
@@ -255,7 +288,7 @@ class Planner:
         return desired_arguments(block, self.config.positions, self.lookup)
 
     def _plan_resource(self, block: Block) -> ResourceChange:
-        desired = self.desired(block)
+        desired = self._desired[block.address] = self.desired(block)
         change = self._decide(block, desired)
         if change.action != Action.NOOP:
             ctx = self.session.context(block.address.provider)

@@ -19,7 +19,7 @@ import click
 
 from engine.addresses import Address
 from engine.arguments import data_source, resource_type, type_named
-from engine.changes import NO_CHANGES, Action, Plan, ResourceChange, resolve_commands
+from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands, stays_red
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
 from engine.version import labform_version
@@ -112,13 +112,37 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
         return "\n".join(parts)
     if not shown:
         parts.append(NO_CHANGES)
-        return "\n".join(parts)
-    parts.append("labform will perform the following actions:\n")
-    for change in shown:
-        parts.append(render_change(change, color))
-        parts.append("")
-    parts.append(f"Plan: {plan.counts_phrase()}.")
+    else:
+        parts.append("labform will perform the following actions:\n")
+        for change in shown:
+            parts.append(render_change(change, color))
+            parts.append("")
+        parts.append(f"Plan: {plan.counts_phrase()}.")
+    if plan.checks:
+        parts.append("\n" + render_checks(plan, color))
     return redact("\n".join(parts))
+
+
+def render_checks(plan: Plan, color: bool = False) -> str:
+    """The plan's checks, one line each, then an error for each failing one: a check is never a
+    change, so it moves no count and no exit code of plan; apply exits 1 while one fails."""
+    judged = (
+        "judged on what the cloud reports now"
+        if plan.refreshed
+        else "as state recorded them: -refresh=false read nothing from the cloud"
+    )
+    lines = [f"Checks ({judged}):"]
+    lines += [f"  {check.line()}" for check in plan.checks]
+    for check in plan.failed_checks:
+        lines.append("\n" + check_error(check, color))
+    return "\n".join(lines)
+
+
+def check_error(check: Check, color: bool = False) -> str:
+    """``Error: check ADDR failed: WHY`` and what turns it green, as plan and apply print it."""
+    head = click.style("Error:", fg="red", bold=True) if color else "Error:"
+    ephemeral = resource_type(check.address).ephemeral
+    return f"{head} check {check.address} failed: {check.why}\n  apply exits 1 while it fails; {stays_red(check.address, ephemeral)}"
 
 
 def _masked(change: ResourceChange, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -153,6 +177,31 @@ def change_to_dict(change: ResourceChange) -> dict[str, Any]:
             **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
     }
+
+
+def check_to_dict(check: Check) -> dict[str, Any]:
+    """One check as Terraform's plan JSON has it (one instance: labform has no count or for_each);
+    ``reason`` is labform's own: what an unknown check waits for, or how a failing one failed."""
+    address = check.address
+    instance: dict[str, Any] = {"address": {"to_display": str(address)}, "status": check.status.value}
+    if check.status == CheckStatus.FAIL:
+        instance["problems"] = [{"message": check.why}]
+    return {
+        "address": {
+            "kind": "resource",
+            "to_display": str(address),
+            "mode": "managed",
+            "type": address.type,
+            "name": address.name,
+        },
+        "status": check.status.value,
+        "instances": [instance],
+        "reason": check.why or None,
+    }
+
+
+def _check_counts(plan: Plan) -> dict[str, int]:
+    return {status.value: sum(1 for c in plan.checks if c.status == status) for status in CheckStatus}
 
 
 def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
@@ -358,7 +407,9 @@ def plan_to_dict(
             {"address": str(u.address), "since": u.since, "why": u.why, "resolve": resolve_commands(u.address)}
             for u in plan.unresolved
         ],
-        "summary": {**plan.counts(), "has_changes": plan.has_changes},
+        "checks": [check_to_dict(c) for c in plan.checks],
+        "refresh": plan.refreshed,
+        "summary": {**plan.counts(), "has_changes": plan.has_changes, "checks": _check_counts(plan)},
     }
     if state is not None:
         document["prior_state"]["values"]["outputs"] = {

@@ -28,7 +28,7 @@ from engine.events import Event, Reporter, ignore
 from engine.graph import DependencyGraph, build_graph
 from engine.loader import LoadedPlan, load
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
-from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes
+from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
 from engine.references import UNKNOWN
 from engine.state import ResourceState, State, StateBackend, open_backend
 from engine.version import labform_version
@@ -394,7 +394,9 @@ def _outcome(verb: str, planned: PlanResult, result: ApplyResult, config: PlanCo
         facts = resource_type(changed.change.address).facts(recorded.attributes) if recorded else None
         if facts is not None:
             runs.append(RunOutcome(changed, facts, result.elapsed.get(changed.change.address)))
-    return ApplyOutcome(verb, planned.plan, planned.drift, result, True, changes, runs, output_values(result.outputs))
+    checks = judged_checks(planned.plan, changes, state)
+    outputs = output_values(result.outputs)
+    return ApplyOutcome(verb, planned.plan, planned.drift, result, True, changes, runs, outputs, checks)
 
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:

@@ -20,7 +20,9 @@ Attributes the cloud fills in (``id`` and others) are listed in ``computed``.
 A run (a type whose objects are test runs or gates) answers ``facts``: its
 result as the CI summary shows it, read from its recorded attributes by the
 type that wrote them. Every other type answers None, which is how the engine
-tells runs apart.
+tells runs apart. A type with a gate also answers ``verdict``: whether the
+results it judges meet the bar, which the engine shows as a *check* (pass,
+fail, unknown), never as a change.
 
 Adding a resource type::
 
@@ -39,7 +41,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
@@ -65,6 +67,15 @@ class RunFacts:
     credits: float | None = None
     finished: bool | None = None
     gate: bool | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A gate's judgement of the results it reads: ``pass``, ``fail`` (``why`` says how it missed the
+    bar) or ``unknown`` (``why`` says what it waits for: a run not finished, a report not read yet)."""
+
+    status: Literal["pass", "fail", "unknown"]
+    why: str = ""
 
 
 def arg(
@@ -209,7 +220,7 @@ class ResourceType:
     # are adopted (the plan shows 'adopt') rather than uploaded again, and
     # forgotten rather than deleted on destroy unless ``on_destroy: delete``.
     content_addressed: ClassVar[bool] = False
-    # No remote object: a check judged again on every apply (read() returns None).
+    # No remote object of its own: a gate whose read() judges what the cloud reports (never drift).
     ephemeral: ClassVar[bool] = False
     # Whether a natural-key look-up that finds nothing proves the object was never made: True where
     # the API shows every object of the type for as long as it exists. Say False where it shows only
@@ -308,6 +319,12 @@ class ResourceType:
 
     def facts(self, attrs: Attrs) -> RunFacts | None:
         """The result of a run from its recorded ``attrs``; None for a type that is not a run."""
+        return None
+
+    def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
+        """The gate's judgement of ``actual`` (as refresh read it, or as state recorded it; empty
+        while there is no object yet) against the bar in ``desired``; None when it has no gate.
+        A missed gate is a failing check, not a change: ``pending`` must not report it."""
         return None
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:

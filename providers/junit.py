@@ -109,6 +109,14 @@ def _complete(suite: ET.Element) -> None:
             case.set("classname", suite.get("name", ""))
 
 
+def missing_junit(path: str | None) -> str | None:
+    """Why apply still owes the JUnit file at ``path`` (it was removed), or None: the ``pending``
+    reason of every type that writes one."""
+    if path and not Path(path).exists():
+        return f"its JUnit file {path} is missing: apply writes it again"
+    return None
+
+
 def write_junit(path: Path, suites: list[ET.Element], name: str) -> Path:
     """Write ``<testsuites>`` holding ``suites``; parent folders are created. A suite with no
     timestamp of its own gets the time the results were collected, which is now."""

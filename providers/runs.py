@@ -6,9 +6,10 @@ replaces it. It is recorded the moment the cloud gives its id (``ctx.record``).
 
 Waiting, JUnit, artifacts and the gate are a second phase, ``settle``, that
 the next apply resumes whenever it did not complete (``pending``): a run still
-going (a wait that timed out, a killed apply) is waited on again; a finished
-run's recorded result is judged again, so a missed gate fails every apply —
-red stays red until the triggers change or ``--replace`` names the run.
+going (a wait that timed out, a killed apply) is a change, waited on again. A
+finished run's gate is a check (``verdict``), judged again on every plan from
+what the cloud reports: a missed gate fails every apply without being a
+change — red stays red until the triggers change or ``--replace`` names the run.
 
 While waiting, a run is read with ``status``: by default its full
 ``progress``, through the cloud's status board (one per command, so every
@@ -44,9 +45,9 @@ from xml.etree.ElementTree import Element
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
+from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg
 from providers.errors import AppliedWithError
-from providers.junit import write_junit
+from providers.junit import missing_junit, write_junit
 from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
 
 
@@ -171,15 +172,23 @@ class RunResource(ResourceType):
         return self.settle(ctx, desired, attrs)
 
     def pending(self, desired: Attrs, actual: Attrs) -> str | None:
+        """A run started but not finished (state says so) is still a change: apply waits for it,
+        and its gate is judged then. A finished run's missed gate is no change but a failing check
+        (``verdict``). Retry attempts still pending after a kill will be changes too, never checks."""
         if not desired.get("wait"):
             return None
         if not actual.get("finished"):
             return "the run has not finished: apply waits for it (it is not started again)"
-        if actual.get("gate_failure"):
-            return f"the run missed its gate ({actual['gate_failure']})"
-        if desired.get("junit") and not Path(desired["junit"]).exists():
-            return f"its JUnit file {desired['junit']} is missing: apply writes it again"
-        return None
+        return missing_junit(desired.get("junit"))
+
+    def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
+        """The gate judged afresh on the run's attributes (``gate_failure``), unknown until it finished."""
+        if not desired.get("gate"):
+            return None
+        if not actual.get("finished"):
+            return Verdict("unknown", "the run has not finished")
+        failure = self.gate_failure(desired, actual)
+        return Verdict("fail", f"run {actual.get('id')} missed its gate: {failure}") if failure else Verdict("pass")
 
     def settle(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
         """The second phase: wait until finished, write JUnit, fetch artifacts, judge the gate."""

@@ -1,4 +1,4 @@
-"""perfecto_gate: judge a CI job's executions on every apply; it has no remote object.
+"""perfecto_gate: judge a CI job's executions; it has no remote object of its own.
 
 Smart Reporting holds the results of tests a CI job ran elsewhere; the gate
 reads them (every page, after processing if ``wait`` is set), writes them as
@@ -7,10 +7,13 @@ JUnit if asked, and fails the apply when they miss the bar: a pass rate below
 ``fail_on`` names. No executions at all, or a report the server cut short,
 fails too: there is nothing to vouch for.
 
-There is nothing on the cloud to create or to keep, so read() answers "gone"
-every time: the engine then plans the gate as a create on every apply and it
-is judged afresh, no engine rule needed. Destroy only forgets it. A missed
-gate is still recorded (with its counts), so ``labform state show`` has them.
+The gate is a check, not a change. Its first apply creates it (judges the
+report, writes JUnit, records the counts in state); after that ``read`` reads
+the report again on every plan (never waiting), and the engine shows the
+``verdict`` as a check that passes or fails, with nothing to change. It is a
+change again only when apply owes work: its filters changed, its JUnit file is
+missing, or ``wait`` is set and the report is still processing. Destroy only
+forgets it.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from providers.base import Attrs, ResourceType, RunFacts, arg
+from providers.base import Attrs, ResourceType, RunFacts, Verdict, arg
 from providers.errors import AppliedWithError
-from providers.junit import Case, Suite, suite_element, write_junit
-from providers.perfecto.client import CLOUD
+from providers.junit import Case, Suite, missing_junit, suite_element, write_junit
+from providers.perfecto.client import CLOUD, PROCESSING_COMPLETE, Report
 from providers.perfecto.reports import ExecutionFilters, OneOrMore, execution_attrs, read_report, status_counts
 
 # How an execution reads in JUnit: a failed test is a failure, a blocked one
@@ -82,8 +85,9 @@ def _gate_id(desired: Attrs) -> str:
     return ",".join(desired["job_name"]) + (f"#{','.join(map(str, number))}" if number else "")
 
 
-def _misses(desired: Attrs, attrs: Attrs, truncated: bool) -> list[str]:
-    if truncated:
+def _misses(desired: Attrs, attrs: Attrs) -> list[str]:
+    """How the judged report misses the bar in ``desired`` (empty: it meets it)."""
+    if attrs.get("truncated"):
         return [
             f"the server let only the first {attrs['total']} executions be read; narrow the filters (job_number, a time window)"
         ]
@@ -104,12 +108,12 @@ def _misses(desired: Attrs, attrs: Attrs, truncated: bool) -> list[str]:
 
 
 class Gate(ResourceType):
-    """Judges a CI job's executions on every apply and fails it below the bar; nothing is created on the cloud."""
+    """Judges a CI job's executions and fails the apply below the bar; nothing is created on the cloud."""
 
     type_name = "perfecto_gate"
     ephemeral = True
     Args = GateArgs
-    computed = ("id", "total", "counts", "pass_rate", "failures", "processing_status")
+    computed = ("id", "total", "counts", "pass_rate", "failures", "processing_status", "truncated")
 
     def check(self, desired):
         if desired.get("min_pass_rate") is None and not desired.get("fail_on"):
@@ -117,28 +121,31 @@ class Gate(ResourceType):
         return []
 
     def read(self, ctx, id, prior):
-        """Always gone: the gate is judged again on every apply."""
-        return None
+        """The report judged now, with the filters state recorded (never waiting: a plan does not
+        block); None for a gate state knows no filters of (nothing to read)."""
+        if not prior.get("job_name"):
+            return None
+        report = read_report(ctx, {**prior, "wait": None})
+        return _judged([execution_attrs(e) for e in report.executions], report, prior)
+
+    def pending(self, desired, actual):
+        if desired.get("wait") and actual.get("processing_status") != PROCESSING_COMPLETE:
+            return "the report is still processing: apply waits for it, then judges it"
+        return missing_junit(desired.get("junit"))
+
+    def verdict(self, desired, actual):
+        if "counts" not in actual:
+            return Verdict("unknown", "the report has not been read yet")
+        misses = _misses(desired, actual)
+        return Verdict("fail", f"{actual['id']} missed its gate: {'; '.join(misses)}") if misses else Verdict("pass")
 
     def create(self, ctx, desired):
         report = read_report(ctx, desired)
         executions = [execution_attrs(e) for e in report.executions]
-        counts = status_counts(executions)
-        attrs: Attrs = {
-            "id": _gate_id(desired),
-            "total": len(executions),
-            "counts": counts,
-            "pass_rate": counts["PASSED"] / len(executions) if executions else 0.0,
-            "failures": [
-                {"id": e["id"], "name": e.get("name"), "status": e["status"], "report_url": e.get("report_url")}
-                for e in executions
-                if e.get("status") != "PASSED"
-            ],
-            "processing_status": report.processing_status,
-        }
+        attrs = _judged(executions, report, desired)
         ctx.progress(
             f"perfecto: {attrs['id']}: {len(executions)} executions, "
-            + ", ".join(f"{n} {s}" for s, n in counts.items())
+            + ", ".join(f"{n} {s}" for s, n in attrs["counts"].items())
         )
         if desired.get("junit"):
             suite = Suite(
@@ -149,16 +156,38 @@ class Gate(ResourceType):
             )
             path = write_junit(Path(desired["junit"]), [suite_element(suite)], f"{self.type_name} {attrs['id']}")
             ctx.progress(f"perfecto: {attrs['id']}: wrote JUnit results to {path}")
-        misses = _misses(desired, attrs, report.truncated)
-        if misses:
-            raise AppliedWithError(CLOUD, "gate", f"{attrs['id']} missed its gate: {'; '.join(misses)}", attrs)
+        verdict = self.verdict(desired, attrs)
+        if verdict.status == "fail":
+            raise AppliedWithError(CLOUD, "gate", verdict.why, attrs)
         return attrs
+
+    def update(self, ctx, id, desired, actual):
+        """Filters changed, JUnit missing or processing not complete: judge the report again, in full."""
+        return self.create(ctx, desired)
 
     def facts(self, attrs: Attrs) -> RunFacts:
         """The executions judged, passed and failed by status; whether the gate held, judged again from
-        what state recorded (a report cut short is never recorded as passing: it fails its apply)."""
+        what state recorded."""
         counts = attrs["counts"]
-        return RunFacts(passed=counts["PASSED"], failed=counts["FAILED"], gate=not _misses(attrs, attrs, False))
+        return RunFacts(passed=counts["PASSED"], failed=counts["FAILED"], gate=not _misses(attrs, attrs))
 
     def delete(self, ctx, id, actual):
         """Nothing on the cloud: destroying a gate only forgets it."""
+
+
+def _judged(executions: list[Attrs], report: Report, desired: Attrs) -> Attrs:
+    """What a gate records of the report it judged: counts, pass rate, the executions that did not pass."""
+    counts = status_counts(executions)
+    return {
+        "id": _gate_id(desired),
+        "total": len(executions),
+        "counts": counts,
+        "pass_rate": counts["PASSED"] / len(executions) if executions else 0.0,
+        "failures": [
+            {"id": e["id"], "name": e.get("name"), "status": e["status"], "report_url": e.get("report_url")}
+            for e in executions
+            if e.get("status") != "PASSED"
+        ],
+        "processing_status": report.processing_status,
+        "truncated": report.truncated,
+    }

@@ -3,6 +3,7 @@
     MemoryProvider              provider ``memory``; settings ``store: <id>`` pick the cloud
     ├── Thing                   ``memory_thing``: read one by one (no listing)
     ├── Bucket                  ``memory_bucket``: refreshed in one batch through list()
+    ├── Gauge                   ``memory_gauge``: a gate (``min_level``) on a level only the cloud sets
     └── Lookup                  data ``memory_lookup``: a value from the store's catalog
     MemoryStore                 the "cloud" itself, shared by every thread of one test
 
@@ -31,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from providers.base import Arguments, Attrs, DataSource, Provider, ResourceType, arg
+from providers.base import Arguments, Attrs, DataSource, Provider, ResourceType, Verdict, arg
 from providers.errors import NotFoundError, ProviderError
 
 WRITES = ("create", "update", "delete")
@@ -308,6 +309,30 @@ class Bucket(_Stored):
             return ctx.client.listing(self.type_name)
 
 
+class GaugeArgs(Arguments):
+    name: str = arg(min_length=1)
+    min_level: int = arg(0, local=True, description="The gate: the cloud's level must reach it.")
+
+
+class Gauge(_Stored):
+    """A gate on ``level``, which only the cloud sets (0 when made; a test moves it with store.edit)."""
+
+    type_name = "memory_gauge"
+    Args = GaugeArgs
+    computed = ("id", "revision", "level")
+
+    def create(self, ctx, desired):
+        with ctx.client.call("create", self.type_name, desired.get("name")):
+            return ctx.client.insert(self.type_name, {**self._remote(desired), "level": 0})
+
+    def verdict(self, desired, actual):
+        if "level" not in actual:
+            return Verdict("unknown", "not made yet")
+        if actual["level"] < desired["min_level"]:
+            return Verdict("fail", f"level {actual['level']} is below {desired['min_level']}")
+        return Verdict("pass")
+
+
 class LookupArgs(Arguments):
     name: str = arg(description="Key in the store's catalog.")
     more: list[str] = arg([], description="More keys, read at once as a cloud's pages are (within --parallelism).")
@@ -338,7 +363,7 @@ class MemorySettings(Arguments):
 class MemoryProvider(Provider):
     name = "memory"
     Settings = MemorySettings
-    resource_types = (Thing, Bucket)
+    resource_types = (Thing, Bucket, Gauge)
     data_sources = (Lookup,)
 
     def client(self, settings: MemorySettings) -> MemoryStore:

@@ -601,3 +601,78 @@ def test_refresh_only_records_drift_without_changing_the_cloud(lab):
     lab.apply(refresh_only=True)
     assert lab.store.ops() == []
     assert lab.state()["resources"]["memory_thing.web"]["attributes"]["size"] == 9
+
+
+# --- checks: a gate's verdict is never a change ------------------------------
+GAUGE = """
+    resources:
+      memory_gauge.ready: {name: ready, min_level: 5}
+"""
+
+
+def checks(plan) -> list[tuple[str, str, str]]:
+    return [(str(c.address), c.status.value, c.why) for c in plan.checks]
+
+
+def test_a_gate_to_create_is_a_change_and_its_check_unknown_until_apply(lab):
+    lab.write(GAUGE)
+    planned = lab.plan().plan
+    assert actions(planned) == {"memory_gauge.ready": "create"}
+    assert checks(planned) == [("memory_gauge.ready", "unknown", "known after apply")]
+
+
+def test_an_applied_gate_is_no_change_and_its_check_judged_on_what_refresh_read(lab):
+    """The verdict moves with the cloud (read afresh by refresh); the plan has no changes either way."""
+    lab.write(GAUGE)
+    outcome = lab.apply()
+    assert outcome.changes_ok and [str(c.address) for c in outcome.failed_checks] == ["memory_gauge.ready"]
+    failing = lab.plan().plan
+    assert not failing.has_changes and actions(failing)["memory_gauge.ready"] == "no-op"
+    assert checks(failing) == [("memory_gauge.ready", "fail", "level 0 is below 5")]
+    lab.store.edit("ready", level=7)
+    passing = lab.plan().plan
+    assert not passing.has_changes
+    assert checks(passing) == [("memory_gauge.ready", "pass", "")]
+
+
+def test_refresh_false_reads_nothing_and_judges_the_check_on_state(lab):
+    lab.write(GAUGE)
+    lab.apply()
+    lab.store.edit("ready", level=7)
+    lab.store.forget_calls()
+    recorded = lab.plan(refresh=False).plan
+    assert lab.store.ops("read") == []
+    assert not recorded.refreshed and checks(recorded) == [("memory_gauge.ready", "fail", "level 0 is below 5")]
+    assert lab.plan().plan.checks[0].status == "pass"
+
+
+def test_apply_fails_while_a_check_fails_after_carrying_out_the_changes(lab):
+    """A new thing is created; the gate's check fails: the outcome says failed (not incomplete) and names it."""
+    lab.write(GAUGE)
+    lab.apply()
+    lab.write(GAUGE + "      memory_thing.web: {name: web}\n")
+    outcome = lab.apply()
+    assert outcome.result.added == 1 and outcome.changes_ok and lab.store.named("web")
+    assert not outcome.ok and outcome.status == "failed"
+    assert outcome.headline() == "Apply failed! Resources: 1 added, 0 changed, 0 destroyed."
+    assert [(c["address"], c["status"], c["reason"]) for c in outcome.summary()["checks"]] == [
+        ("memory_gauge.ready", "fail", "level 0 is below 5")
+    ]
+    lab.store.edit("ready", level=5)
+    assert lab.apply().ok
+
+
+def test_a_gate_changed_by_the_plan_is_a_change_with_its_check_unknown(lab):
+    lab.write(GAUGE)
+    lab.apply()
+    lab.write(GAUGE.replace("name: ready,", "name: ready2,"))
+    planned = lab.plan().plan
+    assert actions(planned)["memory_gauge.ready"] == "update"
+    assert checks(planned) == [("memory_gauge.ready", "unknown", "known after apply")]
+
+
+def test_destroy_and_refresh_only_plans_have_no_checks(lab):
+    lab.write(GAUGE)
+    lab.apply()
+    assert lab.plan(destroy=True).plan.checks == []
+    assert lab.plan(refresh_only=True).plan.checks == []

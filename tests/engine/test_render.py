@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine.addresses import Address
-from engine.changes import Action, Plan, ResourceChange
+from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
 from engine.references import UNKNOWN
 from engine.render import plan_json, plan_to_dict, render_plan
 
@@ -378,3 +378,57 @@ def test_a_targeted_plan_is_not_complete_and_prior_state_still_has_everything(la
     assert set(resources_of(document["prior_state"]["values"])) == {"memory_thing.a", "memory_thing.b"}
     assert json_plan(lab)["complete"] is True
     assert json_plan(lab)["applyable"] is False  # nothing to change
+
+
+def gauge_plan(*checks: Check, refreshed: bool = True) -> Plan:
+    gauge = ResourceChange(Address("memory_gauge", "g"), Action.NOOP, {"id": "1"}, {"id": "1"})
+    return Plan([gauge], 1, "lin", {}, checks=list(checks), refreshed=refreshed)
+
+
+def test_checks_follow_the_changes_and_a_failing_one_is_an_error(memory_registered):
+    """No change, yet every check is listed with its verdict; a failing one is an Error naming why."""
+    plan = gauge_plan(Check(Address("memory_gauge", "g"), CheckStatus.FAIL, "level 0 is below 5"))
+    text = render_plan(plan)
+    assert text.splitlines()[:4] == [
+        "No changes. Your cloud matches the plan.",
+        "",
+        "Checks (judged on what the cloud reports now):",
+        "  memory_gauge.g: failed (level 0 is below 5)",
+    ]
+    assert "Error: check memory_gauge.g failed: level 0 is below 5\n  apply exits 1 while it fails;" in text
+    passing = render_plan(gauge_plan(Check(Address("memory_gauge", "g"), CheckStatus.PASS), refreshed=False))
+    assert "Checks (as state recorded them: -refresh=false read nothing from the cloud):" in passing
+    assert "  memory_gauge.g: passed" in passing and "Error" not in passing
+
+
+def test_json_checks_follow_terraforms_shape(memory_registered):
+    """address {kind, to_display, mode, type, name}, status, one instance; problems only when failing."""
+    address = Address("memory_gauge", "g")
+    document = plan_to_dict(
+        gauge_plan(
+            Check(address, CheckStatus.FAIL, "level 0 is below 5"),
+            Check(address, CheckStatus.UNKNOWN, "known after apply"),
+        )
+    )
+    failing, unknown = document["checks"]
+    assert failing == {
+        "address": {
+            "kind": "resource",
+            "to_display": "memory_gauge.g",
+            "mode": "managed",
+            "type": "memory_gauge",
+            "name": "g",
+        },
+        "status": "fail",
+        "instances": [
+            {
+                "address": {"to_display": "memory_gauge.g"},
+                "status": "fail",
+                "problems": [{"message": "level 0 is below 5"}],
+            }
+        ],
+        "reason": "level 0 is below 5",
+    }
+    assert unknown["instances"] == [{"address": {"to_display": "memory_gauge.g"}, "status": "unknown"}]
+    assert document["applyable"] is False and document["refresh"] is True
+    assert document["summary"]["checks"] == {"pass": 0, "fail": 1, "error": 0, "unknown": 1}

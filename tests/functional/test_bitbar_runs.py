@@ -147,18 +147,25 @@ def test_wait_times_out_cleanly_and_keeps_the_run(bitbar, workdir, emulator_opti
 
 
 def test_a_missed_gate_stays_red_on_every_apply_until_replaced(half_failing, bitbar, workdir):
-    """A run below min_success_ratio fails the apply with the ratio and the failing devices; re-applying
-    starts nothing and fails again (a re-run CI job never turns green); --replace starts a new run."""
+    """A run below min_success_ratio fails the apply with the ratio and the failing devices. After that
+    the missed gate is a failing check, not a change: plan -detailed-exitcode exits 0 and prints the
+    error; re-applying starts nothing and fails again naming the check (a re-run CI job never turns
+    green); --replace starts a new run."""
     write_plan(workdir, WAIT + "\ngate: {min_success_ratio: 0.95}")
     result = workdir.apply()
     assert result.exit_code == 1
     assert re.search(r"missed its gate: success ratio 0\.\d\d is below 0\.95; failing devices: \w", result.stdout)
     assert "bitbar_run.smoke" in state_of(workdir)["resources"]
+    planned = workdir.plan("--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.stdout
+    assert re.search(r"Error: check bitbar_run\.smoke failed: run \d+ missed its gate: success ratio", planned.stdout)
     for _ in range(2):
         again = workdir.apply()
         assert again.exit_code == 1, again.output
-        assert "Apply complete!" not in again.stdout
-        assert "until its triggers change or you run 'labform apply --replace bitbar_run.smoke'" in again.stdout
+        assert "Apply failed! Resources: 0 added, 0 changed, 0 destroyed." in again.stdout
+        assert "Error: check bitbar_run.smoke failed: run " in again.stderr
+        assert "until its triggers change or you run 'labform apply --replace bitbar_run.smoke'" in again.stderr
     assert run_starts(bitbar) == 1
     replaced = workdir.apply("--replace", "bitbar_run.smoke")
     assert "bitbar_run.smoke: Replacing..." in replaced.stdout

@@ -28,7 +28,7 @@ EXAMPLES = REPO / "examples" / "ci"
 def summary_runs(summary) -> dict[str, list[str]]:
     """The Runs table of a step summary: each run's address to its cells after it
     (devices, passed, failed, duration, credits, gate)."""
-    table = summary.read_text().partition("#### Runs")[2]
+    table = summary.read_text().partition("#### Runs")[2].partition("####")[0]  # up to the Checks table
     rows = [line.strip().strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
     return {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
 

@@ -177,7 +177,15 @@ def test_plan_json_is_machine_readable(bitbar, workdir):
     assert change["change"]["before"] is None
     assert change["change"]["after"]["name"] == "Checkout flow"
     assert change["change"]["after_unknown"] == {"id": True, "shared_by_id": True}
-    assert document["summary"] == {"adopt": 0, "add": 3, "change": 0, "destroy": 0, "has_changes": True}
+    assert document["summary"] == {
+        "adopt": 0,
+        "add": 3,
+        "change": 0,
+        "destroy": 0,
+        "has_changes": True,
+        "checks": {"pass": 0, "fail": 0, "error": 0, "unknown": 0},
+    }
+    assert document["checks"] == []  # no gate in this plan
 
 
 def test_refresh_records_remote_changes_in_state_without_changing_the_cloud(bitbar, workdir):

@@ -80,7 +80,7 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase/error")) == 1
     again = workdir.apply()
     assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
-    assert "missed its gate" in again.stdout and "--replace" in again.stdout
+    assert "missed its gate" in again.stderr and "--replace" in again.stderr  # a failing check, not a change
     assert apptest.starts() == 1
 
 

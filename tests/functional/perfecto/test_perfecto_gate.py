@@ -1,7 +1,8 @@
-"""perfecto_gate end to end: judged on every apply, pass rate and forbidden statuses, JUnit, processing, exit codes."""
+"""perfecto_gate end to end: a check judged on every plan, pass rate and forbidden statuses, JUnit, processing, exit codes."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -29,8 +30,10 @@ def recorded_gate(workdir) -> dict:
     return state_of(workdir)["resources"]["perfecto_gate.release"]["attributes"]
 
 
-def test_a_passing_gate_writes_junit_and_is_judged_again_on_every_apply(perfecto, workdir):
-    """All 20 executions passed: exit 0 and one testcase each; the next apply reads the report again, and fails once the job has failures."""
+def test_a_passing_gate_writes_junit_then_is_a_check_judged_again_on_every_plan(perfecto, workdir):
+    """All 20 executions passed: exit 0 and one testcase each. After that the gate is no change but a
+    check: the next plan reads the report again and shows it passing (-detailed-exitcode exits 0);
+    once the job has failures the check fails, plan still exits 0, and apply exits 1 naming it."""
     junit = workdir.path / "out" / "perfecto.xml"
     perfecto.seed(20, job_name="release", job_number=5)
     write_gate(workdir, "min_pass_rate: 0.9", "fail_on: [FAILED, BLOCKED]", f"junit: {junit}")
@@ -42,15 +45,99 @@ def test_a_passing_gate_writes_junit_and_is_judged_again_on_every_apply(perfecto
     assert recorded_gate(workdir)["pass_rate"] == 1.0
     reads = len(perfecto.report_requests())
 
-    again = workdir.apply()
+    again = workdir.plan("--detailed-exitcode")
     assert again.exit_code == 0, again.output
-    assert "perfecto_gate.release: Creation complete" in again.stdout
+    assert "No changes." in again.stdout and "  perfecto_gate.release: passed" in again.stdout
     assert len(perfecto.report_requests()) > reads
 
     perfecto.seed(5, job_name="release", job_number=5, failure_share=1.0)
+    missed = "release#5 missed its gate: pass rate 80.0% is below 90.0%; 5 FAILED: "
+    red_plan = workdir.plan("--detailed-exitcode")
+    assert red_plan.exit_code == 0, red_plan.output
+    assert "No changes." in red_plan.stdout
+    assert f"Error: check perfecto_gate.release failed: {missed}" in red_plan.stdout
     red = workdir.apply()
     assert red.exit_code == 1 and red.exception is None
-    assert "release#5 missed its gate: pass rate 80.0% is below 90.0%; 5 FAILED: " in red.stdout
+    assert "Apply failed! Resources: 0 added, 0 changed, 0 destroyed." in red.stdout
+    assert f"Error: check perfecto_gate.release failed: {missed}" in red.stderr
+    assert "until the results it reads meet the bar" in red.stderr
+    assert recorded_gate(workdir)["counts"]["FAILED"] == 5  # state records what this apply judged
+
+
+def test_plan_json_lists_the_gate_as_a_check_unknown_then_passing_then_failing(perfecto, workdir):
+    """checks[] in Terraform's shape: unknown before the first apply (known after apply), pass once
+    applied, fail with the miss as its problem once a test failed; never a change (applyable false)."""
+    perfecto.seed(4, job_name="release", job_number=5)
+    write_gate(workdir, "fail_on: [FAILED]")
+
+    def planned() -> dict:
+        result = workdir.plan("-json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    first = planned()["checks"]
+    assert first == [
+        {
+            "address": {
+                "kind": "resource",
+                "to_display": "perfecto_gate.release",
+                "mode": "managed",
+                "type": "perfecto_gate",
+                "name": "release",
+            },
+            "status": "unknown",
+            "instances": [{"address": {"to_display": "perfecto_gate.release"}, "status": "unknown"}],
+            "reason": "known after apply",
+        }
+    ]
+    assert workdir.apply().exit_code == 0
+    passing = planned()
+    assert passing["applyable"] is False and passing["summary"]["checks"]["pass"] == 1
+    assert passing["checks"][0]["status"] == "pass" and "problems" not in passing["checks"][0]["instances"][0]
+
+    perfecto.seed(2, job_name="release", job_number=5, failure_share=1.0)
+    failing = planned()
+    assert failing["applyable"] is False and failing["resource_changes"][0]["change"]["actions"] == ["no-op"]
+    check = failing["checks"][0]
+    assert check["status"] == "fail" and check["instances"][0]["status"] == "fail"
+    [problem] = check["instances"][0]["problems"]
+    assert problem["message"].startswith("release#5 missed its gate: 2 FAILED: ")
+
+
+def test_a_report_still_processing_is_a_wait_then_a_check(perfecto, workdir):
+    """With wait, a report still processing is work apply owes (a change, its check unknown); once
+    processed, the plan judges it and has nothing to change."""
+    perfecto.seed(3, job_name="release", job_number=5)
+    write_gate(workdir, "fail_on: [FAILED]", "wait: {timeout: 30s, poll: 0.2s}")
+    assert workdir.apply().exit_code == 0
+    perfecto.seed(3, job_name="release", job_number=5, processing=600)
+    waiting = workdir.plan("--detailed-exitcode")
+    assert waiting.exit_code == 2, waiting.output
+    assert "perfecto_gate.release will be updated in-place (the report is still processing" in waiting.stdout
+    assert "  perfecto_gate.release: unknown (known after apply)" in waiting.stdout
+    perfecto.app.clock.advance(601)
+    done = workdir.plan("--detailed-exitcode")
+    assert done.exit_code == 0, done.output
+    assert "  perfecto_gate.release: passed" in done.stdout
+
+
+def test_refresh_false_shows_the_last_verdict_without_reading_the_report(perfecto, workdir):
+    """-refresh=false reads nothing: the check is judged on what the last apply recorded (passing),
+    though the report now fails; the plan says so. A plan that refreshes judges it afresh (failing)."""
+    perfecto.seed(4, job_name="release", job_number=5)
+    write_gate(workdir, "fail_on: [FAILED]")
+    assert workdir.apply().exit_code == 0
+    perfecto.seed(1, job_name="release", job_number=5, failure_share=1.0)
+    reads = len(perfecto.report_requests())
+    recorded = workdir.plan("-refresh=false", "--detailed-exitcode")
+    assert recorded.exit_code == 0, recorded.output
+    assert "Checks (as state recorded them: -refresh=false read nothing from the cloud):" in recorded.stdout
+    assert "  perfecto_gate.release: passed" in recorded.stdout
+    assert len(perfecto.report_requests()) == reads
+    as_json = json.loads(workdir.plan("-refresh=false", "-json").stdout)
+    assert as_json["refresh"] is False and as_json["checks"][0]["status"] == "pass"
+    fresh = workdir.plan()
+    assert "Error: check perfecto_gate.release failed: release#5 missed its gate: 1 FAILED: " in fresh.stdout
 
 
 def test_a_pass_rate_below_the_bar_fails_with_the_numbers_and_junit_failures(perfecto, workdir):

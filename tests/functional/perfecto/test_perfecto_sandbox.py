@@ -1,4 +1,4 @@
-"""plans/perfecto-gate on the sandbox: the gate passes, writes JUnit, and is judged again by the next apply."""
+"""plans/perfecto-gate on the sandbox: the gate passes, writes JUnit, and is a check judged again by the next plan."""
 
 from __future__ import annotations
 
@@ -23,20 +23,29 @@ def demo_folder(workdir, monkeypatch) -> Path:
     return workdir.path
 
 
-def test_the_demo_gate_passes_and_is_judged_again_on_the_second_apply(demo_folder, workdir):
-    """First apply waits for processing, passes, writes 12 testcases; the second judges the same build again and passes again."""
+def test_the_demo_gate_passes_then_is_a_passing_check(demo_folder, workdir):
+    """First apply waits for processing, passes, writes 12 testcases; the plan after it has nothing to
+    change and shows the check passing; a removed JUnit file is a change that apply writes again."""
     first = workdir.run("apply", DEMO, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
     assert "perfecto: 12 executions, PROCESSING_COMPLETE" in first.stdout
     assert "previous_failed = 1" in first.stdout and "pass_rate = 1.0" in first.stdout
     assert len(ET.parse(demo_folder / "reports" / "perfecto-gate.xml").getroot().findall("testsuite/testcase")) == 12
-    (demo_folder / "reports" / "perfecto-gate.xml").unlink()
 
-    plan = workdir.run("plan", DEMO, "--sandbox")
-    assert plan.exit_code == 0 and "perfecto_gate.build will be created" in plan.stdout, plan.output
+    unchanged = workdir.run("plan", DEMO, "--sandbox", "-detailed-exitcode")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "No changes." in unchanged.stdout and "  perfecto_gate.build: passed" in unchanged.stdout
+
+    (demo_folder / "reports" / "perfecto-gate.xml").unlink()
+    plan = workdir.run("plan", DEMO, "--sandbox", "-detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert (
+        "perfecto_gate.build will be updated in-place (its JUnit file reports/perfecto-gate.xml is missing"
+        in plan.stdout
+    )
     second = workdir.run("apply", DEMO, "--sandbox", "--auto-approve")
     assert second.exit_code == 0, second.output
-    assert "perfecto_gate.build: Creation complete" in second.stdout
+    assert "perfecto_gate.build: Modifications complete" in second.stdout
     assert (demo_folder / "reports" / "perfecto-gate.xml").exists()
 
 

@@ -188,7 +188,7 @@ def test_a_missed_gate_exits_1_with_the_numbers_and_keeps_the_test(half_failing,
     assert len(failures) == 2 and failures[0].get("message").startswith("result_code 2: has compatibility error; cases")
     again = workdir.apply()
     assert again.exit_code == 1, again.output  # red stays red: the same run is judged again, none started
-    assert "missed its gate" in again.stdout and "--replace" in again.stdout
+    assert "missed its gate" in again.stderr and "--replace" in again.stderr  # a failing check, not a change
     assert submissions(wetest) == 1
 
 
