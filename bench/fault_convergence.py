@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the bench package
 
-from bench.fault_trials import EXAMPLES, RATES, FaultTrial, fault_trial  # noqa: E402
+from bench.fault_trials import EXAMPLES, RATES, READ_ONLY, FaultTrial, fault_trial  # noqa: E402
 from bench.sandbox_harness import copy_examples  # noqa: E402
 
 # What differs between trials that failed the same way: ports, ids, and the garbled body itself.
@@ -56,9 +56,8 @@ def reason(problem: str) -> str:
     return what if not lines else f"{what}: (no error line)"
 
 
-# Not perfecto-gate (READ_ONLY): it makes no remote object, and its provider block names a cloud, not an
-# endpoint, so no environment variable points it at a sandbox process (it would reach for the real host).
-PLANS = EXAMPLES
+# perfecto-gate (READ_ONLY) makes no remote object: it counts for convergence, never for duplicates.
+PLANS = EXAMPLES + READ_ONLY
 COLUMNS = (
     "plan | rate | trials | converged in one apply | converged after resolving | refusals seen"
     " | resolved by id / not created | duplicate objects | tracebacks | lock left behind"

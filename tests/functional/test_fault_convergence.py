@@ -48,7 +48,7 @@ def test_every_example_plan_is_classified() -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", EXAMPLES + READ_ONLY)
 def test_an_example_converges_at_30_percent_faults_and_never_creates_twice(
     examples_copy: Path, name: str, seed: int
 ) -> None:
