@@ -202,6 +202,10 @@ class Plan:
     # Each gate's verdict as planned: judged on what refresh read, or on state with -refresh=false.
     checks: list[Check] = field(default_factory=list)
     refreshed: bool = True
+    # ``moved:`` carried state from the first address to the second; ``removed:`` (destroy: false)
+    # lets go of these objects: apply writes both into state and calls no cloud.
+    moved: list[tuple[Address, Address]] = field(default_factory=list)
+    forgotten: list[Address] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -212,17 +216,19 @@ class Plan:
         add = sum(1 for c in self.changes if c.action == Action.CREATE or c.action.is_replace)
         change = sum(1 for c in self.changes if c.action == Action.UPDATE)
         destroy = sum(1 for c in self.changes if c.action == Action.DELETE or c.action.is_replace)
-        return {"adopt": adopt, "add": add, "change": change, "destroy": destroy}
+        return {"adopt": adopt, "add": add, "change": change, "destroy": destroy, "forget": len(self.forgotten)}
 
     def counts_phrase(self) -> str:
         """``1 to add, 0 to change, 0 to destroy`` (adoptions first when any): the plan's one summary line."""
         counts = self.counts()
         adopting = f"{counts['adopt']} to adopt, " if counts["adopt"] else ""
-        return f"{adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy"
+        forgetting = f", {counts['forget']} to forget" if counts["forget"] else ""
+        return f"{adopting}{counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy{forgetting}"
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action not in (Action.NOOP, Action.READ) for c in self.changes)
+        moving = bool(self.moved or self.forgotten)
+        return moving or any(c.action not in (Action.NOOP, Action.READ) for c in self.changes)
 
     def change_for(self, address: Address) -> ResourceChange | None:
         return next((c for c in self.changes if c.address == address), None)

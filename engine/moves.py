@@ -19,10 +19,12 @@ errors before any call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.addresses import Address
+from engine.changes import Notice
+from engine.state.model import State
 
 # (the index of the entry in its section, the key) -> the error to report at it.
 Report = Callable[[tuple[Any, ...], str], None]
@@ -49,6 +51,9 @@ def parse_moves(entries: Any, report: Report) -> list[Move]:
         if extra:
             report(("moved", index, extra[0]), f"moved takes from and to, not '{extra[0]}'")
         if source is not None and target is not None:
+            if source.type != target.type or source.is_data or target.is_data:
+                report(("moved", index, "to"), f"a move keeps the resource type: {source} cannot become {target}")
+                continue
             moves.append(Move(source, target))
     seen: dict[Address, int] = {}
     for index, move in enumerate(moves):
@@ -98,6 +103,31 @@ def carried(moves: list[Move], addresses: Iterable[Address]) -> dict[Address, Ad
         if now != address:
             result[address] = now
     return result
+
+
+def carry(state: State, moves: list[Move], removals: list[Removal]) -> tuple[State, Carried]:
+    """The state a plan is made against, moves and removals applied (the state read is left as it was;
+    apply writes them through the recorder), with what moved, what is forgotten, and moves that could not be."""
+    addresses = [Address.parse(key) for key in state.resources]
+    forgotten = [a for a in addresses for r in removals if not r.destroy and r.address.contains(a)]
+    resources = {key: item for key, item in state.resources.items() if Address.parse(key) not in forgotten}
+    moved, notices = [], []
+    for source, target in sorted(carried(moves, addresses).items()):
+        if source in forgotten:
+            continue
+        if str(target) in resources:
+            notices.append(Notice(source, f"not moved to {target}: an object is in state there already"))
+            continue
+        resources[str(target)] = resources.pop(str(source))
+        moved.append((source, target))
+    return replace(state, resources=resources), Carried(moved, sorted(forgotten), notices)
+
+
+@dataclass(frozen=True)
+class Carried:
+    moved: list[tuple[Address, Address]]
+    forgotten: list[Address]
+    notices: list[Notice]
 
 
 def _step(moves: list[Move], address: Address) -> Address | None:

@@ -69,6 +69,8 @@ def encode(saved: SavedPlan) -> dict[str, Any]:
             "refresh_only": plan.refresh_only,
             "notices": [{"address": str(n.address), "message": n.message} for n in plan.notices],
             "changes": [_change_out(c) for c in plan.changes],
+            "moved": [[str(source), str(target)] for source, target in plan.moved],
+            "forgotten": [str(address) for address in plan.forgotten],
         },
     }
 
@@ -88,6 +90,9 @@ def decode(document: Any, source: Path) -> SavedPlan:
             notices=[Notice(Address.parse(n["address"]), n["message"]) for n in raw["notices"]],
             destroy=bool(raw["destroy"]),
             refresh_only=bool(raw["refresh_only"]),
+            # A plan saved before moved: and removed: existed has neither.
+            moved=[(Address.parse(source), Address.parse(target)) for source, target in raw.get("moved", [])],
+            forgotten=[Address.parse(address) for address in raw.get("forgotten", [])],
         )
         return SavedPlan(
             plan,

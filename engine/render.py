@@ -104,13 +104,19 @@ def render_plan(plan: Plan, drift: list[ResourceChange] | None = None, color: bo
     for held in plan.unresolved:
         parts.append(f"{held.line()}\n  {held.why}\n  apply refuses until you say which:\n{held.commands('    ')}\n")
     shown = [c for c in plan.changes if c.action != Action.NOOP]
+    parts += [f"  # {source} has moved to {target}" for source, target in plan.moved]
+    parts += [
+        f"  # {address} will no longer be managed by labform (the remote object is kept)" for address in plan.forgotten
+    ]
+    if plan.moved or plan.forgotten:
+        parts.append("")
     if plan.refresh_only:
         if not shown:
             parts.append("No changes. Your state matches the cloud.")
         else:
             parts.append("Apply this refresh-only plan to record these changes in state (no remote object changes).")
         return "\n".join(parts)
-    if not shown:
+    if not shown and not plan.has_changes:
         parts.append(NO_CHANGES)
     else:
         parts.append("labform will perform the following actions:\n")
@@ -176,6 +182,28 @@ def change_to_dict(change: ResourceChange) -> dict[str, Any]:
             "replace_paths": [[key] for key in change.requires_replace],
             **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
+    }
+
+
+def _with_previous(plan: Plan) -> list[dict[str, Any]]:
+    """The changes, each moved object's with the address it had (Terraform's ``previous_address``)."""
+    before = {target: source for source, target in plan.moved}
+    changes = [change_to_dict(c) for c in plan.changes]
+    for change, entry in zip(plan.changes, changes, strict=True):
+        if change.address in before:
+            entry["previous_address"] = str(before[change.address])
+    return changes
+
+
+def _forget_to_dict(address: Address, state: State | None) -> dict[str, Any]:
+    """A ``removed:`` object let go of, as Terraform writes one: action ``forget``, nothing after."""
+    item = state.resources.get(str(address)) if state is not None else None
+    return {
+        "address": str(address),
+        "mode": "managed",
+        "type": address.type,
+        "name": address.name,
+        "change": {"actions": ["forget"], "before": item.attributes if item else None, "after": None},
     }
 
 
@@ -395,7 +423,7 @@ def plan_to_dict(
             "labform_version": labform_version(),
             "values": {"root_module": {"resources": _prior_resources(plan, state)}},
         },
-        "resource_changes": [change_to_dict(c) for c in plan.changes],
+        "resource_changes": [*_with_previous(plan), *(_forget_to_dict(a, state) for a in plan.forgotten)],
         "resource_drift": [change_to_dict(c) for c in drift or []],
         # labform's own: what apply checks a saved plan against, and the plan's words for people.
         "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},

@@ -282,7 +282,7 @@ def _make_plan(
     session: ProviderSession,
     options: PlanOptions,
 ) -> PlanResult:
-    from engine import planner, recovery
+    from engine import moves, planner, recovery
     from engine.state.recorder import StateRecorder
 
     known = [*config.resources, *(Address.parse(key) for key in state.resources)]
@@ -290,9 +290,11 @@ def _make_plan(
         if not any(address.contains(other) for other in known):
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
     recovered = recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
-    planning = planner.Planner(config, graph, state, session, options)
+    carried_state, carried = moves.carry(state, config.moves, config.removals)
+    planning = planner.Planner(config, graph, carried_state, session, options)
     plan = planning.plan()
-    plan.notices[:0] = recovered
+    plan.notices[:0] = [*recovered, *carried.notices]
+    plan.moved, plan.forgotten = carried.moved, carried.forgotten
     drift = [] if options.refresh_only else planning.drift()
     return PlanResult(plan, drift, config, state)
 
@@ -377,6 +379,7 @@ def apply(
         if planned.plan.refresh_only:
             _accept_refresh(state, planned.plan, backend)
             return ApplyOutcome(verb, planned.plan, planned.drift, executor.ApplyResult())
+        _carry_moves(state, planned.plan, backend)
         walk = executor.Executor(
             planned.plan, config, graph, state, backend, session, options.workers(), ws.report, stop
         )
@@ -397,6 +400,20 @@ def _outcome(verb: str, planned: PlanResult, result: ApplyResult, config: PlanCo
     checks = judged_checks(planned.plan, changes, state)
     outputs = output_values(result.outputs)
     return ApplyOutcome(verb, planned.plan, planned.drift, result, True, changes, runs, outputs, checks)
+
+
+def _carry_moves(state: State, plan_: Plan, backend: StateBackend) -> None:
+    """What ``moved:`` and ``removed:`` planned, written into state before any change: no cloud call."""
+    from engine.state.recorder import StateRecorder
+
+    if not (plan_.moved or plan_.forgotten):
+        return
+    recorder = StateRecorder(state, backend)
+    for source, target in plan_.moved:
+        recorder.move(source, target)
+    for address in plan_.forgotten:
+        recorder.forget(address)
+    recorder.finish()
 
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:

@@ -182,6 +182,7 @@ def test_plan_json_is_machine_readable(bitbar, workdir):
         "add": 3,
         "change": 0,
         "destroy": 0,
+        "forget": 0,
         "has_changes": True,
         "checks": {"pass": 0, "fail": 0, "error": 0, "unknown": 0},
     }
