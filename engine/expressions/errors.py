@@ -9,7 +9,7 @@ class ExpressionError(ConfigError, ValueError):
     """A ``${...}`` that cannot be parsed or evaluated.
 
     ``column`` is where in its string the problem is (1-based: the failing token
-    when parsing, the ``${`` when evaluating); ``reason`` the plain words;
+    when parsing, the expression's first character when evaluating); ``reason`` the plain words;
     ``path`` the keys from the checked value down to the string. The caller adds
     file:line from the loader's positions. A ``ValueError`` too, as a malformed
     reference always was."""
