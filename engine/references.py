@@ -109,14 +109,16 @@ def substitute(value: Any, lookup: Lookup, kinds: frozenset[str] | None = None, 
 def _value(expression: Expression, lookup: Lookup, kinds: frozenset[str] | None, base: Path | None) -> Any:
     """The expression's value; its ``${...}`` text again when it is left for a later pass."""
     parsed = expression.parsed
-    bindings = parsed.bindings
-    if kinds is not None and any(b.reference.kind not in kinds for b in bindings):
+    if kinds is not None and not parsed.kinds <= kinds:
         return _partly(expression, lookup, kinds)
-    values = [lookup(binding.reference) for binding in bindings]
     if parsed.simple:
-        return values[0]
-    if any(_declined(binding.reference, value) for binding, value in zip(bindings, values, strict=True)):
-        return expression.written
+        return lookup(parsed.bindings[0].reference)
+    values = []
+    for binding in parsed.bindings:
+        value = lookup(binding.reference)
+        if _declined(binding.reference, value):
+            return expression.written
+        values.append(value)
     try:
         return evaluate(parsed, values, base)
     except ExpressionError as error:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from engine.addresses import Address
 from engine.expressions.errors import ExpressionError
@@ -36,6 +36,7 @@ _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?![A-Za-z0-9_])")
 _NUMBER = re.compile(r"0[xX][0-9a-fA-F]+[uU]?|[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[uU]?")
 _KEY = re.compile(r"\[\s*(?:(\*)|\"([^\"\\\n]*)\"|'([^'\\\n]*)'|([0-9]+))\s*\]")
 _CALL = re.compile(r"\s*\(")
+_TOKEN = re.compile(r"[\"'A-Za-z_0-9]")
 _BINDER = re.compile(r"\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
 # Names CEL itself gives meaning to, never references.
 _CEL_NAMES = frozenset(
@@ -66,6 +67,17 @@ class Parsed:
     bindings: tuple[Binding, ...]
     simple: bool
     segments: tuple[tuple[int, int, bool], ...]
+    calls: frozenset[str] = frozenset()  # the names called: only those functions are handed over
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The CEL variable each binding's value is bound to."""
+        return tuple(f"_r{number}" for number in range(len(self.bindings)))
+
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        """The kinds of reference read (a pass that looks up only some leaves the rest)."""
+        return frozenset(binding.reference.kind for binding in self.bindings)
 
     def body_offset(self, source_offset: int) -> int:
         """Where in the body the CEL text's ``source_offset`` came from."""
@@ -92,51 +104,63 @@ def desugar(body: str) -> Parsed:
 
 
 class _Scanner:
+    """Walks the body from one token that matters (a quote, a word, a number) to the next; the
+    text between is CEL's and copied as is. Only references are replaced."""
+
     def __init__(self, body: str):
         self.body = body
-        self.source: list[str] = []
-        self.length = 0
-        self.segments: list[tuple[int, int, bool]] = []
+        self.replaced: list[tuple[int, int, str]] = []  # (body start, body end, CEL text)
         self.references: list[Reference] = []
         self.bindings: list[Binding] = []
         self.binders: set[str] = set()
-        self.last = ""  # the last significant character written
-
-    def emit(self, text: str, at: int, copied: bool = True) -> None:
-        self.segments.append((self.length, at, copied))
-        self.source.append(text)
-        self.length += len(text)
-        if text.strip():
-            self.last = text.rstrip()[-1]
+        self.calls: set[str] = set()
 
     def parsed(self) -> Parsed:
         body, index = self.body, 0
         if not body.strip():
             raise parse_error(body, f"the expression is empty ({EXPECTED})", 0)
-        while index < len(body):
+        while (token := _TOKEN.search(body, index)) is not None:
+            index = token.start()
             char = body[index]
             if char in QUOTES:
                 index = self.string(index, index)
             elif char.isdigit():
-                match = _NUMBER.match(body, index)
-                assert match is not None
-                self.emit(match.group(), index)
-                index = match.end()
-            elif char.isalpha() or char == "_":
-                index = self.word(index)
+                number = _NUMBER.match(body, index)
+                assert number is not None
+                index = number.end()
             else:
-                self.emit(char, index)
-                index += 1
-        source = "".join(self.source)
+                index = self.word(index)
+        pieces, segments, done, length = [], [], 0, 0
+        for start, end, text in self.replaced:
+            segments += [(length, done, True), (length + start - done, start, False)]
+            pieces += [body[done:start], text]
+            length += start - done + len(text)
+            done = end
+        segments.append((length, done, True))
+        source = "".join(pieces) + body[done:]
         simple = len(self.bindings) == 1 and source.strip() == "_r0" and not self.bindings[0].suffix
-        return Parsed(body, source, tuple(self.references), tuple(self.bindings), simple, tuple(self.segments))
+        return Parsed(
+            body,
+            source,
+            tuple(self.references),
+            tuple(self.bindings),
+            simple,
+            tuple(segments),
+            frozenset(self.calls),
+        )
 
     def string(self, start: int, quote: int) -> int:
         end = string_end(self.body, quote)
         if end is None:
             raise parse_error(self.body, "this string is never closed", start)
-        self.emit(self.body[start:end], start)
         return end
+
+    def after_dot(self, index: int) -> bool:
+        """Whether the word at ``index`` follows a ``.``: a field or method of a value CEL computes."""
+        before = index - 1
+        while before >= 0 and self.body[before].isspace():
+            before -= 1
+        return before >= 0 and self.body[before] == "."
 
     def word(self, index: int) -> int:
         body = self.body
@@ -145,13 +169,14 @@ class _Scanner:
         word, end = match.group(), match.end()
         if end < len(body) and body[end] in QUOTES and word.lower() in ("r", "b", "rb", "br"):
             return self.string(index, end)
-        if self.last == ".":  # a field or method of a value CEL computes
+        called = _CALL.match(body, end) is not None
+        if called:
+            self.calls.add(word)
+        if self.after_dot(index):
             if word in _MACROS and (binder := _BINDER.match(body, end)):
                 self.binders.add(binder.group(1))
-            self.emit(word, index)
             return end
-        if word in self.binders or word in _CEL_NAMES or _CALL.match(body, end):
-            self.emit(word, index)
+        if word in self.binders or word in _CEL_NAMES or called:
             return end
         return self.reference(index, word)
 
@@ -234,6 +259,6 @@ class _Scanner:
     def bind(self, ref: Reference, start: int, end: int, suffix: str = "", report: bool = True) -> int:
         if report:
             self.references.append(ref)
-        self.emit(f"_r{len(self.bindings)}{suffix}", start, copied=False)
+        self.replaced.append((start, end, f"_r{len(self.bindings)}{suffix}"))
         self.bindings.append(Binding(ref, (start, end), suffix))
         return end

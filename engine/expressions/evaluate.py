@@ -23,15 +23,19 @@ from engine.expressions.values import UNKNOWN, contains_unknown
 
 def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) -> Any:
     """``values``: each binding's value, in order. Errors count their column in the body (from 1)."""
-    if any(contains_unknown(value) for value in values):
-        return UNKNOWN
-    context: dict[str, Any] = dict(functions(base))
-    context.update((f"_r{number}", value) for number, value in enumerate(values))
-    last_failure()  # one a CEL `||` absorbed earlier is no reason for this one
+    for value in values:
+        if contains_unknown(value):
+            return UNKNOWN
+    context: dict[str, Any] = dict(zip(parsed.names, values, strict=True))
+    if parsed.calls:
+        table = functions(base)
+        context.update((name, table[name]) for name in parsed.calls if name in table)
+        last_failure()  # one a CEL `||` absorbed earlier is no reason for this one
     try:
         result = library.compiled(parsed.source).execute(context)
     except Exception as exc:  # the library raises builtin exception types of every kind
-        raise ExpressionError("cannot evaluate", parsed.body, last_failure() or library.reason(exc)) from None
+        failure = last_failure() if parsed.calls else None
+        raise ExpressionError("cannot evaluate", parsed.body, failure or library.reason(exc)) from None
     return _plain(result, parsed)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 QUOTES = "\"'"
-# What may stand before a quote as a CEL string prefix (raw, bytes, both).
-_PREFIX = re.compile(r"(?<![A-Za-z0-9_])(?:[rR][bB]?|[bB][rR]?)$")
+# What a body's scan stops at: a quote or a brace.
+_MARK = re.compile(r"[\"'{}]")
 # A ${...} whose body is env.NAME:-default: the default runs to the first "}" (its text is not CEL).
 ENV_DEFAULT = re.compile(r"\s*env\.[A-Za-z_][A-Za-z0-9_]*:-")
 
@@ -15,8 +15,7 @@ ENV_DEFAULT = re.compile(r"\s*env\.[A-Za-z_][A-Za-z0-9_]*:-")
 def string_end(text: str, start: int) -> int | None:
     """The index just past the string literal whose quote is at ``start``; None if it never closes."""
     quote = text[start]
-    prefix = _PREFIX.search(text, 0, start)
-    raw = prefix is not None and "r" in prefix.group().lower()
+    raw = _raw(text, start)
     delimiter = quote * 3 if text.startswith(quote * 3, start) else quote
     index = start + len(delimiter)
     while index < len(text):
@@ -28,6 +27,16 @@ def string_end(text: str, start: int) -> int | None:
     return None
 
 
+def _raw(text: str, quote: int) -> bool:
+    """Whether the quote at ``quote`` opens a raw string: ``r"..."``, ``rb'...'``, ``Br"..."``."""
+    letters = text[max(0, quote - 2) : quote].lower()
+    before = max(0, quote - 2) - 1
+    if letters in ("rb", "br") and (before < 0 or not (text[before].isalnum() or text[before] == "_")):
+        return True
+    letter_before = quote - 2
+    return letters[-1:] == "r" and (letter_before < 0 or not (text[letter_before].isalnum() or text[letter_before] == "_"))
+
+
 def body_end(text: str, start: int) -> int | None:
     """The index of the ``}`` closing the ``${`` whose body starts at ``start``; None if none does.
 
@@ -36,7 +45,8 @@ def body_end(text: str, start: int) -> int | None:
     if ENV_DEFAULT.match(text, start):
         return _first_brace(text, start)
     depth, index = 0, start
-    while index < len(text):
+    while (mark := _MARK.search(text, index)) is not None:
+        index = mark.start()
         char = text[index]
         if char in QUOTES:
             end = string_end(text, index)
@@ -46,9 +56,9 @@ def body_end(text: str, start: int) -> int | None:
             continue
         if char == "{":
             depth += 1
-        elif char == "}":
-            if depth == 0:
-                return index
+        elif depth == 0:
+            return index
+        else:
             depth -= 1
         index += 1
     return _first_brace(text, start)
