@@ -34,7 +34,9 @@ def _raw(text: str, quote: int) -> bool:
     if letters in ("rb", "br") and (before < 0 or not (text[before].isalnum() or text[before] == "_")):
         return True
     letter_before = quote - 2
-    return letters[-1:] == "r" and (letter_before < 0 or not (text[letter_before].isalnum() or text[letter_before] == "_"))
+    return letters[-1:] == "r" and (
+        letter_before < 0 or not (text[letter_before].isalnum() or text[letter_before] == "_")
+    )
 
 
 def body_end(text: str, start: int) -> int | None:
