@@ -58,6 +58,13 @@ def test_conditions_strings_lists_and_maps_are_built():
     assert value('${{"a": 1, "b": 2}}') == {"a": 1, "b": 2}
 
 
+def test_braces_and_quotes_inside_string_literals_do_not_end_the_expression():
+    """A ${...} ends at its own closing brace: CEL's strings (raw, triple-quoted) and maps are skipped."""
+    assert value(r'${r"a\" + "}"}') == "a\\}"
+    assert value("${'''x}'''}-${var.a}", a=1) == "x}-1"
+    assert value('${{"k}": "{"}}') == {"k}": "{"}
+
+
 def test_a_map_comes_out_ordered_by_key():
     """The library's maps have no order of their own: the value is sorted, so every run prints the same."""
     assert list(value('${{"e": 1, "a": 2, "c": 3, "b": 4, "d": 5}}')) == ["a", "b", "c", "d", "e"]
