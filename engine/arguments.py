@@ -28,7 +28,7 @@ from engine import secrets
 from engine.addresses import Address
 from engine.errors import ConfigError, StateError
 from engine.loader import KeyPath, Positions
-from engine.references import UNKNOWN, Reference, contains_unknown, references_in, substitute
+from engine.references import UNKNOWN, ExpressionError, Reference, contains_unknown, references_in, substitute
 from providers import masking, registry
 from providers.base import Arguments, DataSource, ResourceType
 from providers.errors import ArgumentError
@@ -235,6 +235,16 @@ def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any]) -
     return changed, forcing
 
 
+def substituted(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
+    """The block's arguments with their ``${...}`` evaluated; an expression that fails is an
+    error at its field's line, its column in the message."""
+    try:
+        args: dict[str, Any] = substitute(block.arguments, lookup)
+    except ExpressionError as error:
+        raise ConfigError(str(error), positions.of(block.key_path + error.path), str(block.address)) from None
+    return args
+
+
 def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
     """A resource block's arguments with references substituted, validated where known,
     checked by the type's cross-field rules and completed by its plan-time attributes.
@@ -243,7 +253,7 @@ def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Refere
     that only a reference revealed is caught before any request, at the field's line."""
     rtype = resource_type(block.address)
     subject = str(block.address)
-    args = substitute(block.arguments, lookup)
+    args = substituted(block, positions, lookup)
     if contains_unknown(args):  # the known values checked one by one; the model once all are known
         for where, message in check_known_values(rtype.Args, args):
             location = positions.of(block.key_path + where) or positions.of(block.key_path)
@@ -261,7 +271,7 @@ def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Refere
 
 def data_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any] | None:
     """A data block's arguments, validated; None while some are unknown (read during apply)."""
-    args = substitute(block.arguments, lookup)
+    args = substituted(block, positions, lookup)
     if contains_unknown(args):
         return None
     return validated(data_source(block.address).Args, args, positions, block.key_path, str(block.address))

@@ -5,7 +5,8 @@ catches one class (engine/cli.py ``handle_errors``) and prints "Error: ...":
 
     LabformError                 providers/errors.py   the root; lives in the bottom layer so providers reach it
     ├── ConfigError              engine/errors.py      a plan file is wrong (carries file:line:col)
-    │   └── CycleError           engine/errors.py      the dependency graph has a cycle
+    │   ├── CycleError           engine/errors.py      the dependency graph has a cycle
+    │   └── ExpressionError      engine/expressions/errors.py  a ${...} that cannot be parsed or evaluated (a ValueError too)
     ├── ConfigErrors             engine/errors.py      several ConfigErrors found in one pass, all shown at once
     ├── StateError               engine/errors.py      the state file/database cannot be read or written
     │   └── StateLockedError     engine/errors.py      another process holds the state lock

@@ -1,87 +1,52 @@
-"""``${...}`` references: parsing, finding, and substituting them in values.
+"""``${...}`` in values: finding the references they read, and substituting their values.
 
-Grammar (one expression per ``${}``; ``$${`` escapes a literal ``${``)::
+Each ``${...}`` holds one expression (CEL, see engine/expressions/): a plain
+reference as always (``env.NAME``, ``env.NAME:-default``, ``var.NAME``,
+``TYPE.NAME.attr[.key...]``, ``data.TYPE.NAME.attr...``, and now ``local.NAME``,
+``each.key``, ``count.index``, ``module.NAME.OUTPUT``, ``TYPE.NAME["k"].attr``,
+``TYPE.NAME[*].attr``) or any CEL over them: ``${var.env == "prod" ? 5 : 1}``,
+``${format("%s-%d", var.name, count.index)}``, ``${[var.a, var.b]}``.
 
-    env.NAME            env.NAME:-default
-    var.NAME
-    TYPE.NAME.attr[.key...]
-    data.TYPE.NAME.attr[.key...]
-
-A value that is exactly one reference takes the referenced value as is (an
-int stays an int); a reference inside a longer string is interpolated.
-A value not known until apply is the ``UNKNOWN`` sentinel.
+A value that is exactly one ``${...}`` takes the expression's value as is (an
+int stays an int, a list a list); expressions inside a longer string are
+interpolated (``str()`` of each value). ``$${`` escapes a literal ``${``. A
+value not known until apply is the ``UNKNOWN`` sentinel, and any expression
+reading one is UNKNOWN too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Any
 
-from engine.addresses import Address
+from engine.expressions.errors import ExpressionError
+from engine.expressions.evaluate import evaluate
+from engine.expressions.literals import NotWritable, literal
+from engine.expressions.template import Expression, parse_template, unescape
+from engine.expressions.values import UNKNOWN, Reference, contains_unknown
 
-_TEMPLATE = re.compile(r"(?<!\$)\$\{([^}]*)\}")
-_ENV = re.compile(r"^env\.([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
-_VAR = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_]*)$")
-_OBJECT = re.compile(r"^((?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)\.([A-Za-z_]\w*(?:\.\w+)*)$")
+__all__ = [
+    "UNKNOWN",
+    "ExpressionError",
+    "Reference",
+    "contains_unknown",
+    "dig",
+    "parse_reference",
+    "references_in",
+    "substitute",
+]
 
-
-class _Unknown:
-    """A value that only apply will know (an id of an object not yet created)."""
-
-    _instance = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "(known after apply)"
-
-    def __reduce__(self) -> tuple[type[_Unknown], tuple[()]]:
-        return (_Unknown, ())
+Lookup = Callable[[Reference], Any]
 
 
-UNKNOWN = _Unknown()
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One parsed ``${...}``; ``kind`` is env, var, resource or data."""
-
-    kind: str
-    text: str
-    name: str = ""
-    default: str | None = None
-    address: Address | None = None
-    attribute: tuple[str, ...] = ()
-
-    @property
-    def target(self) -> Address:
-        """The object a resource or data reference names (the only kinds looked up in a plan)."""
-        if self.address is None:
-            raise ValueError(f"${{{self.text}}} names no object")
-        return self.address
-
-
-@cache
-def parse_reference(text: str) -> Reference:
-    """One ``${...}``'s body, parsed once per command however often the plan repeats it."""
-    body = text.strip()
-    if match := _ENV.match(body):
-        return Reference("env", body, name=match.group(1), default=match.group(2))
-    if match := _VAR.match(body):
-        return Reference("var", body, name=match.group(1))
-    if match := _OBJECT.match(body):
-        address = Address.parse(match.group(1))
-        kind = "data" if address.is_data else "resource"
-        return Reference(kind, body, address=address, attribute=tuple(match.group(2).split(".")))
-    raise ValueError(
-        f"cannot parse reference '${{{text}}}' (expected env.X, var.X, TYPE.NAME.attr or data.TYPE.NAME.attr)"
-    )
+def parse_reference(text: str) -> Reference | None:
+    """What one ``${...}``'s body reads when it is a single reference; None for an expression of
+    another shape (``var.a + 1``); ExpressionError when it is neither."""
+    whole = parse_template("${" + text + "}").whole
+    if whole is None:
+        raise ExpressionError("cannot parse reference", text, "a '}' ends the expression early")
+    return whole.parsed.references[0] if whole.parsed.simple else None
 
 
 def references_in(value: Any) -> Iterator[Reference]:
@@ -89,8 +54,8 @@ def references_in(value: Any) -> Iterator[Reference]:
     if isinstance(value, str):
         if "${" not in value:
             return
-        for match in _TEMPLATE.finditer(value):
-            yield parse_reference(match.group(1))
+        for expression in parse_template(value).expressions:
+            yield from expression.parsed.references
     elif isinstance(value, dict):
         for item in value.values():
             yield from references_in(item)
@@ -99,45 +64,93 @@ def references_in(value: Any) -> Iterator[Reference]:
             yield from references_in(item)
 
 
-def substitute(value: Any, lookup: Callable[[Reference], Any], kinds: frozenset[str] | None = None) -> Any:
-    """Replace references (only those whose kind is in ``kinds``, if given)."""
+def substitute(value: Any, lookup: Lookup, kinds: frozenset[str] | None = None, base: Path | None = None) -> Any:
+    """Replace each ``${...}`` by its value, the references' values asked of ``lookup``.
+
+    With ``kinds``, only references of those kinds are looked up: an expression
+    reading only them is evaluated, one reading others too keeps its ``${...}``
+    with the known values written in (loading resolves env and var this way and
+    leaves the objects to the planner), and ``$${`` stays escaped for the later
+    pass. ``base`` is the folder ``file()`` reads relative paths from (None: the
+    working directory). An ExpressionError carries the keys down to its string."""
     if isinstance(value, dict):
-        return {key: substitute(item, lookup, kinds) for key, item in value.items()}
+        result = {}
+        for key, item in value.items():
+            try:
+                result[key] = substitute(item, lookup, kinds, base)
+            except ExpressionError as error:
+                raise error.within(key) from None
+        return result
     if isinstance(value, list):
-        return [substitute(item, lookup, kinds) for item in value]
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(substitute(item, lookup, kinds, base))
+            except ExpressionError as error:
+                raise error.within(index) from None
+        return items
     if not isinstance(value, str) or "${" not in value:
         return value
-    matches = list(_TEMPLATE.finditer(value))
-    if len(matches) == 1 and matches[0].span() == (0, len(value)):
-        ref = parse_reference(matches[0].group(1))
-        return lookup(ref) if kinds is None or ref.kind in kinds else value
-    unknown = False
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal unknown
-        ref = parse_reference(match.group(1))
-        if kinds is not None and ref.kind not in kinds:
-            return match.group(0)
-        resolved = lookup(ref)
+    template = parse_template(value)
+    if (whole := template.whole) is not None:
+        return _value(whole, lookup, kinds, base)
+    pieces = []
+    for part in template.parts:
+        if isinstance(part, str):
+            pieces.append(part if kinds is not None else unescape(part))
+            continue
+        resolved = _value(part, lookup, kinds, base)
         if resolved is UNKNOWN:
-            unknown = True
-            return ""
-        return str(resolved)
-
-    text = _TEMPLATE.sub(replace, value)
-    if unknown:
-        return UNKNOWN
-    return text if kinds is not None else text.replace("$${", "${")
+            return UNKNOWN
+        pieces.append(str(resolved))
+    return "".join(pieces)
 
 
-def contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
-    return False
+def _value(expression: Expression, lookup: Lookup, kinds: frozenset[str] | None, base: Path | None) -> Any:
+    """The expression's value; its ``${...}`` text again when it is left for a later pass."""
+    parsed = expression.parsed
+    if kinds is not None and not parsed.kinds <= kinds:
+        return _partly(expression, lookup, kinds)
+    if parsed.simple:
+        return lookup(parsed.bindings[0].reference)
+    values = []
+    for binding in parsed.bindings:
+        value = lookup(binding.reference)
+        if _declined(binding.reference, value):
+            return expression.written
+        values.append(value)
+    try:
+        return evaluate(parsed, values, base)
+    except ExpressionError as error:
+        raise expression.located(error) from None
+
+
+def _declined(reference: Reference, value: Any) -> bool:
+    """The lookup gave the reference back as written: it could not resolve it (and said so)."""
+    return isinstance(value, str) and value == "${" + reference.text + "}"
+
+
+def _partly(expression: Expression, lookup: Lookup, kinds: frozenset[str]) -> Any:
+    """The expression with the values of ``kinds`` written in, the other references left to read."""
+    parsed = expression.parsed
+    body, done, pieces = parsed.body, 0, []
+    for binding in parsed.bindings:
+        if binding.reference.kind not in kinds:
+            continue
+        value = lookup(binding.reference)
+        if value is UNKNOWN or contains_unknown(value):
+            return UNKNOWN
+        if _declined(binding.reference, value):
+            return expression.written
+        start, end = binding.span
+        try:
+            pieces += [body[done:start], literal(value) + binding.suffix]
+        except NotWritable as exc:
+            raise expression.located(ExpressionError("cannot evaluate", body, str(exc), start + 1)) from None
+        done = end
+    if not pieces:
+        return expression.written
+    return "${" + "".join(pieces) + body[done:] + "}"
 
 
 def dig(value: Any, path: tuple[str, ...]) -> Any:

@@ -40,3 +40,11 @@ def test_only_requested_kinds_are_substituted():
     """Loading resolves env and var early and leaves object references for the planner."""
     value = {"a": "${var.x}", "b": "${bitbar_project.p.id}"}
     assert substitute(value, lambda ref: "X", kinds=frozenset({"var"})) == {"a": "X", "b": "${bitbar_project.p.id}"}
+
+
+def test_a_body_is_one_reference_or_an_expression():
+    """parse_reference gives the reference a plain body names, None for any other expression."""
+    assert parse_reference(" var.x ") == parse_reference("var.x")
+    assert parse_reference("var.x + 1") is None
+    with pytest.raises(ValueError, match="cannot parse expression"):
+        parse_reference("var.x +")

@@ -1,0 +1,56 @@
+"""One parsed expression's value, from the values of the references it reads.
+
+Numbers: YAML gives ints and doubles. CEL compares them as numbers (``1 == 1.0``,
+``2 < 2.5``, ``1 in [1.0]``), so ``${var.n == 1}`` holds for ``n: 1.0``; its
+arithmetic does not mix them (``var.n + 1`` with ``n: 1.0`` is an error naming
+``double(x)``/``int(x)``), which keeps an int an int. Any input that only apply
+knows (UNKNOWN, or a list or map holding one) makes the value UNKNOWN. A map comes
+out ordered by key (the library keeps no order), as Terraform orders its maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.expressions import library
+from engine.expressions.desugar import Parsed
+from engine.expressions.errors import ExpressionError
+from engine.expressions.functions import functions, last_failure
+from engine.expressions.values import UNKNOWN, contains_unknown
+
+
+def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) -> Any:
+    """``values``: each binding's value, in order. Errors count their column in the body (from 1)."""
+    for value in values:
+        if contains_unknown(value):
+            return UNKNOWN
+    context: dict[str, Any] = dict(zip(parsed.names, values, strict=True))
+    if parsed.calls:
+        table = functions(base)
+        context.update((name, table[name]) for name in parsed.calls if name in table)
+        last_failure()  # one a CEL `||` absorbed earlier is no reason for this one
+    try:
+        result = library.compiled(parsed.source).execute(context)
+    except Exception as exc:  # the library raises builtin exception types of every kind
+        failure = last_failure() if parsed.calls else None
+        raise ExpressionError("cannot evaluate", parsed.body, failure or library.reason(exc)) from None
+    return _plain(result, parsed)
+
+
+def _plain(value: Any, parsed: Parsed) -> Any:
+    """The value as labform's data holds it: text, number, bool, null, lists and maps of them."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, list):
+        return [_plain(item, parsed) for item in value]
+    if isinstance(value, dict):  # CEL's maps come back in no fixed order: by key, as Terraform's are
+        return {key: _plain(value[key], parsed) for key in sorted(value, key=_key_order)}
+    kind = {"bytes": "bytes", "datetime": "a timestamp", "timedelta": "a duration"}.get(type(value).__name__)
+    reason = f"the value is {kind or type(value).__name__}; write string(...) to make it text"
+    raise ExpressionError("cannot evaluate", parsed.body, reason)
+
+
+def _key_order(key: Any) -> tuple[bool, str]:
+    return not isinstance(key, str), str(key)
