@@ -12,12 +12,13 @@ import difflib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.addresses import Address
+from engine.addresses import Address, format_key
 from engine.arguments import check_known_values, plain_message, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.instances import InstanceError, instances
@@ -69,6 +70,21 @@ class PlanConfig:
     moves: list[Move] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
 
+    @cached_property
+    def _instances(self) -> dict[Address, list[Address]]:
+        found: dict[Address, list[Address]] = {}
+        for address in sorted([*self.resources, *self.data]):
+            found.setdefault(address.block, []).append(address)
+        return found
+
+    def instances_of(self, block: Address) -> list[Address]:
+        """A block's instances in key order (one for a block without for_each or count; none for count 0)."""
+        return self._instances.get(block.block, [])
+
+    def targets(self, ref: Reference) -> list[Address]:
+        """The objects a reference reads: every instance for a splat, else the one it names."""
+        return self.instances_of(ref.target) if ref.splat else [ref.target]
+
     def block(self, address: Address) -> Block:
         return (self.data if address.is_data else self.resources)[address]
 
@@ -104,6 +120,8 @@ class _Builder:
         )
         self.locals: dict[str, Any] = {}
         self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
+        # Each block written (its address without a key): "for_each", "count", or None for neither.
+        self.declared: dict[Address, str | None] = {}
 
     def error(self, path: KeyPath, message: str, subject: str | None = None) -> None:
         self.errors.append(ConfigError(message, self.positions.of(path), subject))
@@ -231,6 +249,7 @@ class _Builder:
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
             keyed = {k: body[k] for k in ("for_each", "count") if k in body}
+            self.declared[address] = next(iter(keyed), None)
             try:
                 made = instances(self.resolve_env_and_vars(keyed, path, str(address)))
             except InstanceError as exc:
@@ -302,7 +321,7 @@ class _Builder:
                 for ref in _safe_refs(value):
                     self.check_reference(ref, ref_path, str(block.address), resources, data)
             for index, target in enumerate(block.depends_on):
-                if target not in resources and target not in data:
+                if target not in resources and target not in data and target not in self.declared:
                     self.error(
                         block.key_path + ("depends_on", index),
                         f"depends_on names '{target}', which is not in the plan",
@@ -315,13 +334,17 @@ class _Builder:
         if ref.kind not in ("resource", "data") or ref.address is None:
             return
         blocks = data if ref.kind == "data" else resources
-        if ref.address not in blocks:
-            candidates = [str(a) for a in blocks]
+        if ref.address not in self.declared:
+            candidates = [str(a) for a in self.declared if a.is_data == (ref.kind == "data")]
             self.error(
                 path,
                 f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}",
                 subject,
             )
+            return
+        problem = _instance_problem(ref, self.declared[ref.address], blocks)
+        if problem:
+            self.error(path, problem, subject)
             return
         impl = (
             registry.data_source(ref.address.type) if ref.kind == "data" else registry.resource_type(ref.address.type)
@@ -341,6 +364,24 @@ class _Builder:
             name: self.resolve_env_and_vars(value, ("outputs", name), f"output {name}")
             for name, value in self.loaded.sections["outputs"].items()
         }
+
+
+def _instance_problem(ref: Reference, keyed_by: str | None, blocks: Iterable[Address]) -> str | None:
+    """Why a reference names no instance the plan has, or None: a block with for_each or count is read
+    one instance at a time (``["key"]``, ``[0]``) or all at once (``[*]``), one without neither way."""
+    block = ref.address
+    assert block is not None
+    if ref.splat:
+        return None
+    if keyed_by is None:
+        return None if ref.key is None else f"'{block}' has no for_each or count: read it as {block}.ATTRIBUTE"
+    if ref.key is None:
+        example = f'{block}["KEY"]' if keyed_by == "for_each" else f"{block}[0]"
+        return f"'{block}' has {keyed_by}: read one instance ({example}) or all of them ({block}[*])"
+    if ref.target not in blocks:
+        keys = sorted(str(a.key) for a in blocks if a.block == block)
+        return f"'{block}' has no instance {format_key(ref.key)} (its keys: {', '.join(keys) or 'none'})"
+    return None
 
 
 def _bound(keyed: dict[str, Any], key: Any, each: Any) -> dict[str, Any]:

@@ -225,15 +225,19 @@ class Executor:
 
     # --- one change ----------------------------------------------------
     def lookup(self, ref: Reference) -> Any:
-        if ref.kind == "data":
-            values = self._data.get(ref.target, {})
-        else:
-            item = self.state.resources.get(str(ref.address))
-            values = item.attributes if item else {}
+        if ref.splat:  # every instance's object as applied: the expression picks its attribute
+            return [self._applied(ref.kind, address) for address in self.config.instances_of(ref.target)]
+        values = self._applied(ref.kind, ref.target)
         try:
             return dig(values, ref.attribute)
         except (KeyError, IndexError, ValueError):
             raise ChangeFailed(f"{ref.text} has no value (the object it names was not applied)") from None
+
+    def _applied(self, kind: str, address: Address) -> dict[str, Any]:
+        if kind == "data":
+            return self._data.get(address, {})
+        item = self.state.resources.get(str(address))
+        return item.attributes if item else {}
 
     def _desired(self, address: Address) -> dict[str, Any]:
         return desired_arguments(self.config.resources[address], self.config.positions, self.lookup)

@@ -140,13 +140,15 @@ def add_reference_edges(graph: DependencyGraph, config: PlanConfig) -> None:
     for block in config.blocks():
         for ref in block.references():
             if ref.address is not None:
-                graph.add_edge(ref.address, block.address)
+                for target in config.targets(ref):
+                    graph.add_edge(target, block.address)
 
 
 def add_depends_on_edges(graph: DependencyGraph, config: PlanConfig) -> None:
     for block in config.blocks():
-        for target in block.depends_on:
-            graph.add_edge(target, block.address)
+        for target in block.depends_on:  # a block's address orders after each of its instances
+            for each in config.instances_of(target) if target.key is None else [target]:
+                graph.add_edge(each, block.address)
 
 
 def reject_cycles(graph: DependencyGraph, config: PlanConfig) -> None:

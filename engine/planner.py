@@ -260,6 +260,9 @@ class Planner:
         return changes
 
     def lookup(self, ref: Reference) -> Any:
+        if ref.splat:  # every instance's planned object: the expression picks its attribute
+            objects = [self.planned.get(address) for address in self.config.instances_of(ref.target)]
+            return UNKNOWN if any(o is None for o in objects) else objects
         values = self.planned.get(ref.target)
         if values is None:
             return UNKNOWN

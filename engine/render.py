@@ -294,6 +294,10 @@ def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
 
     def lookup(ref: Reference) -> Any:
         nonlocal sensitive
+        if ref.splat:
+            found = [change for address, change in sorted(changes.items()) if address.block == ref.target]
+            sensitive = sensitive or any(ref.attribute and ref.attribute[0] in c.sensitive for c in found)
+            return [change.after for change in found]
         change = changes.get(ref.target)
         if change is None:
             return UNKNOWN

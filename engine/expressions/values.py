@@ -65,10 +65,11 @@ class Reference:
 
     @property
     def target(self) -> Address:
-        """The object a resource or data reference names (the only kinds looked up in a plan)."""
+        """The object a resource or data reference names (the only kinds looked up in a plan): the
+        instance for ``TYPE.NAME["k"]``, the block for ``TYPE.NAME`` and for a splat (all of them)."""
         if self.address is None:
             raise ValueError(f"${{{self.text}}} names no object")
-        return self.address
+        return self.address if self.key is None else self.address.instance(self.key)
 
 
 def contains_unknown(value: Any) -> bool:

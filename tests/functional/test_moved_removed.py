@@ -73,7 +73,8 @@ def test_a_saved_plan_carries_its_moves_to_apply(bitbar, workdir):
     workdir.write(FIRST)
     assert workdir.apply().exit_code == 0
     workdir.write(MOVED)
-    assert workdir.plan("-out", "moves.plan").exit_code == 0
-    applied = workdir.run("apply", "moves.plan")
+    saved = str(workdir.path / "moves.plan")
+    assert workdir.plan("-out", saved).exit_code == 0
+    applied = workdir.run("apply", saved)
     assert applied.exit_code == 0, applied.output
     assert list(state_of(workdir)["resources"]) == ['bitbar_project.app["shop"]']
