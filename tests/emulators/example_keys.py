@@ -52,12 +52,12 @@ def key_paths(value: Any, where: str = "") -> set[str]:
 
 
 def parents(path: str) -> set[str]:
-    """The object paths above ``path``: ``a[].b.c`` -> ``a``, ``a[].b``."""
+    """The object paths above ``path``: ``a[].b.c`` -> ``a``, ``a[].b``; a body that is a list (``[].a``) is no key."""
     found = set()
     while "." in path:
         path = path.rsplit(".", 1)[0]
         found.add(path.removesuffix(ITEM))
-    return found
+    return found - {""}
 
 
 def enclosing(path: str) -> set[str]:

@@ -11,6 +11,7 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -23,11 +24,11 @@ from providers.bitbar.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_PASSWORD,
     SANDBOX_USERNAME,
-    VARIANTS,
     build_app,
 )
 from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from tests.emulators.endpoint_rows import EndpointRow, rows_for
+from tests.emulators.example_keys import ExampleKeys, count, join
 
 JSON = {"Accept": "application/json"}
 KEY_AUTH = (SANDBOX_API_KEY, "")
@@ -662,30 +663,17 @@ def json_type(value: Any) -> str:
     return {bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array"}[type(value)]
 
 
-def mismatches(doc: Any, ours: Any, where: str, extra_keys: bool) -> list[str]:
-    """Where our answer departs from the doc's in keys or types, at every level (null matches any type)."""
+def type_mismatches(doc: Any, ours: Any, where: str) -> list[str]:
+    """Where our answer's values depart from the doc's in type, at every level (null matches any type;
+    the keys are checked by tests/emulators/example_keys.py)."""
     if doc is None or ours is None:
         return []
     if json_type(doc) != json_type(ours):
         return [f"{where}: {json_type(doc)} in the doc, {json_type(ours)} here"]
     if isinstance(doc, dict):
-        extras = TEST_RUN_EXTRAS if "screenshotZipState" in doc else DEVICE_EXTRAS if "frame80Url" in doc else set()
-        allowed = extras if extra_keys else set()
-        problems = [f"{where}: lacks {sorted(doc.keys() - ours.keys())}"] if doc.keys() - ours.keys() else []
-        problems += (
-            [f"{where}: has {sorted(ours.keys() - doc.keys() - allowed)}, which the doc lacks"]
-            if ours.keys() - doc.keys() - allowed
-            else []
-        )
-        return problems + [
-            p for key in doc.keys() & ours.keys() for p in mismatches(doc[key], ours[key], f"{where}.{key}", extra_keys)
-        ]
+        return [p for key in doc.keys() & ours.keys() for p in type_mismatches(doc[key], ours[key], f"{where}.{key}")]
     if isinstance(doc, list) and doc:
-        return (
-            mismatches(doc[0], ours[0], f"{where}[0]", extra_keys)
-            if ours
-            else [f"{where}: no items to compare with the doc's"]
-        )
+        return [p for item in ours for p in type_mismatches(doc[0], item, f"{where}[]")]
     return []
 
 
@@ -701,8 +689,9 @@ PREPARE: dict[str, Callable[[httpx.Client, str], Any]] = {
 }
 
 
-def replay(client: httpx.Client, world: DocWorld, example: dict[str, Any], extra_keys: bool) -> list[str]:
-    """One example as the doc writes it (its method, path, query and body, its auth); what departs from the doc."""
+def replay(client: httpx.Client, world: DocWorld, example: dict[str, Any]) -> tuple[list[str], Any]:
+    """One example as the doc writes it (its method, path, query and body, its auth): what departs from
+    the doc in status and value types, and the JSON body answered (None for a file or an empty answer)."""
     path = world.path(example["path"])
     if example["endpoint"] in PREPARE:
         PREPARE[example["endpoint"]](world.setup, path)
@@ -716,48 +705,275 @@ def replay(client: httpx.Client, world: DocWorld, example: dict[str, Any], extra
     response = client.request(example["method"], path, params=query, files=files, auth=auth)
     where = f"line {example['doc_line']} {example['endpoint']}"
     if response.status_code != example["status"]:
-        return [f"{where}: status {response.status_code} != {example['status']}: {response.text[:200]}"]
+        return [f"{where}: status {response.status_code} != {example['status']}: {response.text[:200]}"], None
     if "response" in example:
         world.answered(example, response.json())
-        return [f"{where}: {p}" for p in mismatches(example["response"], response.json(), "body", extra_keys)]
+        return [f"{where}: {p}" for p in type_mismatches(example["response"], response.json(), "body")], response.json()
     if example.get("response_kind") == "object":
-        return [] if isinstance(response.json(), dict) else [f"{where}: not a JSON object"]
+        return ([] if isinstance(response.json(), dict) else [f"{where}: not a JSON object"]), None
     text = example["response_text"]
     expected = {"(empty string)": response.content == b"", "PDF file": response.content.startswith(b"%PDF")}.get(
         text, bool(response.content)
     )
-    return [] if expected else [f"{where}: the doc answers {text}, this answered {response.content[:60]!r}"]
+    return ([] if expected else [f"{where}: the doc answers {text}, this answered {response.content[:60]!r}"]), None
 
 
-@pytest.mark.parametrize("variant", ["default", "no-extra-keys"])
-def test_the_docs_example_requests_get_the_docs_statuses_keys_and_types(variant: str, capsys) -> None:
+@contextmanager
+def doc_replay(variant: str) -> Iterator[tuple[EmulatorApp, DocWorld, list[tuple[dict[str, Any], Any]], list[str]]]:
     """Every example of the doc replayed as written (deletes last, newest first, so the objects later
-    examples read still exist), with the doc's credentials and the token in the URL as the doc says:
-    the status of the endpoint's table and, at every level of the JSON, the doc's keys and types;
-    extra keys only where the variant keeps them."""
-    extra_keys = VARIANTS[variant].extra_keys
+    examples read still exist), with the doc's credentials and the token in the URL as the doc says.
+    Yields the app, the world (its ``setup`` client still serving), each example with its JSON body,
+    and the problems of status and type."""
     app = build_app(
         EmulatorOptions(clock=Clock(speed=0), job_duration=JOB, credentials=dict(EXAMPLES["credentials"])), variant
     )
-    examples = EXAMPLES["examples"]
+    examples = [e for e in EXAMPLES["examples"] if "left_out" not in e]
     ordered = [e for e in examples if e["method"] != "DELETE"] + [
         e for e in reversed(examples) if e["method"] == "DELETE"
     ]
-    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in examples if "left_out" in e]
-    problems: list[str] = []
     doc_key = (EXAMPLES["credentials"]["api_key"], "")
-    with EmulatorServer(app) as server, httpx.Client(base_url=server.url, headers=JSON, timeout=10) as client:
-        world = DocWorld(httpx.Client(base_url=server.url, headers=JSON, auth=doc_key, timeout=10))
-        for example in (e for e in ordered if "left_out" not in e):
-            problems += replay(client, world, example, extra_keys)
+    answered: list[tuple[dict[str, Any], Any]] = []
+    problems: list[str] = []
+    with (
+        EmulatorServer(app) as server,
+        httpx.Client(base_url=server.url, headers=JSON, timeout=10) as client,
+        httpx.Client(base_url=server.url, headers=JSON, auth=doc_key, timeout=10) as setup,
+    ):
+        world = DocWorld(setup)
+        for example in ordered:
+            found, body = replay(client, world, example)
+            problems += found
+            answered.append((example, body))
             app.clock.advance(JOB)  # runs finish, screenshots.zip gets READY
-    replayed = len(examples) - len(left_out)
+        yield app, world, answered, problems
+
+
+@pytest.mark.parametrize("variant", ["default", "no-extra-keys"])
+def test_the_docs_example_requests_get_the_docs_statuses_and_types(variant: str, capsys) -> None:
+    """Every example of the doc replayed as written: the status of the endpoint's table and, at every
+    level of the JSON, the types of the doc's values (its keys: the test below)."""
+    examples = EXAMPLES["examples"]
+    left_out = [f"line {e['doc_line']} {e['endpoint']} ({e['left_out']})" for e in examples if "left_out" in e]
+    with doc_replay(variant) as (_, _, answered, problems):
+        pass
     with capsys.disabled():
         print(
-            f"\nbitbar doc examples ({variant}): {replayed} replayed of {len(examples)}; left out: {', '.join(left_out) or 'none'}"
+            f"\nbitbar doc examples ({variant}): {len(answered)} replayed of {len(examples)}; left out: {', '.join(left_out) or 'none'}"
         )
     assert problems == []
-    assert replayed == 76
+    assert len(answered) == 76
+
+
+# Each object's table (the doc's API Objects, its "Object body" line; the token's "Response body" at 55):
+# its keys, ``key:object`` where the table types the key as another object (``softwareVersion_``).
+OBJECT_TABLES: dict[str, tuple[int, str]] = {
+    "token": (55, "access_token token_type refresh_token expires_in scope"),
+    "device": (
+        3583,
+        "id displayName softwareVersion:softwareVersion creditsPrice imagePrefix imageTop imageLeft imageWidth"
+        " imageHeight frameExtraWidth osType frame80Url frame100Url frame160Url frame400Url",
+    ),
+    "deviceGroup": (3628, "id name displayName deviceCount creditsPrice userId osType"),
+    "deviceRun": (
+        3653,
+        "id runTime device:device deviceName deviceSerialId testCaseSuccessNo testCaseAllNo testCaseCount"
+        " softwareVersion:softwareVersion createTime startTime currentState:state interruptedByState:state runStatus",
+    ),
+    "file": (3713, "id originalName readableSize uploadTime"),
+    "fileTest": (
+        3732,
+        "id originalName readableSize uploadTime minSdk packageName mainActivity bundleName bundleIdentifier",
+    ),
+    "list": (3759, "next previous data offset limit total search sort empty"),
+    "notification": (3792, "id email project type"),
+    "performanceItem": (3814, "packageName cpuUsage timestamp memUsage"),
+    "project": (3833, "id name description type common sharedById"),
+    "projectConfig": (
+        3856,
+        "projectId scheduler mode autoScreenshots runAvailable screenshotDir limitationType limitationValue"
+        " withAnnotation withoutAnnotation applicationUsername applicationPassword usedDeviceGroupId"
+        " deviceLanguageCode hookURL uiAutomatorTestClasses launchApp instrumentationRunner checkApp",
+    ),
+    "projectConfigParameter": (3933, "projectId key value"),
+    "screenshot": (3950, "id originalName fail type"),
+    "share": (3971, "id userId userEmail"),
+    "softwareVersion": (3988, "id releaseVersion apiLevel"),
+    "state": (4005, "id deviceRunId startTimeMS finishTimeMS retryTime failReason status deviceRunStateType"),
+    "tag": (4058, "id name"),
+    "testRun": (
+        4073,
+        "id number createTime displayName executionRatio successRatio startedByDisplayName state screenshotZipState",
+    ),
+}
+# What each endpoint answers on success (its "Success response", at that line): an object, a list
+# envelope whose data holds them, or a bare array of them.
+SUCCESS_OBJECTS: dict[str, tuple[str, int]] = {
+    "POST /oauth/token": ("token", 55),
+    "POST /api/v2/me/projects": ("project", 133),
+    "GET /api/v2/me/projects/{projectID}": ("project", 178),
+    "POST /api/v2/me/projects/{projectID}": ("project", 226),
+    "GET /api/v2/me/projects": ("list of project", 310),
+    "POST /api/v2/me/projects/{projectId}/config": ("projectConfig", 444),
+    "GET /api/v2/me/projects/{projectId}/config": ("projectConfig", 503),
+    "POST /api/v2/me/projects/{projectId}/config/parameters": ("projectConfigParameter", 566),
+    "GET /api/v2/me/projects/{projectId}/config/parameters": ("list of projectConfigParameter", 611),
+    "GET /api/v2/me/projects/{projectId}/config/parameters/{parameterId}": ("projectConfigParameter", 660),
+    "POST /api/v2/me/projects/{projectId}/files/application": ("file", 747),
+    "POST /api/v2/me/projects/{projectId}/files/data": ("file", 832),
+    "POST /api/v2/me/projects/{projectId}/files/test": ("fileTest", 915),
+    "POST /api/v2/me/projects/{projectId}/sharings": ("share", 1042),
+    "GET /api/v2/me/projects/{projectId}/sharings": ("list of share", 1087),
+    "GET /api/v2/me/projects/{projectId}/sharings/{sharingId}": ("share", 1136),
+    "POST /api/v2/me/projects/{projectId}/runs": ("testRun", 1220),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}": ("testRun", 1268),
+    "POST /api/v2/me/projects/{projectId}/runs/{runId}": ("testRun", 1318),
+    "GET /api/v2/me/runs": ("list of testRun", 1406),
+    "GET /api/v2/me/projects/{projectId}/runs": ("list of testRun", 1463),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs": ("list of deviceRun", 1522),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs/{deviceRunId}": ("deviceRun", 1575),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs/{deviceRunId}/performance": (
+        "array of performanceItem",
+        1705,
+    ),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/screenshots": ("list of screenshot", 1748),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/screenshots/{screenshotId}": ("screenshot", 1801),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs/{deviceRunId}/states": ("list of state", 1849),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs/{deviceRunId}/states/{stateId}": ("state", 1906),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/config": ("projectConfig", 1957),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/config/parameters": ("list of projectConfigParameter", 2021),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/config/parameters/{parameterId}": (
+        "projectConfigParameter",
+        2071,
+    ),
+    "POST /api/v2/me/projects/{projectId}/runs/{runId}/tags": ("tag", 2277),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/tags": ("list of tag", 2322),
+    "GET /api/v2/me/projects/{projectId}/runs/{runId}/tags/{tagId}": ("tag", 2372),
+    "POST /api/v2/me/device-groups": ("deviceGroup", 2720),
+    "GET /api/v2/me/device-groups": ("list of deviceGroup", 2768),
+    "GET /api/v2/me/projects/{projectId}/device-groups": ("list of deviceGroup", 2822),
+    "GET /api/v2/me/projects/{projectId}/public-device-groups": ("list of deviceGroup", 2876),
+    "GET /api/v2/me/device-groups/{deviceGroupId}": ("deviceGroup", 2926),
+    "POST /api/v2/me/device-groups/{deviceGroupId}": ("deviceGroup", 2976),
+    "GET /api/v2/me/device-groups/{deviceGroupId}/devices": ("list of device", 3103),
+    "POST /api/v2/me/notifications": ("notification", 3198),
+    "POST /api/v2/me/projects/{projectId}/notifications": ("notification", 3246),
+    "GET /api/v2/me/notifications": ("list of notification", 3291),
+    "GET /api/v2/me/projects/{projectId}/notifications": ("list of notification", 3344),
+    "GET /api/v2/me/notification/{id}": ("notification", 3393),
+    "POST /api/v2/me/notification/{id}": ("notification", 3439),
+    "GET /api/v2/devices": ("list of device", 3523),
+}
+
+
+def places(obj: str, where: str = "") -> Iterator[tuple[str, str]]:
+    """Each object the table of ``obj`` holds, with its path, ``obj`` itself first."""
+    yield obj, where
+    for key in OBJECT_TABLES[obj][1].split():
+        name, _, nested = key.partition(":")
+        if nested:
+            yield from places(nested, join(where, name))
+
+
+def answered_places(endpoint: str) -> list[tuple[str, str]]:
+    """Where each object an endpoint answers sits in its body: ``data[]`` of a list, ``[]`` of an array."""
+    shape = SUCCESS_OBJECTS[endpoint][0]
+    if shape.startswith("list of "):
+        return [("list", ""), *places(shape.removeprefix("list of "), "data[]")]
+    if shape.startswith("array of "):
+        return list(places(shape.removeprefix("array of "), "[]"))
+    return list(places(shape))
+
+
+def table_keys(endpoint: str) -> list[str]:
+    return [
+        join(where, key.partition(":")[0])
+        for obj, where in answered_places(endpoint)
+        for key in OBJECT_TABLES[obj][1].split()
+    ]
+
+
+def at_places(endpoint: str, by_object: dict[str, dict[str, str]]) -> dict[str, str]:
+    """A listing by object (``{"testRun": {"projectId": why}}``) as the endpoint's key paths."""
+    return {
+        join(where, key): why for obj, where in answered_places(endpoint) for key, why in by_object.get(obj, {}).items()
+    }
+
+
+# Keys the doc shows on some objects only (the table's iOS-only ones), whatever the variant.
+CONDITIONAL = {
+    "fileTest": {key: "iOS only (fileTest table, 3740-3741)" for key in ("bundleName", "bundleIdentifier")},
+}
+# The keys beyond the reference a variant writes (its listed choice): variant -> object -> key -> why.
+EXTRA_CHOICES: dict[str, dict[str, dict[str, str]]] = {
+    "default": {
+        "testRun": {
+            key: "later Bitbar APIs have it; the v2 table lacks it (4073); no-extra-keys drops it"
+            for key in TEST_RUN_EXTRAS
+        },
+        "device": {
+            "locked": "the testdroid client's device listings read it (table 3583 lacks it); no-extra-keys drops it"
+        },
+    },
+    "no-extra-keys": {},
+}
+
+
+def example_keys(variant: str) -> dict[str, ExampleKeys]:
+    """Per endpoint: the reference keys (its example's and its object table's) and the variant's listings."""
+    first = {}
+    for example in EXAMPLES["examples"]:
+        if "response" in example:
+            first.setdefault(example["endpoint"], example["response"])
+    return {
+        endpoint: ExampleKeys(
+            body,
+            table=table_keys(endpoint),
+            conditional=at_places(endpoint, CONDITIONAL),
+            extra=at_places(endpoint, EXTRA_CHOICES[variant]),
+        )
+        for endpoint, body in first.items()
+    }
+
+
+def example_key_problems(variant: str) -> list[str]:
+    """Each replayed example's answer, then what shows the keys the examples cannot: an iOS test file
+    (the table's iOS-only keys) and the device runs of an aborted run (a non-null interruptedByState)."""
+    keys = example_keys(variant)
+    problems: list[str] = []
+    with doc_replay(variant) as (app, world, answered, _):
+        for example, body in answered:
+            if "response" in example:
+                problems += [f"{p} (line {example['doc_line']})" for p in keys[example["endpoint"]].check(body)]
+        setup = world.setup
+        ios = setup.post("/api/v2/me/projects", data={"name": unique("ios"), "type": "IOS"}).json()["id"]
+        test_file = upload(setup, ios, "test", "app-tests.ipa", b"ipa bytes")
+        problems += [
+            f"{p} (an iOS test file)" for p in keys["POST /api/v2/me/projects/{projectId}/files/test"].check(test_file)
+        ]
+        project_id, _ = runnable_project(setup, [304, 337])
+        runs = f"/api/v2/me/projects/{project_id}/runs"
+        run_id = setup.post(runs).json()["id"]
+        app.clock.advance(JOB / 3)
+        assert setup.post(f"{runs}/{run_id}/abort").status_code == 202
+        device_runs = setup.get(f"{runs}/{run_id}/device-runs").json()
+        device_run = setup.get(f"{runs}/{run_id}/device-runs/{device_runs['data'][0]['id']}").json()
+        device_runs_path = "GET /api/v2/me/projects/{projectId}/runs/{runId}/device-runs"
+        problems += [f"{p} (an aborted run's device runs)" for p in keys[device_runs_path].check(device_runs)]
+        problems += [
+            f"{p} (an aborted device run)" for p in keys[device_runs_path + "/{deviceRunId}"].check(device_run)
+        ]
+    return problems + [f"{problem} ({endpoint})" for endpoint, check in keys.items() for problem in check.unseen()]
+
+
+@pytest.mark.parametrize("variant", sorted(EXTRA_CHOICES))
+def test_every_key_of_every_doc_example_and_object_table_is_answered_and_no_other(variant: str, capsys) -> None:
+    """Both ways, nested objects and every list item too; the reference of an endpoint is its example's
+    keys and its object's table's; the keys a variant adds are its listed choice."""
+    problems = example_key_problems(variant)
+    with capsys.disabled():
+        print(f"\nbitbar example keys ({variant}): {count(problems)}")
+        print("\n".join(problems))
+    assert problems == []
 
 
 def test_the_examples_file_notes_each_fix_of_the_docs_text() -> None:

@@ -12,8 +12,8 @@ class Variants:
     # Where an OAuth2 access token is taken from: the URL (?access_token=, the doc's "put your
     # access_token to HTTP request URL"), an Authorization: Bearer header (OAuth 2.0), or either.
     token_in: Literal["url_or_header", "url", "header"] = "url_or_header"
-    # testRun's projectId/startTime/endTime/deviceRunCount and an iOS fileTest's bundle keys: kept,
-    # or every object cut to the keys of the doc's example of it.
+    # testRun's projectId/startTime/endTime/deviceRunCount and a device's locked: kept, or every
+    # object cut to the keys of the doc's example and table of it.
     extra_keys: bool = True
     # "limit — Result limit": any limit is honoured, or one above the default page size is cut to it.
     max_limit: Literal["any", "page_size"] = "any"

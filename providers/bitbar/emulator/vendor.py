@@ -108,7 +108,7 @@ class VendorClientHandlers(FileHandlers, RunHandlers):
             key = check.text("testRunParameters[].key", check.required(entry, "key"))
             value = check.text("testRunParameters[].value", check.present(entry, "value"))
             parameter_id = self.store.next_id("parameter", ID_STARTS["parameter"])
-            parameters[key] = {"id": parameter_id, "key": key, "value": value}
+            parameters[key] = {"id": parameter_id, "projectId": project_id, "key": key, "value": value}
         return list(parameters.values())
 
     async def retry_run(self, request: Request) -> Response:

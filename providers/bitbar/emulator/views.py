@@ -39,7 +39,8 @@ class BitbarViews(BitbarCore):
 
     @staticmethod
     def parameter_view(parameter: dict[str, Any]) -> dict[str, Any]:
-        return {k: parameter[k] for k in ("id", "key", "value")}
+        # ``id``: the example's (3942); ``projectId``: the table's (3933).
+        return {k: parameter[k] for k in ("id", "projectId", "key", "value")}
 
     def parameters_of(self, project_id: int) -> list[dict[str, Any]]:
         return [self.parameter_view(p) for p in self.data["parameters"].values() if p["projectId"] == project_id]
@@ -59,13 +60,13 @@ class BitbarViews(BitbarCore):
         }
         if record["kind"] == "test":
             ios = record["platform"] == "IOS"
-            # The keys of the doc's (Android) fileTest example; the table's iOS-only ones beside them.
+            # The keys of the doc's (Android) fileTest example; an iOS one's the table's iOS-only keys too (3740-3741).
             view |= {
                 "mainActivity": None,
                 "minSdk": None if ios else 16,
                 "packageName": None if ios else record["package"],
             }
-            if ios and self.variants.extra_keys:
+            if ios:
                 view |= {"bundleName": Path(record["originalName"]).stem, "bundleIdentifier": record["package"]}
         return view
 
