@@ -22,3 +22,5 @@ class EmulatorEntry:
     # Settings that point the cloud's provider at an emulator served at this
     # base URL (sandbox credentials included).
     provider_settings: Callable[[str], dict[str, Any]]
+    # Settings a named doc variant needs besides (a header only it reads): merged over those.
+    variant_settings: Callable[[str], dict[str, Any]] = lambda variant: {}

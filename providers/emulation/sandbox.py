@@ -160,7 +160,15 @@ class Sandbox:
 
     def settings(self) -> dict[str, dict[str, Any]]:
         """Each running cloud's provider settings, pointing at its emulator."""
-        return {cloud: registry.emulator(cloud).provider_settings(server.url) for cloud, server in self.servers.items()}
+        settings = {}
+        for cloud, server in self.servers.items():
+            entry = registry.emulator(cloud)
+            variant = self.tuning.variants.get(cloud)
+            settings[cloud] = {
+                **entry.provider_settings(server.url),
+                **(entry.variant_settings(variant) if variant else {}),
+            }
+        return settings
 
     def describe(self) -> str:
         """How the emulators behave (faults, timing, variants) and where their data is kept, in words."""

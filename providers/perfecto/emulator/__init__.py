@@ -57,6 +57,7 @@ __all__ = [
     "add_executions",
     "build_app",
     "seed_executions",
+    "token_header",
 ]
 
 
@@ -97,4 +98,16 @@ def seed_executions(
     return made
 
 
-SANDBOX = EmulatorEntry(build_app, lambda url: {"endpoint": url, "security_token": SANDBOX_TOKEN})
+def token_header(variant: str) -> str | None:
+    """The header the provider must send its token in for this variant (None: the default one does)."""
+    reading = VARIANTS[variant]
+    if reading.token == "bearer":
+        return "Authorization"
+    return None if reading.token_header == "either" else reading.token_header
+
+
+SANDBOX = EmulatorEntry(
+    build_app,
+    lambda url: {"endpoint": url, "security_token": SANDBOX_TOKEN},
+    lambda variant: {"token_header": header} if (header := token_header(variant)) else {},
+)
