@@ -122,6 +122,7 @@ class _Builder:
         self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
         # Each block written (its address without a key): "for_each", "count", or None for neither.
         self.declared: dict[Address, str | None] = {}
+        self.unexpanded: set[Address] = set()  # blocks whose instances could not be known: read no further
 
     def error(self, path: KeyPath, message: str, subject: str | None = None) -> None:
         self.errors.append(ConfigError(message, self.positions.of(path), subject))
@@ -153,7 +154,8 @@ class _Builder:
                     return unresolved(ref)
                 return instance[ref.kind][ref.name]
             if ref.name not in self.variables:
-                self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
+                if ref.name not in self.loaded.sections["variables"]:  # a declared one was reported already
+                    self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
                 return unresolved(ref)
             return self.variables[ref.name]
 
@@ -250,10 +252,13 @@ class _Builder:
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
             keyed = {k: body[k] for k in ("for_each", "count") if k in body}
             self.declared[address] = next(iter(keyed), None)
+            reported = len(self.errors)
             try:
                 made = instances(self.resolve_env_and_vars(keyed, path, str(address)))
             except InstanceError as exc:
-                self.error(path + (exc.field,), str(exc), str(address))
+                if len(self.errors) == reported:  # not a mistake reported already (an unknown variable)
+                    self.error(path + (exc.field,), str(exc), str(address))
+                self.unexpanded.add(address)
                 continue
             for instance_key, each in made:
                 bound = None if instance_key is None else _bound(keyed, instance_key, each)
@@ -341,6 +346,8 @@ class _Builder:
                 f"reference to '{ref.address}', which is not in the plan{suggestion(str(ref.address), candidates)}",
                 subject,
             )
+            return
+        if ref.address in self.unexpanded:
             return
         problem = _instance_problem(ref, self.declared[ref.address], blocks)
         if problem:

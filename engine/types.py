@@ -46,6 +46,8 @@ class VarType:
         """``value`` as this type, converted as Terraform would; TypeMismatch when it cannot be."""
         if value is None or self.kind == "any":
             return value
+        if isinstance(value, str) and self.kind in ("list", "map", "object"):
+            value = _written(value, where, self)  # --var 'apps=["a", "b"]': the value as written
         if self.kind == "string":
             if isinstance(value, str):
                 return value
@@ -82,6 +84,16 @@ class VarType:
         if missing:
             raise TypeMismatch(where, f"{self} needs member '{missing[0]}'")
         return {name: kind.convert(value[name], f"{where}.{name}".lstrip(".")) for name, kind in self.members}
+
+
+def _written(text: str, where: str, kind: VarType) -> Any:
+    """A list or map given as text (a --var, an environment variable), read as YAML flow (JSON included)."""
+    from ruamel.yaml import YAML, YAMLError
+
+    try:
+        return YAML(typ="safe").load(text)
+    except YAMLError:
+        raise TypeMismatch(where, f"expected {kind}, got the string {text!r}, which is no list or map") from None
 
 
 def _number(text: str, where: str) -> int | float:

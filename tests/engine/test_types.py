@@ -85,3 +85,11 @@ def test_a_sensitive_variable_is_masked_in_output():
 
     values({"token": {"type": "string", "sensitive": True, "default": "s3cr3t-value-123"}})
     assert "s3cr3t-value-123" not in redact("the token is s3cr3t-value-123")
+
+
+def test_a_list_given_as_text_is_read_as_written():
+    """--var 'apps=["a", "b"]' gives a string: a list or map type reads it as YAML flow (JSON included)."""
+    assert parse_type("list(string)").convert('["a", "b"]') == ["a", "b"]
+    assert parse_type("map(number)").convert("{a: 1}") == {"a": 1}
+    with pytest.raises(TypeMismatch, match="expected list\\(string\\), got a string"):
+        parse_type("list(string)").convert("just words")
