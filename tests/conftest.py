@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,3 +103,39 @@ BITBAR_PROVIDER = """providers:
     endpoint: ${env.BITBAR_URL}
     api_key: ${env.BITBAR_API_KEY}
 """
+
+
+SHIPPED_PLANS = Path(__file__).resolve().parents[1] / "plans"
+# Every variable the example plans read a cloud's address or key from: a developer's own must not leak in.
+CLOUD_ENV = (
+    "BITBAR_URL",
+    "BITBAR_API_KEY",
+    "WETEST_URL",
+    "WETEST_SECRET_ID",
+    "WETEST_SECRET_KEY",
+    "APPTEST_URL",
+    "APPTEST_USER_ID",
+    "APPTEST_ACCESS_KEY",
+    "KYARABEN_URL",
+    "KYARABEN_AUTH_VALUE",
+    "PERFECTO_CLOUD",
+    "PERFECTO_ENDPOINT",
+    "PERFECTO_SECURITY_TOKEN",
+    "PERFECTO_TOKEN_HEADER",
+)
+
+
+@pytest.fixture
+def shipped_plans(workdir: Workdir, monkeypatch) -> Path:
+    """A copy of plans/ as the repository ships it (no state, sandbox data or reports a demo run by hand
+    leaves) as the working directory, quick sandbox jobs, and no real cloud's settings in the environment."""
+    for name in CLOUD_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
+    shutil.copytree(
+        SHIPPED_PLANS,
+        workdir.path / "plans",
+        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
+    )
+    monkeypatch.chdir(workdir.path)
+    return workdir.path

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Workdir, state_of
 from tests.functional.test_bitbar_runs import WAIT, run_starts, write_plan
-from tests.functional.test_sandbox import CLOUD_ENV
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 # Every example folder under plans/ (apps/ holds the files they upload): a new one is covered by itself.
@@ -20,18 +18,8 @@ EXAMPLES = sorted(p.name for p in PLANS.iterdir() if p.is_dir() and (p / "main.y
 
 
 @pytest.fixture
-def examples(workdir: Workdir, monkeypatch) -> Path:
-    """A clean copy of plans/ as the working directory, with no real cloud settings in the environment."""
-    for name in (*CLOUD_ENV, "PERFECTO_CLOUD", "PERFECTO_SECURITY_TOKEN", "KYARABEN_URL", "KYARABEN_AUTH_VALUE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
-    shutil.copytree(
-        PLANS,
-        workdir.path / "plans",
-        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
-    )
-    monkeypatch.chdir(workdir.path)
-    return workdir.path
+def examples(shipped_plans: Path) -> Path:
+    return shipped_plans
 
 
 def test_every_example_is_covered():

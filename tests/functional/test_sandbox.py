@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,16 +17,6 @@ from providers.emulation.app import INSPECTION_HEADER
 from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
-CLOUD_ENV = (
-    "BITBAR_URL",
-    "BITBAR_API_KEY",
-    "WETEST_URL",
-    "WETEST_SECRET_ID",
-    "WETEST_SECRET_KEY",
-    "APPTEST_URL",
-    "APPTEST_USER_ID",
-    "APPTEST_ACCESS_KEY",
-)
 # example folder -> the JUnit file it writes and how many testcases it holds (one per device, or per test)
 DEMOS = {
     "bitbar-quickstart": None,
@@ -38,19 +27,9 @@ DEMOS = {
 
 
 @pytest.fixture
-def demo_folder(workdir: Workdir, monkeypatch) -> Path:
+def demo_folder(shipped_plans: Path) -> Path:
     """A copy of plans/ as the working directory (demo plans name files relative to the repository root)."""
-    for name in CLOUD_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
-    # Only what the repository ships: a demo run by hand leaves state, sandbox data and reports beside it.
-    shutil.copytree(
-        PLANS,
-        workdir.path / "plans",
-        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
-    )
-    monkeypatch.chdir(workdir.path)
-    return workdir.path
+    return shipped_plans
 
 
 @pytest.mark.parametrize("demo", sorted(DEMOS))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,16 +10,7 @@ from tests.conftest import Workdir
 PLANS = Path(__file__).resolve().parents[3] / "plans"
 
 
-def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir, monkeypatch):
-    for name in ("KYARABEN_URL", "KYARABEN_AUTH_VALUE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LABFORM_SANDBOX_JOB_SECONDS", "1")
-    shutil.copytree(
-        PLANS,
-        workdir.path / "plans",
-        ignore=shutil.ignore_patterns("*.state.json*", "*.state.sandbox", "*.sandbox.json", "reports"),
-    )
-    monkeypatch.chdir(workdir.path)
+def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir, shipped_plans):
     plan = "plans/kyaraben-lab"
     first = workdir.run("apply", plan, "--sandbox", "--auto-approve")
     assert first.exit_code == 0, first.output
