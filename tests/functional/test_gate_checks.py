@@ -35,7 +35,9 @@ def examples(workdir: Workdir, monkeypatch) -> Path:
 
 
 def test_every_example_is_covered():
-    assert {"bitbar-ci", "kyaraben-lab", "perfecto-gate", "wetest-smoke", "apptest-smoke"} <= set(EXAMPLES)
+    assert {"bitbar-ci", "bitbar-matrix", "kyaraben-lab", "perfecto-gate", "wetest-smoke", "apptest-smoke"} <= set(
+        EXAMPLES
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
