@@ -226,7 +226,10 @@ class Executor:
     # --- one change ----------------------------------------------------
     def lookup(self, ref: Reference) -> Any:
         if ref.splat:  # every instance's object as applied: the expression picks its attribute
-            return [self._applied(ref.kind, address) for address in self.config.instances_of(ref.target)]
+            objects = [self._applied(ref.kind, address) for address in self.config.instances_of(ref.target)]
+            if not all(objects):  # one destroyed or never applied: no value, as for a single reference
+                raise ChangeFailed(f"{ref.text} has no value (an instance it reads was not applied)")
+            return objects
         values = self._applied(ref.kind, ref.target)
         try:
             return dig(values, ref.attribute)

@@ -70,6 +70,16 @@ def test_instances_are_created_addressed_and_read_as_terraform_does(bitbar, work
     assert "Plan: 0 to add, 0 to change, 1 to destroy." in planned.stdout
 
 
+def test_destroy_ends_cleanly_with_outputs_that_read_every_instance(bitbar, workdir):
+    """After a destroy a splat output reads instances that are gone: it has no value, not an error."""
+    workdir.write(plan_text("[checkout, search]"))
+    assert workdir.apply().exit_code == 0
+    destroyed = workdir.run("destroy", str(workdir.path), "--auto-approve")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert "Destroy complete!" in destroyed.stdout
+    assert bitbar.app.store.data["projects"] == {}
+
+
 def test_a_target_of_one_instance_plans_only_it(bitbar, workdir):
     workdir.write(plan_text("[checkout, search]"))
     planned = workdir.plan("--target", 'bitbar_project.app["search"]')

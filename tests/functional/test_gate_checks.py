@@ -23,7 +23,9 @@ def examples(shipped_plans: Path) -> Path:
 
 
 def test_every_example_is_covered():
-    assert {"bitbar-ci", "kyaraben-lab", "perfecto-gate", "wetest-smoke", "apptest-smoke"} <= set(EXAMPLES)
+    assert {"bitbar-ci", "bitbar-matrix", "kyaraben-lab", "perfecto-gate", "wetest-smoke", "apptest-smoke"} <= set(
+        EXAMPLES
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -21,6 +21,7 @@ PLANS = Path(__file__).resolve().parents[2] / "plans"
 DEMOS = {
     "bitbar-quickstart": None,
     "bitbar-ci": ("reports/bitbar-smoke.xml", None),
+    "bitbar-matrix": ("reports/checkout-sony.xml", None),  # one of its six, reports/APP-GROUP.xml
     "wetest-smoke": ("reports/wetest-smoke.xml", 2),
     "apptest-smoke": ("reports/apptest-smoke.xml", 3),
 }
