@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -264,6 +265,8 @@ class _Builder:
                 bound = None if instance_key is None else _bound(keyed, instance_key, each)
                 instance = address.instance(instance_key)
                 plain = {k: v for k, v in body.items() if k not in keyed}
+                if bound is not None:
+                    plain = _keys_bound(plain, bound)
                 resolved = self.resolve_env_and_vars(plain, path, str(instance), bound)
                 arguments = {k: v for k, v in resolved.items() if k not in meta}
                 register_secrets(args_model, arguments)
@@ -389,6 +392,29 @@ def _instance_problem(ref: Reference, keyed_by: str | None, blocks: Iterable[Add
         keys = sorted(str(a.key) for a in blocks if a.block == block)
         return f"'{block}' has no instance {format_key(ref.key)} (its keys: {', '.join(keys) or 'none'})"
     return None
+
+
+_KEYED_BY_INSTANCE = re.compile(r"\[\s*(each\.key|each\.value(?:\.[A-Za-z_]\w*)*|count\.index)\s*\]")
+
+
+def _keys_bound(value: Any, bound: dict[str, Any]) -> Any:
+    """``TYPE.NAME[each.key]`` (or ``[each.value]``, ``[each.value.member]``, ``[count.index]``) with this instance's key written in,
+    so the reference names one instance as literally as ``TYPE.NAME["checkout"]`` does (and its edge is one)."""
+    if isinstance(value, dict):
+        return {key: _keys_bound(item, bound) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_keys_bound(item, bound) for item in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def written(match: re.Match[str]) -> str:
+        kind, name, *members = match.group(1).split(".")
+        key = bound.get(kind, {}).get(name)
+        for member in members:
+            key = key.get(member) if isinstance(key, dict) else None
+        return format_key(key) if isinstance(key, str | int) and not isinstance(key, bool) else match.group(0)
+
+    return _KEYED_BY_INSTANCE.sub(written, value)
 
 
 def _bound(keyed: dict[str, Any], key: Any, each: Any) -> dict[str, Any]:

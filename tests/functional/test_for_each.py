@@ -129,3 +129,18 @@ def test_a_local_cycle_is_reported_with_its_path(bitbar, workdir):
         planned.exit_code == 1
         and "locals refer to each other in a cycle: local.a -> local.b -> local.a" in planned.stderr
     )
+
+
+def test_an_instance_reads_its_own_instance_of_another_block_by_each_key(bitbar, workdir):
+    """TYPE.NAME[each.key] names one instance, as a literal key does: each parameter goes to its own project."""
+    workdir.write(
+        BITBAR_PROVIDER
+        + "resources:\n  bitbar_project.app:\n    for_each: {a: A, b: B}\n    name: ${each.value}\n    type: ANDROID\n"
+        "  bitbar_config_parameter.p:\n    for_each: [a, b]\n    project: ${bitbar_project.app[each.key].id}\n"
+        "    key: app\n    value: ${each.key}\n"
+    )
+    assert workdir.apply().exit_code == 0
+    resources = state_of(workdir)["resources"]
+    for key in ("a", "b"):
+        parameter = resources[f'bitbar_config_parameter.p["{key}"]']["attributes"]
+        assert str(parameter["project"]) == str(resources[f'bitbar_project.app["{key}"]']["id"])
