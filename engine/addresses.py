@@ -53,11 +53,15 @@ class Address:
     is_data: bool = False
     key: Key = None
     module: ModulePath = ()
-    # Addresses key every dict and graph of a command: hashed once, not on every look-up.
+    # Addresses key every dict and graph of a command, and state by their text: both made once.
     _hash: int = field(init=False, repr=False, compare=False)
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.type, self.name, self.is_data, self.key, self.module)))
+        modules = "".join(f"module.{name}{format_key(key)}." for name, key in self.module)
+        text = f"{modules}{'data.' if self.is_data else ''}{self.type}.{self.name}{format_key(self.key)}"
+        object.__setattr__(self, "_text", text)
 
     def __hash__(self) -> int:
         return self._hash
@@ -97,8 +101,7 @@ class Address:
         return other == self or (self.key is None and other.block == self)
 
     def __str__(self) -> str:
-        modules = "".join(f"module.{name}{format_key(key)}." for name, key in self.module)
-        return f"{modules}{'data.' if self.is_data else ''}{self.type}.{self.name}{format_key(self.key)}"
+        return self._text
 
 
 def _key(position: str | None, quoted: str | None) -> Key:

@@ -348,7 +348,8 @@ class _NotPlain(Exception):
 
 # What the fast way never takes: anchors, aliases and tags (where a token starts),
 # directives, and the line breaks libyaml reads differently from ruamel.
-_NOT_PLAIN_TEXT = re.compile(r"(?:^|[\s\[\]{},-])[&*!]|^%|[\x85\u2028\u2029]", re.MULTILINE)
+# (An anchor, alias or tag mark; ``[*]``, a splat, is none: no alias is named "]".)
+_NOT_PLAIN_TEXT = re.compile(r"(?:^|[\s\[\]{},-])(?:[&!]|\*(?!\]))|^%|[\x85\u2028\u2029]", re.MULTILINE)
 # libyaml's composer recurses in C, below Python's recursion limit: a file that may nest
 # deeper than this (by indentation, compact "- - -" lists or brackets) is not given to it.
 _LIBYAML_DEPTH = 400

@@ -69,6 +69,9 @@ class Parsed:
     segments: tuple[tuple[int, int, bool], ...]
     calls: frozenset[str] = frozenset()  # the names called: only those functions are handed over
 
+    def __hash__(self) -> int:  # the body decides the rest; evaluation results are cached by it
+        return hash(self.body)
+
     @cached_property
     def names(self) -> tuple[str, ...]:
         """The CEL variable each binding's value is bound to."""

@@ -10,7 +10,9 @@ out ordered by key (the library keeps no order), as Terraform orders its maps.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,31 @@ from engine.expressions.errors import ExpressionError
 from engine.expressions.functions import functions, last_failure
 from engine.expressions.values import UNKNOWN, contains_unknown
 
+_SCALARS = (str, int, float, bool, type(None))
+
 
 def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) -> Any:
-    """``values``: each binding's value, in order. Errors count their column in the body (from 1)."""
+    """``values``: each binding's value, in order. Errors count their column in the body (from 1).
+
+    An expression is a pure function of its inputs (``file`` aside, which reads a disk that may
+    change), so one whose inputs are all scalars is worked out once per command for those inputs:
+    a plan repeating one expression over the same variables pays the library once, not per block."""
     for value in values:
         if contains_unknown(value):
             return UNKNOWN
+    if "file" not in parsed.calls and all(isinstance(value, _SCALARS) for value in values):
+        # The type goes in the key: 1, 1.0 and True are equal, and hash alike, in Python.
+        remembered = _remembered(parsed, tuple((type(value), value) for value in values), base)
+        return copy.deepcopy(remembered) if isinstance(remembered, list | dict) else remembered
+    return _computed(parsed, values, base)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(parsed: Parsed, typed: tuple[tuple[type, Any], ...], base: Path | None) -> Any:
+    return _computed(parsed, [value for _, value in typed], base)
+
+
+def _computed(parsed: Parsed, values: Sequence[Any], base: Path | None) -> Any:
     context: dict[str, Any] = dict(zip(parsed.names, values, strict=True))
     if parsed.calls:
         table = functions(base)
