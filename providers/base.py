@@ -123,10 +123,11 @@ class Arguments(BaseModel):
     def scalar_kinds(cls) -> dict[str, type]:
         """The arguments declared as exactly a string, a whole number, a number or a boolean: the
         JSON type a listing's item must give them (a union or a model says too little to check)."""
+        scalars = (str, int, float, bool)
         return {
-            name: field.annotation
+            name: kind
             for name, field in cls.model_fields.items()
-            if field.annotation in (str, int, float, bool)
+            if (kind := field.annotation) in scalars and isinstance(kind, type)
         }
 
 
