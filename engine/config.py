@@ -261,12 +261,11 @@ class _Builder:
                     self.error(path + (exc.field,), str(exc), str(address))
                 self.unexpanded.add(address)
                 continue
+            written = {k: v for k, v in body.items() if k not in keyed}
             for instance_key, each in made:
                 bound = None if instance_key is None else _bound(keyed, instance_key, each)
                 instance = address.instance(instance_key)
-                plain = {k: v for k, v in body.items() if k not in keyed}
-                if bound is not None:
-                    plain = _keys_bound(plain, bound)
+                plain = written if bound is None else _keys_bound(written, bound)
                 resolved = self.resolve_env_and_vars(plain, path, str(instance), bound)
                 arguments = {k: v for k, v in resolved.items() if k not in meta}
                 register_secrets(args_model, arguments)

@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.addresses import Key
 from engine.references import references_in
+from engine.types import described
 
 # What a block instance binds: (instance key, each.value); a block without either has one, (None, None).
 Instance = tuple[Key, Any]
@@ -74,13 +75,13 @@ def _for_each(value: Any) -> list[Instance]:
             raise InstanceError("for_each", f"for_each: two keys of the map both make the key {twice[0]!r}")
         return [(str(key), value[key]) for key in sorted(value, key=str)]
     if not isinstance(value, list):
-        raise InstanceError("for_each", f"for_each takes a map or a list of strings, not a {_kind(value)}")
+        raise InstanceError("for_each", f"for_each takes a map or a list of strings, not {described(value)}")
     seen: dict[str, int] = {}
     for position, item in enumerate(value):
         if not isinstance(item, str):
             raise InstanceError(
                 "for_each",
-                f"for_each: item {position} of the list is a {_kind(item)}; a list gives its strings as keys "
+                f"for_each: item {position} of the list is {described(item)}; a list gives its strings as keys "
                 "(use a map to key other values)",
             )
         if item in seen:
@@ -89,8 +90,3 @@ def _for_each(value: Any) -> list[Instance]:
             )
         seen[item] = position
     return [(key, key) for key in sorted(seen)]
-
-
-def _kind(value: Any) -> str:
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "map"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)

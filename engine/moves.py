@@ -108,8 +108,11 @@ def carried(moves: list[Move], addresses: Iterable[Address]) -> dict[Address, Ad
 def carry(state: State, moves: list[Move], removals: list[Removal]) -> tuple[State, Carried]:
     """The state a plan is made against, moves and removals applied (the state read is left as it was;
     apply writes them through the recorder), with what moved, what is forgotten, and moves that could not be."""
+    letting_go = [r.address for r in removals if not r.destroy]
+    if not moves and not letting_go:  # every plan passes here: most carry nothing
+        return state, Carried([], [], [])
     addresses = [Address.parse(key) for key in state.resources]
-    forgotten = [a for a in addresses for r in removals if not r.destroy and r.address.contains(a)]
+    forgotten = {a for a in addresses if any(address.contains(a) for address in letting_go)}
     resources = {key: item for key, item in state.resources.items() if Address.parse(key) not in forgotten}
     moved, notices = [], []
     for source, target in sorted(carried(moves, addresses).items()):

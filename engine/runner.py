@@ -285,8 +285,9 @@ def _make_plan(
     from engine import moves, planner, recovery
     from engine.state.recorder import StateRecorder
 
-    known = [*config.resources, *(Address.parse(key) for key in state.resources)]
-    for address in [*options.targets, *options.replace]:
+    named = [*options.targets, *options.replace]
+    known = [*config.resources, *(Address.parse(key) for key in state.resources)] if named else []
+    for address in named:
         if not any(address.contains(other) for other in known):
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
     recovered = recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []

@@ -73,7 +73,7 @@ class VarType:
             return {str(key): self.element.convert(item, f"{where}.{key}".lstrip(".")) for key, item in value.items()}
         elif self.kind == "object" and isinstance(value, dict):
             return self._object(value, where)
-        raise TypeMismatch(where, f"expected {self}, got {_described(value)}")
+        raise TypeMismatch(where, f"expected {self}, got {described(value)}")
 
     def _object(self, value: dict[str, Any], where: str) -> dict[str, Any]:
         names = dict(self.members)
@@ -107,9 +107,10 @@ def _number(text: str, where: str) -> int | float:
         raise TypeMismatch(where, f"expected number, got the string {text!r}") from None
 
 
-def _described(value: Any) -> str:
+def described(value: Any) -> str:
+    """A YAML value's kind in a message's words: "a number", "a map", "null"."""
     names = {bool: "a bool", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a map"}
-    return names.get(type(value), type(value).__name__)
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def parse_type(text: str) -> VarType:

@@ -135,6 +135,11 @@ class ExampleKeys:
         ]
 
 
+def unseen(checks: Iterable[ExampleKeys]) -> list[str]:
+    """Every check's unseen reference keys, once all answers have been checked."""
+    return [problem for check in checks for problem in check.unseen()]
+
+
 def count(problems: Iterable[str]) -> dict[str, int]:
     """How many problems of each kind (missing / extra / unseen)."""
     counts = {"missing": 0, "extra": 0, "unseen": 0}

@@ -28,7 +28,7 @@ from providers.emulation.app import INSPECTION_HEADER
 from providers.emulation.sandbox import Sandbox, Tuning
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
-from tests.emulators.example_keys import ExampleKeys, count
+from tests.emulators.example_keys import ExampleKeys, count, unseen
 from tests.emulators.test_wetest_emulator import doc_mismatches
 
 # ---------------------------------------------------------------- harness
@@ -188,7 +188,7 @@ def example_key_problems(variant: str) -> list[str]:
             if testset_id is None:
                 testset_id = body["data"]["testset_id"]
                 app.clock.advance(app.options.job_duration)
-    return problems + [problem for check in keys.values() for problem in check.unseen()]
+    return problems + unseen(keys.values())
 
 
 @pytest.mark.parametrize("variant", sorted(KEY_CHOICES))

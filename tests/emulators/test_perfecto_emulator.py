@@ -24,7 +24,7 @@ from providers.perfecto.emulator import (
 )
 from providers.perfecto.emulator.executions import virtual_ms
 from tests.emulators.endpoint_rows import rows_for
-from tests.emulators.example_keys import ExampleKeys, count
+from tests.emulators.example_keys import ExampleKeys, count, unseen
 
 EXAMPLES = json.loads((Path(__file__).with_name("perfecto_examples.json")).read_text())
 TOKEN = {"Perfecto-Authorization": SANDBOX_TOKEN}
@@ -196,7 +196,7 @@ def example_key_problems(variant: str) -> list[str]:
         passed = next(r["id"] for r in body["resources"] if r["status"] == "PASSED")
         for test_id in (failed, passed):
             problems += checks["commands"].check(client.get(f"{EXECUTIONS}/{test_id}/commands").json())
-    return problems + [problem for check in checks.values() for problem in check.unseen()]
+    return problems + unseen(checks.values())
 
 
 def test_every_key_of_the_docs_examples_is_in_the_emulators_own_answers_and_no_other(capsys):
