@@ -38,6 +38,11 @@ def format_key(key: Key) -> str:
     return f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key, ensure_ascii=False)}]"
 
 
+def module_prefix(module: ModulePath) -> str:
+    """``module.ci["checkout"].`` for a path one module deep; nothing at the root."""
+    return "".join(f"module.{name}{format_key(key)}." for name, key in module)
+
+
 def _sortable(key: Key) -> tuple[int, int | str]:
     """Keys of one block are all positions or all names; None sorts first, positions by number."""
     if key is None:
@@ -59,8 +64,7 @@ class Address:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.type, self.name, self.is_data, self.key, self.module)))
-        modules = "".join(f"module.{name}{format_key(key)}." for name, key in self.module)
-        text = f"{modules}{'data.' if self.is_data else ''}{self.type}.{self.name}{format_key(self.key)}"
+        text = f"{module_prefix(self.module)}{'data.' if self.is_data else ''}{self.type}.{self.name}{format_key(self.key)}"
         object.__setattr__(self, "_text", text)
 
     def __hash__(self) -> int:

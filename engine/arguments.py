@@ -235,17 +235,18 @@ def diff(rtype: ResourceType, desired: dict[str, Any], actual: dict[str, Any]) -
     return changed, forcing
 
 
-def substituted(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
-    """The block's arguments with their ``${...}`` evaluated; an expression that fails is an
-    error at its field's line, its column in the message."""
+def substituted(block: Any, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
+    """The block's arguments with their ``${...}`` evaluated as its scope reads them (a module's
+    blocks read its inputs and folder); an expression that fails is an error at its field's line,
+    its column in the message."""
     try:
-        args: dict[str, Any] = substitute(block.arguments, lookup)
+        args: dict[str, Any] = substitute(block.arguments, block.scope.resolver(lookup), base=block.scope.folder)
     except ExpressionError as error:
-        raise ConfigError(str(error), positions.of(block.key_path + error.path), str(block.address)) from None
+        raise ConfigError(str(error), block.positions.of(block.key_path + error.path), str(block.address)) from None
     return args
 
 
-def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
+def desired_arguments(block: Any, lookup: Callable[[Reference], Any]) -> dict[str, Any]:
     """A resource block's arguments with references substituted, validated where known,
     checked by the type's cross-field rules and completed by its plan-time attributes.
 
@@ -253,7 +254,8 @@ def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Refere
     that only a reference revealed is caught before any request, at the field's line."""
     rtype = resource_type(block.address)
     subject = str(block.address)
-    args = substituted(block, positions, lookup)
+    positions = block.positions
+    args = substituted(block, lookup)
     if contains_unknown(args):  # the known values checked one by one; the model once all are known
         for where, message in check_known_values(rtype.Args, args):
             location = positions.of(block.key_path + where) or positions.of(block.key_path)
@@ -269,9 +271,9 @@ def desired_arguments(block: Any, positions: Positions, lookup: Callable[[Refere
         raise ConfigError(exc.message, positions.of(block.key_path + (exc.field,)), subject) from None
 
 
-def data_arguments(block: Any, positions: Positions, lookup: Callable[[Reference], Any]) -> dict[str, Any] | None:
+def data_arguments(block: Any, lookup: Callable[[Reference], Any]) -> dict[str, Any] | None:
     """A data block's arguments, validated; None while some are unknown (read during apply)."""
-    args = substituted(block, positions, lookup)
+    args = substituted(block, lookup)
     if contains_unknown(args):
         return None
-    return validated(data_source(block.address).Args, args, positions, block.key_path, str(block.address))
+    return validated(data_source(block.address).Args, args, block.positions, block.key_path, str(block.address))

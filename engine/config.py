@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,21 +19,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.addresses import Address, format_key
+from engine.addresses import Address, format_key, module_prefix
 from engine.arguments import check_known_values, plain_message, register_secrets
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
 from engine.instances import InstanceError, instances
 from engine.loader import KeyPath, LoadedPlan, Positions, load
+from engine.modules import MODULE_KEYS, ROOT_ONLY, ModuleSources, plan_folder, relative_path, source_folder
 from engine.moves import Move, Removal, parse_moves, parse_removals, refuse_still_planned
 from engine.references import Reference, references_in, substitute
-from engine.variables import variable_values
+from engine.scopes import Scope
+from engine.variables import Declared, declared, variable_values
 from providers import registry
 from providers.base import Arguments
 
 RESOURCE_META = ("depends_on", "lifecycle", "for_each", "count")
 DATA_META = ("depends_on", "for_each", "count")
 # What is known before any object is read: substituted while the plan is built.
-IN_INSTANCE = frozenset({"env", "var", "local", "each", "count"})
+IN_INSTANCE = frozenset({"env", "var", "local", "each", "count", "path"})
 
 
 class Lifecycle(BaseModel):
@@ -45,7 +47,8 @@ class Lifecycle(BaseModel):
 
 @dataclass
 class Block:
-    """One resource or data source as written, env and var already substituted."""
+    """One resource or data source as written, env and var already substituted. ``positions`` are
+    its own file's (a module's blocks point into the module's files); ``scope`` reads its names."""
 
     address: Address
     arguments: dict[str, Any]
@@ -53,9 +56,12 @@ class Block:
     lifecycle: Lifecycle
     location: SourceLocation | None
     key_path: KeyPath
+    positions: Positions
+    scope: Scope
 
     def references(self) -> list[Reference]:
-        return [r for r in references_in(self.arguments) if r.kind in ("resource", "data")]
+        """The objects the block reads, by whole address (through module inputs and outputs too)."""
+        return list(self.scope.reads(self.arguments))
 
 
 @dataclass
@@ -70,6 +76,7 @@ class PlanConfig:
     variables: dict[str, Any] = field(default_factory=dict)
     moves: list[Move] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
+    scope: Scope = field(default_factory=Scope)  # the root's: outputs read module outputs through it
 
     @cached_property
     def _instances(self) -> dict[Address, list[Address]]:
@@ -106,24 +113,48 @@ def unresolved(ref: Reference) -> str:
     return "${" + ref.text + "}"
 
 
-class _Builder:
-    """Collects errors while turning a LoadedPlan into a PlanConfig."""
+VariableReport = Callable[[str, str], None]
 
-    def __init__(self, loaded: LoadedPlan, var_overrides: dict[str, Any]):
+
+class _Builder:
+    """Collects errors while turning a LoadedPlan (the root plan's, or one module instance's) into blocks.
+
+    ``calls`` are the folders of the plan and of the modules calling this one, outermost first (the
+    last is this one's): module sources are read from it, and a source already in it is a loop."""
+
+    def __init__(
+        self,
+        loaded: LoadedPlan,
+        given: dict[str, Any],
+        scope: Scope,
+        sources: ModuleSources,
+        calls: tuple[Path, ...],
+        errors: list[ConfigError],
+        giving: str = "--var NAME=VALUE or a -var-file",
+        report_variable: VariableReport | None = None,
+    ):
         self.loaded = loaded
         self.positions = loaded.positions
-        self.errors: list[ConfigError] = []
+        self.errors = errors
+        self.scope, self.sources, self.calls = scope, sources, calls
         self.variables = variable_values(
-            loaded.sections["variables"],
-            var_overrides,
-            lambda name, message: self.error(("variables", name), message),
-            "--var NAME=VALUE or a -var-file",
+            {name: entry for name, entry in loaded.sections["variables"].items() if name not in scope.late_inputs},
+            given,
+            report_variable or (lambda name, message: self.error(("variables", name), message)),
+            giving,
         )
         self.locals: dict[str, Any] = {}
         self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
-        # Each block written (its address without a key): "for_each", "count", or None for neither.
+        # Each block written here (its whole address without a key): "for_each", "count", or None for neither.
         self.declared: dict[Address, str | None] = {}
         self.unexpanded: set[Address] = set()  # blocks whose instances could not be known: read no further
+        # Each module called here: how it is keyed ("for_each", "count" or None) and its outputs' names.
+        self.module_calls: dict[str, tuple[str | None, set[str]]] = {}
+        self.unexpanded_modules: set[str] = set()
+        # Every block built here and in the modules called, by whole address.
+        self.resource_blocks: dict[Address, Block] = {}
+        self.data_blocks: dict[Address, Block] = {}
+        self.outputs: dict[str, Any] = {}
 
     def error(self, path: KeyPath, message: str, subject: str | None = None) -> None:
         self.errors.append(ConfigError(message, self.positions.of(path), subject))
@@ -148,12 +179,16 @@ class _Builder:
                 return unresolved(ref)
             if ref.kind == "local":
                 return self.local(ref, path, subject)
+            if ref.kind == "path":
+                return relative_path(self.calls[-1] if ref.name == "module" else self.calls[0])
             if ref.kind in ("each", "count"):
                 if instance is None or ref.kind not in instance:
                     where = "for_each" if ref.kind == "each" else "count"
                     self.error(path, f"${{{ref.text}}} is set only in a block with {where}", subject)
                     return unresolved(ref)
                 return instance[ref.kind][ref.name]
+            if ref.name in self.scope.late_inputs:  # an input only apply knows: read while planning (engine/scopes.py)
+                return unresolved(ref)
             if ref.name not in self.variables:
                 if ref.name not in self.loaded.sections["variables"]:  # a declared one was reported already
                     self.error(path, f"unknown variable '{ref.name}'{suggestion(ref.name, self.variables)}", subject)
@@ -165,7 +200,7 @@ class _Builder:
         if isinstance(value, list):
             return [self.resolve_env_and_vars(v, path + (i,), subject, instance) for i, v in enumerate(value)]
         try:
-            return substitute(value, lookup, kinds=IN_INSTANCE)
+            return substitute(value, lookup, kinds=IN_INSTANCE, base=self.scope.folder)
         except ValueError as exc:
             self.error(path, str(exc), subject)
             return value
@@ -215,6 +250,16 @@ class _Builder:
             result[name] = resolved
         return result
 
+    def expand(self, keyed: dict[str, Any], path: KeyPath, subject: str) -> list[tuple[Any, Any]] | None:
+        """The instances ``for_each``/``count`` make (one for neither); None, reported, when they cannot be known."""
+        reported = len(self.errors)
+        try:
+            return instances(self.resolve_env_and_vars(keyed, path, subject))
+        except InstanceError as exc:
+            if len(self.errors) == reported:  # not a mistake reported already (an unknown variable)
+                self.error(path + (exc.field,), str(exc), subject)
+            return None
+
     def blocks(self, section: str) -> dict[Address, Block]:
         is_data = section == "data"
         find = registry.data_source if is_data else registry.resource_type
@@ -230,7 +275,7 @@ class _Builder:
             if bare.is_data:
                 self.error(path, "write data sources under 'data:' without the 'data.' prefix")
                 continue
-            address = Address(bare.type, bare.name, is_data)
+            address = Address(bare.type, bare.name, is_data, module=self.scope.path)
             implementation = find(address.type)
             if implementation is None:
                 kind = "data source" if is_data else "resource type"
@@ -253,12 +298,8 @@ class _Builder:
                     self.error(path + (field_name,), f"unknown field '{field_name}'{hint}", str(address))
             keyed = {k: body[k] for k in ("for_each", "count") if k in body}
             self.declared[address] = next(iter(keyed), None)
-            reported = len(self.errors)
-            try:
-                made = instances(self.resolve_env_and_vars(keyed, path, str(address)))
-            except InstanceError as exc:
-                if len(self.errors) == reported:  # not a mistake reported already (an unknown variable)
-                    self.error(path + (exc.field,), str(exc), str(address))
+            made = self.expand(keyed, path, str(address))
+            if made is None:
                 self.unexpanded.add(address)
                 continue
             written = {k: v for k, v in body.items() if k not in keyed}
@@ -268,6 +309,8 @@ class _Builder:
                 plain = written if bound is None else _keys_bound(written, bound)
                 resolved = self.resolve_env_and_vars(plain, path, str(instance), bound)
                 arguments = {k: v for k, v in resolved.items() if k not in meta}
+                if self.scope.path:
+                    arguments.update(self.module_files(args_model, written))
                 register_secrets(args_model, arguments)
                 result[instance] = Block(
                     address=instance,
@@ -276,11 +319,24 @@ class _Builder:
                     lifecycle=self.lifecycle(resolved.get("lifecycle") or {}, path, str(instance), args_model),
                     location=self.positions.of(path),
                     key_path=path,
+                    positions=self.positions,
+                    scope=self.scope,
                 )
                 self.required_present(args_model, arguments, path, str(instance), skip=misspelt)
                 for where, message in check_known_values(args_model, arguments):
                     self.error(path + where, f"{'.'.join(map(str, where))}: {message}", str(instance))
         return result
+
+    def module_files(self, model: type[Arguments], written: dict[str, Any]) -> dict[str, str]:
+        """A module's local file paths written relative, as paths from the working directory: a
+        module's files sit beside it wherever it is called from. A path built by an expression
+        (``${var.app}``, ``${path.root}/...``) is used as it is given."""
+        folder = relative_path(self.calls[-1])
+        return {
+            name: os.path.join(folder, value)
+            for name in model.fields_with("local_file")
+            if isinstance(value := written.get(name), str) and "${" not in value and not os.path.isabs(value)
+        }
 
     def depends_on(self, value: Any, path: KeyPath, subject: str) -> list[Address]:
         if not isinstance(value, list):
@@ -289,7 +345,7 @@ class _Builder:
         addresses = []
         for index, item in enumerate(value):
             try:
-                addresses.append(Address.parse(str(item)))
+                addresses.append(Address.parse(str(item)).within(self.scope.path))
             except ValueError as exc:
                 self.error(path + ("depends_on", index), str(exc), subject)
         return addresses
@@ -322,8 +378,10 @@ class _Builder:
             if info.is_required() and name not in arguments and name not in skip:
                 self.error(path, f"missing required field '{name}'", subject)
 
-    def check_references(self, resources: dict[Address, Block], data: dict[Address, Block]) -> None:
-        for block in [*resources.values(), *data.values()]:
+    def check_references(self, blocks: list[Block]) -> None:
+        """The references of ``blocks`` (those written here), each to something the plan has."""
+        resources, data = self.resource_blocks, self.data_blocks
+        for block in blocks:
             for ref_path, value in _walk(block.arguments, block.key_path):
                 for ref in _safe_refs(value):
                     self.check_reference(ref, ref_path, str(block.address), resources, data)
@@ -338,8 +396,12 @@ class _Builder:
     def check_reference(
         self, ref: Reference, path: KeyPath, subject: str, resources: Iterable[Address], data: Iterable[Address]
     ) -> None:
+        if ref.kind == "module":
+            self.check_module_reference(ref, path, subject)
+            return
         if ref.kind not in ("resource", "data") or ref.address is None:
             return
+        ref = self.scope.absolute(ref)
         blocks = data if ref.kind == "data" else resources
         if ref.address not in self.declared:
             candidates = [str(a) for a in self.declared if a.is_data == (ref.kind == "data")]
@@ -368,11 +430,135 @@ class _Builder:
                 subject,
             )
 
-    def outputs(self) -> dict[str, Any]:
-        return {
+    def check_module_reference(self, ref: Reference, path: KeyPath, subject: str) -> None:
+        """``module.NAME.OUTPUT``: a module called here, read by one instance when it has for_each or count."""
+        name, output = ref.name, ref.attribute[0]
+        if name not in self.loaded.sections["modules"]:
+            self.error(
+                path,
+                f"reference to module '{name}', which is not in the plan{suggestion(name, self.module_calls)}",
+                subject,
+            )
+            return
+        if name not in self.module_calls or name in self.unexpanded_modules:
+            return  # its call is wrong, and said so where it is written
+        keyed_by, outputs = self.module_calls[name]
+        if keyed_by is None and ref.key is not None:
+            self.error(path, f"module '{name}' has no for_each or count: read it as module.{name}.{output}", subject)
+        elif keyed_by is not None and ref.key is None:
+            example = '["KEY"]' if keyed_by == "for_each" else "[0]"
+            self.error(
+                path, f"module '{name}' has {keyed_by}: read one instance (module.{name}{example}.{output})", subject
+            )
+        elif keyed_by is not None and (name, ref.key) not in self.scope.children:
+            keys = sorted(str(key) for called, key in self.scope.children if called == name)
+            self.error(
+                path,
+                f"module '{name}' has no instance {format_key(ref.key)} (its keys: {', '.join(keys) or 'none'})",
+                subject,
+            )
+        elif output not in outputs:
+            self.error(path, f"module '{name}' has no output '{output}'{suggestion(output, outputs)}", subject)
+
+    def build_outputs(self) -> None:
+        self.outputs = {
             name: self.resolve_env_and_vars(value, ("outputs", name), f"output {name}")
             for name, value in self.loaded.sections["outputs"].items()
         }
+        self.scope.outputs = self.outputs
+
+    def build(self) -> None:
+        """Blocks, the modules they call (built as far down as they go), outputs; then every reference checked."""
+        own = [*self.blocks("resources").values(), *self.blocks("data").values()]
+        for block in own:
+            (self.data_blocks if block.address.is_data else self.resource_blocks)[block.address] = block
+        self.modules()
+        self.build_outputs()
+        self.check_references(own)
+        for name, value in self.outputs.items():
+            for ref in _safe_refs(value):
+                self.check_reference(ref, ("outputs", name), f"output {name}", self.resource_blocks, self.data_blocks)
+
+    def modules(self) -> None:
+        for name, body in self.loaded.sections["modules"].items():
+            path, subject = ("modules", name), f"{module_prefix(self.scope.path)}module.{name}"
+            if not isinstance(body, dict):
+                self.error(path, "must be a mapping: {source: ./modules/NAME, inputs: {...}}", subject)
+                continue
+            for key in body:
+                if key not in MODULE_KEYS:
+                    self.error(path + (key,), f"unknown field '{key}'{suggestion(key, MODULE_KEYS)}", subject)
+            try:
+                folder = source_folder(self.calls[-1], body.get("source"), self.calls)
+                loaded = self.sources.load(folder)
+            except ValueError as exc:
+                self.error(path + ("source",), str(exc), subject)
+                continue
+            except (ConfigError, ConfigErrors) as exc:  # a module's file is wrong: said at its own line
+                self.errors.extend(exc.errors if isinstance(exc, ConfigErrors) else [exc])
+                continue
+            for section, why in ROOT_ONLY.items():
+                if loaded.sections[section]:
+                    self.errors.append(
+                        ConfigError(f"a module has no '{section}:' section: {why}", loaded.positions.of((section,)))
+                    )
+            inputs = body.get("inputs") or {}
+            if not isinstance(inputs, dict):
+                self.error(path + ("inputs",), "inputs must be a mapping of the module's variables", subject)
+                continue
+            accepted = loaded.sections["variables"]
+            for key in inputs:
+                if key not in accepted:
+                    self.error(
+                        path + ("inputs", key),
+                        f"module '{name}' ({body['source']}) has no variable '{key}'{suggestion(key, accepted)}:"
+                        " declare it under variables: in the module, or remove this input",
+                        subject,
+                    )
+            keyed = {k: body[k] for k in ("for_each", "count") if k in body}
+            self.module_calls[name] = (next(iter(keyed), None), set(loaded.sections["outputs"]))
+            made = self.expand(keyed, path, subject)
+            if made is None:
+                self.unexpanded_modules.add(name)
+                continue
+            for key, each in made:
+                bound = None if key is None else _bound(keyed, key, each)
+                written = {k: v for k, v in inputs.items() if k in accepted}
+                given = self.resolve_env_and_vars(
+                    written if bound is None else _keys_bound(written, bound), path + ("inputs",), subject, bound
+                )
+                self.call(name, key, folder, loaded, given)
+
+    def call(self, name: str, key: Any, folder: Path, loaded: LoadedPlan, given: dict[str, Any]) -> None:
+        """Build one instance of a module, in a scope of its own, and take in its blocks."""
+        late = {k: v for k, v in given.items() if _reads_objects(v)}
+        readable = {k: _readable(loaded.sections["variables"][k]) for k in late}
+        types = {k: declaration.type for k, declaration in readable.items() if declaration is not None}
+        scope = Scope(self.scope.path + ((name, key),), folder, self.scope, late, types)
+        self.scope.children[(name, key)] = scope
+        where = ("modules", name)
+
+        def report(variable: str, message: str) -> None:
+            if variable in given:
+                self.error(where + ("inputs", variable), message, module_prefix(scope.path)[:-1])
+            elif (declaration := _readable(loaded.sections["variables"][variable])) and declaration.required:
+                self.error(where, message, module_prefix(scope.path)[:-1])
+            else:  # the declaration itself is wrong: said in the module's file
+                self.errors.append(ConfigError(message, loaded.positions.of(("variables", variable))))
+
+        child = _Builder(
+            loaded,
+            {k: v for k, v in given.items() if k not in late},
+            scope,
+            self.sources,
+            (*self.calls, folder),
+            self.errors,
+            giving=f"inputs: {{NAME: ...}} in module '{name}'",
+            report_variable=report,
+        )
+        child.build()
+        self.resource_blocks.update(child.resource_blocks)
+        self.data_blocks.update(child.data_blocks)
 
 
 def _instance_problem(ref: Reference, keyed_by: str | None, blocks: Iterable[Address]) -> str | None:
@@ -416,6 +602,19 @@ def _keys_bound(value: Any, bound: dict[str, Any]) -> Any:
     return _KEYED_BY_INSTANCE.sub(written, value)
 
 
+def _reads_objects(value: Any) -> bool:
+    """Whether a module input, as the caller resolved it, still reads something only apply knows."""
+    return any(True for _ in _safe_refs(value))
+
+
+def _readable(entry: Any) -> Declared | None:
+    """A module variable's declaration, or None for one that does not read (its module's builder says why)."""
+    try:
+        return declared(entry)
+    except ValueError:
+        return None
+
+
 def _bound(keyed: dict[str, Any], key: Any, each: Any) -> dict[str, Any]:
     """What an instance's ``each.*`` or ``count.index`` read."""
     return {"count": {"index": key}} if "count" in keyed else {"each": {"key": key, "value": each}}
@@ -440,31 +639,29 @@ def _safe_refs(value: Any) -> list[Reference]:
 
 
 def build_config(loaded: LoadedPlan, var_overrides: dict[str, Any] | None = None) -> PlanConfig:
-    builder = _Builder(loaded, var_overrides or {})
+    errors: list[ConfigError] = []
+    sources = ModuleSources()
+    builder = _Builder(loaded, var_overrides or {}, Scope(), sources, (plan_folder(loaded.root),), errors)
     providers = builder.providers()
-    resources = builder.blocks("resources")
-    data = builder.blocks("data")
-    outputs = builder.outputs()
-    builder.check_references(resources, data)
+    builder.build()
     moves = parse_moves(list(loaded.sections["moved"].values()), builder.error)
     removals = parse_removals(list(loaded.sections["removed"].values()), builder.error)
-    refuse_still_planned(moves, removals, set(resources), builder.error)
-    for name, value in outputs.items():
-        for ref in _safe_refs(value):
-            builder.check_reference(ref, ("outputs", name), f"output {name}", resources, data)
-    if builder.errors:
-        raise builder.errors[0] if len(builder.errors) == 1 else ConfigErrors(builder.errors)
+    refuse_still_planned(moves, removals, set(builder.resource_blocks), builder.error)
+    if errors:
+        unique = list({(e.location, e.message): e for e in reversed(errors)}.values())[::-1]  # once per module file
+        raise unique[0] if len(unique) == 1 else ConfigErrors(unique)
     return PlanConfig(
         root=loaded.root,
         providers=providers,
-        resources=resources,
-        data=data,
-        outputs=outputs,
+        resources=builder.resource_blocks,
+        data=builder.data_blocks,
+        outputs=builder.outputs,
         positions=loaded.positions,
-        file_hashes=loaded.file_hashes,
+        file_hashes={**loaded.file_hashes, **sources.file_hashes()},
         variables=builder.variables,
         moves=moves,
         removals=removals,
+        scope=builder.scope,
     )
 
 

@@ -62,6 +62,7 @@ class ConfigError(LabformError):
     def __init__(self, message: str, location: SourceLocation | None = None, subject: str | None = None):
         self.location = location
         self.subject = subject
+        self.message = message
         prefix = f"{location}: " if location else ""
         about = f"{subject}: " if subject else ""
         super().__init__(f"{prefix}{about}{message}")

@@ -243,7 +243,7 @@ class Executor:
         return item.attributes if item else {}
 
     def _desired(self, address: Address) -> dict[str, Any]:
-        return desired_arguments(self.config.resources[address], self.config.positions, self.lookup)
+        return desired_arguments(self.config.resources[address], self.lookup)
 
     def _apply_one(self, change: ResourceChange) -> None:
         address = change.address
@@ -407,7 +407,7 @@ class Executor:
             rtype.delete(ctx, prior.id, prior.attributes)
 
     def _read_data(self, address: Address) -> None:
-        args = data_arguments(self.config.data[address], self.config.positions, self.lookup)
+        args = data_arguments(self.config.data[address], self.lookup)
         if args is None:  # every block it depends on has been applied, so none is unknown now
             raise ChangeFailed(f"{address}: its arguments are still unknown after what it depends on was applied")
         self._data[address] = self.session.read_data(address, args)
@@ -423,7 +423,7 @@ class Executor:
         outputs = {}
         for name, value in self.config.outputs.items():
             try:
-                outputs[name] = substitute(value, self.lookup)
+                outputs[name] = substitute(value, self.config.scope.resolver(self.lookup))
             except ChangeFailed:
                 outputs[name] = None
         return outputs

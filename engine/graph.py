@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import graphlib
 import heapq
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.addresses import Address
+from engine.addresses import Address, Key, ModulePath, module_prefix
 from engine.changes import Action
 from engine.config import PlanConfig
 from engine.errors import CycleError
@@ -118,15 +119,39 @@ class DependencyGraph:
         return None
 
     def to_dot(self) -> str:
+        """Graphviz text: a box per resource, a note per data source, a cluster per module instance
+        (nested as the modules are) holding its objects."""
         lines = ["digraph labform {", "  rankdir = LR;"]
-        for node in self.order():
-            shape = "note" if node.is_data else "box"
-            lines.append(f'  "{node}" [shape={shape}];')
+        lines += _dot_nodes(self.order(), (), "  ")
         edges = ((dependency, address) for address, needs in self._needs.items() for dependency in needs)
         for source, target in sorted(edges, key=lambda e: (str(e[0]), str(e[1]))):
-            lines.append(f'  "{source}" -> "{target}";')
+            lines.append(f"  {_dot_id(source)} -> {_dot_id(target)};")
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+
+def _dot_id(name: object) -> str:
+    """A quoted DOT identifier: an address with a string key holds quotes (escaped as JSON escapes them)."""
+    return json.dumps(str(name), ensure_ascii=False)
+
+
+def _dot_nodes(nodes: list[Address], module: ModulePath, indent: str) -> list[str]:
+    """The nodes inside ``module``, those of each module instance it calls in a cluster of its own."""
+    lines, inner = [], len(module)
+    called: dict[tuple[str, Key], list[Address]] = {}
+    for node in nodes:
+        if node.module == module:
+            lines.append(f"{indent}{_dot_id(node)} [shape={'note' if node.is_data else 'box'}];")
+        else:
+            called.setdefault(node.module[inner], []).append(node)
+    for step, members in called.items():
+        path = (*module, step)
+        label = module_prefix(path)[:-1]
+        lines.append(f"{indent}subgraph {_dot_id('cluster_' + label)} {{")
+        lines.append(f"{indent}  label = {json.dumps(label)};")
+        lines += _dot_nodes(members, path, indent + "  ")
+        lines.append(f"{indent}}}")
+    return lines
 
 
 GraphStep = Callable[[DependencyGraph, PlanConfig], None]

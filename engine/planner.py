@@ -272,7 +272,7 @@ class Planner:
             return UNKNOWN
 
     def _plan_data(self, block: Block) -> ResourceChange | None:
-        args = data_arguments(block, self.config.positions, self.lookup)
+        args = data_arguments(block, self.lookup)
         if args is None:
             source = data_source(block.address)
             self.planned[block.address] = {}
@@ -288,7 +288,7 @@ class Planner:
         return None
 
     def desired(self, block: Block) -> dict[str, Any]:
-        return desired_arguments(block, self.config.positions, self.lookup)
+        return desired_arguments(block, self.lookup)
 
     def _plan_resource(self, block: Block) -> ResourceChange:
         desired = self._desired[block.address] = self.desired(block)
@@ -296,7 +296,7 @@ class Planner:
         if change.action != Action.NOOP:
             ctx = self.session.context(block.address.provider)
             for field_name, message in resource_type(block.address).check_remote(ctx, desired):
-                raise ConfigError(message, self.config.positions.of(block.key_path + (field_name,)), str(block.address))
+                raise ConfigError(message, block.positions.of(block.key_path + (field_name,)), str(block.address))
         return change
 
     def _decide(self, block: Block, desired: dict[str, Any]) -> ResourceChange:

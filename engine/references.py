@@ -110,15 +110,14 @@ def _value(expression: Expression, lookup: Lookup, kinds: frozenset[str] | None,
     """The expression's value; its ``${...}`` text again when it is left for a later pass."""
     parsed = expression.parsed
     if kinds is not None and not parsed.kinds <= kinds:
-        return _partly(expression, lookup, kinds)
+        return _partly(expression, lambda _, reference: lookup(reference), kinds)
     if parsed.simple:
         return lookup(parsed.bindings[0].reference)
-    values = []
-    for binding in parsed.bindings:
-        value = lookup(binding.reference)
-        if _declined(binding.reference, value):
+    values = [lookup(binding.reference) for binding in parsed.bindings]
+    if any(_declined(binding.reference, value) for binding, value in zip(parsed.bindings, values, strict=True)):
+        if kinds is None:
             return expression.written
-        values.append(value)
+        return _partly(expression, lambda number, _: values[number], kinds)
     try:
         return evaluate(parsed, values, base)
     except ExpressionError as error:
@@ -130,18 +129,20 @@ def _declined(reference: Reference, value: Any) -> bool:
     return isinstance(value, str) and value == "${" + reference.text + "}"
 
 
-def _partly(expression: Expression, lookup: Lookup, kinds: frozenset[str]) -> Any:
-    """The expression with the values of ``kinds`` written in, the other references left to read."""
+def _partly(expression: Expression, value_of: Callable[[int, Reference], Any], kinds: frozenset[str]) -> Any:
+    """The expression with the values of ``kinds`` written in, the other references left to read
+    (and those the lookup gave back as written: a module's input known only after apply).
+    ``value_of(number, reference)`` gives a binding's value (looked up once, whoever asks)."""
     parsed = expression.parsed
     body, done, pieces = parsed.body, 0, []
-    for binding in parsed.bindings:
+    for number, binding in enumerate(parsed.bindings):
         if binding.reference.kind not in kinds:
             continue
-        value = lookup(binding.reference)
+        value = value_of(number, binding.reference)
         if value is UNKNOWN or contains_unknown(value):
             return UNKNOWN
         if _declined(binding.reference, value):
-            return expression.written
+            continue
         start, end = binding.span
         try:
             pieces += [body[done:start], literal(value) + binding.suffix]

@@ -286,7 +286,7 @@ def _holds_secret(value: Any) -> bool:
     return is_fingerprint(value)
 
 
-def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
+def _planned_output(plan: Plan, config: PlanConfig, expression: Any) -> tuple[Any, bool]:
     """An output's value once the plan is applied (UNKNOWN where only apply knows it, a data
     source read while planning included), and whether it holds a sensitive attribute."""
     changes = {c.address: c for c in plan.changes if c.after is not None}
@@ -307,7 +307,7 @@ def _planned_output(plan: Plan, expression: Any) -> tuple[Any, bool]:
         except (KeyError, IndexError, ValueError, TypeError):
             return UNKNOWN
 
-    return substitute(expression, lookup), sensitive
+    return substitute(expression, config.scope.resolver(lookup)), sensitive
 
 
 def _output_change(
@@ -336,7 +336,7 @@ def _outputs(plan: Plan, config: PlanConfig, state: State | None) -> tuple[dict[
     changes, planned = {}, {}
     for name in sorted(set(config.outputs) | set(prior)):
         gone = plan.destroy or name not in config.outputs
-        after, sensitive = (None, False) if gone else _planned_output(plan, config.outputs[name])
+        after, sensitive = (None, False) if gone else _planned_output(plan, config, config.outputs[name])
         changes[name] = _output_change(prior.get(name), after, gone, _holds_secret(prior.get(name)), sensitive)
         if not gone:
             planned[name] = {

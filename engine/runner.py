@@ -147,7 +147,7 @@ def _check_resources_locally(config: PlanConfig) -> None:
     with files_checked_only():
         for block in config.resources.values():
             try:
-                desired_arguments(block, config.positions, lambda reference: UNKNOWN)
+                desired_arguments(block, lambda reference: UNKNOWN)
             except ConfigError as error:
                 errors.append(error)
     if errors:

@@ -48,6 +48,7 @@ _ANNOTATIONS = (
     "sensitive",
     "unordered",
     "local",
+    "local_file",
 )
 _LIFECYCLE = {
     "prevent_destroy": "Refuse any plan that would destroy this object (a replace included).",
@@ -60,7 +61,10 @@ _SECTIONS = {
     "locals": "Named values worked out once from variables, other locals and references: ${local.NAME}.",
     "resources": "Objects labform creates and keeps as declared, keyed TYPE.NAME.",
     "data": "Read-only lookups, keyed TYPE.NAME, read as ${data.TYPE.NAME.attr}.",
+    "modules": "Plan folders called with inputs, keyed by name: their blocks are module.NAME.TYPE.NAME.",
     "outputs": "Values shown after apply (labform output), usually references.",
+    "moved": "Addresses renamed: state moves from one to the other on the next plan, with no remote call.",
+    "removed": "Addresses taken out of the plan: with lifecycle.destroy false, forgotten and left in the cloud.",
 }
 _DEPENDS_ON = {
     "type": "array",
@@ -79,6 +83,47 @@ _INSTANCE_DEFS = {
         "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}, {"$ref": _DEFS + "reference"}]
     },
     "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"$ref": _DEFS + "reference"}]},
+}
+
+
+_ADDRESS = {"type": "string", "description": 'An address: TYPE.NAME, TYPE.NAME["key"], module.NAME.TYPE.NAME.'}
+_MODULE_CALL = {
+    "type": "object",
+    "required": ["source"],
+    "additionalProperties": False,
+    "properties": {
+        "source": {"type": "string", "pattern": r"^\.\.?/", "description": "The module's folder, from this plan's."},
+        "inputs": {"type": "object", "description": "Values for the module's variables: NAME: value."},
+        **_INSTANCES,
+    },
+}
+_MOVED = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["from", "to"],
+        "additionalProperties": False,
+        "properties": {"from": _ADDRESS, "to": _ADDRESS},
+    },
+}
+_REMOVED = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["from"],
+        "additionalProperties": False,
+        "properties": {
+            "from": _ADDRESS,
+            "lifecycle": {
+                "type": "object",
+                "description": "What becomes of the remote object: destroy: false leaves it in the cloud.",
+                "additionalProperties": False,
+                "properties": {
+                    "destroy": {"type": "boolean", "description": "false: forget it, leave it in the cloud."}
+                },
+            },
+        },
+    },
 }
 
 
@@ -187,7 +232,10 @@ def plan_schema() -> dict[str, Any]:
             },
             "additionalProperties": False,
         },
+        "modules": {"type": "object", "additionalProperties": _MODULE_CALL},
         "outputs": {"type": "object"},
+        "moved": _MOVED,
+        "removed": _REMOVED,
     }
     for name, section in properties.items():
         section["description"] = _SECTIONS[name]

@@ -85,15 +85,20 @@ def arg(
     sensitive: bool = False,
     unordered: bool = False,
     local: bool = False,
+    local_file: bool = False,
     description: str = "",
     **constraints: Any,
 ) -> Any:
-    """A pydantic Field carrying labform's diff metadata."""
-    extra: JsonDict = {
-        key: True
-        for key, on in (("force_new", force_new), ("sensitive", sensitive), ("unordered", unordered), ("local", local))
-        if on
-    }
+    """A pydantic Field carrying labform's diff metadata. ``local_file``: a path on this machine (so
+    ``local`` too) that a module's block, written relative, reads from the module's folder."""
+    flags = (
+        ("force_new", force_new),
+        ("sensitive", sensitive),
+        ("unordered", unordered),
+        ("local", local or local_file),
+        ("local_file", local_file),
+    )
+    extra: JsonDict = {key: True for key, on in flags if on}
     if "default_factory" not in constraints:
         constraints["default"] = default
     return Field(description=description or None, json_schema_extra=extra or None, **constraints)

@@ -9,7 +9,8 @@ looked-up value; a splat becomes ``_rN.map(_sN, _sN.attr)``. What is left is
 plain CEL: operators, literals, calls, macros.
 
     env.NAME  env.NAME:-default (the whole body)   var.NAME   local.NAME
-    each.key  each.value   count.index   module.NAME.OUTPUT[.path]
+    each.key  each.value   count.index   path.module   path.root
+    module.NAME.OUTPUT[.path]   module.NAME["key"].OUTPUT
     TYPE.NAME[.attr...]    TYPE.NAME["key"].attr   TYPE.NAME[0].attr   TYPE.NAME[*].attr
     data.TYPE.NAME.attr...
 
@@ -186,13 +187,13 @@ class _Scanner:
     def reference(self, index: int, word: str) -> int:
         body = self.body
         after = index + len(word)
-        if word in ("var", "env", "local", "each", "count"):
+        if word in ("var", "env", "local", "each", "count", "path"):
             name = (
                 (_NAME if word == "local" else _IDENT).match(body, after + 1) if body.startswith(".", after) else None
             )
             if name is None:
                 raise parse_error(body, f"'{word}' needs a name after it ({KINDS[word]})", index)
-            allowed = {"each": ("key", "value"), "count": ("index",)}.get(word)
+            allowed = {"each": ("key", "value"), "count": ("index",), "path": ("module", "root")}.get(word)
             if allowed and name.group() not in allowed:
                 raise parse_error(
                     body, f"'{word}.{name.group()}' is not one of {' or '.join(f'{word}.{a}' for a in allowed)}", index
@@ -200,13 +201,7 @@ class _Scanner:
             ref = Reference(word, body[index : name.end()], name=name.group())
             return self.bind(ref, index, name.end())
         if word == "module":
-            parts = self.names(after, 2)
-            if parts is None:
-                raise parse_error(body, "a module reference is module.NAME.OUTPUT", index)
-            (module, output), end = parts
-            steps, end = self.steps(end)
-            ref = Reference("module", body[index:end], name=module, attribute=(output, *steps))
-            return self.bind(ref, index, end)
+            return self.module_output(index, after)
         is_data = word == "data"
         start = after if is_data else index
         type_name = (
@@ -241,15 +236,25 @@ class _Scanner:
         every = Reference(kind, body[index:objects_end], address=address, splat=True)
         return self.bind(every, index, end, f".map({each}, {each}{path})", report=False)
 
-    def names(self, at: int, count: int) -> tuple[list[str], int] | None:
-        found = []
-        for _ in range(count):
-            match = _NAME.match(self.body, at + 1) if self.body.startswith(".", at) else None
-            if match is None:
-                return None
-            found.append(match.group())
-            at = match.end()
-        return found, at
+    def module_output(self, index: int, after: int) -> int:
+        """``module.NAME.OUTPUT``, or ``module.NAME["key"].OUTPUT`` / ``[0]`` for a module with for_each or count."""
+        body = self.body
+        module = _NAME.match(body, after + 1) if body.startswith(".", after) else None
+        if module is None:
+            raise parse_error(body, "a module reference is module.NAME.OUTPUT", index)
+        end, key = module.end(), None
+        if instance := _KEY.match(body, end):
+            if instance.group(1) is not None:
+                raise parse_error(body, 'read one instance of a module: module.NAME["key"].OUTPUT', end)
+            number, double, single = instance.group(4, 2, 3)
+            key = int(number) if number is not None else double if double is not None else single
+            end = instance.end()
+        output = _NAME.match(body, end + 1) if body.startswith(".", end) else None
+        if output is None:
+            raise parse_error(body, "a module reference is module.NAME.OUTPUT", index)
+        steps, end = self.steps(output.end())
+        ref = Reference("module", body[index:end], name=module.group(), attribute=(output.group(), *steps), key=key)
+        return self.bind(ref, index, end)
 
     def steps(self, at: int) -> tuple[list[str], int]:
         """The attribute path: ``.name`` and ``.0`` steps, up to a method call (``.size()``)."""

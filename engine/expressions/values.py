@@ -38,6 +38,7 @@ KINDS = {
     "local": "local.NAME",
     "each": "each.key / each.value",
     "count": "count.index",
+    "path": "path.module / path.root",
     "module": "module.NAME.OUTPUT",
     "resource": "TYPE.NAME.attr",
     "data": "data.TYPE.NAME.attr",
@@ -52,7 +53,8 @@ class Reference:
     (``TYPE.NAME["k"]`` or ``[0]``), ``splat`` true for ``TYPE.NAME[*]`` (every
     instance: a list); ``attribute`` the path into the object, or a module's
     output and the path into it. ``name`` is the env/var/local name, ``key`` or
-    ``value`` for each, ``index`` for count, the module's name for module."""
+    ``value`` for each, ``index`` for count, ``module`` or ``root`` for path, the module's
+    name for module (``key`` its instance key, ``attribute`` the output and the path into it)."""
 
     kind: str
     text: str

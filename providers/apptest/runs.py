@@ -54,7 +54,8 @@ class AppTestGate(BaseModel):
 class TestsetArgs(RunArguments):
     pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
     path: str = arg(
-        local=True, description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory."
+        local_file=True,
+        description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory (in a module, to its folder).",
     )
     testset_name: str = arg(
         force_new=True, min_length=1, max_length=100, description="The testset's name on apptest.ai."

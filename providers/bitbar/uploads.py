@@ -25,7 +25,9 @@ class FileArgs(Arguments):
     kind: Literal["application", "test", "data"] = arg(
         force_new=True, description="Which of the project's files this is."
     )
-    path: str = arg(local=True, description="Local file, relative to the working directory.")
+    path: str = arg(
+        local_file=True, description="Local file, relative to the working directory (in a module, to its folder)."
+    )
 
 
 FILE_FIELDS = FieldMap(

@@ -39,7 +39,7 @@ def _renamed(part: FilePart, name: str) -> FilePart:
 class ContentUploadArgs(Arguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
     path: str = arg(
-        local=True, description="Local file, relative to the working directory; a changed file is uploaded anew."
+        local_file=True, description="Local file, relative to the working directory; a changed file is uploaded anew."
     )
     on_destroy: Literal["delete"] | None = arg(
         None,
@@ -212,7 +212,7 @@ class CameraFile(ContentUpload):
 # --- kyaraben_testsource -------------------------------------------------------------
 class TestSourceArgs(Arguments):
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${kyaraben_project.NAME.id}.")
-    path: str = arg(local=True, description="The DSL file; a change of content or name is uploaded in place.")
+    path: str = arg(local_file=True, description="The DSL file; a change of content or name is uploaded in place.")
     compile: bool = arg(False, description="Compile it to an apk (its id is then `apk_id`).")
     # Set from ``path`` at plan time. They are arguments, not plan-time attributes,
     # because a change updates the test source in place rather than replacing it.

@@ -26,7 +26,10 @@ class AppArgs(Arguments):
     project: str = arg(
         force_new=True, min_length=1, description="Project id (data wetest_projects looks one up by name)."
     )
-    path: str = arg(local=True, description="The .apk, .aab or .ipa file, relative to the working directory.")
+    path: str = arg(
+        local_file=True,
+        description="The .apk, .aab or .ipa file, relative to the working directory (in a module, to its folder).",
+    )
     on_destroy: Literal["delete"] | None = arg(
         None,
         local=True,
@@ -96,7 +99,10 @@ class App(ResourceType):
 # --- wetest_script ----------------------------------------------------------
 class ScriptArgs(Arguments):
     project: str | None = arg(None, force_new=True, description="Project to share the script in (optional).")
-    path: str = arg(local=True, description="The script file (e.g. a zip), relative to the working directory.")
+    path: str = arg(
+        local_file=True,
+        description="The script file (e.g. a zip), relative to the working directory (in a module, to its folder).",
+    )
 
 
 SCRIPT_FIELDS = FieldMap(id="script_id", size="size", url="script_url", user="user")

@@ -22,6 +22,7 @@ DEMOS = {
     "bitbar-quickstart": None,
     "bitbar-ci": ("reports/bitbar-smoke.xml", None),
     "bitbar-matrix": ("reports/checkout-sony.xml", None),  # one of its six, reports/APP-GROUP.xml
+    "bitbar-modules": ("reports/checkout.xml", None),  # one per module instance, reports/APP.xml
     "wetest-smoke": ("reports/wetest-smoke.xml", 2),
     "apptest-smoke": ("reports/apptest-smoke.xml", 3),
 }
