@@ -821,7 +821,13 @@ def force_unlock(path: Path, state: str | None, variables: dict[str, Any]) -> No
 
 
 @main.command("schema")
-@click.option("--out-dir", default="schemas", type=click.Path(path_type=Path), show_default=True)
+@click.option(
+    "--out-dir",
+    default="schemas",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder the schema file (labform.schema.json) is written to.",
+)
 @handle_errors
 def schema_(out_dir: Path) -> None:
     """Write the JSON Schema of plan files (for editor completion)."""

@@ -95,7 +95,7 @@ def rewrite(changes: dict[Path, tuple[str, str]]) -> None:
 
 def unified_diff(file: Path, before: str, after: str) -> str:
     """What fmt changes in ``file``, as ``diff -u`` (and Terraform's ``fmt -diff``) print it."""
-    shown = _display(file)
+    shown = _display(file).lstrip("/")
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), f"old/{shown}", f"new/{shown}"
     )

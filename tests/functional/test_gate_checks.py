@@ -80,7 +80,8 @@ def test_a_missed_gate_is_a_failing_check_in_plan_json_and_fails_apply_and_its_s
     [problem] = check["instances"][0]["problems"]
     assert re.fullmatch(
         r"run \d+ missed its gate: devices \d/\d succeeded \(success ratio 0\.\d\d, below 0\.95\); tests \d+/\d+ passed; "
-        r"failing devices: .+", problem["message"]
+        r"failing devices: .+",
+        problem["message"],
     )
 
     streamed = workdir.apply("-json")
