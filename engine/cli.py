@@ -1,14 +1,18 @@
 """The ``labform`` command: parse flags, call the runner, print, choose the exit code.
 
-Exit codes: 0 success (or no changes), 1 error (a mistyped flag too: never 2,
-which CI reads as "changes"; an apply whose check fails), 2 changes present with
-``--detailed-exitcode`` (drift included; a check, failing or not, is no change), 3 ``fmt --check`` found files to format, 130/143 an apply
-stopped by SIGINT/SIGTERM. Errors print as one ``Error:`` line, never a
-traceback (set LABFORM_DEBUG=1 to see one).
+Exit codes (engine/exit_codes.py, the one table docs/exit-codes.md is made from):
+0 success (or no changes), 1 error (a mistyped flag too: never 2, which CI reads
+as "changes"; an apply whose check fails), 2 changes present with
+``--detailed-exitcode`` (drift included; a check, failing or not, is no change),
+3 ``fmt --check`` found files to format, 130/143 an apply stopped by
+SIGINT/SIGTERM. Errors print as one ``Error:`` line, never a traceback (set
+LABFORM_DEBUG=1 to see one).
 
 Options are also accepted as Terraform spells them: ``-auto-approve``,
-``-var x=1``, ``-parallelism=16`` (``terraform_style`` rewrites them before
-click parses), and ``-no-color`` anywhere on the line.
+``-var x=1``, ``-parallelism=16``, ``-auto-approve=true`` (``terraform_style``
+rewrites them before click parses), ``-no-color`` anywhere on the line,
+``-chdir=DIR`` before the command, and ``-input=false``/``-lock=false``, which
+change nothing here and say so.
 """
 
 from __future__ import annotations
@@ -27,19 +31,22 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 import click
 
-from engine import collector
+from engine import collector, exit_codes
 from engine.changes import Action
 from engine.errors import ConfigError, ConfigErrors, LabformError
 from engine.events import Reporter
 from engine.flags import (
     PATH_ARG,
+    SandboxTuning,
     TerraformStyleGroup,
-    duration,
+    compact_warnings_option,
+    input_option,
     json_option,
     lock_option,
     parse_address,
     plan_options,
     sandbox_option,
+    sandbox_tuning_options,
     workspace_options,
 )
 from engine.interrupts import Interruption
@@ -76,7 +83,12 @@ following command to verify that no other changes are pending:
 
 def _fail(message: str) -> None:
     click.echo(click.style("Error: ", fg="red", bold=True) + redact(message), err=True)
-    sys.exit(1)
+    sys.exit(exit_codes.ERROR)
+
+
+def _warn(warning: str, compact: bool) -> None:
+    """A warning on stderr: whole, or its summary line alone with -compact-warnings."""
+    click.echo(warning.splitlines()[0] if compact else warning, err=True)
 
 
 def _annotate(exc: Exception) -> None:
@@ -120,16 +132,18 @@ def _workspace(
     path: Path,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool = False,
+    sandbox: SandboxTuning | None = None,
     report: Reporter | None = None,
     lock_timeout: float = 0.0,
 ) -> runner.Workspace:
+    """The workspace of one command; ``sandbox``: None, or --sandbox with the knobs given."""
     from engine import runner
 
     return runner.Workspace(
         path=path,
         state=state,
-        sandbox=sandbox,
+        sandbox=sandbox is not None,
+        sandbox_tuning=sandbox or {},
         variables=variables,
         report=report or _echo_event(),
         lock_timeout=lock_timeout,
@@ -155,7 +169,23 @@ def run() -> None:
     main()
 
 
+def _chdir(ctx: click.Context, param: click.Parameter, folder: Path | None) -> None:
+    """Terraform's -chdir: the command runs from FOLDER, so plan paths, state and the files a plan
+    names are read from there."""
+    if folder is not None and not ctx.resilient_parsing:
+        os.chdir(folder)
+
+
 @click.group(cls=TerraformStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--chdir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    expose_value=False,
+    is_eager=True,
+    callback=_chdir,
+    help="Switch to DIR before the command (written before it, as Terraform's -chdir=DIR).",
+)
 @click.option("--log-level", default=os.environ.get("LABFORM_LOG", "WARNING"), help="Log level (logs go to stderr).")
 @click.option("--no-color", is_flag=True, help="No colours in the output (also when NO_COLOR is set).")
 @click.option(
@@ -251,6 +281,8 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
 @sandbox_option
 @plan_options()
 @lock_option
+@input_option
+@compact_warnings_option
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Save the plan for 'labform apply FILE'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
@@ -263,8 +295,9 @@ def plan(
     path: Path,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool,
+    sandbox: SandboxTuning | None,
     options: PlanOptions,
+    compact_warnings: bool,
     out: Path | None,
     as_json: bool,
     detailed_exitcode: bool,
@@ -275,7 +308,7 @@ def plan(
 
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     if options.targets:
-        click.echo(TARGETING_WARNING, err=True)
+        _warn(TARGETING_WARNING, compact_warnings)
     result = runner.plan(ws, options, out)
     click.echo(result.json() if as_json else result.text(_color()))
     if out and not as_json:
@@ -283,7 +316,7 @@ def plan(
     ci.append_step_summary(redact(ci.plan_markdown(str(path), result.plan, result.drift)))
     # Changes alone decide: a check (a gate's verdict) is shown, and fails apply, but changes nothing.
     drifted = result.plan.has_changes or bool(result.drift)
-    sys.exit(2 if detailed_exitcode and drifted else 0)
+    sys.exit(exit_codes.CHANGES if detailed_exitcode and drifted else exit_codes.OK)
 
 
 def _change_log(as_json: bool) -> ci.ChangeLog:
@@ -378,7 +411,13 @@ def _ci_report(where: str, outcome: ApplyOutcome) -> None:
 
 
 def _finish(
-    ws: runner.Workspace, outcome: ApplyOutcome, started: float, log: ci.ChangeLog, stop: Interruption, targeted: bool
+    ws: runner.Workspace,
+    outcome: ApplyOutcome,
+    started: float,
+    log: ci.ChangeLog,
+    stop: Interruption,
+    targeted: bool,
+    compact_warnings: bool,
 ) -> None:
     from engine import runner
 
@@ -403,11 +442,12 @@ def _finish(
         if outcome.outputs and outcome.verb != "destroy":  # after a destroy they name what is gone
             _print_outputs(outcome.outputs)
     if targeted and not log.as_json:
-        click.echo("\n" + TARGETED_APPLY_WARNING, err=True)
+        click.echo(err=True)
+        _warn(TARGETED_APPLY_WARNING, compact_warnings)
     if outcome.interrupted:
         sys.exit(stop.exit_code)
     if not outcome.ok:
-        sys.exit(1)
+        sys.exit(exit_codes.ERROR)
 
 
 @main.command()
@@ -416,6 +456,8 @@ def _finish(
 @sandbox_option
 @plan_options()
 @lock_option
+@input_option
+@compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
 @click.option(
     "--json",
@@ -428,8 +470,9 @@ def apply(
     path_or_plan: Path,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool,
+    sandbox: SandboxTuning | None,
     options: PlanOptions,
+    compact_warnings: bool,
     auto_approve: bool,
     as_json: bool,
     lock_timeout: float,
@@ -439,11 +482,16 @@ def apply(
 
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
-    _carry_out(ws, options, saved, auto_approve, as_json)
+    _carry_out(ws, options, saved, auto_approve, as_json, compact_warnings)
 
 
 def _carry_out(
-    ws: runner.Workspace, options: PlanOptions, saved: Path | None, auto_approve: bool, as_json: bool
+    ws: runner.Workspace,
+    options: PlanOptions,
+    saved: Path | None,
+    auto_approve: bool,
+    as_json: bool,
+    compact_warnings: bool,
 ) -> None:
     """apply and destroy alike: show the plan, ask unless told not to, apply, report."""
     from engine import runner
@@ -452,10 +500,10 @@ def _carry_out(
     ws.report = log = _change_log(as_json)
     approve = None if saved else _approver(auto_approve, "destroy" if options.destroy else "apply", log)
     if options.targets and not as_json:
-        click.echo(TARGETING_WARNING, err=True)
+        _warn(TARGETING_WARNING, compact_warnings)
     with Interruption() as stop, log:
         outcome = runner.apply(ws, options, saved, approve, stop=stop)
-    _finish(ws, outcome, started, log, stop, bool(options.targets))
+    _finish(ws, outcome, started, log, stop, bool(options.targets), compact_warnings)
 
 
 @main.command()
@@ -464,22 +512,24 @@ def _carry_out(
 @sandbox_option
 @plan_options(changes=False)
 @lock_option
+@input_option
+@compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
 @handle_errors
 def destroy(
     path: Path,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool,
+    sandbox: SandboxTuning | None,
     options: PlanOptions,
+    compact_warnings: bool,
     auto_approve: bool,
     lock_timeout: float,
 ) -> None:
     """Delete every object labform manages for this plan, dependents first."""
     options.destroy = True
-    _carry_out(
-        _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), options, None, auto_approve, False
-    )
+    ws = _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout)
+    _carry_out(ws, options, None, auto_approve, False, compact_warnings)
 
 
 @main.command()
@@ -487,8 +537,11 @@ def destroy(
 @workspace_options
 @sandbox_option
 @lock_option
+@input_option
 @handle_errors
-def refresh(path: Path, state: str | None, variables: dict[str, Any], sandbox: bool, lock_timeout: float) -> None:
+def refresh(
+    path: Path, state: str | None, variables: dict[str, Any], sandbox: SandboxTuning | None, lock_timeout: float
+) -> None:
     """Record in state what the cloud has now (no remote changes)."""
     from engine import runner
 
@@ -503,6 +556,7 @@ def refresh(path: Path, state: str | None, variables: dict[str, Any], sandbox: b
 @workspace_options
 @sandbox_option
 @lock_option
+@input_option
 @handle_errors
 def import_(
     address: str,
@@ -510,7 +564,7 @@ def import_(
     path: Path,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool,
+    sandbox: SandboxTuning | None,
     lock_timeout: float,
 ) -> None:
     """Adopt an existing remote object as ADDRESS."""
@@ -573,6 +627,7 @@ def state() -> None:
 @workspace_options
 @handle_errors
 def state_list(path: Path, state: str | None, variables: dict[str, Any]) -> None:
+    """List the addresses state holds, one a line."""
     from engine import runner
 
     for address in sorted(runner.read_state(_workspace(path, state, variables)).resources):
@@ -585,6 +640,7 @@ def state_list(path: Path, state: str | None, variables: dict[str, Any]) -> None
 @workspace_options
 @handle_errors
 def state_show(address: str, path: Path, state: str | None, variables: dict[str, Any]) -> None:
+    """Show one object of state: its id and recorded attributes (secrets as (sensitive))."""
     from engine import runner
 
     current = runner.read_state(_workspace(path, state, variables))
@@ -645,7 +701,7 @@ def state_resolve(
     not_created: bool,
     state: str | None,
     variables: dict[str, Any],
-    sandbox: bool,
+    sandbox: SandboxTuning | None,
     lock_timeout: float,
 ) -> None:
     """Say what became of a create whose outcome is unknown (plan shows it as '? ADDR')."""
@@ -729,16 +785,22 @@ def graph(path: Path, state: str | None, variables: dict[str, Any]) -> None:
 @main.command()
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; exit 3 if a file needs formatting (for CI).")
+@click.option("--diff", is_flag=True, help="Also print each change as a unified diff.")
+@click.option("--recursive", is_flag=True, help="Also format the plan files in every folder below PATH.")
 @handle_errors
-def fmt(path: Path, check: bool) -> None:
+def fmt(path: Path, check: bool, diff: bool, recursive: bool) -> None:
     """Rewrite plan files in the canonical layout, keeping comments; print the files it changed."""
-    from engine.fmt import format_files
+    from engine import fmt as layout
 
-    changed = format_files(path, check)
-    for file in changed:
+    changes = layout.reformatted(path, recursive)
+    for file, (before, after) in changes.items():
         click.echo(str(file))
-    if check and changed:
-        sys.exit(3)
+        if diff:
+            click.echo(layout.unified_diff(file, before, after), nl=False)
+    if not check:
+        layout.rewrite(changes)
+    elif changes:
+        sys.exit(exit_codes.NEEDS_FORMATTING)
 
 
 @main.command("force-unlock")
@@ -759,7 +821,13 @@ def force_unlock(path: Path, state: str | None, variables: dict[str, Any]) -> No
 
 
 @main.command("schema")
-@click.option("--out-dir", default="schemas", type=click.Path(path_type=Path), show_default=True)
+@click.option(
+    "--out-dir",
+    default="schemas",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder the schema file (labform.schema.json) is written to.",
+)
 @handle_errors
 def schema_(out_dir: Path) -> None:
     """Write the JSON Schema of plan files (for editor completion)."""
@@ -767,6 +835,23 @@ def schema_(out_dir: Path) -> None:
 
     written = schema.write_schema(out_dir)
     click.echo(f"Wrote {written}")
+
+
+@main.group()
+def providers() -> None:
+    """The clouds labform drives: their arguments, as Terraform's providers commands show them."""
+
+
+@providers.command("schema")
+@json_option
+@handle_errors
+def providers_schema(as_json: bool) -> None:
+    """Print every provider's schema (-json: Terraform's providers schema shape, the only output)."""
+    from engine.provider_schema import providers_schema as schema
+
+    if not as_json:
+        raise LabformError("providers schema prints JSON only, as in Terraform: labform providers schema -json")
+    click.echo(json.dumps(schema(), indent=2, sort_keys=True))
 
 
 def _emulated_clouds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -790,8 +875,31 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
     return chosen
 
 
+def _listening(host: str) -> str:
+    """Where the sandbox listens, for its start line; beyond loopback, a warning on stderr first
+    that others can reach it."""
+    from engine.sandbox import is_loopback
+
+    if is_loopback(host):
+        return f"on {host} (loopback: only this machine reaches it; --listen HOST serves others)"
+    click.echo(
+        click.style("Warning: ", fg="yellow", bold=True)
+        + f"the sandbox listens on {host}: anyone on the network who reaches this machine can use the "
+        "emulators with the sandbox credentials printed here (they are not secret) and change what they hold.",
+        err=True,
+    )
+    return f"on {'every interface' if host in ('0.0.0.0', '::') else host} ({host}: reachable from the network)"
+
+
 @main.command()
 @click.option("--port-base", type=int, default=None, help="First port (default: free ports).")
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    metavar="HOST",
+    show_default=True,
+    help="Address to serve on; anything but loopback lets other machines reach the emulators.",
+)
 @click.option(
     "--data",
     "--data-dir",
@@ -809,41 +917,7 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
     callback=_emulated_clouds,
     help="Serve only this cloud (repeatable).",
 )
-@click.option(
-    "--failure-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests that fail: refused (429, 500) or dropped before the cloud acts, "
-    "or answered with a 500, a dropped connection or a malformed 200 after it acted [default: 0].",
-)
-@click.option(
-    "--failure-kinds",
-    default=None,
-    metavar="KIND,...",
-    callback=lambda ctx, param, value: None if value is None else tuple(k.strip() for k in value.split(",")),
-    help="The faults --failure-rate draws from (providers/emulation/options.py), e.g. slow-body,huge-body "
-    "[default: every recoverable kind].",
-)
-@click.option(
-    "--latency",
-    default="0s",
-    metavar="DURATION",
-    callback=duration,
-    help="Delay every answer, e.g. 50ms [default: 0s].",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=None,
-    help="Seed of the faults and the simulated results: the same seed replays the same faults.",
-)
-@click.option(
-    "--job-seconds",
-    default=None,
-    metavar="DURATION",
-    callback=lambda ctx, param, value: None if value is None else duration(ctx, param, value),
-    help="How long a run or other async job takes [default: LABFORM_SANDBOX_JOB_SECONDS, else 4s].",
-)
+@sandbox_tuning_options
 @click.option(
     "--variant",
     "variants",
@@ -860,48 +934,28 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
 @handle_errors
 def sandbox(
     port_base: int | None,
+    listen: str,
     data_dir: Path | None,
     only: tuple[str, ...],
-    failure_rate: float,
-    failure_kinds: tuple[str, ...] | None,
-    latency: float,
-    seed: int | None,
-    job_seconds: float | None,
+    tuning: SandboxTuning,
     variants: dict[str, str],
     open_inspection: bool,
 ) -> None:
-    """Serve every cloud's emulator on loopback until interrupted.
+    """Serve every cloud's emulator on loopback (or --listen HOST) until interrupted.
 
-    With --failure-rate, --latency and --seed it is a flaky cloud to rehearse
-    your own plans against; point a plan's provider at the printed URL and settings.
+    With --failure-rate, --latency, --test-failure-share and --seed it is a flaky
+    cloud to rehearse your own plans against; point a plan's provider at the
+    printed URL and settings. The same knobs work beside --sandbox on plan and apply.
     """
-    from contextlib import ExitStack
-
     from engine.sandbox import start_sandbox
     from providers import registry
     from providers.emulation.app import INSPECTION_HEADER
 
-    tuning = {
-        "failure_rate": failure_rate,
-        "failure_kinds": failure_kinds,
-        "latency": latency,
-        "seed": seed,
-        "job_seconds": job_seconds,
-        "variants": variants,
-    }
-    with ExitStack() as serving:
-        try:
-            running = serving.enter_context(
-                start_sandbox(
-                    only or registry.emulator_names(),
-                    data_dir,
-                    port_base,
-                    {k: v for k, v in tuning.items() if v is not None},
-                    open_inspection,
-                )
-            )
-        except ValueError as exc:  # a variant the emulator lacks, one for a cloud not served, an unknown fault kind
-            raise LabformError(str(exc)) from None
+    clouds = only or registry.emulator_names()
+    with start_sandbox(
+        clouds, data_dir, port_base, {**tuning, "variants": variants}, open_inspection, listen
+    ) as running:
+        where = _listening(listen)
         for cloud, settings in running.settings().items():
             click.echo(f"{cloud:10} {running.servers[cloud].url}  settings: {json.dumps(settings)}")
         click.echo(
@@ -909,7 +963,7 @@ def sandbox(
             if running.inspection_token is None
             else f"Inspection: token {running.inspection_token} (header {INSPECTION_HEADER}, for /_emulator/)"
         )
-        click.echo(f"Serving with {running.describe()}; press Ctrl-C to stop.")
+        click.echo(f"Serving {where} with {running.describe()}; press Ctrl-C to stop.")
         try:
             while True:
                 time.sleep(3600)

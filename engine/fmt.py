@@ -9,10 +9,12 @@ alias bounds, the same file:line errors), and the formatted text is read back
 and must hold the same values, so fmt never changes what a plan means.
 
     changed = format_files(Path("plans/bitbar-ci"), check=True)   # CI: labform fmt --check exits 3 if any
+    changes = reformatted(Path("plans"), recursive=True)           # fmt -recursive -diff: before and after
 """
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 import stat
@@ -55,20 +57,57 @@ def formatted(text: str, shown: str) -> str:
     )
 
 
-def format_files(path: Path, check: bool = False) -> list[Path]:
-    """The plan files at ``path`` (a file, or a folder's ``*.yaml``) not in the canonical layout,
-    each rewritten unless ``check``. Every file is checked before any is written."""
-    rewritten = {}
-    for file in plan_files(path):
+def _files_below(path: Path) -> list[Path]:
+    """``-recursive``: the ``*.yaml``/``*.yml`` files in ``path`` and every folder below it (hidden ones
+    such as ``.git`` aside), in a stable order."""
+    if path.is_file():
+        return [path]
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.suffix in (".yaml", ".yml")
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not found:
+        raise ConfigError(f"no *.yaml plan files in or below '{path}'")
+    return found
+
+
+def reformatted(path: Path, recursive: bool = False) -> dict[Path, tuple[str, str]]:
+    """The plan files at ``path`` (a file, a folder's ``*.yaml``, with ``recursive`` every folder's
+    below it too) not in the canonical layout, each with its text and its canonical text."""
+    changes = {}
+    for file in _files_below(path) if recursive else plan_files(path):
         shown = _display(file)
         text = _decode(_read(file, shown), shown)
         result = formatted(text, shown)
         if result != text:
-            rewritten[file] = result
+            changes[file] = (text, result)
+    return changes
+
+
+def rewrite(changes: dict[Path, tuple[str, str]]) -> None:
+    """Write each file's canonical text (what ``reformatted`` found): every file is checked before any is written."""
+    for file, (_, result) in changes.items():
+        _replace(file, result)
+
+
+def unified_diff(file: Path, before: str, after: str) -> str:
+    """What fmt changes in ``file``, as ``diff -u`` (and Terraform's ``fmt -diff``) print it."""
+    shown = _display(file).lstrip("/")
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"old/{shown}", f"new/{shown}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def format_files(path: Path, check: bool = False, recursive: bool = False) -> list[Path]:
+    """The plan files at ``path`` not in the canonical layout, each rewritten unless ``check``."""
+    changes = reformatted(path, recursive)
     if not check:
-        for file, result in rewritten.items():
-            _replace(file, result)
-    return list(rewritten)
+        rewrite(changes)
+    return list(changes)
 
 
 def _replace(file: Path, text: str) -> None:

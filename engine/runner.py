@@ -51,6 +51,8 @@ class Workspace:
     path: Path = Path(".")
     state: str | None = None
     sandbox: bool = False
+    # The emulators' knobs given beside --sandbox (engine.sandbox.start_sandbox's ``tuning``).
+    sandbox_tuning: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     report: Reporter = ignore
     lock_timeout: float = 0.0  # seconds to wait for a state lock another process holds
@@ -104,7 +106,7 @@ def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None
     data_dir = None if "://" in location else sandbox.sandbox_dir(Path(location))
     # Objects only in state (to be destroyed) need their cloud's emulator too.
     in_state = {Address.parse(key).provider for key in ws.backend().read().resources}
-    with sandbox.start_sandbox(config.providers_used() | in_state, data_dir) as served:
+    with sandbox.start_sandbox(config.providers_used() | in_state, data_dir, tuning=ws.sandbox_tuning) as served:
         yield served
 
 

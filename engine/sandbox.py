@@ -4,9 +4,12 @@
 process and points the providers at them; their data is kept in a folder
 beside the state, so a second ``apply --sandbox`` sees what the first made.
 ``labform sandbox`` serves them until interrupted, tuned by its flags (faults,
-latency, seed, job length, doc variants) so plans can be rehearsed against a
-flaky cloud. The emulators' control endpoints (request log, store, clock)
-need the sandbox's ``inspection_token``, unless it was started open.
+latency, seed, job length, the share of tests that fail, doc variants) so plans
+can be rehearsed against a flaky cloud; ``--sandbox`` takes the same knobs but
+the variants. It listens on loopback unless told where (``--listen``): the
+emulators accept their printed sandbox credentials from anyone who reaches them.
+The emulators' control endpoints (request log, store, clock) need the sandbox's
+``inspection_token``, unless it was started open.
 
 The emulator kit (``providers/emulation``: Starlette, uvicorn, every cloud's
 emulator) is imported only when a sandbox starts, so ``labform validate`` and
@@ -15,10 +18,15 @@ emulator) is imported only when a sandbox starts, so ``labform validate`` and
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+
+from engine.errors import LabformError
+
+LOOPBACK = "127.0.0.1"
 
 
 class Sandbox(Protocol):
@@ -37,6 +45,16 @@ class Sandbox(Protocol):
         ...
 
 
+def is_loopback(host: str) -> bool:
+    """Whether only this machine reaches ``host``: a loopback address, or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may well resolve to an address others reach
+        return False
+
+
 def sandbox_dir(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(".json") + ".sandbox")
 
@@ -48,16 +66,26 @@ def start_sandbox(
     port_base: int | None = None,
     tuning: Mapping[str, Any] | None = None,
     open_inspection: bool = False,
+    listen: str = LOOPBACK,
 ) -> Iterator[Sandbox]:
-    """Serve the emulators of ``clouds`` (those that have one) until the block ends.
+    """Serve the emulators of ``clouds`` (those that have one) on ``listen`` until the block ends.
 
-    ``tuning`` is what ``labform sandbox`` flags set (the fields of
+    ``tuning`` is what the sandbox flags set (the fields of
     ``providers.emulation.sandbox.Tuning``: failure_rate, failure_kinds,
-    latency, seed, job_seconds, variants); a value it refuses is a ValueError.
-    ``open_inspection`` serves the control endpoints without the token.
+    latency, seed, job_seconds, test_failure_share, variants); a value it
+    refuses is a LabformError naming it. ``open_inspection`` serves the
+    control endpoints without the token.
     """
     from providers.emulation.sandbox import Sandbox as Running
     from providers.emulation.sandbox import Tuning
 
-    with Running(clouds, data_dir, port_base, Tuning(**(tuning or {})), open_inspection) as running:
+    try:
+        running = Running(clouds, data_dir, port_base, Tuning(**(tuning or {})), open_inspection, listen)
+    except ValueError as exc:  # a variant the emulator lacks, one for a cloud not served, an unknown fault kind
+        raise LabformError(f"sandbox: {exc}") from None
+    with ExitStack() as serving:
+        try:
+            serving.enter_context(running)
+        except (RuntimeError, OSError) as exc:  # a port taken, an address this machine does not have
+            raise LabformError(f"sandbox: {exc}") from None
         yield running

@@ -190,26 +190,41 @@ class Testset(RunResource):
         ctx.progress(f"testset {attrs['id']}: still running; apptest.ai cannot stop it, so it runs to its end")
 
     def junit_suites(self, ctx, attrs):
-        """The cloud's own JUnit XML (one testcase per device), its suites named after the testset."""
+        """The cloud's own JUnit XML (one testcase per device), its suites named after the testset; each
+        error message names its device beside the result page's URL (the cloud writes the URL alone)."""
         xml = _client(ctx).result(attrs["id"]).get("result_xml")
         if not xml:
             raise ProviderError(CLOUD, "read testset result", None, f"testset {attrs['id']} has no result_xml")
-        return renamed_suites(xml.encode(), attrs.get("testset_name") or f"testset {attrs['id']}")
+        suites = renamed_suites(xml.encode(), attrs.get("testset_name") or f"testset {attrs['id']}")
+        for case in (case for suite in suites for case in suite.iter("testcase")):
+            for error in case.iter("error"):
+                url = error.get("message", "")
+                error.set(
+                    "message", f"{case.get('name')} did not pass: {url}" if url else f"{case.get('name')} did not pass"
+                )
+                error.text = error.text or url or None
+        return suites
 
     def gate_failure(self, desired, attrs):
+        """What missed the bar, counted as the cloud counts: one test per device. Failed and error devices
+        are both JUnit errors (the cloud's result_xml has no failure element), so the message says so."""
         gate = desired.get("gate")
         if not gate:
             return None
         passed, failed, errors = attrs.get("passed", 0), attrs.get("failed", 0), attrs.get("errors", 0)
         misses = []
         if gate.get("max_failed") is not None and failed > gate["max_failed"]:
-            misses.append(f"{failed} failed (at most {gate['max_failed']} allowed)")
+            misses.append(
+                f"{_devices(failed)} failed (JUnit errors, as the cloud writes them), at most {gate['max_failed']} allowed"
+            )
         if gate.get("max_errors") is not None and errors > gate["max_errors"]:
-            misses.append(f"{errors} errors (at most {gate['max_errors']} allowed)")
+            misses.append(f"{_devices(errors)} ended in error (JUnit errors too), at most {gate['max_errors']} allowed")
         if gate.get("min_passed") is not None and passed < gate["min_passed"]:
-            misses.append(f"{passed} passed (at least {gate['min_passed']} needed)")
+            misses.append(f"{_devices(passed)} passed, at least {gate['min_passed']} needed")
         if not misses:
             return None
-        return (
-            f"{'; '.join(misses)}; of {attrs.get('total', 0)} tests: {passed} passed, {failed} failed, {errors} errors"
-        )
+        return f"{'; '.join(misses)}; of {_devices(attrs.get('total', 0))}: {passed} passed, {failed} failed, {errors} errors"
+
+
+def _devices(count: int) -> str:
+    return f"{count} device{'' if count == 1 else 's'}"

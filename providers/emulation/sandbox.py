@@ -5,10 +5,12 @@ which imports this only then). Async work runs on wall time with short
 durations, so demos finish in seconds; data kept in ``data_dir`` lets a
 second ``apply --sandbox`` see what the first made.
 
-``labform sandbox`` also takes a ``Tuning``: faults of every kind at a rate,
-latency, the seed, job length and doc variants, so a user can rehearse their
-own plans against a cloud that drops, refuses and garbles answers, and the
-crash and fault harnesses can run against a sandbox in its own process.
+``labform sandbox`` (and ``--sandbox``) also take a ``Tuning``: faults of every
+kind at a rate, latency, the seed, job length, the share of simulated tests that
+fail and doc variants, so a user can rehearse their own plans against a cloud
+that drops, refuses and garbles answers or fails tests, and the crash and fault
+harnesses can run against a sandbox in its own process. It serves on loopback
+unless given another address to listen on.
 
 Every served emulator's control endpoints (request log, store, clock) take the
 sandbox's one ``inspection_token``, made at start and printed by ``labform
@@ -30,7 +32,7 @@ from providers import registry
 from providers.emulation.app import inspection_token
 from providers.emulation.clock import VIRTUAL_EPOCH, Clock
 from providers.emulation.options import ALL_FAULTS, EmulatorOptions, check_failure_kinds
-from providers.emulation.server import EmulatorServer
+from providers.emulation.server import LOOPBACK, EmulatorServer
 
 DEFAULT_JOB_SECONDS = 4.0
 
@@ -48,6 +50,8 @@ class Tuning:
     job_seconds: float | None = None
     # cloud -> a name in its providers/<cloud>/emulator/variants.py VARIANTS.
     variants: Mapping[str, str] = field(default_factory=dict)
+    # Share of simulated tests that fail; None: LABFORM_SANDBOX_FAILURE_SHARE, else none.
+    test_failure_share: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.failure_rate <= 1:
@@ -56,12 +60,19 @@ class Tuning:
             raise ValueError(f"the latency cannot be negative ({self.latency}s)")
         if self.job_seconds is not None and self.job_seconds <= 0:
             raise ValueError(f"a job must take some time, not {self.job_seconds}s")
+        if not 0 <= self.failure_share() <= 1:
+            raise ValueError(f"the share of failing tests must be between 0 and 1, not {self.failure_share()}")
         check_failure_kinds(self.failure_kinds)
 
     def job_duration(self) -> float:
         if self.job_seconds is not None:
             return self.job_seconds
         return float(os.environ.get("LABFORM_SANDBOX_JOB_SECONDS", DEFAULT_JOB_SECONDS))
+
+    def failure_share(self) -> float:
+        if self.test_failure_share is not None:
+            return self.test_failure_share
+        return float(os.environ.get("LABFORM_SANDBOX_FAILURE_SHARE", "0"))
 
     def describe(self) -> str:
         """The settings in words, for the line ``labform sandbox`` prints."""
@@ -74,6 +85,8 @@ class Tuning:
         if self.latency:
             parts.append(f"latency {self.latency * 1000:g}ms")
         parts.append(f"jobs take {self.job_duration():g}s")
+        if self.failure_share():
+            parts.append(f"{self.failure_share():.0%} of simulated tests fail")
         parts += [f"{cloud} variant {name}" for cloud, name in sorted(self.variants.items())]
         return "; ".join(parts)
 
@@ -95,7 +108,7 @@ def sandbox_options(data_dir: Path | None, cloud: str, tuning: Tuning = Tuning()
         # command keep progressing, and their timestamps read as today.
         clock=Clock(speed=1.0, start=time.time() - VIRTUAL_EPOCH.timestamp()),
         job_duration=tuning.job_duration(),
-        failure_share=float(os.environ.get("LABFORM_SANDBOX_FAILURE_SHARE", "0")),
+        failure_share=tuning.failure_share(),
         failure_rate=tuning.failure_rate,
         failure_kinds=tuning.failure_kinds,
         latency=tuning.latency,
@@ -114,8 +127,10 @@ class Sandbox:
         port_base: int | None = None,
         tuning: Tuning = Tuning(),
         open_inspection: bool = False,
+        host: str = LOOPBACK,
     ):
         self.clouds = sorted(set(clouds) & set(registry.emulator_names()))
+        self.host = host
         self.data_dir = data_dir
         self.port_base = port_base
         self.tuning = tuning
@@ -142,7 +157,9 @@ class Sandbox:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         for index, cloud in enumerate(self.clouds):
             self.servers[cloud] = self._stack.enter_context(
-                EmulatorServer(self._build(cloud), port=self.port_base + index if self.port_base else None)
+                EmulatorServer(
+                    self._build(cloud), port=self.port_base + index if self.port_base else None, host=self.host
+                )
             )
         return self
 

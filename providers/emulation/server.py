@@ -1,4 +1,4 @@
-"""Serve an emulator for real: uvicorn on a loopback port, in a daemon thread.
+"""Serve an emulator for real: uvicorn on a loopback port (or the address given), in a daemon thread.
 
 Tests and the sandbox talk to emulators over HTTP, exactly as labform talks to
 a cloud; nothing is mocked.
@@ -17,11 +17,22 @@ import time
 import uvicorn
 from starlette.types import ASGIApp
 
+LOOPBACK = "127.0.0.1"
+# Addresses that mean "every interface": the emulator's URL then names loopback, which reaches it too.
+_EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL names it: loopback for every interface, an IPv6 address in brackets."""
+    if host in _EVERY_INTERFACE:
+        return LOOPBACK
+    return f"[{host}]" if ":" in host else host
 
 
 class _PromptServer(uvicorn.Server):
@@ -36,11 +47,12 @@ class _PromptServer(uvicorn.Server):
 
 
 class EmulatorServer:
-    def __init__(self, app: ASGIApp, port: int | None = None):
+    def __init__(self, app: ASGIApp, port: int | None = None, host: str = LOOPBACK):
         self.app = app
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", access_log=False)
+        self.host = host
+        self.port = port or free_port(host)
+        self.url = f"http://{url_host(host)}:{self.port}"
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="critical", access_log=False)
         self._server = _PromptServer(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name=f"emulator:{self.port}")
 
@@ -49,7 +61,7 @@ class EmulatorServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"emulator failed to start on port {self.port}")
+                raise RuntimeError(f"emulator failed to start on {self.host} port {self.port}")
             time.sleep(0.01)
         return self
 

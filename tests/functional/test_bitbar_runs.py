@@ -154,12 +154,17 @@ def test_a_missed_gate_stays_red_on_every_apply_until_replaced(half_failing, bit
     write_plan(workdir, WAIT + "\ngate: {min_success_ratio: 0.95}")
     result = workdir.apply()
     assert result.exit_code == 1
-    assert re.search(r"missed its gate: success ratio 0\.\d\d is below 0\.95; failing devices: \w", result.stdout)
+    assert re.search(
+        r"missed its gate: devices \d/\d succeeded \(success ratio 0\.\d\d, below 0\.95\); tests \d+/\d+ passed; failing devices: \w",
+        result.stdout,
+    )
     assert "bitbar_run.smoke" in state_of(workdir)["resources"]
     planned = workdir.plan("--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
-    assert re.search(r"Error: check bitbar_run\.smoke failed: run \d+ missed its gate: success ratio", planned.stdout)
+    assert re.search(
+        r"Error: check bitbar_run\.smoke failed: run \d+ missed its gate: devices \d/\d succeeded", planned.stdout
+    )
     for _ in range(2):
         again = workdir.apply()
         assert again.exit_code == 1, again.output

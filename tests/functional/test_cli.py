@@ -252,7 +252,8 @@ def test_single_dash_long_options_are_read_as_terraform_writes_them():
         "-json",
     ]
     assert terraform_style(["plan", ".", "-no-color", "-json"], known) == ["--no-color", "plan", ".", "--json"]
-    assert terraform_style(["plan", "-nope"], known) == ["plan", "-nope"]
+    # Any other long name typed with one dash is read as a long option, so a typo gets "did you mean".
+    assert terraform_style(["plan", "-nope", "-h"], known) == ["plan", "--nope", "-h"]
 
 
 def test_terraform_spelled_options_work_end_to_end(bitbar, workdir):

@@ -79,7 +79,9 @@ def test_a_missed_gate_is_a_failing_check_in_plan_json_and_fails_apply_and_its_s
     assert check["address"]["to_display"] == "bitbar_run.smoke" and check["status"] == "fail"
     [problem] = check["instances"][0]["problems"]
     assert re.fullmatch(
-        r"run \d+ missed its gate: success ratio 0\.\d\d is below 0\.95; failing devices: .+", problem["message"]
+        r"run \d+ missed its gate: devices \d/\d succeeded \(success ratio 0\.\d\d, below 0\.95\); tests \d+/\d+ passed; "
+        r"failing devices: .+",
+        problem["message"],
     )
 
     streamed = workdir.apply("-json")

@@ -68,6 +68,9 @@ def test_a_failing_testset_waits_misses_its_gate_and_writes_junit_on_every_varia
     write_plan(workdir, WAIT, "gate: {max_failed: 0}", f"junit: {junit}")
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None, result.output
-    assert "missed its gate: 1 failed (at most 0 allowed); of 3 tests: 2 passed, 1 failed, 0 errors" in result.stdout
+    assert (
+        "missed its gate: 1 device failed (JUnit errors, as the cloud writes them), at most 0 allowed; "
+        "of 3 devices: 2 passed, 1 failed, 0 errors" in result.stdout
+    )
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase/error")) == 1
     assert recorded_testset(workdir)["attributes"]["failed"] == 1

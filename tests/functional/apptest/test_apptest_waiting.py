@@ -73,8 +73,8 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
     result = workdir.apply()
     assert result.exit_code == 1 and result.exception is None
     assert (
-        "missed its gate: 1 failed (at most 0 allowed); 2 passed (at least 3 needed); of 3 tests: 2 passed, 1 failed, 0 errors"
-        in result.stdout
+        "missed its gate: 1 device failed (JUnit errors, as the cloud writes them), at most 0 allowed; "
+        "2 devices passed, at least 3 needed; of 3 devices: 2 passed, 1 failed, 0 errors" in result.stdout
     )
     assert recorded_testset(workdir)["attributes"]["failed"] == 1
     assert len(ET.parse(junit).getroot().findall("testsuite/testcase/error")) == 1
