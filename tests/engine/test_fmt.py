@@ -128,3 +128,42 @@ def test_invalid_yaml_is_an_error_at_its_line_and_nothing_is_written(tmp_path):
 @pytest.mark.parametrize("example", sorted({p.parent for p in (ROOT / "plans").rglob("*.yaml")}), ids=lambda p: p.name)
 def test_the_example_plans_are_already_formatted(example):
     assert format_files(example, check=True) == []
+
+
+def test_composition_sections_are_kept_as_written(tmp_path):
+    """for_each, count, locals, modules, moved and removed come out of fmt meaning the same, in the layout."""
+    messy = textwrap.dedent(
+        """\
+        locals:
+            apps:   [checkout,search]
+        resources:
+            bitbar_project.app:
+                for_each: ${local.apps}
+                name: ${each.key}
+                type: ANDROID
+            bitbar_config_parameter.retry:
+                count:  2
+                project: '${bitbar_project.app["checkout"].id}'
+                key: r${count.index}
+                value: "1"
+        modules:
+            ci:
+                source: ./modules/app
+                for_each: ${local.apps}
+                inputs: {app: "${each.key}",  project: '${bitbar_project.app[each.key].id}'}
+        moved:
+        -   from: bitbar_project.shop
+            to: bitbar_project.app["checkout"]
+        removed:
+        -   from: bitbar_project.old
+            lifecycle: {destroy: false}
+        """
+    )
+    plan = tmp_path / "main.yaml"
+    plan.write_text(messy)
+    assert format_files(tmp_path) == [plan]
+    yaml = YAML(typ="safe")
+    assert yaml.load(plan.read_text()) == yaml.load(messy)
+    assert "  ci:\n    source: ./modules/app\n" in plan.read_text()
+    assert "moved:\n  - from: bitbar_project.shop\n    to: bitbar_project.app[\"checkout\"]\n" in plan.read_text()
+    assert format_files(tmp_path, check=True) == []
