@@ -192,7 +192,7 @@ def test_json_lists_every_change_with_terraforms_actions():
     created = document["resource_changes"][0]["change"]
     assert (created["before"], created["after"], created["after_unknown"]) == (
         None,
-        {"id": None, "name": "a"},
+        {"name": "a"},  # id is known only after apply: left out, marked in after_unknown
         {"id": True},
     )
     assert document["resource_changes"][2]["change"]["replace_paths"] == [["kind"]]
@@ -223,6 +223,7 @@ def test_plan_made_by_the_runner_renders_its_creates(lab):
 
 TERRAFORM_KEYS = {
     "format_version",
+    "terraform_version",
     "labform_version",
     "timestamp",
     "variables",
@@ -259,7 +260,7 @@ def test_json_plan_carries_terraforms_top_level_keys(lab):
     """)
     document = json_plan(lab)
     assert set(document) >= TERRAFORM_KEYS
-    assert document["format_version"] == "1.0" and document["labform_version"]
+    assert document["format_version"] == "1.2" and document["terraform_version"] == document["labform_version"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["timestamp"])
     assert (document["applyable"], document["complete"], document["errored"]) == (True, True, False)
 
@@ -282,7 +283,12 @@ def test_planned_values_and_prior_state_are_values_with_secrets_masked(lab):
     assert set(prior) == {"memory_thing.web", "memory_thing.old"}
     assert set(planned) == {"memory_thing.web", "memory_thing.new"}  # old is deleted
     web = planned["memory_thing.web"]
-    assert (web["mode"], web["type"], web["name"], web["provider_name"]) == ("managed", "memory_thing", "web", "memory")
+    assert (web["mode"], web["type"], web["name"], web["provider_name"]) == (
+        "managed",
+        "memory_thing",
+        "web",
+        "labform.dev/labform/memory",
+    )
     assert (prior["memory_thing.web"]["values"]["size"], web["values"]["size"]) == (3, 4)
     assert web["values"]["secret"] == "(sensitive)" and web["sensitive_values"] == {"secret": True}
     assert prior["memory_thing.web"]["values"]["secret"] == "(sensitive)"
