@@ -9,8 +9,9 @@ import pytest
 
 from engine.addresses import Address
 from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
+from engine.events import resource_object
 from engine.references import UNKNOWN
-from engine.render import plan_json, plan_to_dict, render_plan
+from engine.render import change_to_dict, plan_json, plan_to_dict, render_plan
 
 
 def plan_of(*changes: ResourceChange) -> Plan:
@@ -438,3 +439,61 @@ def test_json_checks_follow_terraforms_shape(memory_registered):
     assert unknown["instances"] == [{"address": {"to_display": "memory_gauge.g"}, "status": "unknown"}]
     assert document["applyable"] is False and document["refresh"] is True
     assert document["summary"]["checks"] == {"pass": 0, "fail": 1, "error": 0, "unknown": 1}
+
+
+# --- addresses and unknowns as Terraform's JSON takes them apart ---------------------------------
+
+
+def test_an_instance_in_a_module_has_its_module_address_and_index():
+    """module_address is the module part of the address (only inside a module); index the instance key,
+    a string for for_each and a number for count; the stream's resource object splits it the same way."""
+    inside = Address("bitbar_run", "smoke", key="android", module=(("ci", "checkout"), ("leaf", 0)))
+    counted = Address("bitbar_run", "smoke", key=2)
+    fields = change_to_dict(ResourceChange(inside, Action.CREATE, None, {"name": "x"}))
+    assert fields["address"] == 'module.ci["checkout"].module.leaf[0].bitbar_run.smoke["android"]'
+    assert (fields["module_address"], fields["index"]) == ('module.ci["checkout"].module.leaf[0]', "android")
+    assert fields["provider_name"] == "labform.dev/labform/bitbar"
+    assert change_to_dict(ResourceChange(counted, Action.CREATE, None, {}))["index"] == 2
+    root = change_to_dict(ResourceChange(Address("bitbar_run", "smoke"), Action.CREATE, None, {}))
+    assert "module_address" not in root and "index" not in root
+    assert resource_object(inside) == {
+        "addr": str(inside),
+        "module": 'module.ci["checkout"].module.leaf[0]',
+        "resource": 'bitbar_run.smoke["android"]',
+        "implied_provider": "bitbar",
+        "resource_type": "bitbar_run",
+        "resource_name": "smoke",
+        "resource_key": "android",
+    }
+    assert resource_object(counted)["module"] == "" and resource_object(counted)["resource"] == "bitbar_run.smoke[2]"
+
+
+def test_unknowns_are_left_out_of_after_and_marked_where_they_are():
+    """Terraform's after_unknown: an unknown attribute is left out of after; inside an object only the
+    unknown member is; a list keeps its positions (null) and marks each; a computed attribute absent
+    from after is marked too; a sensitive known value is masked, an unknown one just marked."""
+    change = thing(
+        "x",
+        Action.CREATE,
+        None,
+        {
+            "id": UNKNOWN,
+            "name": "x",
+            "tags": {"team": "qa", "run": UNKNOWN},
+            "devices": [1, UNKNOWN],
+            "secret": UNKNOWN,
+            "token": "t0ps3cr3t-fingerprint",
+        },
+        after_unknown={"id", "tags", "devices", "secret", "created_at"},
+        sensitive=frozenset({"secret", "token"}),
+    )
+    planned = change_to_dict(change)["change"]
+    assert planned["after"] == {"name": "x", "tags": {"team": "qa"}, "devices": [1, None], "token": "(sensitive)"}
+    assert planned["after_unknown"] == {
+        "created_at": True,
+        "devices": [False, True],
+        "id": True,
+        "secret": True,
+        "tags": {"run": True},
+    }
+    assert (planned["before_sensitive"], planned["after_sensitive"]) == (False, {"secret": True, "token": True})
