@@ -262,3 +262,20 @@ def test_a_change_log_not_on_json_prints_the_lines_people_read():
         Event("change_finished", "bitbar_file.app: Creation complete after 0s", "bitbar_file.app", {"action": "create"})
     )
     assert lines == ["bitbar_file.app: Creating...", "upload 3: 50%", "bitbar_file.app: Creation complete after 0s"]
+
+
+def test_a_recovered_create_and_the_commands_own_progress_are_messages_of_their_own():
+    """An interrupted create found again is change_recovered with its resource and action; progress
+    that names no object (reading data sources while planning) is a plain log message."""
+    lines: list[str] = []
+    log = ChangeLog(lines.append, as_json=True)
+    log(Event("progress", "reading data.bitbar_devices.sony"))
+    log(Event("change_started", "bitbar_project.ci: Creating...", "bitbar_project.ci", {"action": "create"}))
+    log(Event("recovered", "bitbar_project.ci: timed out; found what the create made (id 7)", "bitbar_project.ci"))
+    done = {"action": "create", "id": "7", "elapsed_seconds": 1.5}
+    log(Event("change_finished", "bitbar_project.ci: Creation complete after 2s [id=7]", "bitbar_project.ci", done))
+    messages = stream("\n".join(lines))
+    assert [m["type"] for m in messages] == ["version", "log", "apply_start", "change_recovered", "apply_complete"]
+    recovered = messages[3]
+    assert recovered["hook"]["resource"]["addr"] == "bitbar_project.ci" and recovered["hook"]["action"] == "create"
+    assert (messages[4]["hook"]["id_value"], messages[4]["hook"]["elapsed_seconds"]) == ("7", 1.5)
