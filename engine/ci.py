@@ -10,10 +10,10 @@
   ``::error file=…,line=…::`` workflow commands, which GitHub shows as
   annotations on that line of the pull request.
 - ``ChangeLog`` is the one reporter of an apply: it prints every event (a line
-  for people, or one JSON object per line for ``-json``),
-  and on a pipe, where no progress bar can show that work goes on, prints a
-  heartbeat for a change silent for ``HEARTBEAT`` seconds — at most one per
-  change that often — so throttling lives here and nowhere else.
+  for people; for ``-json`` Terraform's machine-readable UI, one message a line,
+  docs/json-ui.md), and on a pipe, where no progress bar can show that work
+  goes on, a heartbeat for a change silent for ``HEARTBEAT`` seconds — at most
+  one per change that often — so throttling lives here and nowhere else.
 """
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.changes import NO_CHANGES, Action, Check, Plan, ResourceChange, resolve_commands
+from engine.addresses import Address
+from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands
 from engine.errors import ConfigError, ConfigErrors, SourceLocation
-from engine.events import Event
-from engine.outcomes import ApplyOutcome
+from engine.events import Event, message, resource_object, ui_action, version_message
+from engine.outcomes import ApplyOutcome, RunOutcome
+from engine.version import labform_version
+from providers.errors import LabformError
+from providers.masking import SENSITIVE
 
 HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
 
@@ -70,13 +74,34 @@ def without_location(error: ConfigError) -> str:
     return text.removeprefix(prefix)
 
 
+def problems(error: Exception) -> list[Exception]:
+    """Each problem an error reports: ConfigErrors gathers several, anything else is one."""
+    return list(error.errors) if isinstance(error, ConfigErrors) else [error]
+
+
 def error_annotations(error: Exception) -> list[str]:
     """One annotation per problem: each ConfigError at its line, anything else unplaced."""
-    errors = error.errors if isinstance(error, ConfigErrors) else [error]
     return [
         annotation(without_location(e), e.location) if isinstance(e, ConfigError) else annotation(str(e))
-        for e in errors
+        for e in problems(error)
     ]
+
+
+def diagnostic(
+    problem: Exception | str, address: str | None = None, detail: str = "", severity: str = "error"
+) -> dict[str, Any]:
+    """One problem (an error, or what a warning says) as Terraform's diagnostic (``validate -json``,
+    the ``-json`` stream): a ConfigError with the range of its place in a plan file; ``address``
+    names the object it is about."""
+    error = problem if isinstance(problem, ConfigError) else None
+    summary = without_location(error) if error is not None else str(problem)
+    found: dict[str, Any] = {"severity": severity, "summary": summary, "detail": detail}
+    if address is not None:
+        found["address"] = address
+    if error is not None and error.location is not None:
+        start = {"line": error.location.line, "column": error.location.column}
+        found["range"] = {"filename": error.location.file, "start": start, "end": start}
+    return found
 
 
 # --- step summary ---------------------------------------------------------
@@ -177,9 +202,14 @@ def failure_annotations(outcome: ApplyOutcome) -> list[str]:
 @dataclass
 class _Running:
     started: float
-    doing: str  # "creating", from the action's words
+    action: Action
     last_line: float
     detail: str = ""  # the newest progress message, without its "run 5: " subject
+
+    @property
+    def doing(self) -> str:
+        """``creating``, from the action's words."""
+        return self.action.words.doing.lower() or "working"
 
 
 class ChangeLog:
@@ -188,7 +218,10 @@ class ChangeLog:
         with ChangeLog(click.echo, heartbeat=30.0) as report:
             runner.apply(Workspace(..., report=report), ...)
 
-    ``heartbeat=None`` (a terminal, or ``-json``) prints events only."""
+    ``heartbeat=None`` (a terminal) prints events only. With ``as_json`` every line is a
+    message of Terraform's machine-readable UI, the first the ``version`` message; ``planned``
+    and ``finished`` add what the plan and the outcome say, and an error that ends the
+    command inside the ``with`` becomes its ``diagnostic`` messages."""
 
     def __init__(
         self,
@@ -202,6 +235,9 @@ class ChangeLog:
         self.heartbeat = heartbeat
         self.clock = clock
         self._running: dict[str, _Running] = {}
+        self._planned: dict[str, ResourceChange] = {}
+        # The stream's first message, stamped when the command starts; sent before any other.
+        self._opening = version_message(labform_version()) if as_json else None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -209,20 +245,25 @@ class ChangeLog:
     def __call__(self, event: Event) -> None:
         with self._lock:
             now = self.clock()
+            if self.as_json:
+                self._send(self._messages(event, now))  # before tracking: a finished change is still running here
+            else:
+                self.echo(event.message)
             self._track(event, now)
-            self.echo(json.dumps(event.to_json(), default=str) if self.as_json else event.message)
 
-    def emit(self, kind: str, message: str, address: str | None = None, **data: Any) -> None:
-        """An event the CLI itself adds to the stream (the planned changes, the final summary)."""
-        self(Event(kind, message, address, data))
+    def _send(self, messages: list[dict[str, Any]]) -> None:
+        """Print messages, one JSON object a line, the ``version`` message before the first."""
+        if self._opening is not None:
+            messages, self._opening = [self._opening, *messages], None
+        for line in messages:
+            self.echo(json.dumps(line, default=str))
 
     def _track(self, event: Event, now: float) -> None:
         address = event.address
         if address is None:
             return
         if event.kind == "change_started":
-            doing = Action(event.data.get("action", "create")).words.doing.lower() or "working"
-            self._running[address] = _Running(started=now, doing=doing, last_line=now)
+            self._running[address] = _Running(started=now, action=Action(event.data["action"]), last_line=now)
         elif event.kind in ("change_finished", "change_failed", "change_skipped"):
             self._running.pop(address, None)
         elif event.kind == "progress" and address in self._running:
@@ -230,17 +271,96 @@ class ChangeLog:
             running.last_line = now
             running.detail = event.message.split(": ", 1)[-1]
 
+    # --- -json: events as Terraform's messages ---
+    def _messages(self, event: Event, now: float) -> list[dict[str, Any]]:
+        if event.address is None:
+            return [message("log", event.message)]
+        address = event.address
+        running = self._running.get(address)
+        hook: dict[str, Any] = {"resource": resource_object(Address.parse(address))}
+        action = Action(event.data["action"]) if "action" in event.data else running.action if running else None
+        if action is not None:
+            hook["action"] = ui_action(action)
+        elapsed = round(now - running.started, 3) if running else 0.0
+        if event.kind == "change_started":
+            return [message("apply_start", event.message, hook={**hook, **self._id(address)})]
+        if event.kind == "change_finished":
+            remote_id = event.data.get("id")
+            found = {"id_key": "id", "id_value": str(remote_id)} if remote_id else {}
+            hook.update(found, elapsed_seconds=event.data.get("elapsed_seconds", elapsed))
+            return [message("apply_complete", event.message, hook=hook)]
+        if event.kind == "change_failed":
+            noun = action.words.done if action else "Change"
+            errored = f"{address}: {noun} errored after {human_duration(elapsed)}"
+            problem = diagnostic(event.data.get("error", event.message), address)
+            return [message("apply_errored", errored, hook={**hook, "elapsed_seconds": elapsed}), _said(problem)]
+        if event.kind == "change_skipped":
+            return [message("change_skipped", event.message, hook={**hook, "because": event.data.get("because")})]
+        if event.kind == "recovered":
+            return [message("change_recovered", event.message, hook=hook)]
+        if event.kind == "progress" and running is not None:
+            hook["elapsed_seconds"] = elapsed
+            return [message("apply_progress", event.message, hook=hook, progress=event.message)]
+        return [message("log", event.message, hook=hook)]
+
+    def _id(self, address: str) -> dict[str, str]:
+        """The object's id, as apply_start names it, when the plan knows it (an update, a delete)."""
+        planned = self._planned.get(address)
+        return {"id_key": "id", "id_value": planned.remote_id} if planned and planned.remote_id else {}
+
+    def planned(self, plan: Plan, drift: list[ResourceChange]) -> None:
+        """-json: the plan about to be applied, as Terraform streams it before an apply: drift, a
+        warning per notice, a ``planned_change`` per change, then the plan's ``change_summary``."""
+        if not self.as_json:
+            return
+        with self._lock:
+            self._planned = {str(c.address): c for c in plan.changes}
+            self._send(
+                [
+                    *(_drift_message(c) for c in drift),
+                    *(_said(diagnostic(n.message, str(n.address), severity="warning")) for n in plan.notices),
+                    *_planned_changes(plan),
+                    _plan_summary(plan),
+                ]
+            )
+
+    def finished(self, outcome: ApplyOutcome) -> None:
+        """-json: how the apply ended: each run's results, each check's verdict (a failing one also
+        as an error diagnostic), the ``change_summary`` and, after an apply, the ``outputs``."""
+        if not self.as_json:
+            return
+        messages = [*(_run_message(run) for run in outcome.runs), *_check_messages(outcome.checks)]
+        summary = outcome.summary()
+        counts = {key: summary.pop(key) for key in ("added", "changed", "adopted", "destroyed")}
+        changes = {
+            "add": counts["added"],
+            "change": counts["changed"],
+            "import": counts["adopted"],
+            "remove": counts["destroyed"],
+            "operation": "destroy" if outcome.verb == "destroy" else "apply",
+        }
+        messages.append(
+            message("change_summary", outcome.headline(), changes=changes, status=outcome.status, **summary)
+        )
+        if outcome.outputs and outcome.verb != "destroy":  # after a destroy they name what is gone
+            messages.append(message("outputs", f"Outputs: {len(outcome.outputs)}", outputs=_masked(outcome.outputs)))
+        with self._lock:
+            self._send(messages)
+
     # --- heartbeat on a pipe ---
     def __enter__(self) -> ChangeLog:
-        if self.heartbeat and not self.as_json:
+        if self.heartbeat:
             self._thread = threading.Thread(target=self._beat, name="labform-heartbeat", daemon=True)
             self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *rest: object) -> None:
         self._stopped.set()
         if self._thread is not None:
             self._thread.join()
+        if self.as_json and isinstance(error, LabformError):  # the CLI still says it on stderr, and exits 1
+            with self._lock:
+                self._send([_said(diagnostic(e)) for e in problems(error)])
 
     def _beat(self) -> None:
         every = self.heartbeat or HEARTBEAT  # the thread starts only with a heartbeat set
@@ -251,7 +371,19 @@ class ChangeLog:
                 for address, running in self._running.items():
                     if now - running.last_line >= every:
                         running.last_line = now
-                        self.echo(self.still_going(address, running, now))
+                        self._still_going(address, running, now)
+
+    def _still_going(self, address: str, running: _Running, now: float) -> None:
+        line = self.still_going(address, running, now)
+        if not self.as_json:
+            self.echo(line)
+            return
+        hook = {
+            "resource": resource_object(Address.parse(address)),
+            "action": ui_action(running.action),
+            "elapsed_seconds": round(now - running.started, 3),
+        }
+        self._send([message("apply_progress", line, hook=hook, heartbeat=True)])
 
     @staticmethod
     def still_going(address: str, running: _Running, now: float) -> str:
@@ -260,3 +392,95 @@ class ChangeLog:
         verb = "waiting" if running.detail else running.doing
         detail = f", {running.detail}" if running.detail else ""
         return f"{address}: Still {verb}... [{human_duration(now - running.started)} elapsed{detail}]"
+
+
+# --- -json: what the plan and the outcome say, as messages ------------------
+def _said(problem: dict[str, Any]) -> dict[str, Any]:
+    """A diagnostic as its message: ``Error: SUMMARY`` at level error, ``Warning: ...`` at warn."""
+    warning = problem["severity"] == "warning"
+    head, level = ("Warning", "warn") if warning else ("Error", "error")
+    return message("diagnostic", f"{head}: {problem['summary']}", level, diagnostic=problem)
+
+
+def _drift_message(change: ResourceChange) -> dict[str, Any]:
+    action = "delete" if change.after is None else "update"
+    text = f"{change.address}: Drift detected ({action})"
+    return message("resource_drift", text, change={"resource": resource_object(change.address), "action": action})
+
+
+def _planned_changes(plan: Plan) -> list[dict[str, Any]]:
+    """A ``planned_change`` per change, as Terraform streams them: every action but a no-op, a no-op
+    that a ``moved:`` entry carries as ``move``, and a ``removed:`` object let go of as ``remove``."""
+    previous = {target: source for source, target in plan.moved}
+    messages = []
+    for change in plan.changes:
+        moved_from = previous.get(change.address)
+        if change.action == Action.NOOP and moved_from is None:
+            continue
+        action = "move" if change.action == Action.NOOP else ui_action(change.action)
+        body: dict[str, Any] = {"resource": resource_object(change.address), "action": action}
+        if moved_from is not None:
+            body["previous_resource"] = resource_object(moved_from)
+        if change.action == Action.ADOPT and change.remote_id:
+            body["importing"] = {"id": change.remote_id}
+        body.update({key: value for key, value in (("why", change.reason), ("note", change.note)) if value})
+        messages.append(message("planned_change", f"{change.address}: Plan to {action}", change=body))
+    for address in plan.forgotten:
+        body = {"resource": resource_object(address), "action": "remove"}
+        messages.append(message("planned_change", f"{address}: Plan to remove", change=body))
+    return messages
+
+
+def _plan_summary(plan: Plan) -> dict[str, Any]:
+    counts = plan.counts()
+    changes = {
+        "add": counts["add"],
+        "change": counts["change"],
+        "import": counts["adopt"],
+        "remove": counts["destroy"],
+        "forget": counts["forget"],
+        "operation": "plan",
+    }
+    return message("change_summary", f"Plan: {plan.counts_phrase()}.", changes=changes)
+
+
+def _run_message(run: RunOutcome) -> dict[str, Any]:
+    """labform's own: what a run's cloud reports of its results (credits where it says), and its gate."""
+    facts = run.facts
+    said = [f"{facts.devices} devices" if facts.devices is not None else ""]
+    said += [f"{facts.passed} passed" if facts.passed is not None else ""]
+    said += [f"{facts.failed} failed" if facts.failed is not None else ""]
+    said += [f"{facts.credits:g} credits" if facts.credits is not None else "", f"gate {run.gate}"]
+    body = {
+        "resource": resource_object(run.outcome.change.address),
+        "devices": facts.devices,
+        "passed": facts.passed,
+        "failed": facts.failed,
+        "flaky": facts.flaky,
+        "credits": facts.credits,
+        "finished": facts.finished,
+        "gate": run.gate,
+        "elapsed_seconds": None if run.seconds is None else round(run.seconds, 3),
+    }
+    return message("run_result", f"{run.outcome.address}: {', '.join(s for s in said if s)}", run=body)
+
+
+def _check_messages(checks: list[Check]) -> list[dict[str, Any]]:
+    """labform's own ``check_result`` per gate; a failing one is an error diagnostic too, as Terraform
+    reports what fails an apply."""
+    from engine.render import check_hint  # the providers' registry, only when a check is reported
+
+    messages = []
+    for check in checks:
+        failed = check.status == CheckStatus.FAIL
+        body = {"resource": resource_object(check.address), "status": check.status.value, "reason": check.why or None}
+        messages.append(message("check_result", check.line(), "error" if failed else "info", check=body))
+        if failed:
+            problem = diagnostic(f"check {check.address} failed: {check.why}", str(check.address), check_hint(check))
+            messages.append(_said(problem))
+    return messages
+
+
+def _masked(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Outputs in Terraform's shape, a sensitive one's value as ``(sensitive)`` (Terraform would print it)."""
+    return {name: {**shown, "value": SENSITIVE} if shown["sensitive"] else shown for name, shown in outputs.items()}

@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 import click
 
 from engine import collector, exit_codes
-from engine.changes import Action
-from engine.errors import ConfigError, ConfigErrors, LabformError
+from engine.errors import ConfigErrors, LabformError
 from engine.events import Reporter
 from engine.flags import (
     PATH_ARG,
@@ -212,33 +211,22 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
 @main.command()
 @json_option
 def version(as_json: bool) -> None:
-    """Print labform's version."""
+    """Print labform's version (-json: Terraform's keys, every built-in cloud as a provider selection)."""
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "labform_version": labform_version(),
-                    "platform": f"{sys.platform}_{platform.machine()}",
-                    "python": platform.python_version(),
-                },
-                indent=2,
-            )
-        )
+        from engine.provider_address import provider_address
+        from providers import registry
+
+        version = labform_version()
+        document = {
+            "terraform_version": version,
+            "labform_version": version,
+            "platform": f"{sys.platform}_{platform.machine()}",
+            "provider_selections": {provider_address(name): version for name in registry.provider_names()},
+            "python": platform.python_version(),
+        }
+        click.echo(json.dumps(document, indent=2))
     else:
         click.echo(f"labform v{labform_version()}\non {sys.platform}_{platform.machine()}")
-
-
-def _diagnostic(error: Exception) -> dict[str, Any]:
-    """One error as a diagnostic of Terraform's ``validate -json``."""
-    from engine import ci
-
-    diagnostic: dict[str, Any] = {"severity": "error", "summary": str(error), "detail": ""}
-    if isinstance(error, ConfigError):
-        diagnostic["summary"] = ci.without_location(error)
-        if error.location is not None:
-            start = {"line": error.location.line, "column": error.location.column}
-            diagnostic["range"] = {"filename": error.location.file, "start": start, "end": start}
-    return diagnostic
 
 
 @main.command()
@@ -248,7 +236,7 @@ def _diagnostic(error: Exception) -> dict[str, Any]:
 @handle_errors
 def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: bool) -> None:
     """Check the plan files without calling any cloud."""
-    from engine import runner
+    from engine import ci, runner
 
     ws = _workspace(path, state, variables)
     if not as_json:
@@ -269,7 +257,7 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
         "valid": not errors,
         "error_count": len(errors),
         "warning_count": 0,
-        "diagnostics": [_diagnostic(e) for e in errors],
+        "diagnostics": [ci.diagnostic(e) for e in errors],
     }
     click.echo(redact(json.dumps(document, indent=2)))
     sys.exit(1 if errors else 0)
@@ -319,6 +307,9 @@ def plan(
     sys.exit(exit_codes.CHANGES if detailed_exitcode and drifted else exit_codes.OK)
 
 
+JSON_STREAM_HELP = "Stream Terraform's machine-readable UI, one JSON message per line (needs --auto-approve)."
+
+
 def _change_log(as_json: bool) -> ci.ChangeLog:
     """An apply's reporter: JSON lines with -json; on a pipe, heartbeats for long silent changes
     (every LABFORM_HEARTBEAT_SECONDS, default 30); on a terminal, lines as they come."""
@@ -333,17 +324,10 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog) -> Callable[[run
     otherwise ask for 'yes', which needs a terminal."""
 
     def show(result: runner.PlanResult) -> None:
-        if not log.as_json:
+        if log.as_json:
+            log.planned(result.plan, result.drift)
+        else:
             click.echo(result.text(_color()))
-            return
-        for change in result.plan.changes:
-            if change.action not in (Action.NOOP, Action.READ):
-                log.emit(
-                    "planned_change",
-                    f"{change.address}: plan to {change.action.value}",
-                    str(change.address),
-                    action=change.action.value,
-                )
 
     def go_on(result: runner.PlanResult) -> bool:
         show(result)
@@ -425,9 +409,7 @@ def _finish(
         _fail(f"{outcome.verb} cancelled.")
     _ci_report(str(ws.path), outcome)
     if log.as_json:
-        log.emit("summary", outcome.headline(), **outcome.summary())
-        if outcome.outputs:
-            log.emit("outputs", "Outputs", outputs=outcome.outputs)
+        log.finished(outcome)
     elif outcome.result is None or (not outcome.plan.has_changes and outcome.ok):
         click.echo(runner.PlanResult(outcome.plan, outcome.drift).text(_color()))
     elif not outcome.ok:
@@ -459,12 +441,7 @@ def _finish(
 @input_option
 @compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Stream one JSON event per line, ending with a summary event (needs --auto-approve).",
-)
+@click.option("--json", "as_json", is_flag=True, help=JSON_STREAM_HELP)
 @handle_errors
 def apply(
     path_or_plan: Path,
@@ -515,6 +492,7 @@ def _carry_out(
 @input_option
 @compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_STREAM_HELP)
 @handle_errors
 def destroy(
     path: Path,
@@ -524,12 +502,13 @@ def destroy(
     options: PlanOptions,
     compact_warnings: bool,
     auto_approve: bool,
+    as_json: bool,
     lock_timeout: float,
 ) -> None:
     """Delete every object labform manages for this plan, dependents first."""
     options.destroy = True
     ws = _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout)
-    _carry_out(ws, options, None, auto_approve, False, compact_warnings)
+    _carry_out(ws, options, None, auto_approve, as_json, compact_warnings)
 
 
 @main.command()

@@ -19,20 +19,15 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel
 
-from engine.schema import _summary
+from engine.provider_address import provider_address
+from engine.schema import class_summary
 from providers import registry
 from providers.base import Arguments
 
 FORMAT_VERSION = "1.0"
-PROVIDER_NAMESPACE = "labform.dev/labform"
 # What a computed attribute the models do not declare is: whatever the cloud sends.
 DYNAMIC = "dynamic"
 COMPUTED = "Set by the cloud once the object exists (read it as ${TYPE.NAME.attribute})."
-
-
-def provider_address(provider: str) -> str:
-    """The provider's address as Terraform writes one (``labform.dev/labform/bitbar``)."""
-    return f"{PROVIDER_NAMESPACE}/{provider}"
 
 
 def unwrapped(annotation: Any) -> Any:
@@ -130,14 +125,14 @@ def providers_schema() -> dict[str, Any]:
     for name in registry.provider_names():
         provider = registry.provider(name)
         schemas[provider_address(name)] = {
-            "provider": block(provider.Settings, _summary(type(provider))),
+            "provider": block(provider.Settings, class_summary(type(provider))),
             "resource_schemas": {
-                type_name: block(kind.Args, _summary(type(kind)), kind.computed)
+                type_name: block(kind.Args, class_summary(type(kind)), kind.computed)
                 for type_name, kind in sorted(resources.items())
                 if registry.owner(type_name) == name
             },
             "data_source_schemas": {
-                type_name: block(source.Args, _summary(type(source)), source.computed)
+                type_name: block(source.Args, class_summary(type(source)), source.computed)
                 for type_name, source in sorted(sources.items())
                 if registry.owner(type_name) == name
             },

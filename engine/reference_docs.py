@@ -27,8 +27,9 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from engine import exit_codes
-from engine.provider_schema import COMPUTED, DYNAMIC, cty_type, nested_model, provider_address, unwrapped
-from engine.schema import _summary
+from engine.provider_address import provider_address
+from engine.provider_schema import COMPUTED, DYNAMIC, cty_type, nested_model, unwrapped
+from engine.schema import class_summary
 from providers import registry
 from providers.base import Arguments
 
@@ -106,7 +107,7 @@ def _arguments(model: type[BaseModel], computed: tuple[str, ...] = ()) -> list[s
     """The model's table, then a section per model a field holds (a gate, a wait policy), and theirs."""
     lines, nested = _table(model, computed)
     for name, inner in nested:
-        lines += ["", f"### `{name}`", "", _cell(_summary(inner)), "", *_arguments(inner)]
+        lines += ["", f"### `{name}`", "", _cell(class_summary(inner)), "", *_arguments(inner)]
     return lines
 
 
@@ -133,7 +134,7 @@ def type_page(kind: str, type_name: str, declared: Any) -> str:
         "",
         f"A {kind} of the `{provider}` provider (`{provider_address(provider)}`).",
         "",
-        _cell(_summary(type(declared))),
+        _cell(class_summary(type(declared))),
         "",
         *_example(kind, type_name, model),
         "",
@@ -161,7 +162,7 @@ def _index(kinds: dict[str, tuple[str, Any]]) -> str:
     ]
     for type_name, (kind, declared) in sorted(kinds.items()):
         lines.append(
-            f"| [`{type_name}`]({type_name}.md) | {kind} | `{registry.owner(type_name)}` | {_cell(_summary(type(declared)))} |"
+            f"| [`{type_name}`]({type_name}.md) | {kind} | `{registry.owner(type_name)}` | {_cell(class_summary(type(declared)))} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -3,10 +3,12 @@
 Sensitive attributes print as ``(sensitive)`` in both; values only apply will
 know print as ``(known after apply)``.
 
-The JSON plan has the top-level keys of Terraform's JSON plan, with the same
-meanings (docs/plan-json.md), so policy tools written for Terraform can read
-it; the keys built from the plan's configuration and prior state are there
-when the caller passes those.
+The JSON plan has the top-level keys of Terraform's JSON plan (format 1.2), with
+the same meanings (docs/plan-json.md), so policy tools written for Terraform can
+read it; the keys built from the plan's configuration and prior state are there
+when the caller passes those. A value known only after apply is left out of
+``after`` and ``planned_values`` and marked in ``after_unknown``, as Terraform
+marks it; a sensitive one is ``(sensitive)`` everywhere.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import click
 from engine.addresses import Address
 from engine.arguments import data_source, resource_type, type_named
 from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands, stays_red
+from engine.events import module_address
+from engine.provider_address import provider_address
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
 from engine.version import labform_version
@@ -30,7 +34,9 @@ if TYPE_CHECKING:
     from engine.config import Block, PlanConfig
     from engine.state import State
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.2"  # Terraform's JSON plan format this view follows (Terraform 1.5 and later)
+STATE_FORMAT_VERSION = "1.0"  # Terraform's JSON state format: prior_state and show -json of a state
+_LEFT_OUT = object()  # the known part of a value that is wholly unknown
 
 
 def _value(value: Any) -> str:
@@ -144,41 +150,92 @@ def render_checks(plan: Plan, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def check_hint(check: Check) -> str:
+    """What a failing check does to apply, and what turns it green."""
+    ephemeral = resource_type(check.address).ephemeral
+    return f"apply exits 1 while it fails; {stays_red(check.address, ephemeral)}"
+
+
 def check_error(check: Check, color: bool = False) -> str:
     """``Error: check ADDR failed: WHY`` and what turns it green, as plan and apply print it."""
     head = click.style("Error:", fg="red", bold=True) if color else "Error:"
-    ephemeral = resource_type(check.address).ephemeral
-    return f"{head} check {check.address} failed: {check.why}\n  apply exits 1 while it fails; {stays_red(check.address, ephemeral)}"
+    return f"{head} check {check.address} failed: {check.why}\n  {check_hint(check)}"
 
 
-def _masked(change: ResourceChange, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Unknowns become null; sensitive values (already fingerprints) become "(sensitive)"."""
-    if attrs is None:
-        return None
-    return {
-        key: (
-            SENSITIVE if key in change.sensitive and value is not None else (None if contains_unknown(value) else value)
-        )
-        for key, value in attrs.items()
+def _split_unknown(value: Any) -> tuple[Any, Any]:
+    """A value's known part and its mask in Terraform's ``after_unknown``: an unknown is left out of
+    an object (null in a list, which keeps its positions) and ``true`` in the mask; a wholly known
+    value's mask is ``false``."""
+    if value is UNKNOWN:
+        return _LEFT_OUT, True
+    if isinstance(value, dict):
+        parts = {key: _split_unknown(item) for key, item in value.items()}
+        masks = {key: mask for key, (_, mask) in parts.items() if mask is not False}
+        return {key: known for key, (known, _) in parts.items() if known is not _LEFT_OUT}, masks or False
+    if isinstance(value, list):
+        pieces = [_split_unknown(item) for item in value]
+        masks_in_order = [mask for _, mask in pieces]
+        known_items = [None if known is _LEFT_OUT else known for known, _ in pieces]
+        return known_items, masks_in_order if any(mask is not False for mask in masks_in_order) else False
+    return value, False
+
+
+def _values(
+    attrs: dict[str, Any], sensitive: set[str] | frozenset[str], unknown: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An object's known values (sensitive ones as "(sensitive)") and its ``after_unknown``: every
+    attribute ``unknown`` names or whose value holds an unknown, those not in ``attrs`` too."""
+    known, masks = {}, {}
+    for key, value in attrs.items():
+        part, mask = _split_unknown(value)
+        if key in unknown and mask is False:
+            part, mask = _LEFT_OUT, True
+        if part is not _LEFT_OUT:
+            known[key] = SENSITIVE if key in sensitive and part is not None else part
+        if mask is not False:
+            masks[key] = mask
+    masks.update({key: True for key in unknown if key not in attrs})
+    return known, dict(sorted(masks.items()))
+
+
+def _sensitive_of(change: ResourceChange, attrs: dict[str, Any] | None) -> dict[str, bool] | bool:
+    """``before_sensitive``/``after_sensitive``: the sensitive attributes, ``false`` with no object."""
+    return False if attrs is None else {key: True for key in sorted(change.sensitive & set(attrs))}
+
+
+def _address_fields(address: Address) -> dict[str, Any]:
+    """How Terraform names an object in the plan: its address taken apart, its provider's address;
+    ``module_address`` inside a module, ``index`` for an instance of a block with count or for_each."""
+    fields: dict[str, Any] = {
+        "address": str(address),
+        "mode": "data" if address.is_data else "managed",
+        "type": address.type,
+        "name": address.name,
+        "provider_name": provider_address(address.provider),
     }
+    if address.module:
+        fields["module_address"] = module_address(address)
+    if address.key is not None:
+        fields["index"] = address.key
+    return fields
 
 
 def change_to_dict(change: ResourceChange) -> dict[str, Any]:
+    after, after_unknown = (
+        (None, {}) if change.after is None else _values(change.after, change.sensitive, change.after_unknown)
+    )
     return {
-        "address": str(change.address),
-        "mode": "data" if change.address.is_data else "managed",
-        "type": change.address.type,
-        "name": change.address.name,
+        **_address_fields(change.address),
         "remote_id": change.remote_id,
         "action_reason": change.reason or None,
         "note": change.note,
         "change": {
             "actions": change.action.json_actions(),
-            "before": _masked(change, change.before),
-            "after": _masked(change, change.after),
-            "after_unknown": {key: True for key in sorted(change.after_unknown)},
-            "before_sensitive": {key: True for key in sorted(change.sensitive & set(change.before or {}))},
-            "after_sensitive": {key: True for key in sorted(change.sensitive & set(change.after or {}))},
+            "before": None if change.before is None else _values(change.before, change.sensitive)[0],
+            "after": after,
+            "after_unknown": after_unknown,
+            "before_sensitive": _sensitive_of(change, change.before),
+            "after_sensitive": _sensitive_of(change, change.after),
             "replace_paths": [[key] for key in change.requires_replace],
             **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
@@ -198,13 +255,17 @@ def _with_previous(plan: Plan) -> list[dict[str, Any]]:
 def _forget_to_dict(address: Address, state: State | None) -> dict[str, Any]:
     """A ``removed:`` object let go of, as Terraform writes one: action ``forget``, nothing after."""
     item = state.resources.get(str(address)) if state is not None else None
-    return {
-        "address": str(address),
-        "mode": "managed",
-        "type": address.type,
-        "name": address.name,
-        "change": {"actions": ["forget"], "before": item.attributes if item else None, "after": None},
+    sensitive = resource_type(address).Args.fields_with("sensitive")
+    before = _values(item.attributes, sensitive)[0] if item else None
+    change = {
+        "actions": ["forget"],
+        "before": before,
+        "after": None,
+        "after_unknown": {},
+        "before_sensitive": False if before is None else {key: True for key in sorted(sensitive & set(before))},
+        "after_sensitive": False,
     }
+    return {**_address_fields(address), "change": change}
 
 
 def check_to_dict(check: Check) -> dict[str, Any]:
@@ -232,22 +293,16 @@ def _check_counts(plan: Plan) -> dict[str, int]:
     return {status.value: sum(1 for c in plan.checks if c.status == status) for status in CheckStatus}
 
 
-def _known(attrs: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
+def _known(
+    attrs: dict[str, Any], sensitive: set[str] | frozenset[str], unknown: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The known values (Terraform leaves unknown ones out of ``values``), sensitive ones masked."""
-    return {
-        key: SENSITIVE if key in sensitive and value is not None else value
-        for key, value in attrs.items()
-        if not contains_unknown(value)
-    }
+    return _values(attrs, sensitive, unknown)[0]
 
 
 def _resource(address: Address, values: dict[str, Any], sensitive: set[str] | frozenset[str]) -> dict[str, Any]:
     return {
-        "address": str(address),
-        "mode": "data" if address.is_data else "managed",
-        "type": address.type,
-        "name": address.name,
-        "provider_name": address.provider,
+        **_address_fields(address),
         "values": values,
         "sensitive_values": {key: True for key in sorted(sensitive & set(values))},
     }
@@ -256,7 +311,11 @@ def _resource(address: Address, values: dict[str, Any], sensitive: set[str] | fr
 def _planned_resources(plan: Plan) -> list[dict[str, Any]]:
     """Every object as it will be once the plan is applied (deleted ones are gone)."""
     return sorted(
-        (_resource(c.address, _known(c.after, c.sensitive), c.sensitive) for c in plan.changes if c.after is not None),
+        (
+            _resource(c.address, _known(c.after, c.sensitive, c.after_unknown), c.sensitive)
+            for c in plan.changes
+            if c.after is not None
+        ),
         key=lambda item: item["address"],
     )
 
@@ -320,10 +379,14 @@ def _output_change(
         actions = ["create"]
     else:
         actions = ["update"] if unknown or before != after else ["no-op"]
+    # An unknown value is left out (Terraform writes no ``after``), never null.
+    shown_after = (
+        {} if unknown else {"after": None if gone else SENSITIVE if after_sensitive and after is not None else after}
+    )
     return {
         "actions": actions,
         "before": SENSITIVE if before_sensitive and before is not None else before,
-        "after": None if gone or unknown else SENSITIVE if after_sensitive and after is not None else after,
+        **shown_after,
         "after_unknown": unknown,
         "before_sensitive": before_sensitive,
         "after_sensitive": after_sensitive,
@@ -379,7 +442,7 @@ def _configuration(config: PlanConfig) -> dict[str, Any]:
         sensitive = registry.provider(name).Settings.fields_with("sensitive")
         providers[name] = {
             "name": name,
-            "full_name": name,
+            "full_name": provider_address(name),
             "expressions": {k: _expression(v, k in sensitive) for k, v in sorted(settings.items())},
         }
     return {
@@ -405,6 +468,13 @@ def _complete(plan: Plan, config: PlanConfig, state: State | None) -> bool:
     return expected <= {str(c.address) for c in plan.changes}
 
 
+def versions(format_version: str) -> dict[str, str]:
+    """The keys a JSON document opens with: its format, and labform's version twice, as
+    ``terraform_version`` (Terraform's decoders require it) and as the authoritative ``labform_version``."""
+    version = labform_version()
+    return {"format_version": format_version, "terraform_version": version, "labform_version": version}
+
+
 def plan_to_dict(
     plan: Plan,
     drift: list[ResourceChange] | None = None,
@@ -415,16 +485,14 @@ def plan_to_dict(
     ``config`` and ``state`` (the state planned against) add the keys built from them:
     ``configuration``, ``variables``, ``output_changes``, the outputs' values, ``complete``."""
     document: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "labform_version": labform_version(),
+        **versions(FORMAT_VERSION),
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # A plan that failed is an error, never printed as a plan: what is printed applies.
         "applyable": plan.has_changes,
         "errored": False,
         "planned_values": {"root_module": {"resources": _planned_resources(plan)}},
         "prior_state": {
-            "format_version": FORMAT_VERSION,
-            "labform_version": labform_version(),
+            **versions(STATE_FORMAT_VERSION),
             "values": {"root_module": {"resources": _prior_resources(plan, state)}},
         },
         "resource_changes": [*_with_previous(plan), *(_forget_to_dict(a, state) for a in plan.forgotten)],

@@ -31,7 +31,6 @@ from engine.options import DEFAULT_PARALLELISM, PlanOptions
 from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
 from engine.references import UNKNOWN
 from engine.state import ResourceState, State, StateBackend, open_backend
-from engine.version import labform_version
 from providers import masking
 from providers.errors import NotFoundError
 
@@ -266,8 +265,7 @@ def state_values(state: State) -> dict[str, Any]:
         sensitive = resource_type(address).Args.fields_with("sensitive")
         resources.append(render._resource(address, render._known(item.attributes, sensitive), sensitive))
     return {
-        "format_version": render.FORMAT_VERSION,
-        "labform_version": labform_version(),
+        **render.versions(render.STATE_FORMAT_VERSION),
         "values": {"outputs": output_values(state.outputs), "root_module": {"resources": resources}},
     }
 

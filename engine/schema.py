@@ -127,7 +127,7 @@ _REMOVED = {
 }
 
 
-def _summary(cls: type) -> str:
+def class_summary(cls: type) -> str:
     """The first paragraph of a class's own docstring (not an inherited one)."""
     return inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0].replace("\n", " ")
 
@@ -185,7 +185,8 @@ def plan_schema() -> dict[str, Any]:
         [(model, "validation") for model in dict.fromkeys(models)],
         ref_template=_DEFS + "{model}",
     )
-    defs = {**generated["$defs"], **_INSTANCE_DEFS, "reference": REFERENCE}
+    # Copies: the schema is opened to references in place, and may be made again in one process.
+    defs = {**generated["$defs"], **copy.deepcopy(_INSTANCE_DEFS), "reference": copy.deepcopy(REFERENCE)}
 
     def inlined(model: type[BaseModel], title: str, description: str, meta: dict[str, Any]) -> dict[str, Any]:
         body = copy.deepcopy(defs[refs[(model, "validation")]["$ref"].removeprefix(_DEFS)])
@@ -209,7 +210,9 @@ def plan_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         "providers": {
             "type": "object",
-            "properties": {name: inlined(p.Settings, name, _summary(type(p)), {}) for name, p in providers.items()},
+            "properties": {
+                name: inlined(p.Settings, name, class_summary(type(p)), {}) for name, p in providers.items()
+            },
             "additionalProperties": False,
         },
         "variables": {"type": "object"},
@@ -217,7 +220,7 @@ def plan_schema() -> dict[str, Any]:
         "resources": {
             "type": "object",
             "patternProperties": {
-                rf"^{name}\.{_NAME}$": inlined(rtype.Args, name, _summary(type(rtype)), resource_meta)
+                rf"^{name}\.{_NAME}$": inlined(rtype.Args, name, class_summary(type(rtype)), resource_meta)
                 for name, rtype in resource_types
             },
             "additionalProperties": False,
@@ -226,16 +229,16 @@ def plan_schema() -> dict[str, Any]:
             "type": "object",
             "patternProperties": {
                 rf"^{name}\.{_NAME}$": inlined(
-                    source.Args, name, _summary(type(source)), {**_INSTANCES, "depends_on": _DEPENDS_ON}
+                    source.Args, name, class_summary(type(source)), {**_INSTANCES, "depends_on": _DEPENDS_ON}
                 )
                 for name, source in data_sources
             },
             "additionalProperties": False,
         },
-        "modules": {"type": "object", "additionalProperties": _MODULE_CALL},
+        "modules": {"type": "object", "additionalProperties": copy.deepcopy(_MODULE_CALL)},
         "outputs": {"type": "object"},
-        "moved": _MOVED,
-        "removed": _REMOVED,
+        "moved": copy.deepcopy(_MOVED),
+        "removed": copy.deepcopy(_REMOVED),
     }
     for name, section in properties.items():
         section["description"] = _SECTIONS[name]

@@ -165,5 +165,5 @@ def test_composition_sections_are_kept_as_written(tmp_path):
     yaml = YAML(typ="safe")
     assert yaml.load(plan.read_text()) == yaml.load(messy)
     assert "  ci:\n    source: ./modules/app\n" in plan.read_text()
-    assert "moved:\n  - from: bitbar_project.shop\n    to: bitbar_project.app[\"checkout\"]\n" in plan.read_text()
+    assert 'moved:\n  - from: bitbar_project.shop\n    to: bitbar_project.app["checkout"]\n' in plan.read_text()
     assert format_files(tmp_path, check=True) == []

@@ -9,8 +9,9 @@ import pytest
 
 from engine.addresses import Address
 from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
+from engine.events import resource_object
 from engine.references import UNKNOWN
-from engine.render import plan_json, plan_to_dict, render_plan
+from engine.render import change_to_dict, plan_json, plan_to_dict, render_plan
 
 
 def plan_of(*changes: ResourceChange) -> Plan:
@@ -192,7 +193,7 @@ def test_json_lists_every_change_with_terraforms_actions():
     created = document["resource_changes"][0]["change"]
     assert (created["before"], created["after"], created["after_unknown"]) == (
         None,
-        {"id": None, "name": "a"},
+        {"name": "a"},  # id is known only after apply: left out, marked in after_unknown
         {"id": True},
     )
     assert document["resource_changes"][2]["change"]["replace_paths"] == [["kind"]]
@@ -223,6 +224,7 @@ def test_plan_made_by_the_runner_renders_its_creates(lab):
 
 TERRAFORM_KEYS = {
     "format_version",
+    "terraform_version",
     "labform_version",
     "timestamp",
     "variables",
@@ -259,7 +261,7 @@ def test_json_plan_carries_terraforms_top_level_keys(lab):
     """)
     document = json_plan(lab)
     assert set(document) >= TERRAFORM_KEYS
-    assert document["format_version"] == "1.0" and document["labform_version"]
+    assert document["format_version"] == "1.2" and document["terraform_version"] == document["labform_version"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["timestamp"])
     assert (document["applyable"], document["complete"], document["errored"]) == (True, True, False)
 
@@ -282,7 +284,12 @@ def test_planned_values_and_prior_state_are_values_with_secrets_masked(lab):
     assert set(prior) == {"memory_thing.web", "memory_thing.old"}
     assert set(planned) == {"memory_thing.web", "memory_thing.new"}  # old is deleted
     web = planned["memory_thing.web"]
-    assert (web["mode"], web["type"], web["name"], web["provider_name"]) == ("managed", "memory_thing", "web", "memory")
+    assert (web["mode"], web["type"], web["name"], web["provider_name"]) == (
+        "managed",
+        "memory_thing",
+        "web",
+        "labform.dev/labform/memory",
+    )
     assert (prior["memory_thing.web"]["values"]["size"], web["values"]["size"]) == (3, 4)
     assert web["values"]["secret"] == "(sensitive)" and web["sensitive_values"] == {"secret": True}
     assert prior["memory_thing.web"]["values"]["secret"] == "(sensitive)"
@@ -432,3 +439,61 @@ def test_json_checks_follow_terraforms_shape(memory_registered):
     assert unknown["instances"] == [{"address": {"to_display": "memory_gauge.g"}, "status": "unknown"}]
     assert document["applyable"] is False and document["refresh"] is True
     assert document["summary"]["checks"] == {"pass": 0, "fail": 1, "error": 0, "unknown": 1}
+
+
+# --- addresses and unknowns as Terraform's JSON takes them apart ---------------------------------
+
+
+def test_an_instance_in_a_module_has_its_module_address_and_index():
+    """module_address is the module part of the address (only inside a module); index the instance key,
+    a string for for_each and a number for count; the stream's resource object splits it the same way."""
+    inside = Address("bitbar_run", "smoke", key="android", module=(("ci", "checkout"), ("leaf", 0)))
+    counted = Address("bitbar_run", "smoke", key=2)
+    fields = change_to_dict(ResourceChange(inside, Action.CREATE, None, {"name": "x"}))
+    assert fields["address"] == 'module.ci["checkout"].module.leaf[0].bitbar_run.smoke["android"]'
+    assert (fields["module_address"], fields["index"]) == ('module.ci["checkout"].module.leaf[0]', "android")
+    assert fields["provider_name"] == "labform.dev/labform/bitbar"
+    assert change_to_dict(ResourceChange(counted, Action.CREATE, None, {}))["index"] == 2
+    root = change_to_dict(ResourceChange(Address("bitbar_run", "smoke"), Action.CREATE, None, {}))
+    assert "module_address" not in root and "index" not in root
+    assert resource_object(inside) == {
+        "addr": str(inside),
+        "module": 'module.ci["checkout"].module.leaf[0]',
+        "resource": 'bitbar_run.smoke["android"]',
+        "implied_provider": "bitbar",
+        "resource_type": "bitbar_run",
+        "resource_name": "smoke",
+        "resource_key": "android",
+    }
+    assert resource_object(counted)["module"] == "" and resource_object(counted)["resource"] == "bitbar_run.smoke[2]"
+
+
+def test_unknowns_are_left_out_of_after_and_marked_where_they_are():
+    """Terraform's after_unknown: an unknown attribute is left out of after; inside an object only the
+    unknown member is; a list keeps its positions (null) and marks each; a computed attribute absent
+    from after is marked too; a sensitive known value is masked, an unknown one just marked."""
+    change = thing(
+        "x",
+        Action.CREATE,
+        None,
+        {
+            "id": UNKNOWN,
+            "name": "x",
+            "tags": {"team": "qa", "run": UNKNOWN},
+            "devices": [1, UNKNOWN],
+            "secret": UNKNOWN,
+            "token": "t0ps3cr3t-fingerprint",
+        },
+        after_unknown={"id", "tags", "devices", "secret", "created_at"},
+        sensitive=frozenset({"secret", "token"}),
+    )
+    planned = change_to_dict(change)["change"]
+    assert planned["after"] == {"name": "x", "tags": {"team": "qa"}, "devices": [1, None], "token": "(sensitive)"}
+    assert planned["after_unknown"] == {
+        "created_at": True,
+        "devices": [False, True],
+        "id": True,
+        "secret": True,
+        "tags": {"run": True},
+    }
+    assert (planned["before_sensitive"], planned["after_sensitive"]) == (False, {"secret": True, "token": True})

@@ -166,16 +166,18 @@ def test_replace_flag_forces_a_replacement(bitbar, workdir):
 
 
 def test_plan_json_is_machine_readable(bitbar, workdir):
-    """-json prints a format version and per change: address, actions, before, after, after_unknown."""
+    """-json prints Terraform's format version and per change: address, provider, actions, before, after
+    (values known only after apply left out of it) and after_unknown."""
     workdir.write(PLAN)
     result = workdir.plan("-json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "1.2" and document["terraform_version"] == document["labform_version"]
     change = next(c for c in document["resource_changes"] if c["address"] == "bitbar_project.checkout")
+    assert change["provider_name"] == "labform.dev/labform/bitbar"
     assert change["change"]["actions"] == ["create"]
     assert change["change"]["before"] is None
-    assert change["change"]["after"]["name"] == "Checkout flow"
+    assert change["change"]["after"]["name"] == "Checkout flow" and "id" not in change["change"]["after"]
     assert change["change"]["after_unknown"] == {"id": True, "shared_by_id": True}
     assert document["summary"] == {
         "adopt": 0,
@@ -493,17 +495,15 @@ def test_apply_json_streams_events_and_ends_with_the_summary(bitbar, workdir):
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.stdout.splitlines()]
     kinds = [e["type"] for e in events]
-    assert (
-        kinds.count("planned_change") == 3
-        and kinds.count("change_started") == 3
-        and kinds.count("change_finished") == 3
-    )
-    summary = next(e for e in events if e["type"] == "summary")
-    assert (
-        summary["added"] == 3
-        and summary["failed"] == []
-        and summary["skipped"] == []
-        and summary["interrupted"] is None
+    assert kinds[0] == "version" and events[0]["ui"] == "1.2"
+    assert kinds.count("planned_change") == 3 and kinds.count("apply_start") == kinds.count("apply_complete") == 3
+    applied = events[-2]
+    assert applied["type"] == "change_summary" and applied["changes"]["operation"] == "apply"
+    assert (applied["changes"]["add"], applied["failed"], applied["skipped"], applied["interrupted"]) == (
+        3,
+        [],
+        [],
+        None,
     )
     assert kinds[-1] == "outputs" and events[-1]["outputs"]["project_id"]["type"] == "number"
     refused = workdir.run("apply", str(workdir.path), "-json")

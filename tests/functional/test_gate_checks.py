@@ -86,8 +86,8 @@ def test_a_missed_gate_is_a_failing_check_in_plan_json_and_fails_apply_and_its_s
 
     streamed = workdir.apply("-json")
     assert streamed.exit_code == 1, streamed.output
-    summary = [json.loads(line) for line in streamed.stdout.splitlines() if '"summary"' in line][-1]
-    assert summary["changed"] == 0 and summary["failed"] == []
+    summary = [json.loads(line) for line in streamed.stdout.splitlines() if '"change_summary"' in line][-1]
+    assert summary["changes"]["change"] == 0 and summary["failed"] == [] and summary["status"] == "failed"
     assert [(c["address"], c["status"]) for c in summary["checks"]] == [("bitbar_run.smoke", "fail")]
     assert run_starts(bitbar) == 1
 
