@@ -177,3 +177,30 @@ def test_a_modules_paths_and_files_are_read_from_its_folder(bitbar, workdir):
     assert Path(project["description"]).resolve() == folder.resolve()  # path.module
     attributes = state_of(workdir)["resources"]["module.app.bitbar_file.app"]["attributes"]
     assert Path(attributes["path"]).resolve() == (folder / "app.apk").resolve()
+
+
+def test_an_object_moves_into_a_module_and_is_targeted_there(bitbar, workdir):
+    """moved: to a module's address keeps the remote object; -target and plan -json take module addresses."""
+    write_module(workdir)
+    workdir.write(BITBAR_PROVIDER + "resources:\n  bitbar_project.checkout: {name: ci-checkout, type: ANDROID}\n")
+    assert workdir.apply().exit_code == 0
+    project_id = state_of(workdir)["resources"]["bitbar_project.checkout"]["id"]
+    moved = 'moved:\n  - from: bitbar_project.checkout\n    to: module.ci["checkout"].bitbar_project.app\n'
+    workdir.write(root("[checkout]", moved))
+    planned = workdir.plan()
+    assert '# bitbar_project.checkout has moved to module.ci["checkout"].bitbar_project.app' in planned.stdout
+    document = json.loads(workdir.plan("-json").stdout)
+    change = next(c for c in document["resource_changes"] if c["address"].endswith("bitbar_project.app"))
+    assert (change["module_address"], change["previous_address"]) == (
+        'module.ci["checkout"]',
+        "bitbar_project.checkout",
+    )
+    assert change["change"]["actions"] == ["no-op"]
+
+    targeted = workdir.apply("-target", 'module.ci["checkout"].bitbar_config_parameter.retries')
+    assert targeted.exit_code == 0, targeted.output
+    resources = state_of(workdir)["resources"]
+    assert resources['module.ci["checkout"].bitbar_project.app']["id"] == project_id
+    assert 'module.ci["checkout"].bitbar_config_parameter.retries' in resources
+    assert 'module.ci["checkout"].bitbar_config_parameter.group' not in resources
+    assert len(bitbar.app.store.data["projects"]) == 1  # moved, never made again
