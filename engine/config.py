@@ -602,6 +602,16 @@ def _keys_bound(value: Any, bound: dict[str, Any]) -> Any:
     return _KEYED_BY_INSTANCE.sub(written, value)
 
 
+_MODULE_INSTANCE = re.compile(r"(module\.[A-Za-z_][A-Za-z0-9_-]*)\[[^\]]*\]")
+
+
+def _once_per_call(error: ConfigError) -> tuple[Any, ...]:
+    """What makes an error the same one: a mistake in a module's file, met by each instance of the call,
+    is reported once (its subject named without the instance keys)."""
+    subject = _MODULE_INSTANCE.sub(r"\1[*]", error.subject) if error.subject else error.subject
+    return (error.location, error.message, subject)
+
+
 def _reads_objects(value: Any) -> bool:
     """Whether a module input, as the caller resolved it, still reads something only apply knows."""
     return any(True for _ in _safe_refs(value))
@@ -648,7 +658,7 @@ def build_config(loaded: LoadedPlan, var_overrides: dict[str, Any] | None = None
     removals = parse_removals(list(loaded.sections["removed"].values()), builder.error)
     refuse_still_planned(moves, removals, set(builder.resource_blocks), builder.error)
     if errors:
-        unique = list({(e.location, e.message): e for e in reversed(errors)}.values())[::-1]  # once per module file
+        unique = list({_once_per_call(e): e for e in reversed(errors)}.values())[::-1]
         raise unique[0] if len(unique) == 1 else ConfigErrors(unique)
     return PlanConfig(
         root=loaded.root,
