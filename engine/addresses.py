@@ -28,6 +28,7 @@ ModulePath = tuple[tuple[str, Key], ...]
 _IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
 _INDEX = r'\[(?:(\d+)|("(?:[^"\\]|\\.)*"))\]'
 _MODULE = re.compile(rf"module\.({_IDENT})(?:{_INDEX})?\.")
+_MODULE_CALL = re.compile(rf"module\.({_IDENT})(?:{_INDEX})?$")
 _OBJECT = re.compile(rf"(?:(data)\.)?({_IDENT})\.({_IDENT})(?:{_INDEX})?$")
 
 
@@ -106,6 +107,37 @@ class Address:
 
     def __str__(self) -> str:
         return self._text
+
+
+@dataclass(frozen=True)
+class ModuleAddress:
+    """A module call or one instance of it, as ``-target`` takes it (``module.ci``, ``module.ci["checkout"]``):
+    it holds every object inside, nested modules' too. ``keyed``: the last step names its instance."""
+
+    module: ModulePath
+    keyed: bool
+
+    def contains(self, other: Address) -> bool:
+        if len(other.module) < len(self.module):
+            return False
+        *outer, (name, key) = self.module
+        inside = other.module[: len(self.module)]
+        return list(inside[:-1]) == outer and inside[-1][0] == name and (not self.keyed or inside[-1][1] == key)
+
+    def __str__(self) -> str:
+        return module_prefix(self.module)[:-1]
+
+
+def parse_target(text: str) -> Address | ModuleAddress:
+    """What ``-target`` names: an object (or block) address, or a module call or instance."""
+    rest, module = text.strip(), cast(ModulePath, ())
+    while match := _MODULE.match(rest):
+        module += ((match.group(1), _key(match.group(2), match.group(3))),)
+        rest = rest[match.end() :]
+    if last := _MODULE_CALL.match(rest):
+        keyed = last.group(2) is not None or last.group(3) is not None
+        return ModuleAddress((*module, (last.group(1), _key(last.group(2), last.group(3)))), keyed)
+    return Address.parse(text)
 
 
 def _key(position: str | None, quoted: str | None) -> Key:

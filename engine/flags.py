@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.addresses import Address
+from engine.addresses import Address, ModuleAddress, parse_target
 from engine.options import DEFAULT_PARALLELISM, PlanOptions
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -32,6 +32,14 @@ def parse_address(value: str) -> Address:
         return Address.parse(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def parse_target_address(value: str) -> Address | ModuleAddress:
+    """-target's address: an object, a block, or a module call or instance (all that it holds)."""
+    try:
+        return parse_target(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}, or module.NAME") from None
 
 
 def _var_file(path: Path) -> dict[str, Any]:
@@ -283,7 +291,7 @@ def plan_options(*, changes: bool = True) -> Callable[[Command], Command]:
                 refresh=refresh,
                 destroy=destroy,
                 refresh_only=refresh_only,
-                targets=[parse_address(t) for t in targets],
+                targets=[parse_target_address(t) for t in targets],
                 replace=[parse_address(r) for r in replace],
                 parallelism=parallelism,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.addresses import Address
+from engine.addresses import Address, ModuleAddress
 
 # Changes applied at once, as in Terraform. HTTP calls wait on the network, not the CPU.
 DEFAULT_PARALLELISM = 10
@@ -16,7 +16,7 @@ class PlanOptions:
     refresh_only: bool = False
     # -refresh=false: plan against state as recorded, reading no object (checks show their last verdict).
     refresh: bool = True
-    targets: list[Address] = field(default_factory=list)
+    targets: list[Address | ModuleAddress] = field(default_factory=list)  # a module's: each object in it
     replace: list[Address] = field(default_factory=list)
     # None: not given; a saved plan's own, else DEFAULT_PARALLELISM (``workers``).
     parallelism: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.addresses import Address
+from engine.addresses import Address, ModuleAddress, parse_target
 
 FORMS = [
     "bitbar_project.shop",
@@ -64,3 +64,24 @@ def test_instances_sort_by_position_then_name_and_root_blocks_first():
 def test_a_malformed_address_says_which_forms_are_expected(text):
     with pytest.raises(ValueError, match=r"is not an address \(expected TYPE.NAME, .*TYPE.NAME\[0\]"):
         Address.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("target", "inside", "outside"),
+    [
+        ("module.ci", ['module.ci["a"].bitbar_project.p', "module.ci.module.x.bitbar_run.r"], ["bitbar_project.p"]),
+        ('module.ci["a"]', ['module.ci["a"].bitbar_project.p'], ['module.ci["b"].bitbar_project.p', "module.cd.t.n"]),
+        ("module.ci.module.x[0]", ["module.ci.module.x[0].t.n"], ["module.ci.module.x[1].t.n", "module.ci.t.n"]),
+    ],
+)
+def test_a_module_target_holds_every_object_inside_it(target, inside, outside):
+    parsed = parse_target(target)
+    assert isinstance(parsed, ModuleAddress) and str(parsed) == target
+    assert all(parsed.contains(Address.parse(a)) for a in inside)
+    assert not any(parsed.contains(Address.parse(a)) for a in outside)
+
+
+def test_a_target_that_names_an_object_is_an_address():
+    assert parse_target('module.ci["a"].bitbar_project.p') == Address.parse('module.ci["a"].bitbar_project.p')
+    with pytest.raises(ValueError):
+        parse_target("module.")

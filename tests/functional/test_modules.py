@@ -90,6 +90,11 @@ def test_module_instances_are_applied_read_and_kept_in_step(bitbar, workdir):
     planned = workdir.plan()
     assert "Plan: 3 to add, 0 to change, 0 to destroy." in planned.stdout, planned.output
     assert '# module.ci["wishlist"].bitbar_project.app will be created' in planned.stdout
+    targeted = workdir.plan("-target", 'module.ci["wishlist"]')  # a module instance: every object in it
+    assert "Plan: 3 to add, 0 to change, 0 to destroy." in targeted.stdout, targeted.output
+    assert workdir.plan("-target", 'module.ci["search"]', "-detailed-exitcode").exit_code == 0
+    missing = workdir.plan("-target", "module.cd")
+    assert missing.exit_code == 1 and "'module.cd' is neither in the plan nor in state" in missing.stderr
 
     workdir.write(root("[checkout]"))
     planned = workdir.plan()
