@@ -534,7 +534,8 @@ class _Builder:
         late = {k: v for k, v in given.items() if _reads_objects(v)}
         readable = {k: _readable(loaded.sections["variables"][k]) for k in late}
         types = {k: declaration.type for k, declaration in readable.items() if declaration is not None}
-        scope = Scope(self.scope.path + ((name, key),), folder, self.scope, late, types)
+        sensitive = frozenset(k for k, declaration in readable.items() if declaration and declaration.sensitive)
+        scope = Scope(self.scope.path + ((name, key),), folder, self.scope, late, types, sensitive)
         self.scope.children[(name, key)] = scope
         where = ("modules", name)
 

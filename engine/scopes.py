@@ -21,6 +21,7 @@ from engine.addresses import Key, ModulePath
 from engine.expressions.errors import ExpressionError
 from engine.references import Reference, contains_unknown, dig, references_in, substitute
 from engine.types import TypeMismatch, VarType
+from engine.variables import mask
 
 Lookup = Callable[[Reference], Any]
 
@@ -37,6 +38,7 @@ class Scope:
     # the types the module declares them with (a value is converted once it is known, as any input is).
     late_inputs: dict[str, Any] = field(default_factory=dict)
     input_types: dict[str, VarType] = field(default_factory=dict)
+    sensitive_inputs: frozenset[str] = frozenset()
     outputs: dict[str, Any] = field(default_factory=dict)
     # The module instances called here, by (module name, instance key).
     children: dict[tuple[str, Key], Scope] = field(default_factory=dict)
@@ -75,9 +77,12 @@ class Scope:
         if contains_unknown(value) or ref.name not in self.input_types:
             return value
         try:
-            return self.input_types[ref.name].convert(value)
+            value = self.input_types[ref.name].convert(value)
         except TypeMismatch as exc:
             raise ExpressionError("cannot evaluate", ref.text, f"input '{ref.name}': {exc}") from None
+        if ref.name in self.sensitive_inputs:
+            mask(value)
+        return value
 
     def output(self, ref: Reference, lookup: Lookup) -> Any:
         """What ``ref`` (``module.NAME.OUTPUT.path``, read by the caller) reads of this instance's outputs."""

@@ -86,16 +86,17 @@ def variable_values(
             error(name, f"variable '{name}': {exc}")
             continue
         if declaration.sensitive:
-            _mask(values[name])
+            mask(values[name])
     return values
 
 
-def _mask(value: Any) -> None:
+def mask(value: Any) -> None:
+    """Every scalar inside ``value`` masked in all output from now on (a sensitive variable's value)."""
     if isinstance(value, dict):
         for item in value.values():
-            _mask(item)
+            mask(item)
     elif isinstance(value, list):
         for item in value:
-            _mask(item)
+            mask(item)
     elif isinstance(value, str | int) and not isinstance(value, bool):
         masking.register(value)

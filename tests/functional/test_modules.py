@@ -209,3 +209,26 @@ def test_an_object_moves_into_a_module_and_is_targeted_there(bitbar, workdir):
     assert 'module.ci["checkout"].bitbar_config_parameter.retries' in resources
     assert 'module.ci["checkout"].bitbar_config_parameter.group' not in resources
     assert len(bitbar.app.store.data["projects"]) == 1  # moved, never made again
+
+
+def test_a_sensitive_input_is_masked_in_every_output(bitbar, workdir):
+    write_module(
+        workdir,
+        """variables:
+  token: {type: string, sensitive: true}
+resources:
+  bitbar_project.app: {name: masked, type: ANDROID}
+  bitbar_config_parameter.token:
+    project: ${bitbar_project.app.id}
+    key: token
+    value: ${var.token}
+""",
+    )
+    workdir.write(BITBAR_PROVIDER + "modules:\n  app:\n    source: ./modules/app\n    inputs: {token: s3cr3t-t0ken}\n")
+    planned = workdir.plan()
+    assert planned.exit_code == 0, planned.output
+    applied = workdir.apply()
+    assert applied.exit_code == 0, applied.output
+    assert "(sensitive)" in planned.stdout
+    assert "s3cr3t-t0ken" not in planned.output + applied.output
+    assert "s3cr3t-t0ken" in [p["value"] for p in bitbar.app.store.data["config_parameters"].values()]
