@@ -231,4 +231,4 @@ resources:
     assert applied.exit_code == 0, applied.output
     assert "(sensitive)" in planned.stdout
     assert "s3cr3t-t0ken" not in planned.output + applied.output
-    assert "s3cr3t-t0ken" in [p["value"] for p in bitbar.app.store.data["config_parameters"].values()]
+    assert "s3cr3t-t0ken" in [p["value"] for p in bitbar.app.store.data["parameters"].values()]
