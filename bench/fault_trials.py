@@ -37,7 +37,15 @@ from bench.sandbox_harness import (
 RATE = 0.3
 RATES = (0.3, 0.1)
 # The example plans that create remote objects, and those that only read (no object to duplicate).
-EXAMPLES = ("apptest-smoke", "bitbar-ci", "bitbar-matrix", "bitbar-quickstart", "kyaraben-lab", "wetest-smoke")
+EXAMPLES = (
+    "apptest-smoke",
+    "bitbar-ci",
+    "bitbar-matrix",
+    "bitbar-modules",
+    "bitbar-quickstart",
+    "kyaraben-lab",
+    "wetest-smoke",
+)
 READ_ONLY = ("perfecto-gate",)
 # Applies per trial, the refused ones included: a lost answer, the refusal, then the apply after resolving, twice over.
 MAX_APPLIES = 6
