@@ -61,7 +61,7 @@ class Block:
 
     def references(self) -> list[Reference]:
         """The objects the block reads, by whole address (through module inputs and outputs too)."""
-        return list(self.scope.reads(self.arguments))
+        return list({(ref.text, ref.address): ref for ref in self.scope.reads(self.arguments)}.values())
 
 
 @dataclass
@@ -383,7 +383,7 @@ class _Builder:
         resources, data = self.resource_blocks, self.data_blocks
         for block in blocks:
             for ref_path, value in _walk(block.arguments, block.key_path):
-                for ref in _safe_refs(value):
+                for ref in {ref.text: ref for ref in _safe_refs(value)}.values():  # a name read twice: checked once
                     self.check_reference(ref, ref_path, str(block.address), resources, data)
             for index, target in enumerate(block.depends_on):
                 if target not in resources and target not in data and target not in self.declared:

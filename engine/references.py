@@ -113,11 +113,16 @@ def _value(expression: Expression, lookup: Lookup, kinds: frozenset[str] | None,
         return _partly(expression, lambda _, reference: lookup(reference), kinds)
     if parsed.simple:
         return lookup(parsed.bindings[0].reference)
-    values = [lookup(binding.reference) for binding in parsed.bindings]
+    looked: dict[str, Any] = {}  # a name read twice in one expression is looked up once
+    values = []
+    for binding in parsed.bindings:
+        text = binding.reference.text
+        if text not in looked:
+            looked[text] = lookup(binding.reference)
+        values.append(looked[text])
     if any(_declined(binding.reference, value) for binding, value in zip(parsed.bindings, values, strict=True)):
-        if kinds is None:
-            return expression.written
-        return _partly(expression, lambda number, _: values[number], kinds)
+        # the lookup could not resolve a name (and said so), or, loading, left it for planning
+        return expression.written if kinds is None else _partly(expression, lambda number, _: values[number], kinds)
     try:
         return evaluate(parsed, values, base)
     except ExpressionError as error:

@@ -31,10 +31,13 @@ def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) ->
     An expression is a pure function of its inputs (``file`` aside, which reads a disk that may
     change), so one whose inputs are all scalars is worked out once per command for those inputs:
     a plan repeating one expression over the same variables pays the library once, not per block."""
-    for value in values:
-        if contains_unknown(value):
-            return UNKNOWN
-    if "file" not in parsed.calls and all(isinstance(value, _SCALARS) for value in values):
+    scalars = True
+    for value in values:  # one pass: scalars are known (UNKNOWN is none), other values are searched
+        if not isinstance(value, _SCALARS):
+            if contains_unknown(value):
+                return UNKNOWN
+            scalars = False
+    if scalars and "file" not in parsed.calls:
         # The type goes in the key: 1, 1.0 and True are equal, and hash alike, in Python.
         remembered = _remembered(parsed, tuple((type(value), value) for value in values), base)
         return copy.deepcopy(remembered) if isinstance(remembered, list | dict) else remembered
