@@ -278,6 +278,13 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
     is_flag=True,
     help="Exit 2 when the plan has changes (drift included; checks are not changes).",
 )
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Check the plan against FILE's named CEL rules (rules: {name: expression}); exit 1 naming each that fails.",
+)
 @handle_errors
 def plan(
     path: Path,
@@ -290,10 +297,13 @@ def plan(
     as_json: bool,
     detailed_exitcode: bool,
     lock_timeout: float,
+    policy_file: Path | None,
 ) -> None:
     """Show what apply would change."""
     from engine import ci, runner
+    from engine.reconcile import policy
 
+    rules = policy.load_rules(policy_file) if policy_file else None  # its mistakes before any call
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     if options.targets:
         _warn(TARGETING_WARNING, compact_warnings)
@@ -302,6 +312,8 @@ def plan(
     if out and not as_json:
         click.echo(f"\nSaved the plan to {out}. To apply exactly it: labform apply {out}")
     ci.append_step_summary(redact(ci.plan_markdown(str(path), result.plan, result.drift)))
+    if rules is not None:
+        policy.enforce(rules, result)
     # Changes alone decide: a check (a gate's verdict) is shown, and fails apply, but changes nothing.
     drifted = result.plan.has_changes or bool(result.drift)
     sys.exit(exit_codes.CHANGES if detailed_exitcode and drifted else exit_codes.OK)
@@ -948,3 +960,48 @@ def sandbox(
                 time.sleep(3600)
         except KeyboardInterrupt:
             click.echo("Stopped.")
+
+
+# --- labform reconcile: workspaces kept in step with git (engine/reconcile/, docs/reconcile.md) ---
+def _reconcile_config(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--config",
+        "config_file",
+        default="labform.reconcile.yaml",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help="The reconcile configuration.",
+    )(command)
+
+
+@main.group()
+def reconcile() -> None:
+    """Keep workspaces in step with their git repositories: plan, report drift, apply within a policy."""
+
+
+@reconcile.command("schema")
+@click.option(
+    "--out-dir",
+    default="schemas",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder the schema file (labform.reconcile.schema.json) is written to.",
+)
+@handle_errors
+def reconcile_schema(out_dir: Path) -> None:
+    """Write the JSON Schema of labform.reconcile.yaml (for editor completion)."""
+    from engine.reconcile import config
+
+    click.echo(f"Wrote {config.write_schema(out_dir)}")
+
+
+@reconcile.command("validate")
+@_reconcile_config
+@handle_errors
+def reconcile_validate(config_file: Path) -> None:
+    """Check the reconcile configuration (every mistake at its file:line:col)."""
+    from engine.reconcile import config
+
+    loaded = config.load_config(config_file)
+    click.echo(f"The reconcile configuration is valid: {len(loaded.config.workspaces)} workspaces.")
