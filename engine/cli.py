@@ -1005,3 +1005,99 @@ def reconcile_validate(config_file: Path) -> None:
 
     loaded = config.load_config(config_file)
     click.echo(f"The reconcile configuration is valid: {len(loaded.config.workspaces)} workspaces.")
+
+
+def _reconciler(config_file: Path, stop: Any = None) -> Any:
+    """The config checked, and a reconciler on its database."""
+    from engine.reconcile.config import load_config
+    from engine.reconcile.reconciler import Reconciler
+    from engine.reconcile.records import Records
+
+    loaded = load_config(config_file)
+    return Reconciler(loaded, Records(loaded.config.database), stop)
+
+
+def _reconciliation_line(item: Any) -> str:
+    summary = item.summary
+    counts = (
+        f", plan {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy"
+        if summary
+        else ""
+    )
+    drift = f", {len(item.drift)} drifted" if item.drift else ""
+    took = f" in {item.seconds:.1f}s" if item.seconds is not None else ""
+    commit = f" at {item.commit[:12]}" if item.commit else ""
+    return f"#{item.id} {item.workspace}: {item.outcome or 'in progress'}{commit}{counts}{drift}{took}"
+
+
+def _print_reconciliation(item: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(redact(json.dumps(item.to_json(), indent=2, default=str)))
+        return
+    click.echo(redact(_reconciliation_line(item)))
+    if item.error:
+        click.echo(redact(f"  {item.error}"), err=item.outcome in ("failed", "needs resolution"))
+    if item.policy.get("broken"):
+        click.echo(f"  policy rules that did not hold: {', '.join(item.policy['broken'])}")
+    if item.outcome == "awaiting approval":
+        click.echo(f"  approve it with: labform reconcile approve {item.workspace} {item.id}")
+    if item.report:
+        click.echo(f"  report: {item.report}")
+
+
+_FAILED_OUTCOMES = ("failed", "check failed", "needs resolution")
+
+
+@reconcile.command("now")
+@click.argument("workspace")
+@_reconcile_config
+@json_option
+@handle_errors
+def reconcile_now(workspace: str, config_file: Path, as_json: bool) -> None:
+    """Reconcile WORKSPACE at once, in this process (exit 1 when it failed)."""
+    item = _reconciler(config_file).reconcile(workspace)
+    _print_reconciliation(item, as_json)
+    sys.exit(exit_codes.ERROR if item.outcome in _FAILED_OUTCOMES else exit_codes.OK)
+
+
+@reconcile.command("approve")
+@click.argument("workspace")
+@click.argument("number", metavar="ID", type=int)
+@_reconcile_config
+@json_option
+@handle_errors
+def reconcile_approve(workspace: str, number: int, config_file: Path, as_json: bool) -> None:
+    """Apply the plan reconciliation ID saved, exactly; refused if the state moved since (as apply FILE is)."""
+    item = _reconciler(config_file).approve(workspace, number)
+    _print_reconciliation(item, as_json)
+    sys.exit(exit_codes.ERROR if item.outcome in _FAILED_OUTCOMES else exit_codes.OK)
+
+
+@reconcile.command("status")
+@click.argument("workspace", required=False)
+@_reconcile_config
+@json_option
+@handle_errors
+def reconcile_status(workspace: str | None, config_file: Path, as_json: bool) -> None:
+    """The latest reconciliation of each workspace; with WORKSPACE, its history too."""
+    reconciler = _reconciler(config_file)
+    names = (
+        [reconciler.loaded.workspace(workspace) and workspace]
+        if workspace
+        else list(reconciler.loaded.config.workspaces)
+    )
+    latest = reconciler.records.latest(names)
+    history = reconciler.records.history(workspace) if workspace else []
+    if as_json:
+        document = {
+            "workspaces": {name: latest[name].to_json() if name in latest else None for name in names},
+            **({"history": [item.to_json() for item in history]} if workspace else {}),
+        }
+        click.echo(redact(json.dumps(document, indent=2, default=str)))
+        return
+    for name in names:
+        click.echo(redact(_reconciliation_line(latest[name])) if name in latest else f"{name}: never reconciled")
+    if history:
+        click.echo("\nHistory:")
+        for item in history:
+            click.echo(redact("  " + _reconciliation_line(item)))

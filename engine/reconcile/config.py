@@ -128,7 +128,7 @@ class LoadedConfig:
 
     def __init__(self, config: ReconcileConfig, file: Path, positions: Positions):
         self.config, self.file, self.positions = config, file, positions
-        self.base = file.parent
+        self.base = file.resolve().parent  # a reconcile runs inside its checkout: paths from here must be absolute
 
     def workspace(self, name: str) -> WorkspaceSpec:
         try:
