@@ -1052,10 +1052,21 @@ _FAILED_OUTCOMES = ("failed", "check failed", "needs resolution")
 @click.argument("workspace")
 @_reconcile_config
 @json_option
+@click.option("--queue", "queued", is_flag=True, help="Queue it for the workers instead of running it here.")
 @handle_errors
-def reconcile_now(workspace: str, config_file: Path, as_json: bool) -> None:
-    """Reconcile WORKSPACE at once, in this process (exit 1 when it failed)."""
-    item = _reconciler(config_file).reconcile(workspace)
+def reconcile_now(workspace: str, config_file: Path, as_json: bool, queued: bool) -> None:
+    """Reconcile WORKSPACE at once, in this process (exit 1 when it failed), or queue it (--queue)."""
+    reconciler = _reconciler(config_file)
+    if queued:
+        from engine.reconcile import queue
+
+        reconciler.loaded.workspace(workspace)
+        queue.ensure_schema(reconciler.loaded.config.database)
+        with queue.build_app(reconciler).open() as app:
+            fresh = queue.enqueue(app, workspace, "now")
+        click.echo(f"Queued {workspace}." if fresh else f"{workspace} is queued already.")
+        return
+    item = reconciler.reconcile(workspace)
     _print_reconciliation(item, as_json)
     sys.exit(exit_codes.ERROR if item.outcome in _FAILED_OUTCOMES else exit_codes.OK)
 
@@ -1101,3 +1112,18 @@ def reconcile_status(workspace: str | None, config_file: Path, as_json: bool) ->
         click.echo("\nHistory:")
         for item in history:
             click.echo(redact("  " + _reconciliation_line(item)))
+
+
+@reconcile.command("worker")
+@_reconcile_config
+@handle_errors
+def reconcile_worker(config_file: Path) -> None:
+    """Take reconciles from the PostgreSQL queue until SIGTERM (which lets the current change finish)."""
+    from engine.reconcile import queue
+
+    reconciler = _reconciler(config_file)
+    click.echo(
+        f"Worker for {len(reconciler.loaded.config.workspaces)} workspaces; SIGTERM stops it after the current change."
+    )
+    queue.run_worker(reconciler)
+    click.echo("Worker stopped.")
