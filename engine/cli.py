@@ -1127,3 +1127,28 @@ def reconcile_worker(config_file: Path) -> None:
     )
     queue.run_worker(reconciler)
     click.echo("Worker stopped.")
+
+
+@reconcile.command("serve")
+@_reconcile_config
+@click.option("--listen", default=None, metavar="HOST", help="Address to bind [default: webhook.listen, loopback].")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port [default: webhook.port, 8089].")
+@handle_errors
+def reconcile_serve(config_file: Path, listen: str | None, port: int | None) -> None:
+    """Serve the push webhook (GitHub's X-Hub-Signature-256), /healthz and /metrics until interrupted."""
+    from engine.reconcile import config, server
+    from engine.sandbox import is_loopback
+
+    reconciler = _reconciler(config_file)
+    secret = config.webhook_secret(reconciler.loaded)
+    if secret is None:
+        raise LabformError("reconcile serve needs the webhook's secret: set webhook.secret_env or webhook.secret_file")
+    hook = reconciler.loaded.config.webhook
+    host, bound = listen or hook.listen, hook.port if port is None else port
+    if not is_loopback(host):
+        click.echo(
+            click.style("Warning: ", fg="yellow", bold=True) + f"serving on {host}: reachable from the network",
+            err=True,
+        )
+    click.echo(f"Serving the webhook, /healthz and /metrics on http://{host}:{bound}/")
+    server.serve(reconciler, secret, host, bound)
