@@ -278,6 +278,13 @@ def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: 
     is_flag=True,
     help="Exit 2 when the plan has changes (drift included; checks are not changes).",
 )
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Check the plan against FILE's named CEL rules (rules: {name: expression}); exit 1 naming each that fails.",
+)
 @handle_errors
 def plan(
     path: Path,
@@ -290,10 +297,13 @@ def plan(
     as_json: bool,
     detailed_exitcode: bool,
     lock_timeout: float,
+    policy_file: Path | None,
 ) -> None:
     """Show what apply would change."""
     from engine import ci, runner
+    from engine.reconcile import policy
 
+    rules = policy.load_rules(policy_file) if policy_file else None  # its mistakes before any call
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
     if options.targets:
         _warn(TARGETING_WARNING, compact_warnings)
@@ -302,6 +312,8 @@ def plan(
     if out and not as_json:
         click.echo(f"\nSaved the plan to {out}. To apply exactly it: labform apply {out}")
     ci.append_step_summary(redact(ci.plan_markdown(str(path), result.plan, result.drift)))
+    if rules is not None:
+        policy.enforce(rules, result)
     # Changes alone decide: a check (a gate's verdict) is shown, and fails apply, but changes nothing.
     drifted = result.plan.has_changes or bool(result.drift)
     sys.exit(exit_codes.CHANGES if detailed_exitcode and drifted else exit_codes.OK)
@@ -948,3 +960,195 @@ def sandbox(
                 time.sleep(3600)
         except KeyboardInterrupt:
             click.echo("Stopped.")
+
+
+# --- labform reconcile: workspaces kept in step with git (engine/reconcile/, docs/reconcile.md) ---
+def _reconcile_config(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--config",
+        "config_file",
+        default="labform.reconcile.yaml",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help="The reconcile configuration.",
+    )(command)
+
+
+@main.group()
+def reconcile() -> None:
+    """Keep workspaces in step with their git repositories: plan, report drift, apply within a policy."""
+
+
+@reconcile.command("schema")
+@click.option(
+    "--out-dir",
+    default="schemas",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder the schema file (labform.reconcile.schema.json) is written to.",
+)
+@handle_errors
+def reconcile_schema(out_dir: Path) -> None:
+    """Write the JSON Schema of labform.reconcile.yaml (for editor completion)."""
+    from engine.reconcile import config
+
+    click.echo(f"Wrote {config.write_schema(out_dir)}")
+
+
+@reconcile.command("validate")
+@_reconcile_config
+@handle_errors
+def reconcile_validate(config_file: Path) -> None:
+    """Check the reconcile configuration (every mistake at its file:line:col)."""
+    from engine.reconcile import config
+
+    loaded = config.load_config(config_file)
+    click.echo(f"The reconcile configuration is valid: {len(loaded.config.workspaces)} workspaces.")
+
+
+def _reconciler(config_file: Path, stop: Any = None) -> Any:
+    """The config checked, and a reconciler on its database."""
+    from engine.reconcile.config import load_config
+    from engine.reconcile.reconciler import Reconciler
+    from engine.reconcile.records import Records
+
+    loaded = load_config(config_file)
+    return Reconciler(loaded, Records(loaded.config.database), stop)
+
+
+def _reconciliation_line(item: Any) -> str:
+    summary = item.summary
+    counts = (
+        f", plan {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy"
+        if summary
+        else ""
+    )
+    drift = f", {len(item.drift)} drifted" if item.drift else ""
+    took = f" in {item.seconds:.1f}s" if item.seconds is not None else ""
+    commit = f" at {item.commit[:12]}" if item.commit else ""
+    return f"#{item.id} {item.workspace}: {item.outcome or 'in progress'}{commit}{counts}{drift}{took}"
+
+
+def _print_reconciliation(item: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(redact(json.dumps(item.to_json(), indent=2, default=str)))
+        return
+    click.echo(redact(_reconciliation_line(item)))
+    if item.error:
+        click.echo(redact(f"  {item.error}"), err=item.outcome in ("failed", "needs resolution"))
+    if item.policy.get("broken"):
+        click.echo(f"  policy rules that did not hold: {', '.join(item.policy['broken'])}")
+    if item.outcome == "awaiting approval":
+        click.echo(f"  approve it with: labform reconcile approve {item.workspace} {item.id}")
+    if item.report:
+        click.echo(f"  report: {item.report}")
+
+
+_FAILED_OUTCOMES = ("failed", "check failed", "needs resolution")
+
+
+@reconcile.command("now")
+@click.argument("workspace")
+@_reconcile_config
+@json_option
+@click.option("--queue", "queued", is_flag=True, help="Queue it for the workers instead of running it here.")
+@handle_errors
+def reconcile_now(workspace: str, config_file: Path, as_json: bool, queued: bool) -> None:
+    """Reconcile WORKSPACE at once, in this process (exit 1 when it failed), or queue it (--queue)."""
+    reconciler = _reconciler(config_file)
+    if queued:
+        from engine.reconcile import queue
+
+        reconciler.loaded.workspace(workspace)
+        queue.ensure_schema(reconciler.loaded.config.database)
+        with queue.build_app(reconciler).open() as app:
+            fresh = queue.enqueue(app, workspace, "now")
+        click.echo(f"Queued {workspace}." if fresh else f"{workspace} is queued already.")
+        return
+    item = reconciler.reconcile(workspace)
+    _print_reconciliation(item, as_json)
+    sys.exit(exit_codes.ERROR if item.outcome in _FAILED_OUTCOMES else exit_codes.OK)
+
+
+@reconcile.command("approve")
+@click.argument("workspace")
+@click.argument("number", metavar="ID", type=int)
+@_reconcile_config
+@json_option
+@handle_errors
+def reconcile_approve(workspace: str, number: int, config_file: Path, as_json: bool) -> None:
+    """Apply the plan reconciliation ID saved, exactly; refused if the state moved since (as apply FILE is)."""
+    item = _reconciler(config_file).approve(workspace, number)
+    _print_reconciliation(item, as_json)
+    sys.exit(exit_codes.ERROR if item.outcome in _FAILED_OUTCOMES else exit_codes.OK)
+
+
+@reconcile.command("status")
+@click.argument("workspace", required=False)
+@_reconcile_config
+@json_option
+@handle_errors
+def reconcile_status(workspace: str | None, config_file: Path, as_json: bool) -> None:
+    """The latest reconciliation of each workspace; with WORKSPACE, its history too."""
+    reconciler = _reconciler(config_file)
+    names = (
+        [reconciler.loaded.workspace(workspace) and workspace]
+        if workspace
+        else list(reconciler.loaded.config.workspaces)
+    )
+    latest = reconciler.records.latest(names)
+    history = reconciler.records.history(workspace) if workspace else []
+    if as_json:
+        document = {
+            "workspaces": {name: latest[name].to_json() if name in latest else None for name in names},
+            **({"history": [item.to_json() for item in history]} if workspace else {}),
+        }
+        click.echo(redact(json.dumps(document, indent=2, default=str)))
+        return
+    for name in names:
+        click.echo(redact(_reconciliation_line(latest[name])) if name in latest else f"{name}: never reconciled")
+    if history:
+        click.echo("\nHistory:")
+        for item in history:
+            click.echo(redact("  " + _reconciliation_line(item)))
+
+
+@reconcile.command("worker")
+@_reconcile_config
+@handle_errors
+def reconcile_worker(config_file: Path) -> None:
+    """Take reconciles from the PostgreSQL queue until SIGTERM (which lets the current change finish)."""
+    from engine.reconcile import queue
+
+    reconciler = _reconciler(config_file)
+    click.echo(
+        f"Worker for {len(reconciler.loaded.config.workspaces)} workspaces; SIGTERM stops it after the current change."
+    )
+    queue.run_worker(reconciler)
+    click.echo("Worker stopped.")
+
+
+@reconcile.command("serve")
+@_reconcile_config
+@click.option("--listen", default=None, metavar="HOST", help="Address to bind [default: webhook.listen, loopback].")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port [default: webhook.port, 8089].")
+@handle_errors
+def reconcile_serve(config_file: Path, listen: str | None, port: int | None) -> None:
+    """Serve the push webhook (GitHub's X-Hub-Signature-256), /healthz and /metrics until interrupted."""
+    from engine.reconcile import config, server
+    from engine.sandbox import is_loopback
+
+    reconciler = _reconciler(config_file)
+    secret = config.webhook_secret(reconciler.loaded)
+    if secret is None:
+        raise LabformError("reconcile serve needs the webhook's secret: set webhook.secret_env or webhook.secret_file")
+    hook = reconciler.loaded.config.webhook
+    host, bound = listen or hook.listen, hook.port if port is None else port
+    if not is_loopback(host):
+        click.echo(
+            click.style("Warning: ", fg="yellow", bold=True) + f"serving on {host}: reachable from the network",
+            err=True,
+        )
+    click.echo(f"Serving the webhook, /healthz and /metrics on http://{host}:{bound}/")
+    server.serve(reconciler, secret, host, bound)

@@ -1,0 +1,279 @@
+"""``labform.reconcile.yaml``: the workspaces a reconcile loop keeps in step with git.
+
+Read through the plan loader (``engine/loader.py``: the same size, alias and nesting
+caps, every key's file:line:col) and checked by the pydantic models below, so a
+mistake is reported as a plan's is: ``labform.reconcile.yaml:7:5: workspaces.shop:
+unknown field 'evry'``. The JSON Schema (``labform reconcile schema``) is made from
+the same models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from engine.arguments import plain_message
+from engine.config import suggestion
+from engine.errors import ConfigError, ConfigErrors
+from engine.loader import KeyPath, Positions, _decode, _display, _document, _read
+from engine.reconcile.policy import Rules, compile_rules
+from providers.polling import PositiveDuration
+
+CONFIG_FILE = "labform.reconcile.yaml"
+SCHEMA_FILE = "labform.reconcile.schema.json"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mode(StrEnum):
+    DETECT = "detect"  # plan and report only
+    AUTO = "auto"  # apply when every rule holds; otherwise hold the plan for approval
+    APPROVE = "approve"  # save the plan; apply it only once approved
+
+
+class Policy(_Strict):
+    """What a reconcile may do with the plan it made."""
+
+    mode: Mode = Field(
+        Mode.DETECT,
+        description="detect: plan and report; auto: apply within the rules; approve: save the plan for 'labform reconcile approve'.",
+    )
+    rules: Rules = Field(
+        default_factory=dict,
+        description="Named CEL rules over the plan JSON (docs/plan-json.md); each must hold for auto to apply, e.g. "
+        "no_deletes: 'resource_changes.all(c, !(\"delete\" in c.change.actions))'.",
+    )
+
+
+class GitAuth(_Strict):
+    """How git authenticates to the repository (none: a local path or a public URL)."""
+
+    ssh_key_file: Path | None = Field(None, description="Private key for an ssh:// or git@ URL (GIT_SSH_COMMAND -i).")
+    token_env: str | None = Field(
+        None, description="Environment variable holding an HTTPS token, sent as a bearer Authorization header."
+    )
+
+
+class WorkspaceSpec(_Strict):
+    """One plan folder in one repository, reconciled on its own schedule with its own state and credentials."""
+
+    repo: str = Field(description="A git repository: a local path or a URL git can fetch.", min_length=1)
+    ref: str = Field("main", description="Branch, tag or commit to reconcile.", min_length=1)
+    path: str = Field(".", description="The plan folder inside the repository.")
+    state: str | None = Field(
+        None, description="State backend (a file path or postgresql://...); default: the database, ?workspace=NAME."
+    )
+    every: PositiveDuration = Field(600.0, description="How often to reconcile (10m, 1h).")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Variables, as --var gives them.")
+    var_files: list[str] = Field(default_factory=list, description="-var-file files, from the repository's root.")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Environment the plan reads (${env.X}) for this workspace only."
+    )
+    env_files: list[Path] = Field(
+        default_factory=list,
+        description="Files of NAME=VALUE lines (dotenv) added to env: credentials kept out of the config.",
+    )
+    git: GitAuth = GitAuth.model_validate({})
+    policy: Policy = Policy.model_validate({})
+
+
+class Backoff(_Strict):
+    initial: PositiveDuration = Field(30.0, description="Wait after a first failure; doubled after each further one.")
+    max: PositiveDuration = Field(3600.0, description="The longest wait between failing reconciles.")
+
+
+class Webhook(_Strict):
+    """``labform reconcile serve``: GitHub push webhooks, /healthz and /metrics."""
+
+    secret_env: str | None = Field(None, description="Environment variable holding the webhook's HMAC secret.")
+    secret_file: Path | None = Field(None, description="File holding the webhook's HMAC secret.")
+    listen: str = Field("127.0.0.1", description="Address to bind: loopback unless told otherwise.")
+    port: int = Field(8089, ge=0, le=65535)
+
+
+class ReconcileConfig(_Strict):
+    """The reconcile loop's configuration (labform.reconcile.yaml)."""
+
+    database: str = Field(description="PostgreSQL URL: the job queue and the reconciliations live here.", min_length=1)
+    cache_dir: Path = Field(
+        Path(".labform-reconcile"), description="Where repositories are checked out (from the config's folder)."
+    )
+    reports_dir: Path = Field(
+        Path("reconcile-reports"), description="Where each drift report is written (from the config's folder)."
+    )
+    heartbeat_timeout: PositiveDuration = Field(
+        30.0, description="A worker silent this long is dead: its job is taken over."
+    )
+    backoff: Backoff = Backoff.model_validate({})
+    webhook: Webhook = Webhook.model_validate({})
+    workspaces: dict[str, WorkspaceSpec] = Field(description="The workspaces, by name.", min_length=1)
+
+    @field_validator("database")
+    @classmethod
+    def _postgres(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+
+class LoadedConfig:
+    """The checked config and where it was read from (paths in it are relative to its folder)."""
+
+    def __init__(self, config: ReconcileConfig, file: Path, positions: Positions):
+        self.config, self.file, self.positions = config, file, positions
+        self.base = file.resolve().parent  # a reconcile runs inside its checkout: paths from here must be absolute
+
+    def workspace(self, name: str) -> WorkspaceSpec:
+        try:
+            return self.config.workspaces[name]
+        except KeyError:
+            raise ConfigError(
+                f"no workspace '{name}' in {self.file}{suggestion(name, self.config.workspaces)}"
+            ) from None
+
+    def state_of(self, name: str) -> str:
+        """The workspace's state location: as written (a relative file from the config's folder), or
+        the database's row for the workspace."""
+        state = self.workspace(name).state
+        if state is None:
+            separator = "&" if "?" in self.config.database else "?"
+            return f"{self.config.database}{separator}workspace={name}"
+        return state if "://" in state else str(self.base / state)
+
+    def local(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base / path
+
+
+def load_config(file: Path) -> LoadedConfig:
+    """The config file checked whole: every mistake at its file:line:col, all of them at once."""
+    shown = _display(file)
+    positions = Positions()
+    document = _document(_decode(_read(file, shown), shown), shown, positions)
+    if document is None:
+        raise ConfigError(f"{shown} is empty: it needs database: and workspaces:")
+    try:
+        config = ReconcileConfig.model_validate(document)
+    except ValidationError as exc:
+        raise _errors(exc, positions) from None
+    problems = [*_shared_states(config, positions, file.parent), *_rule_errors(config, positions)]
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
+    return LoadedConfig(config, file, positions)
+
+
+def _errors(exc: ValidationError, positions: Positions) -> ConfigError | ConfigErrors:
+    errors = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        where = ".".join(str(p) for p in loc)
+        message = plain_message(error)
+        if error["type"] == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}'"
+            where = ".".join(str(p) for p in loc[:-1])
+        errors.append(ConfigError(message, positions.of(loc), where or None))
+    return errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def _shared_states(config: ReconcileConfig, positions: Positions, base: Path) -> list[ConfigError]:
+    """Two workspaces on one state would destroy each other's objects as orphans."""
+    seen: dict[str, str] = {}
+    errors = []
+    for name, spec in config.workspaces.items():
+        state = spec.state or f"{config.database}#workspace={name}"
+        key = state if "://" in state else str((base / state).resolve())
+        if key in seen:
+            errors.append(
+                ConfigError(
+                    f"shares its state with workspace '{seen[key]}': each workspace needs a state of its own",
+                    positions.of(("workspaces", name, "state")),
+                    f"workspaces.{name}",
+                )
+            )
+        seen.setdefault(key, name)
+    return errors
+
+
+def _rule_errors(config: ReconcileConfig, positions: Positions) -> list[ConfigError]:
+    errors = []
+    for name, spec in config.workspaces.items():
+        path: KeyPath = ("workspaces", name, "policy", "rules")
+        errors.extend(compile_rules(spec.policy.rules, positions, path))
+    return errors
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=VALUE lines (``#`` comments, blank lines, optional ``export`` and quotes), as dotenv reads them."""
+    values = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror or exc}") from None
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, value = text.removeprefix("export ").partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ConfigError("expected NAME=VALUE", _line(path, number))
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def _line(path: Path, number: int) -> Any:
+    from engine.errors import SourceLocation
+
+    return SourceLocation(str(path), number, 1)
+
+
+def workspace_env(loaded: LoadedConfig, name: str) -> dict[str, str]:
+    """The workspace's own environment: its env_files in order, then env: (which wins)."""
+    spec = loaded.workspace(name)
+    env: dict[str, str] = {}
+    for file in spec.env_files:
+        env.update(read_env_file(loaded.local(file)))
+    env.update(spec.env)
+    return env
+
+
+def webhook_secret(loaded: LoadedConfig) -> bytes | None:
+    """The webhook's HMAC secret, from the environment or a file (None: not configured)."""
+    hook = loaded.config.webhook
+    if hook.secret_env:
+        value = os.environ.get(hook.secret_env)
+        if not value:
+            raise ConfigError(f"webhook.secret_env names {hook.secret_env}, which is not set")
+        return value.encode()
+    if hook.secret_file:
+        try:
+            return loaded.local(hook.secret_file).read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read webhook.secret_file {hook.secret_file}: {exc.strerror}") from None
+    return None
+
+
+def json_schema() -> dict[str, Any]:
+    schema = ReconcileConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "labform.reconcile.yaml"
+    return schema
+
+
+def write_schema(out_dir: Path) -> Path:
+    from engine import diskwrite
+
+    target = out_dir / SCHEMA_FILE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    diskwrite.replace(
+        target, json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", "no schema was written", ConfigError, 0o644
+    )
+    return target

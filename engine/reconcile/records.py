@@ -1,0 +1,277 @@
+"""Reconciliations in PostgreSQL, beside the state: one row each, written when it starts and
+completed when it ends, so a row with no outcome is one in progress (or whose worker died).
+
+The rows are the loop's memory as well as its history: when a workspace is next due (its
+last reconcile's end plus ``every``, or a backoff after failures: doubled per consecutive
+failure, capped) and its jitter (a fixed share of ``every`` per workspace, so a thousand
+workspaces never fall due at one second). A reconcile also holds a session advisory lock
+on the workspace for as long as it runs, so ``reconcile now`` and a worker never overlap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from engine.errors import LabformError, StateError
+from providers import masking
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS labform_reconciliations (
+    id           bigserial PRIMARY KEY,
+    workspace    text NOT NULL,
+    worker       text NOT NULL,
+    scheduled_at timestamptz,
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at  timestamptz,
+    commit       text,
+    outcome      text,
+    summary      jsonb NOT NULL DEFAULT '{}',
+    drift        jsonb NOT NULL DEFAULT '[]',
+    applied      jsonb NOT NULL DEFAULT '[]',
+    policy       jsonb NOT NULL DEFAULT '{}',
+    error        text,
+    report       text,
+    saved_plan   jsonb,
+    approved_in  bigint
+);
+CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliations (workspace, id DESC);
+"""
+# Created under this transaction lock: two workers first using a database at once would race.
+SCHEMA_LOCK = int.from_bytes(b"lfrecon", "big")
+
+OUTCOMES = ("ok", "drift", "applied", "failed", "check failed", "needs resolution", "awaiting approval")
+JITTER_SHARE = 0.1  # of ``every``: how far a workspace's schedule is shifted, the same shift each period
+
+
+class ReconcileBusy(LabformError):
+    """The workspace is being reconciled elsewhere (a worker, or another ``reconcile now``)."""
+
+
+@dataclass
+class Reconciliation:
+    id: int
+    workspace: str
+    worker: str
+    started_at: datetime
+    scheduled_at: datetime | None = None
+    finished_at: datetime | None = None
+    commit: str | None = None
+    outcome: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    drift: list[dict[str, Any]] = field(default_factory=list)
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    policy: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    report: str | None = None
+    saved_plan: dict[str, Any] | None = None
+    approved_in: int | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``reconcile status -json`` prints it (the saved plan only as whether there is one)."""
+        return {
+            "id": self.id,
+            "workspace": self.workspace,
+            "worker": self.worker,
+            "scheduled_at": _iso(self.scheduled_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_seconds": self.seconds,
+            "commit": self.commit,
+            "outcome": self.outcome or "in progress",
+            "summary": self.summary,
+            "drift": self.drift,
+            "applied": self.applied,
+            "policy": self.policy,
+            "error": self.error,
+            "report": self.report,
+            "awaiting_approval": self.saved_plan is not None and self.approved_in is None,
+            "approved_in": self.approved_in,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def jitter(workspace: str, every: float) -> float:
+    """Seconds this workspace's schedule is shifted: fixed per name, spread evenly over the share."""
+    fraction = int.from_bytes(hashlib.sha256(workspace.encode()).digest()[:4], "big") / 2**32
+    return fraction * every * JITTER_SHARE
+
+
+def backoff(failures: int, initial: float, cap: float) -> float:
+    """The wait after ``failures`` consecutive failures: initial, doubled each time, capped."""
+    return min(cap, initial * 2.0 ** max(0, failures - 1))
+
+
+class Records:
+    """The reconciliations table of one database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        password = psycopg.conninfo.conninfo_to_dict(url).get("password")
+        if password:
+            masking.register(str(password))
+        self._ready = False
+
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, row_factory=dict_row)
+        except psycopg.Error as exc:
+            host = psycopg.conninfo.conninfo_to_dict(self.url).get("host", "localhost")
+            raise StateError(
+                f"cannot reach the reconcile database on {host}: {masking.redact(str(exc)).strip()}"
+            ) from None
+        if not self._ready:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                conn.execute(SCHEMA)
+            self._ready = True
+        return conn
+
+    @contextmanager
+    def held(self, workspace: str) -> Iterator[None]:
+        """The workspace's reconcile lock for the block, on a session of its own (gone with a dead holder)."""
+        conn = self.connect()
+        try:
+            got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS got", ("labform-reconcile:" + workspace,))
+            row = got.fetchone()
+            if not (row and row["got"]):
+                running = self.running(workspace)
+                who = f" by {running.worker} since {_iso(running.started_at)}" if running else ""
+                raise ReconcileBusy(f"workspace '{workspace}' is being reconciled{who}")
+            yield
+        finally:
+            conn.close()
+
+    def start(self, workspace: str, scheduled_at: datetime | None) -> Reconciliation:
+        """A new row, in progress; any earlier row left in progress was a dead worker's, closed as failed."""
+        with self.connect() as conn:
+            conn.execute(
+                """UPDATE labform_reconciliations SET outcome = 'failed', finished_at = clock_timestamp(),
+                          error = 'its worker stopped before finishing; the next reconcile took over'
+                    WHERE workspace = %s AND outcome IS NULL""",
+                (workspace,),
+            )
+            row = conn.execute(
+                """INSERT INTO labform_reconciliations (workspace, worker, scheduled_at) VALUES (%s, %s, %s)
+                   RETURNING *""",
+                (workspace, worker_name(), scheduled_at),
+            ).fetchone()
+        assert row is not None
+        return _reconciliation(row)
+
+    def finish(self, item: Reconciliation) -> None:
+        with self.connect() as conn:
+            row = conn.execute(
+                """UPDATE labform_reconciliations
+                      SET finished_at = clock_timestamp(), commit = %s, outcome = %s, summary = %s, drift = %s,
+                          applied = %s, policy = %s, error = %s, report = %s, saved_plan = %s
+                    WHERE id = %s RETURNING finished_at""",
+                (
+                    item.commit,
+                    item.outcome,
+                    _json(item.summary),
+                    _json(item.drift),
+                    _json(item.applied),
+                    _json(item.policy),
+                    masking.redact(item.error) if item.error else None,
+                    item.report,
+                    _json(item.saved_plan) if item.saved_plan is not None else None,
+                    item.id,
+                ),
+            ).fetchone()
+        item.finished_at = row["finished_at"] if row else None
+
+    def mark_approved(self, approved: int, by: int) -> None:
+        with self.connect() as conn:
+            conn.execute("UPDATE labform_reconciliations SET approved_in = %s WHERE id = %s", (by, approved))
+
+    def get(self, workspace: str, number: int) -> Reconciliation | None:
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT * FROM labform_reconciliations WHERE workspace = %s AND id = %s", (workspace, number)
+            ).fetchone()
+        return _reconciliation(row) if row else None
+
+    def history(self, workspace: str, limit: int = 20) -> list[Reconciliation]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM labform_reconciliations WHERE workspace = %s ORDER BY id DESC LIMIT %s",
+                (workspace, limit),
+            ).fetchall()
+        return [_reconciliation(row) for row in rows]
+
+    def latest(self, workspaces: list[str]) -> dict[str, Reconciliation]:
+        """Each workspace's last finished reconciliation."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT DISTINCT ON (workspace) * FROM labform_reconciliations
+                    WHERE workspace = ANY(%s) AND outcome IS NOT NULL ORDER BY workspace, id DESC""",
+                (workspaces,),
+            ).fetchall()
+        return {row["workspace"]: _reconciliation(row) for row in rows}
+
+    def running(self, workspace: str) -> Reconciliation | None:
+        with self.connect() as conn:
+            row = conn.execute(
+                """SELECT * FROM labform_reconciliations WHERE workspace = %s AND outcome IS NULL
+                    ORDER BY id DESC LIMIT 1""",
+                (workspace,),
+            ).fetchone()
+        return _reconciliation(row) if row else None
+
+    def failures(self, workspaces: list[str]) -> dict[str, int]:
+        """Consecutive failed reconciles at the end of each workspace's history."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT workspace, count(*) AS failures FROM labform_reconciliations r
+                    WHERE workspace = ANY(%s) AND outcome = 'failed' AND id > coalesce(
+                          (SELECT max(id) FROM labform_reconciliations s
+                            WHERE s.workspace = r.workspace AND s.outcome IS NOT NULL AND s.outcome <> 'failed'), 0)
+                    GROUP BY workspace""",
+                (workspaces,),
+            ).fetchall()
+        return {row["workspace"]: int(row["failures"]) for row in rows}
+
+    def due(self, schedule: dict[str, float], initial: float, cap: float, now: datetime) -> dict[str, datetime]:
+        """When each workspace (name: every) is next due; those never reconciled are due now."""
+        latest = self.latest(list(schedule))
+        failures = self.failures(list(schedule))
+        due = {}
+        for name, every in schedule.items():
+            last = latest.get(name)
+            if last is None or last.finished_at is None:
+                due[name] = now
+                continue
+            wait = backoff(failures[name], initial, cap) if name in failures else every
+            due[name] = last.finished_at + timedelta(seconds=wait + jitter(name, every))
+        return due
+
+
+def _json(value: Any) -> Jsonb:
+    return Jsonb(json.loads(masking.redact(json.dumps(value, default=str))))
+
+
+def _reconciliation(row: dict[str, Any]) -> Reconciliation:
+    return Reconciliation(**{name: row[name] for name in Reconciliation.__dataclass_fields__})

@@ -1,0 +1,194 @@
+"""``labform reconcile worker`` processes sharing one PostgreSQL queue: the real CLI in processes of
+its own, a real git repository, the Bitbar emulator over HTTP.
+
+The waits below poll the database for a state of affairs (a bounded poll, so a broken build
+fails instead of hanging); what is asserted is what the records and the cloud hold."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.fixtures.clouds import RunningBitbar
+from tests.functional import test_reconcile_kit as kit
+from tests.functional.test_reconcile_kit import QUICKSTART, write_config
+
+reconcile_db, repo = kit.reconcile_db, kit.repo  # the kit's fixtures, used here
+ROOT = Path(__file__).resolve().parents[2]
+PATIENCE = 180.0  # seconds a poll waits before the test fails: far beyond what the work takes
+
+
+def _until(what: str, ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+class Workers:
+    """Worker processes started and, whatever happens, ended by the test."""
+
+    def __init__(self, config: Path):
+        self.config = config
+        self.running: list[subprocess.Popen[str]] = []
+
+    def start(self) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LABFORM_RETRY_SLEEP": "none"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine", "reconcile", "worker", "--config", str(self.config)],
+            cwd=self.config.parent,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.running.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[str]) -> tuple[int, str]:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=PATIENCE)
+        return process.returncode, output
+
+    def end_all(self) -> None:
+        for process in self.running:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+@pytest.fixture
+def workers(tmp_path) -> Iterator[Callable[[Path], Workers]]:
+    made: list[Workers] = []
+
+    def make(config: Path) -> Workers:
+        made.append(Workers(config))
+        return made[-1]
+
+    yield make
+    for group in made:
+        group.end_all()
+
+
+def _rows(database: str, query: str, *params: object) -> list[tuple]:
+    with psycopg.connect(database) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _plans(repo: kit.Repo, names: list[str]) -> None:
+    """One quickstart per workspace, its objects named apart (they share one Bitbar account)."""
+    text = QUICKSTART.read_text()
+    repo.commit(
+        {
+            f"{name}/main.yaml": text.replace("Checkout flow", f"Checkout {name}").replace(
+                "Smoke phones", f"Smoke {name}"
+            )
+            for name in names
+        }
+    )
+
+
+def _workspaces(repo: kit.Repo, names: list[str], every: str) -> str:
+    env = f"env: {{BITBAR_URL: '{os.environ['BITBAR_URL']}', BITBAR_API_KEY: '{os.environ['BITBAR_API_KEY']}'}}"
+    return "".join(
+        f"{name}:\n  repo: {repo.path}\n  path: {name}\n  every: {every}\n  {env}\n  policy: {{mode: auto}}\n"
+        for name in names
+    )
+
+
+def test_two_workers_share_the_work_and_never_hold_one_workspace_at_once(
+    tmp_path, reconcile_db, repo, bitbar: RunningBitbar, workers
+):
+    names = ["alpha", "beta", "gamma"]
+    _plans(repo, names)
+    config = write_config(tmp_path, reconcile_db, _workspaces(repo, names, "1s"), "heartbeat_timeout: 5s\n")
+    pool = workers(config)
+    first, second = pool.start(), pool.start()
+
+    def three_rounds_each() -> bool:
+        counts = dict(
+            _rows(
+                reconcile_db,
+                "SELECT workspace, count(*) FROM labform_reconciliations WHERE outcome IS NOT NULL GROUP BY workspace",
+            )
+            if _rows(reconcile_db, "SELECT to_regclass('labform_reconciliations') IS NOT NULL")[0][0]
+            else []
+        )
+        return all(counts.get(name, 0) >= 3 for name in names)
+
+    _until("three reconciles of every workspace", three_rounds_each)
+    for process in (first, second):
+        code, output = pool.stop(process)
+        assert code == 0, output
+        assert "Worker stopped." in output
+    rows = _rows(
+        reconcile_db,
+        "SELECT workspace, started_at, finished_at, outcome, worker FROM labform_reconciliations ORDER BY workspace, started_at",
+    )
+    for name in names:
+        mine = [row for row in rows if row[0] == name]
+        for earlier, later in zip(mine, mine[1:], strict=False):
+            assert earlier[2] is not None and earlier[2] <= later[1], (
+                f"{name} was held twice at once: {earlier} {later}"
+            )
+        outcomes = [row[3] for row in mine]
+        assert outcomes[0] == "applied" and set(outcomes[1:]) == {"ok"}, outcomes
+    assert sorted(p["name"] for p in bitbar.app.store.data["projects"].values()) == [f"Checkout {n}" for n in names]
+
+
+@pytest.fixture
+def slow_cloud(emulator_options):
+    """Each answer takes a while, so an apply is still going when its worker is killed."""
+    emulator_options.latency = 0.4
+
+
+def test_a_killed_workers_workspace_is_taken_over_and_finished_exactly_once(
+    slow_cloud, tmp_path, reconcile_db, repo, bitbar: RunningBitbar, workers, workdir
+):
+    _plans(repo, ["shop"])
+    config = write_config(tmp_path, reconcile_db, _workspaces(repo, ["shop"], "1h"), "heartbeat_timeout: 2s\n")
+    pool = workers(config)
+    doomed = pool.start()
+    queued = workdir.run("reconcile", "now", "shop", "--queue", "--config", str(config))
+    assert queued.exit_code == 0, queued.output
+
+    def creating() -> bool:
+        held = _rows(reconcile_db, "SELECT to_regclass('labform_journal') IS NOT NULL")[0][0]
+        return bool(
+            held
+            and _rows(
+                reconcile_db,
+                "SELECT 1 FROM labform_journal WHERE workspace = 'shop' AND record->>'kind' = 'intent'",
+            )
+        )
+
+    _until("the first create to be announced in the journal", creating)
+    doomed.kill()  # SIGKILL, mid-apply: no handler runs, its sessions (and locks) go with it
+    doomed.communicate()
+    heir = pool.start()
+
+    def finished() -> bool:
+        return bool(_rows(reconcile_db, "SELECT 1 FROM labform_reconciliations WHERE outcome IN ('applied', 'ok')"))
+
+    _until("another worker to finish the workspace", finished)
+    code, output = pool.stop(heir)
+    assert code == 0, output
+    rows = _rows(reconcile_db, "SELECT outcome, error FROM labform_reconciliations ORDER BY id")
+    assert rows[0] == ("failed", "its worker stopped before finishing; the next reconcile took over")
+    assert rows[1][0] == "applied", rows
+    store = bitbar.app.store.data
+    assert [p["name"] for p in store["projects"].values()] == ["Checkout shop"]
+    assert [g["displayName"] for g in store["deviceGroups"].values() if g["displayName"].startswith("Smoke")] == [
+        "Smoke shop"
+    ]
+    again = workdir.run("reconcile", "now", "shop", "--config", str(config), "-json")
+    assert again.exit_code == 0 and '"outcome": "ok"' in again.stdout, again.output
