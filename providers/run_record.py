@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from providers.junit import complete_suite
+
 Outcome = Literal["passed", "failed", "error", "skipped"]
 FAILING: tuple[str, ...] = ("failed", "error")
 # What a failure element says of itself when the cloud names no exception (Surefire's attribute is required).
@@ -151,8 +153,6 @@ class RunRecord:
         attempt and no failure; one that never passed carries its first failure as ``<failure>`` (or
         ``<error>``) and each later one as ``<rerunFailure>``/``<rerunError>``. The time is the last
         attempt's, the counts the last attempts' (providers/junit.py completes the suite)."""
-        from providers.junit import complete_suite
-
         suites: dict[str, ET.Element] = {}
         for case in self.cases:
             suite = suites.get(case.device)

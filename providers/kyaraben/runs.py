@@ -41,7 +41,7 @@ from providers.kyaraben.planning import derived_name, known, plan_facts
 from providers.kyaraben.resources import HwConfig
 from providers.kyaraben.status import ERROR, READY, is_gone, live
 from providers.kyaraben.teardown import KeptCampaign, kept_campaigns
-from providers.run_record import CaseResult, RunRecord
+from providers.run_record import CaseResult, Outcome, RunRecord
 from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
 
 FINISHED = (READY, ERROR)
@@ -276,7 +276,7 @@ def _test_cases(test: dict[str, Any], unit: str, device: str) -> list[CaseResult
     timed = TIME_LINE.search(stdout)
     duration = float(timed["seconds"]) / max(1, len(lines)) if timed else None
     if not lines:
-        outcome = "error" if status == ERROR else "passed" if status == READY else "skipped"
+        outcome: Outcome = "error" if status == ERROR else "passed" if status == READY else "skipped"
         name = str(test.get("package") or test.get("image") or "campaign test")
         return [
             CaseResult(name, "run", device, unit, outcome, duration, stdout or f"the test ended in {status}", stdout)

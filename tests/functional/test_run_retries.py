@@ -155,3 +155,35 @@ def test_a_retry_added_later_is_a_change_and_a_timed_out_attempt_is_resumed_not_
     attempts = resources_of(workdir)["kyaraben_campaign.smoke"]["attributes"]["attempts"]
     assert starts(lab) == len(attempts) and all(a["finished"] for a in attempts)
     assert attempts[1]["id"] == campaigns(lab)[1]["campaign_id"]
+
+
+@pytest.mark.parametrize(
+    ("retry", "line", "message"),
+    [
+        ("retry:\n  attempts: 3\n  only: failed_devices", 3, "kyaraben cannot re-run failed_devices; the forms it can"),
+        ("retry:\n  attempts: 0", 2, "retry.attempts: "),
+        ("retry:\n  attempts: 6", 2, "retry.attempts: "),
+        ("retry:\n  attempts: 2\n  only: every_test", 3, "retry.only: "),
+    ],
+)
+def test_a_retry_the_cloud_cannot_do_is_refused_at_its_line_and_nothing_starts(retry, line, message, kyaraben, workdir):
+    plan = write_lab(workdir, f"{WAIT}\n{retry}")
+    first = plan.read_text().splitlines().index("    retry:") + 1
+    for command in ("validate", "plan"):
+        result = workdir.run(command, str(workdir.path))
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert f"main.yaml:{first + line - 1}:" in result.stderr and message in result.stderr, result.stderr
+    assert kyaraben.writes() == []
+
+
+def test_a_retry_needs_wait_and_a_cloud_without_retries_says_so(kyaraben, workdir):
+    write_lab(workdir, "retry: {attempts: 2}")
+    result = workdir.run("validate", str(workdir.path))
+    assert result.exit_code == 1 and "a retry needs 'wait'" in result.stderr, result.output
+    workdir.write(
+        "resources:\n  apptest_testset.smoke:\n    pid: 1\n    path: app.apk\n    wait: {timeout: 1m}\n"
+        "    retry: {attempts: 2, only: all}\n"
+    )
+    refused = workdir.run("validate", str(workdir.path))
+    assert refused.exit_code == 1 and "main.yaml:6:" in refused.stderr, refused.output
+    assert "retry.only: apptest cannot re-run all; the forms it can: none yet" in refused.stderr
