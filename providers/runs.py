@@ -299,7 +299,8 @@ class RunResource(ResourceType):
     def pending(self, desired: Attrs, actual: Attrs) -> str | None:
         """A run started but not finished (state says so) is still a change: apply waits for it,
         and its gate is judged then. A finished run's missed gate is no change but a failing check
-        (``verdict``). Retry attempts still pending after a kill will be changes too, never checks."""
+        (``verdict``). A retry attempt still owed (started and unfinished, or not started yet) is a
+        change too ("resume attempt 2"), never a check."""
         if not desired.get("wait"):
             return None
         attempts = actual.get("attempts") or []
