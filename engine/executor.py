@@ -304,6 +304,10 @@ class Executor:
             # Compare against what refresh saw, not the last state: drift must be repaired too.
             actual = {**prior.attributes, **(change.before or {})}
             sent, recorded = _update_arguments(change, desired)
+            # An update that starts a remote object (a run's next attempt) records it the moment it exists.
+            ctx = replace(
+                ctx, record=lambda first: self._remember(address, {**recorded, **first}, adopted=prior.adopted)
+            )
             attrs = rtype.update(ctx, prior.id, sent, actual)
             self._remember(address, {**recorded, **attrs}, adopted=prior.adopted)
             self.result.changed += 1

@@ -188,6 +188,15 @@ _TUNING: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "--seed [default: LABFORM_SANDBOX_FAILURE_SHARE, else 0].",
         },
     ),
+    (
+        "--flaky-rate",
+        "flaky_rate",
+        {
+            "type": click.FloatRange(0, 1),
+            "help": "Share of the simulated tests that are flaky, chosen by --seed: each attempt of one fails with "
+            "probability 0.3, so a retry may pass it [default: 0].",
+        },
+    ),
 )
 # What the command gets for the knobs: only those given, keyed as providers.emulation.sandbox.Tuning names them.
 SandboxTuning = dict[str, Any]

@@ -74,7 +74,7 @@ def suite_element(suite: Suite) -> ET.Element:
             ET.SubElement(node, "skipped")
         if case.output is not None:
             ET.SubElement(node, "system-out").text = case.output
-    _complete(element)
+    complete_suite(element)
     return element
 
 
@@ -84,7 +84,7 @@ def renamed_suites(xml: bytes, name: str) -> list[ET.Element]:
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     for index, suite in enumerate(suites):
         suite.set("name", name if len(suites) == 1 else f"{name} / {suite.get('name', index)}")
-        _complete(suite)
+        complete_suite(suite)
     return suites
 
 
@@ -95,8 +95,9 @@ def _seconds(element: ET.Element) -> float:
         return 0.0
 
 
-def _complete(suite: ET.Element) -> None:
-    """Counts from the testcases; the time, and each testcase's classname, where the source had none."""
+def complete_suite(suite: ET.Element) -> None:
+    """Counts from the testcases; the time, and each testcase's classname, where the source had none.
+    A case's reruns (``<rerunFailure>``, ``<flakyFailure>``) are not counted: a case counts once."""
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))

@@ -22,6 +22,18 @@ Each run type also answers ``facts`` (the CI summary's devices, passed and
 failed) from its own recorded attributes, with :func:`per_device` for results
 kept per device and :func:`judged` for what this flow records of every run.
 
+**Retries.** A cloud that reports per test case (``cases``) gets one canonical
+record of the run (providers/run_record.py), and with ``retry: {attempts: N,
+only: ...}`` re-runs the smallest unit it can select that covers the failures
+(``rerun``; ``RetryPolicy.forms`` lists what a cloud can do, anything else is a
+validate error at ``retry.only``). Every attempt is recorded inside the run's
+own state entry (``attempts``), each the moment the cloud answers its start, so
+a killed apply resumes the attempt it was on and never starts one twice; an
+attempt still owed is a change in the plan ("resume attempt 2"). The gate
+counts each test once, by its last attempt; a test that failed and then passed
+is flaky (``gate.flaky: allow | fail``), and ``gate.quarantine`` lists test ids
+whose failure is reported but does not fail the gate.
+
 A cloud implements five small hooks; the flow lives here once::
 
     class BitbarRun(RunResource):
@@ -40,15 +52,20 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from xml.etree.ElementTree import Element
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg
 from providers.errors import AppliedWithError
 from providers.junit import missing_junit, write_junit
 from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
+from providers.run_record import CaseResult, RunRecord
+
+# The most attempts a retry may ask for (the first included): beyond it a suite is broken, not flaky.
+MAX_ATTEMPTS = 5
+RetryForm = Literal["failed_tests", "failed_devices", "all"]
 
 
 class WaitPolicy(BaseModel):
@@ -63,6 +80,51 @@ class WaitPolicy(BaseModel):
     )
 
 
+class RetryPolicy(BaseModel):
+    """Attempts in total and what each re-run repeats; a cloud's subclass says which forms it can do."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Each form the cloud can select, and what it re-runs there (for messages); none: no retries here.
+    forms: ClassVar[dict[str, str]] = {}
+    cloud: ClassVar[str] = "this cloud"
+
+    attempts: int = Field(
+        ge=1, le=MAX_ATTEMPTS, description=f"Attempts in total, the first included (at most {MAX_ATTEMPTS})."
+    )
+    only: RetryForm = Field(
+        "failed_tests",
+        description="What a re-run repeats: failed_tests, failed_devices, or all (the whole run); "
+        "each cloud re-runs the smallest unit it can select that covers them.",
+    )
+
+    @field_validator("only")
+    @classmethod
+    def _the_cloud_can(cls, value: str) -> str:
+        if value not in cls.forms:
+            can = "; ".join(f"{form} (re-runs {unit})" for form, unit in cls.forms.items()) or "none yet"
+            raise ValueError(f"{cls.cloud} cannot re-run {value}; the forms it can: {can}")
+        return value
+
+
+class TestGate(BaseModel):
+    """What a gate reads from a run's record of test cases, on every cloud that reports them."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_pass_rate: float | None = Field(
+        None, ge=0, le=1, description="Share of test cases (× devices) that must pass, each by its last attempt."
+    )
+    over: Literal["tests", "devices"] = Field(
+        "tests", description="What min_pass_rate counts: test cases × devices, or devices (all their tests passed)."
+    )
+    flaky: Literal["allow", "fail"] = Field(
+        "allow", description="A test that failed and then passed on a retry: allowed (reported), or a failure."
+    )
+    quarantine: list[str] = Field(
+        default_factory=list,
+        description="Test ids (JUnit classname.name) whose failure is reported but does not fail the gate.",
+    )
+
+
 class RunArguments(Arguments):
     """Arguments every run resource has; a cloud's model adds its own and its ``gate``."""
 
@@ -73,6 +135,9 @@ class RunArguments(Arguments):
     junit: str | None = arg(None, local=True, description="Write the results as JUnit XML to this path.")
     on_destroy: Literal["keep", "delete"] = arg(
         "keep", local=True, description="Keep the run's history on the cloud, or delete it."
+    )
+    retry: RetryPolicy | None = arg(
+        None, local=True, description="Re-run what failed, up to attempts in total (needs wait)."
     )
 
 
@@ -93,6 +158,45 @@ def per_device(results: list[Attrs] | None, passed: Callable[[Attrs], int], fail
     return RunFacts(
         devices=len(results), passed=sum(passed(r) for r in results), failed=sum(failed(r) for r in results)
     )
+
+
+def recorded(attrs: Attrs) -> RunFacts | None:
+    """Counts from the run's canonical record, where it has one: devices, and test cases each
+    counted once by its last attempt (flaky ones among the passed)."""
+    if attrs.get("record") is None:
+        return None
+    counts = RunRecord.from_json(attrs["record"]).counts()
+    return RunFacts(devices=counts.devices, passed=counts.passed, failed=counts.failed, flaky=counts.flaky)
+
+
+def record_gate_failure(gate: dict[str, Any], record: RunRecord) -> str | None:
+    """What a :class:`TestGate` finds wrong with the record, or None; quarantined tests are named
+    either way, so a reader sees what was not counted."""
+    quarantine = gate.get("quarantine") or []
+    counts = record.counts(quarantine)
+    problems = []
+    rate = gate.get("min_pass_rate")
+    if rate is not None:
+        if gate.get("over") == "devices":
+            share = counts.devices_passed / counts.devices if counts.devices else 0.0
+            if share < rate:
+                problems.append(
+                    f"devices {counts.devices_passed}/{counts.devices} passed every test "
+                    f"(pass rate {share:.1%}, below {rate:.1%})"
+                )
+        else:
+            share = counts.passed / counts.tests if counts.tests else 0.0
+            if share < rate:
+                problems.append(
+                    f"tests {counts.passed}/{counts.tests} passed (pass rate {share:.1%}, below {rate:.1%})"
+                )
+    if gate.get("flaky") == "fail" and counts.flaky:
+        flaky = [f"{c.id} on {c.device}" for c in record.flaky_cases() if c.id not in quarantine]
+        problems.append(f"{counts.flaky} flaky (gate.flaky: fail): {', '.join(flaky)}")
+    if problems and quarantine:
+        shown = [f"{c.id} on {c.device} ({c.outcome})" for c in record.quarantined(quarantine)]
+        problems.append(f"quarantined, not counted: {', '.join(shown) or 'none ran'}")
+    return "; ".join(problems) or None
 
 
 def judged(attrs: Attrs, counts: RunFacts) -> RunFacts:
@@ -126,10 +230,29 @@ class RunResource(ResourceType):
         return read or self.progress(ctx, attrs)  # None: the read did not list ``id``; read it in full
 
     def junit_suites(self, ctx: Context, attrs: Attrs) -> list[Element]:
-        raise NotImplementedError
+        """From the run's record where it has one (every attempt inside its testcase); a cloud
+        without a record writes its own."""
+        if attrs.get("record") is None:
+            raise NotImplementedError
+        return RunRecord.from_json(attrs["record"]).junit_suites({"run_id": str(attrs["id"])})
 
     def gate_failure(self, desired: Attrs, attrs: Attrs) -> str | None:
         return None
+
+    def cases(self, ctx: Context, attrs: Attrs, attempt: Attrs) -> list[CaseResult] | None:
+        """Each test case of a finished attempt (``attrs`` as its progress read them), or None where
+        the cloud reports no test cases (the run then has no record and no retries)."""
+        return None
+
+    def rerun(self, ctx: Context, desired: Attrs, attrs: Attrs, units: list[str], number: int) -> Attrs:
+        """Start attempt ``number`` over ``units`` (of the record: what the cloud can select); the
+        attempt's attributes (its ``id``) as soon as the cloud answers."""
+        raise NotImplementedError
+
+    def fold_attempt(self, attrs: Attrs, attempt: Attrs) -> Attrs:
+        """The run's attributes once a later attempt finished (``attempt["progress"]`` holds what it
+        read): by default unchanged, the record says the rest."""
+        return attrs
 
     def after_finish(self, ctx: Context, desired: Attrs, attrs: Attrs) -> None:
         """Extra work once finished (e.g. downloading artifacts)."""
@@ -158,6 +281,8 @@ class RunResource(ResourceType):
     def check(self, desired: Attrs) -> list[tuple[str, str]]:
         if desired.get("gate") and not desired.get("wait"):
             return [("gate", "a gate needs 'wait' (the result is only known once the run finished)")]
+        if desired.get("retry") and not desired.get("wait"):
+            return [("retry", "a retry needs 'wait' (what failed is only known once the run finished)")]
         return []
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -174,11 +299,20 @@ class RunResource(ResourceType):
     def pending(self, desired: Attrs, actual: Attrs) -> str | None:
         """A run started but not finished (state says so) is still a change: apply waits for it,
         and its gate is judged then. A finished run's missed gate is no change but a failing check
-        (``verdict``). Retry attempts still pending after a kill will be changes too, never checks."""
+        (``verdict``). A retry attempt still owed (started and unfinished, or not started yet) is a
+        change too ("resume attempt 2"), never a check."""
         if not desired.get("wait"):
             return None
+        attempts = actual.get("attempts") or []
+        if attempts and not attempts[-1].get("finished"):
+            number = attempts[-1]["number"]
+            return f"attempt {number} has not finished: apply waits for it (resume attempt {number}; it is not started again)"
         if not actual.get("finished"):
             return "the run has not finished: apply waits for it (it is not started again)"
+        units = self._rerun_units(desired, actual)
+        if units:
+            number = len(attempts) + 1
+            return f"{len(units)} failed unit(s) to re-run: resume attempt {number} of {desired['retry']['attempts']}"
         return missing_junit(desired.get("junit"))
 
     def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
@@ -187,52 +321,62 @@ class RunResource(ResourceType):
             return None
         if not actual.get("finished"):
             return Verdict("unknown", "the run has not finished")
-        failure = self.gate_failure(desired, actual)
+        failure = self.gate_failures(desired, actual)
         return Verdict("fail", f"run {actual.get('id')} missed its gate: {failure}") if failure else Verdict("pass")
 
+    def gate_failures(self, desired: Attrs, attrs: Attrs) -> str | None:
+        """The cloud's own gate (``gate_failure``) and, where the run has a record, what a
+        :class:`TestGate` reads from it."""
+        found = [self.gate_failure(desired, attrs)]
+        gate = desired.get("gate")
+        if gate and attrs.get("record") is not None:
+            found.append(record_gate_failure(gate, RunRecord.from_json(attrs["record"])))
+        return "; ".join(f for f in found if f) or None
+
+    def _rerun_units(self, desired: Attrs, attrs: Attrs) -> list[str]:
+        """What the next attempt re-runs: nothing without retries, once they are spent, or when all passed."""
+        retry = desired.get("retry")
+        if not retry or attrs.get("record") is None:
+            return []
+        attempts = attrs.get("attempts") or [{"number": 1}]
+        if len(attempts) >= retry["attempts"]:
+            return []
+        record = RunRecord.from_json(attrs["record"])
+        failed = record.failed_units((desired.get("gate") or {}).get("quarantine") or [])
+        if not failed:
+            return []
+        return record.units() if retry.get("only") == "all" else failed
+
     def settle(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
-        """The second phase: wait until finished, write JUnit, fetch artifacts, judge the gate."""
+        """The second phase: wait until finished (each attempt, with retries), write JUnit, fetch
+        artifacts, judge the gate."""
         wait = desired.get("wait")
         if not wait:
             return attrs
         policy = WaitPolicy.model_validate(wait)
-        try:
-            final = wait_for(
-                lambda: self.status(ctx, attrs),
-                done=lambda current: current.finished,
-                timeout=policy.timeout,
-                poll=policy.poll,
-                describe=lambda current: f"run {attrs['id']}: {current.text}",
-                progress=ctx.progress,
-                stop=ctx.stop,
-                read_again_on_error=True,
+        attempts = [dict(a) for a in attrs.get("attempts") or [{"number": 1, "id": attrs["id"]}]]
+        while True:
+            current = attempts[-1]
+            if not current.get("finished"):
+                attrs = self._finish_attempt(ctx, policy, attrs, attempts)
+            units = self._rerun_units(desired, attrs)
+            if not units:
+                break
+            number = len(attempts) + 1
+            ctx.progress(
+                f"run {attrs['id']}: attempt {number} of {desired['retry']['attempts']} re-runs "
+                f"{len(units)} failed unit(s) ({desired['retry']['only']})"
             )
-        except WaitTimeout as timeout:
-            last: RunProgress = timeout.last
-            if last.partial:  # the state and the message get the full picture
-                last = self.progress(ctx, attrs)
-            if timeout.interrupted:
-                raise AppliedWithError(
-                    self.cloud,
-                    "wait for run",
-                    f"run {attrs['id']} still going (last: {last.text}); interrupted, the next apply waits for it again",
-                    {**attrs, **last.attrs},
-                ) from None
-            raise AppliedWithError(
-                self.cloud,
-                "wait for run",
-                f"run {attrs['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again",
-                {**attrs, **last.attrs},
-            ) from None
-        if final.partial:
-            final = self.progress(ctx, attrs)
-            ctx.progress(f"run {attrs['id']}: {final.text}")
-        attrs = {**attrs, **final.attrs, "finished": True}
+            started = self.rerun(ctx, desired, attrs, units, number)
+            attempts.append({**started, "number": number, "units": units, "finished": False})
+            attrs = {**attrs, "attempts": attempts}
+            ctx.record(attrs)
+        attrs = {**attrs, "finished": True}
         if desired.get("junit"):
             path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")
             ctx.progress(f"run {attrs['id']}: wrote JUnit results to {path}")
         self.after_finish(ctx, desired, attrs)
-        failure = self.gate_failure(desired, attrs)
+        failure = self.gate_failures(desired, attrs)
         attrs["gate_failure"] = failure
         if failure:
             raise AppliedWithError(
@@ -242,6 +386,64 @@ class RunResource(ResourceType):
                 attrs,
             )
         return attrs
+
+    def _finish_attempt(self, ctx: Context, policy: WaitPolicy, attrs: Attrs, attempts: list[Attrs]) -> Attrs:
+        """Wait for the last of ``attempts``, then fold its test cases into the run's record."""
+        current = attempts[-1]
+        first = current["number"] == 1
+        view = attrs if first else {**attrs, **{k: v for k, v in current.items() if k not in ("number", "finished")}}
+        final = self._wait(ctx, policy, view, attrs)
+        if first:
+            attrs = {**attrs, **final.attrs}
+        else:
+            current["progress"] = final.attrs
+        cases = self.cases(ctx, {**view, **final.attrs}, current)
+        if cases is None:
+            return attrs
+        record = RunRecord.from_json(attrs.get("record"))
+        record.add(current["number"], cases)
+        current["finished"] = True
+        attrs = {**attrs, "attempts": attempts, "record": record.to_json()}
+        if not first:
+            attrs = self.fold_attempt(attrs, current)
+        return attrs
+
+    def _wait(self, ctx: Context, policy: WaitPolicy, view: Attrs, attrs: Attrs) -> RunProgress:
+        """The attempt ``view`` followed until finished; a timeout or an interrupt keeps ``attrs``
+        (with what was last read) in state, for the next apply to wait on again."""
+        try:
+            final = wait_for(
+                lambda: self.status(ctx, view),
+                done=lambda current: current.finished,
+                timeout=policy.timeout,
+                poll=policy.poll,
+                describe=lambda current: f"run {view['id']}: {current.text}",
+                progress=ctx.progress,
+                stop=ctx.stop,
+                read_again_on_error=True,
+            )
+        except WaitTimeout as timeout:
+            last: RunProgress = timeout.last
+            if last.partial:  # the state and the message get the full picture
+                last = self.progress(ctx, view)
+            kept = {**attrs, **last.attrs} if view is attrs else attrs
+            if timeout.interrupted:
+                raise AppliedWithError(
+                    self.cloud,
+                    "wait for run",
+                    f"run {view['id']} still going (last: {last.text}); interrupted, the next apply waits for it again",
+                    kept,
+                ) from None
+            raise AppliedWithError(
+                self.cloud,
+                "wait for run",
+                f"run {view['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again",
+                kept,
+            ) from None
+        if final.partial:
+            final = self.progress(ctx, view)
+            ctx.progress(f"run {view['id']}: {final.text}")
+        return final
 
     def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
         if not self.progress(ctx, {**actual, "id": id}).finished:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,7 +20,7 @@ from providers.apptest.client import CLOUD, AppTestClient
 from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import renamed_suites
-from providers.runs import RunArguments, RunProgress, RunResource, judged
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
 from providers.transfer import file_digest, local_file_digest, streamed_part
@@ -51,7 +51,14 @@ class AppTestGate(BaseModel):
         return self
 
 
+class TestsetRetry(RetryPolicy):
+    """labform does not re-run apptest.ai testsets yet (the cloud could re-run all): every form is a validate error, at ``retry.only``."""
+
+    cloud: ClassVar[str] = "apptest"
+
+
 class TestsetArgs(RunArguments):
+    retry: TestsetRetry | None = arg(None, local=True, description="Not yet on this cloud (a validate error says so).")
     pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
     path: str = arg(
         local_file=True,

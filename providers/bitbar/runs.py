@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ from providers.errors import ProviderError
 from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.polling import wait_for
-from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
 ARTIFACTS: tuple[Artifact, ...] = get_args(Artifact)
@@ -49,7 +49,14 @@ class ArtifactsPolicy(BaseModel):
     )
 
 
+class RunRetry(RetryPolicy):
+    """labform does not re-run Bitbar runs yet (the cloud could re-run failed devices, or a class or package per run): every form is a validate error, at ``retry.only``."""
+
+    cloud: ClassVar[str] = "bitbar"
+
+
 class RunArgs(RunArguments):
+    retry: RunRetry | None = arg(None, local=True, description="Not yet on this cloud (a validate error says so).")
     project: int = arg(
         force_new=True, description="Project id whose config and files the run uses, e.g. ${bitbar_project.NAME.id}."
     )

@@ -16,7 +16,16 @@ from providers.emulation.auth import Handler, basic_auth, require_basic_auth
 from providers.emulation.base import Emulator
 from providers.emulation.clock import VIRTUAL_EPOCH, Clock, virtual_datetime
 from providers.emulation.entry import EmulatorEntry
-from providers.emulation.fakes import failing_positions, seeded_random, tiny_pdf, tiny_png, zip_bytes
+from providers.emulation.fakes import (
+    FLAKY_ATTEMPT_FAILURE,
+    failing_positions,
+    flaky_attempt_fails,
+    mark_flaky,
+    seeded_random,
+    tiny_pdf,
+    tiny_png,
+    zip_bytes,
+)
 from providers.emulation.faults import FaultMiddleware
 from providers.emulation.inspection import AppDefect, AppFacts, app_platform, extension, inspect_app
 from providers.emulation.options import EmulatorOptions
@@ -29,6 +38,7 @@ from providers.emulation.validators import Problem, Validators
 
 __all__ = [
     "CONTROL_PREFIX",
+    "FLAKY_ATTEMPT_FAILURE",
     "VIRTUAL_EPOCH",
     "AppDefect",
     "AppFacts",
@@ -52,8 +62,10 @@ __all__ = [
     "basic_auth",
     "extension",
     "failing_positions",
+    "flaky_attempt_fails",
     "free_port",
     "inspect_app",
+    "mark_flaky",
     "page_window",
     "require_basic_auth",
     "save_upload",

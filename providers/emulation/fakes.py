@@ -26,6 +26,24 @@ def failing_positions(count: int, share: float, rng: random.Random) -> set[int]:
     return set(rng.sample(range(count), failing))
 
 
+# How often an attempt of a flaky test fails (EmulatorOptions.flaky_rate says which tests are flaky).
+FLAKY_ATTEMPT_FAILURE = 0.3
+
+
+def mark_flaky(marks: dict[str, bool], test_ids: Iterable[str], share: float, seed: int) -> None:
+    """Decide, once per test id, whether it is flaky: ``share`` of the ids not yet in ``marks``
+    (rounded half up, so 10 of 200 at 0.05), chosen by ``seed``. A test keeps its mark on every
+    later attempt, which is what makes a re-run of it meaningful."""
+    new = list(dict.fromkeys(i for i in test_ids if i not in marks))
+    chosen = failing_positions(len(new), share, seeded_random(seed, "flaky", *new))
+    marks.update({test_id: index in chosen for index, test_id in enumerate(new)})
+
+
+def flaky_attempt_fails(seed: int, *attempt: object) -> bool:
+    """Whether this attempt of a flaky test fails: a draw fixed by the seed and the attempt's identity."""
+    return seeded_random(seed, "flaky attempt", *attempt).random() < FLAKY_ATTEMPT_FAILURE
+
+
 def tiny_png(seed: int) -> bytes:
     """A valid 1x1 PNG whose colour follows ``seed`` (icons, screenshots)."""
 

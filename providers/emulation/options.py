@@ -69,6 +69,9 @@ class EmulatorOptions:
     job_duration: float = 60.0
     # Share (0..1) of simulated test cases that fail, drawn from ``seed``.
     failure_share: float = 0.0
+    # Share (0..1) of simulated tests that are flaky, drawn from ``seed``: each attempt of one fails
+    # with probability FLAKY_ATTEMPT_FAILURE, so a re-run may pass it (providers/emulation/fakes.py).
+    flaky_rate: float = 0.0
     # Where the store persists (the sandbox); None keeps everything in memory (tests).
     data_file: Path | None = None
     # Credentials the emulator accepts; each cloud reads the keys it knows.

@@ -52,6 +52,8 @@ class Tuning:
     variants: Mapping[str, str] = field(default_factory=dict)
     # Share of simulated tests that fail; None: LABFORM_SANDBOX_FAILURE_SHARE, else none.
     test_failure_share: float | None = None
+    # Share of simulated tests that are flaky (each attempt fails with probability 0.3).
+    flaky_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.failure_rate <= 1:
@@ -62,6 +64,8 @@ class Tuning:
             raise ValueError(f"a job must take some time, not {self.job_seconds}s")
         if not 0 <= self.failure_share() <= 1:
             raise ValueError(f"the share of failing tests must be between 0 and 1, not {self.failure_share()}")
+        if not 0 <= self.flaky_rate <= 1:
+            raise ValueError(f"the share of flaky tests must be between 0 and 1, not {self.flaky_rate}")
         check_failure_kinds(self.failure_kinds)
 
     def job_duration(self) -> float:
@@ -87,6 +91,8 @@ class Tuning:
         parts.append(f"jobs take {self.job_duration():g}s")
         if self.failure_share():
             parts.append(f"{self.failure_share():.0%} of simulated tests fail")
+        if self.flaky_rate:
+            parts.append(f"{self.flaky_rate:.0%} of simulated tests are flaky")
         parts += [f"{cloud} variant {name}" for cloud, name in sorted(self.variants.items())]
         return "; ".join(parts)
 
@@ -109,6 +115,7 @@ def sandbox_options(data_dir: Path | None, cloud: str, tuning: Tuning = Tuning()
         clock=Clock(speed=1.0, start=time.time() - VIRTUAL_EPOCH.timestamp()),
         job_duration=tuning.job_duration(),
         failure_share=tuning.failure_share(),
+        flaky_rate=tuning.flaky_rate,
         failure_rate=tuning.failure_rate,
         failure_kinds=tuning.failure_kinds,
         latency=tuning.latency,

@@ -2,8 +2,17 @@
 
 A campaign runs each of its tests on a VM of its own (image, hwconfig, apks
 installed, packages under test). It is started once per ``triggers``; ``wait``
-follows ``campaign_status`` and ``progress``; the gate counts tests whose
-status is ERROR; JUnit has one testcase per test, its stdout as system-out.
+follows ``campaign_status`` and ``progress``; each campaign test's stdout
+(``am instrument -r``'s report) gives its test cases, the run's record
+(providers/run_record.py). The gate counts campaign tests whose last attempt
+ended in ERROR (``max_failed``) and the record's test cases (``min_pass_rate``,
+``flaky``, ``quarantine``); JUnit has one testsuite per campaign test (its VM),
+one testcase per test case, its stdout as system-out.
+
+``retry: {only: failed_tests}`` re-runs the campaign tests (a VM and its test
+package) that had a failing test case, as a new campaign named after the first
+(``<name>-attempt-N``, found again by that name if its start's answer was lost);
+``all`` re-runs every one. kyaraben selects packages, not single test cases.
 
 It is recorded as soon as kyaraben gives its id, so an apply that fails or is
 killed while waiting never starts it twice: the next apply waits on it again.
@@ -19,20 +28,21 @@ after all, one whose block says ``on_destroy: keep`` is named in the error
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Attrs, RunFacts, arg
 from providers.errors import NotFoundError
-from providers.junit import Case, Suite, suite_element
 from providers.kyaraben.client import CLOUD, in_project
 from providers.kyaraben.client import client_of as _client
 from providers.kyaraben.planning import derived_name, known, plan_facts
 from providers.kyaraben.resources import HwConfig
 from providers.kyaraben.status import ERROR, READY, is_gone, live
 from providers.kyaraben.teardown import KeptCampaign, kept_campaigns
-from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
+from providers.run_record import CaseResult, Outcome, RunRecord
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
 
 FINISHED = (READY, ERROR)
 
@@ -47,11 +57,23 @@ class CampaignTest(BaseModel):
     packages: list[str] = Field(default_factory=list, description="Packages under test.")
 
 
-class CampaignGate(BaseModel):
+class CampaignGate(TestGate):
     """When a finished campaign passes."""
 
-    model_config = ConfigDict(extra="forbid")
-    max_failed: int = Field(0, ge=0, description="How many tests may end in ERROR.")
+    max_failed: int | None = Field(
+        None,
+        ge=0,
+        description="How many campaign tests may end in ERROR (by their last attempt); unset: 0, "
+        "unless min_pass_rate is set.",
+    )
+
+
+class CampaignRetry(RetryPolicy):
+    forms: ClassVar[dict[str, str]] = {
+        "failed_tests": "the campaign tests (a VM and its test package) with a failed test, as a new campaign",
+        "all": "every campaign test, as a new campaign",
+    }
+    cloud: ClassVar[str] = "kyaraben"
 
 
 class CampaignArgs(RunArguments):
@@ -62,6 +84,9 @@ class CampaignArgs(RunArguments):
     tests: list[CampaignTest] = arg(force_new=True, min_length=1, description="One VM per test.")
     gate: CampaignGate | None = arg(
         None, local=True, description="Fail the apply when more tests end in ERROR than this allows (needs wait)."
+    )
+    retry: CampaignRetry | None = arg(
+        None, local=True, description="Re-run the campaign tests that failed, up to attempts in total (needs wait)."
     )
 
 
@@ -163,42 +188,61 @@ class Campaign(RunResource):
         found = {"status": status, "progress": share, "results": [_test_summary(t) for t in tests]}
         return RunProgress(status in FINISHED or is_gone(remote, "campaign_status"), text, found)
 
-    def junit_suites(self, ctx, attrs):
-        """One testcase per test; its stdout (the instrumentation output) as system-out."""
+    def cases(self, ctx, attrs, attempt):
+        """Each test case its campaign tests' stdout reports; a test that reports none (it could not
+        run) is one case, failed with its stdout. ``attempt["units"]``: the first attempt's positions
+        the campaign's tests re-run."""
         tests = _client(ctx).campaign(attrs["project"], attrs["id"]).get("tests") or []
-        suite = Suite(name=f"kyaraben campaign {attrs['campaign_name']}", properties={"campaign_id": attrs["id"]})
-        for index, test in enumerate(tests):
-            output = str(test.get("stdout") or "")
-            status = test.get("status")
-            suite.cases.append(
-                Case(
-                    name=_label(index, test),
-                    classname=str(test.get("package") or test.get("image")),
-                    failure=(output or "the test ended in ERROR") if status == ERROR else None,
-                    skipped=status not in FINISHED,
-                    output=output,
-                )
-            )
-        return [suite_element(suite)]
+        units = attempt.get("units") or [str(index) for index in range(len(tests))]
+        found = []
+        for unit, test in zip(units, tests, strict=False):
+            device = f"#{int(unit) + 1} {test.get('image')}"
+            found += _test_cases(test, unit, device)
+        return found
+
+    def rerun(self, ctx, desired, attrs, units, number):
+        """A new campaign of the campaign tests ``units``; one already started under its name (an
+        answer lost, an apply killed) is taken instead of starting another."""
+        project, name = attrs["project"], f"{attrs['campaign_name']}-attempt-{number}"
+        found = next((c for c in _client(ctx).campaigns(project) if c.get("campaign_name") == name), None)
+        if found is not None:
+            ctx.progress(f"campaign {found['campaign_id']}: attempt {number} found by its name {name}")
+            return {"id": found["campaign_id"], "campaign_name": name}
+        body = {"campaign_name": name, "tests": [_test_body(desired["tests"][int(u)]) for u in units]}
+        campaign_id = _client(ctx).start_campaign(project, body)
+        ctx.progress(f"campaign {campaign_id}: started attempt {number} ({name}, {len(units)} tests)")
+        return {"id": campaign_id, "campaign_name": name}
+
+    def fold_attempt(self, attrs, attempt):
+        """Each re-run campaign test's status in place of its earlier one: ``results`` says how
+        every campaign test ended, by its last attempt."""
+        results = [dict(r) for r in attrs.get("results") or []]
+        for unit, result in zip(attempt["units"], attempt["progress"].get("results") or [], strict=False):
+            results[int(unit)] = result
+        return {**attrs, "results": results}
 
     def gate_failure(self, desired, attrs):
         gate = desired.get("gate")
         if not gate:
             return None
+        limit = gate.get("max_failed")
+        if limit is None and gate.get("min_pass_rate") is not None:
+            return None
+        limit = limit or 0
         results = attrs.get("results") or []
-        failed = [_label(i, t) for i, t in enumerate(results) if t.get("status") == ERROR]
-        if len(failed) > gate["max_failed"]:
-            return (
-                f"{len(failed)} of {len(results)} tests failed (max_failed {gate['max_failed']}): {', '.join(failed)}"
-            )
-        if attrs.get("status") == ERROR and not failed:
+        quarantined = _quarantined_units(attrs, gate.get("quarantine") or [])
+        failed = [_label(i, t) for i, t in enumerate(results) if t.get("status") == ERROR and str(i) not in quarantined]
+        if len(failed) > limit:
+            return f"{len(failed)} of {len(results)} tests failed (max_failed {limit}): {', '.join(failed)}"
+        if attrs.get("status") == ERROR and not any(t.get("status") == ERROR for t in results):
             # A server may mark the campaign ERROR for failed tests; with none, the campaign itself failed.
             return "the campaign ended in ERROR though no test did"
         return None
 
     def facts(self, attrs: Attrs) -> RunFacts:
-        """A device per test (each runs on a VM of its own): passed when READY, failed when ERROR."""
-        counts = per_device(
+        """From the record (a device per campaign test, each on a VM of its own; its test cases);
+        without one, a campaign test each: passed when READY, failed when ERROR."""
+        counts = recorded(attrs) or per_device(
             attrs.get("results"), lambda t: t.get("status") == READY, lambda t: t.get("status") == ERROR
         )
         return judged(attrs, counts)
@@ -217,6 +261,48 @@ class Campaign(RunResource):
         if actual.get("on_destroy") != "delete":
             kept = KeptCampaign(id, str(actual.get("campaign_name") or ""), chosen="on_destroy" in actual)
             kept_campaigns(ctx).note(actual["project"], kept)
+
+
+# ``am instrument -r``'s line for one test (``com.example.test.Scenario1:``, `` FAILED`` when it failed)
+# and its ``Time:`` line.
+TEST_LINE = re.compile(r"^(?P<classname>[\w$.]+)\.(?P<name>[\w$]+):(?P<failed> FAILED)?\s*$", re.MULTILINE)
+TIME_LINE = re.compile(r"^Time: (?P<seconds>[0-9.]+)\s*$", re.MULTILINE)
+
+
+def _test_cases(test: dict[str, Any], unit: str, device: str) -> list[CaseResult]:
+    stdout = str(test.get("stdout") or "")
+    status = test.get("status")
+    lines = list(TEST_LINE.finditer(stdout))
+    timed = TIME_LINE.search(stdout)
+    duration = float(timed["seconds"]) / max(1, len(lines)) if timed else None
+    if not lines:
+        outcome: Outcome = "error" if status == ERROR else "passed" if status == READY else "skipped"
+        name = str(test.get("package") or test.get("image") or "campaign test")
+        return [
+            CaseResult(name, "run", device, unit, outcome, duration, stdout or f"the test ended in {status}", stdout)
+        ]
+    return [
+        CaseResult(
+            line["classname"],
+            line["name"],
+            device,
+            unit,
+            "failed" if line["failed"] else "passed",
+            duration,
+            stdout if line["failed"] else "",
+            stdout,
+        )
+        for line in lines
+    ]
+
+
+def _quarantined_units(attrs: Attrs, quarantine: list[str]) -> set[str]:
+    """Campaign tests whose every failing case is quarantined: their ERROR does not count."""
+    if not quarantine or attrs.get("record") is None:
+        return set()
+    record = RunRecord.from_json(attrs["record"])
+    failing = set(record.failed_units())
+    return failing - set(record.failed_units(quarantine))
 
 
 def _test_body(test: dict[str, Any]) -> dict[str, Any]:

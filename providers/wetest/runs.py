@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
-from providers.runs import RunArguments, RunProgress, RunResource, judged, per_device
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device
 from providers.wetest.client import CLOUD
 from providers.wetest.client import client_of as _client
 from providers.wetest.times import span, unreadable
@@ -68,7 +68,16 @@ class WeTestGate(BaseModel):
     )
 
 
+class AutomationTestRetry(RetryPolicy):
+    """labform does not re-run WeTest tests yet (the cloud could re-run failed devices): every form is a validate error, at ``retry.only``."""
+
+    cloud: ClassVar[str] = "wetest"
+
+
 class AutomationTestArgs(RunArguments):
+    retry: AutomationTestRetry | None = arg(
+        None, local=True, description="Not yet on this cloud (a validate error says so)."
+    )
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${data.wetest_projects.NAME.id}.")
     app: str = arg(force_new=True, min_length=1, description="App fid, e.g. ${wetest_app.NAME.fid}.")
     script: int | None = arg(None, force_new=True, ge=1, description="Script id; required when frame_type is appium.")

@@ -5,7 +5,9 @@ a test waiting for one stays QUEUED while its VM is in ERROR and retried, as
 the doc says of VM creations. A test runs the instrumentation of the first test
 package among its apks; without one, or with an apk the project lacks, it ends
 in ERROR saying so. Which tests fail otherwise is drawn from the seed and
-``failure_share``.
+``failure_share``; a test package ``flaky_rate`` marks as flaky (once, kept
+for the emulator's life) fails each of its runs on a VM with probability 0.3,
+drawn from the seed and how many times it ran on that image before.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation import failing_positions, seeded_random
+from providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
 from providers.kyaraben.emulator import outputs
 from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
 from providers.kyaraben.emulator.hwconfig import hwconfig_shown, read_hwconfig
 from providers.kyaraben.emulator.replies import answer, no_content
-from providers.kyaraben.emulator.timeline import Record
+from providers.kyaraben.emulator.timeline import TEST, Record
 from providers.kyaraben.emulator.world import new_id
 
 C = "/projects/{project_id}/campaigns"
@@ -77,6 +79,7 @@ class CampaignRoutes(KyarabenBase):
             planned = [self._planned_test(project, index, test) for index, test in enumerate(tests)]
             for index, test in enumerate(planned):
                 self._test_vm(project, campaign_id, f"{name}-{index + 1}", test)
+            broken = failing_positions(len(planned), self.options.failure_share, rng)
             self.data["campaigns"][campaign_id] = {
                 "campaign_id": campaign_id,
                 "campaign_name": name,
@@ -84,7 +87,7 @@ class CampaignRoutes(KyarabenBase):
                 "owner": project["owner"],
                 "created_at": self.now(),
                 "tests": planned,
-                "failing": sorted(failing_positions(len(planned), self.options.failure_share, rng)),
+                "failing": sorted(broken | self._flaky_failures(planned)),
                 "removed": False,
             }
         return answer({"campaign_id": campaign_id}, 202)
@@ -118,6 +121,21 @@ class CampaignRoutes(KyarabenBase):
             "avm_id": "",
         }
 
+    def _flaky_failures(self, planned: list[dict[str, Any]]) -> set[int]:
+        """The positions of tests whose package is flaky and whose run this time fails."""
+        marks = self.data.setdefault("flaky", {})
+        runs = self.data.setdefault("test_runs", {})
+        mark_flaky(marks, (t["package"] for t in planned if t["package"]), self.options.flaky_rate, self.options.seed)
+        failing = set()
+        for index, test in enumerate(planned):
+            if not marks.get(test["package"]):
+                continue
+            key = f"{test['package']}|{test['image']}"
+            runs[key] = runs.get(key, 0) + 1
+            if flaky_attempt_fails(self.options.seed, key, runs[key]):
+                failing.add(index)
+        return failing
+
     def _test_vm(self, project: Record, campaign_id: str, name: str, test: dict[str, Any]) -> None:
         avm_id = new_id()
         test["avm_id"] = avm_id
@@ -149,7 +167,9 @@ class CampaignRoutes(KyarabenBase):
                 elif test["problem"]:
                     stdout = test["problem"]
                 else:
-                    stdout = outputs.instrumentation(test["package"], test["tests"], 1 if index in failing else 0)
+                    stdout = outputs.instrumentation(
+                        test["package"], test["tests"], 1 if index in failing else 0, TEST * self.options.job_duration
+                    )
                 shown = hwconfig_shown(test["hwconfig"], self.variants)
                 tests.append(
                     {

@@ -54,8 +54,9 @@ def monkey(package: str, events: int) -> dict[str, str]:
     }
 
 
-def instrumentation(target: str, tests: int, failures: int) -> str:
-    """``am instrument -r``'s report: one status block per test, then the summary."""
+def instrumentation(target: str, tests: int, failures: int, seconds: float | None = None) -> str:
+    """``am instrument -r``'s report: one status block per test, then the run's ``Time:`` (where
+    known) and the summary, as am instrument prints them."""
     package = target.split("/", 1)[0]
     lines = [f"INSTRUMENTATION_STATUS: numtests={tests}", "INSTRUMENTATION_STATUS: stream="]
     for index in range(tests):
@@ -67,7 +68,8 @@ def instrumentation(target: str, tests: int, failures: int) -> str:
         if failures
         else f"OK ({tests} test{'s' if tests != 1 else ''})"
     )
-    return "\n".join(lines + [summary, "INSTRUMENTATION_CODE: -1"])
+    timing = [] if seconds is None else [f"Time: {seconds:.3f}"]
+    return "\n".join(lines + timing + [summary, "INSTRUMENTATION_CODE: -1"])
 
 
 def testrun(target: str, tests: int, failures: int) -> dict[str, str]:

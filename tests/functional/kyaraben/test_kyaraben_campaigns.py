@@ -50,14 +50,15 @@ def test_a_campaign_is_waited_on_gated_and_written_as_junit_once(running_clock, 
     assert re.fullmatch(r"labform-[0-9a-f]{12}", attrs["campaign_name"])
     assert [r["status"] for r in attrs["results"]] == ["READY", "READY"]
 
-    suite = ET.parse(junit).getroot().find("testsuite")
-    cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == [
-        "#1 kitkat-tablet com.zenika.aic.dsl.checkout.test/android.test.InstrumentationTestRunner",
-        "#2 lollipop-phone com.zenika.aic.dsl.checkout.test/android.test.InstrumentationTestRunner",
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["#1 kitkat-tablet", "#2 lollipop-phone"]
+    cases = [c for s in suites for c in s.findall("testcase")]
+    assert [(c.get("classname"), c.get("name")) for c in cases] == 2 * [
+        ("com.zenika.aic.dsl.checkout.test", "Scenario1"),
+        ("com.zenika.aic.dsl.checkout.test", "Scenario2"),
     ]
     assert all(c.find("system-out").text.endswith("OK (2 tests)\nINSTRUMENTATION_CODE: -1") for c in cases)
-    assert suite.get("failures") == "0"
+    assert all(s.get("failures") == "0" for s in suites)
 
     assert workdir.apply().exit_code == 0
     assert workdir.plan("--detailed-exitcode").exit_code == 0
@@ -81,7 +82,8 @@ def test_a_missed_gate_fails_the_apply_names_the_tests_and_keeps_the_campaign(ha
 
 
 def test_the_step_summary_counts_a_device_per_test(half_failing, kyaraben, workdir, monkeypatch, tmp_path):
-    """The runs table: each test runs on a VM of its own; READY passed, ERROR failed, as the cloud says."""
+    """The runs table: each test runs on a VM of its own (a device); its test cases, as its stdout reports
+    them (two scenarios each; the failing test's first one FAILED), are the passed and failed counts."""
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     write_lab(workdir, WAIT)
@@ -89,7 +91,7 @@ def test_the_step_summary_counts_a_device_per_test(half_failing, kyaraben, workd
     statuses = [t["status"] for t in campaign_of(kyaraben, workdir)["tests"]]
     assert sorted(statuses) == ["ERROR", "READY"]
     row = summary_runs(summary)["kyaraben_campaign.smoke"]
-    assert row[:3] + row[4:] == ["2", "1", "1", "—", "no gate"]
+    assert row[:3] + row[4:] == ["2", "3", "1", "—", "no gate"]
 
 
 def test_a_wait_that_times_out_records_the_campaign_and_the_next_apply_waits_again(running_clock, kyaraben, workdir):

@@ -16,7 +16,7 @@ def test_the_lab_demo_applies_on_the_sandbox_twice_and_destroys(workdir: Workdir
     assert first.exit_code == 0, first.output
     assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in first.stdout
     cases = ET.parse(workdir.path / "reports" / "kyaraben-smoke.xml").getroot().findall("testsuite/testcase")
-    assert len(cases) == 2 and all(
+    assert len(cases) == 4 and all(
         c.find("system-out").text.startswith("INSTRUMENTATION_STATUS: numtests=2") for c in cases
     )
     second = workdir.run("apply", plan, "--sandbox", "--auto-approve")

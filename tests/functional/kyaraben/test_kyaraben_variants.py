@@ -46,12 +46,13 @@ def test_an_object_deleted_behind_labforms_back_is_refreshed_as_gone_on_every_va
 
 @EVERY_VARIANT
 def test_a_campaign_waits_gates_and_writes_junit_on_every_variant(variant, half_failing, kyaraben, workdir):
-    """One test of two fails (the seed): with max_failed 1 the gate passes, whatever the campaign status."""
+    """One campaign test of two fails (the seed; its first scenario of two): with max_failed 1 the gate
+    passes, whatever the campaign status."""
     junit = workdir.path / "smoke.xml"
     write_lab(workdir, f"{WAIT}\ngate: {{max_failed: 1}}\njunit: {junit}")
     result = workdir.apply()
     assert result.exit_code == 0, result.output
     cases = ET.parse(junit).getroot().findall("testsuite/testcase")
-    assert len(cases) == 2 and sum(c.find("failure") is not None for c in cases) == 1
+    assert len(cases) == 4 and sum(c.find("failure") is not None for c in cases) == 1
     assert all(c.find("system-out").text for c in cases)
     assert workdir.plan("--detailed-exitcode").exit_code == 0
