@@ -17,5 +17,5 @@ def since(text: str, now: datetime | None = None) -> datetime:
     try:
         seconds = float(days.group(1)) * 86400 if days else parse_duration(text)
     except ValueError:
-        raise HistoryError(f"--since: '{text}' is not a period (use e.g. 30d, 12h, 90m)") from None
+        raise HistoryError(f"'{text}' is not a period (use e.g. 30d, 12h, 90m)") from None
     return (now or datetime.now(UTC)) - timedelta(seconds=seconds)

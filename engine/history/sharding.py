@@ -22,6 +22,7 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.history.errors import HistoryError
 
@@ -41,6 +42,18 @@ class Estimates:
     seconds: dict[str, float]
     unknown: tuple[str, ...]
     guess: float
+
+
+def clock(seconds: float) -> str:
+    """6.5s, 3m05s, 1h02m: tenths where a shard is short, since shards of seconds are told apart by them."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def unit_durations(units: Sequence[str], test_seconds: Mapping[str, float]) -> dict[str, float]:
@@ -69,15 +82,46 @@ def estimates(units: Sequence[str], known: Mapping[str, float], fallback: float 
     return Estimates({u: known.get(u, guess or 0.0) for u in units}, unknown, guess or 0.0)
 
 
+@dataclass(frozen=True)
+class ShardPlan:
+    shards: list[Shard]
+    estimates: Estimates
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "shards": [{"expected_seconds": round(s.expected, 3), "units": list(s.units)} for s in self.shards],
+            "unknown_units": list(self.estimates.unknown),
+            "unknown_unit_seconds": round(self.estimates.guess, 3),
+        }
+
+    def text(self) -> str:
+        total = sum(s.expected for s in self.shards)
+        longest = max(s.expected for s in self.shards)
+        units = sum(len(s.units) for s in self.shards)
+        lines = [
+            f"{_count(len(self.shards), 'shard')} of {_count(units, 'unit')}, {clock(total)} in all; "
+            f"the longest is expected to take {clock(longest)}."
+        ]
+        if self.estimates.unknown:
+            lines.append(
+                f"No recorded duration for {_count(len(self.estimates.unknown), 'unit')}, counted as "
+                f"{clock(self.estimates.guess)} each: {', '.join(self.estimates.unknown)}"
+            )
+        for number, shard in enumerate(self.shards, 1):
+            lines.append(f"shard {number}: expected {clock(shard.expected)}, {_count(len(shard.units), 'unit')}")
+            lines += [f"  {unit}" for unit in shard.units]
+        return "\n".join(lines)
+
+
 def split(
     units: Sequence[str],
     known: Mapping[str, float],
     shards: int | None = None,
     shard_time: float | None = None,
-) -> list[Shard]:
+) -> ShardPlan:
     """``units`` in balanced shards, by ``known`` seconds per unit (unit_durations)."""
     if shards is None and shard_time is None:
-        raise HistoryError("give shards (a number of shards) or shard_time (how long each should take)")
+        raise HistoryError("give shards (how many shards, --shards N) or shard_time (how long each, --shard-time 5m)")
     if shards is not None and shards < 1:
         raise HistoryError(f"shards must be at least 1, not {shards}")
     if shard_time is not None and shard_time <= 0:
@@ -89,11 +133,11 @@ def split(
         raise HistoryError("no units to shard")
     if any(seconds < 0 for seconds in known.values()):
         raise HistoryError("a recorded duration is negative")
-    seconds = estimates(units, known, DEFAULT_UNIT_SECONDS if shard_time is not None else None).seconds
+    expected = estimates(units, known, DEFAULT_UNIT_SECONDS if shard_time is not None else None)
     count = shards or len(units)
     if shard_time is not None:
-        count = min(count, max(1, math.ceil(sum(seconds.values()) / shard_time)))
-    return longest_first(seconds, min(count, len(units)))
+        count = min(count, max(1, math.ceil(sum(expected.seconds.values()) / shard_time)))
+    return ShardPlan(longest_first(expected.seconds, min(count, len(units))), expected)
 
 
 def longest_first(seconds: Mapping[str, float], count: int) -> list[Shard]:
