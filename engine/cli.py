@@ -1059,11 +1059,11 @@ def tests_record(
 @handle_errors
 def tests_flaky(path: Path, since: datetime, include_local: bool, limit: int, state: str | None, as_json: bool) -> None:
     """List the flakiest tests (passed and failed on one commit), the broken ones, and the clouds history covers."""
-    from engine.history.figures import FlakyReport, test_figures
+    from engine.history.figures import FlakyReport, per_test
 
     store = _history(path, state)
     tallies = store.tallies(store.workspace, since, include_local)
-    figures = test_figures(tallies, store.medians(store.workspace, since, include_local))
+    figures = per_test(tallies, store.medians(store.workspace, since, include_local))
     results = sum(t.passed + t.failed + t.skipped for t in tallies)
     report = FlakyReport(store.describe(), since, include_local, figures, results, limit)
     click.echo(report.json() if as_json else report.text())

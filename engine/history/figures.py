@@ -21,7 +21,7 @@ from engine.history.results import Tally
 
 
 @dataclass
-class TestFigures:
+class Figures:
     test_id: str
     passed: int = 0
     failed: int = 0  # failed and error attempts
@@ -56,14 +56,14 @@ class TestFigures:
         }
 
 
-def test_figures(tallies: Iterable[Tally], medians: Mapping[str, float]) -> dict[str, TestFigures]:
+def per_test(tallies: Iterable[Tally], medians: Mapping[str, float]) -> dict[str, Figures]:
     """Every test's figures, from the per-device, per-commit tallies and the median durations."""
     by_commit: dict[tuple[str, str], list[Tally]] = defaultdict(list)
     for tally in tallies:
         by_commit[tally.test_id, tally.commit].append(tally)
-    figures: dict[str, TestFigures] = {}
+    figures: dict[str, Figures] = {}
     for (test_id, _), group in by_commit.items():
-        test = figures.setdefault(test_id, TestFigures(test_id, median_duration=medians.get(test_id)))
+        test = figures.setdefault(test_id, Figures(test_id, median_duration=medians.get(test_id)))
         for tally in group:
             test.passed += tally.passed
             test.failed += tally.failed
@@ -86,7 +86,7 @@ class FlakyReport:
     history: str
     since: datetime
     include_local: bool
-    figures: dict[str, TestFigures]
+    figures: dict[str, Figures]
     results: int
     limit: int = 20  # 0: every flaky test
 
@@ -94,13 +94,13 @@ class FlakyReport:
     def clouds(self) -> list[str]:
         return sorted({cloud for test in self.figures.values() for cloud in test.clouds})
 
-    def flaky(self) -> list[TestFigures]:
+    def flaky(self) -> list[Figures]:
         """Flakiest first: by flip rate, then by how many commits flipped, then by name (a stable order)."""
         found = [t for t in self.figures.values() if t.flaky_commits]
         found.sort(key=lambda t: (-t.flip_rate, -t.flaky_commits, t.test_id))
         return found[: self.limit] if self.limit else found
 
-    def broken(self) -> list[TestFigures]:
+    def broken(self) -> list[Figures]:
         found = [t for t in self.figures.values() if t.broken_commits]
         return sorted(found, key=lambda t: (-t.broken_commits, t.test_id))
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.parsers import expat
 
 from engine.history.errors import HistoryError
 from engine.history.results import Outcome, Result, Source
@@ -78,7 +79,8 @@ def _document(junit: str | bytes | Path) -> tuple[ET.Element, str]:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
         line, column = exc.position
-        raise HistoryError(f"{shown}:{line}:{column + 1}: not JUnit XML ({exc.msg})") from None
+        why = expat.ErrorString(exc.code) or "unreadable"
+        raise HistoryError(f"{shown}:{line}:{column + 1}: not JUnit XML ({why})") from None
     if root.tag not in ("testsuites", "testsuite"):
         raise HistoryError(f"{shown}: not JUnit XML (its root is <{root.tag}>, not <testsuites> or <testsuite>)")
     return root, shown
