@@ -960,10 +960,11 @@ def tests_() -> None:
 
 
 def _history(where: Path, state: str | None) -> HistoryStore:
-    """The history beside the state of the plan at ``where`` (or of --state)."""
+    """The history beside the state of the plan at ``where`` (or of --state: then the runner, which
+    only knows the default location, is not loaded)."""
     from engine.history import open_history
 
-    return open_history(_workspace(where, state, {}).state_location())
+    return open_history(state or _workspace(where, state, {}).state_location())
 
 
 def _known_cloud(ctx: click.Context, param: click.Parameter, cloud: str) -> str:
@@ -988,7 +989,7 @@ since_option = click.option(
     default="30d",
     metavar="PERIOD",
     callback=_since,
-    help="Only results recorded this long ago or later (30d, 12h, 90m) [default: 30d].",
+    help="Only results recorded this long ago or later (2w, 30d, 12h, 90m) [default: 30d].",
 )
 include_local_option = click.option(
     "--include-local", is_flag=True, help="Count results recorded outside CI too (by default figures are CI's)."
@@ -1059,13 +1060,11 @@ def tests_record(
 @handle_errors
 def tests_flaky(path: Path, since: datetime, include_local: bool, limit: int, state: str | None, as_json: bool) -> None:
     """List the flakiest tests (passed and failed on one commit), the broken ones, and the clouds history covers."""
-    from engine.history.figures import FlakyReport, per_test
+    from engine.history.figures import FlakyReport
 
     store = _history(path, state)
-    tallies = store.tallies(store.workspace, since, include_local)
-    figures = per_test(tallies, store.medians(store.workspace, since, include_local))
-    results = sum(t.passed + t.failed + t.skipped for t in tallies)
-    report = FlakyReport(store.describe(), since, include_local, figures, results, limit)
+    figures = store.figures(store.workspace, since, include_local)
+    report = FlakyReport(store.describe(), since, include_local, figures, limit)
     click.echo(report.json() if as_json else report.text())
 
 

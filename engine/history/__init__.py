@@ -1,6 +1,6 @@
 """Test history: every attempt of every test, kept across runs, commits and clouds; only ever added to.
 
-HistoryStore (store.py)   add() / tallies() / medians()
+HistoryStore (store.py)   add() / figures() / medians()
 ├── LocalHistory     an SQLite file beside the local state (local.py)
 └── PostgresHistory  a table in the PostgreSQL state database (postgres.py)
 

@@ -11,13 +11,9 @@ passing on another reads as broken there, not as flaky.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from engine.history.results import Tally
 
 
 @dataclass
@@ -26,11 +22,11 @@ class Figures:
     passed: int = 0
     failed: int = 0  # failed and error attempts
     skipped: int = 0
-    clouds: set[str] = field(default_factory=set)
     commits: int = 0  # commits (or runs with no commit) on which it passed or failed
     flaky_commits: int = 0
     broken_commits: int = 0
     median_duration: float | None = None
+    clouds: set[str] = field(default_factory=set)
 
     @property
     def pass_rate(self) -> float | None:
@@ -56,29 +52,6 @@ class Figures:
         }
 
 
-def per_test(tallies: Iterable[Tally], medians: Mapping[str, float]) -> dict[str, Figures]:
-    """Every test's figures, from the per-device, per-commit tallies and the median durations."""
-    by_commit: dict[tuple[str, str], list[Tally]] = defaultdict(list)
-    for tally in tallies:
-        by_commit[tally.test_id, tally.commit].append(tally)
-    figures: dict[str, Figures] = {}
-    for (test_id, _), group in by_commit.items():
-        test = figures.setdefault(test_id, Figures(test_id, median_duration=medians.get(test_id)))
-        for tally in group:
-            test.passed += tally.passed
-            test.failed += tally.failed
-            test.skipped += tally.skipped
-            test.clouds.add(tally.cloud)
-        if not any(t.passed or t.failed for t in group):
-            continue  # only skipped on this commit: it says nothing about passing
-        test.commits += 1
-        if any(t.passed and t.failed for t in group):
-            test.flaky_commits += 1
-        elif any(t.failed and not t.passed for t in group):
-            test.broken_commits += 1
-    return figures
-
-
 @dataclass
 class FlakyReport:
     """``labform tests flaky``: the flakiest tests, the broken ones, and what history the figures cover."""
@@ -87,8 +60,11 @@ class FlakyReport:
     since: datetime
     include_local: bool
     figures: dict[str, Figures]
-    results: int
     limit: int = 20  # 0: every flaky test
+
+    @property
+    def results(self) -> int:
+        return sum(t.passed + t.failed + t.skipped for t in self.figures.values())
 
     @property
     def clouds(self) -> list[str]:

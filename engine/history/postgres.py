@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from engine.history.errors import HistoryError
-from engine.history.store import INSERT, TABLE, WINDOW, HistoryStore
+from engine.history.store import INSERT, TABLE, TIMED, HistoryStore
 from engine.state.postgres import SCHEMA_LOCK, PostgresStateBackend
 from providers import masking
 
@@ -26,11 +25,11 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     id          bigserial PRIMARY KEY,
     workspace   text NOT NULL,
-    cloud       text NOT NULL,
-    test_id     text NOT NULL,
-    device      text NOT NULL,
-    commit_sha  text,
-    run_id      text NOT NULL,
+    cloud       text COLLATE "C" NOT NULL,
+    test_id     text COLLATE "C" NOT NULL,
+    device      text COLLATE "C" NOT NULL,
+    commit_sha  text COLLATE "C",
+    run_id      text COLLATE "C" NOT NULL,
     source      text NOT NULL CHECK (source IN ('ci', 'local')),
     attempt     integer NOT NULL CHECK (attempt >= 1),
     outcome     text NOT NULL CHECK (outcome IN ('passed', 'failed', 'error', 'skipped')),
@@ -64,7 +63,7 @@ class PostgresHistory(HistoryStore):
     def _connection(self) -> Iterator[psycopg.Connection]:
         try:
             with psycopg.connect(self._state.url, connect_timeout=10) as conn:  # one transaction, committed on exit
-                if not self._schema_made:
+                if not self._schema_made and not self._table_exists(conn):
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                     conn.execute(SCHEMA)
                 yield conn
@@ -72,18 +71,22 @@ class PostgresHistory(HistoryStore):
             raise HistoryError(f"{self.describe()}: {masking.redact(str(exc)).strip()}") from None
         self._schema_made = True  # committed with the first transaction that got this far
 
-    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    @staticmethod
+    def _table_exists(conn: psycopg.Connection) -> bool:
+        """Made already (the usual case): then no command takes the schema lock or rewrites the trigger."""
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+        return bool(row and row[0])
+
+    def _run(self, *queries: tuple[str, Sequence[Any]]) -> list[list[tuple[Any, ...]]]:
         with self._connection() as conn:
-            return conn.execute(_psycopg(sql), params).fetchall()
+            conn.execute("SET LOCAL work_mem = '64MB'")  # the figures' grouping sorts in memory, not on disk
+            return [conn.execute(_psycopg(sql), params).fetchall() for sql, params in queries]
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.executemany(_psycopg(INSERT), rows)
 
-    def medians(self, workspace: str, since: datetime, include_local: bool = False) -> dict[str, float]:
-        rows = self._run(
-            "SELECT test_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY duration) "
-            f"{WINDOW} AND outcome <> 'skipped' AND duration IS NOT NULL GROUP BY test_id",
-            (workspace, since, include_local),
-        )
+    MEDIANS = f"SELECT test_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY duration) {TIMED} GROUP BY test_id"
+
+    def _medians(self, rows: list[tuple[Any, ...]]) -> dict[str, float]:
         return {test: float(median) for test, median in rows}

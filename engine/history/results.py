@@ -1,4 +1,4 @@
-"""One recorded attempt of one test, and the per-commit tallies the figures are made from."""
+"""One recorded attempt of one test: a row of the history."""
 
 from __future__ import annotations
 
@@ -30,16 +30,3 @@ class Result:
     attempt: int
     outcome: Outcome
     duration: float | None
-
-
-@dataclass(frozen=True)
-class Tally:
-    """How one test's attempts ended on one cloud and device for one commit (or, with none known, one run)."""
-
-    test_id: str
-    cloud: str
-    device: str
-    commit: str  # the commit, or "run:<run id>" when the commit was not known
-    passed: int
-    failed: int  # failed and error alike: both are a red attempt
-    skipped: int

@@ -12,7 +12,6 @@ import pytest
 
 from engine.history import open_history, record_junit
 from engine.history.errors import HistoryError
-from engine.history.figures import per_test
 from engine.history.ingest import results
 from engine.history.local import LocalHistory
 from engine.history.provenance import COMMIT_VARIABLES, current_commit, current_source
@@ -120,7 +119,7 @@ def test_a_store_tells_flaky_from_broken_across_runs_clouds_and_devices(store):
     _run(store, [_case("flips", "failed"), _case("broken", "error"), _case("stable", time=5.0)], cloud="wetest")
     _run(store, [_case("flips"), _case("device", "failed")], device="Galaxy S9")
     _run(store, [_case("flips"), _case("device")], device="Pixel 7", commit="c2")
-    figures = per_test(store.tallies(store.workspace, DAY_AGO), store.medians(store.workspace, DAY_AGO))
+    figures = store.figures(store.workspace, DAY_AGO)
     flips, broken, stable, device = (figures[f"A.{n}"] for n in ("flips", "broken", "stable", "device"))
     # Per cloud and device: on c1 it passed on bitbar's Pixel 7 and failed its one attempt on wetest's.
     assert (flips.flaky_commits, flips.broken_commits, flips.commits) == (0, 1, 2)
@@ -132,14 +131,14 @@ def test_a_store_tells_flaky_from_broken_across_runs_clouds_and_devices(store):
 def test_a_flip_on_one_device_and_commit_is_flaky(store):
     _run(store, [_case("t"), _case("t", "failed")])  # two attempts of one run
     _run(store, [_case("t", "failed")], commit="c2")
-    figure = per_test(store.tallies(store.workspace, DAY_AGO), {})["A.t"]
+    figure = store.figures(store.workspace, DAY_AGO)["A.t"]
     assert (figure.flaky_commits, figure.broken_commits, figure.commits, figure.flip_rate) == (1, 1, 2, 0.5)
 
 
 def test_without_a_commit_each_run_is_its_own(store):
     _run(store, [_case("t")], commit=None)
     _run(store, [_case("t", "failed")], commit=None)
-    figure = per_test(store.tallies(store.workspace, DAY_AGO), {})["A.t"]
+    figure = store.figures(store.workspace, DAY_AGO)["A.t"]
     assert (figure.commits, figure.flaky_commits, figure.broken_commits) == (2, 0, 1)
 
 
@@ -147,13 +146,13 @@ def test_figures_are_ci_rows_in_the_window_unless_asked(store):
     _run(store, [_case("t")])
     _run(store, [_case("t", "failed")], source="local")
     _run(store, [_case("t", "failed")], at=NOW - timedelta(days=40))
-    ci = store.tallies(store.workspace, NOW - timedelta(days=30))
-    assert [(t.passed, t.failed) for t in ci] == [(1, 0)]
-    both = store.tallies(store.workspace, NOW - timedelta(days=30), include_local=True)
-    assert [(t.passed, t.failed) for t in both] == [(1, 1)]  # one commit: the local run flipped it
-    older = store.tallies(store.workspace, NOW - timedelta(days=50))
-    assert [(t.passed, t.failed) for t in older] == [(1, 1)]
-    assert store.tallies("another-workspace", DAY_AGO) == []
+    ci = store.figures(store.workspace, NOW - timedelta(days=30))["A.t"]
+    assert (ci.passed, ci.failed, ci.flaky_commits) == (1, 0, 0)
+    both = store.figures(store.workspace, NOW - timedelta(days=30), include_local=True)["A.t"]
+    assert (both.passed, both.failed, both.flaky_commits) == (1, 1, 1)  # one commit: the local run flipped it
+    older = store.figures(store.workspace, NOW - timedelta(days=50))["A.t"]
+    assert (older.passed, older.failed, older.flaky_commits) == (1, 1, 1)
+    assert store.figures("another-workspace", DAY_AGO) == {}
 
 
 def test_the_median_is_of_attempts_that_ran(store):
@@ -169,7 +168,7 @@ def test_local_history_is_only_ever_added_to(tmp_path):
         for statement in ("UPDATE labform_test_results SET outcome = 'failed'", "DELETE FROM labform_test_results"):
             with pytest.raises(sqlite3.IntegrityError, match="only ever added to"):
                 conn.execute(statement)
-    assert [(t.passed, t.failed) for t in store.tallies(store.workspace, DAY_AGO)] == [(1, 0)]
+    assert store.figures(store.workspace, DAY_AGO)["A.t"].passed == 1
 
 
 def test_postgres_history_is_only_ever_added_to(history_database):
@@ -179,13 +178,13 @@ def test_postgres_history_is_only_ever_added_to(history_database):
         for statement in ("UPDATE labform_test_results SET outcome = 'failed'", "DELETE FROM labform_test_results"):
             with pytest.raises(psycopg.errors.RaiseException, match="only ever added to"):
                 conn.execute(statement)
-    assert [(t.passed, t.failed) for t in store.tallies("append-only", DAY_AGO)] == [(1, 0)]
+    assert store.figures("append-only", DAY_AGO)["A.t"].passed == 1
 
 
 def test_an_unreachable_history_database_is_a_plain_error_with_no_password():
     store = open_history("postgresql://labform:s3cret-pw@127.0.0.1:1/nowhere?workspace=w")
     with pytest.raises(HistoryError, match="test history in postgresql://127.0.0.1/nowhere workspace w") as caught:
-        store.tallies("w", DAY_AGO)
+        store.figures("w", DAY_AGO)
     assert "s3cret-pw" not in str(caught.value)
 
 
