@@ -85,7 +85,9 @@ class HistoryStore(ABC):
         return self._medians(rows)
 
     def add(self, results: Sequence[Result], recorded_at: datetime) -> None:
-        """Append ``results`` in one transaction: all of them or none."""
+        """Append ``results`` in one transaction: all of them or none (none given: the database is not opened)."""
+        if not results:
+            return
         self._insert(
             [
                 (r.workspace, r.cloud, r.test_id, r.device, r.commit, r.run_id, r.source, r.attempt, r.outcome)
