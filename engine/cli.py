@@ -26,8 +26,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 import click
 
@@ -39,6 +40,7 @@ from engine.flags import (
     SandboxTuning,
     TerraformStyleGroup,
     compact_warnings_option,
+    duration,
     input_option,
     json_option,
     lock_option,
@@ -56,6 +58,7 @@ from providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:  # each command imports what it runs, so --help and validate load only their own
     from engine import ci, runner
+    from engine.history import HistoryStore
     from engine.outcomes import ApplyOutcome
     from engine.state import ResourceState
 
@@ -1152,3 +1155,152 @@ def reconcile_serve(config_file: Path, listen: str | None, port: int | None) -> 
         )
     click.echo(f"Serving the webhook, /healthz and /metrics on http://{host}:{bound}/")
     server.serve(reconciler, secret, host, bound)
+
+
+# --- labform tests: test history and sharding (engine/history/) --------------
+@main.group("tests")
+def tests_() -> None:
+    """Test results kept across runs, commits and clouds: record JUnit, find flaky tests, shard by duration."""
+
+
+def _history(where: Path, state: str | None) -> HistoryStore:
+    """The history beside the state of the plan at ``where`` (or of --state: then the runner, which
+    only knows the default location, is not loaded)."""
+    from engine.history import open_history
+
+    return open_history(state or _workspace(where, state, {}).state_location())
+
+
+def _known_cloud(ctx: click.Context, param: click.Parameter, cloud: str) -> str:
+    from providers import registry
+
+    if cloud not in registry.provider_names():
+        raise click.BadParameter(f"'{cloud}' is not a cloud labform knows ({', '.join(registry.provider_names())})")
+    return cloud
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str) -> datetime:
+    from engine.history import period
+
+    try:
+        return period.since(value)
+    except LabformError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+since_option = click.option(
+    "--since",
+    default="30d",
+    metavar="PERIOD",
+    callback=_since,
+    help="Only results recorded this long ago or later (2w, 30d, 12h, 90m) [default: 30d].",
+)
+include_local_option = click.option(
+    "--include-local", is_flag=True, help="Count results recorded outside CI too (by default figures are CI's)."
+)
+history_state_option = click.option(
+    "--state", "state", metavar="PATH", help="The state whose history to use: a file, or postgresql://..."
+)
+
+
+@tests_.command("record")
+@click.argument("junit", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cloud", required=True, callback=_known_cloud, help="The cloud the tests ran on (bitbar, wetest, ...).")
+@click.option(
+    "--device",
+    help="The device model they ran on [default: each testsuite's 'device' property, else its name, "
+    "as labform's JUnit files name each suite after its device].",
+)
+@click.option(
+    "--commit",
+    help="The commit they ran on [default: the CI's (GITHUB_SHA, CI_COMMIT_SHA, ...), else git in the plan folder].",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["ci", "local"]),
+    help="Where they ran [default: ci when the CI variable is set, else local].",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    default=".",
+    type=click.Path(exists=True, path_type=Path),
+    help="The plan folder: the history is its state's, the commit its git HEAD [default: .].",
+)
+@history_state_option
+@handle_errors
+def tests_record(
+    junit: tuple[Path, ...],
+    cloud: str,
+    device: str | None,
+    commit: str | None,
+    source: Literal["ci", "local"] | None,
+    plan_path: Path,
+    state: str | None,
+) -> None:
+    """Add every attempt of every test in JUNIT files (Surefire's reruns too) to the test history."""
+    from engine.history import provenance, record_junit
+
+    store = _history(plan_path, state)
+    commit = commit or provenance.current_commit(plan_path if plan_path.is_dir() else plan_path.parent)
+    source = source or provenance.current_source()
+    for path in junit:
+        recorded = record_junit(store, store.workspace, cloud, path, device=device, commit=commit, source=source)
+        click.echo(
+            f"Recorded {recorded.attempts} results of {recorded.tests} tests from {path} "
+            f"({cloud}, commit {commit[:12] if commit else 'unknown'}, {source}) in {store.describe()}."
+        )
+
+
+@tests_.command("flaky")
+@PATH_ARG
+@since_option
+@include_local_option
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, help="List this many flaky tests (0: all) [default: 20]."
+)
+@history_state_option
+@json_option
+@handle_errors
+def tests_flaky(path: Path, since: datetime, include_local: bool, limit: int, state: str | None, as_json: bool) -> None:
+    """List the flakiest tests (passed and failed on one commit), the broken ones, and the clouds history covers."""
+    from engine.history.figures import FlakyReport
+
+    store = _history(path, state)
+    figures = store.figures(store.workspace, since, include_local)
+    report = FlakyReport(store.describe(), since, include_local, figures, limit)
+    click.echo(report.json() if as_json else report.text())
+
+
+@tests_.command("shards")
+@click.argument("plan_or_units_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--shards", type=int, help="Split into this many shards (at most, with --shard-time).")
+@click.option(
+    "--shard-time",
+    metavar="DURATION",
+    callback=lambda ctx, param, value: None if value is None else duration(ctx, param, value),
+    help="As many shards as it takes for each to last about this long (e.g. 5m).",
+)
+@since_option
+@include_local_option
+@history_state_option
+@json_option
+@handle_errors
+def tests_shards(
+    plan_or_units_file: Path,
+    shards: int | None,
+    shard_time: float | None,
+    since: datetime,
+    include_local: bool,
+    state: str | None,
+    as_json: bool,
+) -> None:
+    """Split a plan's units (its kyaraben campaigns' packages) or a units file's into balanced shards
+    by recorded durations, and print each shard's expected duration."""
+    from engine.history import sharding, units
+
+    found = units.suite_units(plan_or_units_file)
+    store = _history(plan_or_units_file if units.is_plan(plan_or_units_file) else Path("."), state)
+    known = sharding.unit_durations(found, store.medians(store.workspace, since, include_local))
+    split = sharding.split(found, known, shards, shard_time)
+    click.echo(json.dumps(split.as_json(), indent=2) if as_json else split.text())

@@ -1,0 +1,33 @@
+"""Test history: every attempt of every test, kept across runs, commits and clouds; only ever added to.
+
+HistoryStore (store.py)   add() / figures() / medians()
+├── LocalHistory     an SQLite file beside the local state (local.py)
+└── PostgresHistory  a table in the PostgreSQL state database (postgres.py)
+
+results.py     Result (one attempt, one row) and Tally (attempts per test, device and commit)
+ingest.py      record_junit: a JUnit file's attempts (Surefire's reruns too) into a store
+provenance.py  the commit (CI environment, else git) and the source (ci or local) of a recording
+figures.py     pass rate, median duration, flaky versus broken; FlakyReport for labform tests flaky
+sharding.py    balanced shards by recorded durations (pure)
+period.py      --since's 30d / 12h / 90m
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.history.ingest import Recorded, record_junit
+from engine.history.store import HistoryStore
+
+__all__ = ["HistoryStore", "Recorded", "open_history", "record_junit"]
+
+
+def open_history(state_location: str) -> HistoryStore:
+    """The history of a state: in its PostgreSQL database (``postgresql://...``), else beside its file."""
+    if state_location.startswith(("postgres://", "postgresql://")):
+        from engine.history.postgres import PostgresHistory
+
+        return PostgresHistory(state_location)
+    from engine.history.local import LocalHistory, history_path
+
+    return LocalHistory(history_path(Path(state_location)))
