@@ -48,7 +48,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
-SECTIONS = ("providers", "variables", "locals", "resources", "data", "outputs", "moved", "removed")
+SECTIONS = ("providers", "variables", "locals", "resources", "data", "outputs", "moved", "removed", "encryption")
 # Sections written as lists: the files' entries are kept in order, keyed by their position among all files'.
 LIST_SECTIONS = ("moved", "removed")
 

@@ -65,7 +65,7 @@ class Workspace:
         return str(self.path / STATE_FILE)
 
     def backend(self) -> StateBackend:
-        return open_backend(self.state_location())
+        return open_backend(self.state_location(), self.path)
 
     def config(self) -> PlanConfig:
         try:
