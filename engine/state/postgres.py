@@ -49,16 +49,20 @@ CREATE TABLE IF NOT EXISTS labform_journal (
     record     jsonb NOT NULL,
     PRIMARY KEY (workspace, serial)
 );
+CREATE TABLE IF NOT EXISTS labform_locks (
+    workspace  text PRIMARY KEY,
+    holder     jsonb NOT NULL,
+    backend    integer NOT NULL
+);
+"""
+
+# Only a backend that encrypts makes it: a plain database keeps exactly the tables it had.
+HIGH_WATER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_high_water (
     workspace  text PRIMARY KEY,
     lineage    text NOT NULL,
     serial     bigint NOT NULL,
     record     jsonb NOT NULL
-);
-CREATE TABLE IF NOT EXISTS labform_locks (
-    workspace  text PRIMARY KEY,
-    holder     jsonb NOT NULL,
-    backend    integer NOT NULL
 );
 """
 
@@ -120,6 +124,8 @@ class PostgresStateBackend(StateBackend):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             conn.execute(SCHEMA)
+            if self.encryption is not None:
+                conn.execute(HIGH_WATER_SCHEMA)
         return conn
 
     def _key(self, conn: psycopg.Connection) -> int:
