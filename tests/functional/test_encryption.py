@@ -10,6 +10,8 @@ import textwrap
 
 import pytest
 
+from engine.encryption import envelope, highwater
+from engine.encryption.config import encryption_config
 from engine.encryption.envelope import MAGIC
 from tests.conftest import BITBAR_PROVIDER
 
@@ -213,6 +215,10 @@ def test_rolled_back_state_is_refused_naming_both_serials_until_accepted_on_purp
     accepted = workdir.run("state", "rekey", "-force-rollback", str(workdir.path))
     assert accepted.exit_code == 0 and f"high-water mark (serial {new_serial}" in accepted.stderr
     assert workdir.plan().exit_code == 0  # the mark followed it down; the rename is planned again
+    mark_file = workdir.state_file.with_name("labform.state.json.highwater")
+    target = encryption_config(workdir.path).state
+    mark = highwater.opened(envelope.from_text(mark_file.read_text()), target, "test")
+    assert [(f["from"]["serial"], f["to"]["serial"]) for f in mark.forced] == [(new_serial, old_serial + 1)]
     workdir.state_file.unlink()
     refused(workdir.plan(), "is gone or empty (serial 0)")
 
