@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine import diskwrite, planformat
 from engine.changes import Plan
@@ -76,7 +75,7 @@ def read(path: Path) -> SavedPlan:
     return planformat.decode(document, path)
 
 
-def _opened(text: str, path: Path) -> object:
+def _opened(text: str, path: Path) -> Any:
     """The body of a sealed saved plan, with the configuration of the plan folder its header names."""
     try:
         document = envelope.from_text(text)

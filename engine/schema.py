@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engine.config import Lifecycle
+from engine.encryption.config import EncryptionBlock
 from providers import registry
 
 SCHEMA_FILE = "labform.schema.json"
@@ -61,6 +62,7 @@ _SECTIONS = {
     "resources": "Objects labform creates and keeps as declared, keyed TYPE.NAME.",
     "data": "Read-only lookups, keyed TYPE.NAME, read as ${data.TYPE.NAME.attr}.",
     "outputs": "Values shown after apply (labform output), usually references.",
+    "encryption": "Client-side encryption of state and saved plans (OpenTofu's block in YAML): key_provider, method, state, plan.",
 }
 _DEPENDS_ON = {
     "type": "array",
@@ -133,7 +135,7 @@ def plan_schema() -> dict[str, Any]:
     resource_types = sorted(registry.resource_types().items())
     data_sources = sorted(registry.data_sources().items())
     providers = {name: registry.provider(name) for name in registry.provider_names()}
-    models: list[type[BaseModel]] = [Lifecycle, *(p.Settings for p in providers.values())]
+    models: list[type[BaseModel]] = [Lifecycle, EncryptionBlock, *(p.Settings for p in providers.values())]
     models += [kind.Args for _, kind in resource_types]
     models += [kind.Args for _, kind in data_sources]
     refs, generated = models_json_schema(
@@ -188,6 +190,7 @@ def plan_schema() -> dict[str, Any]:
             "additionalProperties": False,
         },
         "outputs": {"type": "object"},
+        "encryption": {"$ref": _DEFS + "EncryptionBlock"},
     }
     for name, section in properties.items():
         section["description"] = _SECTIONS[name]

@@ -28,12 +28,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.errors import ConfigError
 from engine.loader import Positions
+
+if TYPE_CHECKING:  # built only when configured: key providers and cryptography load then
+    from engine.encryption.target import Target
 
 ENV = "LABFORM_ENCRYPTION"
 SECTION = "encryption"
@@ -104,8 +107,8 @@ class EncryptionBlock(_Strict):
 class EncryptionConfig:
     """The checked configuration, with each target's methods resolved to their key providers."""
 
-    state: Any  # target.Target | None (imported lazily: key providers are built only when configured)
-    plan: Any
+    state: Target | None  # None: that target is written in plain
+    plan: Target | None
 
 
 def encryption_config(plan_path: Path | None) -> EncryptionConfig | None:
@@ -160,7 +163,9 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """``over`` merged into ``base``, mapping by mapping (a key provider set in both: the environment's wins)."""
     result = dict(base)
     for key, value in over.items():
-        result[key] = _merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        result[key] = (
+            _merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        )
     return result
 
 

@@ -65,7 +65,7 @@ def from_text(text: str) -> Any:
 
 
 def describe(document: Any) -> str:
-    """"aes_gcm, key provider pbkdf2.main": what a message may say about a sealed document."""
+    """ "aes_gcm, key provider pbkdf2.main": what a message may say about a sealed document."""
     if not isinstance(document, dict):
         return "unreadable header"
     return f"{document.get('method', '?')}, key provider {document.get('key_provider', '?')}"

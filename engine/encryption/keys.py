@@ -161,12 +161,15 @@ class CommandProvider(KeyProvider):
         for value in keys.values():
             if value:
                 masking.register(value)
-        return answer
+        checked: dict[str, Any] = answer
+        return checked
 
     def _key(self, text: Any, which: str) -> bytes:
         key = _b64(text, f"key provider {self.name}: its {which}")
         if len(key) != KEY_LENGTH:
-            raise EncryptionError(f"key provider {self.name}: its {which} has {len(key)} bytes, aes_gcm needs {KEY_LENGTH}")
+            raise EncryptionError(
+                f"key provider {self.name}: its {which} has {len(key)} bytes, aes_gcm needs {KEY_LENGTH}"
+            )
         return key
 
     def encryption_key(self) -> tuple[bytes, dict[str, Any]]:

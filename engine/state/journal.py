@@ -82,7 +82,13 @@ def unresolved(address: str, why: str) -> Record:
 
 def rollback(from_lineage: str, from_serial: int) -> Record:
     """An older (or other) state accepted on purpose (``-force-rollback``): kept in the journal and the mark."""
-    return {"kind": "rollback", "address": "", "time": time.time(), "from_lineage": from_lineage, "from_serial": from_serial}
+    return {
+        "kind": "rollback",
+        "address": "",
+        "time": time.time(),
+        "from_lineage": from_lineage,
+        "from_serial": from_serial,
+    }
 
 
 def apply_record(state: State, record: Record) -> None:

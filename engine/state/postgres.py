@@ -187,7 +187,9 @@ class PostgresStateBackend(StateBackend):
 
     def _mark_load(self) -> Any:
         with self._connect() as conn:
-            row = conn.execute("SELECT record FROM labform_high_water WHERE workspace = %s", (self.workspace,)).fetchone()
+            row = conn.execute(
+                "SELECT record FROM labform_high_water WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
         return None if row is None else row[0]
 
     def _mark_store(self, document: dict[str, Any]) -> None:

@@ -64,8 +64,10 @@ def test_a_torn_final_record_is_tolerated(journalled):
         (lambda lines: [lines[0], lines[2]], "record 2 is tampered: it does not follow the record before it"),
         (lambda lines: [lines[1], lines[0], lines[2]], "record 1 is tampered: it does not follow"),
         (lambda lines: [lines[0], lines[1][:60] + b"x" + lines[1][61:], lines[2]], "record 2"),
-        (lambda lines: [*lines, json.dumps({"kind": "forget", "address": "bitbar_project.a", "serial": 9}).encode()],
-         "an unencrypted record follows encrypted ones"),
+        (
+            lambda lines: [*lines, json.dumps({"kind": "forget", "address": "bitbar_project.a", "serial": 9}).encode()],
+            "an unencrypted record follows encrypted ones",
+        ),
         (lambda lines: lines[:2], "was rolled back: its serial 3 is older than serial 4"),
         (lambda lines: [], "was rolled back: its serial 1 is older than serial 4"),
     ],

@@ -25,9 +25,14 @@ def encryption(*providers: str, current: str = "main", fallback: str | None = No
         f'      {name}: {{passphrase: "${{env.PASS_{name.upper()}}}", iterations: 1000}}\n' for name in providers
     )
     methods = "".join(f"      {name}: {{keys: key_provider.pbkdf2.{name}}}\n" for name in providers)
-    state = f"method: method.aes_gcm.{current}" + (f", fallback: {{method: method.aes_gcm.{fallback}}}" if fallback else "")
+    state = f"method: method.aes_gcm.{current}" + (
+        f", fallback: {{method: method.aes_gcm.{fallback}}}" if fallback else ""
+    )
     return (
-        "encryption:\n  key_provider:\n    pbkdf2:\n" + keys + "  method:\n    aes_gcm:\n" + methods
+        "encryption:\n  key_provider:\n    pbkdf2:\n"
+        + keys
+        + "  method:\n    aes_gcm:\n"
+        + methods
         + f"  state: {{{state}{extra}}}\n  plan: {{method: method.aes_gcm.{current}}}\n"
     )
 
