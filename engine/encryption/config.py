@@ -68,8 +68,10 @@ class CommandSettings(_Strict):
 
 
 class KeyProviders(_Strict):
-    pbkdf2: dict[str, Pbkdf2Settings] = Field(default_factory=dict)
-    command: dict[str, CommandSettings] = Field(default_factory=dict)
+    pbkdf2: dict[str, Pbkdf2Settings] = Field(default_factory=dict, description="Keys from passphrases, by name.")
+    command: dict[str, CommandSettings] = Field(
+        default_factory=dict, description="Keys from external programs, by name."
+    )
 
 
 class AesGcmSettings(_Strict):
@@ -79,7 +81,7 @@ class AesGcmSettings(_Strict):
 
 
 class Methods(_Strict):
-    aes_gcm: dict[str, AesGcmSettings] = Field(default_factory=dict)
+    aes_gcm: dict[str, AesGcmSettings] = Field(default_factory=dict, description="AES-256-GCM methods, by name.")
 
 
 class FallbackSettings(_Strict):
@@ -91,14 +93,20 @@ class TargetSettings(_Strict):
 
     method: str = Field(pattern=METHOD_REFERENCE, description="method.aes_gcm.NAME: every write uses it.")
     enforced: bool = Field(False, description="Refuse to read or write this target unencrypted.")
-    fallback: FallbackSettings | None = None
+    fallback: FallbackSettings | None = Field(
+        None, description="The method data written before a rotation is read with."
+    )
 
 
 class EncryptionBlock(_Strict):
     """Client-side encryption of state (snapshot, journal, high-water mark) and saved plans."""
 
-    key_provider: KeyProviders = Field(default_factory=KeyProviders)
-    method: Methods = Field(default_factory=Methods)
+    key_provider: KeyProviders = Field(
+        default_factory=KeyProviders, description="Where keys come from: pbkdf2, command."
+    )
+    method: Methods = Field(
+        default_factory=Methods, description="How data is encrypted: aes_gcm, with one key provider."
+    )
     state: TargetSettings | None = Field(None, description="State, its journal and its high-water mark.")
     plan: TargetSettings | None = Field(None, description="Saved plans (plan -out FILE).")
 
