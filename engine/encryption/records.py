@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from engine.encryption.envelope import Envelope, is_sealed
@@ -29,9 +30,11 @@ class RecordChain:
     """Seals what one journal appends and opens what it holds; ``previous`` is the link the next record carries
     (None: not known yet, the journal's last record must be read first)."""
 
-    def __init__(self, target: Target, source: str):
+    def __init__(self, target: Target, source: str, refuse_plaintext: Callable[[], None]):
         self.target = target
         self.source = source
+        # Raises unless a plaintext record may be read: enforced, or the state was written encrypted.
+        self.refuse_plaintext = refuse_plaintext
         self.previous: str | None = None
 
     def seal(self, record: dict[str, Any]) -> Envelope:
@@ -55,8 +58,7 @@ class RecordChain:
             if not is_sealed(item):
                 if previous is not None:
                     raise EncryptionError(f"{where} is tampered: an unencrypted record follows encrypted ones")
-                if self.target.enforced:
-                    raise EncryptionError(f"{where} is not encrypted, and the state's encryption is enforced")
+                self.refuse_plaintext()
                 records.append(item)
                 continue
             context = item.get("context") if isinstance(item, dict) else None

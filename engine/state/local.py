@@ -39,7 +39,9 @@ class LocalStateBackend(StateBackend):
         if encryption is not None:
             from engine.encryption.records import RecordChain
 
-            self._journal.chain = RecordChain(encryption, str(journal_path))
+            self._journal.chain = RecordChain(
+                encryption, str(journal_path), lambda: self.refuse_plaintext("the journal of state")
+            )
         self._mark_path = path.with_name(path.name + ".highwater")
 
     def plaintext(self) -> None:

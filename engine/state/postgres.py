@@ -103,7 +103,9 @@ class PostgresStateBackend(StateBackend):
         if encryption is not None:
             from engine.encryption.records import RecordChain
 
-            self._chain = RecordChain(encryption, self.describe())
+            self._chain = RecordChain(
+                encryption, self.describe(), lambda: self.refuse_plaintext("the journal of state")
+            )
 
     def plaintext(self) -> None:
         super().plaintext()

@@ -81,6 +81,18 @@ def test_any_other_damage_is_refused(journalled, damage, said):
     assert said in listed.stderr, listed.stderr
 
 
+def test_plaintext_records_in_place_of_the_journal_are_refused(journalled):
+    """The state was written encrypted: a plaintext journal (records put in by hand) is a replacement."""
+    forged = {"kind": "forget", "address": "bitbar_project.a", "serial": 9, "lineage": "x", "time": 0}
+    journal(journalled).write_text(json.dumps(forged) + "\n")
+    listed = state_list(journalled)
+    assert listed.exit_code == 1
+    assert (
+        "the journal of state" in listed.stderr
+        and "is not encrypted, but this backend wrote it encrypted" in listed.stderr
+    )
+
+
 def test_a_command_appending_after_a_crash_continues_the_chain(journalled):
     backend = open_backend(str(journalled))
     recorder = StateRecorder(backend.read(), backend)
