@@ -278,7 +278,12 @@ def test_wrong_and_missing_passphrase_name_the_key_provider(bitbar, workdir, mon
 
 def test_configuration_mistakes_name_file_line_and_field(bitbar, workdir, monkeypatch):
     workdir.write(plan_text(block=encryption("main").replace("method.aes_gcm.main}", "method.aes_gcm.mian}", 1)))
-    refused(workdir.plan(), "main.yaml:", "encryption.state.method: 'method.aes_gcm.mian' is not a configured method")
+    for command in ("plan", "validate"):
+        refused(
+            workdir.run(command, str(workdir.path)),
+            "main.yaml:",
+            "encryption.state.method: 'method.aes_gcm.mian' is not a configured method",
+        )
     written = encryption("main").replace('"${env.PASS_MAIN}"', "written-into-the-plan-file")
     workdir.write(plan_text(block=written))
     result = workdir.plan()
