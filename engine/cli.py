@@ -125,8 +125,9 @@ def _workspace(
     lock_timeout: float = 0.0,
 ) -> runner.Workspace:
     from engine import runner
+    from engine.encryption import prefetch
 
-    return runner.Workspace(
+    ws = runner.Workspace(
         path=path,
         state=state,
         sandbox=sandbox,
@@ -134,6 +135,8 @@ def _workspace(
         report=report or _echo_event(),
         lock_timeout=lock_timeout,
     )
+    prefetch.start(ws.state_location(), ws.path)  # an encrypted state's key, derived while the plan loads
+    return ws
 
 
 def _color() -> bool:

@@ -8,7 +8,8 @@ external key provider protocol: it prints the header line
 ``{"keys": {"encryption_key": BASE64, "decryption_key": BASE64 or null}, "meta": {...}}``.
 
 A command pays for a key once: derivations and the program's answers are kept for the
-process (one labform command), so a 600,000-iteration PBKDF2 runs once, not per file.
+process (one labform command), so a 600,000-iteration PBKDF2 runs once, not per file; and
+prefetch.py starts that one derivation on another core while the command loads its plan.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 from abc import ABC, abstractmethod
-from functools import lru_cache
+from concurrent.futures import Future
 from typing import Any
 
 from engine.encryption.aes_gcm import KEY_LENGTH
@@ -60,9 +62,27 @@ def _b64(text: Any, what: str) -> bytes:
         raise EncryptionError(f"{what} is not base64") from None
 
 
-@lru_cache(maxsize=8)
+_derivations: dict[tuple[str, bytes, int, str], Future[bytes]] = {}
+_derivations_lock = threading.Lock()
+
+
 def _derived(passphrase: str, salt: bytes, iterations: int, hash_function: str) -> bytes:
-    return hashlib.pbkdf2_hmac(hash_function, passphrase.encode(), salt, iterations, KEY_LENGTH)
+    """PBKDF2 once per process and inputs: a second caller (the prefetch's thread, or the command
+    itself) waits for the first one's result instead of deriving again."""
+    wanted = (passphrase, salt, iterations, hash_function)
+    with _derivations_lock:
+        pending = _derivations.get(wanted)
+        if pending is None:
+            pending = _derivations[wanted] = Future()
+            mine = True
+        else:
+            mine = False
+    if mine:  # hashlib leaves the GIL while OpenSSL iterates: another thread goes on meanwhile
+        try:
+            pending.set_result(hashlib.pbkdf2_hmac(hash_function, passphrase.encode(), salt, iterations, KEY_LENGTH))
+        except BaseException as exc:
+            pending.set_exception(exc)
+    return pending.result()
 
 
 class Pbkdf2Provider(KeyProvider):
