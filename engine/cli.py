@@ -140,8 +140,9 @@ def _workspace(
 ) -> runner.Workspace:
     """The workspace of one command; ``sandbox``: None, or --sandbox with the knobs given."""
     from engine import runner
+    from engine.encryption import prefetch
 
-    return runner.Workspace(
+    ws = runner.Workspace(
         path=path,
         state=state,
         sandbox=sandbox is not None,
@@ -150,6 +151,8 @@ def _workspace(
         report=report or _echo_event(),
         lock_timeout=lock_timeout,
     )
+    prefetch.start(ws.state_location(), ws.path)  # an encrypted state's key, derived while the plan loads
+    return ws
 
 
 def _color() -> bool:
@@ -712,6 +715,71 @@ def state_resolve(
         click.echo(
             f"Recorded {address} (id {item.id}) as what its create made. Run 'labform plan' to see what is left."
         )
+
+
+# --- encryption at rest (engine/encryption): rekey, migrate, accept a rollback on purpose ----------
+_FORCE_ROLLBACK = click.option(
+    "--force-rollback",
+    is_flag=True,
+    help="Accept a state older than (or of another lineage than) the high-water mark; recorded in the journal.",
+)
+
+
+def _rewrite_state(
+    path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, plaintext: bool, force: bool
+) -> None:
+    from engine.encryption.commands import rewrite
+
+    done = rewrite(_workspace(path, state, variables, lock_timeout=lock_timeout), plaintext, force)
+    if done.accepted is not None:
+        click.echo(
+            f"Accepted the state at serial {done.serial} below the high-water mark (serial {done.accepted.serial} "
+            f"of lineage {done.accepted.lineage}): recorded in the journal and the mark.",
+            err=True,
+        )
+    how = "unencrypted" if done.sealed_with is None else f"encrypted ({done.sealed_with})"
+    click.echo(f"Rewrote state {done.where} {how}.")
+
+
+@state.command("rekey")
+@PATH_ARG
+@workspace_options
+@lock_option
+@_FORCE_ROLLBACK
+@handle_errors
+def state_rekey(
+    path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, force_rollback: bool
+) -> None:
+    """Rewrite the state, journal and high-water mark with the current key (after a rotation)."""
+    _rewrite_state(path, state, variables, lock_timeout, False, force_rollback)
+
+
+@state.command("encrypt")
+@PATH_ARG
+@workspace_options
+@lock_option
+@_FORCE_ROLLBACK
+@handle_errors
+def state_encrypt(
+    path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, force_rollback: bool
+) -> None:
+    """Encrypt a plain state now with the configured key (otherwise its next write does)."""
+    _rewrite_state(path, state, variables, lock_timeout, False, force_rollback)
+
+
+@state.command("decrypt")
+@PATH_ARG
+@workspace_options
+@lock_option
+@click.option("--allow-plaintext", is_flag=True, help="Yes, write the state unencrypted from now on.")
+@handle_errors
+def state_decrypt(
+    path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, allow_plaintext: bool
+) -> None:
+    """Write an encrypted state back unencrypted (then remove the plan's state encryption)."""
+    if not allow_plaintext:
+        raise LabformError("state decrypt writes your state unencrypted: say so with --allow-plaintext")
+    _rewrite_state(path, state, variables, lock_timeout, True, False)
 
 
 def _raw(name: str, value: Any) -> str:

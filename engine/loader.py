@@ -48,7 +48,18 @@ from ruamel.yaml.resolver import VersionedResolver
 from engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
-SECTIONS = ("providers", "variables", "locals", "resources", "data", "modules", "outputs", "moved", "removed")
+SECTIONS = (
+    "providers",
+    "variables",
+    "locals",
+    "resources",
+    "data",
+    "modules",
+    "outputs",
+    "moved",
+    "removed",
+    "encryption",
+)
 # Sections written as lists: the files' entries are kept in order, keyed by their position among all files'.
 LIST_SECTIONS = ("moved", "removed")
 

@@ -3,43 +3,93 @@
 The file holds the body engine/planformat.py encodes (fingerprints, never
 secrets), owner-only. ``apply FILE`` refuses it if the state moved (lineage or
 serial) or a plan file changed since it was made.
+
+With ``encryption: plan`` configured the body is sealed (engine/encryption); its
+cleartext header names the plan folder, so ``apply FILE`` finds the configuration
+there, or in LABFORM_ENCRYPTION when the folder is not at hand.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine import diskwrite, planformat
 from engine.changes import Plan
 from engine.config import PlanConfig
+from engine.encryption import envelope
+from engine.encryption.errors import EncryptionError
 from engine.errors import LabformError, PlanRefusedError
 from engine.planformat import SavedPlan
 from engine.state import State
+
+if TYPE_CHECKING:
+    from engine.encryption.target import Target
+
+
+CONTENT = "saved plan"
+
+
+def _target(plan_path: Path | None) -> Target | None:
+    from engine.encryption.config import encryption_config
+
+    config = encryption_config(plan_path)
+    return config.plan if config else None
 
 
 def write(out: Path, saved: SavedPlan) -> None:
     """All or nothing, owner-only: a full disk leaves no half-written plan (and any older plan at ``out`` intact)."""
     text = json.dumps(planformat.encode(saved), indent=2, sort_keys=True, default=str)
+    target = _target(saved.plan_path)
+    if target is not None:
+        context = {"plan_path": str(saved.plan_path.resolve())}
+        text = envelope.to_text(target.seal(CONTENT, text.encode(), context))
     diskwrite.replace(out, text, "no plan was saved", LabformError)
 
 
 def is_saved_plan(path: Path) -> bool:
-    """True for a file written by :func:`write` (a plan folder or YAML file is not)."""
+    """True for a file written by :func:`write` (a plan folder or YAML file is not), encrypted or not."""
     if not path.is_file():
         return False
     try:
-        return planformat.is_saved_plan(json.loads(path.read_text()))
+        text = path.read_text()
+        if envelope.is_sealed_text(text):
+            document = envelope.from_text(text)
+            return isinstance(document, dict) and document.get("content") == CONTENT
+        return planformat.is_saved_plan(json.loads(text))
     except (ValueError, UnicodeDecodeError):
         return False
 
 
 def read(path: Path) -> SavedPlan:
     try:
-        document = json.loads(path.read_text())
+        text = path.read_text()
+        document = _opened(text, path) if envelope.is_sealed_text(text) else json.loads(text)
     except (OSError, ValueError) as exc:
         raise PlanRefusedError(f"cannot read saved plan {path}: {exc}") from None
+    if not envelope.is_sealed_text(text) and planformat.is_saved_plan(document):
+        target = _target(Path(str(document.get("plan_path", ""))))
+        if target is not None and target.enforced:
+            raise EncryptionError(f"saved plan {path} is not encrypted, and the plan encryption is enforced")
     return planformat.decode(document, path)
+
+
+def _opened(text: str, path: Path) -> Any:
+    """The body of a sealed saved plan, with the configuration of the plan folder its header names."""
+    try:
+        document = envelope.from_text(text)
+    except ValueError:
+        raise EncryptionError(f"saved plan {path} is tampered: its encrypted document is damaged") from None
+    context = document.get("context") if isinstance(document, dict) else None
+    named = context.get("plan_path") if isinstance(context, dict) else None
+    target = _target(Path(named) if isinstance(named, str) else None)
+    if target is None:
+        raise EncryptionError(
+            f"saved plan {path} is encrypted ({envelope.describe(document)}), but no plan encryption is configured "
+            "here: set LABFORM_ENCRYPTION (or plan from a folder whose encryption: block has 'plan')"
+        )
+    return json.loads(target.open(document, f"saved plan {path}"))
 
 
 def refuse_if_stale(saved: Plan, state: State, config: PlanConfig, path: Path) -> None:

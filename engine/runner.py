@@ -66,7 +66,7 @@ class Workspace:
         return str(self.path / STATE_FILE)
 
     def backend(self) -> StateBackend:
-        return open_backend(self.state_location())
+        return open_backend(self.state_location(), self.path)
 
     def config(self) -> PlanConfig:
         try:
@@ -134,6 +134,9 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
+    from engine.encryption.config import encryption_config
+
+    encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
     return config
 
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engine.config import Lifecycle
+from engine.encryption.config import EncryptionBlock
 from providers import registry
 
 SCHEMA_FILE = "labform.schema.json"
@@ -65,6 +66,7 @@ _SECTIONS = {
     "outputs": "Values shown after apply (labform output), usually references.",
     "moved": "Addresses renamed: state moves from one to the other on the next plan, with no remote call.",
     "removed": "Addresses taken out of the plan: with lifecycle.destroy false, forgotten and left in the cloud.",
+    "encryption": "Client-side encryption of state and saved plans (OpenTofu's block in YAML): key_provider, method, state, plan.",
 }
 _DEPENDS_ON = {
     "type": "array",
@@ -178,7 +180,7 @@ def plan_schema() -> dict[str, Any]:
     resource_types = sorted(registry.resource_types().items())
     data_sources = sorted(registry.data_sources().items())
     providers = {name: registry.provider(name) for name in registry.provider_names()}
-    models: list[type[BaseModel]] = [Lifecycle, *(p.Settings for p in providers.values())]
+    models: list[type[BaseModel]] = [Lifecycle, EncryptionBlock, *(p.Settings for p in providers.values())]
     models += [kind.Args for _, kind in resource_types]
     models += [kind.Args for _, kind in data_sources]
     refs, generated = models_json_schema(
@@ -239,6 +241,7 @@ def plan_schema() -> dict[str, Any]:
         "outputs": {"type": "object"},
         "moved": copy.deepcopy(_MOVED),
         "removed": copy.deepcopy(_REMOVED),
+        "encryption": {"$ref": _DEFS + "EncryptionBlock"},
     }
     for name, section in properties.items():
         section["description"] = _SECTIONS[name]

@@ -8,6 +8,8 @@ State never holds a secret: sensitive attributes are stored as fingerprints.
 Every change to it goes through ``StateRecorder`` (recorder.py).
 """
 
+from pathlib import Path
+
 from engine.state.backend import StateBackend
 from engine.state.local import LocalStateBackend
 from engine.state.model import ResourceState, State
@@ -15,12 +17,21 @@ from engine.state.model import ResourceState, State
 __all__ = ["ResourceState", "State", "StateBackend", "LocalStateBackend", "open_backend"]
 
 
-def open_backend(location: str) -> StateBackend:
-    """``postgresql://...`` selects the PostgreSQL backend; anything else is a file path."""
+def open_backend(location: str, plan_path: Path | None = None, force_rollback: bool = False) -> StateBackend:
+    """``postgresql://...`` selects the PostgreSQL backend; anything else is a file path.
+
+    Encrypted when the plan at ``plan_path`` (or LABFORM_ENCRYPTION) configures ``encryption: state``;
+    ``force_rollback`` lets ``read`` accept a state older than the high-water mark (``state rekey``)."""
+    from engine.encryption.config import encryption_config
+
+    config = encryption_config(plan_path)
+    target = config.state if config else None
+    backend: StateBackend
     if location.startswith(("postgres://", "postgresql://")):
         from engine.state.postgres import PostgresStateBackend
 
-        return PostgresStateBackend(location)
-    from pathlib import Path
-
-    return LocalStateBackend(Path(location))
+        backend = PostgresStateBackend(location, target)
+    else:
+        backend = LocalStateBackend(Path(location), target)
+    backend.force_rollback = force_rollback
+    return backend

@@ -31,10 +31,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.diskwrite import write_failed
 from engine.state.model import ResourceState, State
+
+if TYPE_CHECKING:
+    from engine.encryption.records import RecordChain
 
 COMPACT_AFTER_RECORDS = 500
 COMPACT_AFTER_SECONDS = 30.0
@@ -77,6 +80,17 @@ def unresolved(address: str, why: str) -> Record:
     return {"kind": "unresolved", "address": address, "time": time.time(), "why": why}
 
 
+def rollback(from_lineage: str, from_serial: int) -> Record:
+    """An older (or other) state accepted on purpose (``-force-rollback``): kept in the journal and the mark."""
+    return {
+        "kind": "rollback",
+        "address": "",
+        "time": time.time(),
+        "from_lineage": from_lineage,
+        "from_serial": from_serial,
+    }
+
+
 def apply_record(state: State, record: Record) -> None:
     """One record's effect on the state (the serial moves to the record's)."""
     address = record["address"]
@@ -110,10 +124,14 @@ class FileJournal:
     """An append-only JSON-lines file beside the state; every record fsynced before it counts.
 
     Completions that arrive together share one fsync: a writer whose record a
-    concurrent fsync already covered returns without another."""
+    concurrent fsync already covered returns without another.
 
-    def __init__(self, path: Path):
+    With a ``chain`` (encrypted state) each line is a sealed record chained to the one
+    before: every whole line must authenticate; only a torn last line is dropped."""
+
+    def __init__(self, path: Path, chain: RecordChain | None = None):
         self.path = path
+        self.chain = chain
         self._fd: int | None = None
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -124,6 +142,8 @@ class FileJournal:
         """Every whole record; a torn last line (killed mid-write) is ignored: it never counted."""
         if not self.path.exists():
             return []
+        if self.chain is not None:
+            return self.chain.open(self._whole_lines())
         records = []
         for line in self.path.read_bytes().splitlines():
             try:
@@ -132,24 +152,43 @@ class FileJournal:
                 break
         return records
 
+    def _whole_lines(self) -> list[Any]:
+        """Each line that ends in a newline, parsed; the piece after the last newline is a torn write."""
+        from engine.encryption.errors import EncryptionError
+
+        *whole, _torn = self.path.read_bytes().split(b"\n")
+        items = []
+        for number, line in enumerate(whole, start=1):
+            try:
+                items.append(json.loads(line))
+            except ValueError:
+                raise EncryptionError(
+                    f"journal {self.path}, record {number} is tampered: it is not a record (and not the last line)"
+                ) from None
+        return items
+
     def write(self, record: Record) -> None:
         """Append in order (not yet fsynced): callers hold the recorder's lock.
 
         A write that fails (a full disk) is cut off again, so no torn line is
         left for a later record to follow; the error names the journal."""
-        line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         with self._write_lock:
             try:
                 fd = self._fd if self._fd is not None else self._open()
                 start = os.fstat(fd).st_size
             except OSError as exc:
                 raise write_failed(self.path, exc) from None
+            linked = self.chain.previous if self.chain is not None else None
+            written = record if self.chain is None else self.chain.seal(record)
+            line = (json.dumps(written, sort_keys=True, default=str) + "\n").encode()
             try:
                 view = memoryview(line)
                 while view:
                     view = view[os.write(fd, view) :]
             except OSError as exc:
                 self._cut(fd, start)
+                if self.chain is not None:
+                    self.chain.previous = linked  # the record is not there: the next one follows the one before
                 raise write_failed(self.path, exc) from None
             self._written += 1
 
@@ -164,6 +203,9 @@ class FileJournal:
                 if existing.read(1) != b"\n":
                     existing.seek(0)
                     os.ftruncate(fd, existing.read(size).rfind(b"\n") + 1)
+        if self.chain is not None and self.chain.previous is None:
+            whole = self._whole_lines()
+            self.chain.resume(whole[-1] if whole else None)
         self._fd = fd
         return fd
 
@@ -199,3 +241,5 @@ class FileJournal:
                 os.close(self._fd)
                 self._fd = None
             self.path.unlink(missing_ok=True)
+            if self.chain is not None:
+                self.chain.previous = ""

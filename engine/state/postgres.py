@@ -10,21 +10,30 @@ the whole command, so it disappears if the holder's process dies. Who holds
 it is written to a small table, so a second runner can say who is in the way
 (a row counts only while its session still holds the lock: a killed holder's
 row is left behind); ``force-unlock`` ends the holder's session.
+
+Encrypted (engine/encryption), ``document`` and each journal ``record`` hold sealed
+documents (serial and lineage stay readable in their columns), and
+``labform_high_water`` the sealed high-water mark of each workspace.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from engine.encryption import envelope
 from engine.errors import StateError
 from engine.state.backend import StateBackend
 from engine.state.model import State
 from providers import masking
+
+if TYPE_CHECKING:
+    from engine.encryption.records import RecordChain
+    from engine.encryption.target import Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_state (
@@ -44,6 +53,16 @@ CREATE TABLE IF NOT EXISTS labform_locks (
     workspace  text PRIMARY KEY,
     holder     jsonb NOT NULL,
     backend    integer NOT NULL
+);
+"""
+
+# Only a backend that encrypts makes it: a plain database keeps exactly the tables it had.
+HIGH_WATER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS labform_high_water (
+    workspace  text PRIMARY KEY,
+    lineage    text NOT NULL,
+    serial     bigint NOT NULL,
+    record     jsonb NOT NULL
 );
 """
 
@@ -72,13 +91,25 @@ def _split(url: str) -> tuple[str, str]:
 
 
 class PostgresStateBackend(StateBackend):
-    def __init__(self, url: str):
+    def __init__(self, url: str, encryption: Target | None = None):
         self.url, self.workspace = _split(url)
         password = urlsplit(self.url).password
         if password:
             masking.register(password)
         self._lock_conn: psycopg.Connection | None = None
         self._journal_conn: psycopg.Connection | None = None
+        self.encryption = encryption
+        self._chain: RecordChain | None = None
+        if encryption is not None:
+            from engine.encryption.records import RecordChain
+
+            self._chain = RecordChain(
+                encryption, self.describe(), lambda: self.refuse_plaintext("the journal of state")
+            )
+
+    def plaintext(self) -> None:
+        super().plaintext()
+        self._chain = None
 
     def describe(self) -> str:
         parts = urlsplit(self.url)
@@ -95,6 +126,8 @@ class PostgresStateBackend(StateBackend):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             conn.execute(SCHEMA)
+            if self.encryption is not None:
+                conn.execute(HIGH_WATER_SCHEMA)
         return conn
 
     def _key(self, conn: psycopg.Connection) -> int:
@@ -106,23 +139,44 @@ class PostgresStateBackend(StateBackend):
     def _load(self) -> State:
         with self._connect() as conn:
             row = conn.execute("SELECT document FROM labform_state WHERE workspace = %s", (self.workspace,)).fetchone()
-        return State() if row is None else State.from_json(json.dumps(row[0]))
+        if row is None:
+            return State()
+        if envelope.is_sealed(row[0]):
+            return State.from_json(self.opened_snapshot(row[0]))
+        self.refuse_plaintext("state")
+        return State.from_json(json.dumps(row[0]))
 
     def _journal_records(self) -> list[dict[str, Any]]:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT record FROM labform_journal WHERE workspace = %s ORDER BY serial", (self.workspace,)
             ).fetchall()
-        return [row[0] for row in rows]
+        records = [row[0] for row in rows]
+        return records if self._chain is None else self._chain.open(records)
 
     def _journal_append(self, record: dict[str, Any]) -> None:
         """One INSERT per record, committed at once (autocommit): durable when it returns."""
         if self._journal_conn is None:
             self._journal_conn = self._connect()
-        self._journal_conn.execute(
-            "INSERT INTO labform_journal (workspace, serial, record) VALUES (%s, %s, %s)",
-            (self.workspace, record["serial"], Jsonb(json.loads(json.dumps(record, default=str)))),
-        )
+        written = record
+        if self._chain is not None:
+            if self._chain.previous is None:
+                last = self._journal_conn.execute(
+                    "SELECT record FROM labform_journal WHERE workspace = %s ORDER BY serial DESC LIMIT 1",
+                    (self.workspace,),
+                ).fetchone()
+                self._chain.resume(last[0] if last else None)
+            linked = self._chain.previous
+            written = self._chain.seal(record)
+        try:
+            self._journal_conn.execute(
+                "INSERT INTO labform_journal (workspace, serial, record) VALUES (%s, %s, %s)",
+                (self.workspace, record["serial"], Jsonb(json.loads(json.dumps(written, default=str)))),
+            )
+        except BaseException:
+            if self._chain is not None:
+                self._chain.previous = linked
+            raise
 
     def _journal_reset(self) -> None:
         with self._connect() as conn:
@@ -130,9 +184,36 @@ class PostgresStateBackend(StateBackend):
         if self._journal_conn is not None:
             self._journal_conn.close()
             self._journal_conn = None
+        if self._chain is not None:
+            self._chain.previous = ""
+
+    def _mark_load(self) -> Any:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT record FROM labform_high_water WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def _mark_store(self, document: dict[str, Any]) -> None:
+        """On the journal's connection while a command appends (the mark follows each record), else its own."""
+        context = document["context"]
+        statement = """INSERT INTO labform_high_water (workspace, lineage, serial, record) VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (workspace) DO UPDATE
+                       SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, record = EXCLUDED.record"""
+        values = (self.workspace, context["lineage"], context["serial"], Jsonb(document))
+        if self._journal_conn is not None:
+            self._journal_conn.execute(statement, values)
+            return
+        with self._connect() as conn:
+            conn.execute(statement, values)
+
+    def _mark_drop(self) -> None:
+        with self._connect() as conn:
+            conn.execute("DELETE FROM labform_high_water WHERE workspace = %s", (self.workspace,))
 
     def _store(self, state: State) -> None:
-        document = json.loads(state.to_json())
+        sealed = self.sealed_snapshot(state)
+        document = json.loads(state.to_json()) if sealed is None else sealed
         with self._connect() as conn:
             conn.execute(
                 """INSERT INTO labform_state (workspace, serial, lineage, document) VALUES (%s, %s, %s, %s)

@@ -96,6 +96,13 @@ class StateRecorder:
             raise StateError(f"cannot move {source} to a different type ({target.type})")
         self._append(journal.move(str(source), str(target)))
 
+    def accept_rollback(self) -> None:
+        """The state read is older than (or of another lineage than) the backend's high-water mark, and
+        ``-force-rollback`` accepts it: say so in the journal; the mark follows it down at the next sync."""
+        mark = self.backend.rolled_back
+        if mark is not None:
+            self._append(journal.rollback(mark.lineage, mark.serial))
+
     def _append(self, record: journal.Record) -> None:
         with self._lock:
             stamped = self.backend.stamp(self.state, record)

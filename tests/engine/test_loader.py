@@ -92,7 +92,7 @@ def test_unknown_section_is_an_error_at_its_key(plan_file):
         load(path)
     assert (
         str(error.value)
-        == f"{path}:2:1: unknown section 'resource' (expected one of: providers, variables, locals, resources, data, modules, outputs, moved, removed)"
+        == f"{path}:2:1: unknown section 'resource' (expected one of: providers, variables, locals, resources, data, modules, outputs, moved, removed, encryption)"
     )
 
 
