@@ -1273,7 +1273,12 @@ history_state_option = click.option(
 
 @tests_.command("record")
 @click.argument("junit", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--cloud", required=True, callback=_known_cloud, help="The cloud the tests ran on (bitbar, wetest, ...).")
+@click.option(
+    "--cloud",
+    required=True,
+    callback=_known_cloud,
+    help="The cloud the tests ran on: a provider's name, as plans' providers: name them.",
+)
 @click.option(
     "--device",
     help="The device model they ran on [default: each testsuite's 'device' property, else its name, "

@@ -327,6 +327,11 @@ class ResourceType:
         """The result of a run from its recorded ``attrs``; None for a type that is not a run."""
         return None
 
+    def shard_units(self, written: Attrs) -> builtins.list[str]:
+        """The parts a run's suite can be started apart, as its block is written (a campaign's packages):
+        what ``labform tests shards`` balances. None for a type that cannot run part of a suite."""
+        return []
+
     def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
         """The gate's judgement of ``actual`` (as refresh read it, or as state recorded it; empty
         while there is no object yet) against the bar in ``desired``; None when it has no gate.

@@ -1,8 +1,9 @@
-"""The units a suite can be sharded into: the packages a plan's kyaraben campaigns select, or a list in a file.
+"""The units a suite can be sharded into: the parts a plan's runs can start apart, or a list in a file.
 
-A kyaraben campaign's tests select packages, so those are units a cloud can
-run apart today. A units file names any others (test ids, classes,
-packages), one a line; blank lines and ``#`` comments are skipped.
+Which parts a run can start apart is its resource type's to say
+(``ResourceType.shard_units``: a campaign's packages, say); the engine names
+no cloud. A units file names any others (test ids, classes, packages), one a
+line; blank lines and ``#`` comments are skipped.
 """
 
 from __future__ import annotations
@@ -17,21 +18,21 @@ def is_plan(path: Path) -> bool:
 
 
 def plan_units(path: Path) -> list[str]:
-    """Each package the plan's kyaraben_campaign tests select, once, in the order the plan names them."""
+    """Each part the plan's runs can start apart, once, in the order the plan names them."""
     from engine.loader import load
+    from providers import registry
 
     units: dict[str, None] = {}
     for address, block in load(path).sections["resources"].items():
-        if not address.startswith("kyaraben_campaign.") or not isinstance(block, dict):
+        kind = registry.resource_type(address.split(".", 1)[0])
+        if kind is None or not isinstance(block, dict):
             continue
-        for test in block.get("tests") or []:
-            packages = test.get("packages") if isinstance(test, dict) else None
-            for package in packages or []:
-                if not isinstance(package, str) or "${" in package:
-                    raise HistoryError(f"{address}: a package named by an expression ({package!r}) cannot be sharded")
-                units[package] = None
+        for unit in kind.shard_units(block):
+            if not isinstance(unit, str) or "${" in unit:
+                raise HistoryError(f"{address}: a unit named by an expression ({unit!r}) cannot be sharded")
+            units[unit] = None
     if not units:
-        raise HistoryError(f"{path} selects no units to shard (the packages of its kyaraben_campaign tests)")
+        raise HistoryError(f"{path} selects no units to shard (no run in it can start part of its suite apart)")
     return list(units)
 
 

@@ -28,6 +28,7 @@ after all, one whose block says ``on_destroy: keep`` is named in the error
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any, ClassVar
 
@@ -238,6 +239,16 @@ class Campaign(RunResource):
             # A server may mark the campaign ERROR for failed tests; with none, the campaign itself failed.
             return "the campaign ended in ERROR though no test did"
         return None
+
+    def shard_units(self, written: Attrs) -> builtins.list[str]:
+        """A campaign's tests select packages: each package is a part kyaraben can run apart."""
+        tests = written.get("tests")
+        return [
+            package
+            for test in (tests if isinstance(tests, list) else [])
+            if isinstance(test, dict)
+            for package in test.get("packages") or []
+        ]
 
     def facts(self, attrs: Attrs) -> RunFacts:
         """From the record (a device per campaign test, each on a VM of its own; its test cases);
