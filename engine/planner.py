@@ -47,6 +47,7 @@ from engine.options import PlanOptions
 from engine.references import UNKNOWN, Reference, contains_unknown, dig
 from engine.session import ProviderSession
 from engine.state import ResourceState, State
+from providers import budget, picking
 from providers.base import ResourceType
 from providers.errors import NotFoundError
 
@@ -340,7 +341,7 @@ class Planner:
                 after_unknown=_unknowns(created),
                 sensitive=sensitive,
                 reason=reason,
-                note=self._estimate(rtype, address, desired),
+                note=self._estimate(block, rtype, desired),
             )
         # ignore_changes is applied here once: the ignored arguments keep what refresh saw (or stay
         # unset), so the update apply sends, read from the plan's ``after``, leaves them alone.
@@ -368,7 +369,7 @@ class Planner:
                 requires_replace=forcing,
                 sensitive=sensitive,
                 remote_id=prior.id,
-                note=self._estimate(rtype, address, desired),
+                note=self._estimate(block, rtype, desired),
             )
         after = {**actual, **kept}
         self.planned[address] = after
@@ -385,10 +386,17 @@ class Planner:
             remote_id=prior.id,
         )
 
-    def _estimate(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> str | None:
-        if contains_unknown(desired):
-            return None
-        return rtype.estimate(self.session.context(address.provider), desired)
+    def _estimate(self, block: Block, rtype: ResourceType, desired: dict[str, Any]) -> str | None:
+        """What a create costs and which devices it picks, as the plan shows them: a pick the cloud
+        cannot meet now, or an estimate over the block's budget, fails the plan at that field."""
+        ctx = self.session.context(block.address.provider)
+        notes = [None if contains_unknown(desired) else rtype.estimate(ctx, desired)]
+        for field_name, outlook in (("pick", picking.outlook), ("budget", budget.outlook)):
+            note, problem = outlook(rtype.Args, ctx, desired)
+            if problem:
+                raise ConfigError(problem, block.positions.of(block.key_path + (field_name,)), str(block.address))
+            notes.append(note)
+        return "; ".join(note for note in notes if note) or None
 
     def _existing(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> dict[str, Any] | None:
         """The remote object with this natural key, if the cloud already has one."""
