@@ -67,6 +67,8 @@ class Planner:
         self.planned: dict[Address, dict[str, Any]] = {}
         self.notices: list[Notice] = []
         self._desired: dict[Address, dict[str, Any]] = {}  # each planned resource's arguments, for its check
+        # A create's pick or budget the cloud cannot meet: refused once -target has narrowed the plan.
+        self._unmet: dict[Address, ConfigError] = {}
         # Creates to look for a twin of by natural key, after the walk (no action depends on it).
         self._twins: list[tuple[ResourceType, Address, dict[str, Any]]] = []
 
@@ -146,6 +148,9 @@ class Planner:
         changes = _held(self._targeted(changes), {item.address for item in recovery.unresolved(self.state)})
         if self.options.destroy:
             self._refuse_protected_destroys(changes)
+        for change in changes:
+            if change.address in self._unmet:
+                raise self._unmet[change.address]
         checks = [] if self.options.destroy or self.options.refresh_only else self._checks(changes)
         return Plan(
             unresolved=recovery.unresolved(self.state),
@@ -388,13 +393,16 @@ class Planner:
 
     def _estimate(self, block: Block, rtype: ResourceType, desired: dict[str, Any]) -> str | None:
         """What a create costs and which devices it picks, as the plan shows them: a pick the cloud
-        cannot meet now, or an estimate over the block's budget, fails the plan at that field."""
+        cannot meet now, or an estimate over the block's budget, fails the plan at that field (unless
+        -target leaves the create out)."""
         ctx = self.session.context(block.address.provider)
         notes = [None if contains_unknown(desired) else rtype.estimate(ctx, desired)]
-        for field_name, outlook in (("pick", picking.outlook), ("budget", budget.outlook)):
+        for outlook in (picking.outlook, budget.outlook):
             note, problem = outlook(rtype.Args, ctx, desired)
             if problem:
-                raise ConfigError(problem, block.positions.of(block.key_path + (field_name,)), str(block.address))
+                where, message = problem
+                location = block.positions.of(block.key_path + where) or block.positions.of(block.key_path + where[:1])
+                self._unmet.setdefault(block.address, ConfigError(message, location, str(block.address)))
             notes.append(note)
         return "; ".join(note for note in notes if note) or None
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.base import Arguments, Attrs, Context, known
+from providers.picking import Problem
 
 Unit = Literal["credits", "minutes"]
 
@@ -83,21 +84,24 @@ def attempts(desired: Attrs) -> int:
     return int(retry.get("attempts") or 1)
 
 
-def outlook(args: type[Arguments], ctx: Context, desired: Attrs) -> tuple[str | None, str | None]:
+def outlook(args: type[Arguments], ctx: Context, desired: Attrs) -> tuple[str | None, Problem | None]:
     """(note, problem): the estimate against the budget, or why it is over or cannot be known; (None, None) without one."""
     kind = budget_type(args)
     budget = desired.get("budget")
     if kind is None or not budget or kind.unit is None:
         return None, None
     if not known([budget, desired.get("retry")]):
-        return None, "the budget cannot be checked before apply: it, or the retry, is known only after apply"
+        return None, (
+            ("budget",),
+            "the budget cannot be checked before apply: it, or the retry, is known only after apply",
+        )
     cap = budget[f"max_{kind.unit}"]
     one = kind.per_attempt(ctx, desired)
     if isinstance(one, str):
-        return None, f"the budget cannot be checked before apply: {one}"
+        return None, (("budget",), f"the budget cannot be checked before apply: {one}")
     times = attempts(desired)
     total = one.amount * times
     figure = f"{total:g} {kind.unit}" + (f" ({times} attempts × {one.amount:g})" if times > 1 else "")
     if total > cap:
-        return None, f"estimated at most {figure}, over the budget of {cap:g} {kind.unit}: {one.basis}"
+        return None, (("budget",), f"estimated at most {figure}, over the budget of {cap:g} {kind.unit}: {one.basis}")
     return f"budget: at most {figure} of {cap:g} {kind.unit} ({one.basis})", None

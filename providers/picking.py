@@ -123,33 +123,38 @@ def pick_type(args: type[Arguments]) -> type[Pick] | None:
     return next((kind for kind in kinds if isinstance(kind, type) and issubclass(kind, Pick)), None)
 
 
-def choose(pick: Pick, devices: list[Candidate]) -> Picked | str:
+Problem = tuple[tuple[str, ...], str]  # (the field it is about, under the block; why)
+
+
+def choose(pick: Pick, devices: list[Candidate]) -> Picked | Problem:
     """The pick made among ``devices`` (the cloud's), or why it cannot be: ids the cloud lacks, a pool
     smaller than ``count``, too few free now."""
     by_id = {c.id: c for c in devices}
     missing = [i for i in pick.from_ or [] if i not in by_id]
     if missing:
-        return f"the cloud has no device {', '.join(map(str, missing))} (pick.from)"
+        return ("pick", "from"), f"the cloud has no device {', '.join(map(str, missing))} (pick.from)"
     pool = [by_id[i] for i in dict.fromkeys(pick.from_)] if pick.from_ else devices
     if pick.count > len(pool):
-        return f"pick.count {pick.count} is larger than the pool: the cloud has {len(pool)} devices"
+        return ("pick", "count"), f"pick.count {pick.count} is larger than the pool: the cloud has {len(pool)} devices"
     first = [by_id[i] for i in pick.prefer if i in by_id]
     ordered = list({c.id: c for c in first + pool}.values())
     free = [c for c in ordered if c.busy is None]
     busy = [c for c in ordered if c.busy is not None]
     picked = Picked(free[: pick.count], busy, free[pick.count :], pick.count, len(pool))
     if picked.short():
-        return f"only {len(picked.chosen)} of the {pick.count} devices to pick are free now ({picked.text()})"
+        return (
+            "pick",
+        ), f"only {len(picked.chosen)} of the {pick.count} devices to pick are free now ({picked.text()})"
     return picked
 
 
-def _made(kind: type[Pick], ctx: Context, desired: Attrs) -> Picked | str:
+def _made(kind: type[Pick], ctx: Context, desired: Attrs) -> Picked | Problem:
     """The pick as the block asks for it (read through its model: while other arguments are unknown
     the plan holds it unread), made among the cloud's devices now."""
     return choose(kind.model_validate(desired["pick"]), kind.candidates(ctx, desired))
 
 
-def outlook(args: type[Arguments], ctx: Context, desired: Attrs) -> tuple[str | None, str | None]:
+def outlook(args: type[Arguments], ctx: Context, desired: Attrs) -> tuple[str | None, Problem | None]:
     """(note, problem) of the plan's pick: which devices it takes and which it passes over, or why it
     cannot; (None, None) without a pick."""
     kind = pick_type(args)
@@ -158,7 +163,7 @@ def outlook(args: type[Arguments], ctx: Context, desired: Attrs) -> tuple[str | 
     if not known([desired["pick"], *(desired.get(name) for name in kind.needs)]):
         return "devices picked at apply (the pool is known only then)", None
     found = _made(kind, ctx, desired)
-    return (None, found) if isinstance(found, str) else (found.text(), None)
+    return (found.text(), None) if isinstance(found, Picked) else (None, found)
 
 
 def applied(args: type[Arguments], ctx: Context, desired: Attrs, cloud: str) -> Attrs:
@@ -168,8 +173,8 @@ def applied(args: type[Arguments], ctx: Context, desired: Attrs, cloud: str) -> 
     if kind is None or not desired.get("pick"):
         return desired
     found = _made(kind, ctx, desired)
-    if isinstance(found, str):
-        raise ProviderError(cloud, "pick devices", None, f"{found}; nothing was started")
+    if not isinstance(found, Picked):
+        raise ProviderError(cloud, "pick devices", None, f"{found[1]}; nothing was started")
     ctx.progress(found.text())
     return {**desired, "devices": [c.id for c in found.chosen], "picked": found.record()}
 
