@@ -23,9 +23,9 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from providers.base import Arguments, Attrs, Context, known
 from providers.errors import ProviderError
@@ -64,23 +64,38 @@ class Picked:
         return {"chosen": [c.id for c in self.chosen], "skipped": {str(c.id): c.busy for c in self.skipped}}
 
 
-class Pick(BaseModel):
+# ``from`` is a Python keyword, so the one field named so is declared here, first: ``count`` checks against it.
+_FROM: dict[str, Any] = {
+    "from": (
+        list[int] | None,
+        Field(
+            None,
+            min_length=1,
+            description="Device ids to pick from (a CEL filter: ${data...devices.filter(d, ...).map(d, d.id)}); "
+            "unset: every device of the cloud.",
+        ),
+    )
+}
+if TYPE_CHECKING:
+    _Pool = BaseModel
+else:
+    _Pool = create_model("_Pool", __config__=ConfigDict(extra="forbid"), **_FROM)
+
+
+def pool_of(pick: Any) -> list[int] | None:
+    """The ids a pick's ``from`` lists (None: the whole cloud)."""
+    return getattr(pick, "from")
+
+
+class Pick(_Pool):
     """``pick:`` on a device group or a run's targets. A cloud subclass sets ``unsupported`` (why
     it cannot: a validate error) or implements ``candidates``."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     cloud: ClassVar[str] = "this cloud"
     unsupported: ClassVar[str | None] = None
     # The arguments its pool is read by (a cloud id): while one is known only after apply, so is the pick.
     needs: ClassVar[tuple[str, ...]] = ()
 
-    from_: list[int] | None = Field(
-        None,
-        alias="from",
-        min_length=1,
-        description="Device ids to pick from (a CEL filter: ${data...devices.filter(d, ...).map(d, d.id)}); "
-        "unset: every device of the cloud.",
-    )
     count: int = Field(ge=1, description="How many devices to pick: the first this many that are free now.")
     prefer: list[int] = Field(
         default_factory=list, description="Device ids tried first, in this order; the rest keep the pool's order."
@@ -96,14 +111,15 @@ class Pick(BaseModel):
     @field_validator("count")
     @classmethod
     def _within_the_pool(cls, count: int, info: ValidationInfo) -> int:
-        pool = info.data.get("from_")
+        pool = info.data.get("from")
         if pool is not None and count > len(set(pool)):
             raise ValueError(f"pick.count {count} is larger than the pool: 'from' lists {len(set(pool))} devices")
         return count
 
     @model_validator(mode="after")
     def _preferred_in_the_pool(self) -> Pick:
-        outside = [i for i in self.prefer if self.from_ is not None and i not in self.from_]
+        pool = pool_of(self)
+        outside = [i for i in self.prefer if pool is not None and i not in pool]
         if outside:
             raise ValueError(f"prefer names {', '.join(map(str, outside))}, which 'from' does not list")
         return self
@@ -130,10 +146,11 @@ def choose(pick: Pick, devices: list[Candidate]) -> Picked | Problem:
     """The pick made among ``devices`` (the cloud's), or why it cannot be: ids the cloud lacks, a pool
     smaller than ``count``, too few free now."""
     by_id = {c.id: c for c in devices}
-    missing = [i for i in pick.from_ or [] if i not in by_id]
+    wanted = pool_of(pick)
+    missing = [i for i in wanted or [] if i not in by_id]
     if missing:
         return ("pick", "from"), f"the cloud has no device {', '.join(map(str, missing))} (pick.from)"
-    pool = [by_id[i] for i in dict.fromkeys(pick.from_)] if pick.from_ else devices
+    pool = [by_id[i] for i in dict.fromkeys(wanted)] if wanted else devices
     if pick.count > len(pool):
         return ("pick", "count"), f"pick.count {pick.count} is larger than the pool: the cloud has {len(pool)} devices"
     first = [by_id[i] for i in pick.prefer if i in by_id]

@@ -19,6 +19,8 @@ MOST_MINUTES = 30
 
 
 class TestsetBudget(Budget):
+    """In minutes: the testset's time_limit (unset: the doc's most, 30), once per attempt."""
+
     cloud: ClassVar[str] = "apptest"
     unit: ClassVar[Unit | None] = "minutes"
     measures: ClassVar[str] = "caps a testset's runtime in minutes (time_limit)"
@@ -34,6 +36,8 @@ class TestsetBudget(Budget):
 
 
 class TestsetPick(Pick):
+    """Not on apptest.ai: a testset names no device (a validate error says so)."""
+
     cloud: ClassVar[str] = "apptest"
     unsupported: ClassVar[str | None] = (
         "Run New Testset names no device (a testset runs on the project's preset devices), so none can be picked"

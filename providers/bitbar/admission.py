@@ -21,6 +21,8 @@ from providers.picking import Pick
 
 
 class RunBudget(Budget):
+    """In credits: the project config's price of a run (its device group's devices), once per attempt."""
+
     cloud: ClassVar[str] = "bitbar"
     unit: ClassVar[Unit | None] = "credits"
     measures: ClassVar[str] = "prices each device in credits"
@@ -39,6 +41,8 @@ class RunBudget(Budget):
 
 
 class GroupPick(Pick):
+    """Not on Bitbar: its device object says nothing of availability (a validate error says so)."""
+
     cloud: ClassVar[str] = "bitbar"
     unsupported: ClassVar[str | None] = (
         "the Bitbar API's device object has no availability field (id, displayName, softwareVersion, creditsPrice, "

@@ -15,11 +15,15 @@ from providers.picking import Pick
 
 
 class CampaignBudget(Budget):
+    """Not on kyaraben: it prices nothing and caps no runtime (a validate error says so)."""
+
     cloud: ClassVar[str] = "kyaraben"
     measures: ClassVar[str] = "neither prices a campaign nor caps its runtime (its limit is the VM quota)"
 
 
 class CampaignPick(Pick):
+    """Not on kyaraben: a campaign test gets a VM made from its image (a validate error says so)."""
+
     cloud: ClassVar[str] = "kyaraben"
     unsupported: ClassVar[str | None] = (
         "each campaign test runs on a VM made from its image, not on a device from a pool"

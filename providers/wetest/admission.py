@@ -27,6 +27,8 @@ FREE_STATES = ["idle"]
 
 
 class TestPick(Pick):
+    """The first count devices of the pool running no test, whose device_state is one of states."""
+
     cloud: ClassVar[str] = "wetest"
     needs: ClassVar[tuple[str, ...]] = ("cloud_id",)
 
@@ -54,6 +56,8 @@ def _busy(device: dict, free: list[str]) -> str | None:
 
 
 class TestBudget(Budget):
+    """In minutes: the test's max_test_runtime (1800s unset, the doc's default), once per attempt."""
+
     cloud: ClassVar[str] = "wetest"
     unit: ClassVar[Unit | None] = "minutes"
     measures: ClassVar[str] = "caps a test's runtime in seconds (max_test_runtime), counted here in minutes"

@@ -124,7 +124,7 @@ class AutomationTestArgs(RunArguments):
         None,
         local=True,
         force_new=True,
-        description="Instead of devices: the first count free now (providers/picking.py).",
+        description="Instead of devices: the first count devices of a pool that are free now.",
     )
 
 

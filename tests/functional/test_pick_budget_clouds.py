@@ -108,3 +108,77 @@ def test_a_budget_in_the_wrong_unit_is_a_validate_error(label, cloud, run, at, m
     assert result.exit_code == 1 and result.exception is None
     assert error_at(workdir, result.stderr, "bitbar_run.smoke", message).startswith(at)
     assert bitbar.app.log.all() == []
+
+
+APPTEST = """providers:
+  apptest:
+    endpoint: ${env.APPTEST_URL}
+    user_id: ${env.APPTEST_USER_ID}
+    access_key: ${env.APPTEST_ACCESS_KEY}
+resources:
+  apptest_testset.smoke:
+    pid: 509
+    path: APP_PATH
+    testset_name: Nightly smoke
+    OPTIONS
+"""
+
+
+def write_apptest(workdir, *options: str) -> None:
+    from tests.apps import build_apk
+
+    (workdir.path / "app.apk").write_bytes(build_apk())
+    workdir.write(APPTEST.replace("APP_PATH", str(workdir.path / "app.apk")).replace("OPTIONS", "\n    ".join(options)))
+
+
+def test_an_apptest_budget_counts_the_time_limit(apptest, workdir):
+    write_apptest(workdir, "time_limit: 10", "budget: {max_minutes: 10}")
+    within = workdir.plan()
+    assert within.exit_code == 0, within.stderr
+    assert "budget: at most 10 minutes of 10 minutes (time_limit 10 minutes)" in within.stdout
+
+    write_apptest(workdir, "budget: {max_minutes: 20}")
+    over = workdir.plan()
+    assert over.exit_code == 1
+    message = "estimated at most 30 minutes, over the budget of 20 minutes: time_limit unset: the project's setting, at most 30 minutes"
+    assert error_at(workdir, over.stderr, "apptest_testset.smoke", message).startswith("budget:")
+    assert workdir.apply().exit_code == 1
+    assert apptest.starts() == 0
+
+
+KYARABEN = """providers:
+  kyaraben:
+    endpoint: ${env.KYARABEN_URL}
+    auth_value: ${env.KYARABEN_AUTH_VALUE}
+resources:
+  kyaraben_project.lab: {project_name: lab}
+  kyaraben_campaign.smoke:
+    project: ${kyaraben_project.lab.id}
+    tests: [{image: kitkat-tablet}]
+    OPTIONS
+"""
+
+REFUSED = [
+    ("apptest in credits", "apptest_testset.smoke", "budget: {max_credits: 5}", "budget",
+     "apptest budgets are in minutes (caps a testset's runtime in minutes (time_limit)): write max_minutes, not max_credits"),
+    ("apptest pick", "apptest_testset.smoke", "pick: {count: 1}", "pick",
+     "apptest cannot pick devices: Run New Testset names no device"),
+    ("kyaraben budget", "kyaraben_campaign.smoke", "budget: {max_minutes: 5}", "budget",
+     "kyaraben neither prices a campaign nor caps its runtime (its limit is the VM quota), so a budget cannot be checked there"),
+    ("kyaraben pick", "kyaraben_campaign.smoke", "pick: {count: 1}", "pick",
+     "kyaraben cannot pick devices: each campaign test runs on a VM made from its image"),
+]
+
+
+@pytest.mark.parametrize("label, address, option, at, message", REFUSED, ids=[c[0] for c in REFUSED])
+def test_a_cloud_without_prices_runtime_caps_or_availability_refuses_at_validate(
+    label, address, option, at, message, apptest, kyaraben, workdir
+):
+    if address.startswith("apptest"):
+        write_apptest(workdir, option)
+    else:
+        workdir.write(KYARABEN.replace("OPTIONS", option))
+    result = workdir.run("validate", str(workdir.path))
+    assert result.exit_code == 1 and result.exception is None
+    assert error_at(workdir, result.stderr, address, message).startswith(at)
+    assert apptest.app.log.all() == [] and kyaraben.app.log.all() == []

@@ -207,3 +207,21 @@ def test_a_budget_the_estimate_is_within_is_shown_in_the_plan(wetest, workdir):
     plan = workdir.plan()
     assert plan.exit_code == 0, plan.stderr
     assert "budget: at most 10 minutes of 15 minutes (max_test_runtime 600s)" in plan.stdout
+
+
+def test_the_submit_picks_again_and_starts_nothing_when_too_few_are_free_by_then(wetest, workdir):
+    """A saved plan picked 10001 and 10002; one was taken before apply: the submit picks by the same
+    rule, finds one free device of the two it needs, and submits nothing."""
+    write_plan(workdir, "pick: {count: 2, from: [10001, 10002, 10007]}")
+    saved = workdir.path / "saved.plan"
+    plan = workdir.run("plan", str(workdir.path), "-out", str(saved))
+    assert plan.exit_code == 0, plan.stderr
+    assert "picks 2 of 2 from a pool of 3 available now: Galaxy S23 #10001, Galaxy S23 #10002" in plan.stdout
+    busy = occupy(wetest, 10002)
+    applied = workdir.run("apply", str(saved))
+    assert applied.exit_code == 1 and applied.exception is None
+    assert "only 1 of the 2 devices to pick are free now" in applied.stderr
+    assert f"Galaxy S23 #10002 (running test {busy})" in applied.stderr
+    assert "nothing was started" in applied.stderr
+    assert len(wetest.posts("/tests/automation")) == 1  # only the occupying test
+    assert "wetest_test.smoke" not in state_of(workdir)["resources"]
