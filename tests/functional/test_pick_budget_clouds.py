@@ -60,7 +60,10 @@ def test_a_bitbar_device_group_cannot_pick_and_says_why(bitbar, workdir):
     result = workdir.plan()
     assert result.exit_code == 1 and result.exception is None
     at = error_at(
-        workdir, result.stderr, "bitbar_device_group.ci", "bitbar cannot pick devices: the Bitbar API's device object has no availability field"
+        workdir,
+        result.stderr,
+        "bitbar_device_group.ci",
+        "bitbar cannot pick devices: the Bitbar API's device object has no availability field",
     )
     assert at.startswith("pick:")
     assert writes(bitbar) == []
@@ -71,7 +74,12 @@ def test_a_bitbar_budget_is_checked_against_the_config_price(bitbar, workdir):
     write_bitbar(workdir, run="budget: {max_credits: 1000}")
     first = workdir.plan()
     assert first.exit_code == 1
-    at = error_at(workdir, first.stderr, "bitbar_run.smoke", "the budget cannot be checked before apply: the run's project is created by this plan")
+    at = error_at(
+        workdir,
+        first.stderr,
+        "bitbar_run.smoke",
+        "the budget cannot be checked before apply: the run's project is created by this plan",
+    )
     assert at.startswith("budget:")
     assert workdir.apply("-target", "bitbar_project_config.ci").exit_code == 0
     price = group_price(bitbar)
@@ -95,8 +103,13 @@ def test_a_bitbar_budget_is_checked_against_the_config_price(bitbar, workdir):
 
 
 INVALID = [
-    ("bitbar in minutes", "bitbar", "budget: {max_minutes: 10}", "budget",
-     "bitbar budgets are in credits (prices each device in credits): write max_credits, not max_minutes"),
+    (
+        "bitbar in minutes",
+        "bitbar",
+        "budget: {max_minutes: 10}",
+        "budget",
+        "bitbar budgets are in credits (prices each device in credits): write max_credits, not max_minutes",
+    ),
     ("bitbar with no bound", "bitbar", "budget: {}", "budget", "set max_credits"),
 ]
 
@@ -159,14 +172,34 @@ resources:
 """
 
 REFUSED = [
-    ("apptest in credits", "apptest_testset.smoke", "budget: {max_credits: 5}", "budget",
-     "apptest budgets are in minutes (caps a testset's runtime in minutes (time_limit)): write max_minutes, not max_credits"),
-    ("apptest pick", "apptest_testset.smoke", "pick: {count: 1}", "pick",
-     "apptest cannot pick devices: Run New Testset names no device"),
-    ("kyaraben budget", "kyaraben_campaign.smoke", "budget: {max_minutes: 5}", "budget",
-     "kyaraben neither prices a campaign nor caps its runtime (its limit is the VM quota), so a budget cannot be checked there"),
-    ("kyaraben pick", "kyaraben_campaign.smoke", "pick: {count: 1}", "pick",
-     "kyaraben cannot pick devices: each campaign test runs on a VM made from its image"),
+    (
+        "apptest in credits",
+        "apptest_testset.smoke",
+        "budget: {max_credits: 5}",
+        "budget",
+        "apptest budgets are in minutes (caps a testset's runtime in minutes (time_limit)): write max_minutes, not max_credits",
+    ),
+    (
+        "apptest pick",
+        "apptest_testset.smoke",
+        "pick: {count: 1}",
+        "pick",
+        "apptest cannot pick devices: Run New Testset names no device",
+    ),
+    (
+        "kyaraben budget",
+        "kyaraben_campaign.smoke",
+        "budget: {max_minutes: 5}",
+        "budget",
+        "kyaraben neither prices a campaign nor caps its runtime (its limit is the VM quota), so a budget cannot be checked there",
+    ),
+    (
+        "kyaraben pick",
+        "kyaraben_campaign.smoke",
+        "pick: {count: 1}",
+        "pick",
+        "kyaraben cannot pick devices: each campaign test runs on a VM made from its image",
+    ),
 ]
 
 
