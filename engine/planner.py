@@ -47,6 +47,7 @@ from engine.options import PlanOptions
 from engine.references import UNKNOWN, Reference, contains_unknown, dig
 from engine.session import ProviderSession
 from engine.state import ResourceState, State
+from providers import budget, picking
 from providers.base import ResourceType
 from providers.errors import NotFoundError
 
@@ -66,6 +67,8 @@ class Planner:
         self.planned: dict[Address, dict[str, Any]] = {}
         self.notices: list[Notice] = []
         self._desired: dict[Address, dict[str, Any]] = {}  # each planned resource's arguments, for its check
+        # A create's pick or budget the cloud cannot meet: refused once -target has narrowed the plan.
+        self._unmet: dict[Address, ConfigError] = {}
         # Creates to look for a twin of by natural key, after the walk (no action depends on it).
         self._twins: list[tuple[ResourceType, Address, dict[str, Any]]] = []
 
@@ -145,6 +148,9 @@ class Planner:
         changes = _held(self._targeted(changes), {item.address for item in recovery.unresolved(self.state)})
         if self.options.destroy:
             self._refuse_protected_destroys(changes)
+        for change in changes:
+            if change.address in self._unmet:
+                raise self._unmet[change.address]
         checks = [] if self.options.destroy or self.options.refresh_only else self._checks(changes)
         return Plan(
             unresolved=recovery.unresolved(self.state),
@@ -340,7 +346,7 @@ class Planner:
                 after_unknown=_unknowns(created),
                 sensitive=sensitive,
                 reason=reason,
-                note=self._estimate(rtype, address, desired),
+                note=self._estimate(block, rtype, desired),
             )
         # ignore_changes is applied here once: the ignored arguments keep what refresh saw (or stay
         # unset), so the update apply sends, read from the plan's ``after``, leaves them alone.
@@ -368,7 +374,7 @@ class Planner:
                 requires_replace=forcing,
                 sensitive=sensitive,
                 remote_id=prior.id,
-                note=self._estimate(rtype, address, desired),
+                note=self._estimate(block, rtype, desired),
             )
         after = {**actual, **kept}
         self.planned[address] = after
@@ -385,10 +391,20 @@ class Planner:
             remote_id=prior.id,
         )
 
-    def _estimate(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> str | None:
-        if contains_unknown(desired):
-            return None
-        return rtype.estimate(self.session.context(address.provider), desired)
+    def _estimate(self, block: Block, rtype: ResourceType, desired: dict[str, Any]) -> str | None:
+        """What a create costs and which devices it picks, as the plan shows them: a pick the cloud
+        cannot meet now, or an estimate over the block's budget, fails the plan at that field (unless
+        -target leaves the create out)."""
+        ctx = self.session.context(block.address.provider)
+        notes = [None if contains_unknown(desired) else rtype.estimate(ctx, desired)]
+        for outlook in (picking.outlook, budget.outlook):
+            note, problem = outlook(rtype.Args, ctx, desired)
+            if problem:
+                where, message = problem
+                location = block.positions.of(block.key_path + where) or block.positions.of(block.key_path + where[:1])
+                self._unmet.setdefault(block.address, ConfigError(message, location, str(block.address)))
+            notes.append(note)
+        return "; ".join(note for note in notes if note) or None
 
     def _existing(self, rtype: ResourceType, address: Address, desired: dict[str, Any]) -> dict[str, Any] | None:
         """The remote object with this natural key, if the cloud already has one."""

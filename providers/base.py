@@ -104,6 +104,15 @@ def arg(
     return Field(description=description or None, json_schema_extra=extra or None, **constraints)
 
 
+def known(value: Any) -> bool:
+    """Plain data all the way down: no placeholder for a value known only after apply."""
+    if isinstance(value, dict):
+        return all(known(v) for v in value.values())
+    if isinstance(value, list):
+        return all(known(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
 class Arguments(BaseModel):
     """Base for every ``Args`` model: unknown fields are errors. A model's validator is built
     when it first validates (``defer_build``): a command pays only for the types its plan uses."""

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from providers.apptest.admission import TestsetBudget, TestsetPick
 from providers.apptest.client import CLOUD, AppTestClient
 from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
@@ -100,6 +101,8 @@ class TestsetArgs(RunArguments):
     on_destroy: Literal["keep"] = arg(
         "keep", local=True, description="apptest.ai has no call to delete a testset: its history stays."
     )
+    budget: TestsetBudget | None = arg(None, local=True, description="Fail the plan when its estimate is over this.")
+    pick: TestsetPick | None = arg(None, local=True, description="Not on this cloud (a validate error says why).")
 
 
 def _counts(status: dict[str, Any]) -> Attrs:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from providers.base import Arguments, Attrs, ResourceType, arg
+from providers.bitbar.admission import GroupPick
 from providers.bitbar.client import ME, listing
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
@@ -222,6 +223,7 @@ class DeviceGroupArgs(Arguments):
     devices: list[int] = arg(
         default_factory=list, unordered=True, description="Device ids; membership is diffed into add/remove calls."
     )
+    pick: GroupPick | None = arg(None, local=True, description="Not on this cloud (a validate error says why).")
 
 
 GROUP_FIELDS = FieldMap(

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
+from providers.bitbar.admission import RunBudget
 from providers.bitbar.client import ME, listing
 from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
@@ -65,6 +66,7 @@ class RunArgs(RunArguments):
         None, local=True, description="Fail the apply when the finished run's success ratio is below this (needs wait)."
     )
     artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
+    budget: RunBudget | None = arg(None, local=True, description="Fail the plan when its estimate is over this.")
 
 
 def _run_attrs(run: dict[str, Any]) -> Attrs:

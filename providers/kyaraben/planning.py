@@ -31,15 +31,6 @@ from providers.kyaraben.status import is_gone
 NAME_PREFIX = "labform-"
 
 
-def known(value: Any) -> bool:
-    """Plain data all the way down: no placeholder for a value known only after apply."""
-    if isinstance(value, dict):
-        return all(known(v) for v in value.values())
-    if isinstance(value, list):
-        return all(known(v) for v in value)
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
 def derived_name(*parts: Any) -> str:
     """``labform-`` and 12 hex digits of the parts' hash: the same arguments, the same name."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

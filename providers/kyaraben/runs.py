@@ -34,11 +34,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, RunFacts, arg
+from providers.base import Attrs, RunFacts, arg, known
 from providers.errors import NotFoundError
+from providers.kyaraben.admission import CampaignBudget, CampaignPick
 from providers.kyaraben.client import CLOUD, in_project
 from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.planning import derived_name, known, plan_facts
+from providers.kyaraben.planning import derived_name, plan_facts
 from providers.kyaraben.resources import HwConfig
 from providers.kyaraben.status import ERROR, READY, is_gone, live
 from providers.kyaraben.teardown import KeptCampaign, kept_campaigns
@@ -89,6 +90,8 @@ class CampaignArgs(RunArguments):
     retry: CampaignRetry | None = arg(
         None, local=True, description="Re-run the campaign tests that failed, up to attempts in total (needs wait)."
     )
+    budget: CampaignBudget | None = arg(None, local=True, description="Not on this cloud (a validate error says why).")
+    pick: CampaignPick | None = arg(None, local=True, description="Not on this cloud (a validate error says why).")
 
 
 def _test_summary(test: dict[str, Any]) -> dict[str, Any]:

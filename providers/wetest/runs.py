@@ -25,7 +25,9 @@ from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
+from providers.picking import applied, conflicts
 from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device
+from providers.wetest.admission import TestBudget, TestPick
 from providers.wetest.client import CLOUD
 from providers.wetest.client import client_of as _client
 from providers.wetest.times import span, unreadable
@@ -116,6 +118,13 @@ class AutomationTestArgs(RunArguments):
     )
     on_destroy: Literal["keep"] = arg(
         "keep", local=True, description="WeTest has no call to delete a test: its history stays."
+    )
+    budget: TestBudget | None = arg(None, local=True, description="Fail the plan when its estimate is over this.")
+    pick: TestPick | None = arg(
+        None,
+        local=True,
+        force_new=True,
+        description="Instead of devices: the first count devices of a pool that are free now.",
     )
 
 
@@ -212,7 +221,8 @@ class AutomationTest(RunResource):
                 problems.append((key, f"{key} is for frame_type game_loop only"))
         if isinstance(desired.get("scenarios"), str) and (why := _scenarios_problem(desired["scenarios"])):
             problems.append(("scenarios", f"cannot read '{desired['scenarios']}': {why}"))
-        if not desired.get("devices") and desired.get("device_number") is None:
+        problems += conflicts(desired, ("devices", "device_number", "device_choose_type"))
+        if not desired.get("devices") and desired.get("device_number") is None and not desired.get("pick"):
             problems.append(("device_number", "device_number (how many devices) or devices (which ones) is required"))
         if desired.get("device_choose_type") and not desired.get("devices"):
             problems.append(("device_choose_type", "device_choose_type only applies together with devices"))
@@ -262,6 +272,7 @@ class AutomationTest(RunResource):
     # --- run hooks ------------------------------------------------------------
     def start(self, ctx, desired):
         """Every Required field goes out: those the plan leaves unset with the doc's default."""
+        desired = applied(self.Args, ctx, desired, CLOUD)
         body = {**REQUIRED_DEFAULTS, **TEST_FIELDS.params(desired)}
         body.setdefault("device_number", len(desired.get("devices") or []))
         before = _current_tests(ctx, desired["cloud_id"])
@@ -272,7 +283,8 @@ class AutomationTest(RunResource):
                 raise
             test_id = _sighted(ctx, desired, body["device_number"], before, error)
         ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
-        return {"id": test_id, "status": "testing", "status_code": 0}
+        picked = {key: desired[key] for key in ("devices", "picked") if desired.get("pick")}
+        return {"id": test_id, "status": "testing", "status_code": 0, **picked}
 
     def status(self, ctx, attrs):
         """While waiting, the test's status alone (one read); the devices are read once it ended."""
