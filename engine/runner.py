@@ -10,6 +10,7 @@ command opens what it needs and closes it again.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -388,7 +389,25 @@ def apply(
             planned.plan, config, graph, state, backend, session, options.workers(), ws.report, stop
         )
         result = walk.run()
-    return _outcome(verb, planned, result, config, state)
+    outcome = _outcome(verb, planned, result, config, state)
+    _add_to_history(ws, outcome, state)
+    return outcome
+
+
+def _add_to_history(ws: Workspace, outcome: ApplyOutcome, state: State) -> None:
+    """The JUnit each run carried out now wrote, added to the workspace's test history."""
+    written = []
+    for run in outcome.runs:
+        recorded = state.resources.get(run.outcome.address)
+        junit = recorded.attributes.get("junit") if recorded and run.seconds is not None else None
+        if run.facts.finished and isinstance(junit, str) and Path(junit).is_file():
+            written.append((run.outcome.change.address.provider, Path(junit)))
+    if written:
+        from engine.history.applied import record_applied_runs
+
+        folder = ws.path if ws.path.is_dir() else ws.path.parent
+        if warning := record_applied_runs(ws.state_location(), folder, written):
+            logging.getLogger("labform.history").warning(warning)
 
 
 def _outcome(verb: str, planned: PlanResult, result: ApplyResult, config: PlanConfig, state: State) -> ApplyOutcome:
