@@ -32,7 +32,7 @@ CONTENT = "saved plan"
 
 
 def _target(plan_path: Path | None) -> Target | None:
-    from engine.encryption.config import encryption_config
+    from engine.encryption.configured import encryption_config
 
     config = encryption_config(plan_path)
     return config.plan if config else None

@@ -135,7 +135,7 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
-    from engine.encryption.config import encryption_config
+    from engine.encryption.configured import encryption_config
 
     encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
     return config

@@ -26,17 +26,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.errors import ConfigError
 from engine.loader import Positions
-
-if TYPE_CHECKING:  # built only when configured: key providers and cryptography load then
-    from engine.encryption.target import Target
 
 ENV = "LABFORM_ENCRYPTION"
 SECTION = "encryption"
@@ -111,16 +108,13 @@ class EncryptionBlock(_Strict):
     plan: TargetSettings | None = Field(None, description="Saved plans (plan -out FILE).")
 
 
-@dataclass(frozen=True)
-class EncryptionConfig:
-    """The checked configuration, with each target's methods resolved to their key providers."""
-
-    state: Target | None  # None: that target is written in plain
-    plan: Target | None
+Fail = Callable[[tuple[Any, ...], str], ConfigError]
 
 
-def encryption_config(plan_path: Path | None) -> EncryptionConfig | None:
-    """The configuration the plan at ``plan_path`` (if any) and LABFORM_ENCRYPTION make; None without either."""
+def checked_block(plan_path: Path | None) -> tuple[EncryptionBlock, Fail] | None:
+    """The block the plan at ``plan_path`` (if any) and LABFORM_ENCRYPTION make, checked, and how to
+    report a later mistake in it at its place; None without either (engine/encryption/configured.py
+    resolves it to targets)."""
     raw, positions = _from_plan(plan_path)
     from_env = _from_env()
     merged = _merged(raw, from_env)
@@ -143,9 +137,7 @@ def encryption_config(plan_path: Path | None) -> EncryptionConfig | None:
         raise fail((SECTION, *error["loc"]), plain_message(error, "passphrase" not in error["loc"])) from None
     if raw:
         _refuse_written_passphrases(raw, fail)
-    from engine.encryption.target import build_targets
-
-    return build_targets(block, lambda path, message: fail((SECTION, *path), message))
+    return block, fail
 
 
 def _refuse_written_passphrases(raw: dict[str, Any], fail: Any) -> None:

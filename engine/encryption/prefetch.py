@@ -28,7 +28,7 @@ def _derive_quietly(state: Path, plan_path: Path) -> None:
             if sealed.readline() != MAGIC + "\n":
                 return
             document = json.loads(sealed.readline())
-        from engine.encryption.config import encryption_config
+        from engine.encryption.configured import encryption_config
 
         config = encryption_config(plan_path)
         target = config.state if config else None

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.encryption import aes_gcm, envelope
-from engine.encryption.config import EncryptionBlock, EncryptionConfig, TargetSettings
+from engine.encryption.config import EncryptionBlock, Fail, TargetSettings
 from engine.encryption.errors import EncryptionError
 from engine.encryption.keys import CommandProvider, KeyProvider, Pbkdf2Provider
-from engine.errors import ConfigError
-
-Fail = Callable[[tuple[Any, ...], str], ConfigError]
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,14 @@ class Target:
             return aes_gcm.open_sealed(key, nonce, ciphertext, envelope.associated_data(document))
         except (KeyError, TypeError, ValueError, binascii.Error, aes_gcm.InvalidTag):
             raise EncryptionError(f"{tampered} under key provider {named}; nothing was written") from None
+
+
+@dataclass(frozen=True)
+class EncryptionConfig:
+    """The checked configuration, with each target's methods resolved to their key providers."""
+
+    state: Target | None  # None: that target is written in plain
+    plan: Target | None
 
 
 def build_targets(block: EncryptionBlock, fail: Fail) -> EncryptionConfig:

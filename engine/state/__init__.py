@@ -22,7 +22,7 @@ def open_backend(location: str, plan_path: Path | None = None, force_rollback: b
 
     Encrypted when the plan at ``plan_path`` (or LABFORM_ENCRYPTION) configures ``encryption: state``;
     ``force_rollback`` lets ``read`` accept a state older than the high-water mark (``state rekey``)."""
-    from engine.encryption.config import encryption_config
+    from engine.encryption.configured import encryption_config
 
     config = encryption_config(plan_path)
     target = config.state if config else None

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from engine.encryption import envelope, highwater
-from engine.encryption.config import encryption_config
+from engine.encryption.configured import encryption_config
 from engine.encryption.envelope import MAGIC
 from tests.conftest import BITBAR_PROVIDER
 
