@@ -45,11 +45,6 @@ def gate_word(facts: RunFacts) -> str:
     return {True: "passed", False: "missed", None: "no gate"}[facts.gate]
 
 
-def costs(state: State, outcome: ApplyOutcome | None = None) -> dict[str, RunCost]:
-    """Each run's cost in state, with the apply's estimate and duration for those it carried out."""
-    return {address: found.cost for address, found in _runs(state, outcome, {}).items()}
-
-
 @dataclass(frozen=True)
 class _Found:
     facts: RunFacts
@@ -95,13 +90,11 @@ def views(state: State, base: Path, outcome: ApplyOutcome | None = None, kept: P
     ]
 
 
-def write(target: Path, title: str, state: State, outcome: ApplyOutcome | None = None) -> list[Path]:
+def write(target: Path, title: str, shown: list[RunView]) -> list[Path]:
     """The HTML page at ``target``, its Markdown and kept figures beside it (same name, .md and .json)."""
     from engine import diskwrite
     from engine.report import html, markdown
 
-    kept = target.with_suffix(".json")
-    shown = views(state, target.parent, outcome, kept)
     written = []
     for path, text in (
         (target, html.render(title, shown)),
@@ -109,5 +102,6 @@ def write(target: Path, title: str, state: State, outcome: ApplyOutcome | None =
     ):
         diskwrite.replace(path, text, "the report is not written", LabformError, 0o644)
         written.append(path)
+    kept = target.with_suffix(".json")
     previous.write(kept, {v.address: previous.Kept(v.figures, v.previous) for v in shown})
     return [*written, kept]
