@@ -102,10 +102,16 @@ class DeviceLane:
     device: str
     segments: list[Segment] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    seconds: float = 0.0  # the lane's length: every attempt's duration
 
-    @property
-    def seconds(self) -> float:
-        return sum(s.seconds for s in self.segments)
+    def add(self, seconds: float, state: str, label: str) -> None:
+        """The next attempt, after the last; passes in a row make one segment (only a failure stands out)."""
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last.state == state == "pass":
+            self.segments[-1] = Segment(last.start, last.seconds + seconds, state, "passed")
+        else:
+            self.segments.append(Segment(self.seconds, seconds, state, label))
+        self.seconds += seconds
 
 
 @dataclass
@@ -241,10 +247,8 @@ def _fill_from_record(view: RunView, record: RunRecord, quarantine: set[str], ba
         for case in record.cases:
             for attempt in case.attempts:
                 if attempt.number == number:
-                    lane = lanes[case.device]
-                    took = attempt.duration or 0.0
                     state = "fail" if attempt.outcome in FAILING else "pass" if attempt.outcome == "passed" else "skip"
-                    lane.segments.append(Segment(lane.seconds, took, state, f"{case.id} (attempt {number})"))
+                    lanes[case.device].add(attempt.duration or 0.0, state, f"{case.id} (attempt {number})")
     view.devices = devices
     view.rows = list(rows.items())
     view.lanes = list(lanes.values())
