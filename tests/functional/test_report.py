@@ -82,7 +82,7 @@ def test_bitbar_credits_used_beside_the_estimate_and_the_previous_run(
     devices × minutes) in -json, the summary and the report, and the earlier run's figures beside them."""
     summary = workdir.path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    write_plan(workdir, WAIT + "\njunit: smoke.xml")
+    write_plan(workdir, WAIT + f"\njunit: {workdir.path / 'smoke.xml'}")
     out = workdir.path / "out"
     first = workdir.apply("--report", str(out))
     assert first.exit_code == 0, first.output
@@ -91,7 +91,7 @@ def test_bitbar_credits_used_beside_the_estimate_and_the_previous_run(
     assert price > 0, "the seeded devices of the plan are all free"
     first_id = str(resources["bitbar_run.smoke"]["attributes"]["id"])
 
-    write_plan(workdir, WAIT + "\njunit: smoke.xml", app_version="2.0")  # a new app: a new run
+    write_plan(workdir, WAIT + f"\njunit: {workdir.path / 'smoke.xml'}", app_version="2.0")  # a new app: a new run
     second = workdir.apply("-json", "--report", str(out))
     assert second.exit_code == 0, second.output
     [said] = run_results(second.stdout).values()
