@@ -2,8 +2,9 @@
 
 - ``GITHUB_STEP_SUMMARY`` set: plan and apply append a Markdown summary to that
   file (a table of changes; for runs: devices, passed/failed, duration,
-  credits where known, the gate's verdict; every check with its status),
-  shown on the workflow run's page.
+  credits used beside the plan's estimate, the gate's verdict, then the failed,
+  flaky and quarantined tests as the report lists them; every check with its
+  status), shown on the workflow run's page.
   What a run's attributes say of its result is asked of its resource type
   (``facts``): nothing here knows how any cloud records results.
 - ``GITHUB_ACTIONS=true``: errors that have a place in a plan file become
@@ -22,10 +23,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.addresses import Address
 from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands
@@ -35,6 +36,10 @@ from engine.outcomes import ApplyOutcome, RunOutcome
 from engine.version import labform_version
 from providers.errors import LabformError
 from providers.masking import SENSITIVE
+
+if TYPE_CHECKING:
+    from engine.report.cost import RunCost
+    from engine.report.model import RunView
 
 HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
 
@@ -161,8 +166,12 @@ def _checks_table(checks: list[Check]) -> str:
     )
 
 
-def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
-    """The apply's Markdown: verdict, counts, every change's outcome, then the runs."""
+def apply_markdown(where: str, outcome: ApplyOutcome, views: Sequence[RunView] = ()) -> str:
+    """The apply's Markdown: verdict, counts, every change's outcome, then the runs (``views``: as the
+    report shows them: their cost, and the failed, flaky and quarantined tests listed below)."""
+    from engine.report.markdown import case_lists
+
+    shown = {view.address: view for view in views}
     parts = [f"### labform {outcome.verb} `{where}`: {'failed' if outcome.status == 'incomplete' else outcome.status}"]
     parts.append(f"**Resources:** {outcome.counts()}.")
     if outcome.result is not None and outcome.result.recovered:
@@ -178,7 +187,7 @@ def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
             run.facts.passed,
             run.facts.failed,
             human_duration(run.seconds) if run.seconds is not None else None,
-            run.facts.credits,
+            shown[run.outcome.address].cost.cell() if run.outcome.address in shown else run.facts.credits,
             run.gate,
         ]
         for run in outcome.runs
@@ -186,6 +195,9 @@ def apply_markdown(where: str, outcome: ApplyOutcome) -> str:
     if run_rows:
         header = ["run", "devices", "passed", "failed", "duration", "credits", "gate"]
         parts.append("#### Runs\n\n" + _table(header, run_rows))
+        listed = case_lists(shown[run.outcome.address] for run in outcome.runs if run.outcome.address in shown)
+        if listed:
+            parts.append(listed)
     if outcome.checks:
         parts.append(_checks_table(outcome.checks))
     return "\n\n".join(parts)
@@ -324,12 +336,15 @@ class ChangeLog:
                 ]
             )
 
-    def finished(self, outcome: ApplyOutcome) -> None:
-        """-json: how the apply ended: each run's results, each check's verdict (a failing one also
-        as an error diagnostic), the ``change_summary`` and, after an apply, the ``outputs``."""
+    def finished(self, outcome: ApplyOutcome, costs: Mapping[str, RunCost] | None = None) -> None:
+        """-json: how the apply ended: each run's results (``costs``: the credits each used, beside
+        the plan's estimate), each check's verdict (a failing one also as an error diagnostic), the
+        ``change_summary`` and, after an apply, the ``outputs``."""
         if not self.as_json:
             return
-        messages = [*(_run_message(run) for run in outcome.runs), *_check_messages(outcome.checks)]
+        costs = costs or {}
+        runs = [_run_message(run, costs.get(run.outcome.address)) for run in outcome.runs]
+        messages = [*runs, *_check_messages(outcome.checks)]
         summary = outcome.summary()
         counts = {key: summary.pop(key) for key in ("added", "changed", "adopted", "destroyed")}
         changes = {
@@ -444,20 +459,25 @@ def _plan_summary(plan: Plan) -> dict[str, Any]:
     return message("change_summary", f"Plan: {plan.counts_phrase()}.", changes=changes)
 
 
-def _run_message(run: RunOutcome) -> dict[str, Any]:
-    """labform's own: what a run's cloud reports of its results (credits where it says), and its gate."""
+def _run_message(run: RunOutcome, cost: RunCost | None = None) -> dict[str, Any]:
+    """labform's own: what a run's cloud reports of its results, the credits it used (the cloud's
+    figure, or labform's price × devices × minutes) beside the plan's estimate, and its gate."""
     facts = run.facts
+    credits = cost.credits if cost is not None else facts.credits
     said = [f"{facts.devices} devices" if facts.devices is not None else ""]
     said += [f"{facts.passed} passed" if facts.passed is not None else ""]
     said += [f"{facts.failed} failed" if facts.failed is not None else ""]
-    said += [f"{facts.credits:g} credits" if facts.credits is not None else "", f"gate {run.gate}"]
+    said += [f"{facts.flaky} flaky" if facts.flaky else ""]
+    said += [f"{credits:g} credits" if credits is not None else "", f"gate {run.gate}"]
     body = {
         "resource": resource_object(run.outcome.change.address),
         "devices": facts.devices,
         "passed": facts.passed,
         "failed": facts.failed,
         "flaky": facts.flaky,
-        "credits": facts.credits,
+        "credits": credits,
+        "credits_basis": cost.basis if cost is not None else None,
+        "estimate": cost.estimate if cost is not None else None,
         "finished": facts.finished,
         "gate": run.gate,
         "elapsed_seconds": None if run.seconds is None else round(run.seconds, 3),

@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # each command imports what it runs, so --help and validate l
     from engine import ci, runner
     from engine.history import HistoryStore
     from engine.outcomes import ApplyOutcome
+    from engine.report.model import RunView
     from engine.state import ResourceState
 
 
@@ -402,14 +403,32 @@ def _print_outputs(outputs: dict[str, dict[str, Any]]) -> None:
         click.echo(f"{name} = {SENSITIVE if shown['sensitive'] else json.dumps(shown['value'], default=str)}")
 
 
-def _ci_report(where: str, outcome: ApplyOutcome) -> None:
+def _ci_report(where: str, outcome: ApplyOutcome, runs: list[RunView]) -> None:
     """The step summary and, on GitHub, an annotation at the block of every failed change."""
     from engine import ci
 
-    ci.append_step_summary(redact(ci.apply_markdown(where, outcome)))
+    ci.append_step_summary(redact(ci.apply_markdown(where, outcome, runs)))
     if ci.on_github():
         for line in ci.failure_annotations(outcome):
             click.echo(redact(line), err=True)
+
+
+def _run_views(ws: runner.Workspace, outcome: ApplyOutcome, report_dir: Path | None, as_json: bool) -> list[RunView]:
+    """The runs as reports show them (read from state after the apply), and with --report the report
+    written (said on stderr under -json, whose stdout is the stream): none read when the apply has no
+    run and no report is asked for."""
+    from engine import report, runner
+
+    if not outcome.runs and report_dir is None:
+        return []
+    state = runner.read_state(ws)
+    if report_dir is None:
+        return report.views(state, Path("."), outcome)
+    target = report_dir / report.REPORT
+    shown = report.views(state, report_dir, outcome, target.with_suffix(".json"))
+    written = report.write(target, f"labform {outcome.verb} {ws.path}", shown)
+    click.echo(f"Report: {', '.join(str(path) for path in written)}", err=as_json)
+    return shown
 
 
 def _finish(
@@ -420,14 +439,16 @@ def _finish(
     stop: Interruption,
     targeted: bool,
     compact_warnings: bool,
+    report_dir: Path | None = None,
 ) -> None:
     from engine import runner
 
     if not outcome.approved:
         _fail(f"{outcome.verb} cancelled.")
-    _ci_report(str(ws.path), outcome)
+    runs = _run_views(ws, outcome, report_dir, log.as_json)
+    _ci_report(str(ws.path), outcome, runs)
     if log.as_json:
-        log.finished(outcome)
+        log.finished(outcome, {view.address: view.cost for view in runs})
     elif outcome.result is None or (not outcome.plan.has_changes and outcome.ok):
         click.echo(runner.PlanResult(outcome.plan, outcome.drift).text(_color()))
     elif not outcome.ok:
@@ -460,6 +481,13 @@ def _finish(
 @compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
 @click.option("--json", "as_json", is_flag=True, help=JSON_STREAM_HELP)
+@click.option(
+    "--report",
+    "report_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="After the apply, write the runs' HTML report, its Markdown and figures to DIR (report.html, .md, .json).",
+)
 @handle_errors
 def apply(
     path_or_plan: Path,
@@ -471,13 +499,14 @@ def apply(
     auto_approve: bool,
     as_json: bool,
     lock_timeout: float,
+    report_dir: Path | None,
 ) -> None:
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     from engine import planfile
 
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
-    _carry_out(ws, options, saved, auto_approve, as_json, compact_warnings)
+    _carry_out(ws, options, saved, auto_approve, as_json, compact_warnings, report_dir)
 
 
 def _carry_out(
@@ -487,6 +516,7 @@ def _carry_out(
     auto_approve: bool,
     as_json: bool,
     compact_warnings: bool,
+    report_dir: Path | None = None,
 ) -> None:
     """apply and destroy alike: show the plan, ask unless told not to, apply, report."""
     from engine import runner
@@ -498,7 +528,7 @@ def _carry_out(
         _warn(TARGETING_WARNING, compact_warnings)
     with Interruption() as stop, log:
         outcome = runner.apply(ws, options, saved, approve, stop=stop)
-    _finish(ws, outcome, started, log, stop, bool(options.targets), compact_warnings)
+    _finish(ws, outcome, started, log, stop, bool(options.targets), compact_warnings, report_dir)
 
 
 @main.command()
@@ -842,6 +872,33 @@ def graph(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     from engine import runner
 
     click.echo(runner.graph_dot(_workspace(path, state, variables)), nl=False)
+
+
+@main.command()
+@PATH_ARG
+@workspace_options
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML page to write; its Markdown summary and kept figures go beside it (.md, .json).",
+)
+@handle_errors
+def report(path: Path, state: str | None, variables: dict[str, Any], out: Path) -> None:
+    """Write the HTML report of the runs state holds (device x test matrix, timeline, artifacts, cost)."""
+    from engine import report as reports
+    from engine import runner
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise LabformError(f"-o {out}: the report is an HTML page: name it .html")
+    shown = reports.views(
+        runner.read_state(_workspace(path, state, variables)), out.parent, None, out.with_suffix(".json")
+    )
+    for written in reports.write(out, f"labform report {path}", shown):
+        click.echo(f"Wrote {written}")
 
 
 @main.command()

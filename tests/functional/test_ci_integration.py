@@ -54,7 +54,7 @@ def test_github_workflow_jobs_run_as_the_runner_would(tmp_path):
         assert f"### labform {'plan' if name == 'plan' else 'apply'} `plans/bitbar-ci`" in written
         if name == "apply":
             assert "#### Runs" in written and re.search(
-                r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| 0 \| \d+s \| — \| passed \|", written
+                r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| 0 \| \d+s \| [\d.]+ \| passed \|", written
             ), written
 
 
@@ -115,7 +115,7 @@ def test_a_missed_gate_is_annotated_at_its_block_and_summarised(half_failing, bi
     assert "### labform apply" in written and ": failed" in written
     assert re.search(r"\| `bitbar_run\.smoke` \| create \| failed \| .*missed its gate", written)
     assert re.search(
-        r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| [1-9]\d* \| \d+s \| — \| failed \(see above\) \|", written
+        r"\| `bitbar_run\.smoke` \| 3 \| \d+ \| [1-9]\d* \| \d+s \| [\d.]+ \| failed \(see above\) \|", written
     ), written
 
 
