@@ -444,9 +444,16 @@ class RunResource(ResourceType):
     def _wait(self, ctx: Context, policy: WaitPolicy, view: Attrs, attrs: Attrs) -> RunProgress:
         """The attempt ``view`` followed until finished; a timeout or an interrupt keeps ``attrs``
         (with what was last read) in state, for the next apply to wait on again."""
+
+        def read() -> RunProgress:
+            # A status listing read may be older than a retry of the same run: "finished" is
+            # taken from the full progress only.
+            current = self.status(ctx, view)
+            return self.progress(ctx, view) if current.partial and current.finished else current
+
         try:
             final = wait_for(
-                lambda: self.status(ctx, view),
+                read,
                 done=lambda current: current.finished,
                 timeout=policy.timeout,
                 poll=policy.poll,
@@ -473,9 +480,6 @@ class RunResource(ResourceType):
                 f"run {view['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again",
                 kept,
             ) from None
-        if final.partial:
-            final = self.progress(ctx, view)
-            ctx.progress(f"run {view['id']}: {final.text}")
         return final
 
     def delete(self, ctx: Context, id: str, actual: Attrs) -> None:
