@@ -168,17 +168,21 @@ class RunRecord:
         return [c for c in self.cases if c.flaky]
 
     # --- JUnit --------------------------------------------------------------
-    def junit_suites(self, properties: dict[str, str] | None = None) -> list[ET.Element]:
-        """One testsuite per device; every attempt of a case inside its one testcase, as Surefire's
+    def junit_suites(
+        self, properties: dict[str, str] | None = None, suite_of: UnitOf | None = None
+    ) -> list[ET.Element]:
+        """One testsuite per device (or per ``suite_of`` a case: WeTest's cases are its devices, in
+        one suite); every attempt of a case inside its one testcase, as Surefire's
         rerun reports have it: a flaky case carries ``<flakyFailure>``/``<flakyError>`` per failed
         attempt and no failure; one that never passed carries its first failure as ``<failure>`` (or
         ``<error>``) and each later one as ``<rerunFailure>``/``<rerunError>``. The time is the last
         attempt's, the counts the last attempts' (providers/junit.py completes the suite)."""
         suites: dict[str, ET.Element] = {}
         for case in self.cases:
-            suite = suites.get(case.device)
+            name = suite_of(case) if suite_of else case.device
+            suite = suites.get(name)
             if suite is None:
-                suite = suites[case.device] = ET.Element("testsuite", name=case.device)
+                suite = suites[name] = ET.Element("testsuite", name=name)
                 if properties:
                     props = ET.SubElement(suite, "properties")
                     for key, value in sorted(properties.items()):

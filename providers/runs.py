@@ -215,6 +215,9 @@ class RunResource(ResourceType):
     hint_imports = False
     # The least time between two status reads of this cloud, whichever runs they are for.
     status_interval: ClassVar[float] = STATUS_INTERVAL
+    # The gate's fields the run's record judges (TestGate's); None: all of them. A cloud whose own
+    # fields share a name with them (WeTest's min_pass_rate counts devices or cases) names fewer.
+    record_gate_fields: ClassVar[tuple[str, ...] | None] = None
 
     # --- hooks ----------------------------------------------------------
     def start(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -269,6 +272,11 @@ class RunResource(ResourceType):
 
     def after_finish(self, ctx: Context, desired: Attrs, attrs: Attrs) -> None:
         """Extra work once finished (e.g. downloading artifacts)."""
+
+    def unavailable(self, attrs: Attrs) -> str | None:
+        """What of a finished run the cloud could not do for want of devices (or queue, or quota),
+        where it says so: the run is then never a pass, gate or not (a named error, every apply)."""
+        return None
 
     def stop(self, ctx: Context, attrs: Attrs) -> None:
         """Cancel a run still going, where the cloud can."""
@@ -333,6 +341,9 @@ class RunResource(ResourceType):
 
     def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
         """The gate judged afresh on the run's attributes (``gate_failure``), unknown until it finished."""
+        unavailable = self.unavailable(actual) if actual.get("finished") else None
+        if unavailable:
+            return Verdict("fail", f"run {actual.get('id')}: devices unavailable: {unavailable}")
         if not desired.get("gate"):
             return None
         if not actual.get("finished"):
@@ -346,7 +357,9 @@ class RunResource(ResourceType):
         found = [self.gate_failure(desired, attrs)]
         gate = desired.get("gate")
         if gate and attrs.get("record") is not None:
-            found.append(record_gate_failure(gate, RunRecord.from_json(attrs["record"])))
+            fields = self.record_gate_fields
+            bars = gate if fields is None else {k: v for k, v in gate.items() if k in fields}
+            found.append(record_gate_failure(bars, RunRecord.from_json(attrs["record"])))
         return "; ".join(f for f in found if f) or None
 
     def _rerun_units(self, desired: Attrs, attrs: Attrs) -> list[str]:
@@ -392,8 +405,11 @@ class RunResource(ResourceType):
             path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")
             ctx.progress(f"run {attrs['id']}: wrote JUnit results to {path}")
         self.after_finish(ctx, desired, attrs)
+        unavailable = self.unavailable(attrs)
         failure = self.gate_failures(desired, attrs)
-        attrs["gate_failure"] = failure
+        attrs["gate_failure"] = "; ".join(f for f in (unavailable, failure) if f) or None
+        if unavailable:
+            raise AppliedWithError(self.cloud, "devices unavailable", f"run {attrs['id']}: {unavailable}", attrs)
         if failure:
             raise AppliedWithError(
                 self.cloud,
