@@ -97,6 +97,14 @@ class Counts:
 UnitOf = Callable[[CaseRecord], str]
 
 
+def seconds_of(text: str | None) -> float | None:
+    """A JUnit time attribute as seconds; one not given, or that is no number, is unknown."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def _recorded_unit(case: CaseRecord) -> str:
     return case.unit
 

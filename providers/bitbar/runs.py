@@ -44,7 +44,7 @@ from providers.bitbar.resources import _first_named
 from providers.errors import ProviderError
 from providers.mapping import FieldMap
 from providers.polling import wait_for
-from providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord
+from providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord, seconds_of
 from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
@@ -491,7 +491,7 @@ def _junit_cases(body: bytes, device: str, unit: str) -> builtins.list[CaseResul
                 device,
                 unit,
                 _outcome(case, problem),
-                _seconds(case.get("time")),
+                seconds_of(case.get("time")),
                 "" if problem is None else (problem.text or problem.get("message") or ""),
                 output.text if output is not None else None,
                 type=None if problem is None else problem.get("type"),
@@ -504,14 +504,6 @@ def _outcome(case: ET.Element, problem: ET.Element | None) -> Outcome:
     if problem is not None:
         return "failed" if problem.tag == "failure" else "error"
     return "skipped" if case.find("skipped") is not None else "passed"
-
-
-def _seconds(text: str | None) -> float | None:
-    """A testcase's time; one the file does not give, or that is no number, is unknown."""
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
 
 
 def _is_junit(body: bytes) -> bool:
