@@ -230,7 +230,7 @@ class Testset(RunResource):
                         "testset",
                         "passed" if error is None else "error",
                         seconds_of(case.get("time")),
-                        "" if error is None else (error.text or error.get("message") or ""),
+                        "" if error is None else (error.get("message") or error.text or ""),
                         output.text if output is not None else None,
                     )
                 )
