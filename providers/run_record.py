@@ -15,7 +15,7 @@ run's entry, beside the attempts it was made from.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ class Attempt:
     message: str = ""
     output: str | None = None  # the attempt's stdout, as system-out
     artifacts: list[str] = field(default_factory=list)
+    type: str | None = None  # the failure's exception type, where the cloud names it
 
 
 @dataclass
@@ -53,6 +54,7 @@ class CaseResult:
     message: str = ""
     output: str | None = None
     artifacts: list[str] = field(default_factory=list)
+    type: str | None = None
 
 
 @dataclass
@@ -92,6 +94,21 @@ class Counts:
     attempts: int
 
 
+UnitOf = Callable[[CaseRecord], str]
+
+
+def seconds_of(text: str | None) -> float | None:
+    """A JUnit time attribute as seconds; one not given, or that is no number, is unknown."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _recorded_unit(case: CaseRecord) -> str:
+    return case.unit
+
+
 @dataclass
 class RunRecord:
     cases: list[CaseRecord] = field(default_factory=list)
@@ -107,19 +124,31 @@ class RunRecord:
                 case = known[key] = CaseRecord(result.classname, result.name, result.device, result.unit)
                 self.cases.append(case)
             case.attempts.append(
-                Attempt(number, result.outcome, result.duration, result.message, result.output, result.artifacts)
+                Attempt(
+                    number,
+                    result.outcome,
+                    result.duration,
+                    result.message,
+                    result.output,
+                    result.artifacts,
+                    result.type,
+                )
             )
 
     # --- reading ----------------------------------------------------------
-    def failed_units(self, quarantine: Iterable[str] = ()) -> list[str]:
+    def failed_units(self, quarantine: Iterable[str] = (), unit_of: UnitOf | None = None) -> list[str]:
         """The units whose last attempt had a failing case, in record order: what a retry re-runs.
-        A quarantined test's failure re-runs nothing (it cannot fail the gate)."""
+        A quarantined test's failure re-runs nothing (it cannot fail the gate). ``unit_of`` names
+        the unit a case is re-run by where that is not the one it was recorded under (Bitbar
+        records a case by its device run, and re-runs it by its class or package)."""
         skip = set(quarantine)
-        units = (c.unit for c in self.cases if c.outcome in FAILING and c.id not in skip)
+        key = unit_of or _recorded_unit
+        units = (key(c) for c in self.cases if c.outcome in FAILING and c.id not in skip)
         return list(dict.fromkeys(units))
 
-    def units(self) -> list[str]:
-        return list(dict.fromkeys(c.unit for c in self.cases))
+    def units(self, unit_of: UnitOf | None = None) -> list[str]:
+        key = unit_of or _recorded_unit
+        return list(dict.fromkeys(key(c) for c in self.cases))
 
     def counts(self, quarantine: Iterable[str] = ()) -> Counts:
         """The counts every report shows; a quarantined test is left out of them (reported apart)."""
@@ -147,17 +176,21 @@ class RunRecord:
         return [c for c in self.cases if c.flaky]
 
     # --- JUnit --------------------------------------------------------------
-    def junit_suites(self, properties: dict[str, str] | None = None) -> list[ET.Element]:
-        """One testsuite per device; every attempt of a case inside its one testcase, as Surefire's
+    def junit_suites(
+        self, properties: dict[str, str] | None = None, suite_of: UnitOf | None = None
+    ) -> list[ET.Element]:
+        """One testsuite per device (or per ``suite_of`` a case: WeTest's cases are its devices, in
+        one suite); every attempt of a case inside its one testcase, as Surefire's
         rerun reports have it: a flaky case carries ``<flakyFailure>``/``<flakyError>`` per failed
         attempt and no failure; one that never passed carries its first failure as ``<failure>`` (or
         ``<error>``) and each later one as ``<rerunFailure>``/``<rerunError>``. The time is the last
         attempt's, the counts the last attempts' (providers/junit.py completes the suite)."""
         suites: dict[str, ET.Element] = {}
         for case in self.cases:
-            suite = suites.get(case.device)
+            name = suite_of(case) if suite_of else case.device
+            suite = suites.get(name)
             if suite is None:
-                suite = suites[case.device] = ET.Element("testsuite", name=case.device)
+                suite = suites[name] = ET.Element("testsuite", name=name)
                 if properties:
                     props = ET.SubElement(suite, "properties")
                     for key, value in sorted(properties.items()):
@@ -195,7 +228,7 @@ def _case_element(suite: ET.Element, case: CaseRecord) -> None:
             node,
             tag,
             message=_headline(first.message, tag),
-            type=ERROR_TYPE if tag == "error" else FAILURE_TYPE,
+            type=first.type or (ERROR_TYPE if tag == "error" else FAILURE_TYPE),
         )
         element.text = first.message or None
         for attempt in later:
@@ -212,7 +245,7 @@ def _rerun_element(node: ET.Element, tag: str, attempt: Attempt) -> None:
         node,
         tag,
         message=f"attempt {attempt.number}: {_headline(attempt.message, 'error' if error else 'failure')}",
-        type=ERROR_TYPE if error else FAILURE_TYPE,
+        type=attempt.type or (ERROR_TYPE if error else FAILURE_TYPE),
     )
     if attempt.message:
         ET.SubElement(element, "stackTrace").text = attempt.message

@@ -61,11 +61,13 @@ from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Ve
 from providers.errors import AppliedWithError
 from providers.junit import missing_junit, write_junit
 from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
-from providers.run_record import CaseResult, RunRecord
+from providers.run_record import CaseResult, RunRecord, UnitOf
 
 # The most attempts a retry may ask for (the first included): beyond it a suite is broken, not flaky.
 MAX_ATTEMPTS = 5
 RetryForm = Literal["failed_tests", "failed_devices", "all"]
+# Keeps what an attempt has started so far in state (RunResource.start_attempt).
+Saver = Callable[[Attrs], None]
 
 
 class WaitPolicy(BaseModel):
@@ -213,6 +215,9 @@ class RunResource(ResourceType):
     hint_imports = False
     # The least time between two status reads of this cloud, whichever runs they are for.
     status_interval: ClassVar[float] = STATUS_INTERVAL
+    # The gate's fields the run's record judges (TestGate's); None: all of them. A cloud whose own
+    # fields share a name with them (WeTest's min_pass_rate counts devices or cases) names fewer.
+    record_gate_fields: ClassVar[tuple[str, ...] | None] = None
 
     # --- hooks ----------------------------------------------------------
     def start(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -249,6 +254,17 @@ class RunResource(ResourceType):
         attempt's attributes (its ``id``) as soon as the cloud answers."""
         raise NotImplementedError
 
+    def start_attempt(self, ctx: Context, desired: Attrs, attrs: Attrs, attempt: Attrs, save: Saver) -> Attrs:
+        """Start ``attempt`` (its ``number`` and ``units``); by default one call, ``rerun``. A cloud
+        that starts an attempt in several calls (Bitbar: a run per class) passes what each started
+        to ``save`` at once, so state holds it; called again on an attempt still ``starting`` (an
+        apply killed between two calls), it starts only what is missing."""
+        return self.rerun(ctx, desired, attrs, attempt["units"], attempt["number"])
+
+    def retry_unit(self, desired: Attrs) -> UnitOf | None:
+        """How a case is re-run, where not by the unit it was recorded under (see RunRecord.failed_units)."""
+        return None
+
     def fold_attempt(self, attrs: Attrs, attempt: Attrs) -> Attrs:
         """The run's attributes once a later attempt finished (``attempt["progress"]`` holds what it
         read): by default unchanged, the record says the rest."""
@@ -256,6 +272,11 @@ class RunResource(ResourceType):
 
     def after_finish(self, ctx: Context, desired: Attrs, attrs: Attrs) -> None:
         """Extra work once finished (e.g. downloading artifacts)."""
+
+    def unavailable(self, attrs: Attrs) -> str | None:
+        """What of a finished run the cloud could not do for want of devices (or queue, or quota),
+        where it says so: the run is then never a pass, gate or not (a named error, every apply)."""
+        return None
 
     def stop(self, ctx: Context, attrs: Attrs) -> None:
         """Cancel a run still going, where the cloud can."""
@@ -304,6 +325,9 @@ class RunResource(ResourceType):
         if not desired.get("wait"):
             return None
         attempts = actual.get("attempts") or []
+        if attempts and attempts[-1].get("starting"):
+            number = attempts[-1]["number"]
+            return f"attempt {number} was partly started: apply starts the rest (resume attempt {number}; what started is not started again)"
         if attempts and not attempts[-1].get("finished"):
             number = attempts[-1]["number"]
             return f"attempt {number} has not finished: apply waits for it (resume attempt {number}; it is not started again)"
@@ -317,6 +341,9 @@ class RunResource(ResourceType):
 
     def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:
         """The gate judged afresh on the run's attributes (``gate_failure``), unknown until it finished."""
+        unavailable = self.unavailable(actual) if actual.get("finished") else None
+        if unavailable:
+            return Verdict("fail", f"run {actual.get('id')}: devices unavailable: {unavailable}")
         if not desired.get("gate"):
             return None
         if not actual.get("finished"):
@@ -330,7 +357,9 @@ class RunResource(ResourceType):
         found = [self.gate_failure(desired, attrs)]
         gate = desired.get("gate")
         if gate and attrs.get("record") is not None:
-            found.append(record_gate_failure(gate, RunRecord.from_json(attrs["record"])))
+            fields = self.record_gate_fields
+            bars = gate if fields is None else {k: v for k, v in gate.items() if k in fields}
+            found.append(record_gate_failure(bars, RunRecord.from_json(attrs["record"])))
         return "; ".join(f for f in found if f) or None
 
     def _rerun_units(self, desired: Attrs, attrs: Attrs) -> list[str]:
@@ -342,10 +371,11 @@ class RunResource(ResourceType):
         if len(attempts) >= retry["attempts"]:
             return []
         record = RunRecord.from_json(attrs["record"])
-        failed = record.failed_units((desired.get("gate") or {}).get("quarantine") or [])
+        unit_of = self.retry_unit(desired)
+        failed = record.failed_units((desired.get("gate") or {}).get("quarantine") or [], unit_of)
         if not failed:
             return []
-        return record.units() if retry.get("only") == "all" else failed
+        return record.units(unit_of) if retry.get("only") == "all" else failed
 
     def settle(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
         """The second phase: wait until finished (each attempt, with retries), write JUnit, fetch
@@ -357,6 +387,8 @@ class RunResource(ResourceType):
         attempts = [dict(a) for a in attrs.get("attempts") or [{"number": 1, "id": attrs["id"]}]]
         while True:
             current = attempts[-1]
+            if current.get("starting"):
+                attrs = self._start_attempt(ctx, desired, attrs, attempts, current)
             if not current.get("finished"):
                 attrs = self._finish_attempt(ctx, policy, attrs, attempts)
             units = self._rerun_units(desired, attrs)
@@ -367,17 +399,17 @@ class RunResource(ResourceType):
                 f"run {attrs['id']}: attempt {number} of {desired['retry']['attempts']} re-runs "
                 f"{len(units)} failed unit(s) ({desired['retry']['only']})"
             )
-            started = self.rerun(ctx, desired, attrs, units, number)
-            attempts.append({**started, "number": number, "units": units, "finished": False})
-            attrs = {**attrs, "attempts": attempts}
-            ctx.record(attrs)
+            attrs = self._start_attempt(ctx, desired, attrs, attempts, {"number": number, "units": units})
         attrs = {**attrs, "finished": True}
         if desired.get("junit"):
             path = write_junit(Path(desired["junit"]), self.junit_suites(ctx, attrs), f"{self.type_name} {attrs['id']}")
             ctx.progress(f"run {attrs['id']}: wrote JUnit results to {path}")
         self.after_finish(ctx, desired, attrs)
+        unavailable = self.unavailable(attrs)
         failure = self.gate_failures(desired, attrs)
-        attrs["gate_failure"] = failure
+        attrs["gate_failure"] = "; ".join(f for f in (unavailable, failure) if f) or None
+        if unavailable:
+            raise AppliedWithError(self.cloud, "devices unavailable", f"run {attrs['id']}: {unavailable}", attrs)
         if failure:
             raise AppliedWithError(
                 self.cloud,
@@ -386,6 +418,23 @@ class RunResource(ResourceType):
                 attrs,
             )
         return attrs
+
+    def _start_attempt(
+        self, ctx: Context, desired: Attrs, attrs: Attrs, attempts: list[Attrs], attempt: Attrs
+    ) -> Attrs:
+        """Start ``attempt`` (or the rest of it), recording in the run's state entry what the cloud
+        answered the moment it does: the attempt joins ``attempts`` at its first start."""
+
+        def keep(started: Attrs, starting: bool) -> None:
+            attempt.update(started, starting=starting, finished=False)
+            if not starting:
+                del attempt["starting"]
+            if attempt is not attempts[-1]:
+                attempts.append(attempt)
+            ctx.record({**attrs, "attempts": attempts})
+
+        keep(self.start_attempt(ctx, desired, attrs, attempt, lambda started: keep(started, True)), False)
+        return {**attrs, "attempts": attempts}
 
     def _finish_attempt(self, ctx: Context, policy: WaitPolicy, attrs: Attrs, attempts: list[Attrs]) -> Attrs:
         """Wait for the last of ``attempts``, then fold its test cases into the run's record."""
@@ -411,9 +460,16 @@ class RunResource(ResourceType):
     def _wait(self, ctx: Context, policy: WaitPolicy, view: Attrs, attrs: Attrs) -> RunProgress:
         """The attempt ``view`` followed until finished; a timeout or an interrupt keeps ``attrs``
         (with what was last read) in state, for the next apply to wait on again."""
+
+        def read() -> RunProgress:
+            # A status listing read may be older than a retry of the same run: "finished" is
+            # taken from the full progress only.
+            current = self.status(ctx, view)
+            return self.progress(ctx, view) if current.partial and current.finished else current
+
         try:
             final = wait_for(
-                lambda: self.status(ctx, view),
+                read,
                 done=lambda current: current.finished,
                 timeout=policy.timeout,
                 poll=policy.poll,
@@ -440,9 +496,6 @@ class RunResource(ResourceType):
                 f"run {view['id']} did not finish within {policy.timeout:.0f}s (last: {last.text}); the next apply waits for it again",
                 kept,
             ) from None
-        if final.partial:
-            final = self.progress(ctx, view)
-            ctx.progress(f"run {view['id']}: {final.text}")
         return final
 
     def delete(self, ctx: Context, id: str, actual: Attrs) -> None:

@@ -3,8 +3,11 @@
 Without ``triggers``, the app's sha256 (taken at plan time) is the trigger:
 a new build starts a new testset, the same build never does. The rest is the
 shared run flow (providers/runs.py): ``wait`` polls the testset status and
-shows its counts, ``junit`` writes the cloud's result_xml, ``gate`` bounds the
-pass / fail / error counts.
+shows its counts, ``junit`` writes the cloud's result_xml (its testcases, one
+per device, are the run's record), ``gate`` bounds the pass / fail / error
+counts. ``retry: {only: all}`` is the one form apptest.ai can do: its API runs a
+whole testset, nothing smaller, so each attempt is a new testset of the same app
+(named ``<testset_name> attempt N``), its counts the run's once it completed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from providers.apptest.client import CLOUD, AppTestClient
 from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import renamed_suites
+from providers.run_record import CaseResult, RunRecord, seconds_of
 from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
@@ -29,6 +33,7 @@ from providers.transfer import file_digest, local_file_digest, streamed_part
 # What the Run New Testset call accepts (error 4050 otherwise).
 APP_EXTENSIONS = ("apk", "xapk", "apks", "ipa", "app", "zip")
 COMPLETE = "Complete"
+MAX_NAME = 100  # testset_name's limit (Run New Testset)
 
 log = logging.getLogger("labform.apptest")
 
@@ -53,20 +58,21 @@ class AppTestGate(BaseModel):
 
 
 class TestsetRetry(RetryPolicy):
-    """labform does not re-run apptest.ai testsets yet (the cloud could re-run all): every form is a validate error, at ``retry.only``."""
-
+    forms: ClassVar[dict[str, str]] = {"all": "the whole testset, as a new testset of the same app"}
     cloud: ClassVar[str] = "apptest"
 
 
 class TestsetArgs(RunArguments):
-    retry: TestsetRetry | None = arg(None, local=True, description="Not yet on this cloud (a validate error says so).")
+    retry: TestsetRetry | None = arg(
+        None, local=True, description="Run the whole testset again while any device failed (needs wait)."
+    )
     pid: int = arg(force_new=True, ge=1, description="Project id, e.g. 509.")
     path: str = arg(
         local_file=True,
         description="The app (.apk .xapk .apks .ipa .app .zip), relative to the working directory (in a module, to its folder).",
     )
     testset_name: str = arg(
-        force_new=True, min_length=1, max_length=100, description="The testset's name on apptest.ai."
+        force_new=True, min_length=1, max_length=MAX_NAME, description="The testset's name on apptest.ai."
     )
     time_limit: int | None = arg(
         None, force_new=True, ge=5, le=30, description="Minutes, 5 to 30; the project's setting when unset."
@@ -199,7 +205,46 @@ class Testset(RunResource):
         """apptest.ai has no call to stop a testset: it runs to its end, labform only forgets it."""
         ctx.progress(f"testset {attrs['id']}: still running; apptest.ai cannot stop it, so it runs to its end")
 
+    def rerun(self, ctx, desired, attrs, units, number):
+        """A new testset of the same app and settings, named after the first."""
+        name = f"{desired['testset_name'][: MAX_NAME - 12]} attempt {number}"
+        path = Path(desired["path"])
+        data = _request_data({**desired, "testset_name": name})
+        created = _client(ctx).create_testset(data, partial(streamed_part, path, ctx.progress))
+        ctx.progress(f"testset {created['testset_id']}: attempt {number} started ({name})")
+        return {"id": created["testset_id"]}
+
+    def fold_attempt(self, attrs, attempt):
+        """The whole testset ran again: its counts are the run's."""
+        return {**attrs, **attempt["progress"]}
+
+    def cases(self, ctx, attrs, attempt):
+        """The cloud's testcases, one per device (an error: the device did not pass)."""
+        found = []
+        for suite in self._cloud_suites(ctx, attrs):
+            for case in suite.iter("testcase"):
+                error, output = case.find("error"), case.find("system-out")
+                device = case.get("name") or ""
+                found.append(
+                    CaseResult(
+                        case.get("classname") or suite.get("name") or "",
+                        device,
+                        device,
+                        "testset",
+                        "passed" if error is None else "error",
+                        seconds_of(case.get("time")),
+                        "" if error is None else (error.get("message") or error.text or ""),
+                        output.text if output is not None else None,
+                    )
+                )
+        return found
+
     def junit_suites(self, ctx, attrs):
+        """From the record: one suite named after the testset, a testcase per device with every attempt."""
+        name = attrs.get("testset_name") or f"testset {attrs['id']}"
+        return RunRecord.from_json(attrs["record"]).junit_suites({"run_id": str(attrs["id"])}, lambda case: name)
+
+    def _cloud_suites(self, ctx: Context, attrs: Attrs) -> list[Any]:
         """The cloud's own JUnit XML (one testcase per device), its suites named after the testset; each
         error message names its device beside the result page's URL (the cloud writes the URL alone)."""
         xml = _client(ctx).result(attrs["id"]).get("result_xml")

@@ -75,11 +75,23 @@ class BitbarClient:
         """The body; one that is not ``readable`` (a gateway's page, a cut file) is read again."""
         return self.http.request("GET", path, operation=operation, readable=readable).content
 
-    def post(self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
-        """A POST the doc answers with an object: an empty or garbled answer is an error, never None."""
+    def post(
+        self,
+        path: str,
+        operation: str,
+        form: dict[str, Any] | None = None,
+        idempotent: bool = False,
+        query: list[tuple[str, str]] | None = None,
+    ) -> Any:
+        """A POST the doc answers with an object: an empty or garbled answer is an error, never None.
+        ``query``: parameters the call takes in its URL (the vendor client's retry repeats one)."""
         return self.http.request_json(
-            "POST", path, operation=operation, data=_form(form), idempotent=idempotent, shape=dict
+            "POST", path, operation=operation, data=_form(form), params=query, idempotent=idempotent, shape=dict
         )
+
+    def post_json(self, path: str, operation: str, body: dict[str, Any]) -> Any:
+        """A POST whose body is a JSON object (the vendor client's test run config)."""
+        return self.http.request_json("POST", path, operation=operation, json=body, shape=dict)
 
     def post_empty(
         self, path: str, operation: str, form: dict[str, Any] | None = None, idempotent: bool = False

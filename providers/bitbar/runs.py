@@ -3,6 +3,28 @@
 What runs is decided by the project (its config and uploaded files); the run
 resource starts it and, with ``wait``, follows it to FINISHED, then writes
 JUnit, downloads artifacts and checks the gate (see providers/runs.py).
+
+Each device run's junit.xml (the doc's device-run test results) gives the run's
+record of test cases (providers/run_record.py), a case recorded under its
+device run's id; a device run that reports no test case and did not succeed is
+one case, an error. ``retry`` re-runs what failed:
+
+- ``failed_devices``: the device runs with a failed case, through the retry call
+  of the official client (``POST runs/{runId}/retry?deviceRunIds[]=``, the
+  vendor-client set): the same run and device run ids, a new attempt of each;
+  ``all`` retries every device run so;
+- ``failed_tests``: each test class with a failed case (``by: package``: each
+  package) as a run of its own, started by the vendor client's run start with
+  ``limitationType`` CLASS (PACKAGE) and ``limitationValue`` the class: the
+  run's own config, never the project's, which the plan may manage. It runs on
+  the first run's device group, every device of it; its results count on their
+  device as further attempts. Each run is kept in state as soon as Bitbar
+  answers it, so a killed apply starts only the classes not started yet.
+
+The gate's ``min_success_ratio`` is the cloud's ``successRatio``: the share of
+*devices* that succeeded (after a run per class, each device by its last
+attempt), said beside the record's test counts; ``min_pass_rate``, ``flaky``
+and ``quarantine`` read the record (providers/runs.py TestGate).
 """
 
 from __future__ import annotations
@@ -12,7 +34,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
 from providers.bitbar.admission import RunBudget
@@ -21,10 +43,10 @@ from providers.bitbar.client import client_of as _client
 from providers.bitbar.client import project_path as _project_path
 from providers.bitbar.resources import _first_named
 from providers.errors import ProviderError
-from providers.junit import renamed_suites
 from providers.mapping import FieldMap
 from providers.polling import wait_for
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device
+from providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord, seconds_of
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
 ARTIFACTS: tuple[Artifact, ...] = get_args(Artifact)
@@ -33,11 +55,21 @@ FAILED = ("FAILED",)
 SUCCEEDED = ("SUCCEEDED", "WARNING")
 
 
-class BitbarGate(BaseModel):
-    """When a finished run passes."""
+class BitbarGate(TestGate):
+    """When a finished run passes: the cloud's device bar, the record's test bars, or both."""
 
-    model_config = ConfigDict(extra="forbid")
-    min_success_ratio: float = Field(ge=0, le=1, description="Share of device runs that must succeed.")
+    min_success_ratio: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of device runs that must succeed (the cloud's successRatio counts devices, not tests).",
+    )
+
+    @model_validator(mode="after")
+    def _some_bar(self) -> BitbarGate:
+        if self.min_success_ratio is None and self.min_pass_rate is None and self.flaky != "fail":
+            raise ValueError("set min_success_ratio (devices), min_pass_rate (test cases) or flaky: fail")
+        return self
 
 
 class ArtifactsPolicy(BaseModel):
@@ -51,19 +83,37 @@ class ArtifactsPolicy(BaseModel):
 
 
 class RunRetry(RetryPolicy):
-    """labform does not re-run Bitbar runs yet (the cloud could re-run failed devices, or a class or package per run): every form is a validate error, at ``retry.only``."""
-
+    forms: ClassVar[dict[str, str]] = {
+        "failed_devices": "the device runs with a failed test, by the retry call (the same run)",
+        "failed_tests": "each class (by: package, each package) with a failed test, a run each",
+        "all": "every device run, by the retry call",
+    }
     cloud: ClassVar[str] = "bitbar"
+
+    by: Literal["class", "package"] = Field(
+        "class",
+        description="failed_tests: a run per failed test's class (limitationType CLASS) or package (PACKAGE).",
+    )
+
+    @model_validator(mode="after")
+    def _by_failed_tests(self) -> RunRetry:
+        if "by" in self.model_fields_set and self.only != "failed_tests":
+            raise ValueError(f"'by' chooses how failed_tests re-runs; only: {self.only} re-runs device runs")
+        return self
 
 
 class RunArgs(RunArguments):
-    retry: RunRetry | None = arg(None, local=True, description="Not yet on this cloud (a validate error says so).")
+    retry: RunRetry | None = arg(
+        None,
+        local=True,
+        description="Re-run the failed device runs or test classes, up to attempts in total (needs wait).",
+    )
     project: int = arg(
         force_new=True, description="Project id whose config and files the run uses, e.g. ${bitbar_project.NAME.id}."
     )
     name: str | None = arg(None, description="Run name; changes in place.")
     gate: BitbarGate | None = arg(
-        None, local=True, description="Fail the apply when the finished run's success ratio is below this (needs wait)."
+        None, local=True, description="Fail the apply when the finished run misses these bars (needs wait)."
     )
     artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
     budget: RunBudget | None = arg(None, local=True, description="Fail the plan when its estimate is over this.")
@@ -170,7 +220,10 @@ class Run(RunResource):
 
     def status(self, ctx, attrs):
         """While waiting: the run's state from its project's runs listing, one read for every run
-        of the project being waited on (the device runs are read once it finished)."""
+        of the project being waited on (the device runs are read once it finished). An attempt of
+        a run per class is read in full."""
+        if attrs.get("runs"):
+            return super().status(ctx, attrs)
         project = attrs["project"]
         listed = ctx.statuses.read(
             ("runs", project),
@@ -194,43 +247,161 @@ class Run(RunResource):
         return found
 
     def progress(self, ctx, attrs):
+        if attrs.get("runs"):
+            return self._runs_progress(ctx, attrs)
         run = _client(ctx).get(self._path(attrs["project"], attrs["id"]), "read run")
-        device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs)]
+        device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs["project"], attrs["id"])]
         done = sum(d["status"] in ("SUCCEEDED", "WARNING", "FAILED", "EXCLUDED") for d in device_runs)
         text = f"{_state_text(run)}, device runs {done}/{len(device_runs)} finished"
         return RunProgress(run["state"] == "FINISHED", text, {**_run_attrs(run), "device_runs": device_runs})
 
-    def _device_runs(self, ctx: Context, attrs: Attrs) -> builtins.list[dict[str, Any]]:
-        return list(_client(ctx).list(f"{self._path(attrs['project'], attrs['id'])}/device-runs", "list device runs"))
+    def _runs_progress(self, ctx: Context, attrs: Attrs) -> RunProgress:
+        """An attempt of a run per class: finished when each of its runs is."""
+        runs, texts = [], []
+        for started in attrs["runs"]:
+            run = _client(ctx).get(self._path(attrs["project"], started["id"]), "read run")
+            device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs["project"], started["id"])]
+            runs.append({**started, "state": run.get("state"), "device_runs": device_runs})
+            texts.append(f"{started['unit']} {_state_text(run)}")
+        finished = all(r["state"] == "FINISHED" for r in runs)
+        done = sum(r["state"] == "FINISHED" for r in runs)
+        return RunProgress(finished, f"runs {done}/{len(runs)} finished ({'; '.join(texts)})", {"runs": runs})
 
-    def junit_suites(self, ctx, attrs):
-        suites = []
-        for device_run in attrs["device_runs"]:
-            path = f"{self._path(attrs['project'], attrs['id'])}/device-runs/{device_run['id']}/junit.xml"
-            xml = _client(ctx).get_bytes(path, "download junit.xml", readable=_is_junit)
-            suites.extend(renamed_suites(xml, device_run["device"]))
-        return suites
+    def _device_runs(self, ctx: Context, project: Any, run: Any) -> builtins.list[dict[str, Any]]:
+        return list(_client(ctx).list(f"{self._path(project, run)}/device-runs", "list device runs"))
 
+    # --- the record and retries ---------------------------------------------------
+    def cases(self, ctx, attrs, attempt):
+        """Each device run's test cases, from its junit.xml: those the attempt ran (every device
+        run first, the retried ones after a retry call, every device run of each class's run),
+        each under the first run's device run on its device."""
+        project = attrs["project"]
+        first = {d["device"]: str(d["id"]) for d in attrs["device_runs"]}
+        if attempt.get("runs"):
+            return [
+                case
+                for run in attrs["runs"]
+                for device_run in run["device_runs"]
+                for case in self._device_cases(ctx, project, run["id"], device_run, first)
+            ]
+        named = attempt.get("units")
+        return [
+            case
+            for device_run in attrs["device_runs"]
+            if named is None or str(device_run["id"]) in named
+            for case in self._device_cases(ctx, project, attrs["id"], device_run, first)
+        ]
+
+    def _device_cases(
+        self, ctx: Context, project: Any, run: Any, device_run: Attrs, first: dict[str, str]
+    ) -> builtins.list[CaseResult]:
+        device, status = device_run["device"], device_run["status"]
+        unit = first.get(device, str(device_run["id"]))
+        path = f"{self._path(project, run)}/device-runs/{device_run['id']}/junit.xml"
+        found = _junit_cases(_client(ctx).get_bytes(path, "download junit.xml", readable=_is_junit), device, unit)
+        if found or status in SUCCEEDED:
+            return found
+        # A device run that failed (or was excluded) before any test ran is one case, an error.
+        why = f"device run {device_run['id']} ended {status} without a test case"
+        return [CaseResult(device, "device run", device, unit, "error", None, why)]
+
+    def retry_unit(self, desired):
+        retry = desired.get("retry") or {}
+        if retry.get("only") != "failed_tests":
+            return None
+        return _package_of if retry.get("by") == "package" else _class_of
+
+    def start_attempt(self, ctx, desired, attrs, attempt, save):
+        if desired["retry"]["only"] == "failed_tests":
+            return self._start_class_runs(ctx, desired, attrs, attempt, save)
+        return self._retry_device_runs(ctx, attrs, attempt["units"], attempt["number"])
+
+    def _retry_device_runs(self, ctx: Context, attrs: Attrs, units: builtins.list[str], number: int) -> Attrs:
+        """The vendor client's retry of the device runs ``units``: the same run, a new attempt of each.
+        One whose answer was lost is taken when every named device run is going again."""
+        path = f"{self._path(attrs['project'], attrs['id'])}/retry"
+        try:
+            _client(ctx).post(path, "retry device runs", query=[("deviceRunIds[]", unit) for unit in units])
+        except ProviderError as error:
+            going = (
+                {
+                    str(d["id"])
+                    for d in self._device_runs(ctx, attrs["project"], attrs["id"])
+                    if d.get("runStatus") in ("WAITING", "RUNNING")
+                }
+                if error.ambiguous
+                else set()
+            )
+            if not error.ambiguous or not set(units) <= going:
+                raise
+        ctx.progress(f"run {attrs['id']}: attempt {number} retries device runs {', '.join(units)}")
+        return {"id": attrs["id"]}
+
+    def _start_class_runs(self, ctx: Context, desired: Attrs, attrs: Attrs, attempt: Attrs, save) -> Attrs:
+        """A run per class (or package) of ``attempt``, on the first run's device group, each kept
+        in state (``save``) as soon as Bitbar answers; those already started are not started again."""
+        project, number = attrs["project"], attempt["number"]
+        kind = "PACKAGE" if desired["retry"].get("by") == "package" else "CLASS"
+        group = (
+            _client(ctx).get(f"{self._path(project, attrs['id'])}/config", "read run config").get("usedDeviceGroupId")
+        )
+        user = _client(ctx).get(ME, "read user")["id"]
+        runs = [dict(r) for r in attempt.get("runs") or []]
+        started = {r["unit"] for r in runs}
+        base = attrs.get("name") or f"run {attrs['id']}"
+        for unit in attempt["units"]:
+            if unit in started:
+                continue
+            config = {"projectId": project, "limitationType": kind, "limitationValue": unit}
+            if group is not None:
+                config["deviceGroupId"] = group
+            run = _client(ctx).post_json(f"/api/v2/users/{user}/runs", "start run", config)
+            runs.append({"unit": unit, "id": run["id"]})
+            save({"id": runs[0]["id"], "runs": runs})
+            ctx.progress(f"run {run['id']}: attempt {number} re-runs {kind} {unit}")
+            # Named after the run it retries, so the cloud's list reads as the plan does (a rename is safe to resend).
+            _client(ctx).post(
+                self._path(project, run["id"]),
+                "rename run",
+                {"name": f"{base} attempt {number}: {unit}"},
+                idempotent=True,
+            )
+        return {"id": runs[0]["id"], "runs": runs}
+
+    def fold_attempt(self, attrs, attempt):
+        """After the retry call the run itself says how each device ended (its state, ratios, device
+        runs); after a run per class, the record does."""
+        if attempt.get("runs"):
+            return attrs
+        return {**attrs, **attempt["progress"]}
+
+    # --- the gate and the counts ---------------------------------------------------
     def gate_failure(self, desired, attrs):
         gate = desired.get("gate")
-        if not gate:
+        if not gate or gate.get("min_success_ratio") is None:
             return None
-        ratio = attrs.get("success_ratio") or 0.0
+        device_runs = attrs.get("device_runs", [])
+        succeeded, ratio, how = _devices_succeeded(attrs)
         if ratio >= gate["min_success_ratio"]:
             return None
-        # The cloud's successRatio counts devices; the JUnit counts tests: both are said, so neither reads wrong.
-        device_runs = attrs.get("device_runs", [])
-        succeeded = sum(d["status"] in SUCCEEDED for d in device_runs)
-        passed, cases = sum(d["passed"] for d in device_runs), sum(d["cases"] for d in device_runs)
-        failing = [d["device"] for d in device_runs if d["status"] in FAILED]
+        # The cloud's successRatio counts devices; the record counts tests: both are said, so neither reads wrong.
+        if attrs.get("record") is not None:
+            counts = RunRecord.from_json(attrs["record"]).counts(gate.get("quarantine") or [])
+            passed, cases = counts.passed, counts.tests
+        else:
+            passed, cases = sum(d["passed"] for d in device_runs), sum(d["cases"] for d in device_runs)
+        failing = [d["device"] for d in device_runs if str(d["id"]) not in succeeded]
         return (
-            f"devices {succeeded}/{len(device_runs)} succeeded (success ratio {ratio:.2f}, below "
+            f"devices {len(succeeded)}/{len(device_runs)} succeeded (success ratio {ratio:.2f}{how}, below "
             f"{gate['min_success_ratio']:.2f}); tests {passed}/{cases} passed; failing devices: {', '.join(failing) or 'none'}"
         )
 
     def facts(self, attrs: Attrs) -> RunFacts:
-        """A device per device run; passed and failed are their test cases."""
-        counts = per_device(attrs.get("device_runs"), lambda d: d["passed"], lambda d: d["cases"] - d["passed"])
+        """From the record (a device per device run, its test cases each by its last attempt);
+        without one, a device per device run and its counts."""
+        counts = recorded(attrs) or per_device(
+            attrs.get("device_runs"), lambda d: d["passed"], lambda d: d["cases"] - d["passed"]
+        )
         return judged(attrs, counts)
 
     def update_remote(self, ctx, id, desired, actual):
@@ -243,7 +414,10 @@ class Run(RunResource):
         return {}
 
     def remove(self, ctx, attrs):
-        _client(ctx).delete(self._path(attrs["project"], attrs["id"]), "delete run")
+        """The run, and the runs per class its attempts started."""
+        retries = [r["id"] for a in attrs.get("attempts") or [] for r in a.get("runs") or []]
+        for run in [attrs["id"], *retries]:
+            _client(ctx).delete(self._path(attrs["project"], run), "delete run")
 
     # --- artifacts ----------------------------------------------------------
     def after_finish(self, ctx, desired, attrs):
@@ -283,6 +457,55 @@ class Run(RunResource):
     @staticmethod
     def _save(ctx: Context, path: str, target: Path, **params: Any) -> None:
         _client(ctx).download(path, target, f"download {target.name}", ctx.progress, **params)
+
+
+def _class_of(case: CaseRecord) -> str:
+    return case.classname
+
+
+def _package_of(case: CaseRecord) -> str:
+    return case.classname.rpartition(".")[0] or case.classname
+
+
+def _devices_succeeded(attrs: Attrs) -> tuple[set[str], float, str]:
+    """(device run ids that succeeded, their share, how it was counted): the cloud's successRatio,
+    or, once runs per class re-ran tests, each device by its last attempt (all its cases passed)."""
+    device_runs = attrs.get("device_runs") or []
+    succeeded = {str(d["id"]) for d in device_runs if d["status"] in SUCCEEDED}
+    if not any(a.get("runs") for a in attrs.get("attempts") or []) or attrs.get("record") is None:
+        return succeeded, attrs.get("success_ratio") or 0.0, ""
+    failing = {c.unit for c in RunRecord.from_json(attrs["record"]).cases if c.outcome in FAILING}
+    succeeded |= {str(d["id"]) for d in device_runs if d["status"] in FAILED and str(d["id"]) not in failing}
+    share = len(succeeded) / len(device_runs) if device_runs else 0.0
+    return succeeded, share, ", each device by its last attempt"
+
+
+def _junit_cases(body: bytes, device: str, unit: str) -> builtins.list[CaseResult]:
+    """The test cases of a device run's junit.xml, as the record takes them."""
+    found = []
+    for case in ET.fromstring(body).iter("testcase"):
+        problem = next((hit for tag in ("failure", "error") if (hit := case.find(tag)) is not None), None)
+        output = case.find("system-out")
+        found.append(
+            CaseResult(
+                case.get("classname") or "",
+                case.get("name") or "",
+                device,
+                unit,
+                _outcome(case, problem),
+                seconds_of(case.get("time")),
+                "" if problem is None else (problem.text or problem.get("message") or ""),
+                output.text if output is not None else None,
+                type=None if problem is None else problem.get("type"),
+            )
+        )
+    return found
+
+
+def _outcome(case: ET.Element, problem: ET.Element | None) -> Outcome:
+    if problem is not None:
+        return "failed" if problem.tag == "failure" else "error"
+    return "skipped" if case.find("skipped") is not None else "passed"
 
 
 def _is_junit(body: bytes) -> bool:

@@ -25,6 +25,9 @@ from providers.wetest.client import client_of as _client
 # The state the sandbox calls free; a plan names its cloud's own words in pick.states.
 FREE_STATES = ["idle"]
 
+# The doc's default for a test's max_test_runtime, in seconds (runs.py sends it when the plan sets none).
+DEFAULT_TEST_RUNTIME = 1800
+
 
 class TestPick(Pick):
     """The first count devices of the pool running no test, whose device_state is one of states."""
@@ -64,8 +67,6 @@ class TestBudget(Budget):
 
     @classmethod
     def per_attempt(cls, ctx: Context, desired: Attrs) -> Estimate | str:
-        from providers.wetest.runs import DEFAULT_TEST_RUNTIME  # runs.py imports this module for its Args
-
         seconds = desired.get("max_test_runtime") or DEFAULT_TEST_RUNTIME
         if not isinstance(seconds, int):
             return "max_test_runtime is known only after apply"

@@ -7,6 +7,16 @@ answer is lost is resolved by the chosen devices' current test (``_sighted``):
 WeTest lists no tests, so a test not seen there is never submitted again: it stays
 unresolved (``lookup_proves_absence = False``) until ``labform state resolve`` says.
 
+Each device is a case of the run's record (providers/run_record.py): WeTest
+reports per device (its case counts, no test names), so retries and flakiness
+are per device. ``retry: {only: failed_devices}`` submits a new test on the
+devices that did not pass (by their device ids, the submit's ``devices``), ``all``
+on every device; each attempt's results replace the earlier ones of its devices,
+so the pass rates and the gate read each device by its last attempt, and
+``gate.flaky: fail`` fails a device that passed only on a retry. A device WeTest
+could not test (result_code 3, "untested (device exception)") by its last
+attempt fails the apply with that name, gate or not: it is never a pass.
+
 Only documented keys are read, and each as loosely as the doc types it: a
 test has ended when ``finished`` says so or its ``status_code`` is no longer 0
 ("0 for testing"), times are any format ``times.py`` reads, and every field the
@@ -17,17 +27,18 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
-from providers.junit import Case, Suite, suite_element
 from providers.mapping import FieldMap
 from providers.picking import applied, conflicts
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device
-from providers.wetest.admission import TestBudget, TestPick
+from providers.run_record import CaseResult, Outcome, RunRecord
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device, recorded
+from providers.wetest.admission import DEFAULT_TEST_RUNTIME, TestBudget, TestPick
 from providers.wetest.client import CLOUD
 from providers.wetest.client import client_of as _client
 from providers.wetest.times import span, unreadable
@@ -43,11 +54,12 @@ RESULT_MEANINGS = {
     6: "user canceled",
 }
 PASSED = 1
+UNTESTED = 3  # "untest(caused by device exception)": the device was not there to test on
 TESTING = 0  # status_code "0 for testing"; any other code is an end
-# How a device's result reads in JUnit: a failed case is a failure; a device that could
-# not finish (exception, timeout, stopped by the system) an error; cancelled or unfinished, skipped.
-JUNIT_OUTCOMES = {2: "failure", 3: "error", 4: "error", 5: "error", 0: "skipped", 6: "skipped"}
-DEFAULT_TEST_RUNTIME = 1800
+# How a device's result counts in the run's record.
+RECORD_OUTCOMES: dict[int, Outcome] = {1: "passed", 2: "failed", 3: "error", 4: "error", 5: "error"}
+# The record's class name of every device's case (JUnit classname; the test id is "wetest.<device>").
+CASE_CLASS = "wetest"
 DEFAULT_DEVICE_RUNTIME = 600
 SCENARIOS = r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
 # Required fields of Submit Automation Test (doc lines 245-251) with the default the doc states for each.
@@ -61,24 +73,29 @@ log = logging.getLogger("labform.wetest")
 
 
 class WeTestGate(BaseModel):
-    """When a finished test passes."""
+    """When a finished test passes, each device by its last attempt."""
 
     model_config = ConfigDict(extra="forbid")
     min_pass_rate: float = Field(ge=0, le=1, description="Share that must pass, from 0 to 1.")
     over: Literal["devices", "cases"] = Field(
         "devices", description="Count passed devices, or passed test cases over all devices."
     )
+    flaky: Literal["allow", "fail"] = Field(
+        "allow", description="A device that failed and then passed on a retry: allowed (reported), or a failure."
+    )
 
 
 class AutomationTestRetry(RetryPolicy):
-    """labform does not re-run WeTest tests yet (the cloud could re-run failed devices): every form is a validate error, at ``retry.only``."""
-
+    forms: ClassVar[dict[str, str]] = {
+        "failed_devices": "the devices that did not pass, as a new test on their device ids",
+        "all": "every device, as a new test on their device ids",
+    }
     cloud: ClassVar[str] = "wetest"
 
 
 class AutomationTestArgs(RunArguments):
     retry: AutomationTestRetry | None = arg(
-        None, local=True, description="Not yet on this cloud (a validate error says so)."
+        None, local=True, description="Re-run the devices that did not pass, up to attempts in total (needs wait)."
     )
     project: str = arg(force_new=True, min_length=1, description="Project id, e.g. ${data.wetest_projects.NAME.id}.")
     app: str = arg(force_new=True, min_length=1, description="App fid, e.g. ${wetest_app.NAME.fid}.")
@@ -208,6 +225,8 @@ class AutomationTest(RunResource):
     # Get Devices shows only each device's *current* test: a test queued, or already done, is not
     # there, so not seeing it never proves a lost submit made nothing (``_sighted`` must find it).
     lookup_proves_absence = False
+    # min_pass_rate and over are WeTest's own (devices or cases); the record judges flakiness.
+    record_gate_fields = ("flaky",)
 
     def check(self, desired):
         problems = super().check(desired)
@@ -271,6 +290,18 @@ class AutomationTest(RunResource):
 
     # --- run hooks ------------------------------------------------------------
     def start(self, ctx, desired):
+        return {**self._submit(ctx, desired), "status": "testing", "status_code": 0}
+
+    def rerun(self, ctx, desired, attrs, units, number):
+        """A new test of the same app and script on the devices ``units`` (device ids)."""
+        # The failed devices again, by id: a pick chose the first attempt's devices, not this one's.
+        on = {**desired, "pick": None, "devices": [int(u) for u in units], "device_choose_type": "deviceids"}
+        on["device_number"] = len(units)
+        submitted = self._submit(ctx, on)
+        ctx.progress(f"test {submitted['id']}: attempt {number} on devices {', '.join(units)}")
+        return submitted
+
+    def _submit(self, ctx: Context, desired: Attrs) -> Attrs:
         """Every Required field goes out: those the plan leaves unset with the doc's default."""
         desired = applied(self.Args, ctx, desired, CLOUD)
         body = {**REQUIRED_DEFAULTS, **TEST_FIELDS.params(desired)}
@@ -284,7 +315,7 @@ class AutomationTest(RunResource):
             test_id = _sighted(ctx, desired, body["device_number"], before, error)
         ctx.progress(f"test {test_id}: submitted to cloud {desired['cloud_id']}")
         picked = {key: desired[key] for key in ("devices", "picked") if desired.get("pick")}
-        return {"id": test_id, "status": "testing", "status_code": 0, **picked}
+        return {"id": test_id, **picked}
 
     def status(self, ctx, attrs):
         """While waiting, the test's status alone (one read); the devices are read once it ended."""
@@ -319,9 +350,33 @@ class AutomationTest(RunResource):
             found["report_url"] = _client(ctx).test_result(attrs["id"]).get("report_url")
         return RunProgress(_ended(status), text, found)
 
+    def cases(self, ctx, attrs, attempt):
+        """Each device of the attempt, one case: its result_code meaning and case counts (in every
+        testcase, passed ones too), its time (left out where unreadable)."""
+        return [
+            CaseResult(
+                CASE_CLASS,
+                _label(device),
+                _label(device),
+                str(device["device_id"]),
+                RECORD_OUTCOMES.get(device["result_code"], "skipped"),
+                device["seconds"],
+                _device_detail(device),
+                _device_detail(device),
+            )
+            for device in attrs.get("device_results") or []
+        ]
+
+    def fold_attempt(self, attrs, attempt):
+        """The re-run devices' results in place of their earlier ones, and the rates again: every
+        device by its last attempt."""
+        later = {d["device_id"]: d for d in attempt["progress"].get("device_results") or []}
+        devices = [later.get(d["device_id"], d) for d in attrs.get("device_results") or []]
+        return {**attrs, "device_results": devices, **_rates(devices)}
+
     def junit_suites(self, ctx, attrs):
-        """One testcase per device: its result_code meaning and case counts; a time that cannot be
-        read is left out of its testcase, with a warning, rather than shown as 0 seconds."""
+        """One testsuite, a testcase per device with every attempt; a time that cannot be read is
+        left out of its testcase, with a warning, rather than shown as 0 seconds."""
         devices = attrs.get("device_results") or []
         garbled = [f"{_label(d)} ({', '.join(d['unreadable_times'])})" for d in devices if d.get("unreadable_times")]
         if garbled:
@@ -330,45 +385,36 @@ class AutomationTest(RunResource):
                 attrs["id"],
                 "; ".join(garbled),
             )
-        suite = Suite(name=f"wetest test {attrs['id']}", properties={"report_url": attrs.get("report_url") or ""})
-        for device in devices:
-            outcome, detail = JUNIT_OUTCOMES.get(device["result_code"]), _device_detail(device)
-            suite.cases.append(
-                Case(
-                    name=_label(device),
-                    time=device["seconds"],
-                    failure=detail if outcome == "failure" else None,
-                    error=detail if outcome == "error" else None,
-                    skipped=outcome == "skipped",
-                    output=detail,  # passed devices too: the meaning and case counts belong in every testcase
-                )
-            )
-        return [suite_element(suite)]
+        name = f"wetest test {attrs['id']}"
+        properties = {"report_url": attrs.get("report_url") or ""}
+        return RunRecord.from_json(attrs["record"]).junit_suites(properties, lambda case: name)
 
     def gate_failure(self, desired, attrs):
         gate = desired.get("gate")
         if not gate:
             return None
-        over = gate.get("over", "devices")
-        devices = attrs.get("device_results") or []
-        rate = attrs.get("pass_rate" if over == "devices" else "case_pass_rate") or 0.0
-        if rate >= gate["min_pass_rate"]:
+        return _rate_failure(gate, attrs)
+
+    def unavailable(self, attrs):
+        """A device WeTest could not test, by its last attempt: never a pass."""
+        untested = [_label(d) for d in attrs.get("device_results") or [] if d["result_code"] == UNTESTED]
+        if not untested:
             return None
-        if over == "devices":
-            counted = f"{sum(d['result_code'] == PASSED for d in devices)}/{len(devices)} devices passed"
-        else:
-            counted = f"{sum(d['cases']['success'] for d in devices)}/{sum(d['cases']['total'] for d in devices)} cases passed"
-        failing = ", ".join(f"{_label(d)} ({_meaning(d)})" for d in devices if d["result_code"] != PASSED) or "none"
-        return f"pass rate over {over} {rate:.2f} ({counted}) is below {gate['min_pass_rate']:.2f}; failing devices: {failing}"
+        return (
+            f"{len(untested)} device(s) could not be tested (result_code 3, {RESULT_MEANINGS[UNTESTED]}): "
+            f"{', '.join(untested)}; choose other devices, or retry them"
+        )
 
     def facts(self, attrs: Attrs) -> RunFacts:
-        """A device per device result; passed are its successful cases, failed those that failed or timed out."""
+        """A device per device result; passed are its successful cases, failed those that failed or
+        timed out (each device by its last attempt); flaky the devices that passed only on a retry."""
         counts = per_device(
             attrs.get("device_results"),
             lambda d: d["cases"]["success"],
             lambda d: d["cases"]["fail"] + d["cases"]["timeout"],
         )
-        return judged(attrs, counts)
+        record = recorded(attrs)
+        return judged(attrs, replace(counts, flaky=record.flaky) if record else counts)
 
     def stop(self, ctx, attrs):
         """Cancel the test; if it ended meanwhile there is nothing to cancel."""
@@ -378,6 +424,25 @@ class AutomationTest(RunResource):
         except ProviderError:
             if not _ended(_client(ctx).test_status(attrs["id"])):
                 raise
+
+
+def _rate_failure(gate: dict[str, Any], attrs: Attrs) -> str | None:
+    """What the pass rate over devices or cases (each device by its last attempt) misses, or None."""
+    over = gate.get("over", "devices")
+    devices = attrs.get("device_results") or []
+    rate = attrs.get("pass_rate" if over == "devices" else "case_pass_rate") or 0.0
+    if rate >= gate["min_pass_rate"]:
+        return None
+    if over == "devices":
+        counted = f"{sum(d['result_code'] == PASSED for d in devices)}/{len(devices)} devices passed"
+    else:
+        counted = (
+            f"{sum(d['cases']['success'] for d in devices)}/{sum(d['cases']['total'] for d in devices)} cases passed"
+        )
+    failing = ", ".join(f"{_label(d)} ({_meaning(d)})" for d in devices if d["result_code"] != PASSED) or "none"
+    return (
+        f"pass rate over {over} {rate:.2f} ({counted}) is below {gate['min_pass_rate']:.2f}; failing devices: {failing}"
+    )
 
 
 def _current_tests(ctx: Context, cloud_id: int) -> set[int]:

@@ -104,7 +104,7 @@ def test_types_and_nested_blocks_are_spelled_as_terraform_spells_them(document):
     gate = bitbar["resource_schemas"]["bitbar_run"]["block"]["attributes"]["gate"]
     assert gate["optional"] is True and gate["nested_type"]["nesting_mode"] == "single"
     assert gate["nested_type"]["attributes"]["min_success_ratio"]["type"] == "number"
-    assert gate["nested_type"]["attributes"]["min_success_ratio"]["required"] is True
+    assert gate["nested_type"]["attributes"]["min_success_ratio"]["optional"] is True  # or min_pass_rate
     assert bitbar["provider"]["block"]["attributes"]["api_key"]["sensitive"] is True
     campaign = document["provider_schemas"]["labform.dev/labform/kyaraben"]["resource_schemas"]["kyaraben_campaign"]
     assert campaign["block"]["attributes"]["tests"]["nested_type"]["nesting_mode"] == "list"

@@ -71,7 +71,7 @@ def test_one_page_per_type_with_every_argument_and_the_same_text_each_time():
         assert f"[`{name}`]({name}.md)" in generated["resources/README.md"]
     run = generated["resources/bitbar_run.md"]
     assert "| `project` | number | required |" in run and "Changing it replaces the object." in run
-    assert "### `gate`" in run and "| `min_success_ratio` | number | required |" in run
+    assert "### `gate`" in run and "| `min_success_ratio` | number | optional |" in run
     assert "Sensitive: never printed" in generated["resources/apptest_testset.md"]
 
 

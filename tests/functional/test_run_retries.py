@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
+from tests.functional.apptest.test_apptest_waiting import write_plan as write_testset
 from tests.functional.kyaraben.conftest import resources_of, write_lab
 from tests.functional.kyaraben.test_kyaraben_campaigns import set_speed
 from tests.functional.test_ci_integration import summary_runs
@@ -182,8 +183,33 @@ def test_a_retry_needs_wait_and_a_cloud_without_retries_says_so(kyaraben, workdi
     assert result.exit_code == 1 and "a retry needs 'wait'" in result.stderr, result.output
     workdir.write(
         "resources:\n  apptest_testset.smoke:\n    pid: 1\n    path: app.apk\n    wait: {timeout: 1m}\n"
-        "    retry: {attempts: 2, only: all}\n"
+        "    retry: {attempts: 2, only: failed_tests}\n"
     )
     refused = workdir.run("validate", str(workdir.path))
     assert refused.exit_code == 1 and "main.yaml:6:" in refused.stderr, refused.output
-    assert "retry.only: apptest cannot re-run all; the forms it can: none yet" in refused.stderr
+    assert (
+        "retry.only: apptest cannot re-run failed_tests; the forms it can: all (re-runs the whole testset"
+        in refused.stderr
+    )
+
+
+def test_apptest_reruns_the_whole_testset_and_counts_its_last_attempt(
+    running_clock, emulator_options, apptest, workdir
+):
+    """apptest.ai can only run a whole testset: each attempt is a new one, named after the first; the
+    counts and the gate are the last attempt's, JUnit keeps every attempt of each device."""
+    emulator_options.failure_share = 0.34  # one of the three preset devices fails, in every testset
+    junit = workdir.path / "apptest.xml"
+    write_testset(workdir, "retry: {attempts: 2, only: all}", "gate: {max_failed: 0}", f"junit: {junit}")
+    result = workdir.apply()
+    assert result.exit_code == 1 and "missed its gate: 1 device failed" in result.output, result.output
+    attrs = resources_of(workdir)["apptest_testset.smoke"]["attributes"]
+    names = [t["testset_name"] for t in sorted(apptest.stored_testsets(), key=lambda t: t["testset_id"])]
+    assert names == ["Nightly smoke", "Nightly smoke attempt 2"] and apptest.starts() == 2
+    assert [a["units"] for a in attrs["attempts"][1:]] == [["testset"]]
+    assert attrs["id"] == attrs["attempts"][0]["id"] and attrs["failed"] == 1
+    assert all(len(c["attempts"]) == 2 for c in attrs["record"]) and len(attrs["record"]) == 3
+    SCHEMA.validate(str(junit))
+    root = ET.parse(junit).getroot()
+    assert root.get("tests") == "3" and len(root.findall("testsuite/testcase/error")) == 1
+    assert workdir.apply().exit_code == 1 and apptest.starts() == 2

@@ -11,10 +11,10 @@ from starlette.responses import Response
 from providers.bitbar.emulator.errors import api_error, check
 from providers.bitbar.emulator.formats import slug
 from providers.bitbar.emulator.seed import ID_STARTS
-from providers.bitbar.emulator.timing import device_windows
+from providers.bitbar.emulator.timing import device_windows, selected, test_case
 from providers.bitbar.emulator.views import BitbarViews
 from providers.bitbar.emulator.wire import empty, reply
-from providers.emulation import failing_positions, seeded_random
+from providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
 
 
 class RunHandlers(BitbarViews):
@@ -79,9 +79,10 @@ class RunHandlers(BitbarViews):
         is pure; every one EXCLUDED when the run lacks what its mode needs."""
         missing = self.missing_inputs(run["files"], run["config"])
         excluded = f"the project lacks {' and '.join(missing)}" if missing else None
-        case_counts = [0 if excluded else rng.randint(4, 12) for _ in device_ids]
-        positions = [(d, c) for d, count in enumerate(case_counts) for c in range(count)]
+        cases = [] if excluded else self.selected_cases(run)
+        positions = [(d, c) for d in range(len(device_ids)) for c in cases]
         failing = {positions[p] for p in failing_positions(len(positions), self.options.failure_share, rng)}
+        failing |= self.flaky_failures(run["testPackage"], device_ids, cases)
         windows = device_windows(t0, len(device_ids), self.options.job_duration, run["config"]["scheduler"])
         if excluded:
             windows = [(t0, t0)] * len(device_ids)
@@ -96,13 +97,36 @@ class RunHandlers(BitbarViews):
                     "createdAt": t0,
                     "startAt": start,
                     "endAt": end,
-                    "caseCount": case_counts[index],
+                    "cases": cases,
+                    "caseCount": len(cases),
                     "failedCases": failed_cases,
                     "warning": not failed_cases and rng.random() < self.options.failure_share / 2,
                     "excluded": excluded,
                 }
             )
         return planned
+
+    def selected_cases(self, run: dict[str, Any]) -> list[int]:
+        """The test package's cases (4-12, fixed by the seed and its name) the run config selects."""
+        size = seeded_random(self.options.seed, "bitbar", "suite", run["testPackage"]).randint(4, 12)
+        return [i for i in range(size) if selected(run["config"], test_case(run["testPackage"], i)[0])]
+
+    def flaky_failures(self, package: str, device_ids: list[int], cases: list[int]) -> set[tuple[int, int]]:
+        """(device position, case) of flaky tests whose run on that device fails this time."""
+        ids = {i: ".".join(test_case(package, i)) for i in cases}
+        marks = self.data.setdefault("flaky", {})
+        mark_flaky(marks, ids.values(), self.options.flaky_rate, self.options.seed)
+        runs = self.data.setdefault("testRuns", {})
+        failing = set()
+        for position, device_id in enumerate(device_ids):
+            for case, test_id in ids.items():
+                if not marks[test_id]:
+                    continue
+                key = f"{test_id}|{device_id}"
+                runs[key] = runs.get(key, 0) + 1
+                if flaky_attempt_fails(self.options.seed, key, runs[key]):
+                    failing.add((position, case))
+        return failing
 
     async def get_run(self, request: Request) -> Response:
         return reply(request, self.run_view(self.run(request)), root="testRun")

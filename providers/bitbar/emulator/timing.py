@@ -8,8 +8,13 @@ DEVICE_TARGET_INSTALLING, DEVICE_TEST_INSTALLING, DEVICE_RUNNING (half of its
 window; test cases finish evenly across it), RESULTS_WAITING and
 RESULTS_PROCESSING. The run is FINISHED when all device runs are. Everything is
 computed when read; no background task runs. Results are fixed at run start:
-4-12 test cases per device, ``failure_share`` of the run's cases failing (chosen
-by ``seed``); a device run with a failing case is FAILED, one without is
+the test package has 4-12 test cases (fixed by ``seed`` and its package name, in
+four classes of four sub-packages), every device runs those the run config's
+``limitationType`` / ``limitationValue`` select (all without one),
+``failure_share`` of the run's cases fail (chosen by ``seed``), and a test
+``flaky_rate`` marks as flaky fails each of its runs on a device with
+probability 0.3 (drawn from the seed and how often it ran there before); a
+device run with a failing case is FAILED, one without is
 SUCCEEDED, or WARNING with probability ``failure_share / 2``. A device run of a
 run started without what its mode needs (an application; a test file) is
 EXCLUDED at once, its one state naming what was missing.
@@ -38,7 +43,7 @@ STAGES = (
     ("RESULTS_PROCESSING", 1),
 )
 
-TEST_CLASSES = ("LoginTest", "SearchTest", "CheckoutTest", "ProfileTest")
+TEST_CLASSES = ("login.LoginTest", "search.SearchTest", "checkout.CheckoutTest", "profile.ProfileTest")
 TEST_ACTIONS = ("Opens", "Scrolls", "Submits", "Rotates", "GoesBack", "SharesLink")
 FAILURE_MESSAGE = "expected:<true> but was:<false>"
 FAILURE_TYPE = "junit.framework.AssertionFailedError"
@@ -104,11 +109,30 @@ def testing_window(device_run: dict[str, Any]) -> tuple[float, float]:
     return start, end
 
 
+def test_case(package: str, index: int) -> tuple[str, str]:
+    """(className, name) of the test package's case ``index``."""
+    return (
+        f"{package}.{TEST_CLASSES[index % len(TEST_CLASSES)]}",
+        f"test{index + 1:02d}{TEST_ACTIONS[index % len(TEST_ACTIONS)]}",
+    )
+
+
+def selected(config: dict[str, Any], class_name: str) -> bool:
+    """Whether the run config's limitation (the doc's PACKAGE or CLASS, by its name) runs this class."""
+    value = config.get("limitationValue") or ""
+    if config.get("limitationType") == "CLASS":
+        return class_name == value
+    if config.get("limitationType") == "PACKAGE":
+        return class_name.startswith(value.rstrip(".") + ".")
+    return True
+
+
 def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list[dict[str, Any]]:
     """The test cases done by ``now`` (and before an abort); they finish evenly across DEVICE_RUNNING."""
     start, end = testing_window(device_run)
     now = min(now, ended_at(device_run))
-    count = device_run["caseCount"]
+    indices = device_run["cases"]
+    count = len(indices)
     if not count:
         return []
     done = count if now >= end else max(0, math.floor(count * (now - start) / (end - start)))
@@ -116,13 +140,13 @@ def finished_cases(device_run: dict[str, Any], package: str, now: float) -> list
     return [
         {
             "index": i,
-            "className": f"{package}.{TEST_CLASSES[i % len(TEST_CLASSES)]}",
-            "name": f"test{i + 1:02d}{TEST_ACTIONS[i % len(TEST_ACTIONS)]}",
+            "className": test_case(package, i)[0],
+            "name": test_case(package, i)[1],
             "failed": i in device_run["failedCases"],
             "time": round(each, 3),
-            "finishedAt": start + each * (i + 1),
+            "finishedAt": start + each * (position + 1),
         }
-        for i in range(done)
+        for position, i in enumerate(indices[:done])
     ]
 
 

@@ -7,7 +7,7 @@ path, method, parameter and key it reads; where it is silent the doc's object ta
 | endpoint | client function: what it sends and reads | here |
 | --- | --- | --- |
 | ``POST /api/v2/users/{userId}/files`` | ``Testdroid.upload_file``: multipart field ``file``; reads ``id`` and ``fileProperties`` (``key`` / ``value``; a ``virus_scan_status`` other than safe / disabled / none is waited for) | 201, the doc's ``file`` object plus ``fileProperties: []`` (no scan here); the file joins the user's file library, kept until a run uses it and beyond |
-| ``POST /api/v2/users/{userId}/runs`` | ``Testdroid.start_test_run_using_config``: a JSON config (its docstring: ``projectId``, ``files`` [{id}], ``testRunParameters`` [{key, value}], ``deviceGroupId``, ``frameworkId``, ``osType``); ``start_wait_test_run`` reads ``id`` and ``projectId`` | 201, the doc's ``testRun``: a run of the doc's project ``projectId``, read by the doc's run endpoints |
+| ``POST /api/v2/users/{userId}/runs`` | ``Testdroid.start_test_run_using_config``: a JSON config (its docstring: ``projectId``, ``files`` [{id}], ``testRunParameters`` [{key, value}], ``deviceGroupId``, ``frameworkId``, ``osType``); ``start_wait_test_run`` reads ``id`` and ``projectId`` | 201, the doc's ``testRun``: a run of the doc's project ``projectId``, read by the doc's run endpoints; the config's ``limitationType`` / ``limitationValue`` (the doc's projectConfig fields) select this run's tests only |
 | ``POST .../runs/{runId}/retry?deviceRunIds[]=..`` | ``Testdroid.retry_test_run``: no body; "Specify individual device session IDs to only re-run those devices" | 202, the doc's ``testRun``: the named device runs (all without ids) start a new attempt under their ids |
 | ``POST .../runs/{runId}/abort`` | ``Testdroid.abort_test_run``: no body | 202, the doc's ``testRun``: FINISHED, its unfinished device runs stopped (timing.py) |
 
@@ -16,7 +16,10 @@ account. A run's ``files`` take the roles application, test, data in the order l
 client's docstring lists ids only), a data file must be a ZIP as the doc's data upload says, and
 without ``files`` the project's own files are used; ``deviceGroupId`` defaults to the project's
 ``usedDeviceGroupId``; ``testRunParameters`` are added to the project's parameters (a key given
-replaces the project's value). ``frameworkId`` and ``osType`` are taken and not used: the doc's
+replaces the project's value); a config naming ``limitationType`` (PACKAGE, CLASS or null) and
+``limitationValue`` runs with them in place of the project's, as the run's own config (the doc's
+``runs/{runId}/config`` is a projectConfig, which has them): the project's config is not changed.
+``frameworkId`` and ``osType`` are taken and not used: the doc's
 runs have no framework, and the project's type decides. The run is the doc's in every way: it is
 named ``Test run N``, its devices are EXCLUDED when it lacks what the mode needs, its config and
 parameters read back through ``runs/{runId}/config``. Retry and abort take any run: a retried
@@ -38,7 +41,7 @@ from providers.bitbar.emulator.runs import RunHandlers
 from providers.bitbar.emulator.seed import ID_STARTS
 from providers.bitbar.emulator.timing import run_status
 from providers.bitbar.emulator.uploads import FileHandlers
-from providers.bitbar.emulator.vocabulary import FILE_KINDS
+from providers.bitbar.emulator.vocabulary import FILE_KINDS, LIMITATION_TYPES
 from providers.bitbar.emulator.wire import reply
 from providers.emulation import app_platform, seeded_random
 
@@ -75,7 +78,7 @@ class VendorClientHandlers(FileHandlers, RunHandlers):
             files = self.run_files(body.get("files"), project)
             if group_id is not None and str(check.integer("deviceGroupId", group_id)) not in self.data["deviceGroups"]:
                 raise api_error(404, f"Device group with id {group_id} not found")
-            config = self.config_view(project, files, group_id)
+            config = self.config_view(project, files, group_id) | limitation(body)
             parameters = self.run_parameters(body.get("testRunParameters"), project["id"])
             run = self.open_run(project, "", config, files, parameters)
         return reply(request, self.run_view(run), 201, root="testRun")
@@ -137,6 +140,17 @@ class VendorClientHandlers(FileHandlers, RunHandlers):
                 if run_status(device_run, now) in ("WAITING", "RUNNING"):
                     device_run["abortedAt"] = now
         return reply(request, self.run_view(run), 202, root="testRun")
+
+
+def limitation(body: dict[str, Any]) -> dict[str, Any]:
+    """The run's own limitationType / limitationValue, where the config names them."""
+    found = {}
+    if "limitationType" in body:
+        kind = body["limitationType"]
+        found["limitationType"] = None if kind is None else check.one_of("limitationType", kind, LIMITATION_TYPES)
+    if "limitationValue" in body:
+        found["limitationValue"] = check.text("limitationValue", body["limitationValue"])
+    return found
 
 
 async def json_object(request: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from providers.wetest.emulator.core import WeTestCore
 from providers.wetest.emulator.results import device_errors, perf_samples, result_stat
 from providers.wetest.emulator.submission import Submission, parse_submission
-from providers.wetest.emulator.timeline import device_result_at, plan_devices, status_at
+from providers.wetest.emulator.timeline import Flakiness, device_result_at, plan_devices, status_at
 from providers.wetest.emulator.vocabulary import (
     FILES_HOST,
     FRAME_TYPES,
@@ -64,9 +64,17 @@ class AutomationHandlers(WeTestCore):
                 "app": {k: app[k] for k in ("fid", "name", "package", "size", "version", "icon_url", "platform")},
                 "submitted_at": self.now(),
                 "canceled_at": None,
-                "devices": plan_devices(test_id, devices, submission, self.options, compatible),
+                "devices": plan_devices(test_id, devices, submission, self.options, compatible, self.flakiness()),
             }
         return ok(test_info=self.extra({"test_id": test_id}, device_number=len(devices)))
+
+    def flakiness(self) -> Flakiness:
+        return Flakiness(
+            self.data.setdefault("flaky", {}),
+            self.data.setdefault("flakyRuns", {}),
+            self.options.flaky_rate,
+            self.options.seed,
+        )
 
     def _choose_devices(self, submission: Submission) -> list[dict[str, Any]]:
         in_cloud = [d for d in self.data["devices"] if d["cloud_id"] == submission.cloud_id]

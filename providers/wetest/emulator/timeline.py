@@ -8,21 +8,47 @@ or ``max_test_runtime`` passes (status 3, unfinished devices 5). Everything is
 read lazily against ``options.clock``; no background task runs.
 
 Results: ``failure_share`` of the online devices, chosen by ``seed``, end with
-result 2 and failed cases; the others pass. An app on a cloud of the other
+result 2 and failed cases; the others pass. The app and script on a device
+``flaky_rate`` marks as flaky (once, kept for the emulator's life) fail each of
+their runs there with probability 0.3 (result 2, cases failed), drawn from the
+seed and how often they ran on that device before. An app on a cloud of the other
 platform fails every case on every device: result 2, "has compatibility
 error". An offline seeded device (10007) is never tested: result 3.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from providers.emulation import EmulatorOptions, failing_positions, seeded_random
+from providers.emulation import EmulatorOptions, failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
 from providers.wetest.emulator.submission import Submission
 from providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
 
 # Share of the job duration over which device starts are spread (queueing).
 QUEUE_SHARE = 0.1
+
+
+@dataclass
+class Flakiness:
+    """Which app and script on which device is flaky (``marks``), and how often each ran (``runs``): the store's."""
+
+    marks: dict[str, bool]
+    runs: dict[str, int]
+    share: float
+    seed: int
+
+    def failing(self, submission: Submission, device_ids: list[int]) -> set[int]:
+        """The devices whose flaky run fails this time."""
+        keys = {device_id: f"{submission.app_fid}|{submission.script_id}|{device_id}" for device_id in device_ids}
+        mark_flaky(self.marks, keys.values(), self.share, self.seed)
+        failing = set()
+        for device_id, key in keys.items():
+            if self.marks[key]:
+                self.runs[key] = self.runs.get(key, 0) + 1
+                if flaky_attempt_fails(self.seed, key, self.runs[key]):
+                    failing.add(device_id)
+        return failing
 
 
 def _cut(test: dict[str, Any]) -> tuple[float, StatusCode]:
@@ -60,11 +86,15 @@ def plan_devices(
     submission: Submission,
     options: EmulatorOptions,
     compatible: bool = True,
+    flaky: Flakiness | None = None,
 ) -> list[dict[str, Any]]:
     """Fix each device's start, end, outcome and case counts at submission time."""
     rng = seeded_random(options.seed, "wetest", test_id)
     online = [i for i, device in enumerate(devices) if device["online"]]
     failing = {online[p] for p in failing_positions(len(online), options.failure_share, rng)}
+    if flaky is not None:
+        flaked = flaky.failing(submission, [devices[i]["device_id"] for i in online])
+        failing |= {i for i in online if devices[i]["device_id"] in flaked}
     duration, count = options.job_duration, len(devices)
     plans = []
     for index, device in enumerate(devices):

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from providers.run_record import RunRecord
 from providers.wetest.runs import AutomationTest, _device_result
 from providers.wetest.times import span
 
@@ -50,8 +51,12 @@ def test_an_unreadable_time_leaves_the_testcase_without_a_time_and_warns(caplog)
             {"device_id": 2, "model": "Galaxy", "result_code": 1, "device_start_time": START, "end_time": "later"}
         ),
     ]
+    test = AutomationTest()
+    attrs = {"id": 7, "device_results": devices}
+    record = RunRecord()
+    record.add(1, test.cases(None, attrs, {"number": 1}))
     with caplog.at_level(logging.WARNING, logger="labform.wetest"):
-        suite = AutomationTest().junit_suites(None, {"id": 7, "device_results": devices})[0]
+        suite = test.junit_suites(None, {**attrs, "record": record.to_json()})[0]
     times = [case.get("time") for case in suite.findall("testcase")]
     assert times == ["4.000", None]
     assert "cannot read the times of Galaxy #2 (later); their JUnit testcases have no time" in caplog.text
