@@ -25,7 +25,7 @@ from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
 from providers.junit import renamed_suites
 from providers.run_record import CaseResult, RunRecord, seconds_of
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged
+from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, recorded
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
 from providers.transfer import file_digest, local_file_digest, streamed_part
@@ -198,8 +198,10 @@ class Testset(RunResource):
         return RunProgress(status["testset_status"] == COMPLETE, text, {"status": status["testset_status"], **counts})
 
     def facts(self, attrs: Attrs) -> RunFacts:
-        """The testset's own counts (no devices: the cloud does not say how many ran it)."""
-        return judged(attrs, RunFacts(passed=attrs.get("passed"), failed=attrs.get("failed")))
+        """From the record (its "tests" are devices, as the JUnit the cloud writes has them), else the
+        testset's own counts (no devices: the cloud's counts alone do not say how many ran it)."""
+        counts = recorded(attrs) or RunFacts(passed=attrs.get("passed"), failed=attrs.get("failed"))
+        return judged(attrs, counts)
 
     def stop(self, ctx, attrs):
         """apptest.ai has no call to stop a testset: it runs to its end, labform only forgets it."""

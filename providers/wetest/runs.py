@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -406,15 +405,14 @@ class AutomationTest(RunResource):
         )
 
     def facts(self, attrs: Attrs) -> RunFacts:
-        """A device per device result; passed are its successful cases, failed those that failed or
-        timed out (each device by its last attempt); flaky the devices that passed only on a retry."""
-        counts = per_device(
+        """From the record, as its JUnit counts: a case per device, by its last attempt (the cloud
+        reports case counts, never names); without one, each device's successful and failed cases."""
+        counts = recorded(attrs) or per_device(
             attrs.get("device_results"),
             lambda d: d["cases"]["success"],
             lambda d: d["cases"]["fail"] + d["cases"]["timeout"],
         )
-        record = recorded(attrs)
-        return judged(attrs, replace(counts, flaky=record.flaky) if record else counts)
+        return judged(attrs, counts)
 
     def stop(self, ctx, attrs):
         """Cancel the test; if it ended meanwhile there is nothing to cancel."""

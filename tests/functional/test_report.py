@@ -28,13 +28,6 @@ RUNNING = [
     "perfecto-gate",
     "wetest-smoke",
 ]
-# WeTest's JUnit has a testcase per device while its facts (-json, the summary, the report) count the
-# test cases its devices ran: they disagree until WeTest keeps a run record. Strict: it fails once they agree.
-DISAGREEING = {"wetest-smoke": "WeTest: JUnit counts devices, its facts count test cases"}
-CHECKED = [
-    pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=DISAGREEING[e])) if e in DISAGREEING else e
-    for e in RUNNING
-]
 
 
 def run_results(stream: str) -> dict[str, dict]:
@@ -66,7 +59,7 @@ def test_the_examples_that_run_tests_are_the_ones_checked(shipped_plans: Path):
     assert running | {"perfecto-gate"} == set(RUNNING)
 
 
-@pytest.mark.parametrize("example", CHECKED)
+@pytest.mark.parametrize("example", RUNNING)
 def test_junit_report_and_json_count_alike_on_every_example(example, shipped_plans, workdir: Workdir):
     """Applied on the sandbox with --report: each run's JUnit counts == the report's == -json's facts."""
     plan = f"plans/{example}"

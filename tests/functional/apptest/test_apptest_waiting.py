@@ -85,13 +85,13 @@ def test_a_missed_gate_exits_1_with_the_counts_and_keeps_the_testset(one_failing
 
 
 def test_the_step_summary_shows_the_testsets_own_counts(one_failing, apptest, workdir, monkeypatch, tmp_path):
-    """The runs table: the cloud's passed and failed counts; no devices (the API does not say how many)."""
+    """The runs table: the devices its results report lists (the run record), their passed and failed counts."""
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     write_plan(workdir, "gate: {max_failed: 1}")
     assert workdir.apply().exit_code == 0
     row = summary_runs(summary)["apptest_testset.smoke"]
-    assert row[:3] + row[4:] == ["—", "2", "1", "—", "passed"]
+    assert row[:3] + row[4:] == ["3", "2", "1", "—", "passed"]
 
 
 def test_wait_times_out_cleanly_and_keeps_the_testset(apptest, workdir):
