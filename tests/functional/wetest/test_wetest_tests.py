@@ -192,9 +192,7 @@ def test_a_missed_gate_exits_1_with_the_numbers_and_keeps_the_test(half_failing,
     assert submissions(wetest) == 1
 
 
-def test_the_step_summary_counts_each_device_as_its_junit_does(
-    half_failing, wetest, workdir, monkeypatch, tmp_path
-):
+def test_the_step_summary_counts_each_device_as_its_junit_does(half_failing, wetest, workdir, monkeypatch, tmp_path):
     """The runs table counts as the JUnit does (the run record): a case per device result, passed when its
     result_code is 1 (success); the cloud names no cases, so their counts are each device's detail."""
     summary = tmp_path / "summary.md"
