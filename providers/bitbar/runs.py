@@ -30,6 +30,7 @@ and ``quarantine`` read the record (providers/runs.py TestGate).
 from __future__ import annotations
 
 import builtins
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
@@ -349,24 +350,53 @@ class Run(RunResource):
         runs = [dict(r) for r in attempt.get("runs") or []]
         started = {r["unit"] for r in runs}
         base = attrs.get("name") or f"run {attrs['id']}"
+        named = {unit: f"{base} attempt {number}: {unit}" for unit in attempt["units"]}
+        unrecorded = self._unrecorded_class_runs(ctx, attrs, runs, kind, named)
         for unit in attempt["units"]:
             if unit in started:
                 continue
             config = {"projectId": project, "limitationType": kind, "limitationValue": unit}
             if group is not None:
                 config["deviceGroupId"] = group
-            run = _client(ctx).post_json(f"/api/v2/users/{user}/runs", "start run", config)
+            run = unrecorded.get(unit)
+            if run is None:
+                try:
+                    run = _client(ctx).post_json(f"/api/v2/users/{user}/runs", "start run", config)
+                except ProviderError as error:  # started or not? the cloud's runs say
+                    run = (
+                        self._unrecorded_class_runs(ctx, attrs, runs, kind, named).get(unit)
+                        if error.ambiguous
+                        else None
+                    )
+                    if run is None:
+                        raise
             runs.append({"unit": unit, "id": run["id"]})
             save({"id": runs[0]["id"], "runs": runs})
             ctx.progress(f"run {run['id']}: attempt {number} re-runs {kind} {unit}")
             # Named after the run it retries, so the cloud's list reads as the plan does (a rename is safe to resend).
-            _client(ctx).post(
-                self._path(project, run["id"]),
-                "rename run",
-                {"name": f"{base} attempt {number}: {unit}"},
-                idempotent=True,
-            )
+            _client(ctx).post(self._path(project, run["id"]), "rename run", {"name": named[unit]}, idempotent=True)
         return {"id": runs[0]["id"], "runs": runs}
+
+    def _unrecorded_class_runs(
+        self, ctx: Context, attrs: Attrs, runs: builtins.list[Attrs], kind: str, named: dict[str, str]
+    ) -> dict[str, Attrs]:
+        """The runs per class Bitbar made for this attempt that state never recorded (an answer lost, or
+        an apply killed before it was saved), by unit: the project's runs after this one that no attempt
+        holds and labform has not named for another attempt, whose own config selects a unit (the cloud
+        names a run started without a name itself). Found again, none starts twice."""
+        project = attrs["project"]
+        known = {str(attrs["id"])} | {str(r["id"]) for r in runs}
+        known |= {str(r["id"]) for a in attrs.get("attempts") or [] for r in a.get("runs") or []}
+        found: dict[str, Attrs] = {}
+        for run in listing(ctx, self._path(project), "find run"):
+            if str(run["id"]) in known or int(run["id"]) <= int(attrs["id"]):
+                continue
+            config = _client(ctx).get(f"{self._path(project, run['id'])}/config", "read run config")
+            unit = config.get("limitationValue")
+            name = run.get("displayName") or ""
+            if config.get("limitationType") == kind and unit in named and not _other_attempts(name, named[unit]):
+                found.setdefault(unit, run)
+        return found
 
     def fold_attempt(self, attrs, attempt):
         """After the retry call the run itself says how each device ended (its state, ratios, device
@@ -567,3 +597,11 @@ class RunTag(ResourceType):
 
     def find_existing(self, ctx, desired):
         return _first_named(self.listed(ctx, ("run", desired["project"], desired["run"])), "name", desired["name"])
+
+
+_ATTEMPT_NAME = re.compile(r".+ attempt \d+: .+")
+
+
+def _other_attempts(name: str, ours: str) -> bool:
+    """Whether a run's name is one labform gave a run per class of another attempt or another run."""
+    return name != ours and _ATTEMPT_NAME.fullmatch(name) is not None

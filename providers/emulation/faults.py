@@ -135,6 +135,9 @@ class FaultMiddleware:
         """The fault this request gets, if any, and the generator that decides its details."""
         if self.options.failure_rate <= 0:
             return None
+        paths = self.options.failure_paths
+        if paths is not None and not re.search(paths, f"{scope['method']} {scope['path']}"):
+            return None
         shape = _ID.sub("*", f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode()}")
         with self._lock:
             nth = self._seen[shape] = self._seen.get(shape, 0) + 1

@@ -58,6 +58,8 @@ class EmulatorOptions:
     failure_rate: float = 0.0
     # The faults drawn from; the default keeps to those that fire before the handler runs.
     failure_kinds: tuple[str, ...] = FAULTS_BEFORE
+    # Only requests whose "METHOD /path" this regular expression finds get faults; None: every request.
+    failure_paths: str | None = None
     retry_after: int = 1
     # A slow-body answer's pause between two bytes, and a huge-body answer's size.
     slow_body_delay: float = 1.0

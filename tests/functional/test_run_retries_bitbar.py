@@ -204,3 +204,25 @@ def test_a_retry_or_gate_bitbar_cannot_do_is_refused_at_its_line(options, line, 
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert f"main.yaml:{first + line - 2}:" in result.stderr and message in result.stderr, result.stderr
     assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+
+
+def test_a_class_run_whose_start_answer_is_lost_is_found_again_never_started_twice(
+    flaky, emulator_options, bitbar, workdir
+):
+    """Every answer to the vendor client's run start is dropped after Bitbar started the run: labform finds
+    each run again among the project's runs (unrecorded, its config selecting the class) and starts none twice."""
+    emulator_options.failure_rate, emulator_options.failure_kinds = 1.0, ("drop-after",)
+    emulator_options.failure_paths = r"^POST /api/v2/users/\d+/runs$"
+    write_plan(workdir, f"{WAIT}\nretry: {{attempts: 5, only: failed_tests}}\ngate: {{min_pass_rate: 1.0}}")
+    result = workdir.apply()
+    assert result.exit_code == 0, result.output
+
+    attrs = run_attrs(workdir)
+    retried = {r["id"]: r["unit"] for attempt in attrs["attempts"][1:] for r in attempt["runs"]}
+    assert retried, "the seed made no test fail: nothing was re-run"
+    starts = [r for r in bitbar.app.log.matching("POST", "/api/v2/users/") if USER_RUNS.search(r.path)]
+    assert len(starts) == len(retried)  # each class started once, its lost answer never sent again
+    runs = emulator_runs(bitbar)
+    assert [r["id"] for r in runs] == [attrs["id"], *retried]
+    assert all(r["config"]["limitationValue"] == retried[r["id"]] for r in runs[1:])
+    assert workdir.plan("--detailed-exitcode").exit_code == 0
