@@ -10,8 +10,9 @@
     no-op       current attrs   current attrs
     read        None            data source result
 
-``reason`` explains the choice for people (e.g. "gone from the cloud"); it
-never drives apply — only ``action`` does.
+``reason`` explains the choice for people (e.g. "gone from the cloud") and
+``action_reason`` says it in Terraform's words where Terraform has one (the
+JSON plan's ``action_reason``); neither drives apply — only ``action`` does.
 
 A gate that judges results (a finished run's gate, a ``perfecto_gate``) is a
 ``Check`` beside the changes, never a change: its verdict (pass, fail,
@@ -88,6 +89,31 @@ ACTION_WORDS = {
 }
 
 
+class ActionReason(enum.StrEnum):
+    """Why an action was chosen, in Terraform's words (terraform-json's action reasons): a replace,
+    a delete of an object the plan no longer declares, or a read only apply can make. labform's own
+    reasons (a run still to finish, a create held back, drift) have no word here: people read those
+    in ``ResourceChange.reason``."""
+
+    REPLACE_BECAUSE_TAINTED = "replace_because_tainted"  # the last apply left the object unable to converge
+    REPLACE_BY_REQUEST = "replace_by_request"  # --replace named it
+    REPLACE_BECAUSE_CANNOT_UPDATE = "replace_because_cannot_update"  # an argument that cannot change in place
+    DELETE_BECAUSE_NO_RESOURCE_CONFIG = "delete_because_no_resource_config"  # its block is gone
+    DELETE_BECAUSE_NO_MODULE = "delete_because_no_module"  # its module instance is gone
+    DELETE_BECAUSE_WRONG_REPETITION = "delete_because_wrong_repetition"  # key kind no longer the block's
+    DELETE_BECAUSE_COUNT_INDEX = "delete_because_count_index"  # position beyond the block's count
+    DELETE_BECAUSE_EACH_KEY = "delete_because_each_key"  # key no longer in the block's for_each
+    DELETE_BECAUSE_NO_MOVE_TARGET = "delete_because_no_move_target"  # moved: to an address the plan lacks
+    READ_BECAUSE_CONFIG_UNKNOWN = "read_because_config_unknown"  # its arguments wait for apply's values
+
+
+# The marks ``requires_replace`` carries when no argument forces the replace, as the plan shows them.
+REPLACE_MARKS = {
+    ActionReason.REPLACE_BY_REQUEST: "(replace requested)",
+    ActionReason.REPLACE_BECAUSE_TAINTED: "(tainted)",
+}
+
+
 @dataclass
 class ResourceChange:
     address: Address
@@ -103,6 +129,8 @@ class ResourceChange:
     remote_id: str | None = None
     # What the provider says creating it costs (e.g. "~ 12 credits").
     note: str | None = None
+    # ``reason`` in Terraform's words, for the JSON plan; None where Terraform has none.
+    action_reason: ActionReason | None = None
 
 
 class CheckStatus(enum.StrEnum):

@@ -146,10 +146,10 @@ class _Builder:
         self.locals: dict[str, Any] = {}
         self.resolving: list[str] = []  # the locals being worked out, innermost last (a cycle's path)
         # Each block written here (its whole address without a key): "for_each", "count", or None for neither.
-        self.declared: dict[Address, str | None] = {}
+        self.declared: dict[Address, str | None] = scope.declared  # kept by the scope: orphans.py reads it
         self.unexpanded: set[Address] = set()  # blocks whose instances could not be known: read no further
         # Each module called here: how it is keyed ("for_each", "count" or None) and its outputs' names.
-        self.module_calls: dict[str, tuple[str | None, set[str]]] = {}
+        self.module_calls: dict[str, tuple[str | None, set[str]]] = scope.module_calls
         self.unexpanded_modules: set[str] = set()
         # Every block built here and in the modules called, by whole address.
         self.resource_blocks: dict[Address, Block] = {}

@@ -8,11 +8,13 @@ and a body this labform cannot read is refused, never misread::
      plan: {state: {serial, lineage}, files, destroy, refresh_only,
             notices: [{address, message}],
             changes: [{address, action, before, after, after_unknown, requires_replace,
-                       sensitive, reason, remote_id, note}]}}
+                       sensitive, reason, remote_id, note, action_reason?}]}}
 
 ``before`` and ``after`` are ``{values, unknown}``: a value only apply will know is
 null in ``values`` and its path is listed in ``unknown``. A sensitive value is
-only ever its fingerprint, or unknown: never the secret.
+only ever its fingerprint, or unknown: never the secret. ``action_reason`` (Terraform's
+word for the change, for ``show FILE -json``) is only there when the change has one; a
+body written before it existed reads without it: it never drives apply.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from engine import secrets
 from engine.addresses import Address
-from engine.changes import Action, Notice, Plan, ResourceChange
+from engine.changes import Action, ActionReason, Notice, Plan, ResourceChange
 from engine.errors import PlanRefusedError
 from engine.references import UNKNOWN, contains_unknown
 from engine.version import labform_version
@@ -134,6 +136,7 @@ def _change_out(change: ResourceChange) -> dict[str, Any]:
         "reason": change.reason,
         "remote_id": change.remote_id,
         "note": change.note,
+        **({"action_reason": change.action_reason.value} if change.action_reason else {}),
     }
 
 
@@ -149,6 +152,7 @@ def _change_in(raw: dict[str, Any]) -> ResourceChange:
         reason=raw["reason"],
         remote_id=raw["remote_id"],
         note=raw["note"],
+        action_reason=ActionReason(raw["action_reason"]) if raw.get("action_reason") else None,
     )
 
 

@@ -39,11 +39,12 @@ from engine.arguments import (
     same,
     type_named,
 )
-from engine.changes import Action, Check, CheckStatus, Notice, Plan, ResourceChange
+from engine.changes import REPLACE_MARKS, Action, ActionReason, Check, CheckStatus, Notice, Plan, ResourceChange
 from engine.config import Block, PlanConfig
 from engine.errors import ConfigError, LabformError
 from engine.graph import DependencyGraph
 from engine.options import PlanOptions
+from engine.orphans import delete_reason
 from engine.references import UNKNOWN, Reference, contains_unknown, dig
 from engine.session import ProviderSession
 from engine.state import ResourceState, State
@@ -235,15 +236,19 @@ class Planner:
                 )
 
     def _orphan_changes(self) -> list[ResourceChange]:
-        return [
-            self._delete_change(
-                key, item, "not in the plan any more", "not in the plan and already gone from the cloud"
-            )
-            for key, item in sorted(self.state.resources.items())
-            if Address.parse(key) not in self.config.resources
-        ]
+        """Objects in state the plan no longer declares, each with Terraform's word for why."""
+        changes = []
+        for key, item in sorted(self.state.resources.items()):
+            address = Address.parse(key)
+            if address not in self.config.resources:
+                why = delete_reason(address, self.config.scope, self.config.moves)
+                gone = "not in the plan and already gone from the cloud"
+                changes.append(self._delete_change(key, item, "not in the plan any more", gone, why))
+        return changes
 
-    def _delete_change(self, key: str, item: ResourceState, reason: str, reason_if_gone: str) -> ResourceChange:
+    def _delete_change(
+        self, key: str, item: ResourceState, reason: str, reason_if_gone: str, why: ActionReason | None = None
+    ) -> ResourceChange:
         before = self.refreshed.get(key)
         rtype = type_named(item.type)
         return ResourceChange(
@@ -254,6 +259,7 @@ class Planner:
             sensitive=rtype.Args.fields_with("sensitive"),
             reason=reason if before is not None else reason_if_gone,
             remote_id=item.id,
+            action_reason=why,
         )
 
     def _config_changes(self) -> list[ResourceChange]:
@@ -289,6 +295,7 @@ class Planner:
                 dict(block.arguments),
                 after_unknown=set(source.computed),
                 reason="depends on values known only after apply",
+                action_reason=ActionReason.READ_BECAUSE_CONFIG_UNKNOWN,
             )
         self.planned[block.address] = self.session.read_data(block.address, args)
         return None
@@ -352,10 +359,9 @@ class Planner:
         # unset), so the update apply sends, read from the plan's ``after``, leaves them alone.
         kept = {k: v for k, v in protected.items() if k not in block.lifecycle.ignore_changes}
         changed, forcing = diff(rtype, kept, actual)
-        if address in self.options.replace:
-            forcing = forcing or ["(replace requested)"]
-        if prior.tainted:
-            forcing = forcing or ["(tainted)"]
+        why = _replace_reason(prior.tainted, address in self.options.replace, bool(forcing))
+        if why is not None and not forcing:
+            forcing = [REPLACE_MARKS[why]]
         if forcing:
             if block.lifecycle.prevent_destroy:
                 raise ConfigError(
@@ -375,6 +381,7 @@ class Planner:
                 sensitive=sensitive,
                 remote_id=prior.id,
                 note=self._estimate(block, rtype, desired),
+                action_reason=why,
             )
         after = {**actual, **kept}
         self.planned[address] = after
@@ -444,6 +451,16 @@ class Planner:
                 keep.add(node)
         keep |= {c.address for c in changes if any(target.contains(c.address) for target in self.options.targets)}
         return [c for c in changes if c.address in keep]
+
+
+def _replace_reason(tainted: bool, requested: bool, forced: bool) -> ActionReason | None:
+    """Why an object is replaced, in Terraform's order: tainted, then --replace, then an argument
+    that cannot change in place; None when it is not replaced."""
+    if tainted:
+        return ActionReason.REPLACE_BECAUSE_TAINTED
+    if requested:
+        return ActionReason.REPLACE_BY_REQUEST
+    return ActionReason.REPLACE_BECAUSE_CANNOT_UPDATE if forced else None
 
 
 def _unknowns(attrs: dict[str, Any]) -> set[str]:

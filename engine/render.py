@@ -21,7 +21,18 @@ import click
 
 from engine.addresses import Address
 from engine.arguments import data_source, resource_type, type_named
-from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands, stays_red
+from engine.changes import (
+    NO_CHANGES,
+    REPLACE_MARKS,
+    Action,
+    ActionReason,
+    Check,
+    CheckStatus,
+    Plan,
+    ResourceChange,
+    resolve_commands,
+    stays_red,
+)
 from engine.events import module_address
 from engine.provider_address import provider_address
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
@@ -86,9 +97,9 @@ def render_change(change: ResourceChange, color: bool) -> str:
     for marker, key, text in lines:
         line = f"      {marker} {key.ljust(width)} = {text}"
         out.append(click.style(line, fg=colour) if color and marker != " " else line)
-    if change.requires_replace == ["(replace requested)"]:
+    if change.requires_replace == [REPLACE_MARKS[ActionReason.REPLACE_BY_REQUEST]]:
         out.append("      # replacement requested with --replace")
-    if change.requires_replace == ["(tainted)"]:
+    if change.requires_replace == [REPLACE_MARKS[ActionReason.REPLACE_BECAUSE_TAINTED]]:
         out.append("      # tainted: the last apply left it unable to reach its desired state")
     out.append("    }")
     return "\n".join(out)
@@ -221,13 +232,16 @@ def _address_fields(address: Address) -> dict[str, Any]:
 
 
 def change_to_dict(change: ResourceChange) -> dict[str, Any]:
+    """One change as Terraform's ``resource_changes[]`` has it; ``action_reason`` only in Terraform's
+    words (labform's own reasons are for people: the text plan shows them), left out where it has none."""
     after, after_unknown = (
         (None, {}) if change.after is None else _values(change.after, change.sensitive, change.after_unknown)
     )
+    marks = set(REPLACE_MARKS.values())
     return {
         **_address_fields(change.address),
+        **({"action_reason": change.action_reason.value} if change.action_reason else {}),
         "remote_id": change.remote_id,
-        "action_reason": change.reason or None,
         "note": change.note,
         "change": {
             "actions": change.action.json_actions(),
@@ -236,7 +250,7 @@ def change_to_dict(change: ResourceChange) -> dict[str, Any]:
             "after_unknown": after_unknown,
             "before_sensitive": _sensitive_of(change, change.before),
             "after_sensitive": _sensitive_of(change, change.after),
-            "replace_paths": [[key] for key in change.requires_replace],
+            "replace_paths": [[key] for key in change.requires_replace if key not in marks],
             **({"importing": {"id": change.remote_id}} if change.action == Action.ADOPT else {}),
         },
     }
@@ -268,25 +282,64 @@ def _forget_to_dict(address: Address, state: State | None) -> dict[str, Any]:
     return {**_address_fields(address), "change": change}
 
 
-def check_to_dict(check: Check) -> dict[str, Any]:
-    """One check as Terraform's plan JSON has it (one instance: labform has no count or for_each);
-    ``reason`` is labform's own: what an unknown check waits for, or how a failing one failed."""
-    address = check.address
-    instance: dict[str, Any] = {"address": {"to_display": str(address)}, "status": check.status.value}
+# A block's status over its instances, as Terraform aggregates it: the first of these any instance has.
+_AGGREGATE = (CheckStatus.ERROR, CheckStatus.FAIL, CheckStatus.UNKNOWN, CheckStatus.PASS)
+
+
+def _static_module(address: Address) -> str:
+    """The module a block is written in, by call names only (``module.ci``): Terraform's static address."""
+    return ".".join(f"module.{name}" for name, _ in address.module)
+
+
+def _static_display(address: Address) -> str:
+    """``module.ci.bitbar_run.smoke`` for ``module.ci["checkout"].bitbar_run.smoke["a"]``: the block as written."""
+    bare = str(Address(address.type, address.name, address.is_data))
+    return f"{_static_module(address)}.{bare}" if address.module else bare
+
+
+def _check_instance(check: Check) -> dict[str, Any]:
+    """One instance's verdict: its whole address, ``instance_key`` for a count or for_each instance,
+    ``module`` for one inside a module instance; ``problems`` when it fails; ``reason`` is labform's
+    own (how it failed, or what it waits for)."""
+    address: dict[str, Any] = {"to_display": str(check.address)}
+    if check.address.module:
+        address["module"] = module_address(check.address)
+    if check.address.key is not None:
+        address["instance_key"] = check.address.key
+    instance: dict[str, Any] = {"address": address, "status": check.status.value, "reason": check.why or None}
     if check.status == CheckStatus.FAIL:
         instance["problems"] = [{"message": check.why}]
-    return {
-        "address": {
+    return instance
+
+
+def checks_to_list(checks: list[Check]) -> list[dict[str, Any]]:
+    """Terraform's ``checks``: one entry per block as written (its address without instance keys), its
+    status aggregated over its instances, each instance's verdict in ``instances``; both sorted by
+    ``to_display``, as Terraform sorts them."""
+    blocks: dict[str, list[Check]] = {}
+    for check in checks:
+        blocks.setdefault(_static_display(check.address), []).append(check)
+    entries = []
+    for static, instances in sorted(blocks.items()):
+        first = instances[0].address
+        statuses = {check.status for check in instances}
+        address: dict[str, Any] = {
             "kind": "resource",
-            "to_display": str(address),
-            "mode": "managed",
-            "type": address.type,
-            "name": address.name,
-        },
-        "status": check.status.value,
-        "instances": [instance],
-        "reason": check.why or None,
-    }
+            "to_display": static,
+            "mode": "data" if first.is_data else "managed",
+            "type": first.type,
+            "name": first.name,
+        }
+        if first.module:
+            address["module"] = _static_module(first)
+        entries.append(
+            {
+                "address": address,
+                "status": next(status for status in _AGGREGATE if status in statuses).value,
+                "instances": sorted((_check_instance(c) for c in instances), key=lambda i: i["address"]["to_display"]),
+            }
+        )
+    return entries
 
 
 def _check_counts(plan: Plan) -> dict[str, int]:
@@ -507,7 +560,7 @@ def plan_to_dict(
             {"address": str(u.address), "since": u.since, "why": u.why, "resolve": resolve_commands(u.address)}
             for u in plan.unresolved
         ],
-        "checks": [check_to_dict(c) for c in plan.checks],
+        "checks": checks_to_list(plan.checks),
         "refresh": plan.refreshed,
         "summary": {**plan.counts(), "has_changes": plan.has_changes, "checks": _check_counts(plan)},
     }

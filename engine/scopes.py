@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.addresses import Key, ModulePath
+from engine.addresses import Address, Key, ModulePath
 from engine.expressions.errors import ExpressionError
 from engine.references import Reference, contains_unknown, dig, references_in, substitute
 from engine.types import TypeMismatch, VarType
@@ -42,6 +42,10 @@ class Scope:
     outputs: dict[str, Any] = field(default_factory=dict)
     # The module instances called here, by (module name, instance key).
     children: dict[tuple[str, Key], Scope] = field(default_factory=dict)
+    # What is written here, whatever instances it makes: each block (by its address without a key)
+    # and each module call, with how it repeats ("for_each", "count" or None); a call's outputs' names.
+    declared: dict[Address, str | None] = field(default_factory=dict)
+    module_calls: dict[str, tuple[str | None, set[str]]] = field(default_factory=dict)
 
     @property
     def plain(self) -> bool:

@@ -409,36 +409,52 @@ def test_checks_follow_the_changes_and_a_failing_one_is_an_error(memory_register
 
 
 def test_json_checks_follow_terraforms_shape(memory_registered):
-    """address {kind, to_display, mode, type, name}, status, one instance; problems only when failing."""
-    address = Address("memory_gauge", "g")
-    document = plan_to_dict(
-        gauge_plan(
-            Check(address, CheckStatus.FAIL, "level 0 is below 5"),
-            Check(address, CheckStatus.UNKNOWN, "known after apply"),
-        )
-    )
-    failing, unknown = document["checks"]
-    assert failing == {
-        "address": {
-            "kind": "resource",
-            "to_display": "memory_gauge.g",
-            "mode": "managed",
-            "type": "memory_gauge",
-            "name": "g",
-        },
-        "status": "fail",
-        "instances": [
-            {
-                "address": {"to_display": "memory_gauge.g"},
-                "status": "fail",
-                "problems": [{"message": "level 0 is below 5"}],
-            }
-        ],
-        "reason": "level 0 is below 5",
-    }
-    assert unknown["instances"] == [{"address": {"to_display": "memory_gauge.g"}, "status": "unknown"}]
+    """One entry per block (address {kind, to_display, mode, type, name}), its status aggregated over
+    its instances; each instance with its status, labform's reason, and problems only when failing."""
+    document = plan_to_dict(gauge_plan(Check(Address("memory_gauge", "g"), CheckStatus.FAIL, "level 0 is below 5")))
+    assert document["checks"] == [
+        {
+            "address": {
+                "kind": "resource",
+                "to_display": "memory_gauge.g",
+                "mode": "managed",
+                "type": "memory_gauge",
+                "name": "g",
+            },
+            "status": "fail",
+            "instances": [
+                {
+                    "address": {"to_display": "memory_gauge.g"},
+                    "status": "fail",
+                    "reason": "level 0 is below 5",
+                    "problems": [{"message": "level 0 is below 5"}],
+                }
+            ],
+        }
+    ]
     assert document["applyable"] is False and document["refresh"] is True
-    assert document["summary"]["checks"] == {"pass": 0, "fail": 1, "error": 0, "unknown": 1}
+    assert document["summary"]["checks"] == {"pass": 0, "fail": 1, "error": 0, "unknown": 0}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "aggregate"),
+    [
+        (("pass", "pass"), "pass"),
+        (("pass", "unknown"), "unknown"),
+        (("unknown", "fail", "pass"), "fail"),
+    ],
+)
+def test_a_blocks_check_status_is_the_worst_of_its_instances(memory_registered, statuses, aggregate):
+    """Terraform's aggregate: fail if any instance fails, else unknown if any is unknown, else pass."""
+    checks = [
+        Check(Address("memory_gauge", "g", key=f"k{index}"), CheckStatus(status), "why" if status != "pass" else "")
+        for index, status in enumerate(statuses)
+    ]
+    [entry] = plan_to_dict(gauge_plan(*checks))["checks"]
+    assert entry["status"] == aggregate
+    assert [(i["address"]["instance_key"], i["status"]) for i in entry["instances"]] == [
+        (f"k{index}", status) for index, status in enumerate(statuses)
+    ]
 
 
 # --- addresses and unknowns as Terraform's JSON takes them apart ---------------------------------

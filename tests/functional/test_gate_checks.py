@@ -58,7 +58,8 @@ def test_a_run_started_but_not_finished_is_a_change_and_its_check_unknown(bitbar
     assert "bitbar_run.smoke will be updated in-place (the run has not finished" in waiting.stdout
     assert "  bitbar_run.smoke: unknown (known after apply)" in waiting.stdout
     [check] = json.loads(workdir.plan("-json").stdout)["checks"]
-    assert (check["status"], check["reason"]) == ("unknown", "known after apply")
+    [instance] = check["instances"]
+    assert (check["status"], instance["status"], instance["reason"]) == ("unknown", "unknown", "known after apply")
     emulator_options.clock.advance(3600)
     assert workdir.apply().exit_code == 0
     done = workdir.plan("--detailed-exitcode")

@@ -86,8 +86,9 @@ def test_plan_json_lists_the_gate_as_a_check_unknown_then_passing_then_failing(p
                 "name": "release",
             },
             "status": "unknown",
-            "instances": [{"address": {"to_display": "perfecto_gate.release"}, "status": "unknown"}],
-            "reason": "known after apply",
+            "instances": [
+                {"address": {"to_display": "perfecto_gate.release"}, "status": "unknown", "reason": "known after apply"}
+            ],
         }
     ]
     assert workdir.apply().exit_code == 0
