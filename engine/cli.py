@@ -12,7 +12,8 @@ Options are also accepted as Terraform spells them: ``-auto-approve``,
 ``-var x=1``, ``-parallelism=16``, ``-auto-approve=true`` (``terraform_style``
 rewrites them before click parses), ``-no-color`` anywhere on the line,
 ``-chdir=DIR`` before the command, and ``-input=false``/``-lock=false``, which
-change nothing here and say so.
+change nothing here and say so, except that apply and destroy never ask for
+approval with ``-input=false`` (they refuse without ``-auto-approve``).
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ from engine.flags import (
     PATH_ARG,
     SandboxTuning,
     TerraformStyleGroup,
+    approval_input_option,
     compact_warnings_option,
     duration,
     input_option,
     json_option,
     lock_option,
+    note_input_ignored,
     parse_address,
     plan_options,
     sandbox_option,
@@ -338,9 +341,11 @@ def _change_log(as_json: bool) -> ci.ChangeLog:
     return ci.ChangeLog(lambda line: click.echo(redact(line)), as_json=as_json, heartbeat=heartbeat)
 
 
-def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog) -> Callable[[runner.PlanResult], bool]:
+def _approver(
+    auto_approve: bool, verb: str, log: ci.ChangeLog, input_enabled: bool | None = None
+) -> Callable[[runner.PlanResult], bool]:
     """Shows the plan first (so a CI log says what was intended), then: with --auto-approve go on;
-    otherwise ask for 'yes', which needs a terminal."""
+    otherwise ask for 'yes', which needs a terminal and no -input=false (which means "do not ask")."""
 
     def show(result: runner.PlanResult) -> None:
         if log.as_json:
@@ -353,11 +358,15 @@ def _approver(auto_approve: bool, verb: str, log: ci.ChangeLog) -> Callable[[run
         return True
 
     if auto_approve:
+        if input_enabled is not None:
+            note_input_ignored()
         return go_on
     if log.as_json:
         raise LabformError(f"{verb} -json needs --auto-approve: a JSON stream cannot ask for approval")
     if not sys.stdin.isatty():
         raise LabformError(f"{verb} needs approval but standard input is not a terminal: run with --auto-approve")
+    if input_enabled is False:
+        raise LabformError(f"{verb} needs approval, and -input=false says not to ask for it: run with -auto-approve")
 
     def approve(result: runner.PlanResult) -> bool:
         show(result)
@@ -477,7 +486,7 @@ def _finish(
 @sandbox_option
 @plan_options()
 @lock_option
-@input_option
+@approval_input_option
 @compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the plan is still printed first).")
 @click.option("--json", "as_json", is_flag=True, help=JSON_STREAM_HELP)
@@ -500,13 +509,14 @@ def apply(
     as_json: bool,
     lock_timeout: float,
     report_dir: Path | None,
+    input_enabled: bool | None,
 ) -> None:
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
     from engine import planfile
 
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
-    _carry_out(ws, options, saved, auto_approve, as_json, compact_warnings, report_dir)
+    _carry_out(ws, options, saved, auto_approve, as_json, compact_warnings, report_dir, input_enabled)
 
 
 def _carry_out(
@@ -517,13 +527,17 @@ def _carry_out(
     as_json: bool,
     compact_warnings: bool,
     report_dir: Path | None = None,
+    input_enabled: bool | None = None,
 ) -> None:
-    """apply and destroy alike: show the plan, ask unless told not to, apply, report."""
+    """apply and destroy alike: show the plan, ask unless told not to (-input=false: never ask), apply, report."""
     from engine import runner
 
     started = time.monotonic()
     ws.report = log = _change_log(as_json)
-    approve = None if saved else _approver(auto_approve, "destroy" if options.destroy else "apply", log)
+    verb = "destroy" if options.destroy else "apply"
+    if saved and input_enabled is not None:  # a saved plan is applied without asking
+        note_input_ignored()
+    approve = None if saved else _approver(auto_approve, verb, log, input_enabled)
     if options.targets and not as_json:
         _warn(TARGETING_WARNING, compact_warnings)
     with Interruption() as stop, log:
@@ -537,7 +551,7 @@ def _carry_out(
 @sandbox_option
 @plan_options(changes=False)
 @lock_option
-@input_option
+@approval_input_option
 @compact_warnings_option
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking (the plan is still printed first).")
 @click.option("--json", "as_json", is_flag=True, help=JSON_STREAM_HELP)
@@ -552,11 +566,12 @@ def destroy(
     auto_approve: bool,
     as_json: bool,
     lock_timeout: float,
+    input_enabled: bool | None,
 ) -> None:
     """Delete every object labform manages for this plan, dependents first."""
     options.destroy = True
     ws = _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout)
-    _carry_out(ws, options, None, auto_approve, as_json, compact_warnings)
+    _carry_out(ws, options, None, auto_approve, as_json, compact_warnings, input_enabled=input_enabled)
 
 
 @main.command()

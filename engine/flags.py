@@ -1,7 +1,8 @@
 """The flags labform's commands share, and Terraform's spelling of them.
 
 ``workspace_options`` (--state, --var, --var-file), ``plan_options`` (--target,
---parallelism…), ``lock_option`` (--lock-timeout, --lock), ``input_option``,
+--parallelism…), ``lock_option`` (--lock-timeout, --lock), ``input_option`` and
+``approval_input_option`` (-input: ignored with a note, or "do not ask" on apply),
 ``compact_warnings_option``, ``sandbox_option`` (--sandbox and the emulators'
 knobs, ``sandbox_tuning_options``) and ``json_option`` decorate click commands;
 ``TerraformStyleGroup`` lets ``-auto-approve``, ``-var x=1``, ``-parallelism=16``
@@ -100,16 +101,19 @@ def _note(message: str) -> None:
     click.echo(f"Note: {message}", err=True)
 
 
+def note_input_ignored() -> None:
+    """Said where -input changes nothing: labform has no variable prompts to turn off."""
+    _note("-input has no effect here: labform never prompts for variables (give them with -var or -var-file)")
+
+
 def _ignored_input(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
     if value is not None and not ctx.resilient_parsing:
-        _note(
-            "-input has no effect: labform never prompts for variables (give them with -var or -var-file); "
-            "apply and destroy ask for approval only on a terminal, and -auto-approve skips that"
-        )
+        note_input_ignored()
 
 
 def input_option(command: Command) -> Command:
-    """Terraform's -input=false, which CI pipelines pass: accepted, and a note says it changes nothing."""
+    """Terraform's -input=false, which CI pipelines pass, on a command that never asks anything:
+    accepted, and a note says it changes nothing."""
     return click.option(
         "--input",
         type=click.BOOL,
@@ -117,7 +121,21 @@ def input_option(command: Command) -> Command:
         metavar="BOOL",
         expose_value=False,
         callback=_ignored_input,
-        help="Accepted for Terraform's -input=false and ignored: labform never prompts for variables.",
+        help="Accepted for Terraform's -input=false and ignored: this command never asks anything.",
+    )(command)
+
+
+def approval_input_option(command: Command) -> Command:
+    """-input on apply and destroy, the commands that ask for approval: ``-input=false`` means "do not
+    ask" (without -auto-approve the command refuses instead of prompting, on a terminal too). The
+    command gets ``input_enabled``: None when -input was not given."""
+    return click.option(
+        "--input",
+        "input_enabled",
+        type=click.BOOL,
+        default=None,
+        metavar="BOOL",
+        help="-input=false: never ask for approval; without -auto-approve, refuse (exit 1) instead of prompting.",
     )(command)
 
 

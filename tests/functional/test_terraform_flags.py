@@ -1,10 +1,18 @@
 """Options as Terraform pipelines write them: one dash, ``=value``, -chdir, -input/-lock, fmt -diff -recursive.
 
-Every test goes through the public CLI (click's runner, the one ``labform`` uses)
-against the Bitbar emulator on loopback, as a user's CI would.
+Every test goes through the public CLI (click's runner, the one ``labform`` uses, or
+its own process on a pseudo-terminal) against the Bitbar emulator on loopback, as a
+user's CI or shell would.
 """
 
 from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -52,12 +60,75 @@ def test_pipeline_options_are_accepted_and_the_ignored_ones_say_so(bitbar, workd
     )
     assert plain.exit_code == piped.exit_code == 2, piped.output
     assert piped.stdout == plain.stdout
-    assert "Note: -input has no effect: labform never prompts for variables" in piped.stderr
+    assert "Note: -input has no effect here: labform never prompts for variables" in piped.stderr
     assert "Note: -lock=false has no effect: labform always holds the state lock" in piped.stderr
     assert "Note:" not in plain.stderr
     assert workdir.plan("-lock=true", "-detailed-exitcode").stderr == ""  # the lock kept: nothing to note
     applied = workdir.run("apply", str(workdir.path), "-input=false", "-auto-approve")
     assert applied.exit_code == 0 and "Apply complete!" in applied.stdout
+    assert "Note: -input has no effect here" in applied.stderr  # -auto-approve asks nothing already
+
+
+def on_terminal(*args: str, seconds: float = 30, until: bytes | None = None) -> tuple[int, str]:
+    """labform in its own process on a pseudo-terminal, given no answer: its exit code and screen.
+    A prompt would wait for one: the process is stopped once ``until`` shows, or after ``seconds``."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(follower)
+    seen, deadline = b"", time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # Linux: the process closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if until is not None and until in seen:
+                break
+        elif process.poll() is not None:
+            break
+    if process.poll() is None:
+        process.kill()
+    code = process.wait(timeout=30)
+    os.close(leader)
+    return code, seen.decode(errors="replace")
+
+
+def test_input_false_on_a_terminal_never_asks_for_approval(bitbar, workdir):
+    """-input=false means "do not ask", on a terminal too: apply and destroy refuse (exit 1, nothing
+    changed) instead of prompting, unless -auto-approve is given; without it a terminal still asks."""
+    workdir.write(PLAN)
+    code, screen = on_terminal("apply", str(workdir.path), "-input=false")
+    assert code == 1, screen
+    assert "Error: apply needs approval, and -input=false says not to ask for it: run with -auto-approve" in screen
+    assert "Only 'yes' will be accepted" not in screen and "Traceback" not in screen
+    assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+    code, screen = on_terminal("apply", str(workdir.path), "-input=true", until=b"Only 'yes' will be accepted")
+    assert "Only 'yes' will be accepted" in screen and "-input" not in screen, screen  # it asks, as without -input
+    assert [r for r in bitbar.app.log.all() if r.method != "GET"] == []
+
+    code, screen = on_terminal("apply", str(workdir.path), "-input=false", "-auto-approve")
+    assert code == 0 and "Apply complete! Resources: 2 added" in screen, screen
+
+    code, screen = on_terminal("destroy", str(workdir.path), "-input=false")
+    assert code == 1 and "Error: destroy needs approval, and -input=false says not to ask for it" in screen, screen
+    assert [r for r in bitbar.app.log.all() if r.method == "DELETE"] == []
+
+
+def test_input_false_without_a_terminal_refuses_as_before(bitbar, workdir):
+    """In CI (no terminal) nothing changes: apply without -auto-approve refuses for want of a terminal."""
+    workdir.write(PLAN)
+    refused = workdir.run("apply", str(workdir.path), "-input=false", input="")
+    assert refused.exit_code == 1 and "needs approval but standard input is not a terminal" in refused.stderr
+    assert all(r.method == "GET" for r in bitbar.app.log.all())
 
 
 def test_a_flag_takes_go_style_true_or_false(bitbar, workdir):
