@@ -71,6 +71,13 @@ def decode_plan(text: str) -> dict:
         assert not (change["after_unknown"] and "after" in change), name
     for check in document["checks"]:
         assert check["status"] in ("pass", "fail", "unknown") and check["address"]["kind"] == "resource"
+        statuses = {instance["status"] for instance in check["instances"]}
+        worst = next(status for status in ("fail", "unknown", "pass") if status in statuses)
+        assert check["status"] == worst, check  # Terraform's aggregate over the block's instances
+        for instance in check["instances"]:
+            assert isinstance(instance["address"]["to_display"], str)
+            assert isinstance(instance["address"].get("instance_key", ""), str | int)
+            assert ("problems" in instance) == (instance["status"] == "fail"), instance
     for provider in document.get("configuration", {}).get("provider_config", {}).values():
         assert provider["full_name"] == PROVIDER + provider["name"]
     return document

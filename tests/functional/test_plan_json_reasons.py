@@ -8,6 +8,7 @@ import json
 
 from tests.conftest import BITBAR_PROVIDER, Workdir, state_of
 from tests.functional.kyaraben.conftest import PROJECT_WITH_APK
+from tests.functional.test_plan_json_contract import decode_plan
 
 MODULE = """variables:
   app: {type: string}
@@ -101,6 +102,10 @@ def test_action_reason_is_terraforms_word_or_absent(bitbar, workdir):
     assert replaced["change"]["replace_paths"] == []  # no argument forces it: --replace does
     retyped = next(c for c in document["resource_changes"] if c["address"] == "bitbar_project.retyped")
     assert retyped["change"]["replace_paths"] == [["type"]]
+    saved = workdir.path / "tfplan"
+    assert workdir.plan("-replace=bitbar_project.again", f"-out={saved}").exit_code == 0
+    shown = json.loads(workdir.run("show", str(saved), "-json").stdout)  # a saved plan keeps them
+    assert {a: why for a, why in reasons(shown).items() if why} == changed
     text = workdir.plan("-replace=bitbar_project.again").stdout  # people still read labform's words
     assert "# bitbar_project.solo will be destroyed (not in the plan any more)" in text
     assert "# replacement requested with --replace" in text
@@ -141,7 +146,7 @@ def test_checks_of_a_for_each_block_are_one_entry_with_an_instance_per_key(shipp
     block fails and only that instance has problems."""
     plan = "plans/bitbar-matrix"
     assert workdir.run("apply", plan, "--sandbox", "--auto-approve").exit_code == 0
-    document = json.loads(workdir.run("plan", plan, "--sandbox", "-json").stdout)
+    document = decode_plan(workdir.run("plan", plan, "--sandbox", "-json").stdout)
     runs = sorted(c["index"] for c in document["resource_changes"] if c["type"] == "bitbar_run")
     [entry] = document["checks"]
     assert entry["address"] == {
@@ -160,7 +165,7 @@ def test_checks_of_a_for_each_block_are_one_entry_with_an_instance_per_key(shipp
     missed = f'bitbar_run.matrix["{runs[0]}"]'
     rerun = workdir.run("apply", plan, "--sandbox", "--auto-approve", f"-replace={missed}", "--test-failure-share", "1")
     assert rerun.exit_code == 1, rerun.output
-    [entry] = json.loads(workdir.run("plan", plan, "--sandbox", "-json").stdout)["checks"]
+    [entry] = decode_plan(workdir.run("plan", plan, "--sandbox", "-json").stdout)["checks"]
     assert entry["status"] == "fail"
     statuses = {i["address"]["to_display"]: i["status"] for i in entry["instances"]}
     assert statuses == {f'bitbar_run.matrix["{key}"]': "fail" if key == runs[0] else "pass" for key in runs}
@@ -172,7 +177,7 @@ def test_checks_of_a_for_each_block_are_one_entry_with_an_instance_per_key(shipp
 def test_checks_of_a_block_in_a_module_name_the_module_as_written_and_each_instance(shipped_plans, workdir):
     """bitbar-modules: the run of each module instance is one check, addressed by the module call
     (module.ci); each instance names its module instance; before apply each is unknown."""
-    document = json.loads(workdir.run("plan", "plans/bitbar-modules", "--sandbox", "-json").stdout)
+    document = decode_plan(workdir.run("plan", "plans/bitbar-modules", "--sandbox", "-json").stdout)
     entries = _checks_by_block(document)
     assert list(entries) == ["module.ci.bitbar_run.ci"]
     entry = entries["module.ci.bitbar_run.ci"]
