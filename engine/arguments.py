@@ -180,20 +180,32 @@ def register_secrets(model: type[Arguments], values: dict[str, Any]) -> None:
             masking.register(value)
 
 
+def sensitive_keys(rtype: ResourceType | DataSource, *attribute_maps: dict[str, Any] | None) -> frozenset[str]:
+    """The arguments kept and shown as secrets: those the type declares sensitive, and any other
+    holding a secret (a sensitive variable's value, a credential, a value built from one), or
+    already kept as a fingerprint. The id never is: state is keyed by it."""
+    declared = rtype.Args.fields_with("sensitive")
+    tainted = {
+        key
+        for attrs in attribute_maps
+        if attrs
+        for key, value in attrs.items()
+        if key != "id" and key not in declared and (secrets.is_fingerprint(value) or masking.holds(value))
+    }
+    return declared | tainted if tainted else declared
+
+
 def protect(rtype: ResourceType, attrs: dict[str, Any], prior: dict[str, Any] | None = None) -> dict[str, Any]:
     """Replace sensitive values by fingerprints, as state and plans keep them. A value that
     matches its fingerprint in ``prior`` keeps that fingerprint (salted hashes differ each time),
     so an unchanged secret diffs as unchanged."""
-    sensitive = rtype.Args.fields_with("sensitive")
+    sensitive = sensitive_keys(rtype, attrs)
     prior = prior or {}
 
     def kept(key: str, value: Any) -> Any:
         if key not in sensitive or value is None or secrets.is_fingerprint(value) or contains_unknown(value):
             return value
-        before = prior.get(key)
-        if isinstance(before, str) and secrets.is_fingerprint(before) and secrets.matches(value, before):
-            return before
-        return secrets.fingerprint(value)
+        return secrets.kept(value, prior.get(key))
 
     return {key: kept(key, value) for key, value in attrs.items()}
 

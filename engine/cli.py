@@ -620,10 +620,11 @@ def import_(
 
 def _resource_lines(address: str, item: ResourceState) -> list[str]:
     """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
+    from engine.arguments import sensitive_keys
     from providers import registry
 
     rtype = registry.resource_type(item.type)
-    sensitive = rtype.Args.fields_with("sensitive") if rtype else frozenset()
+    sensitive = sensitive_keys(rtype, item.attributes) if rtype else frozenset()
     lines = [f"# {address} (id {item.id})"]
     width = max((len(k) for k in item.attributes), default=0)
     for key, value in sorted(item.attributes.items()):

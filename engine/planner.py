@@ -37,6 +37,7 @@ from engine.arguments import (
     protect,
     resource_type,
     same,
+    sensitive_keys,
     type_named,
 )
 from engine.changes import REPLACE_MARKS, Action, ActionReason, Check, CheckStatus, Notice, Plan, ResourceChange
@@ -197,7 +198,7 @@ class Planner:
             rtype = type_named(item.type)
             if rtype.ephemeral:
                 continue
-            sensitive = rtype.Args.fields_with("sensitive")
+            sensitive = sensitive_keys(rtype, item.attributes, now)
             managed = set(rtype.Args.model_fields) - rtype.Args.fields_with("local")
             gone = now is None
             if now is None or any(
@@ -256,7 +257,7 @@ class Planner:
             Action.DELETE,
             before or item.attributes,
             None,
-            sensitive=rtype.Args.fields_with("sensitive"),
+            sensitive=sensitive_keys(rtype, before or item.attributes),
             reason=reason if before is not None else reason_if_gone,
             remote_id=item.id,
             action_reason=why,
@@ -315,10 +316,10 @@ class Planner:
     def _decide(self, block: Block, desired: dict[str, Any]) -> ResourceChange:
         address = block.address
         rtype = resource_type(address)
-        sensitive = rtype.Args.fields_with("sensitive")
         prior = self.state.resources.get(str(address))
         actual = self.refreshed.get(str(address)) if prior else None
         protected = protect(rtype, desired, prior=actual or (prior.attributes if prior else None))
+        sensitive = sensitive_keys(rtype, protected, actual)
         unknown_computed = {name for name in rtype.computed if name not in desired}
         created = {**protected, **{name: UNKNOWN for name in unknown_computed}}
         if prior is None or actual is None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.addresses import Address
-from engine.arguments import data_source, resource_type, type_named
+from engine.arguments import data_source, resource_type, sensitive_keys, type_named
 from engine.changes import (
     NO_CHANGES,
     REPLACE_MARKS,
@@ -38,7 +38,7 @@ from engine.provider_address import provider_address
 from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
 from engine.secrets import is_fingerprint
 from engine.version import labform_version
-from providers import registry
+from providers import masking, registry
 from providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def _split_unknown(value: Any) -> tuple[Any, Any]:
 def _values(
     attrs: dict[str, Any], sensitive: set[str] | frozenset[str], unknown: set[str] | frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An object's known values (sensitive ones as "(sensitive)") and its ``after_unknown``: every
+    """An object's known values (sensitive ones as null) and its ``after_unknown``: every
     attribute ``unknown`` names or whose value holds an unknown, those not in ``attrs`` too."""
     known, masks = {}, {}
     for key, value in attrs.items():
@@ -202,7 +202,7 @@ def _values(
         if key in unknown and mask is False:
             part, mask = _LEFT_OUT, True
         if part is not _LEFT_OUT:
-            known[key] = SENSITIVE if key in sensitive and part is not None else part
+            known[key] = None if key in sensitive else part  # null beside *_sensitive: true, as the contract has it
         if mask is not False:
             masks[key] = mask
     masks.update({key: True for key in unknown if key not in attrs})
@@ -269,7 +269,7 @@ def _with_previous(plan: Plan) -> list[dict[str, Any]]:
 def _forget_to_dict(address: Address, state: State | None) -> dict[str, Any]:
     """A ``removed:`` object let go of, as Terraform writes one: action ``forget``, nothing after."""
     item = state.resources.get(str(address)) if state is not None else None
-    sensitive = resource_type(address).Args.fields_with("sensitive")
+    sensitive = sensitive_keys(resource_type(address), item.attributes if item else None)
     before = _values(item.attributes, sensitive)[0] if item else None
     change = {
         "actions": ["forget"],
@@ -384,18 +384,19 @@ def _prior_resources(plan: Plan, state: State | None) -> list[dict[str, Any]]:
     for key, item in (state.resources if state else {}).items():
         if key not in planned:
             address = Address.parse(key)
-            sensitive = resource_type(address).Args.fields_with("sensitive")
+            sensitive = sensitive_keys(resource_type(address), item.attributes)
             prior[key] = _resource(address, _known(item.attributes, sensitive), sensitive)
     return [prior[key] for key in sorted(prior)]
 
 
 def _holds_secret(value: Any) -> bool:
-    """State keeps a sensitive value as its fingerprint, so an output holding one is sensitive."""
+    """State keeps a sensitive value as its fingerprint, so an output holding one is sensitive;
+    so is one holding a secret this command knows (a sensitive variable's value)."""
     if isinstance(value, dict):
         return any(_holds_secret(v) for v in value.values())
     if isinstance(value, list):
         return any(_holds_secret(v) for v in value)
-    return is_fingerprint(value)
+    return is_fingerprint(value) or masking.holds(value)
 
 
 def _planned_output(plan: Plan, config: PlanConfig, expression: Any) -> tuple[Any, bool]:
@@ -419,7 +420,8 @@ def _planned_output(plan: Plan, config: PlanConfig, expression: Any) -> tuple[An
         except (KeyError, IndexError, ValueError, TypeError):
             return UNKNOWN
 
-    return substitute(expression, config.scope.resolver(lookup)), sensitive
+    value = substitute(expression, config.scope.resolver(lookup))
+    return value, sensitive or masking.holds(value)
 
 
 def _output_change(
@@ -433,12 +435,10 @@ def _output_change(
     else:
         actions = ["update"] if unknown or before != after else ["no-op"]
     # An unknown value is left out (Terraform writes no ``after``), never null.
-    shown_after = (
-        {} if unknown else {"after": None if gone else SENSITIVE if after_sensitive and after is not None else after}
-    )
+    shown_after = {} if unknown else {"after": None if gone or after_sensitive else after}
     return {
         "actions": actions,
-        "before": SENSITIVE if before_sensitive and before is not None else before,
+        "before": None if before_sensitive else before,
         **shown_after,
         "after_unknown": unknown,
         "before_sensitive": before_sensitive,
@@ -471,12 +471,12 @@ def _expression(value: Any, sensitive: bool) -> dict[str, Any]:
     if referenced:
         return {"references": list(dict.fromkeys(referenced))}
     constant = substitute(value, lambda ref: UNKNOWN)  # no reference is left: this only unescapes $${
-    return {"constant_value": SENSITIVE if sensitive and constant is not None else constant}
+    return {"constant_value": None if sensitive else constant}
 
 
 def _block(block: Block) -> dict[str, Any]:
     kind = data_source(block.address) if block.address.is_data else resource_type(block.address)
-    sensitive = kind.Args.fields_with("sensitive")
+    sensitive = sensitive_keys(kind, block.arguments)
     return {
         "address": str(block.address),
         "mode": "data" if block.address.is_data else "managed",
@@ -566,11 +566,13 @@ def plan_to_dict(
     }
     if state is not None:
         document["prior_state"]["values"]["outputs"] = {
-            name: {"sensitive": _holds_secret(value), "value": SENSITIVE if _holds_secret(value) else value}
+            name: {"sensitive": _holds_secret(value), "value": None if _holds_secret(value) else value}
             for name, value in sorted(state.outputs.items())
         }
     if config is not None:
-        document["variables"] = {name: {"value": value} for name, value in sorted(config.variables.items())}
+        document["variables"] = {
+            name: {"value": None if masking.holds(value) else value} for name, value in sorted(config.variables.items())
+        }
         document["configuration"] = _configuration(config)
         document["output_changes"], document["planned_values"]["outputs"] = _outputs(plan, config, state)
         document["complete"] = _complete(plan, config, state)

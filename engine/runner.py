@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.addresses import Address
-from engine.arguments import desired_arguments, resource_type
+from engine.arguments import desired_arguments, resource_type, sensitive_keys
 from engine.changes import Plan, ResourceChange
 from engine.config import PlanConfig, build_config, suggestion
 from engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
@@ -266,7 +266,7 @@ def state_values(state: State) -> dict[str, Any]:
     resources = []
     for key, item in sorted(state.resources.items()):
         address = Address.parse(key)
-        sensitive = resource_type(address).Args.fields_with("sensitive")
+        sensitive = sensitive_keys(resource_type(address), item.attributes)
         resources.append(render._resource(address, render._known(item.attributes, sensitive), sensitive))
     return {
         **render.versions(render.STATE_FORMAT_VERSION),

@@ -44,6 +44,14 @@ def matches(value: object, stored: str) -> bool:
         return False
 
 
+def kept(value: object, prior: object = None) -> str:
+    """``value`` as state keeps a secret: ``prior`` when that is still its fingerprint (salted
+    hashes differ each time, and an unchanged secret must diff as unchanged), else a new one."""
+    if isinstance(prior, str) and is_fingerprint(prior) and matches(value, prior):
+        return prior
+    return fingerprint(value)
+
+
 def is_fingerprint(value: object) -> bool:
     return isinstance(value, str) and value.startswith((_PREFIX, _LEGACY_PREFIX))
 

@@ -24,6 +24,22 @@ def register(value: object) -> None:
             _values.add(text)
 
 
+def holds(value: object) -> bool:
+    """Whether a registered secret is ``value`` or part of it (a text, a number, or inside a list or map):
+    a value built from a secret is as secret as the secret."""
+    if isinstance(value, dict):
+        return any(holds(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds(item) for item in value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    text = str(value)
+    if len(text) < 4:
+        return False
+    with _lock:
+        return any(secret in text for secret in _values)
+
+
 def redact(text: str) -> str:
     """``text`` with every registered secret replaced by ``(sensitive)``, longest first."""
     with _lock:

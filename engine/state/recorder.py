@@ -20,12 +20,14 @@ import threading
 import time
 from typing import Any
 
+from engine import secrets
 from engine.addresses import Address
 from engine.arguments import protect, resource_type
 from engine.errors import StateError
 from engine.state import journal
 from engine.state.backend import StateBackend
 from engine.state.model import ResourceState, State
+from providers import masking
 
 
 class StateRecorder:
@@ -136,8 +138,12 @@ class StateRecorder:
     def finish(self, outputs: dict[str, Any] | None = None, since: str | None = None) -> None:
         """Store the snapshot if the state differs from ``since`` (a no-op apply keeps its serial)."""
         with self._lock:
-            if outputs is not None:
-                self.state.outputs = outputs
+            if outputs is not None:  # an output holding a secret is kept as its fingerprint, as arguments are
+                prior = self.state.outputs
+                self.state.outputs = {
+                    name: secrets.kept(value, prior.get(name)) if masking.holds(value) else value
+                    for name, value in outputs.items()
+                }
             moved = since is None or self.state.to_json() != since
         if moved and self._since_compact == 0:
             self.backend.write(self.state)  # only in-memory changes (accepted drift, outputs): a serial of their own

@@ -155,8 +155,8 @@ def test_sensitive_values_print_as_sensitive_in_text_and_json():
     assert "sha256:" not in text
     document = json.loads(plan_json(plan_of(change)))
     [item] = document["resource_changes"]
-    assert item["change"]["before"]["secret"] == "(sensitive)"
-    assert item["change"]["after"]["secret"] == "(sensitive)"
+    assert item["change"]["before"]["secret"] is None
+    assert item["change"]["after"]["secret"] is None
     assert item["change"]["after_sensitive"] == {"secret": True}
     assert "sha256:" not in plan_json(plan_of(change))
 
@@ -291,8 +291,8 @@ def test_planned_values_and_prior_state_are_values_with_secrets_masked(lab):
         "labform.dev/labform/memory",
     )
     assert (prior["memory_thing.web"]["values"]["size"], web["values"]["size"]) == (3, 4)
-    assert web["values"]["secret"] == "(sensitive)" and web["sensitive_values"] == {"secret": True}
-    assert prior["memory_thing.web"]["values"]["secret"] == "(sensitive)"
+    assert web["values"]["secret"] is None and web["sensitive_values"] == {"secret": True}
+    assert prior["memory_thing.web"]["values"]["secret"] is None
     assert "id" not in planned["memory_thing.new"]["values"]  # known only after apply
     assert "hunter2" not in json.dumps(document) and "sha256:" not in json.dumps(document)
 
@@ -318,7 +318,7 @@ def test_configuration_keeps_references_as_expressions(lab):
     child = blocks["memory_thing.child"]
     assert child["expressions"]["parent"] == {"references": ["memory_thing.parent.id", "memory_thing.parent"]}
     assert child["expressions"]["size"] == {"constant_value": 2}
-    assert child["expressions"]["secret"] == {"constant_value": "(sensitive)"}
+    assert child["expressions"]["secret"] == {"constant_value": None}
     assert (child["mode"], child["provider_config_key"], child["depends_on"]) == (
         "managed",
         "memory",
@@ -504,7 +504,7 @@ def test_unknowns_are_left_out_of_after_and_marked_where_they_are():
         sensitive=frozenset({"secret", "token"}),
     )
     planned = change_to_dict(change)["change"]
-    assert planned["after"] == {"name": "x", "tags": {"team": "qa"}, "devices": [1, None], "token": "(sensitive)"}
+    assert planned["after"] == {"name": "x", "tags": {"team": "qa"}, "devices": [1, None], "token": None}
     assert planned["after_unknown"] == {
         "created_at": True,
         "devices": [False, True],

@@ -147,7 +147,7 @@ def test_no_secret_or_fingerprint_anywhere_in_plan_json(bitbar, workdir):
     config = next(rc for rc in document["resource_changes"] if rc["address"] == "bitbar_project_config.checkout")
     change = config["change"]
     assert change["actions"] == ["update"]
-    assert change["before"]["application_password"] == change["after"]["application_password"] == "(sensitive)"
+    assert change["before"]["application_password"] is change["after"]["application_password"] is None
     assert (
         change["before_sensitive"]["application_password"] is change["after_sensitive"]["application_password"] is True
     )

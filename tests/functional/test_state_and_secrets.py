@@ -122,7 +122,8 @@ def test_secrets_never_reach_plan_json_or_logs(bitbar, workdir, caplog):
     assert "application_password" in outputs[3].stdout  # the change is still visible, masked
     plan_json = json.loads(outputs[1].stdout)
     config = next(c for c in plan_json["resource_changes"] if c["address"] == "bitbar_project_config.checkout")
-    assert config["change"]["after"]["application_password"] == "(sensitive)"
+    assert config["change"]["after"]["application_password"] is None
+    assert config["change"]["after_sensitive"]["application_password"] is True
 
 
 def test_provider_error_does_not_leak_the_key(bitbar, workdir, monkeypatch):
