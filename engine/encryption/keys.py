@@ -19,12 +19,12 @@ import binascii
 import hashlib
 import json
 import os
-import subprocess
 import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from typing import Any
 
+from engine import external
 from engine.encryption.aes_gcm import KEY_LENGTH
 from engine.encryption.config import CommandSettings, Pbkdf2Settings
 from engine.encryption.errors import EncryptionError
@@ -32,7 +32,6 @@ from providers import masking
 
 MIN_PASSPHRASE = 16  # OpenTofu's minimum too
 COMMAND_MAGIC = "OpenTofu-External-Key-Provider"
-COMMAND_TIMEOUT = 60.0  # seconds a key program may take (a KMS round trip, a Vault login)
 
 # The salt a process writes with, per passphrase and settings: the first one it read with, or a new one.
 _writing_salts: dict[tuple[str, int, str, int], bytes] = {}
@@ -106,7 +105,9 @@ class Pbkdf2Provider(KeyProvider):
         except ExpressionError as exc:
             raise EncryptionError(f"key provider {self.name}: passphrase: {exc}") from None
         if not isinstance(value, str) or "${" in value:
-            raise EncryptionError(f"key provider {self.name}: the passphrase must be text read from ${{env.NAME}}")
+            raise EncryptionError(
+                f"key provider {self.name}: the passphrase must be text (from ${{env.NAME}}, ${{file(...)}} or ${{command(...)}})"
+            )
         masking.register(value)
         if len(value) < MIN_PASSPHRASE:
             raise EncryptionError(
@@ -153,15 +154,10 @@ class CommandProvider(KeyProvider):
         if cached is not None:
             return cached
         try:
-            done = subprocess.run(
-                self.argv, input=stored + "\n", capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise EncryptionError(f"key provider {self.name}: cannot run {self.argv[0]}: {exc}") from None
-        if done.returncode != 0:
-            said = masking.redact(done.stderr.strip().splitlines()[-1]) if done.stderr.strip() else "no message"
-            raise EncryptionError(f"key provider {self.name}: {self.argv[0]} exited {done.returncode}: {said}")
-        answer = self._parsed(done.stdout)
+            stdout = external.run(self.argv, stdin=stored + "\n")
+        except external.ExternalError as exc:
+            raise EncryptionError(f"key provider {self.name}: {exc}") from None
+        answer = self._parsed(stdout)
         _command_answers[(self.argv, stored)] = answer
         return answer
 

@@ -23,6 +23,7 @@ from engine.expressions.functions import functions, last_failure
 from engine.expressions.values import UNKNOWN, contains_unknown
 
 _SCALARS = (str, int, float, bool, type(None))
+_READS_OUTSIDE = frozenset({"file", "command"})  # their value is not a function of the expression's inputs
 
 
 def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) -> Any:
@@ -37,7 +38,7 @@ def evaluate(parsed: Parsed, values: Sequence[Any], base: Path | None = None) ->
             if contains_unknown(value):
                 return UNKNOWN
             scalars = False
-    if scalars and "file" not in parsed.calls:
+    if scalars and not parsed.calls & _READS_OUTSIDE:
         # The type goes in the key: 1, 1.0 and True are equal, and hash alike, in Python.
         remembered = _remembered(parsed, tuple((type(value), value) for value in values), base)
         return copy.deepcopy(remembered) if isinstance(remembered, list | dict) else remembered

@@ -1,6 +1,9 @@
 """The functions labform adds to CEL, with Terraform's meaning:
 
     file(path)          the text of a file (UTF-8); a relative path from the caller's base folder
+    command(prog, args...) a secret an external program prints (Vault, a cloud's secret manager): its
+                        standard output, one final newline removed, masked in every output; no shell;
+                        run once per labform command; a relative ./prog from the caller's base folder
     sha256(text)        hex SHA-256 of the text's UTF-8 bytes
     merge(maps...)      one map; a key in a later map wins; null arguments are skipped
     keys(map)           its keys, sorted
@@ -25,7 +28,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from engine import external
 from engine.expressions.formatting import FormatError, format_text
+from providers import masking
 
 
 class FunctionError(Exception):
@@ -71,6 +76,29 @@ def _file(base: Path | None, path: Any) -> str:
         raise FunctionError(f"file: '{path}' is not UTF-8 text") from None
     except OSError as exc:
         raise FunctionError(f"file: cannot read '{path}': {exc.strerror or exc}") from None
+
+
+_command_outputs: dict[tuple[str, ...], str] = {}
+_command_lock = threading.Lock()
+
+
+def _command(base: Path | None, *argv: Any) -> str:
+    for number, part in enumerate(argv, 1):
+        if not isinstance(part, str):
+            raise FunctionError(f"command: argument {number} must be a string, not {_kind(part)}")
+    program = argv[0]
+    if "/" in program and base is not None and not Path(program).is_absolute():
+        program = str(base / program)
+    wanted = (program, *argv[1:])
+    with _command_lock:  # once per command: apply evaluates in parallel, and a secret manager counts calls
+        if wanted not in _command_outputs:
+            try:
+                output = external.run(wanted)
+            except external.ExternalError as exc:
+                raise FunctionError(f"command: {exc}") from None
+            _command_outputs[wanted] = output.removesuffix("\n")
+            masking.register(_command_outputs[wanted])
+        return _command_outputs[wanted]
 
 
 def _sha256(text: Any) -> str:
@@ -133,6 +161,7 @@ def _zipmap(keys: Any, values: Any) -> dict[str, Any]:
 # How many arguments each takes: (fewest, most); None: any number.
 _ARITY: dict[str, tuple[int, int | None]] = {
     "file": (1, 1),
+    "command": (1, None),
     "sha256": (1, 1),
     "merge": (0, None),
     "keys": (1, 1),
@@ -168,6 +197,7 @@ def functions(base: Path | None) -> dict[str, Callable[..., Any]]:
     """The functions, ``file`` reading from ``base`` (None: the working directory)."""
     table: dict[str, Callable[..., Any]] = {
         "file": lambda path: _file(base, path),
+        "command": lambda *argv: _command(base, *argv),
         "sha256": _sha256,
         "merge": _merge,
         "keys": _keys,
