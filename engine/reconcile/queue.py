@@ -14,7 +14,8 @@ for a stalled one, and so never delivered twice.
 SIGTERM (or SIGINT) is caught on the event loop (``loop.add_signal_handler``; apply's own
 handlers live on the main thread, which here belongs to the loop): it sets the stop event
 the running apply was given (the executor starts no new change and lets those in flight
-finish), then asks both workers to stop once their current job is done.
+finish), then asks both workers to stop once their current job is done. The reconciliation
+is ``interrupted``, and its job queues the workspace again for the next worker.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def build_app(reconciler: Reconciler) -> procrastinate.App:
             item = reconciler.reconcile(workspace, at)
         except ReconcileBusy as exc:
             return str(exc)  # 'reconcile now' has it: that run is the reconcile
+        if item.outcome == "interrupted":
+            enqueue(app, workspace, "interrupted")  # delivered to the next worker, once this job lets go of its lock
         return f"#{item.id} {item.outcome}"
 
     @app.periodic(cron=every, periodic_id="tick")

@@ -15,6 +15,8 @@ both restored afterwards: a process reconciles one workspace at a time (docs/rec
     drift              the cloud or the plan moved, and the policy is detect
     applied            the changes were applied (auto within its rules, or approved)
     failed             an error: git, the plan, the cloud, an apply that failed (backs off)
+    interrupted        SIGTERM stopped the worker mid-apply: the changes in flight finished, none
+                       started after; due again at once, no backoff (the next worker carries on)
     check failed       a gate's verdict failed: news, not a fault (no backoff)
     needs resolution   a create's outcome is unknown: held until 'labform state resolve'
     awaiting approval  the plan is saved for 'labform reconcile approve' (approve, or auto outside its rules)
@@ -218,7 +220,7 @@ class Reconciler:
             {"address": c.address, "action": c.change.action.value, "result": c.result, "detail": c.detail}
             for c in outcome.changes
         ]
-        item.outcome, item.error = _verdict(outcome)
+        item.outcome, item.error = _verdict(outcome, self.stop is not None and self.stop.is_set())
 
     def _report(self, name: str, item: Reconciliation, planned: PlanResult | None) -> None:
         """A drift report for every reconciliation that found, changed or failed something."""
@@ -232,9 +234,15 @@ class Reconciler:
         item.report = str(target)
 
 
-def _verdict(outcome: ApplyOutcome) -> tuple[str, str | None]:
+def _verdict(outcome: ApplyOutcome, stopped: bool) -> tuple[str, str | None]:
     if outcome.ok:
         return "applied", None
+    if stopped and outcome.interrupted and not outcome.failed:
+        waiting = sum(1 for c in outcome.changes if c.result == "not started")
+        return "interrupted", (
+            f"{outcome.interrupted} stopped the worker: the changes in flight finished, {waiting} not started "
+            "(the next reconcile carries them out)"
+        )
     if outcome.changes_ok:
         return "check failed", "; ".join(c.line() for c in outcome.failed_checks)
     details = "; ".join(f"{c.address}: {c.detail}" for c in outcome.failed)

@@ -51,7 +51,18 @@ CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliat
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfrecon", "big")
 
-OUTCOMES = ("ok", "drift", "applied", "failed", "check failed", "needs resolution", "awaiting approval")
+OUTCOMES = (
+    "ok",
+    "drift",
+    "applied",
+    "failed",
+    "check failed",
+    "needs resolution",
+    "awaiting approval",
+    "interrupted",
+)
+# Outcomes after which a workspace is due again at once: its work was cut short, not judged.
+DUE_AT_ONCE = ("interrupted",)
 JITTER_SHARE = 0.1  # of ``every``: how far a workspace's schedule is shifted, the same shift each period
 
 
@@ -261,7 +272,7 @@ class Records:
         due = {}
         for name, every in schedule.items():
             last = latest.get(name)
-            if last is None or last.finished_at is None:
+            if last is None or last.finished_at is None or last.outcome in DUE_AT_ONCE:
                 due[name] = now
                 continue
             wait = backoff(failures[name], initial, cap) if name in failures else every

@@ -192,3 +192,41 @@ def test_a_killed_workers_workspace_is_taken_over_and_finished_exactly_once(
     ]
     again = workdir.run("reconcile", "now", "shop", "--config", str(config), "-json")
     assert again.exit_code == 0 and '"outcome": "ok"' in again.stdout, again.output
+
+
+def test_sigterm_mid_apply_records_interrupted_and_the_next_worker_finishes_it(
+    slow_cloud, tmp_path, reconcile_db, repo, bitbar: RunningBitbar, workers, workdir
+):
+    _plans(repo, ["shop"])
+    config = write_config(tmp_path, reconcile_db, _workspaces(repo, ["shop"], "1h"), "heartbeat_timeout: 2s\n")
+    pool = workers(config)
+    stopping = pool.start()
+    assert workdir.run("reconcile", "now", "shop", "--queue", "--config", str(config)).exit_code == 0
+
+    def creating() -> bool:
+        held = _rows(reconcile_db, "SELECT to_regclass('labform_journal') IS NOT NULL")[0][0]
+        return bool(held and _rows(reconcile_db, "SELECT 1 FROM labform_journal WHERE record->>'kind' = 'intent'"))
+
+    _until("the first create to be announced in the journal", creating)
+    code, output = pool.stop(stopping)  # SIGTERM: the create in flight finishes, nothing new starts
+    assert code == 0 and "SIGTERM received" in output and "Worker stopped." in output, output
+    [(outcome, error, applied)] = _rows(reconcile_db, "SELECT outcome, error, applied FROM labform_reconciliations")
+    assert outcome == "interrupted", (outcome, error)
+    assert error.startswith("SIGTERM stopped the worker: the changes in flight finished"), error
+    results = [change["result"] for change in applied]
+    assert "done" in results and "not started" in results and "failed" not in results, applied
+    queued = _rows(reconcile_db, "SELECT args->>'reason' FROM procrastinate_jobs WHERE status = 'todo'")
+    assert queued == [("interrupted",)]  # handed on at once: no backoff, no wait for the next period
+    heir = pool.start()
+    _until(
+        "the next worker to finish the workspace",
+        lambda: bool(_rows(reconcile_db, "SELECT 1 FROM labform_reconciliations WHERE outcome = 'applied'")),
+    )
+    assert pool.stop(heir)[0] == 0
+    outcomes = [row[0] for row in _rows(reconcile_db, "SELECT outcome FROM labform_reconciliations ORDER BY id")]
+    assert outcomes == ["interrupted", "applied"]
+    store = bitbar.app.store.data
+    assert [p["name"] for p in store["projects"].values()] == ["Checkout shop"]
+    assert [g["displayName"] for g in store["deviceGroups"].values() if g["displayName"].startswith("Smoke")] == [
+        "Smoke shop"
+    ]
