@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS labform_reconciliations (
     saved_plan   jsonb,
     approved_in  bigint
 );
+ALTER TABLE labform_reconciliations ADD COLUMN IF NOT EXISTS refused_in bigint;
 CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliations (workspace, id DESC);
 """
 # Created under this transaction lock: two workers first using a database at once would race.
@@ -60,6 +61,7 @@ OUTCOMES = (
     "needs resolution",
     "awaiting approval",
     "interrupted",
+    "refused",
 )
 # Outcomes after which a workspace is due again at once: its work was cut short, not judged.
 DUE_AT_ONCE = ("interrupted",)
@@ -88,10 +90,15 @@ class Reconciliation:
     report: str | None = None
     saved_plan: dict[str, Any] | None = None
     approved_in: int | None = None
+    refused_in: int | None = None  # an approval refused its plan as stale: never approvable again
 
     @property
     def seconds(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.saved_plan is not None and self.approved_in is None and self.refused_in is None
 
     def to_json(self) -> dict[str, Any]:
         """As ``reconcile status -json`` prints it (the saved plan only as whether there is one)."""
@@ -111,8 +118,9 @@ class Reconciliation:
             "policy": self.policy,
             "error": self.error,
             "report": self.report,
-            "awaiting_approval": self.saved_plan is not None and self.approved_in is None,
+            "awaiting_approval": self.awaiting_approval,
             "approved_in": self.approved_in,
+            "refused_in": self.refused_in,
         }
 
 
@@ -215,8 +223,14 @@ class Records:
         item.finished_at = row["finished_at"] if row else None
 
     def mark_approved(self, approved: int, by: int) -> None:
+        """Its saved plan was applied by reconciliation ``by``: consumed."""
         with self.connect() as conn:
             conn.execute("UPDATE labform_reconciliations SET approved_in = %s WHERE id = %s", (by, approved))
+
+    def mark_refused(self, refused: int, by: int) -> None:
+        """Its saved plan was refused by reconciliation ``by`` (stale): not applied, never approvable again."""
+        with self.connect() as conn:
+            conn.execute("UPDATE labform_reconciliations SET refused_in = %s WHERE id = %s", (by, refused))
 
     def get(self, workspace: str, number: int) -> Reconciliation | None:
         with self.connect() as conn:
