@@ -50,7 +50,9 @@ if TYPE_CHECKING:
     from engine.runner import PlanResult, Workspace
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:org/plans.git
-_FRESH_PLAN = "for a fresh plan run 'labform reconcile now {name}' (or wait for its next reconcile), then approve that one"
+_FRESH_PLAN = (
+    "for a fresh plan run 'labform reconcile now {name}' (or wait for its next reconcile), then approve that one"
+)
 _CWD_AND_ENV = threading.Lock()  # one reconcile at a time may own the process's directory and environment
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from providers import registry
+from providers.emulation import EmulatorOptions
+from providers.emulation.server import EmulatorServer
 from tests.fixtures.clouds import RunningBitbar
 from tests.functional import test_reconcile_kit as kit
 from tests.functional.test_reconcile_kit import QUICKSTART, write_config
@@ -230,3 +233,76 @@ def test_sigterm_mid_apply_records_interrupted_and_the_next_worker_finishes_it(
     assert [g["displayName"] for g in store["deviceGroups"].values() if g["displayName"].startswith("Smoke")] == [
         "Smoke shop"
     ]
+
+
+@pytest.fixture
+def other_account(emulator_options) -> Iterator[tuple[RunningBitbar, str]]:
+    """A second Bitbar account, on an emulator of its own with a key of its own."""
+    key = "second-account-key-0f3a9c"
+    options = EmulatorOptions(clock=emulator_options.clock, credentials={"api_key": key})
+    app = registry.emulator("bitbar").build_app(options, "default")
+    with EmulatorServer(app) as server:
+        yield RunningBitbar(app, server), key
+
+
+def test_one_worker_serves_workspaces_with_keys_from_a_file_and_a_program_and_never_shows_them(
+    tmp_path, reconcile_db, repo, bitbar: RunningBitbar, other_account, workers, monkeypatch
+):
+    second, second_key = other_account
+    first_key = os.environ["BITBAR_API_KEY"]
+    for name in ("BITBAR_URL", "BITBAR_API_KEY"):
+        monkeypatch.delenv(name)  # the worker knows no key of its own: each workspace brings its own
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "first-key").write_text(first_key + "\n")
+    (secrets / "second.env").write_text(f"BITBAR_URL={second.url}\nBITBAR_API_KEY='{second_key}'\n")
+    _plans(repo, ["first", "second"])
+    workspaces = f"""\
+first:
+  repo: {repo.path}
+  path: first
+  every: 1h
+  env:
+    BITBAR_URL: {bitbar.url}
+    BITBAR_API_KEY: {{file: secrets/first-key}}
+  policy: {{mode: auto}}
+second:
+  repo: {repo.path}
+  path: second
+  every: 1h
+  env_files:
+    - {{command: [cat, secrets/second.env]}}
+  policy: {{mode: auto}}
+broken:
+  repo: {repo.path}
+  path: first
+  every: 1h
+  env:
+    BITBAR_API_KEY: {{command: [sh, -c, 'cat secrets/second.env >&2; exit 3']}}
+"""
+    config = write_config(tmp_path, reconcile_db, workspaces, "heartbeat_timeout: 5s\n")
+    assert first_key not in config.read_text() and second_key not in config.read_text()
+    pool = workers(config)
+    worker = pool.start()
+    done = "SELECT workspace, outcome, error FROM labform_reconciliations WHERE outcome IS NOT NULL ORDER BY workspace"
+
+    def all_three() -> bool:
+        ready = _rows(reconcile_db, "SELECT to_regclass('labform_reconciliations') IS NOT NULL")[0][0]
+        return bool(ready) and len(_rows(reconcile_db, done)) >= 3
+
+    _until("a reconcile of each workspace", all_three)
+    code, output = pool.stop(worker)
+    assert code == 0, output
+    rows = {row[0]: row[1:] for row in _rows(reconcile_db, done)}
+    assert rows["first"] == ("applied", None) and rows["second"] == ("applied", None), rows
+    assert rows["broken"][0] == "failed"
+    assert rows["broken"][1].endswith("workspaces.broken.env.BITBAR_API_KEY: sh exited 3 (its output is not shown)"), (
+        rows
+    )
+    assert [p["name"] for p in bitbar.app.store.data["projects"].values()] == ["Checkout first"]
+    assert [p["name"] for p in second.app.store.data["projects"].values()] == ["Checkout second"]
+    everything = _rows(reconcile_db, "SELECT row_to_json(r)::text FROM labform_reconciliations r")
+    reports = [path.read_text() for path in (tmp_path / "reconcile-reports").rglob("*.md")]
+    for key in (first_key, second_key):
+        assert not [row for row in everything if key in row[0]]
+        assert not [text for text in reports if key in text] and key not in output
