@@ -24,6 +24,7 @@ from engine.loader import KeyPath, Positions, _decode, _display, _document, _rea
 from engine.reconcile import credentials
 from engine.reconcile.credentials import EnvFile, EnvValue
 from engine.reconcile.policy import Rules, compile_rules
+from providers import ratelimit
 from providers.polling import PositiveDuration
 
 CONFIG_FILE = "labform.reconcile.yaml"
@@ -103,6 +104,18 @@ class Webhook(_Strict):
     port: int = Field(8089, ge=0, le=65535)
 
 
+class RateLimit(_Strict):
+    """Requests a second to one endpoint of a cloud, for all a worker's reconciles together."""
+
+    per_second: float = Field(gt=0, description="Requests a second, sustained (each retry counts).")
+    burst: int | None = Field(
+        None, ge=1, description="Requests that may go at once after a quiet spell [default: per_second, at least 1]."
+    )
+
+    def rate(self) -> ratelimit.Rate:
+        return ratelimit.Rate(self.per_second, self.burst or max(1, int(self.per_second)))
+
+
 class ReconcileConfig(_Strict):
     """The reconcile loop's configuration (labform.reconcile.yaml)."""
 
@@ -117,8 +130,23 @@ class ReconcileConfig(_Strict):
         30.0, description="A worker silent this long is dead: its job is taken over."
     )
     backoff: Backoff = Backoff.model_validate({})
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=dict,
+        description="Per cloud (bitbar, perfecto...): a token bucket per endpoint, shared by the worker's reconciles.",
+    )
     webhook: Webhook = Webhook.model_validate({})
     workspaces: dict[str, WorkspaceSpec] = Field(description="The workspaces, by name.", min_length=1)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_clouds(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        from providers import registry
+
+        known = registry.provider_names()
+        for cloud in value:
+            if cloud not in known:
+                raise ValueError(f"no cloud '{cloud}'{suggestion(cloud, known)}; the clouds are {', '.join(known)}")
+        return value
 
     @field_validator("database")
     @classmethod

@@ -80,6 +80,12 @@ class Reconciler:
     records: Records
     stop: threading.Event | None = None  # set by SIGTERM in a worker: the apply starts no new change
 
+    def __post_init__(self) -> None:
+        """The config's rate limits are the process's: every reconcile it runs shares their buckets."""
+        from providers import ratelimit
+
+        ratelimit.configure({cloud: limit.rate() for cloud, limit in self.loaded.config.rate_limits.items()})
+
     def clone_of(self, name: str) -> Path:
         return self.loaded.local(self.loaded.config.cache_dir) / "repos" / name
 

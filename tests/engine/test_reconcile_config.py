@@ -10,6 +10,7 @@ import jsonschema
 
 from engine.reconcile.config import load_config
 from engine.reconcile.policy import judge
+from providers import ratelimit
 
 GOOD = """\
 database: postgresql://postgres@127.0.0.1:5432/labform
@@ -158,3 +159,15 @@ def test_a_secret_source_of_the_wrong_shape_is_named_at_its_line(workdir):
         "labform.reconcile.yaml:14:9: workspaces.shop.env_files.1: must be a path or {command: [PROGRAM, ARGS...]}"
         in err
     )
+
+
+def test_a_rate_limit_names_a_known_cloud_and_a_positive_rate(workdir):
+    limits = "rate_limits:\n  bitbr: {per_second: 5}\n"
+    err = _refused(workdir, GOOD.replace("workspaces:\n", limits + "workspaces:\n", 1))
+    assert "labform.reconcile.yaml:2:1: rate_limits: no cloud 'bitbr' (did you mean 'bitbar'?)" in err
+    err = _refused(workdir, GOOD.replace("workspaces:\n", "rate_limits:\n  bitbar: {per_second: 0}\nworkspaces:\n", 1))
+    assert "labform.reconcile.yaml:3:12: rate_limits.bitbar.per_second: must be greater than 0, not 0" in err
+    file = workdir.write(
+        GOOD.replace("workspaces:\n", "rate_limits:\n  bitbar: {per_second: 2.5}\nworkspaces:\n", 1), "ok.yaml"
+    )
+    assert load_config(file).config.rate_limits["bitbar"].rate() == ratelimit.Rate(2.5, 2)

@@ -306,3 +306,26 @@ broken:
     for key in (first_key, second_key):
         assert not [row for row in everything if key in row[0]]
         assert not [text for text in reports if key in text] and key not in output
+
+
+def test_a_workers_reconciles_share_one_rate_limit_per_cloud_endpoint(
+    tmp_path, reconcile_db, repo, bitbar: RunningBitbar, workers
+):
+    names = ["alpha", "beta"]
+    _plans(repo, names)
+    limits = "rate_limits:\n  bitbar: {per_second: 4, burst: 2}\nheartbeat_timeout: 5s\n"
+    config = write_config(tmp_path, reconcile_db, _workspaces(repo, names, "1h"), limits)
+    pool = workers(config)
+    worker = pool.start()
+    applied = "SELECT count(*) FROM labform_reconciliations WHERE outcome = 'applied'"
+
+    def both_applied() -> bool:
+        ready = _rows(reconcile_db, "SELECT to_regclass('labform_reconciliations') IS NOT NULL")[0][0]
+        return bool(ready) and _rows(reconcile_db, applied)[0][0] == 2
+
+    _until("both workspaces applied", both_applied)
+    assert pool.stop(worker)[0] == 0
+    starts = [r.started for r in bitbar.app.log.all()]
+    assert len(starts) > 3 * (2 + 4)  # enough requests that an unlimited worker would crowd a second
+    busiest = max(sum(1 for t in starts if first <= t < first + 1.0) for first in starts)
+    assert busiest <= 2 + 4, f"{busiest} requests in one second"  # the burst, then four a second
