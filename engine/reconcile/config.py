@@ -252,12 +252,12 @@ def workspace_env(loaded: LoadedConfig, name: str) -> dict[str, str]:
     """The workspace's own environment, read afresh: its env_files in order, then env: (which wins)."""
     spec = loaded.workspace(name)
     env: dict[str, str] = {}
-    for number, source in enumerate(spec.env_files):
-        path = ("workspaces", name, "env_files", number)
-        env.update(credentials.env_lines(source, loaded.base, loaded.positions.of(path), _field(path)))
+    for number, lines in enumerate(spec.env_files):
+        at: KeyPath = ("workspaces", name, "env_files", number)
+        env.update(credentials.env_lines(lines, loaded.base, loaded.positions.of(at), _field(at)))
     for variable, source in spec.env.items():
-        path = ("workspaces", name, "env", variable)
-        env[variable] = credentials.value(source, loaded.base, loaded.positions.of(path), _field(path))
+        at = ("workspaces", name, "env", variable)
+        env[variable] = credentials.value(source, loaded.base, loaded.positions.of(at), _field(at))
     return env
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 RECONCILE_QUEUE = "reconcile"
 CONTROL_QUEUE = "control"
 TICK = 5  # seconds between ticks and sweeps: a workspace is enqueued at most this late
+POLL = 1.0  # seconds between a worker's looks for a scheduled job fallen due (procrastinate's default: 5)
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfqueue", "big")
 
@@ -152,6 +153,8 @@ async def retry_stalled(app: procrastinate.App, heartbeat_timeout: float) -> int
 async def _run(app: procrastinate.App, stop: Stop, heartbeat_timeout: float) -> None:
     options: dict[str, Any] = {
         "concurrency": 1,
+        # A job scheduled for later sends no notification when it falls due: it is found by this poll.
+        "fetch_job_polling_interval": POLL,
         "install_signal_handlers": False,
         "update_heartbeat_interval": max(0.5, heartbeat_timeout / 4),
         "stalled_worker_timeout": heartbeat_timeout,
