@@ -91,6 +91,7 @@ def write_config(folder: Path, db: str, served: Served, workspaces: dict[str, di
         lines += [f"    {key}: {value}" for key, value in spec.items()]
         lines.append(f"    env: {env}")
     config = folder / "labform.reconcile.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
     config.write_text("\n".join(line for line in lines if line) + "\n")
     return config
 
@@ -235,34 +236,37 @@ TAKEN_OVER = (
 )
 
 
-def one_kill(db: str, config: Path, pool: Workers, name: str) -> tuple[datetime, str, datetime]:
-    """Queue ``name``, SIGKILL the worker holding it once its first create is announced, start another:
-    when the heir's reconcile started, its outcome, and when the kill was."""
-    subprocess.run(
-        [sys.executable, "-m", "engine", "reconcile", "now", name, "--queue", "--config", str(config)],
-        cwd=config.parent,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-        capture_output=True,
+def one_kill(db: str, folder: Path, bare: Path, served: Served, heartbeat: float, name: str) -> tuple[float, str]:
+    """A config of its own for ``name`` (a workspace never reconciled is due at once, so the workers'
+    ticker queues it), two workers; the one holding it SIGKILLed once its first create is announced,
+    another started: how long after the kill the heir's reconcile started, and its outcome."""
+    spec = {"repo": str(bare), "path": "quickstart", "every": "1h", "vars": f"{{suffix: {name}}}"}
+    config = write_config(
+        folder / name, db, served, {name: {**spec, "policy": "{mode: auto}"}}, f"heartbeat_timeout: {heartbeat:g}s\n"
     )
+    pool = Workers(config)
+    try:
+        pool.start(), pool.start()
 
-    def announced() -> bool:
-        with psycopg.connect(db) as conn:
-            if not conn.execute("SELECT to_regclass('labform_journal') IS NOT NULL").fetchone()[0]:
-                return False
-            return bool(conn.execute(INTENT, (name,)).fetchall())
+        def announced() -> bool:
+            with psycopg.connect(db) as conn:
+                if not conn.execute("SELECT to_regclass('labform_journal') IS NOT NULL").fetchone()[0]:
+                    return False
+                return bool(conn.execute(INTENT, (name,)).fetchall())
 
-    until(f"{name}'s first create", announced, 600)
-    holder = rows(db, "SELECT worker FROM labform_reconciliations WHERE workspace = %s AND outcome IS NULL", name)
-    doomed = pool.by_pid(int(holder[0][0].rsplit(":", 1)[1]))
-    assert doomed is not None, holder
-    doomed.kill()
-    killed = datetime.now(UTC)
-    doomed.wait()
-    pool.start()
-    until(f"{name} taken over", lambda: bool(rows(db, TAKEN_OVER, name, killed)), 600)
-    started, outcome = rows(db, TAKEN_OVER, name, killed)[0]
-    return started, outcome, killed
+        until(f"{name}'s first create", announced, 600)
+        holder = rows(db, "SELECT worker FROM labform_reconciliations WHERE workspace = %s AND outcome IS NULL", name)
+        doomed = pool.by_pid(int(holder[0][0].rsplit(":", 1)[1]))
+        assert doomed is not None, holder
+        doomed.kill()
+        killed = datetime.now(UTC)
+        doomed.wait()
+        pool.start()
+        until(f"{name} taken over", lambda: bool(rows(db, TAKEN_OVER, name, killed)), 600)
+        started, outcome = rows(db, TAKEN_OVER, name, killed)[0]
+    finally:
+        pool.stop_all()
+    return (started - killed).total_seconds(), outcome
 
 
 def kill_trials(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]:
@@ -273,34 +277,18 @@ def kill_trials(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]
         database() as db,
     ):
         bare = bare_repository(folder / "kill", {"quickstart/main.yaml": named_quickstart()})
-        specs = {
-            name: {
-                "repo": str(bare),
-                "path": "quickstart",
-                "every": "1h",
-                "vars": f"{{suffix: {name}}}",
-                "policy": "{mode: auto}",
-            }
-            for name in names
-        }
-        config = write_config(folder / "kill", db, slow.clouds["bitbar"], specs, f"heartbeat_timeout: {heartbeat:g}s\n")
-        pool = Workers(config)
-        pool.start(), pool.start()
         delays, outcomes = [], Counter()
-        try:
-            for name in names:
-                started, outcome, killed = one_kill(db, config, pool, name)
-                delays.append((started - killed).total_seconds())
-                outcomes[outcome] += 1
-        finally:
-            pool.stop_all()
+        for name in names:
+            delay, outcome = one_kill(db, folder / "kill", bare, slow.clouds["bitbar"], heartbeat, name)
+            delays.append(delay)
+            outcomes[outcome] += 1
         store = slow.clouds["bitbar"].store()
         project_names = Counter(p["name"] for p in store["projects"].values())
         group_names = Counter(g["displayName"] for g in store["deviceGroups"].values())
         duplicates = sum(n - 1 for n in project_names.values() if n > 1) + sum(
             n - 1 for n in group_names.values() if n > 1
         )
-        missing = sum(1 for name in names if project_names.get(f"Checkout {name}", 0) == 0)
+        missing = sum(1 for name in names if project_names.get(f"Checkout {name}", 0) != 1)
         twice = overlaps(db)
     from engine.reconcile.queue import POLL, TICK
 
@@ -310,7 +298,7 @@ def kill_trials(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]
         ("trials (SIGKILL on the worker mid-apply)", str(len(delays))),
         ("the heir's outcomes", ", ".join(f"{k} {v}" for k, v in outcomes.items())),
         ("duplicate remote objects (projects, device groups by name)", str(duplicates)),
-        ("workspaces whose project is missing", str(missing)),
+        ("workspaces without exactly one project", str(missing)),
         (
             "takeover after the kill: median / max",
             f"{statistics.median(delays):.1f} / {max(delays):.1f} s (heartbeat timeout {heartbeat:g} s)",
