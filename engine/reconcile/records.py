@@ -10,6 +10,7 @@ on the workspace for as long as it runs, so ``reconcile now`` and a worker never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -170,16 +171,23 @@ class Records:
 
     @contextmanager
     def held(self, workspace: str) -> Iterator[None]:
-        """The workspace's reconcile lock for the block, on a session of its own (gone with a dead holder)."""
+        """The workspace's reconcile lock for the block, on a session of its own (gone with a dead holder).
+
+        Released explicitly at the end: a closed session's locks go only once its server process
+        has wound down, and the next reconcile may ask for the lock before that."""
         conn = self.connect()
+        key = "labform-reconcile:" + workspace
         try:
-            got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS got", ("labform-reconcile:" + workspace,))
-            row = got.fetchone()
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS got", (key,)).fetchone()
             if not (row and row["got"]):
                 running = self.running(workspace)
                 who = f" by {running.worker} since {_iso(running.started_at)}" if running else ""
                 raise ReconcileBusy(f"workspace '{workspace}' is being reconciled{who}")
-            yield
+            try:
+                yield
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a lost session has let go of it already
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
         finally:
             conn.close()
 

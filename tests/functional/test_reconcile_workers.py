@@ -12,11 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from engine.reconcile.records import Records
 from providers import registry
 from providers.emulation import EmulatorOptions
 from providers.emulation.server import EmulatorServer
@@ -218,8 +220,11 @@ def test_sigterm_mid_apply_records_interrupted_and_the_next_worker_finishes_it(
     assert error.startswith("SIGTERM stopped the worker: the changes in flight finished"), error
     results = [change["result"] for change in applied]
     assert "done" in results and "not started" in results and "failed" not in results, applied
+    # Handed on at once, no backoff: one job queued (its own, or the ticker's if that came first), and due now.
     queued = _rows(reconcile_db, "SELECT args->>'reason' FROM procrastinate_jobs WHERE status = 'todo'")
-    assert queued == [("interrupted",)]  # handed on at once: no backoff, no wait for the next period
+    assert len(queued) == 1 and queued[0][0] in ("interrupted", "schedule"), queued
+    now = datetime.now(UTC)
+    assert Records(reconcile_db).due({"shop": 3600.0}, 30.0, 3600.0, now) == {"shop": now}
     heir = pool.start()
     _until(
         "the next worker to finish the workspace",
