@@ -1180,7 +1180,7 @@ def _print_reconciliation(item: Any, as_json: bool) -> None:
         return
     click.echo(redact(_reconciliation_line(item)))
     if item.error:
-        click.echo(redact(f"  {item.error}"), err=item.outcome in ("failed", "needs resolution"))
+        click.echo(redact(f"  {item.error}"), err=item.outcome in ("failed", "needs resolution", "refused"))
     if item.policy.get("broken"):
         click.echo(f"  policy rules that did not hold: {', '.join(item.policy['broken'])}")
     if item.outcome == "awaiting approval":
@@ -1189,7 +1189,7 @@ def _print_reconciliation(item: Any, as_json: bool) -> None:
         click.echo(f"  report: {item.report}")
 
 
-_FAILED_OUTCOMES = ("failed", "check failed", "needs resolution")
+_FAILED_OUTCOMES = ("failed", "check failed", "needs resolution", "refused")
 
 
 @reconcile.command("now")

@@ -1,6 +1,7 @@
 """The shared HTTP layer every provider's client is built on.
 
-One place for: base URL and timeouts, auth (any ``httpx.Auth``), retries with
+One place for: base URL and timeouts, auth (any ``httpx.Auth``), the process's
+requests-a-second limit per cloud endpoint (providers/ratelimit.py), retries with
 exponential backoff and jitter on 429/5xx and connection errors (honouring
 ``Retry-After``), error mapping to :class:`ProviderError`, and offset
 pagination. A cloud plugs in two small hooks: how to read an error message
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from providers import ratelimit
 from providers.errors import NotFoundError, Overdue, ProviderError
 from providers.limits import Limits
 from providers.reads import Fanout
@@ -385,6 +387,7 @@ class HttpClient:
         while True:
             try:
                 request = self.http.build_request(method, path, **kwargs)
+                ratelimit.take(self.cloud, str(self.http.base_url))
                 with bounded(self._bound(operation, deadline, safe, upload="files" in kwargs)):
                     response = self.http.send(request, stream=True)
                     if not stream or response.status_code >= 400:  # the error message of a stream is in its body

@@ -1,6 +1,7 @@
 """GitOps reconciliation: workspaces kept in step with git, on workers coordinated by PostgreSQL.
 
     config.py      labform.reconcile.yaml as pydantic models; errors at file:line:col; its JSON Schema
+    credentials.py a workspace's env: plain values, and secrets from files and programs (masked)
     policy.py      named CEL rules over the Terraform-shaped plan JSON (also ``plan -policy FILE``)
     gitsync.py     a workspace's repository fetched and checked out into the cache (the ``git`` CLI)
     records.py     reconciliations in PostgreSQL, beside the state (one row each; schedule and backoff)

@@ -21,7 +21,10 @@ from engine.arguments import plain_message
 from engine.config import suggestion
 from engine.errors import ConfigError, ConfigErrors
 from engine.loader import KeyPath, Positions, _decode, _display, _document, _read
+from engine.reconcile import credentials
+from engine.reconcile.credentials import EnvFile, EnvValue
 from engine.reconcile.policy import Rules, compile_rules
+from providers import ratelimit
 from providers.polling import PositiveDuration
 
 CONFIG_FILE = "labform.reconcile.yaml"
@@ -73,12 +76,15 @@ class WorkspaceSpec(_Strict):
     every: PositiveDuration = Field(600.0, description="How often to reconcile (10m, 1h).")
     vars: dict[str, Any] = Field(default_factory=dict, description="Variables, as --var gives them.")
     var_files: list[str] = Field(default_factory=list, description="-var-file files, from the repository's root.")
-    env: dict[str, str] = Field(
-        default_factory=dict, description="Environment the plan reads (${env.X}) for this workspace only."
+    env: dict[str, EnvValue] = Field(
+        default_factory=dict,
+        description="Environment the plan reads (${env.X}) for this workspace only: a plain value, "
+        "{file: PATH} (a secret file's text) or {command: [PROGRAM, ARGS...]} (its output); the last two sensitive.",
     )
-    env_files: list[Path] = Field(
+    env_files: list[EnvFile] = Field(
         default_factory=list,
-        description="Files of NAME=VALUE lines (dotenv) added to env: credentials kept out of the config.",
+        description="NAME=VALUE lines (dotenv) added to env, from a file or {command: [PROGRAM, ARGS...]}: "
+        "credentials kept out of the config, every value sensitive.",
     )
     git: GitAuth = GitAuth.model_validate({})
     policy: Policy = Policy.model_validate({})
@@ -98,6 +104,18 @@ class Webhook(_Strict):
     port: int = Field(8089, ge=0, le=65535)
 
 
+class RateLimit(_Strict):
+    """Requests a second to one endpoint of a cloud, for all a worker's reconciles together."""
+
+    per_second: float = Field(gt=0, description="Requests a second, sustained (each retry counts).")
+    burst: int | None = Field(
+        None, ge=1, description="Requests that may go at once after a quiet spell [default: per_second, at least 1]."
+    )
+
+    def rate(self) -> ratelimit.Rate:
+        return ratelimit.Rate(self.per_second, self.burst or max(1, int(self.per_second)))
+
+
 class ReconcileConfig(_Strict):
     """The reconcile loop's configuration (labform.reconcile.yaml)."""
 
@@ -112,8 +130,23 @@ class ReconcileConfig(_Strict):
         30.0, description="A worker silent this long is dead: its job is taken over."
     )
     backoff: Backoff = Backoff.model_validate({})
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=dict,
+        description="Per cloud (bitbar, perfecto...): a token bucket per endpoint, shared by the worker's reconciles.",
+    )
     webhook: Webhook = Webhook.model_validate({})
     workspaces: dict[str, WorkspaceSpec] = Field(description="The workspaces, by name.", min_length=1)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_clouds(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        from providers import registry
+
+        known = registry.provider_names()
+        for cloud in value:
+            if cloud not in known:
+                raise ValueError(f"no cloud '{cloud}'{suggestion(cloud, known)}; the clouds are {', '.join(known)}")
+        return value
 
     @field_validator("database")
     @classmethod
@@ -171,7 +204,7 @@ def load_config(file: Path) -> LoadedConfig:
 def _errors(exc: ValidationError, positions: Positions) -> ConfigError | ConfigErrors:
     errors = []
     for error in exc.errors():
-        loc = tuple(error["loc"])
+        loc = _without_tag(tuple(error["loc"]))
         where = ".".join(str(p) for p in loc)
         message = plain_message(error)
         if error["type"] == "extra_forbidden":
@@ -179,6 +212,13 @@ def _errors(exc: ValidationError, positions: Positions) -> ConfigError | ConfigE
             where = ".".join(str(p) for p in loc[:-1])
         errors.append(ConfigError(message, positions.of(loc), where or None))
     return errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def _without_tag(loc: KeyPath) -> KeyPath:
+    """An env source's error at its own key: pydantic names the source's tag as a key of its own."""
+    if len(loc) > 4 and loc[0] == "workspaces" and loc[2] in ("env", "env_files") and loc[4] in credentials.TAGS:
+        return loc[:4] + loc[5:]
+    return loc
 
 
 def _shared_states(config: ReconcileConfig, positions: Positions, base: Path) -> list[ConfigError]:
@@ -208,41 +248,21 @@ def _rule_errors(config: ReconcileConfig, positions: Positions) -> list[ConfigEr
     return errors
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """NAME=VALUE lines (``#`` comments, blank lines, optional ``export`` and quotes), as dotenv reads them."""
-    values = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read env file {path}: {exc.strerror or exc}") from None
-    for number, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        name, sep, value = text.removeprefix("export ").partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise ConfigError("expected NAME=VALUE", _line(path, number))
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[name.strip()] = value
-    return values
-
-
-def _line(path: Path, number: int) -> Any:
-    from engine.errors import SourceLocation
-
-    return SourceLocation(str(path), number, 1)
-
-
 def workspace_env(loaded: LoadedConfig, name: str) -> dict[str, str]:
-    """The workspace's own environment: its env_files in order, then env: (which wins)."""
+    """The workspace's own environment, read afresh: its env_files in order, then env: (which wins)."""
     spec = loaded.workspace(name)
     env: dict[str, str] = {}
-    for file in spec.env_files:
-        env.update(read_env_file(loaded.local(file)))
-    env.update(spec.env)
+    for number, lines in enumerate(spec.env_files):
+        at: KeyPath = ("workspaces", name, "env_files", number)
+        env.update(credentials.env_lines(lines, loaded.base, loaded.positions.of(at), _field(at)))
+    for variable, source in spec.env.items():
+        at = ("workspaces", name, "env", variable)
+        env[variable] = credentials.value(source, loaded.base, loaded.positions.of(at), _field(at))
     return env
+
+
+def _field(path: KeyPath) -> str:
+    return ".".join(str(part) for part in path)
 
 
 def webhook_secret(loaded: LoadedConfig) -> bytes | None:

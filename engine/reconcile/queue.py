@@ -14,7 +14,8 @@ for a stalled one, and so never delivered twice.
 SIGTERM (or SIGINT) is caught on the event loop (``loop.add_signal_handler``; apply's own
 handlers live on the main thread, which here belongs to the loop): it sets the stop event
 the running apply was given (the executor starts no new change and lets those in flight
-finish), then asks both workers to stop once their current job is done.
+finish), then asks both workers to stop once their current job is done. The reconciliation
+is ``interrupted``, and its job queues the workspace again for the next worker.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 RECONCILE_QUEUE = "reconcile"
 CONTROL_QUEUE = "control"
 TICK = 5  # seconds between ticks and sweeps: a workspace is enqueued at most this late
+POLL = 1.0  # seconds between a worker's looks for a scheduled job fallen due (procrastinate's default: 5)
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfqueue", "big")
 
@@ -80,6 +82,8 @@ def build_app(reconciler: Reconciler) -> procrastinate.App:
             item = reconciler.reconcile(workspace, at)
         except ReconcileBusy as exc:
             return str(exc)  # 'reconcile now' has it: that run is the reconcile
+        if item.outcome == "interrupted":
+            enqueue(app, workspace, "interrupted")  # delivered to the next worker, once this job lets go of its lock
         return f"#{item.id} {item.outcome}"
 
     @app.periodic(cron=every, periodic_id="tick")
@@ -149,6 +153,8 @@ async def retry_stalled(app: procrastinate.App, heartbeat_timeout: float) -> int
 async def _run(app: procrastinate.App, stop: Stop, heartbeat_timeout: float) -> None:
     options: dict[str, Any] = {
         "concurrency": 1,
+        # A job scheduled for later sends no notification when it falls due: it is found by this poll.
+        "fetch_job_polling_interval": POLL,
         "install_signal_handlers": False,
         "update_heartbeat_interval": max(0.5, heartbeat_timeout / 4),
         "stalled_worker_timeout": heartbeat_timeout,

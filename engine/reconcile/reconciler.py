@@ -15,9 +15,12 @@ both restored afterwards: a process reconciles one workspace at a time (docs/rec
     drift              the cloud or the plan moved, and the policy is detect
     applied            the changes were applied (auto within its rules, or approved)
     failed             an error: git, the plan, the cloud, an apply that failed (backs off)
+    interrupted        SIGTERM stopped the worker mid-apply: the changes in flight finished, none
+                       started after; due again at once, no backoff (the next worker carries on)
     check failed       a gate's verdict failed: news, not a fault (no backoff)
     needs resolution   a create's outcome is unknown: held until 'labform state resolve'
     awaiting approval  the plan is saved for 'labform reconcile approve' (approve, or auto outside its rules)
+    refused            an approved plan was stale (the state moved): not applied, no backoff
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
     from engine.runner import PlanResult, Workspace
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:org/plans.git
+_FRESH_PLAN = (
+    "for a fresh plan run 'labform reconcile now {name}' (or wait for its next reconcile), then approve that one"
+)
 _CWD_AND_ENV = threading.Lock()  # one reconcile at a time may own the process's directory and environment
 
 
@@ -74,6 +80,12 @@ class Reconciler:
     records: Records
     stop: threading.Event | None = None  # set by SIGTERM in a worker: the apply starts no new change
 
+    def __post_init__(self) -> None:
+        """The config's rate limits are the process's: every reconcile it runs shares their buckets."""
+        from providers import ratelimit
+
+        ratelimit.configure({cloud: limit.rate() for cloud, limit in self.loaded.config.rate_limits.items()})
+
     def clone_of(self, name: str) -> Path:
         return self.loaded.local(self.loaded.config.cache_dir) / "repos" / name
 
@@ -97,18 +109,29 @@ class Reconciler:
         return item
 
     def approve(self, name: str, number: int) -> Reconciliation:
-        """Apply the plan reconciliation ``number`` saved, as ``apply FILE`` would: refused if stale."""
+        """Apply the plan reconciliation ``number`` saved, as ``apply FILE`` would: refused if stale.
+
+        The approval is consumed only once the apply ran. A stale plan is recorded ``refused``
+        (no backoff: a verdict, not a fault) and marked so, never approvable again: the next
+        reconcile makes a fresh plan, approvable in its turn. Any other failure before the
+        apply (git, the state lock, an unresolved create) leaves it approvable."""
         spec = self.loaded.workspace(name)
         waiting = self.records.get(name, number)
         if waiting is None:
             raise LabformError(f"workspace '{name}' has no reconciliation #{number}")
-        if waiting.saved_plan is None or waiting.outcome != "awaiting approval":
-            raise LabformError(f"reconciliation #{number} of '{name}' is {waiting.outcome}, not awaiting approval")
+        if waiting.refused_in is not None:
+            raise LabformError(
+                f"reconciliation #{number} of '{name}' was refused as stale (in #{waiting.refused_in}): "
+                f"{_FRESH_PLAN.format(name=name)}"
+            )
         if waiting.approved_in is not None:
             raise LabformError(f"reconciliation #{number} of '{name}' was approved already (in #{waiting.approved_in})")
+        if not waiting.awaiting_approval or waiting.outcome != "awaiting approval":
+            raise LabformError(f"reconciliation #{number} of '{name}' is {waiting.outcome}, not awaiting approval")
         with self.records.held(name):
             item = self.records.start(name, None)
             item.policy = {"approved": number}
+            ran: list[bool] = []
 
             def apply_saved() -> None:
                 checkout = gitsync.at_commit(self._repo(spec), str(waiting.commit), self.clone_of(name), spec.git)
@@ -117,12 +140,20 @@ class Reconciler:
                 plan_file.parent.mkdir(parents=True, exist_ok=True)
                 plan_file.write_text(json.dumps(waiting.saved_plan))
                 with _inside(checkout.root, workspace_env(self.loaded, name)):
-                    self._apply(self._workspace(name, spec), plan_file, item)
+                    try:
+                        self._apply(self._workspace(name, spec), plan_file, item)
+                    except PlanRefusedError as exc:
+                        item.outcome, item.error = "refused", f"{exc}; {_FRESH_PLAN.format(name=name)}"
+                        return
+                ran.append(True)
 
             self._carried_out(item, apply_saved)
             self._report(name, item, None)
             self.records.finish(item)
-            self.records.mark_approved(number, item.id)
+            if ran:
+                self.records.mark_approved(number, item.id)
+            elif item.outcome == "refused":
+                self.records.mark_refused(number, item.id)
         return item
 
     def _carried_out(self, item: Reconciliation, work: Any) -> PlanResult | None:
@@ -218,7 +249,7 @@ class Reconciler:
             {"address": c.address, "action": c.change.action.value, "result": c.result, "detail": c.detail}
             for c in outcome.changes
         ]
-        item.outcome, item.error = _verdict(outcome)
+        item.outcome, item.error = _verdict(outcome, self.stop is not None and self.stop.is_set())
 
     def _report(self, name: str, item: Reconciliation, planned: PlanResult | None) -> None:
         """A drift report for every reconciliation that found, changed or failed something."""
@@ -232,9 +263,15 @@ class Reconciler:
         item.report = str(target)
 
 
-def _verdict(outcome: ApplyOutcome) -> tuple[str, str | None]:
+def _verdict(outcome: ApplyOutcome, stopped: bool) -> tuple[str, str | None]:
     if outcome.ok:
         return "applied", None
+    if stopped and outcome.interrupted and not outcome.failed:
+        waiting = sum(1 for c in outcome.changes if c.result == "not started")
+        return "interrupted", (
+            f"{outcome.interrupted} stopped the worker: the changes in flight finished, {waiting} not started "
+            "(the next reconcile carries them out)"
+        )
     if outcome.changes_ok:
         return "check failed", "; ".join(c.line() for c in outcome.failed_checks)
     details = "; ".join(f"{c.address}: {c.detail}" for c in outcome.failed)

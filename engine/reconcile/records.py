@@ -10,6 +10,7 @@ on the workspace for as long as it runs, so ``reconcile now`` and a worker never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -46,12 +47,25 @@ CREATE TABLE IF NOT EXISTS labform_reconciliations (
     saved_plan   jsonb,
     approved_in  bigint
 );
+ALTER TABLE labform_reconciliations ADD COLUMN IF NOT EXISTS refused_in bigint;
 CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliations (workspace, id DESC);
 """
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfrecon", "big")
 
-OUTCOMES = ("ok", "drift", "applied", "failed", "check failed", "needs resolution", "awaiting approval")
+OUTCOMES = (
+    "ok",
+    "drift",
+    "applied",
+    "failed",
+    "check failed",
+    "needs resolution",
+    "awaiting approval",
+    "interrupted",
+    "refused",
+)
+# Outcomes after which a workspace is due again at once: its work was cut short, not judged.
+DUE_AT_ONCE = ("interrupted",)
 JITTER_SHARE = 0.1  # of ``every``: how far a workspace's schedule is shifted, the same shift each period
 
 
@@ -77,10 +91,15 @@ class Reconciliation:
     report: str | None = None
     saved_plan: dict[str, Any] | None = None
     approved_in: int | None = None
+    refused_in: int | None = None  # an approval refused its plan as stale: never approvable again
 
     @property
     def seconds(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.saved_plan is not None and self.approved_in is None and self.refused_in is None
 
     def to_json(self) -> dict[str, Any]:
         """As ``reconcile status -json`` prints it (the saved plan only as whether there is one)."""
@@ -100,8 +119,9 @@ class Reconciliation:
             "policy": self.policy,
             "error": self.error,
             "report": self.report,
-            "awaiting_approval": self.saved_plan is not None and self.approved_in is None,
+            "awaiting_approval": self.awaiting_approval,
             "approved_in": self.approved_in,
+            "refused_in": self.refused_in,
         }
 
 
@@ -151,16 +171,23 @@ class Records:
 
     @contextmanager
     def held(self, workspace: str) -> Iterator[None]:
-        """The workspace's reconcile lock for the block, on a session of its own (gone with a dead holder)."""
+        """The workspace's reconcile lock for the block, on a session of its own (gone with a dead holder).
+
+        Released explicitly at the end: a closed session's locks go only once its server process
+        has wound down, and the next reconcile may ask for the lock before that."""
         conn = self.connect()
+        key = "labform-reconcile:" + workspace
         try:
-            got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS got", ("labform-reconcile:" + workspace,))
-            row = got.fetchone()
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS got", (key,)).fetchone()
             if not (row and row["got"]):
                 running = self.running(workspace)
                 who = f" by {running.worker} since {_iso(running.started_at)}" if running else ""
                 raise ReconcileBusy(f"workspace '{workspace}' is being reconciled{who}")
-            yield
+            try:
+                yield
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a lost session has let go of it already
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
         finally:
             conn.close()
 
@@ -204,8 +231,14 @@ class Records:
         item.finished_at = row["finished_at"] if row else None
 
     def mark_approved(self, approved: int, by: int) -> None:
+        """Its saved plan was applied by reconciliation ``by``: consumed."""
         with self.connect() as conn:
             conn.execute("UPDATE labform_reconciliations SET approved_in = %s WHERE id = %s", (by, approved))
+
+    def mark_refused(self, refused: int, by: int) -> None:
+        """Its saved plan was refused by reconciliation ``by`` (stale): not applied, never approvable again."""
+        with self.connect() as conn:
+            conn.execute("UPDATE labform_reconciliations SET refused_in = %s WHERE id = %s", (by, refused))
 
     def get(self, workspace: str, number: int) -> Reconciliation | None:
         with self.connect() as conn:
@@ -261,7 +294,7 @@ class Records:
         due = {}
         for name, every in schedule.items():
             last = latest.get(name)
-            if last is None or last.finished_at is None:
+            if last is None or last.finished_at is None or last.outcome in DUE_AT_ONCE:
                 due[name] = now
                 continue
             wait = backoff(failures[name], initial, cap) if name in failures else every

@@ -10,6 +10,7 @@ import jsonschema
 
 from engine.reconcile.config import load_config
 from engine.reconcile.policy import judge
+from providers import ratelimit
 
 GOOD = """\
 database: postgresql://postgres@127.0.0.1:5432/labform
@@ -136,3 +137,37 @@ def test_a_bad_policy_file_stops_plan_before_any_call(bitbar, workdir):
     result = workdir.run("plan", plan, "-policy", str(policy))
     assert result.exit_code == 1 and "policy.yaml:2:3: rule 'broken' is not CEL" in result.stderr
     assert len(bitbar.app.log.all()) == before
+
+
+def test_a_secret_source_of_the_wrong_shape_is_named_at_its_line(workdir):
+    sources = """\
+    env:
+      BITBAR_API_KEY: {command: [vault], shell: true}
+      OTHER: [1]
+    env_files:
+      - {command: []}
+      - 12
+"""
+    err = _refused(workdir, GOOD.replace('    env: {BITBAR_URL: "http://127.0.0.1:9"}\n', sources))
+    assert "labform.reconcile.yaml:10:42: workspaces.shop.env.BITBAR_API_KEY: unknown field 'shell'" in err
+    assert (
+        "labform.reconcile.yaml:11:7: workspaces.shop.env.OTHER: must be text, {file: PATH} or {command: [PROGRAM, ARGS...]}"
+        in err
+    )
+    assert "labform.reconcile.yaml:13:10: workspaces.shop.env_files.0.command: must have at least 1 item" in err
+    assert (
+        "labform.reconcile.yaml:14:9: workspaces.shop.env_files.1: must be a path or {command: [PROGRAM, ARGS...]}"
+        in err
+    )
+
+
+def test_a_rate_limit_names_a_known_cloud_and_a_positive_rate(workdir):
+    limits = "rate_limits:\n  bitbr: {per_second: 5}\n"
+    err = _refused(workdir, GOOD.replace("workspaces:\n", limits + "workspaces:\n", 1))
+    assert "labform.reconcile.yaml:2:1: rate_limits: no cloud 'bitbr' (did you mean 'bitbar'?)" in err
+    err = _refused(workdir, GOOD.replace("workspaces:\n", "rate_limits:\n  bitbar: {per_second: 0}\nworkspaces:\n", 1))
+    assert "labform.reconcile.yaml:3:12: rate_limits.bitbar.per_second: must be greater than 0, not 0" in err
+    file = workdir.write(
+        GOOD.replace("workspaces:\n", "rate_limits:\n  bitbar: {per_second: 2.5}\nworkspaces:\n", 1), "ok.yaml"
+    )
+    assert load_config(file).config.rate_limits["bitbar"].rate() == ratelimit.Rate(2.5, 2)

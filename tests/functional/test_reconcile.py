@@ -126,6 +126,34 @@ def test_approve_applies_the_saved_plan_and_refuses_a_stale_one(
     assert len(bitbar.app.store.data["projects"]) == 1
 
 
+def test_a_refused_stale_approval_is_not_consumed_and_a_fresh_plan_is_approvable(
+    workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar
+):
+    config = _config(tmp_path, reconcile_db, repo, cloud_env, mode="approve")
+    older, newer = _record(_now(workdir, config)), _record(_now(workdir, config))
+    assert workdir.run("reconcile", "approve", "shop", str(newer["id"]), "--config", str(config)).exit_code == 0
+    stale = workdir.run("reconcile", "approve", "shop", str(older["id"]), "--config", str(config), "-json")
+    assert stale.exit_code == 1
+    refused = _record(stale)
+    assert refused["outcome"] == "refused"  # a verdict on the plan, recorded as such: not 'failed', no backoff
+    assert "is stale: state moved from serial 0 to 1" in refused["error"]
+    assert "for a fresh plan run 'labform reconcile now shop'" in refused["error"]
+    history = json.loads(workdir.run("reconcile", "status", "shop", "--config", str(config), "-json").stdout)
+    by_id = {item["id"]: item for item in history["history"]}
+    assert (by_id[older["id"]]["approved_in"], by_id[older["id"]]["refused_in"]) == (None, refused["id"])
+    assert by_id[older["id"]]["awaiting_approval"] is False
+    again = workdir.run("reconcile", "approve", "shop", str(older["id"]), "--config", str(config))
+    assert again.exit_code == 1
+    assert f"was refused as stale (in #{refused['id']})" in again.stderr and "approved already" not in again.stderr
+    repo.commit({"quickstart/main.yaml": QUICKSTART.read_text().replace("Smoke phones", "Smoke tablets")}, "rename")
+    fresh = _record(_now(workdir, config))
+    assert (fresh["outcome"], fresh["awaiting_approval"]) == ("awaiting approval", True)
+    approved = workdir.run("reconcile", "approve", "shop", str(fresh["id"]), "--config", str(config), "-json")
+    assert approved.exit_code == 0 and _record(approved)["outcome"] == "applied", approved.output
+    with bitbar.api() as api:
+        assert api.get("/api/v2/me/device-groups").json()["data"][0]["displayName"] == "Smoke tablets"
+
+
 def test_auto_outside_its_rules_waits_for_approval_naming_the_rule(
     workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar
 ):
