@@ -16,7 +16,10 @@ with ``retry: {attempts: 3, only: failed_tests}``, one without. Per seed:
 Everything goes through the public CLI (in-process) and real HTTP; the
 emulator serves in this process on a fast clock.
 
-    python bench/flaky_retries.py [SEEDS] [TESTS] [FLAKY]      # defaults 100 200 10
+    python bench/flaky_retries.py [SEEDS] [TESTS] [FLAKY] [JOBS]     # defaults 100 200 10 2
+
+A seed spends most of its time waiting on the emulator's clock, so JOBS seeds run
+at once, each in a process of its own (own emulator, own environment).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -135,13 +139,19 @@ def one_seed(seed: int, tests: int, flaky: int, folder: Path) -> dict[str, objec
     }
 
 
-def main_bench(seeds: int, tests: int, flaky: int) -> list[Row]:
+def seed_in_folder(seed: int, tests: int, flaky: int) -> dict[str, object]:
+    """One seed in a temporary folder of its own (the unit a worker process runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return one_seed(seed, tests, flaky, Path(tmp))
+
+
+def main_bench(seeds: int, tests: int, flaky: int, jobs: int) -> list[Row]:
     started = time.monotonic()
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(seeds):
-            results.append(one_seed(seed, tests, flaky, Path(tmp)))
-            print(f"seed {seed}: {results[-1]}", file=sys.stderr)
+    with ProcessPoolExecutor(jobs) as pool:
+        for seed, result in enumerate(pool.map(seed_in_folder, range(seeds), [tests] * seeds, [flaky] * seeds)):
+            results.append(result)
+            print(f"seed {seed}: {result}", file=sys.stderr)
     with_retries, without = _count(results, "with"), _count(results, "without")
     reruns = sum(int(str(r["reruns"])) for r in results)
     errors = sum(bool(r["errors"]) for r in results)
@@ -172,5 +182,5 @@ def _span(values) -> str:
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]] + [100, 200, 10][len(sys.argv) - 1 :]
-    print(markdown(main_bench(*args[:3])))
+    args = [int(a) for a in sys.argv[1:]] + [100, 200, 10, 2][len(sys.argv) - 1 :]
+    print(markdown(main_bench(*args[:4])))
