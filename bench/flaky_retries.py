@@ -5,7 +5,9 @@ one campaign of TESTS x 3 campaign tests, on the kyaraben emulator with
 ``flaky_rate`` = FLAKY / TESTS: FLAKY packages are flaky (chosen by the seed),
 each run of one failing with probability 0.3. The gate is ``min_pass_rate: 0.99,
 over: tests``. One apply per seed holds two campaigns over the same uploads: one
-with ``retry: {attempts: 3, only: failed_tests}``, one without. Per seed:
+with ``retry: {attempts: 3, only: failed_tests}``, one without, started after the
+first (the emulator draws a run of a flaky test from how many ran before, so
+this keeps a seed's draws the same on every run). Per seed:
 
 - whether each campaign's gate passed (from labform's exit and the state's check);
 - re-runs of a passed unit: every campaign the emulator was asked to start after
@@ -16,7 +18,10 @@ with ``retry: {attempts: 3, only: failed_tests}``, one without. Per seed:
 Everything goes through the public CLI (in-process) and real HTTP; the
 emulator serves in this process on a fast clock.
 
-    python bench/flaky_retries.py [SEEDS] [TESTS] [FLAKY]      # defaults 100 200 10
+    python bench/flaky_retries.py [SEEDS] [TESTS] [FLAKY] [JOBS]     # defaults 100 200 10 2
+
+A seed spends most of its time waiting on the emulator's clock, so JOBS seeds run
+at once, each in a process of its own (own emulator, own environment).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -69,12 +75,15 @@ def plan_text(folder: Path, tests: int) -> str:
         for index in range(tests)
         for image in IMAGES
     )
-    for name, retry in (("with_retries", RETRY), ("without", "")):
+    # The emulator draws a flaky test's outcome from how many times it ran before (on that image), so the
+    # campaign without retries starts after the other: a seed draws the same outcomes on every run.
+    for name, options in (
+        ("with_retries", f"    {RETRY}\n"),
+        ("without", "    depends_on: [kyaraben_campaign.with_retries]\n"),
+    ):
         lines.append(
             f"  kyaraben_campaign.{name}:\n    project: ${{kyaraben_project.suite.id}}\n"
-            f"    wait: {{timeout: 10m, poll: 0.2s}}\n    {GATE}\n"
-            + (f"    {retry}\n" if retry else "")
-            + f"    tests:\n{entries}"
+            f"    wait: {{timeout: 10m, poll: 0.2s}}\n    {GATE}\n{options}" + f"    tests:\n{entries}"
         )
     return "".join(lines)
 
@@ -113,10 +122,11 @@ def one_seed(seed: int, tests: int, flaky: int, folder: Path) -> dict[str, objec
     output = result.output
     resources = json.loads((work / "state.json").read_text())["resources"]
     missed = {address for address, item in resources.items() if (item.get("attributes") or {}).get("gate_failure")}
-    finished = all(
-        (resources.get(f"kyaraben_campaign.{name}") or {}).get("attributes", {}).get("finished")
+    done = {
+        name: bool((resources.get(f"kyaraben_campaign.{name}") or {}).get("attributes", {}).get("finished"))
         for name in ("with_retries", "without")
-    )
+    }
+    finished = all(done.values())
     names = {
         c["campaign_name"]: sorted(
             (d["campaign_name"] for d in campaigns if d["campaign_name"].startswith(c["campaign_name"] + "-attempt-")),
@@ -125,23 +135,50 @@ def one_seed(seed: int, tests: int, flaky: int, folder: Path) -> dict[str, objec
         if "-attempt-" not in c["campaign_name"]
     }
     return {
-        "with": "kyaraben_campaign.with_retries" not in missed,
-        "without": "kyaraben_campaign.without" not in missed,
+        # A gate passed only where its campaign finished: an apply that failed before proves nothing.
+        "with": done["with_retries"] and "kyaraben_campaign.with_retries" not in missed,
+        "without": done["without"] and "kyaraben_campaign.without" not in missed,
         "errors": "Traceback" in output or not finished or (result.exit_code == 1 and not missed),
+        "error_text": "" if finished else _error_lines(output, result.exception),
         "reruns": passed_reruns(campaigns, names),
+        "failed_every_attempt": _failed_every_attempt(campaigns, names),
         "starts": starts,
         "flaky": flaky_count,
         "retry_campaigns": starts - 2,
     }
 
 
-def main_bench(seeds: int, tests: int, flaky: int) -> list[Row]:
+def seed_in_folder(seed: int, tests: int, flaky: int) -> dict[str, object]:
+    """One seed in a temporary folder of its own (the unit a worker process runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return one_seed(seed, tests, flaky, Path(tmp))
+
+
+def _failed_every_attempt(campaigns: list[dict], names: dict[str, list[str]]) -> int:
+    """Campaign tests of the run with retries that failed all 3 attempts (its third campaign's failures)."""
+    chain = [c for c in campaigns if c["campaign_name"] in names.get(_first_of(campaigns, names), [])]
+    third = [c for c in chain if c["campaign_name"].endswith("-attempt-3")]
+    return len(third[0]["failing"]) if third else 0
+
+
+def _first_of(campaigns: list[dict], names: dict[str, list[str]]) -> str:
+    """The name of the first campaign of the run with retries: the one with attempts after it."""
+    return next((first for first, chain in names.items() if chain), "")
+
+
+def _error_lines(output: str, exception: BaseException | None) -> str:
+    """What an apply that did not finish both campaigns said of its errors (and raised), for the per-seed line."""
+    said = [line for line in output.splitlines() if "rror" in line or "failed" in line][:4]
+    return " | ".join(said + ([repr(exception)] if exception and not isinstance(exception, SystemExit) else []))
+
+
+def main_bench(seeds: int, tests: int, flaky: int, jobs: int) -> list[Row]:
     started = time.monotonic()
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(seeds):
-            results.append(one_seed(seed, tests, flaky, Path(tmp)))
-            print(f"seed {seed}: {results[-1]}", file=sys.stderr)
+    with ProcessPoolExecutor(jobs) as pool:
+        for seed, result in enumerate(pool.map(seed_in_folder, range(seeds), [tests] * seeds, [flaky] * seeds)):
+            results.append(result)
+            print(f"seed {seed}: {result}", file=sys.stderr)
     with_retries, without = _count(results, "with"), _count(results, "without")
     reruns = sum(int(str(r["reruns"])) for r in results)
     errors = sum(bool(r["errors"]) for r in results)
@@ -156,6 +193,12 @@ def main_bench(seeds: int, tests: int, flaky: int) -> list[Row]:
         ),
         Row("gate passed without retries", f"< {seeds / 2:.0f}", str(without), without < seeds / 2),
         Row("passed campaign tests re-run (all seeds)", "0", str(reruns), reruns == 0),
+        Row(
+            "campaign tests failing all 3 attempts, mean a seed (30 flaky x 0.3^3 = 0.81)",
+            "",
+            f"{sum(int(str(r['failed_every_attempt'])) for r in results) / len(results):.2f}",
+            True,
+        ),
         Row("retry campaigns started (all seeds)", "", str(sum(int(str(r["retry_campaigns"])) for r in results)), True),
         Row("applies ending in another error", "0", str(errors), errors == 0),
         Row("wall time", "", f"{time.monotonic() - started:.0f} s", True),
@@ -172,5 +215,5 @@ def _span(values) -> str:
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]] + [100, 200, 10][len(sys.argv) - 1 :]
-    print(markdown(main_bench(*args[:3])))
+    args = [int(a) for a in sys.argv[1:]] + [100, 200, 10, 2][len(sys.argv) - 1 :]
+    print(markdown(main_bench(*args[:4])))

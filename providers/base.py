@@ -336,6 +336,11 @@ class ResourceType:
         """The result of a run from its recorded ``attrs``; None for a type that is not a run."""
         return None
 
+    def credits_price(self, attrs: Attrs) -> float | None:
+        """What a minute of a run on this object (the device set it runs on) costs in credits, from its
+        recorded ``attrs``, where the cloud prices devices; None: unpriced. The cost after a run reads it."""
+        return None
+
     def shard_units(self, written: Attrs) -> builtins.list[str]:
         """The parts a run's suite can be started apart, as its block is written (a campaign's packages):
         what ``labform tests shards`` balances. None for a type that cannot run part of a suite."""

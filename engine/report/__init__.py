@@ -26,7 +26,7 @@ from engine.addresses import Address
 from engine.arguments import resource_type
 from engine.errors import LabformError
 from engine.report import previous
-from engine.report.cost import RunCost, device_set_price, run_cost
+from engine.report.cost import RunCost, run_cost
 from engine.report.model import Figures, RunView, build_view
 from providers.base import RunFacts
 from providers.run_record import RunRecord
@@ -70,7 +70,7 @@ def _runs(state: State, outcome: ApplyOutcome | None, kept: dict[str, previous.K
         raw = item.attributes.get("record")
         cost = run_cost(
             facts.credits,
-            device_set_price([state.resources[d].attributes for d in item.dependencies if d in state.resources]),
+            device_set_price(state, item.dependencies),
             facts.devices,
             RunRecord.from_json(raw) if raw is not None else None,
             seconds,
@@ -79,6 +79,17 @@ def _runs(state: State, outcome: ApplyOutcome | None, kept: dict[str, previous.K
         gate = run.gate if run else gate_word(facts)
         found[address] = _Found(facts, cost, seconds, gate, previous.earlier(kept.get(address), run_id))
     return found
+
+
+def device_set_price(state: State, dependencies: list[str]) -> float | None:
+    """The first credits price a run's dependencies have, as their resource types read it (None: unpriced)."""
+    for dependency in dependencies:
+        address = Address.parse(dependency)
+        if dependency in state.resources and not address.is_data:
+            price = resource_type(address).credits_price(state.resources[dependency].attributes)
+            if price is not None:
+                return price
+    return None
 
 
 def views(state: State, base: Path, outcome: ApplyOutcome | None = None, kept: Path | None = None) -> list[RunView]:

@@ -2,8 +2,9 @@
 
 No cloud's API here reports the credits a run used, so labform computes them
 where the cloud prices devices (Bitbar): the price is the one the plan's
-estimate quotes, the credits price a run's dependency records for the device
-set it runs on (a minute of every device in it), and the minutes are each
+estimate quotes, the credits price of the device set a run depends on, as
+its resource type reads it from state (``ResourceType.credits_price``: a
+minute of every device in it), and the minutes are each
 device's, rounded up to whole minutes (a minute begun is billed): from the
 run's record where it has one (each device's attempts' durations summed),
 else the run's own duration on every device. A cloud that reports its own
@@ -13,13 +14,9 @@ figure (``RunFacts.credits``) is taken at its word.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from providers.run_record import RunRecord
-
-PRICE = "credits_price"  # what a priced dependency (the device set a run uses) records
 
 
 @dataclass(frozen=True)
@@ -34,15 +31,6 @@ class RunCost:
         if self.estimate:
             return f"{used or '?'} (estimate {self.estimate})"
         return used
-
-
-def device_set_price(dependencies: list[Mapping[str, Any]]) -> float | None:
-    """The first credits price a run's dependencies record (their attributes), or None: unpriced."""
-    for attrs in dependencies:
-        price = attrs.get(PRICE)
-        if isinstance(price, int | float) and not isinstance(price, bool):
-            return float(price)
-    return None
 
 
 def device_minutes(record: RunRecord) -> dict[str, int] | None:

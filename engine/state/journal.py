@@ -218,16 +218,18 @@ class FileJournal:
             os.close(fd)
 
     def sync(self) -> None:
-        """fsync everything written so far, unless a concurrent sync already covered it."""
+        """fsync everything written so far, unless a concurrent sync already covered it. A reset (which
+        closes the descriptor) waits for a sync in progress, and the descriptor is read once the sync
+        may start: never one a reset closed."""
         with self._write_lock:
-            wanted, fd = self._written, self._fd
-        if fd is None:
-            return
+            wanted = self._written
         with self._sync_lock:
             if self._synced >= wanted:
                 return
             with self._write_lock:
-                covered = self._written
+                covered, fd = self._written, self._fd
+            if fd is None:  # reset since: a snapshot holds everything written
+                return
             try:
                 os.fsync(fd)
             except OSError as exc:
@@ -235,8 +237,8 @@ class FileJournal:
             self._synced = covered
 
     def reset(self) -> None:
-        """Empty the journal once a snapshot holds everything in it."""
-        with self._write_lock:
+        """Empty the journal once a snapshot holds everything in it (after any sync in progress)."""
+        with self._sync_lock, self._write_lock:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None

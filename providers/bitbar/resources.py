@@ -137,7 +137,15 @@ CONFIG_FIELDS = FieldMap(
 _CONFIG_ARGS = set(ProjectConfigArgs.model_fields) - {"project"}
 
 
-class ProjectConfig(ResourceType):
+class PricedDevices(ResourceType):
+    """A device set the doc prices: its recorded ``creditsPrice`` is a minute of all its devices."""
+
+    def credits_price(self, attrs: Attrs) -> float | None:
+        price = attrs.get("credits_price")
+        return float(price) if isinstance(price, int | float) and not isinstance(price, bool) else None
+
+
+class ProjectConfig(PricedDevices):
     """The project's single config: create and update are the same call; destroy only forgets."""
 
     type_name = "bitbar_project_config"
@@ -231,7 +239,7 @@ GROUP_FIELDS = FieldMap(
 )
 
 
-class DeviceGroup(ResourceType):
+class DeviceGroup(PricedDevices):
     """A device group; its membership is diffed into add/remove calls."""
 
     type_name = "bitbar_device_group"

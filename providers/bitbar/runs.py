@@ -23,8 +23,9 @@ one case, an error. ``retry`` re-runs what failed:
 
 The gate's ``min_success_ratio`` is the cloud's ``successRatio``: the share of
 *devices* that succeeded (after a run per class, each device by its last
-attempt), said beside the record's test counts; ``min_pass_rate``, ``flaky``
-and ``quarantine`` read the record (providers/runs.py TestGate).
+attempt; a device whose only failing tests are quarantined succeeded), said
+beside the record's test counts; ``min_pass_rate``, ``flaky`` and
+``quarantine`` read the record (providers/runs.py TestGate).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import builtins
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
@@ -411,12 +413,13 @@ class Run(RunResource):
         if not gate or gate.get("min_success_ratio") is None:
             return None
         device_runs = attrs.get("device_runs", [])
-        succeeded, ratio, how = _devices_succeeded(attrs)
+        quarantine = gate.get("quarantine") or []
+        succeeded, ratio, how = _devices_succeeded(attrs, quarantine)
         if ratio >= gate["min_success_ratio"]:
             return None
         # The cloud's successRatio counts devices; the record counts tests: both are said, so neither reads wrong.
         if attrs.get("record") is not None:
-            counts = RunRecord.from_json(attrs["record"]).counts(gate.get("quarantine") or [])
+            counts = RunRecord.from_json(attrs["record"]).counts(quarantine)
             passed, cases = counts.passed, counts.tests
         else:
             passed, cases = sum(d["passed"] for d in device_runs), sum(d["cases"] for d in device_runs)
@@ -497,17 +500,23 @@ def _package_of(case: CaseRecord) -> str:
     return case.classname.rpartition(".")[0] or case.classname
 
 
-def _devices_succeeded(attrs: Attrs) -> tuple[set[str], float, str]:
-    """(device run ids that succeeded, their share, how it was counted): the cloud's successRatio,
-    or, once runs per class re-ran tests, each device by its last attempt (all its cases passed)."""
+def _devices_succeeded(attrs: Attrs, quarantine: Iterable[str] = ()) -> tuple[set[str], float, str]:
+    """(device run ids that succeeded, their share, how it was counted): the cloud's successRatio, or,
+    once runs per class re-ran tests or a test is quarantined, each device by its last attempt (all
+    its cases passed, a quarantined test's failure not counted)."""
     device_runs = attrs.get("device_runs") or []
     succeeded = {str(d["id"]) for d in device_runs if d["status"] in SUCCEEDED}
-    if not any(a.get("runs") for a in attrs.get("attempts") or []) or attrs.get("record") is None:
+    reran = any(a.get("runs") for a in attrs.get("attempts") or [])
+    skip = set(quarantine)
+    if not (reran or skip) or attrs.get("record") is None:
         return succeeded, attrs.get("success_ratio") or 0.0, ""
-    failing = {c.unit for c in RunRecord.from_json(attrs["record"]).cases if c.outcome in FAILING}
+    record = RunRecord.from_json(attrs["record"])
+    failing = {c.unit for c in record.cases if c.outcome in FAILING and c.id not in skip}
     succeeded |= {str(d["id"]) for d in device_runs if d["status"] in FAILED and str(d["id"]) not in failing}
     share = len(succeeded) / len(device_runs) if device_runs else 0.0
-    return succeeded, share, ", each device by its last attempt"
+    how = [", each device by its last attempt"] if reran else []
+    how += [", quarantined tests not counted"] if skip else []
+    return succeeded, share, "".join(how)
 
 
 def _junit_cases(body: bytes, device: str, unit: str) -> builtins.list[CaseResult]:

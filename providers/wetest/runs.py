@@ -29,7 +29,7 @@ import logging
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers.base import Attrs, Context, RunFacts, arg
 from providers.errors import ProviderError
@@ -82,6 +82,20 @@ class WeTestGate(BaseModel):
     flaky: Literal["allow", "fail"] = Field(
         "allow", description="A device that failed and then passed on a retry: allowed (reported), or a failure."
     )
+    quarantine: list[str] = Field(
+        default_factory=list,
+        description="Not on this cloud: WeTest counts each device's cases and never names them (a validate error).",
+    )
+
+    @field_validator("quarantine")
+    @classmethod
+    def _no_names_to_quarantine(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError(
+                "wetest reports how many cases passed, failed or timed out on each device, never their names, "
+                "so no test can be quarantined; its gate counts devices or cases as the cloud reports them"
+            )
+        return value
 
 
 class AutomationTestRetry(RetryPolicy):

@@ -187,6 +187,32 @@ def test_an_attempt_that_timed_out_is_resumed_never_started_again(flaky, emulato
     assert all(a["finished"] for a in run_attrs(workdir)["attempts"])
 
 
+def test_quarantined_tests_do_not_fail_the_device_bar(running_clock, emulator_options, bitbar, workdir):
+    """min_success_ratio counts devices; a device whose only failing tests are quarantined counts as
+    succeeded, said so in the message; the same run judged again, nothing started again."""
+    emulator_options.flaky_rate = 1.0  # every test flaky: several fail on the first run
+    write_plan(workdir, f"{WAIT}\ngate: {{min_success_ratio: 1.0}}")
+    missed = workdir.apply()
+    assert missed.exit_code == 1 and "missed its gate: devices " in missed.output, missed.output
+    record = run_attrs(workdir)["record"]
+    failing = sorted({f"{c['classname']}.{c['name']}" for c in record if c["attempts"][-1]["outcome"] == "failed"})
+    assert len(failing) >= 2, "the seed made fewer than two tests fail"
+
+    write_plan(workdir, f"{WAIT}\ngate: {{min_success_ratio: 1.0, quarantine: [{', '.join(failing)}]}}")
+    passed = workdir.apply()
+    assert passed.exit_code == 0, passed.output
+
+    kept = failing[:-1]  # one failing test no longer quarantined: its devices fail the bar again
+    write_plan(workdir, f"{WAIT}\ngate: {{min_success_ratio: 1.0, quarantine: [{', '.join(kept)}]}}")
+    again = workdir.apply()
+    assert again.exit_code == 1, again.output
+    assert re.search(r"devices \d/3 succeeded \(success ratio 0\.\d\d, quarantined tests not counted", again.output)
+    devices = {c["device"] for c in record if f"{c['classname']}.{c['name']}" == failing[-1]}
+    failing_devices = again.output.split("failing devices: ")[1].splitlines()[0]
+    assert all(d in failing_devices for d in devices), failing_devices
+    assert run_starts(bitbar) == 1
+
+
 @pytest.mark.parametrize(
     ("options", "line", "message"),
     [

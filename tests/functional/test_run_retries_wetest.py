@@ -103,3 +103,14 @@ def test_wetest_cannot_rerun_single_tests_and_says_what_it_can(wetest, workdir):
     assert f"main.yaml:{line}:" in result.stderr
     assert "wetest cannot re-run failed_tests; the forms it can: failed_devices (re-runs the devices" in result.stderr
     assert submissions(wetest) == 0
+
+
+def test_wetest_names_no_tests_so_quarantine_is_refused_at_its_line(wetest, workdir):
+    write_plan(workdir, WAIT, "gate:\n  min_pass_rate: 1.0\n  quarantine: [com.app.Login.test]")
+    lines = (workdir.path / "main.yaml").read_text().splitlines()
+    line = lines.index("    gate:") + 3
+    result = workdir.run("validate", str(workdir.path))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert f"main.yaml:{line}:" in result.stderr, result.stderr
+    assert "never their names, so no test can be quarantined" in result.stderr
+    assert submissions(wetest) == 0
