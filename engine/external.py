@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
-from providers import masking
+from labform.providers import masking
 
 TIMEOUT = 60.0  # seconds a program may take (a KMS round trip, a Vault login)
 

@@ -26,8 +26,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from engine.errors import ConfigError, SourceLocation
-from providers import masking
+from labform.engine.errors import ConfigError, SourceLocation
+from labform.providers import masking
 
 COMMAND_TIMEOUT = 60.0  # seconds: a hung secret helper fails the reconcile, not the worker
 

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from engine.encryption import envelope, highwater
-from engine.encryption.configured import encryption_config
-from engine.encryption.envelope import MAGIC
+from labform.engine.encryption import envelope, highwater
+from labform.engine.encryption.configured import encryption_config
+from labform.engine.encryption.envelope import MAGIC
 from tests.conftest import BITBAR_PROVIDER
 
 PASSPHRASE = "correct horse battery staple"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from providers.perfecto.emulator.executions import virtual_ms
-from providers.perfecto.provider import PerfectoSettings
+from labform.providers.perfecto.emulator.executions import virtual_ms
+from labform.providers.perfecto.provider import PerfectoSettings
 from tests.conftest import state_of
 from tests.fixtures.clouds import serve
 from tests.functional.perfecto.conftest import PERFECTO_PROVIDER, TOKEN
