@@ -101,8 +101,8 @@ def test_validate_loads_only_the_clouds_the_plan_names(tmp_path):
     plan = tmp_path / "main.yaml"
     plan.write_text(PLAN)
     clouds = {
-        name.split(".")[1]
+        name.split(".")[2]
         for name in loaded_modules("validate", str(plan))
-        if name.count(".") >= 2 and name.startswith("providers.")
+        if name.count(".") >= 3 and name.startswith("labform.providers.")
     }
     assert clouds == {"bitbar"}
