@@ -93,7 +93,11 @@ def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2), ch
     its wall time in seconds (it must exit with one of ``ok``)."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "labform.engine", *args], cwd=checkout, env=cloud.environment(), capture_output=True, text=True
+        [sys.executable, "-m", "labform.engine", *args],
+        cwd=checkout,
+        env=cloud.environment(),
+        capture_output=True,
+        text=True,
     )
     elapsed = time.monotonic() - started
     if done.returncode not in ok:

@@ -79,7 +79,9 @@ def main(count: int = 100_000, rounds: int = 5) -> int:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             began = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "labform.engine", "tests", "flaky", "--state", state], capture_output=True, text=True
+                [sys.executable, "-m", "labform.engine", "tests", "flaky", "--state", state],
+                capture_output=True,
+                text=True,
             )
             assert done.returncode == 0 and "Flaky tests" in done.stdout, done.stdout + done.stderr
             wall = time.perf_counter() - began

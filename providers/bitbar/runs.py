@@ -49,7 +49,16 @@ from labform.providers.errors import ProviderError
 from labform.providers.mapping import FieldMap
 from labform.providers.polling import wait_for
 from labform.providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord, seconds_of
-from labform.providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
+from labform.providers.runs import (
+    RetryPolicy,
+    RunArguments,
+    RunProgress,
+    RunResource,
+    TestGate,
+    judged,
+    per_device,
+    recorded,
+)
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
 ARTIFACTS: tuple[Artifact, ...] = get_args(Artifact)

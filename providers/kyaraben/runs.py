@@ -44,7 +44,16 @@ from labform.providers.kyaraben.resources import HwConfig
 from labform.providers.kyaraben.status import ERROR, READY, is_gone, live
 from labform.providers.kyaraben.teardown import KeptCampaign, kept_campaigns
 from labform.providers.run_record import CaseResult, Outcome, RunRecord
-from labform.providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
+from labform.providers.runs import (
+    RetryPolicy,
+    RunArguments,
+    RunProgress,
+    RunResource,
+    TestGate,
+    judged,
+    per_device,
+    recorded,
+)
 
 FINISHED = (READY, ERROR)
 

@@ -19,7 +19,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.sandbox_harness import SandboxProcess
-from labform.providers.emulation import CONTROL_PREFIX, Emulator, EmulatorApp, EmulatorOptions, EmulatorServer, Rejection
+from labform.providers.emulation import (
+    CONTROL_PREFIX,
+    Emulator,
+    EmulatorApp,
+    EmulatorOptions,
+    EmulatorServer,
+    Rejection,
+)
 from labform.providers.emulation.app import INSPECTION_HEADER
 from labform.providers.emulation.faults import GATEWAY_PAGE
 from labform.providers.emulation.hostile import BAD_RETRY_AFTER

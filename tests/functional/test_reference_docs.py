@@ -29,7 +29,11 @@ DOCS = ROOT / "docs"
 
 def generator(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "labform.engine.reference_docs", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "labform.engine.reference_docs", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -63,7 +63,9 @@ def test_examples_keep_separate_state(demo_folder, workdir: Workdir):
 
 def served_sandbox(*flags: str) -> tuple[subprocess.Popen[str], dict[str, tuple[str, dict]], str | None]:
     """``labform sandbox FLAGS`` started: its process, each cloud's URL and settings, and the printed token."""
-    process = subprocess.Popen([sys.executable, "-m", "labform.engine", "sandbox", *flags], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labform.engine", "sandbox", *flags], stdout=subprocess.PIPE, text=True
+    )
     rows, token = {}, None
     for line in iter(process.stdout.readline, ""):
         if line.startswith("Serving"):

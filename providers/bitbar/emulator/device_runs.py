@@ -8,7 +8,13 @@ from starlette.responses import Response
 from labform.providers.bitbar.emulator.errors import api_error
 from labform.providers.bitbar.emulator.files import junit_xml
 from labform.providers.bitbar.emulator.formats import iso, millis
-from labform.providers.bitbar.emulator.timing import ended_at, finished_cases, stage_windows, state_objects, testing_window
+from labform.providers.bitbar.emulator.timing import (
+    ended_at,
+    finished_cases,
+    stage_windows,
+    state_objects,
+    testing_window,
+)
 from labform.providers.bitbar.emulator.views import BitbarViews
 from labform.providers.bitbar.emulator.wire import download, reply
 from labform.providers.emulation import seeded_random, tiny_png

@@ -21,7 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from labform.providers.emulation import EmulatorOptions, failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
+from labform.providers.emulation import (
+    EmulatorOptions,
+    failing_positions,
+    flaky_attempt_fails,
+    mark_flaky,
+    seeded_random,
+)
 from labform.providers.wetest.emulator.submission import Submission
 from labform.providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
 
