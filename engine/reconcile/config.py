@@ -132,7 +132,7 @@ class ReconcileConfig(_Strict):
     backoff: Backoff = Backoff.model_validate({})
     rate_limits: dict[str, RateLimit] = Field(
         default_factory=dict,
-        description="Per cloud (bitbar, perfecto...): a token bucket per endpoint, shared by the worker's reconciles.",
+        description="Per cloud, by its provider name: a token bucket per endpoint, shared by the worker's reconciles.",
     )
     webhook: Webhook = Webhook.model_validate({})
     workspaces: dict[str, WorkspaceSpec] = Field(description="The workspaces, by name.", min_length=1)
