@@ -99,7 +99,7 @@ class Tuning:
 
 def variants_of(cloud: str) -> Mapping[str, Any]:
     """The doc variants a cloud's emulator offers by name (its ``emulator/variants.py``), or none."""
-    module = f"providers.{cloud}.emulator.variants"
+    module = f"labform.providers.{cloud}.emulator.variants"
     try:
         return import_module(module).VARIANTS
     except ModuleNotFoundError as exc:
