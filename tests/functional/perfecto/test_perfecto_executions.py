@@ -320,4 +320,6 @@ def test_a_token_that_slips_into_a_plan_prints_as_sensitive(perfecto, workdir):
     )
     result = workdir.plan()
     assert result.exit_code == 0, result.output
-    assert "job_name          = (sensitive)" in result.stdout and TOKEN not in result.output  # built from a secret: a secret
+    assert (
+        "job_name          = (sensitive)" in result.stdout and TOKEN not in result.output
+    )  # built from a secret: a secret
