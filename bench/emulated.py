@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from providers.emulation.app import INSPECTION_HEADER
+from labform.providers.emulation.app import INSPECTION_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTROL = "/_emulator"
@@ -89,11 +89,15 @@ class EmulatorProcess:
 
 
 def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2), checkout: Path = ROOT) -> float:
-    """Run ``python -m engine ARGS`` (from ``checkout``: another version's tree) against ``cloud``;
+    """Run ``python -m labform.engine ARGS`` (from ``checkout``: another version's tree) against ``cloud``;
     its wall time in seconds (it must exit with one of ``ok``)."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=checkout, env=cloud.environment(), capture_output=True, text=True
+        [sys.executable, "-m", "labform.engine", *args],
+        cwd=checkout,
+        env=cloud.environment(),
+        capture_output=True,
+        text=True,
     )
     elapsed = time.monotonic() - started
     if done.returncode not in ok:
@@ -104,8 +108,8 @@ def labform(cloud: EmulatorProcess, *args: str, ok: tuple[int, ...] = (0, 2), ch
 
 
 def serve(cloud: str, job_seconds: float) -> None:
-    from providers import registry
-    from providers.emulation import Clock, EmulatorOptions, EmulatorServer
+    from labform.providers import registry
+    from labform.providers.emulation import Clock, EmulatorOptions, EmulatorServer
 
     entry = registry.emulator(cloud)
     options = EmulatorOptions(clock=Clock(speed=0), job_duration=job_seconds, retry_after=0)

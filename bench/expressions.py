@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from engine import runner  # noqa: E402
-from engine.expressions import library  # noqa: E402
-from engine.expressions.template import parse_template  # noqa: E402
-from engine.planner import PlanOptions  # noqa: E402
-from engine.references import substitute  # noqa: E402
-from providers import registry  # noqa: E402
+from labform.engine import runner  # noqa: E402
+from labform.engine.expressions import library  # noqa: E402
+from labform.engine.expressions.template import parse_template  # noqa: E402
+from labform.engine.planner import PlanOptions  # noqa: E402
+from labform.engine.references import substitute  # noqa: E402
+from labform.providers import registry  # noqa: E402
 from tests.engine import memory_provider  # noqa: E402
 
 BASELINE = "a plain reference (today's form)"

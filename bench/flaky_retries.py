@@ -39,9 +39,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from table import Row, markdown
 
-from engine.cli import main
-from providers.emulation import Clock, EmulatorOptions, EmulatorServer
-from providers.kyaraben import emulator as kyaraben
+from labform.engine.cli import main
+from labform.providers.emulation import Clock, EmulatorOptions, EmulatorServer
+from labform.providers.kyaraben import emulator as kyaraben
 
 IMAGES = ("kitkat-phone", "lollipop-phone", "lollipop-tablet")
 GATE = "gate: {min_pass_rate: 0.99, over: tests}"

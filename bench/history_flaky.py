@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 
 from table import median_of
 
-from engine.history import open_history
-from engine.history.figures import FlakyReport
-from engine.history.results import Outcome, Result
+from labform.engine.history import open_history
+from labform.engine.history.figures import FlakyReport
+from labform.engine.history.results import Outcome, Result
 from tests.fixtures.databases import throwaway_database
 from tests.fixtures.postgres import SERVER
 
@@ -79,7 +79,9 @@ def main(count: int = 100_000, rounds: int = 5) -> int:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             began = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "engine", "tests", "flaky", "--state", state], capture_output=True, text=True
+                [sys.executable, "-m", "labform.engine", "tests", "flaky", "--state", state],
+                capture_output=True,
+                text=True,
             )
             assert done.returncode == 0 and "Flaky tests" in done.stdout, done.stdout + done.stderr
             wall = time.perf_counter() - began

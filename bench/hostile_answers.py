@@ -37,8 +37,8 @@ from bench.sandbox_harness import (  # noqa: E402
     plan_environment,
     plan_files,
 )
-from providers import registry  # noqa: E402
-from providers.emulation.options import HOSTILE  # noqa: E402
+from labform.providers import registry  # noqa: E402
+from labform.providers.emulation.options import HOSTILE  # noqa: E402
 
 # An error naming the cloud: the CLI's "Error: bitbar: ...", or an apply summary's "failed: bitbar: ...".
 NAMED = re.compile(r"(Error|failed): (" + "|".join(registry.provider_names()) + r"): ")
@@ -46,7 +46,7 @@ NAMED = re.compile(r"(Error|failed): (" + "|".join(registry.provider_names()) + 
 _MEASURED = (
     "import atexit, resource, runpy, sys; out = sys.argv.pop(1); "
     "atexit.register(lambda: open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))); "
-    "sys.argv[0] = 'engine'; runpy.run_module('engine', run_name='__main__', alter_sys=True)"
+    "sys.argv[0] = 'engine'; runpy.run_module('labform.engine', run_name='__main__', alter_sys=True)"
 )
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from engine import runner  # noqa: E402
-from engine.config import load_config  # noqa: E402
-from engine.expressions import library  # noqa: E402
-from engine.expressions.template import parse_template  # noqa: E402
-from engine.planner import PlanOptions  # noqa: E402
-from providers import registry  # noqa: E402
+from labform.engine import runner  # noqa: E402
+from labform.engine.config import load_config  # noqa: E402
+from labform.engine.expressions import library  # noqa: E402
+from labform.engine.expressions.template import parse_template  # noqa: E402
+from labform.engine.planner import PlanOptions  # noqa: E402
+from labform.providers import registry  # noqa: E402
 from tests.engine import memory_provider  # noqa: E402
 
 PER_MODULE = 10

@@ -17,7 +17,7 @@ from unittest import mock
 from emulated import BITBAR, EmulatorProcess, labform
 from table import Row, median_of
 
-from engine import loader
+from labform.engine import loader
 
 
 def parameters(count: int, projects: int = 1, start: int = 0) -> str:

@@ -103,7 +103,7 @@ class Workers:
     def start(self) -> subprocess.Popen[bytes]:
         with open(self.config.parent / f"worker-{len(self.running)}.log", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "engine", "reconcile", "worker", "--config", str(self.config)],
+                [sys.executable, "-m", "labform.engine", "reconcile", "worker", "--config", str(self.config)],
                 cwd=self.config.parent,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
                 stdout=log,
@@ -290,7 +290,7 @@ def kill_trials(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]
         )
         missing = sum(1 for name in names if project_names.get(f"Checkout {name}", 0) != 1)
         twice = overlaps(db)
-    from engine.reconcile.queue import POLL, TICK
+    from labform.engine.reconcile.queue import POLL, TICK
 
     bound = heartbeat + TICK + POLL + 1.0
     stuck = sum(1 for delay in delays if delay > bound)
@@ -309,11 +309,11 @@ def kill_trials(args: argparse.Namespace, folder: Path) -> list[tuple[str, str]]
 
 
 def drift(args: argparse.Namespace, folder: Path, sandbox: SandboxProcess) -> list[tuple[str, str]]:
-    from engine import runner
-    from engine.options import PlanOptions
-    from engine.reconcile.config import load_config
-    from engine.reconcile.reconciler import Reconciler, _inside
-    from engine.reconcile.records import Records
+    from labform.engine import runner
+    from labform.engine.options import PlanOptions
+    from labform.engine.reconcile.config import load_config
+    from labform.engine.reconcile.reconciler import Reconciler, _inside
+    from labform.engine.reconcile.records import Records
 
     served = sandbox.clouds["bitbar"]
     plan = "providers:\n  bitbar:\n    endpoint: ${env.BITBAR_URL}\n    api_key: ${env.BITBAR_API_KEY}\nresources:\n"

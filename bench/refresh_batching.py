@@ -37,8 +37,8 @@ import httpx
 from emulated import BITBAR, EmulatorProcess, labform
 from table import Row, markdown, median_of
 
-from engine.options import DEFAULT_PARALLELISM
-from providers.bitbar.client import ME, PAGE_SIZE
+from labform.engine.options import DEFAULT_PARALLELISM
+from labform.providers.bitbar.client import ME, PAGE_SIZE
 
 DEVICES = (304, 321)
 # A GET of one object (a project, a group, a parameter), not of a listing: refresh's confirmation reads.

@@ -25,9 +25,9 @@ from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 from table import Row, markdown
 
-from engine.cli import main
-from engine.state.model import ResourceState, State
-from providers.run_record import CaseResult, RunRecord
+from labform.engine.cli import main
+from labform.engine.state.model import ResourceState, State
+from labform.providers.run_record import CaseResult, RunRecord
 
 CHROMIUM = "/usr/bin/chromium"
 MAX_BYTES = 5 * 1024 * 1024

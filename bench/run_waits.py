@@ -24,9 +24,9 @@ from unittest import mock
 from emulated import BITBAR, EmulatorProcess, labform
 from table import Row, markdown
 
-from engine import runner
-from engine.options import PlanOptions
-from providers import polling
+from labform.engine import runner
+from labform.engine.options import PlanOptions
+from labform.providers import polling
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "plans" / "apps" / "sample-app.apk"

@@ -3,7 +3,7 @@
 The crash and fault trials (bench/crash_trials.py, bench/fault_trials.py: run a
 few times by tests/functional/test_crash_recovery.py and test_fault_convergence.py,
 many times by bench/crash_stress.py and bench/fault_convergence.py) use nothing
-but public commands: ``python -m engine
+but public commands: ``python -m labform.engine
 sandbox ... --data DIR`` serves the emulators, a plan reaches them through the
 environment variables its provider blocks name (as a user's CI would set
 them), and what a cloud holds is read from the emulator's control endpoint
@@ -33,8 +33,8 @@ from typing import Any
 import httpx
 from ruamel.yaml import YAML
 
-from providers.emulation import CONTROL_PREFIX
-from providers.emulation.app import INSPECTION_HEADER
+from labform.providers.emulation import CONTROL_PREFIX
+from labform.providers.emulation.app import INSPECTION_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "plans"
@@ -73,7 +73,7 @@ class SandboxProcess:
 
     def __init__(self, data_dir: Path, *flags: str):
         self.data_dir = data_dir
-        self.command = [sys.executable, "-m", "engine", "sandbox", "--data", str(data_dir), *flags]
+        self.command = [sys.executable, "-m", "labform.engine", "sandbox", "--data", str(data_dir), *flags]
         self.clouds: dict[str, Served] = {}
 
     def __enter__(self) -> SandboxProcess:
@@ -175,10 +175,10 @@ class Trial:
 
 
 def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout: float = 120) -> Outcome:
-    """Run the public CLI (``python -m engine``) and collect its exit code and output (stdout and stderr)."""
+    """Run the public CLI (``python -m labform.engine``) and collect its exit code and output (stdout and stderr)."""
     args = list(args)
     done = subprocess.run(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "labform.engine", *args],
         cwd=cwd,
         env=cli_environment(environment),
         capture_output=True,
@@ -191,7 +191,7 @@ def labform(args: Iterable[str], cwd: Path, environment: dict[str, str], timeout
 def start_labform(args: Iterable[str], cwd: Path, environment: dict[str, str]) -> subprocess.Popen:
     """The CLI in a process the caller may SIGKILL, its progress (stdout) readable as text."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "labform.engine", *args],
         cwd=cwd,
         env=cli_environment(environment),
         stdout=subprocess.PIPE,

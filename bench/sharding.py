@@ -14,7 +14,7 @@ import random
 import statistics
 import sys
 
-from engine.history.sharding import split
+from labform.engine.history.sharding import split
 
 
 def durations(seed: int, units: int) -> dict[str, float]:

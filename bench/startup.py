@@ -40,8 +40,8 @@ def startup_case() -> list[Row]:
     with tempfile.TemporaryDirectory() as folder:
         plan = Path(folder, "main.yaml")
         plan.write_text(PLAN)
-        helped = ratio([sys.executable, "-m", "engine", "--help"])
-        validated = ratio([sys.executable, "-m", "engine", "validate", str(plan)])
+        helped = ratio([sys.executable, "-m", "labform.engine", "--help"])
+        validated = ratio([sys.executable, "-m", "labform.engine", "validate", str(plan)])
     return [
         Row("`labform --help`, × `python -c pass`", "≤ 3×", f"{helped:.1f}×", helped <= 3),
         Row("`labform validate` (small plan), × `python -c pass`", "≤ 8×", f"{validated:.1f}×", validated <= 8),

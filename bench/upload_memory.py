@@ -24,8 +24,8 @@ from unittest import mock
 from emulated import BITBAR, EmulatorProcess
 from table import Row, markdown
 
-from engine import runner
-from engine.options import PlanOptions
+from labform.engine import runner
+from labform.engine.options import PlanOptions
 
 
 def peak_rss_mib() -> float:

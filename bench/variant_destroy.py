@@ -44,7 +44,7 @@ from bench.sandbox_harness import (  # noqa: E402
     plan_clouds,
     plan_environment,
 )
-from providers.emulation.sandbox import variants_of  # noqa: E402
+from labform.providers.emulation.sandbox import variants_of  # noqa: E402
 
 # Every example plan: each folder of plans/ holding a plan (plans/apps holds the apps they upload).
 EXAMPLE_PLANS = tuple(

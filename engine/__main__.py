@@ -1,5 +1,5 @@
-"""``python -m engine`` is the ``labform`` command."""
+"""``python -m labform.engine`` is the ``labform`` command."""
 
-from engine.cli import run
+from labform.engine.cli import run
 
 run()

@@ -24,14 +24,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from engine import secrets
-from engine.addresses import Address
-from engine.errors import ConfigError, StateError
-from engine.loader import KeyPath, Positions
-from engine.references import UNKNOWN, ExpressionError, Reference, contains_unknown, references_in, substitute
-from providers import masking, registry
-from providers.base import Arguments, DataSource, ResourceType
-from providers.errors import ArgumentError
+from labform.engine import secrets
+from labform.engine.addresses import Address
+from labform.engine.errors import ConfigError, StateError
+from labform.engine.loader import KeyPath, Positions
+from labform.engine.references import UNKNOWN, ExpressionError, Reference, contains_unknown, references_in, substitute
+from labform.providers import masking, registry
+from labform.providers.base import Arguments, DataSource, ResourceType
+from labform.providers.errors import ArgumentError
 
 
 def resource_type(address: Address) -> ResourceType:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.addresses import Address
+from labform.engine.addresses import Address
 
 
 class Action(enum.StrEnum):

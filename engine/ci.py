@@ -28,18 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.addresses import Address
-from engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands
-from engine.errors import ConfigError, ConfigErrors, SourceLocation
-from engine.events import Event, message, resource_object, ui_action, version_message
-from engine.outcomes import ApplyOutcome, RunOutcome
-from engine.version import labform_version
-from providers.errors import LabformError
-from providers.masking import SENSITIVE
+from labform.engine.addresses import Address
+from labform.engine.changes import NO_CHANGES, Action, Check, CheckStatus, Plan, ResourceChange, resolve_commands
+from labform.engine.errors import ConfigError, ConfigErrors, SourceLocation
+from labform.engine.events import Event, message, resource_object, ui_action, version_message
+from labform.engine.outcomes import ApplyOutcome, RunOutcome
+from labform.engine.version import labform_version
+from labform.providers.errors import LabformError
+from labform.providers.masking import SENSITIVE
 
 if TYPE_CHECKING:
-    from engine.report.cost import RunCost
-    from engine.report.model import RunView
+    from labform.engine.report.cost import RunCost
+    from labform.engine.report.model import RunView
 
 HEARTBEAT = 30.0  # seconds of silence before a pipe is told a change is still going
 
@@ -169,7 +169,7 @@ def _checks_table(checks: list[Check]) -> str:
 def apply_markdown(where: str, outcome: ApplyOutcome, views: Sequence[RunView] = ()) -> str:
     """The apply's Markdown: verdict, counts, every change's outcome, then the runs (``views``: as the
     report shows them: their cost, and the failed, flaky and quarantined tests listed below)."""
-    from engine.report.markdown import case_lists
+    from labform.engine.report.markdown import case_lists
 
     shown = {view.address: view for view in views}
     parts = [f"### labform {outcome.verb} `{where}`: {'failed' if outcome.status == 'incomplete' else outcome.status}"]
@@ -488,7 +488,7 @@ def _run_message(run: RunOutcome, cost: RunCost | None = None) -> dict[str, Any]
 def _check_messages(checks: list[Check]) -> list[dict[str, Any]]:
     """labform's own ``check_result`` per gate; a failing one is an error diagnostic too, as Terraform
     reports what fails an apply."""
-    from engine.render import check_hint  # the providers' registry, only when a check is reported
+    from labform.engine.render import check_hint  # the providers' registry, only when a check is reported
 
     messages = []
     for check in checks:

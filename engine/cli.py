@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 import click
 
-from engine import collector, exit_codes
-from engine.errors import ConfigErrors, LabformError
-from engine.events import Reporter
-from engine.flags import (
+from labform.engine import collector, exit_codes
+from labform.engine.errors import ConfigErrors, LabformError
+from labform.engine.events import Reporter
+from labform.engine.flags import (
     PATH_ARG,
     SandboxTuning,
     TerraformStyleGroup,
@@ -53,18 +53,18 @@ from engine.flags import (
     sandbox_tuning_options,
     workspace_options,
 )
-from engine.interrupts import Interruption
-from engine.options import PlanOptions
-from engine.secrets import RedactingFilter
-from engine.version import labform_version
-from providers.masking import SENSITIVE, redact
+from labform.engine.interrupts import Interruption
+from labform.engine.options import PlanOptions
+from labform.engine.secrets import RedactingFilter
+from labform.engine.version import labform_version
+from labform.providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:  # each command imports what it runs, so --help and validate load only their own
-    from engine import ci, runner
-    from engine.history import HistoryStore
-    from engine.outcomes import ApplyOutcome
-    from engine.report.model import RunView
-    from engine.state import ResourceState
+    from labform.engine import ci, runner
+    from labform.engine.history import HistoryStore
+    from labform.engine.outcomes import ApplyOutcome
+    from labform.engine.report.model import RunView
+    from labform.engine.state import ResourceState
 
 
 P = ParamSpec("P")
@@ -100,7 +100,7 @@ def _warn(warning: str, compact: bool) -> None:
 def _annotate(exc: Exception) -> None:
     """On GitHub Actions, each plan-file error also as an annotation on its line (stderr:
     the runner reads workflow commands there too, and stdout may be carrying JSON)."""
-    from engine import ci
+    from labform.engine import ci
 
     if ci.on_github():
         for line in ci.error_annotations(exc):
@@ -143,8 +143,8 @@ def _workspace(
     lock_timeout: float = 0.0,
 ) -> runner.Workspace:
     """The workspace of one command; ``sandbox``: None, or --sandbox with the knobs given."""
-    from engine import runner
-    from engine.encryption import prefetch
+    from labform.engine import runner
+    from labform.engine.encryption import prefetch
 
     ws = runner.Workspace(
         path=path,
@@ -173,7 +173,7 @@ def _print_version(ctx: click.Context, wanted: bool) -> None:
 
 
 def run() -> None:
-    """The ``labform`` command, in a process of its own (``python -m engine`` too)."""
+    """The ``labform`` command, in a process of its own (``python -m labform.engine`` too)."""
     collector.tune_for_a_short_command()
     main()
 
@@ -223,8 +223,8 @@ def main(ctx: click.Context, log_level: str, no_color: bool) -> None:
 def version(as_json: bool) -> None:
     """Print labform's version (-json: Terraform's keys, every built-in cloud as a provider selection)."""
     if as_json:
-        from engine.provider_address import provider_address
-        from providers import registry
+        from labform.engine.provider_address import provider_address
+        from labform.providers import registry
 
         version = labform_version()
         document = {
@@ -246,7 +246,7 @@ def version(as_json: bool) -> None:
 @handle_errors
 def validate(path: Path, state: str | None, variables: dict[str, Any], as_json: bool) -> None:
     """Check the plan files without calling any cloud."""
-    from engine import ci, runner
+    from labform.engine import ci, runner
 
     ws = _workspace(path, state, variables)
     if not as_json:
@@ -310,8 +310,8 @@ def plan(
     policy_file: Path | None,
 ) -> None:
     """Show what apply would change."""
-    from engine import ci, runner
-    from engine.reconcile import policy
+    from labform.engine import ci, runner
+    from labform.engine.reconcile import policy
 
     rules = policy.load_rules(policy_file) if policy_file else None  # its mistakes before any call
     ws = _workspace(path, state, variables, sandbox, report=_echo_event(err=as_json), lock_timeout=lock_timeout)
@@ -335,7 +335,7 @@ JSON_STREAM_HELP = "Stream Terraform's machine-readable UI, one JSON message per
 def _change_log(as_json: bool) -> ci.ChangeLog:
     """An apply's reporter: JSON lines with -json; on a pipe, heartbeats for long silent changes
     (every LABFORM_HEARTBEAT_SECONDS, default 30); on a terminal, lines as they come."""
-    from engine import ci
+    from labform.engine import ci
 
     heartbeat = None if sys.stdout.isatty() else float(os.environ.get("LABFORM_HEARTBEAT_SECONDS", ci.HEARTBEAT))
     return ci.ChangeLog(lambda line: click.echo(redact(line)), as_json=as_json, heartbeat=heartbeat)
@@ -400,7 +400,7 @@ def _incomplete_report(outcome: ApplyOutcome) -> None:
     not_started = [c.address for c in outcome.changes if c.result == "not started"]
     if not_started:
         click.echo(f"  Not started ({outcome.interrupted}): {', '.join(not_started)}")
-    from engine import render
+    from labform.engine import render
 
     for check in outcome.failed_checks:  # after the changes were carried out: each fails the apply
         click.echo("\n" + redact(render.check_error(check, _color())), err=True)
@@ -414,7 +414,7 @@ def _print_outputs(outputs: dict[str, dict[str, Any]]) -> None:
 
 def _ci_report(where: str, outcome: ApplyOutcome, runs: list[RunView]) -> None:
     """The step summary and, on GitHub, an annotation at the block of every failed change."""
-    from engine import ci
+    from labform.engine import ci
 
     ci.append_step_summary(redact(ci.apply_markdown(where, outcome, runs)))
     if ci.on_github():
@@ -426,7 +426,7 @@ def _run_views(ws: runner.Workspace, outcome: ApplyOutcome, report_dir: Path | N
     """The runs as reports show them (read from state after the apply), and with --report the report
     written (said on stderr under -json, whose stdout is the stream): none read when the apply has no
     run and no report is asked for."""
-    from engine import report, runner
+    from labform.engine import report, runner
 
     if not outcome.runs and report_dir is None:
         return []
@@ -450,7 +450,7 @@ def _finish(
     compact_warnings: bool,
     report_dir: Path | None = None,
 ) -> None:
-    from engine import runner
+    from labform.engine import runner
 
     if not outcome.approved:
         _fail(f"{outcome.verb} cancelled.")
@@ -512,7 +512,7 @@ def apply(
     input_enabled: bool | None,
 ) -> None:
     """Make the cloud match the plan (PATH), or apply a saved plan FILE exactly."""
-    from engine import planfile
+    from labform.engine import planfile
 
     saved = path_or_plan if planfile.is_saved_plan(path_or_plan) else None
     ws = _workspace(Path(".") if saved else path_or_plan, state, variables, sandbox, lock_timeout=lock_timeout)
@@ -530,7 +530,7 @@ def _carry_out(
     input_enabled: bool | None = None,
 ) -> None:
     """apply and destroy alike: show the plan, ask unless told not to (-input=false: never ask), apply, report."""
-    from engine import runner
+    from labform.engine import runner
 
     started = time.monotonic()
     ws.report = log = _change_log(as_json)
@@ -585,7 +585,7 @@ def refresh(
     path: Path, state: str | None, variables: dict[str, Any], sandbox: SandboxTuning | None, lock_timeout: float
 ) -> None:
     """Record in state what the cloud has now (no remote changes)."""
-    from engine import runner
+    from labform.engine import runner
 
     result = runner.refresh(_workspace(path, state, variables, sandbox, lock_timeout=lock_timeout))
     click.echo(result.text(_color()))
@@ -610,7 +610,7 @@ def import_(
     lock_timeout: float,
 ) -> None:
     """Adopt an existing remote object as ADDRESS."""
-    from engine import runner
+    from labform.engine import runner
 
     item = runner.import_resource(
         _workspace(path, state, variables, sandbox, lock_timeout=lock_timeout), parse_address(address), remote_id
@@ -620,8 +620,8 @@ def import_(
 
 def _resource_lines(address: str, item: ResourceState) -> list[str]:
     """One resource of state as ``show`` and ``state show`` print it; secrets as (sensitive)."""
-    from engine.arguments import sensitive_keys
-    from providers import registry
+    from labform.engine.arguments import sensitive_keys
+    from labform.providers import registry
 
     rtype = registry.resource_type(item.type)
     sensitive = sensitive_keys(rtype, item.attributes) if rtype else frozenset()
@@ -640,7 +640,7 @@ def _resource_lines(address: str, item: ResourceState) -> list[str]:
 @handle_errors
 def show(file: Path, state: str | None, as_json: bool) -> None:
     """Show a saved plan (FILE from plan -out), or the state of a plan (FILE a plan folder or file)."""
-    from engine import planfile, runner
+    from labform.engine import planfile, runner
 
     if planfile.is_saved_plan(file):
         result = runner.show_saved_plan(file)
@@ -671,7 +671,7 @@ def state() -> None:
 @handle_errors
 def state_list(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """List the addresses state holds, one a line."""
-    from engine import runner
+    from labform.engine import runner
 
     for address in sorted(runner.read_state(_workspace(path, state, variables)).resources):
         click.echo(address)
@@ -684,7 +684,7 @@ def state_list(path: Path, state: str | None, variables: dict[str, Any]) -> None
 @handle_errors
 def state_show(address: str, path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """Show one object of state: its id and recorded attributes (secrets as (sensitive))."""
-    from engine import runner
+    from labform.engine import runner
 
     current = runner.read_state(_workspace(path, state, variables))
     item = current.resources.get(str(parse_address(address)))
@@ -701,7 +701,7 @@ def state_show(address: str, path: Path, state: str | None, variables: dict[str,
 @handle_errors
 def state_rm(address: str, path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float) -> None:
     """Forget an object without deleting it remotely."""
-    from engine import runner
+    from labform.engine import runner
 
     for removed in runner.state_rm(
         _workspace(path, state, variables, lock_timeout=lock_timeout), [parse_address(address)]
@@ -720,7 +720,7 @@ def state_mv(
     source: str, target: str, path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float
 ) -> None:
     """Rename an address in state (after renaming it in the plan)."""
-    from engine import runner
+    from labform.engine import runner
 
     runner.state_mv(
         _workspace(path, state, variables, lock_timeout=lock_timeout), parse_address(source), parse_address(target)
@@ -748,7 +748,7 @@ def state_resolve(
     lock_timeout: float,
 ) -> None:
     """Say what became of a create whose outcome is unknown (plan shows it as '? ADDR')."""
-    from engine import runner
+    from labform.engine import runner
 
     if (remote_id is None) == (not not_created):
         raise LabformError("give exactly one of --id ID (it was made) and --not-created")
@@ -774,7 +774,7 @@ _FORCE_ROLLBACK = click.option(
 def _rewrite_state(
     path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, plaintext: bool, force: bool
 ) -> None:
-    from engine.encryption.commands import rewrite
+    from labform.engine.encryption.commands import rewrite
 
     done = rewrite(_workspace(path, state, variables, lock_timeout=lock_timeout), plaintext, force)
     if done.accepted is not None:
@@ -849,7 +849,7 @@ def output(
 ) -> None:
     """Print the outputs of the last apply, or one: output [NAME] [PATH] (a lone argument that
     exists on disk is the PATH)."""
-    from engine import config, runner
+    from labform.engine import config, runner
 
     name = name_or_path
     if path is None and name_or_path is not None and Path(name_or_path).exists():
@@ -885,7 +885,7 @@ def output(
 @handle_errors
 def graph(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """Print the dependency graph as DOT (pipe into 'dot -Tpng')."""
-    from engine import runner
+    from labform.engine import runner
 
     click.echo(runner.graph_dot(_workspace(path, state, variables)), nl=False)
 
@@ -905,8 +905,8 @@ def graph(path: Path, state: str | None, variables: dict[str, Any]) -> None:
 @handle_errors
 def report(path: Path, state: str | None, variables: dict[str, Any], out: Path) -> None:
     """Write the HTML report of the runs state holds (device x test matrix, timeline, artifacts, cost)."""
-    from engine import report as reports
-    from engine import runner
+    from labform.engine import report as reports
+    from labform.engine import runner
 
     if out.suffix.lower() not in (".html", ".htm"):
         raise LabformError(f"-o {out}: the report is an HTML page: name it .html")
@@ -925,7 +925,7 @@ def report(path: Path, state: str | None, variables: dict[str, Any], out: Path) 
 @handle_errors
 def fmt(path: Path, check: bool, diff: bool, recursive: bool) -> None:
     """Rewrite plan files in the canonical layout, keeping comments; print the files it changed."""
-    from engine import fmt as layout
+    from labform.engine import fmt as layout
 
     changes = layout.reformatted(path, recursive)
     for file, (before, after) in changes.items():
@@ -944,7 +944,7 @@ def fmt(path: Path, check: bool, diff: bool, recursive: bool) -> None:
 @handle_errors
 def force_unlock(path: Path, state: str | None, variables: dict[str, Any]) -> None:
     """Remove a state lock left behind by a crashed labform."""
-    from engine import runner
+    from labform.engine import runner
 
     holder = runner.force_unlock(_workspace(path, state, variables))
     if holder is None:
@@ -966,7 +966,7 @@ def force_unlock(path: Path, state: str | None, variables: dict[str, Any]) -> No
 @handle_errors
 def schema_(out_dir: Path) -> None:
     """Write the JSON Schema of plan files (for editor completion)."""
-    from engine import schema
+    from labform.engine import schema
 
     written = schema.write_schema(out_dir)
     click.echo(f"Wrote {written}")
@@ -982,7 +982,7 @@ def providers() -> None:
 @handle_errors
 def providers_schema(as_json: bool) -> None:
     """Print every provider's schema (-json: Terraform's providers schema shape, the only output)."""
-    from engine.provider_schema import providers_schema as schema
+    from labform.engine.provider_schema import providers_schema as schema
 
     if not as_json:
         raise LabformError("providers schema prints JSON only, as in Terraform: labform providers schema -json")
@@ -990,7 +990,7 @@ def providers_schema(as_json: bool) -> None:
 
 
 def _emulated_clouds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    from providers import registry
+    from labform.providers import registry
 
     unknown = sorted(set(values) - set(registry.emulator_names()))
     if unknown:
@@ -1013,7 +1013,7 @@ def _cloud_variants(ctx: click.Context, param: click.Parameter, pairs: tuple[str
 def _listening(host: str) -> str:
     """Where the sandbox listens, for its start line; beyond loopback, a warning on stderr first
     that others can reach it."""
-    from engine.sandbox import is_loopback
+    from labform.engine.sandbox import is_loopback
 
     if is_loopback(host):
         return f"on {host} (loopback: only this machine reaches it; --listen HOST serves others)"
@@ -1082,9 +1082,9 @@ def sandbox(
     cloud to rehearse your own plans against; point a plan's provider at the
     printed URL and settings. The same knobs work beside --sandbox on plan and apply.
     """
-    from engine.sandbox import start_sandbox
-    from providers import registry
-    from providers.emulation.app import INSPECTION_HEADER
+    from labform.engine.sandbox import start_sandbox
+    from labform.providers import registry
+    from labform.providers.emulation.app import INSPECTION_HEADER
 
     clouds = only or registry.emulator_names()
     with start_sandbox(
@@ -1135,7 +1135,7 @@ def reconcile() -> None:
 @handle_errors
 def reconcile_schema(out_dir: Path) -> None:
     """Write the JSON Schema of labform.reconcile.yaml (for editor completion)."""
-    from engine.reconcile import config
+    from labform.engine.reconcile import config
 
     click.echo(f"Wrote {config.write_schema(out_dir)}")
 
@@ -1145,7 +1145,7 @@ def reconcile_schema(out_dir: Path) -> None:
 @handle_errors
 def reconcile_validate(config_file: Path) -> None:
     """Check the reconcile configuration (every mistake at its file:line:col)."""
-    from engine.reconcile import config
+    from labform.engine.reconcile import config
 
     loaded = config.load_config(config_file)
     click.echo(f"The reconcile configuration is valid: {len(loaded.config.workspaces)} workspaces.")
@@ -1153,9 +1153,9 @@ def reconcile_validate(config_file: Path) -> None:
 
 def _reconciler(config_file: Path, stop: Any = None) -> Any:
     """The config checked, and a reconciler on its database."""
-    from engine.reconcile.config import load_config
-    from engine.reconcile.reconciler import Reconciler
-    from engine.reconcile.records import Records
+    from labform.engine.reconcile.config import load_config
+    from labform.engine.reconcile.reconciler import Reconciler
+    from labform.engine.reconcile.records import Records
 
     loaded = load_config(config_file)
     return Reconciler(loaded, Records(loaded.config.database), stop)
@@ -1202,7 +1202,7 @@ def reconcile_now(workspace: str, config_file: Path, as_json: bool, queued: bool
     """Reconcile WORKSPACE at once, in this process (exit 1 when it failed), or queue it (--queue)."""
     reconciler = _reconciler(config_file)
     if queued:
-        from engine.reconcile import queue
+        from labform.engine.reconcile import queue
 
         reconciler.loaded.workspace(workspace)
         queue.ensure_schema(reconciler.loaded.config.database)
@@ -1263,7 +1263,7 @@ def reconcile_status(workspace: str | None, config_file: Path, as_json: bool) ->
 @handle_errors
 def reconcile_worker(config_file: Path) -> None:
     """Take reconciles from the PostgreSQL queue until SIGTERM (which lets the current change finish)."""
-    from engine.reconcile import queue
+    from labform.engine.reconcile import queue
 
     reconciler = _reconciler(config_file)
     click.echo(
@@ -1280,8 +1280,8 @@ def reconcile_worker(config_file: Path) -> None:
 @handle_errors
 def reconcile_serve(config_file: Path, listen: str | None, port: int | None) -> None:
     """Serve the push webhook (GitHub's X-Hub-Signature-256), /healthz and /metrics until interrupted."""
-    from engine.reconcile import config, server
-    from engine.sandbox import is_loopback
+    from labform.engine.reconcile import config, server
+    from labform.engine.sandbox import is_loopback
 
     reconciler = _reconciler(config_file)
     secret = config.webhook_secret(reconciler.loaded)
@@ -1307,13 +1307,13 @@ def tests_() -> None:
 def _history(where: Path, state: str | None) -> HistoryStore:
     """The history beside the state of the plan at ``where`` (or of --state: then the runner, which
     only knows the default location, is not loaded)."""
-    from engine.history import open_history
+    from labform.engine.history import open_history
 
     return open_history(state or _workspace(where, state, {}).state_location())
 
 
 def _known_cloud(ctx: click.Context, param: click.Parameter, cloud: str) -> str:
-    from providers import registry
+    from labform.providers import registry
 
     if cloud not in registry.provider_names():
         raise click.BadParameter(f"'{cloud}' is not a cloud labform knows ({', '.join(registry.provider_names())})")
@@ -1321,7 +1321,7 @@ def _known_cloud(ctx: click.Context, param: click.Parameter, cloud: str) -> str:
 
 
 def _since(ctx: click.Context, param: click.Parameter, value: str) -> datetime:
-    from engine.history import period
+    from labform.engine.history import period
 
     try:
         return period.since(value)
@@ -1385,7 +1385,7 @@ def tests_record(
     state: str | None,
 ) -> None:
     """Add every attempt of every test in JUNIT files (Surefire's reruns too) to the test history."""
-    from engine.history import provenance, record_junit
+    from labform.engine.history import provenance, record_junit
 
     store = _history(plan_path, state)
     commit = commit or provenance.current_commit(plan_path if plan_path.is_dir() else plan_path.parent)
@@ -1410,7 +1410,7 @@ def tests_record(
 @handle_errors
 def tests_flaky(path: Path, since: datetime, include_local: bool, limit: int, state: str | None, as_json: bool) -> None:
     """List the flakiest tests (passed and failed on one commit), the broken ones, and the clouds history covers."""
-    from engine.history.figures import FlakyReport
+    from labform.engine.history.figures import FlakyReport
 
     store = _history(path, state)
     figures = store.figures(store.workspace, since, include_local)
@@ -1443,7 +1443,7 @@ def tests_shards(
 ) -> None:
     """Split a plan's units (its kyaraben campaigns' packages) or a units file's into balanced shards
     by recorded durations, and print each shard's expected duration."""
-    from engine.history import sharding, units
+    from labform.engine.history import sharding, units
 
     found = units.suite_units(plan_or_units_file)
     store = _history(plan_or_units_file if units.is_plan(plan_or_units_file) else Path("."), state)

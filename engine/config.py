@@ -19,18 +19,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.addresses import Address, format_key, module_prefix
-from engine.arguments import check_known_values, plain_message, register_secrets
-from engine.errors import ConfigError, ConfigErrors, SourceLocation
-from engine.instances import InstanceError, instances
-from engine.loader import KeyPath, LoadedPlan, Positions, load
-from engine.modules import MODULE_KEYS, ROOT_ONLY, ModuleSources, plan_folder, relative_path, source_folder
-from engine.moves import Move, Removal, parse_moves, parse_removals, refuse_still_planned
-from engine.references import Reference, references_in, substitute
-from engine.scopes import Scope
-from engine.variables import Declared, declared, variable_values
-from providers import registry
-from providers.base import Arguments
+from labform.engine.addresses import Address, format_key, module_prefix
+from labform.engine.arguments import check_known_values, plain_message, register_secrets
+from labform.engine.errors import ConfigError, ConfigErrors, SourceLocation
+from labform.engine.instances import InstanceError, instances
+from labform.engine.loader import KeyPath, LoadedPlan, Positions, load
+from labform.engine.modules import MODULE_KEYS, ROOT_ONLY, ModuleSources, plan_folder, relative_path, source_folder
+from labform.engine.moves import Move, Removal, parse_moves, parse_removals, refuse_still_planned
+from labform.engine.references import Reference, references_in, substitute
+from labform.engine.scopes import Scope
+from labform.engine.variables import Declared, declared, variable_values
+from labform.providers import registry
+from labform.providers.base import Arguments
 
 RESOURCE_META = ("depends_on", "lifecycle", "for_each", "count")
 DATA_META = ("depends_on", "for_each", "count")

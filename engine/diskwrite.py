@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from engine.errors import LabformError, StateError
+from labform.engine.errors import LabformError, StateError
 
 UNCHANGED = "the state is unchanged"
 

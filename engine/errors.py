@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from providers.errors import LabformError
+from labform.providers.errors import LabformError
 
 __all__ = [
     "ConfigError",

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.addresses import Address, format_key
-from engine.changes import Action
+from labform.engine.addresses import Address, format_key
+from labform.engine.changes import Action
 
 # The machine-readable UI version whose messages the stream follows (Terraform 1.5 and later write
 # "1.2"); the first message says it, so a reader knows which stream it reads.

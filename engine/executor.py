@@ -19,23 +19,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine import secrets
-from engine.addresses import Address
-from engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
-from engine.changes import Action, Plan, ResourceChange, resolve_lines, stays_red
-from engine.config import PlanConfig
-from engine.errors import ConfigError, LabformError, StateError
-from engine.events import Event, Reporter, ignore
-from engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
-from engine.options import DEFAULT_PARALLELISM
-from engine.recovery import CREATE_ATTEMPTS, find_created, safe_to_send_again, unresolved_failure
-from engine.references import Reference, contains_unknown, dig, substitute
-from engine.session import ProviderSession
-from engine.state import ResourceState, State, StateBackend
-from engine.state.recorder import StateRecorder
-from providers.base import Context, ResourceType
-from providers.errors import AppliedWithError, NotFoundError, ProviderError
-from providers.masking import redact
+from labform.engine import secrets
+from labform.engine.addresses import Address
+from labform.engine.arguments import data_arguments, desired_arguments, diff, protect, resource_type
+from labform.engine.changes import Action, Plan, ResourceChange, resolve_lines, stays_red
+from labform.engine.config import PlanConfig
+from labform.engine.errors import ConfigError, LabformError, StateError
+from labform.engine.events import Event, Reporter, ignore
+from labform.engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
+from labform.engine.options import DEFAULT_PARALLELISM
+from labform.engine.recovery import CREATE_ATTEMPTS, find_created, safe_to_send_again, unresolved_failure
+from labform.engine.references import Reference, contains_unknown, dig, substitute
+from labform.engine.session import ProviderSession
+from labform.engine.state import ResourceState, State, StateBackend
+from labform.engine.state.recorder import StateRecorder
+from labform.providers.base import Context, ResourceType
+from labform.providers.errors import AppliedWithError, NotFoundError, ProviderError
+from labform.providers.masking import redact
 
 
 @dataclass

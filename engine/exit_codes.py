@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from engine.interrupts import EXIT_CODES as SIGNAL_EXIT_CODES
+from labform.engine.interrupts import EXIT_CODES as SIGNAL_EXIT_CODES
 
 OK = 0
 ERROR = 1

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.addresses import Address, ModuleAddress, parse_target
-from engine.options import DEFAULT_PARALLELISM, PlanOptions
+from labform.engine.addresses import Address, ModuleAddress, parse_target
+from labform.engine.options import DEFAULT_PARALLELISM, PlanOptions
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -154,7 +154,7 @@ def _optional_duration(ctx: click.Context, param: click.Parameter, value: str | 
     return None if value is None else duration(ctx, param, value)
 
 
-# Each knob: its option name, what the command gets (a field of providers.emulation.sandbox.Tuning), its click settings.
+# Each knob: its option name, what the command gets (a field of labform.providers.emulation.sandbox.Tuning), its click settings.
 _TUNING: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (
         "--failure-rate",
@@ -216,7 +216,7 @@ _TUNING: tuple[tuple[str, str, dict[str, Any]], ...] = (
         },
     ),
 )
-# What the command gets for the knobs: only those given, keyed as providers.emulation.sandbox.Tuning names them.
+# What the command gets for the knobs: only those given, keyed as labform.providers.emulation.sandbox.Tuning names them.
 SandboxTuning = dict[str, Any]
 
 
@@ -258,7 +258,7 @@ def json_option(command: Command) -> Command:
 
 def duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """A click callback: ``30s``, ``5m`` or a number of seconds."""
-    from providers import polling
+    from labform.providers import polling
 
     try:
         return polling.parse_duration(value)

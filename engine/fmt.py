@@ -22,9 +22,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from engine import diskwrite
-from engine.errors import ConfigError, LabformError, SourceLocation
-from engine.loader import _decode, _display, _parse, _read, plan_files
+from labform.engine import diskwrite
+from labform.engine.errors import ConfigError, LabformError, SourceLocation
+from labform.engine.loader import _decode, _display, _parse, _read, plan_files
 
 # No line is re-wrapped, however long: a plan's lines are the author's.
 _WIDTH = 1 << 16

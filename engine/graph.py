@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.addresses import Address, Key, ModulePath, module_prefix
-from engine.changes import Action
-from engine.config import PlanConfig
-from engine.errors import CycleError
+from labform.engine.addresses import Address, Key, ModulePath, module_prefix
+from labform.engine.changes import Action
+from labform.engine.config import PlanConfig
+from labform.engine.errors import CycleError
 
 # Loaded on the first question of reach: validate and an untargeted plan need none of it.
 

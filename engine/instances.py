@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.addresses import Key
-from engine.references import references_in
-from engine.types import described
+from labform.engine.addresses import Key
+from labform.engine.references import references_in
+from labform.engine.types import described
 
 # What a block instance binds: (instance key, each.value); a block without either has one, (None, None).
 Instance = tuple[Key, Any]

@@ -45,7 +45,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
-from engine.errors import ConfigError, SourceLocation
+from labform.engine.errors import ConfigError, SourceLocation
 
 KeyPath = tuple[Any, ...]
 SECTIONS = (

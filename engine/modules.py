@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.loader import LoadedPlan, load
+from labform.engine.loader import LoadedPlan, load
 
 MODULE_KEYS = ("source", "inputs", "for_each", "count")
 # Sections a module may not have, and why not.

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.addresses import Address
-from engine.changes import Notice
-from engine.state.model import State
+from labform.engine.addresses import Address
+from labform.engine.changes import Notice
+from labform.engine.state.model import State
 
 # (the index of the entry in its section, the key) -> the error to report at it.
 Report = Callable[[tuple[Any, ...], str], None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.addresses import Address, ModuleAddress
+from labform.engine.addresses import Address, ModuleAddress
 
 # Changes applied at once, as in Terraform. HTTP calls wait on the network, not the CPU.
 DEFAULT_PARALLELISM = 10

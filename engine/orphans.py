@@ -10,10 +10,10 @@ instances that makes (a block with ``count: 0`` is still written).
 
 from __future__ import annotations
 
-from engine.addresses import Address
-from engine.changes import ActionReason
-from engine.moves import Move
-from engine.scopes import Scope
+from labform.engine.addresses import Address
+from labform.engine.changes import ActionReason
+from labform.engine.moves import Move
+from labform.engine.scopes import Scope
 
 
 def delete_reason(address: Address, root: Scope, moves: list[Move]) -> ActionReason | None:

@@ -19,14 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.arguments import resource_type
-from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
-from engine.errors import SourceLocation
+from labform.engine.arguments import resource_type
+from labform.engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
+from labform.engine.errors import SourceLocation
 
 if TYPE_CHECKING:
-    from engine.executor import ApplyResult
-    from engine.state import State
-    from providers.base import RunFacts
+    from labform.engine.executor import ApplyResult
+    from labform.engine.state import State
+    from labform.providers.base import RunFacts
 
 Result = Literal["done", "failed", "skipped", "not started"]
 
@@ -128,7 +128,7 @@ class ApplyOutcome:
 
     def summary(self) -> dict[str, Any]:
         """The ``apply -json`` summary event's fields: the changes', then every check's verdict."""
-        from engine.executor import ApplyResult
+        from labform.engine.executor import ApplyResult
 
         checks = [{"address": str(c.address), "status": c.status.value, "reason": c.why or None} for c in self.checks]
         return {**(self.result or ApplyResult()).summary(), "checks": checks}

@@ -15,24 +15,24 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine import diskwrite, planformat
-from engine.changes import Plan
-from engine.config import PlanConfig
-from engine.encryption import envelope
-from engine.encryption.errors import EncryptionError
-from engine.errors import LabformError, PlanRefusedError
-from engine.planformat import SavedPlan
-from engine.state import State
+from labform.engine import diskwrite, planformat
+from labform.engine.changes import Plan
+from labform.engine.config import PlanConfig
+from labform.engine.encryption import envelope
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.errors import LabformError, PlanRefusedError
+from labform.engine.planformat import SavedPlan
+from labform.engine.state import State
 
 if TYPE_CHECKING:
-    from engine.encryption.target import Target
+    from labform.engine.encryption.target import Target
 
 
 CONTENT = "saved plan"
 
 
 def _target(plan_path: Path | None) -> Target | None:
-    from engine.encryption.configured import encryption_config
+    from labform.engine.encryption.configured import encryption_config
 
     config = encryption_config(plan_path)
     return config.plan if config else None

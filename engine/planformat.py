@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import secrets
-from engine.addresses import Address
-from engine.changes import Action, ActionReason, Notice, Plan, ResourceChange
-from engine.errors import PlanRefusedError
-from engine.references import UNKNOWN, contains_unknown
-from engine.version import labform_version
+from labform.engine import secrets
+from labform.engine.addresses import Address
+from labform.engine.changes import Action, ActionReason, Notice, Plan, ResourceChange
+from labform.engine.errors import PlanRefusedError
+from labform.engine.references import UNKNOWN, contains_unknown
+from labform.engine.version import labform_version
 
 KIND = "labform-saved-plan"
 FORMAT_VERSION = 1

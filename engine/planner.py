@@ -27,9 +27,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from engine import recovery
-from engine.addresses import Address
-from engine.arguments import (
+from labform.engine import recovery
+from labform.engine.addresses import Address
+from labform.engine.arguments import (
     data_arguments,
     data_source,
     desired_arguments,
@@ -40,18 +40,18 @@ from engine.arguments import (
     sensitive_keys,
     type_named,
 )
-from engine.changes import REPLACE_MARKS, Action, ActionReason, Check, CheckStatus, Notice, Plan, ResourceChange
-from engine.config import Block, PlanConfig
-from engine.errors import ConfigError, LabformError
-from engine.graph import DependencyGraph
-from engine.options import PlanOptions
-from engine.orphans import delete_reason
-from engine.references import UNKNOWN, Reference, contains_unknown, dig
-from engine.session import ProviderSession
-from engine.state import ResourceState, State
-from providers import budget, picking
-from providers.base import ResourceType
-from providers.errors import NotFoundError
+from labform.engine.changes import REPLACE_MARKS, Action, ActionReason, Check, CheckStatus, Notice, Plan, ResourceChange
+from labform.engine.config import Block, PlanConfig
+from labform.engine.errors import ConfigError, LabformError
+from labform.engine.graph import DependencyGraph
+from labform.engine.options import PlanOptions
+from labform.engine.orphans import delete_reason
+from labform.engine.references import UNKNOWN, Reference, contains_unknown, dig
+from labform.engine.session import ProviderSession
+from labform.engine.state import ResourceState, State
+from labform.providers import budget, picking
+from labform.providers.base import ResourceType
+from labform.providers.errors import NotFoundError
 
 log = logging.getLogger("labform.plan")
 

@@ -19,10 +19,10 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel
 
-from engine.provider_address import provider_address
-from engine.schema import class_summary
-from providers import registry
-from providers.base import Arguments
+from labform.engine.provider_address import provider_address
+from labform.engine.schema import class_summary
+from labform.providers import registry
+from labform.providers.base import Arguments
 
 FORMAT_VERSION = "1.0"
 # What a computed attribute the models do not declare is: whatever the cloud sends.

@@ -24,15 +24,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from engine.addresses import Address
-from engine.arguments import resource_type
-from engine.changes import Notice, Unresolved
-from engine.errors import LabformError
-from engine.graph import DependencyGraph
-from engine.session import ProviderSession
-from engine.state import State
-from engine.state.recorder import StateRecorder
-from providers.base import Context, ResourceType
+from labform.engine.addresses import Address
+from labform.engine.arguments import resource_type
+from labform.engine.changes import Notice, Unresolved
+from labform.engine.errors import LabformError
+from labform.engine.graph import DependencyGraph
+from labform.engine.session import ProviderSession
+from labform.engine.state import State
+from labform.engine.state.recorder import StateRecorder
+from labform.providers.base import Context, ResourceType
 
 # Clocks of this machine and the cloud may disagree a little.
 CLOCK_SKEW = 5.0

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.expressions.errors import ExpressionError
-from engine.expressions.evaluate import evaluate
-from engine.expressions.literals import NotWritable, literal
-from engine.expressions.template import Expression, parse_template, unescape
-from engine.expressions.values import UNKNOWN, Reference, contains_unknown
+from labform.engine.expressions.errors import ExpressionError
+from labform.engine.expressions.evaluate import evaluate
+from labform.engine.expressions.literals import NotWritable, literal
+from labform.engine.expressions.template import Expression, parse_template, unescape
+from labform.engine.expressions.values import UNKNOWN, Reference, contains_unknown
 
 __all__ = [
     "UNKNOWN",

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine.addresses import Address
-from engine.arguments import data_source, resource_type, sensitive_keys, type_named
-from engine.changes import (
+from labform.engine.addresses import Address
+from labform.engine.arguments import data_source, resource_type, sensitive_keys, type_named
+from labform.engine.changes import (
     NO_CHANGES,
     REPLACE_MARKS,
     Action,
@@ -33,17 +33,17 @@ from engine.changes import (
     resolve_commands,
     stays_red,
 )
-from engine.events import module_address
-from engine.provider_address import provider_address
-from engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
-from engine.secrets import is_fingerprint
-from engine.version import labform_version
-from providers import masking, registry
-from providers.masking import SENSITIVE, redact
+from labform.engine.events import module_address
+from labform.engine.provider_address import provider_address
+from labform.engine.references import UNKNOWN, Reference, contains_unknown, dig, references_in, substitute
+from labform.engine.secrets import is_fingerprint
+from labform.engine.version import labform_version
+from labform.providers import masking, registry
+from labform.providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:
-    from engine.config import Block, PlanConfig
-    from engine.state import State
+    from labform.engine.config import Block, PlanConfig
+    from labform.engine.state import State
 
 FORMAT_VERSION = "1.2"  # Terraform's JSON plan format this view follows (Terraform 1.5 and later)
 STATE_FORMAT_VERSION = "1.0"  # Terraform's JSON state format: prior_state and show -json of a state

@@ -20,26 +20,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from engine.addresses import Address
-from engine.arguments import desired_arguments, resource_type, sensitive_keys
-from engine.changes import Plan, ResourceChange
-from engine.config import PlanConfig, build_config, suggestion
-from engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
-from engine.events import Event, Reporter, ignore
-from engine.graph import DependencyGraph, build_graph
-from engine.loader import LoadedPlan, load
-from engine.options import DEFAULT_PARALLELISM, PlanOptions
-from engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
-from engine.references import UNKNOWN
-from engine.state import ResourceState, State, StateBackend, open_backend
-from providers import masking
-from providers.errors import NotFoundError
+from labform.engine.addresses import Address
+from labform.engine.arguments import desired_arguments, resource_type, sensitive_keys
+from labform.engine.changes import Plan, ResourceChange
+from labform.engine.config import PlanConfig, build_config, suggestion
+from labform.engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
+from labform.engine.events import Event, Reporter, ignore
+from labform.engine.graph import DependencyGraph, build_graph
+from labform.engine.loader import LoadedPlan, load
+from labform.engine.options import DEFAULT_PARALLELISM, PlanOptions
+from labform.engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
+from labform.engine.references import UNKNOWN
+from labform.engine.state import ResourceState, State, StateBackend, open_backend
+from labform.providers import masking
+from labform.providers.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from engine.executor import ApplyResult
-    from engine.planformat import SavedPlan
-    from engine.sandbox import Sandbox
-    from engine.session import ProviderSession
+    from labform.engine.executor import ApplyResult
+    from labform.engine.planformat import SavedPlan
+    from labform.engine.sandbox import Sandbox
+    from labform.engine.session import ProviderSession
 
 # What only planning and applying use, loaded then: validate pays for none of it.
 
@@ -51,7 +51,7 @@ class Workspace:
     path: Path = Path(".")
     state: str | None = None
     sandbox: bool = False
-    # The emulators' knobs given beside --sandbox (engine.sandbox.start_sandbox's ``tuning``).
+    # The emulators' knobs given beside --sandbox (labform.engine.sandbox.start_sandbox's ``tuning``).
     sandbox_tuning: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     report: Reporter = ignore
@@ -80,7 +80,7 @@ class Workspace:
     @contextmanager
     def providers(self, config: PlanConfig, parallelism: int = DEFAULT_PARALLELISM) -> Iterator[ProviderSession]:
         """Configured providers, reading up to ``parallelism`` at once; with the sandbox, pointed at local emulators."""
-        from engine.session import ProviderSession
+        from labform.engine.session import ProviderSession
 
         overrides: dict[str, dict[str, Any]] = {}
         with _maybe_sandbox(self, config) as served:
@@ -97,7 +97,7 @@ class Workspace:
 
 @contextmanager
 def _maybe_sandbox(ws: Workspace, config: PlanConfig) -> Iterator[Sandbox | None]:
-    from engine import sandbox
+    from labform.engine import sandbox
 
     if not ws.sandbox:
         yield None
@@ -119,12 +119,12 @@ class PlanResult:
     state: State | None = None
 
     def text(self, color: bool = False) -> str:
-        from engine import render
+        from labform.engine import render
 
         return render.render_plan(self.plan, self.drift, color)
 
     def json(self) -> str:
-        from engine import render
+        from labform.engine import render
 
         return render.plan_json(self.plan, self.drift, self.config, self.state)
 
@@ -135,7 +135,7 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
-    from engine.encryption.configured import encryption_config
+    from labform.engine.encryption.configured import encryption_config
 
     encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
     return config
@@ -146,7 +146,7 @@ def _check_resources_locally(config: PlanConfig) -> None:
     values known so far, the type's cross-field rules (``check``) and its local inputs
     (``plan_attributes``: a file that is missing, unreadable or of a kind the cloud refuses; its
     content is not read)."""
-    from providers.transfer import files_checked_only
+    from labform.providers.transfer import files_checked_only
 
     errors = []
     with files_checked_only():
@@ -229,7 +229,7 @@ def _naming_plan_folders(error: ConfigError, path: Path) -> ConfigError:
 
 def show_saved_plan(path: Path) -> PlanResult:
     """A plan saved with plan -out, as ``labform show FILE`` prints it."""
-    from engine import planfile
+    from labform.engine import planfile
 
     return PlanResult(planfile.read(path).plan, [])
 
@@ -251,7 +251,7 @@ def terraform_type(value: Any) -> Any:
 
 def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Outputs in Terraform's ``output -json`` shape: {name: {value, type, sensitive}}."""
-    from engine import render
+    from labform.engine import render
 
     return {
         name: {"sensitive": render._holds_secret(value), "type": terraform_type(value), "value": value}
@@ -261,7 +261,7 @@ def output_values(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def state_values(state: State) -> dict[str, Any]:
     """State as Terraform's ``show -json`` reports it, in the shape of the JSON plan's ``prior_state``."""
-    from engine import render
+    from labform.engine import render
 
     resources = []
     for key, item in sorted(state.resources.items()):
@@ -286,8 +286,8 @@ def _make_plan(
     session: ProviderSession,
     options: PlanOptions,
 ) -> PlanResult:
-    from engine import moves, planner, recovery
-    from engine.state.recorder import StateRecorder
+    from labform.engine import moves, planner, recovery
+    from labform.engine.state.recorder import StateRecorder
 
     named = [*options.targets, *options.replace]
     known = [*config.resources, *(Address.parse(key) for key in state.resources)] if named else []
@@ -305,8 +305,8 @@ def _make_plan(
 
 
 def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanResult:
-    from engine import planfile
-    from engine.planformat import SavedPlan
+    from labform.engine import planfile
+    from labform.engine.planformat import SavedPlan
 
     config = ws.config()
     graph = build_graph(config)
@@ -322,7 +322,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
 def _variables_to_save(variables: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The variables a saved plan keeps: one that carries a secret (it fed a sensitive argument or
     setting, so it is masked by now) only as a fingerprint, never in clear."""
-    from engine import secrets
+    from labform.engine import secrets
 
     kept = dict(variables)
     secret = sorted(name for name, value in variables.items() if masking.redact(str(value)) != str(value))
@@ -333,7 +333,7 @@ def _variables_to_save(variables: dict[str, Any]) -> tuple[dict[str, Any], list[
 
 def _saved_variables(saved: SavedPlan, given: dict[str, Any], plan_file: Path) -> dict[str, Any]:
     """The saved plan's variables, each secret one as given again now (and checked against its fingerprint)."""
-    from engine import secrets
+    from labform.engine import secrets
 
     variables = dict(saved.variables)
     for name in saved.secret_variables:
@@ -359,7 +359,7 @@ def apply(
 ) -> ApplyOutcome:
     """Plan (or load a saved plan), refuse while a create's outcome is unknown, ask ``approve``
     unless None, then execute."""
-    from engine import executor, planfile, recovery
+    from labform.engine import executor, planfile, recovery
 
     if plan_file is not None:
         saved = planfile.read(plan_file)
@@ -403,7 +403,7 @@ def _add_to_history(ws: Workspace, outcome: ApplyOutcome, state: State) -> None:
         if run.facts.finished and isinstance(junit, str) and Path(junit).is_file():
             written.append((run.outcome.change.address.provider, Path(junit)))
     if written:
-        from engine.history.applied import record_applied_runs
+        from labform.engine.history.applied import record_applied_runs
 
         folder = ws.path if ws.path.is_dir() else ws.path.parent
         if warning := record_applied_runs(ws.state_location(), folder, written):
@@ -427,7 +427,7 @@ def _outcome(verb: str, planned: PlanResult, result: ApplyResult, config: PlanCo
 
 def _carry_moves(state: State, plan_: Plan, backend: StateBackend) -> None:
     """What ``moved:`` and ``removed:`` planned, written into state before any change: no cloud call."""
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     if not (plan_.moved or plan_.forgotten):
         return
@@ -441,7 +441,7 @@ def _carry_moves(state: State, plan_: Plan, backend: StateBackend) -> None:
 
 def _accept_refresh(state: State, plan_: Plan, backend: StateBackend) -> None:
     """Write what the cloud says into state, changing nothing remotely."""
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     recorder = StateRecorder(state, backend)
     for change in plan_.changes:
@@ -458,7 +458,7 @@ def refresh(ws: Workspace) -> PlanResult:
 
 
 def import_resource(ws: Workspace, address: Address, remote_id: str) -> ResourceState:
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     config = ws.config()
     if address not in config.resources:
@@ -489,7 +489,7 @@ def state_resolve(ws: Workspace, address: Address, remote_id: str | None) -> Res
     """Say what became of a create whose outcome is unknown: with ``remote_id`` it made that object,
     which is read by its id and recorded (adopted as created); without, it made nothing, and the
     intent is forgotten so the next apply sends the create."""
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     config = ws.config()
     backend = ws.backend()
@@ -536,7 +536,7 @@ def read_state(ws: Workspace) -> State:
 
 
 def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     backend = ws.backend()
     with backend.locked("state rm", ws.lock_timeout):
@@ -552,7 +552,7 @@ def state_rm(ws: Workspace, addresses: list[Address]) -> list[str]:
 
 
 def state_mv(ws: Workspace, source: Address, target: Address) -> None:
-    from engine.state.recorder import StateRecorder
+    from labform.engine.state.recorder import StateRecorder
 
     backend = ws.backend()
     with backend.locked("state mv", ws.lock_timeout):

@@ -24,13 +24,13 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.errors import LabformError
+from labform.engine.errors import LabformError
 
 LOOPBACK = "127.0.0.1"
 
 
 class Sandbox(Protocol):
-    """What the engine uses of a running sandbox (``providers.emulation.sandbox.Sandbox``)."""
+    """What the engine uses of a running sandbox (``labform.providers.emulation.sandbox.Sandbox``)."""
 
     servers: dict[str, Any]
     # The token every served emulator's control endpoints ask for; None when they are open.
@@ -71,13 +71,13 @@ def start_sandbox(
     """Serve the emulators of ``clouds`` (those that have one) on ``listen`` until the block ends.
 
     ``tuning`` is what the sandbox flags set (the fields of
-    ``providers.emulation.sandbox.Tuning``: failure_rate, failure_kinds,
+    ``labform.providers.emulation.sandbox.Tuning``: failure_rate, failure_kinds,
     latency, seed, job_seconds, test_failure_share, variants); a value it
     refuses is a LabformError naming it. ``open_inspection`` serves the
     control endpoints without the token.
     """
-    from providers.emulation.sandbox import Sandbox as Running
-    from providers.emulation.sandbox import Tuning
+    from labform.providers.emulation.sandbox import Sandbox as Running
+    from labform.providers.emulation.sandbox import Tuning
 
     try:
         running = Running(clouds, data_dir, port_base, Tuning(**(tuning or {})), open_inspection, listen)

@@ -25,9 +25,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from engine.config import Lifecycle
-from engine.encryption.config import EncryptionBlock
-from providers import registry
+from labform.engine.config import Lifecycle
+from labform.engine.encryption.config import EncryptionBlock
+from labform.providers import registry
 
 SCHEMA_FILE = "labform.schema.json"
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.addresses import Address, Key, ModulePath
-from engine.expressions.errors import ExpressionError
-from engine.references import Reference, contains_unknown, dig, references_in, substitute
-from engine.types import TypeMismatch, VarType
-from engine.variables import mask
+from labform.engine.addresses import Address, Key, ModulePath
+from labform.engine.expressions.errors import ExpressionError
+from labform.engine.references import Reference, contains_unknown, dig, references_in, substitute
+from labform.engine.types import TypeMismatch, VarType
+from labform.engine.variables import mask
 
 Lookup = Callable[[Reference], Any]
 

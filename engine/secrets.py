@@ -11,7 +11,7 @@ import hmac
 import logging
 import os
 
-from providers.masking import redact
+from labform.providers.masking import redact
 
 # scrypt cost: 20 sensitive values take about 0.3 s on a small CI machine, while
 # each guess at a weak password costs an attacker the same (and 8 MiB of memory).

@@ -16,13 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.addresses import Address
-from engine.arguments import data_source, register_secrets, validated
-from engine.config import PlanConfig
-from engine.options import DEFAULT_PARALLELISM
-from providers import registry
-from providers.base import Context
-from providers.reads import Fanout, Listings
+from labform.engine.addresses import Address
+from labform.engine.arguments import data_source, register_secrets, validated
+from labform.engine.config import PlanConfig
+from labform.engine.options import DEFAULT_PARALLELISM
+from labform.providers import registry
+from labform.providers.base import Context
+from labform.providers.reads import Fanout, Listings
 
 
 class ProviderSession:

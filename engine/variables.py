@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.types import TypeMismatch, VarType, parse_type
-from providers import masking
+from labform.engine.types import TypeMismatch, VarType, parse_type
+from labform.providers import masking
 
 DECLARATION_KEYS = frozenset({"type", "default", "description", "sensitive", "nullable"})
 ANY = VarType("any")

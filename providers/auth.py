@@ -22,7 +22,7 @@ from typing import Literal
 
 import httpx
 
-from providers.masking import register as mask_in_output
+from labform.providers.masking import register as mask_in_output
 
 # Refresh this many seconds before the token's stated expiry.
 EXPIRY_MARGIN = 60.0

@@ -46,10 +46,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
-from providers.limits import Limits
-from providers.mapping import listed_items
-from providers.polling import PositiveDuration, StatusBoard
-from providers.reads import Listings
+from labform.providers.limits import Limits
+from labform.providers.mapping import listed_items
+from labform.providers.polling import PositiveDuration, StatusBoard
+from labform.providers.reads import Listings
 
 Attrs = dict[str, Any]
 
@@ -298,7 +298,7 @@ class ResourceType:
         """Adopt an existing object by its id; defaults to read()."""
         found = self.read(ctx, id, {})
         if found is None:
-            from providers.errors import NotFoundError
+            from labform.providers.errors import NotFoundError
 
             raise NotFoundError(
                 self.type_name.split("_", 1)[0], f"import {self.type_name}", 404, f"no object with id {id}"

@@ -22,8 +22,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import Arguments, Attrs, Context, known
-from providers.picking import Problem
+from labform.providers.base import Arguments, Attrs, Context, known
+from labform.providers.picking import Problem
 
 Unit = Literal["credits", "minutes"]
 

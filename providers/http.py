@@ -46,18 +46,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers import ratelimit
-from providers.errors import NotFoundError, Overdue, ProviderError
-from providers.limits import Limits
-from providers.reads import Fanout
-from providers.transfer import download as save_body
-from providers.transfer import progress_bar
+from labform.providers import ratelimit
+from labform.providers.errors import NotFoundError, Overdue, ProviderError
+from labform.providers.limits import Limits
+from labform.providers.reads import Fanout
+from labform.providers.transfer import download as save_body
+from labform.providers.transfer import progress_bar
 
 # httpx is imported by the functions that call it, so validate (which builds no client) never loads it.
 if TYPE_CHECKING:
     import httpx
 
-    from providers.deadlines import Bound
+    from labform.providers.deadlines import Bound
 
 log = logging.getLogger("labform.http")
 
@@ -227,7 +227,7 @@ class HttpClient:
     ):
         import httpx
 
-        from providers.deadlines import bounded_transport
+        from labform.providers.deadlines import bounded_transport
 
         self.cloud = cloud
         self.timeout = timeout
@@ -331,7 +331,7 @@ class HttpClient:
         """Like request(), but the body is read by the caller as it arrives (large downloads)."""
         import httpx
 
-        from providers.deadlines import Bound, Pace, bounded
+        from labform.providers.deadlines import Bound, Pace, bounded
 
         response = self._send(method, path, operation, None, True, kwargs)
         limits = self.limits
@@ -379,7 +379,7 @@ class HttpClient:
         to the caller (it is ambiguous)."""
         import httpx
 
-        from providers.deadlines import bounded
+        from labform.providers.deadlines import bounded
 
         safe = self._is_safe(method, idempotent)
         deadline = time.monotonic() + self.limits.operation_timeout
@@ -457,7 +457,7 @@ class HttpClient:
     def _bound(self, operation: str, deadline: float, safe: bool, upload: bool) -> Bound:
         """One attempt's bound: its answer whole within ``timeout`` and the operation's deadline; an
         upload's body kept to the upload pace instead, its answer then given ``timeout``."""
-        from providers.deadlines import Bound, Pace
+        from labform.providers.deadlines import Bound, Pace
 
         fault = self._answer_fault(operation, None, safe)
         if upload:

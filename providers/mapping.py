@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from providers.errors import LabformError, ProviderError
+from labform.providers.errors import LabformError, ProviderError
 
 
 class MalformedItem(LabformError):

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
-from providers.base import Arguments, Attrs, Context, known
-from providers.errors import ProviderError
+from labform.providers.base import Arguments, Attrs, Context, known
+from labform.providers.errors import ProviderError
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from providers.errors import LabformError, NotFoundError, ProviderError
+from labform.providers.errors import LabformError, NotFoundError, ProviderError
 
 T = TypeVar("T")
 FIRST_POLL = 0.25

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-DEFAULT_WIDTH = 10  # engine.options.DEFAULT_PARALLELISM; the session sets --parallelism
+DEFAULT_WIDTH = 10  # labform.engine.options.DEFAULT_PARALLELISM; the session sets --parallelism
 
 
 class _Batch:

@@ -14,24 +14,24 @@ from functools import cache
 from importlib import import_module
 from typing import Any
 
-from providers.base import DataSource, Provider, ResourceType
+from labform.providers.base import DataSource, Provider, ResourceType
 
 _PROVIDERS = {
-    "apptest": "providers.apptest.provider:AppTestProvider",
-    "bitbar": "providers.bitbar.provider:BitbarProvider",
-    "kyaraben": "providers.kyaraben.provider:KyarabenProvider",
-    "perfecto": "providers.perfecto.provider:PerfectoProvider",
-    "wetest": "providers.wetest.provider:WeTestProvider",
+    "apptest": "labform.providers.apptest.provider:AppTestProvider",
+    "bitbar": "labform.providers.bitbar.provider:BitbarProvider",
+    "kyaraben": "labform.providers.kyaraben.provider:KyarabenProvider",
+    "perfecto": "labform.providers.perfecto.provider:PerfectoProvider",
+    "wetest": "labform.providers.wetest.provider:WeTestProvider",
 }
 
 # Each entry is an ``EmulatorEntry`` (providers/emulation): how to build the
 # app and which provider settings point at it.
 _EMULATORS = {
-    "apptest": "providers.apptest.emulator:SANDBOX",
-    "bitbar": "providers.bitbar.emulator:SANDBOX",
-    "kyaraben": "providers.kyaraben.emulator:SANDBOX",
-    "perfecto": "providers.perfecto.emulator:SANDBOX",
-    "wetest": "providers.wetest.emulator:SANDBOX",
+    "apptest": "labform.providers.apptest.emulator:SANDBOX",
+    "bitbar": "labform.providers.bitbar.emulator:SANDBOX",
+    "kyaraben": "labform.providers.kyaraben.emulator:SANDBOX",
+    "perfecto": "labform.providers.perfecto.emulator:SANDBOX",
+    "wetest": "labform.providers.wetest.emulator:SANDBOX",
 }
 
 

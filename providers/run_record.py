@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from providers.junit import complete_suite
+from labform.providers.junit import complete_suite
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 FAILING: tuple[str, ...] = ("failed", "error")

@@ -57,11 +57,11 @@ from xml.etree.ElementTree import Element
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg
-from providers.errors import AppliedWithError
-from providers.junit import missing_junit, write_junit
-from providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
-from providers.run_record import CaseResult, RunRecord, UnitOf
+from labform.providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg
+from labform.providers.errors import AppliedWithError
+from labform.providers.junit import missing_junit, write_junit
+from labform.providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
+from labform.providers.run_record import CaseResult, RunRecord, UnitOf
 
 # The most attempts a retry may ask for (the first included): beyond it a suite is broken, not flaky.
 MAX_ATTEMPTS = 5

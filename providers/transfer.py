@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from providers.errors import ArgumentError
+from labform.providers.errors import ArgumentError
 
 if TYPE_CHECKING:
     import httpx

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from providers.bitbar import emulator as bitbar_emulator
-from providers.emulation import Clock, EmulatorOptions
+from labform.engine.cli import main
+from labform.providers.bitbar import emulator as bitbar_emulator
+from labform.providers.emulation import Clock, EmulatorOptions
 
 # Each cloud's emulator fixture, and the PostgreSQL state server's.
 pytest_plugins = ["tests.fixtures.clouds", "tests.fixtures.postgres"]
@@ -30,7 +30,7 @@ BITBAR_KEY = bitbar_emulator.SANDBOX_API_KEY
 
 def pytest_configure(config: pytest.Config) -> None:
     """Retries in the suite, in-process and in the CLI's subprocesses, skip their backoff's sleep
-    (``providers.http.retry_sleep``); the tests of the delays record them through an injected ``sleep``."""
+    (``labform.providers.http.retry_sleep``); the tests of the delays record them through an injected ``sleep``."""
     os.environ["LABFORM_RETRY_SLEEP"] = "none"
 
 

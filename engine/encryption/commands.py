@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.encryption.errors import EncryptionError
-from engine.state import open_backend
-from engine.state.recorder import StateRecorder
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.state import open_backend
+from labform.engine.state.recorder import StateRecorder
 
 if TYPE_CHECKING:
-    from engine.encryption.highwater import Mark
-    from engine.runner import Workspace
+    from labform.engine.encryption.highwater import Mark
+    from labform.engine.runner import Workspace
 
 
 @dataclass

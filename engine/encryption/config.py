@@ -32,8 +32,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engine.errors import ConfigError
-from engine.loader import Positions
+from labform.engine.errors import ConfigError
+from labform.engine.loader import Positions
 
 ENV = "LABFORM_ENCRYPTION"
 SECTION = "encryption"
@@ -131,7 +131,7 @@ def checked_block(plan_path: Path | None) -> tuple[EncryptionBlock, Fail] | None
     try:
         block = EncryptionBlock.model_validate(merged)
     except ValidationError as exc:
-        from engine.arguments import plain_message
+        from labform.engine.arguments import plain_message
 
         error = exc.errors()[0]
         raise fail((SECTION, *error["loc"]), plain_message(error, "passphrase" not in error["loc"])) from None
@@ -188,7 +188,7 @@ def _from_env() -> dict[str, Any]:
 
 def _from_plan(plan_path: Path | None) -> tuple[dict[str, Any], Positions]:
     """The plan's ``encryption:`` block and where each key of it is: only its own lines are parsed."""
-    from engine import loader
+    from labform.engine import loader
 
     positions = Positions()
     if plan_path is None or not (plan_path.is_file() or plan_path.is_dir()):

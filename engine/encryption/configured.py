@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.encryption.config import SECTION, checked_block
-from engine.encryption.target import EncryptionConfig, build_targets
+from labform.engine.encryption.config import SECTION, checked_block
+from labform.engine.encryption.target import EncryptionConfig, build_targets
 
 
 def encryption_config(plan_path: Path | None) -> EncryptionConfig | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import StateError
+from labform.engine.errors import StateError
 
 
 class EncryptionError(StateError):

@@ -20,10 +20,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.encryption.envelope import Envelope
-from engine.encryption.errors import EncryptionError
-from engine.encryption.target import Target
-from engine.state.model import State
+from labform.engine.encryption.envelope import Envelope
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.encryption.target import Target
+from labform.engine.state.model import State
 
 CONTENT = "high-water mark"
 ACCEPT = "labform state rekey -force-rollback"

@@ -24,11 +24,11 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from typing import Any
 
-from engine import external
-from engine.encryption.aes_gcm import KEY_LENGTH
-from engine.encryption.config import CommandSettings, Pbkdf2Settings
-from engine.encryption.errors import EncryptionError
-from providers import masking
+from labform.engine import external
+from labform.engine.encryption.aes_gcm import KEY_LENGTH
+from labform.engine.encryption.config import CommandSettings, Pbkdf2Settings
+from labform.engine.encryption.errors import EncryptionError
+from labform.providers import masking
 
 MIN_PASSPHRASE = 16  # OpenTofu's minimum too
 COMMAND_MAGIC = "OpenTofu-External-Key-Provider"
@@ -91,7 +91,7 @@ class Pbkdf2Provider(KeyProvider):
 
     def passphrase(self) -> str:
         """The passphrase, ``${env.NAME}`` read now (masked in every output from here on)."""
-        from engine.references import ExpressionError, Reference, substitute
+        from labform.engine.references import ExpressionError, Reference, substitute
 
         def lookup(ref: Reference) -> Any:
             if ref.name not in os.environ and ref.default is None:

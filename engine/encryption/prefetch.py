@@ -13,7 +13,7 @@ import json
 import threading
 from pathlib import Path
 
-from engine.encryption.envelope import MAGIC
+from labform.engine.encryption.envelope import MAGIC
 
 
 def start(state_location: str, plan_path: Path) -> None:
@@ -28,7 +28,7 @@ def _derive_quietly(state: Path, plan_path: Path) -> None:
             if sealed.readline() != MAGIC + "\n":
                 return
             document = json.loads(sealed.readline())
-        from engine.encryption.configured import encryption_config
+        from labform.engine.encryption.configured import encryption_config
 
         config = encryption_config(plan_path)
         target = config.state if config else None

@@ -15,9 +15,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from engine.encryption.envelope import Envelope, is_sealed
-from engine.encryption.errors import EncryptionError
-from engine.encryption.target import Target
+from labform.engine.encryption.envelope import Envelope, is_sealed
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.encryption.target import Target
 
 CONTENT = "journal record"
 

@@ -12,10 +12,10 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from engine.encryption import aes_gcm, envelope
-from engine.encryption.config import EncryptionBlock, Fail, TargetSettings
-from engine.encryption.errors import EncryptionError
-from engine.encryption.keys import CommandProvider, KeyProvider, Pbkdf2Provider
+from labform.engine.encryption import aes_gcm, envelope
+from labform.engine.encryption.config import EncryptionBlock, Fail, TargetSettings
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.encryption.keys import CommandProvider, KeyProvider, Pbkdf2Provider
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from engine.addresses import Address
-from engine.expressions.errors import ExpressionError
-from engine.expressions.lexing import QUOTES, string_end
-from engine.expressions.values import KINDS, Reference
+from labform.engine.addresses import Address
+from labform.engine.expressions.errors import ExpressionError
+from labform.engine.expressions.lexing import QUOTES, string_end
+from labform.engine.expressions.values import KINDS, Reference
 
 _ENV = re.compile(r"^env\.([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

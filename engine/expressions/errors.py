@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import ConfigError
+from labform.engine.errors import ConfigError
 
 
 class ExpressionError(ConfigError, ValueError):

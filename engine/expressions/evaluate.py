@@ -16,11 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.expressions import library
-from engine.expressions.desugar import Parsed
-from engine.expressions.errors import ExpressionError
-from engine.expressions.functions import functions, last_failure
-from engine.expressions.values import UNKNOWN, contains_unknown
+from labform.engine.expressions import library
+from labform.engine.expressions.desugar import Parsed
+from labform.engine.expressions.errors import ExpressionError
+from labform.engine.expressions.functions import functions, last_failure
+from labform.engine.expressions.values import UNKNOWN, contains_unknown
 
 _SCALARS = (str, int, float, bool, type(None))
 _READS_OUTSIDE = frozenset({"file", "command"})  # their value is not a function of the expression's inputs

@@ -28,9 +28,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine import external
-from engine.expressions.formatting import FormatError, format_text
-from providers import masking
+from labform.engine import external
+from labform.engine.expressions.formatting import FormatError, format_text
+from labform.providers import masking
 
 
 class FunctionError(Exception):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from engine.expressions import library
-from engine.expressions.desugar import Parsed, desugar
-from engine.expressions.errors import ExpressionError
-from engine.expressions.lexing import body_end
+from labform.engine.expressions import library
+from labform.engine.expressions.desugar import Parsed, desugar
+from labform.engine.expressions.errors import ExpressionError
+from labform.engine.expressions.lexing import body_end
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.addresses import Address
+from labform.engine.addresses import Address
 
 
 class _Unknown:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.history.ingest import Recorded, record_junit
-from engine.history.store import HistoryStore
+from labform.engine.history.ingest import Recorded, record_junit
+from labform.engine.history.store import HistoryStore
 
 __all__ = ["HistoryStore", "Recorded", "open_history", "record_junit"]
 
@@ -25,9 +25,9 @@ __all__ = ["HistoryStore", "Recorded", "open_history", "record_junit"]
 def open_history(state_location: str) -> HistoryStore:
     """The history of a state: in its PostgreSQL database (``postgresql://...``), else beside its file."""
     if state_location.startswith(("postgres://", "postgresql://")):
-        from engine.history.postgres import PostgresHistory
+        from labform.engine.history.postgres import PostgresHistory
 
         return PostgresHistory(state_location)
-    from engine.history.local import LocalHistory, history_path
+    from labform.engine.history.local import LocalHistory, history_path
 
     return LocalHistory(history_path(Path(state_location)))

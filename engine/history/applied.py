@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.history import open_history, provenance, record_junit
-from engine.history.errors import HistoryError
+from labform.engine.history import open_history, provenance, record_junit
+from labform.engine.history.errors import HistoryError
 
 
 def record_applied_runs(state_location: str, plan_folder: Path, written: list[tuple[str, Path]]) -> str | None:

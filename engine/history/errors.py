@@ -1,6 +1,6 @@
 """The history's one error: the CLI prints it as ``Error: ...`` and exits 1."""
 
-from providers.errors import LabformError
+from labform.providers.errors import LabformError
 
 
 class HistoryError(LabformError):

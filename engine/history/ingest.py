@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.parsers import expat
 
-from engine.history.errors import HistoryError
-from engine.history.results import Outcome, Result, Source
-from engine.history.store import HistoryStore
+from labform.engine.history.errors import HistoryError
+from labform.engine.history.results import Outcome, Result, Source
+from labform.engine.history.store import HistoryStore
 
 EARLIER: dict[str, Outcome] = {"flakyFailure": "failed", "flakyError": "error"}  # attempts before the case's own
 LATER: dict[str, Outcome] = {"rerunFailure": "failed", "rerunError": "error"}  # attempts after it

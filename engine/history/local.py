@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.history.errors import HistoryError
-from engine.history.store import INSERT, TABLE, TIMED, HistoryStore
+from labform.engine.history.errors import HistoryError
+from labform.engine.history.store import INSERT, TABLE, TIMED, HistoryStore
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from engine.history.errors import HistoryError
+from labform.engine.history.errors import HistoryError
 
 _PERIOD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m)\s*$")
 _UNIT = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}

@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 
-from engine.history.errors import HistoryError
-from engine.history.store import INSERT, TABLE, TIMED, HistoryStore
-from engine.state.postgres import SCHEMA_LOCK, PostgresStateBackend
-from providers import masking
+from labform.engine.history.errors import HistoryError
+from labform.engine.history.store import INSERT, TABLE, TIMED, HistoryStore
+from labform.engine.state.postgres import SCHEMA_LOCK, PostgresStateBackend
+from labform.providers import masking
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (

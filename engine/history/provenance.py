@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from engine.history.results import Source
+from labform.engine.history.results import Source
 
 # Where each CI system puts the commit it builds, in the order they are looked at.
 COMMIT_VARIABLES = (

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.history.errors import HistoryError
+from labform.engine.history.errors import HistoryError
 
 DEFAULT_UNIT_SECONDS = 120.0  # Flank's default-test-time: a guess for a suite never run before
 

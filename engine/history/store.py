@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from engine.history.figures import Figures
-from engine.history.results import Result
+from labform.engine.history.figures import Figures
+from labform.engine.history.results import Result
 
 TABLE = "labform_test_results"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.history.errors import HistoryError
+from labform.engine.history.errors import HistoryError
 
 
 def is_plan(path: Path) -> bool:
@@ -19,8 +19,8 @@ def is_plan(path: Path) -> bool:
 
 def plan_units(path: Path) -> list[str]:
     """Each part the plan's runs can start apart, once, in the order the plan names them."""
-    from engine.loader import load
-    from providers import registry
+    from labform.engine.loader import load
+    from labform.providers import registry
 
     units: dict[str, None] = {}
     for address, block in load(path).sections["resources"].items():

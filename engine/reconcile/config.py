@@ -17,15 +17,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from engine.arguments import plain_message
-from engine.config import suggestion
-from engine.errors import ConfigError, ConfigErrors
-from engine.loader import KeyPath, Positions, _decode, _display, _document, _read
-from engine.reconcile import credentials
-from engine.reconcile.credentials import EnvFile, EnvValue
-from engine.reconcile.policy import Rules, compile_rules
-from providers import ratelimit
-from providers.polling import PositiveDuration
+from labform.engine.arguments import plain_message
+from labform.engine.config import suggestion
+from labform.engine.errors import ConfigError, ConfigErrors
+from labform.engine.loader import KeyPath, Positions, _decode, _display, _document, _read
+from labform.engine.reconcile import credentials
+from labform.engine.reconcile.credentials import EnvFile, EnvValue
+from labform.engine.reconcile.policy import Rules, compile_rules
+from labform.providers import ratelimit
+from labform.providers.polling import PositiveDuration
 
 CONFIG_FILE = "labform.reconcile.yaml"
 SCHEMA_FILE = "labform.reconcile.schema.json"
@@ -140,7 +140,7 @@ class ReconcileConfig(_Strict):
     @field_validator("rate_limits")
     @classmethod
     def _known_clouds(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
-        from providers import registry
+        from labform.providers import registry
 
         known = registry.provider_names()
         for cloud in value:
@@ -289,7 +289,7 @@ def json_schema() -> dict[str, Any]:
 
 
 def write_schema(out_dir: Path) -> Path:
-    from engine import diskwrite
+    from labform.engine import diskwrite
 
     target = out_dir / SCHEMA_FILE
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -20,16 +20,14 @@ that cannot be read fails the workspace's reconcile naming the config's line, ne
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from engine.errors import ConfigError, SourceLocation
-from providers import masking
-
-COMMAND_TIMEOUT = 60.0  # seconds: a hung secret helper fails the reconcile, not the worker
+from labform.engine import external
+from labform.engine.errors import ConfigError, SourceLocation
+from labform.providers import masking
 
 
 class FileSource(BaseModel):
@@ -74,24 +72,10 @@ EnvFile = Annotated[
 def run(source: CommandSource, base: Path, where: SourceLocation | None, field: str) -> str:
     """The program's standard output (run from the config's folder); a failure names the program
     and its exit, never what it printed (a secret helper's complaint may quote the secret)."""
-    program = source.command[0]
     try:
-        done = subprocess.run(
-            source.command,
-            cwd=base,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"{program} did not finish in {COMMAND_TIMEOUT:.0f}s", where, field) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot run {program}: {exc.strerror or exc}", where, field) from None
-    if done.returncode != 0:
-        raise ConfigError(f"{program} exited {done.returncode} (its output is not shown)", where, field)
-    return done.stdout
+        return external.run(source.command, cwd=base)
+    except external.ExternalError as exc:
+        raise ConfigError(str(exc), where, field) from None
 
 
 def read(path: Path, where: SourceLocation | None, field: str) -> str:

@@ -16,9 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import LabformError
-from engine.reconcile.config import GitAuth
-from providers import masking
+from labform.engine.errors import LabformError
+from labform.engine.reconcile.config import GitAuth
+from labform.providers import masking
 
 TIMEOUT = 300.0  # seconds for one git command: a hung remote is a failure, not a stuck worker
 

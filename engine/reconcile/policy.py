@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
-from engine.arguments import plain_message
-from engine.errors import ConfigError, ConfigErrors, LabformError
-from engine.expressions import library
-from engine.loader import KeyPath, Positions, _decode, _display, _document, _read
+from labform.engine.arguments import plain_message
+from labform.engine.errors import ConfigError, ConfigErrors, LabformError
+from labform.engine.expressions import library
+from labform.engine.loader import KeyPath, Positions, _decode, _display, _document, _read
 
 if TYPE_CHECKING:
-    from engine.runner import PlanResult
+    from labform.engine.runner import PlanResult
 
 RuleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
 Rules = Annotated[dict[RuleName, Annotated[str, StringConstraints(min_length=1)]], Field()]
@@ -87,7 +87,7 @@ def judge(rules: dict[str, str], plan_document: dict[str, Any]) -> Verdict:
 
 def plan_document(result: PlanResult) -> dict[str, Any]:
     """The plan as rules read it: exactly what ``plan -json`` prints."""
-    from engine import render
+    from labform.engine import render
 
     return render.plan_to_dict(result.plan, result.drift, result.config, result.state)
 

@@ -32,10 +32,10 @@ import psycopg
 from procrastinate import exceptions
 from procrastinate.worker import Worker
 
-from engine.reconcile.records import ReconcileBusy
+from labform.engine.reconcile.records import ReconcileBusy
 
 if TYPE_CHECKING:
-    from engine.reconcile.reconciler import Reconciler
+    from labform.engine.reconcile.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
 

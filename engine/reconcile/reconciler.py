@@ -36,18 +36,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.changes import CheckStatus
-from engine.errors import ConfigError, LabformError, PlanRefusedError
-from engine.options import PlanOptions
-from engine.reconcile import gitsync, report
-from engine.reconcile.config import LoadedConfig, Mode, WorkspaceSpec, workspace_env
-from engine.reconcile.policy import judge, plan_document
-from engine.reconcile.records import Reconciliation, Records
-from providers import masking
+from labform.engine.changes import CheckStatus
+from labform.engine.errors import ConfigError, LabformError, PlanRefusedError
+from labform.engine.options import PlanOptions
+from labform.engine.reconcile import gitsync, report
+from labform.engine.reconcile.config import LoadedConfig, Mode, WorkspaceSpec, workspace_env
+from labform.engine.reconcile.policy import judge, plan_document
+from labform.engine.reconcile.records import Reconciliation, Records
+from labform.providers import masking
 
 if TYPE_CHECKING:
-    from engine.outcomes import ApplyOutcome
-    from engine.runner import PlanResult, Workspace
+    from labform.engine.outcomes import ApplyOutcome
+    from labform.engine.runner import PlanResult, Workspace
 
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:org/plans.git
 _FRESH_PLAN = (
@@ -82,7 +82,7 @@ class Reconciler:
 
     def __post_init__(self) -> None:
         """The config's rate limits are the process's: every reconcile it runs shares their buckets."""
-        from providers import ratelimit
+        from labform.providers import ratelimit
 
         ratelimit.configure({cloud: limit.rate() for cloud, limit in self.loaded.config.rate_limits.items()})
 
@@ -158,7 +158,7 @@ class Reconciler:
 
     def _carried_out(self, item: Reconciliation, work: Any) -> PlanResult | None:
         """``work`` run, its failure recorded as the outcome instead of raised."""
-        from engine.recovery import UnresolvedCreate
+        from labform.engine.recovery import UnresolvedCreate
 
         try:
             planned: PlanResult | None = work()
@@ -175,7 +175,7 @@ class Reconciler:
         return None
 
     def _workspace(self, name: str, spec: WorkspaceSpec) -> Workspace:
-        from engine import runner
+        from labform.engine import runner
 
         return runner.Workspace(
             path=Path(spec.path), state=self.loaded.state_of(name), variables={**self._var_files(spec), **spec.vars}
@@ -196,8 +196,8 @@ class Reconciler:
         return values
 
     def _reconcile(self, name: str, spec: WorkspaceSpec, item: Reconciliation) -> PlanResult:
-        from engine import runner
-        from engine.loader import plan_files
+        from labform.engine import runner
+        from labform.engine.loader import plan_files
 
         checkout = gitsync.sync(self._repo(spec), spec.ref, self.clone_of(name), spec.git)
         item.commit = checkout.commit
@@ -242,7 +242,7 @@ class Reconciler:
             self._apply(ws, plan_file, item)
 
     def _apply(self, ws: Workspace, plan_file: Path, item: Reconciliation) -> None:
-        from engine import runner
+        from labform.engine import runner
 
         outcome = runner.apply(ws, PlanOptions(), plan_file, stop=self.stop)
         item.applied = [
@@ -257,7 +257,7 @@ class Reconciler:
             return
         folder = self.loaded.local(self.loaded.config.reports_dir) / name
         target = folder / f"{item.id}.md"
-        from engine import diskwrite
+        from labform.engine import diskwrite
 
         diskwrite.replace(target, report.markdown(name, item, planned), "no report was written", LabformError, 0o644)
         item.report = str(target)

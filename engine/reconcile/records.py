@@ -25,8 +25,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from engine.errors import LabformError, StateError
-from providers import masking
+from labform.engine.errors import LabformError, StateError
+from labform.providers import masking
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_reconciliations (

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from providers.masking import SENSITIVE, redact
+from labform.providers.masking import SENSITIVE, redact
 
 if TYPE_CHECKING:
-    from engine.changes import ResourceChange
-    from engine.reconcile.records import Reconciliation
-    from engine.runner import PlanResult
+    from labform.engine.changes import ResourceChange
+    from labform.engine.reconcile.records import Reconciliation
+    from labform.engine.runner import PlanResult
 
 
 def drift_entries(drift: list[ResourceChange]) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def _value(value: Any) -> str:
 
 
 def markdown(workspace: str, item: Reconciliation, planned: PlanResult | None) -> str:
-    from engine import ci
+    from labform.engine import ci
 
     lines = [
         f"## labform reconcile `{workspace}` #{item.id}: {item.outcome}",

@@ -25,12 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from engine.reconcile import queue
+from labform.engine.reconcile import queue
 
 if TYPE_CHECKING:
     import procrastinate
 
-    from engine.reconcile.reconciler import Reconciler
+    from labform.engine.reconcile.reconciler import Reconciler
 
 SIGNATURE = "X-Hub-Signature-256"
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB

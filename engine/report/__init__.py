@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.addresses import Address
-from engine.arguments import resource_type
-from engine.errors import LabformError
-from engine.report import previous
-from engine.report.cost import RunCost, run_cost
-from engine.report.model import Figures, RunView, build_view
-from providers.base import RunFacts
-from providers.run_record import RunRecord
+from labform.engine.addresses import Address
+from labform.engine.arguments import resource_type
+from labform.engine.errors import LabformError
+from labform.engine.report import previous
+from labform.engine.report.cost import RunCost, run_cost
+from labform.engine.report.model import Figures, RunView, build_view
+from labform.providers.base import RunFacts
+from labform.providers.run_record import RunRecord
 
 if TYPE_CHECKING:
-    from engine.outcomes import ApplyOutcome, RunOutcome
-    from engine.state import State
+    from labform.engine.outcomes import ApplyOutcome, RunOutcome
+    from labform.engine.state import State
 
 REPORT = "report.html"
 
@@ -103,8 +103,8 @@ def views(state: State, base: Path, outcome: ApplyOutcome | None = None, kept: P
 
 def write(target: Path, title: str, shown: list[RunView]) -> list[Path]:
     """The HTML page at ``target``, its Markdown and kept figures beside it (same name, .md and .json)."""
-    from engine import diskwrite
-    from engine.report import html, markdown
+    from labform.engine import diskwrite
+    from labform.engine.report import html, markdown
 
     written = []
     for path, text in (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from providers.run_record import RunRecord
+from labform.providers.run_record import RunRecord
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import jinja2
 
-from engine.report.model import Cell, RunView
-from engine.version import labform_version
+from labform.engine.report.model import Cell, RunView
+from labform.engine.version import labform_version
 
 # The figures table's rows: a Figures field, and how the page names it.
 FIGURES = (
@@ -42,7 +42,7 @@ def _bad(cell: Cell | None) -> bool:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("engine.report", "templates"),
+        loader=jinja2.PackageLoader("labform.engine.report", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

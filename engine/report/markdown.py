@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from engine.report.model import RunView
-from providers.run_record import CaseRecord
+from labform.engine.report.model import RunView
+from labform.providers.run_record import CaseRecord
 
 LISTED = 20  # cases named per list; the rest are counted
 

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.report.cost import RunCost
-from providers.base import RunFacts
-from providers.run_record import FAILING, CaseRecord, RunRecord
+from labform.engine.report.cost import RunCost
+from labform.providers.base import RunFacts
+from labform.providers.run_record import FAILING, CaseRecord, RunRecord
 
 # How an artifact is shown, by its file name's ending; anything else is a plain file.
 KINDS = {

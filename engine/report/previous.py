@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import diskwrite
-from engine.errors import LabformError
-from engine.report.model import Figures
+from labform.engine import diskwrite
+from labform.engine.errors import LabformError
+from labform.engine.report.model import Figures
 
 
 @dataclass(frozen=True)

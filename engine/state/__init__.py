@@ -10,9 +10,9 @@ Every change to it goes through ``StateRecorder`` (recorder.py).
 
 from pathlib import Path
 
-from engine.state.backend import StateBackend
-from engine.state.local import LocalStateBackend
-from engine.state.model import ResourceState, State
+from labform.engine.state.backend import StateBackend
+from labform.engine.state.local import LocalStateBackend
+from labform.engine.state.model import ResourceState, State
 
 __all__ = ["ResourceState", "State", "StateBackend", "LocalStateBackend", "open_backend"]
 
@@ -22,13 +22,13 @@ def open_backend(location: str, plan_path: Path | None = None, force_rollback: b
 
     Encrypted when the plan at ``plan_path`` (or LABFORM_ENCRYPTION) configures ``encryption: state``;
     ``force_rollback`` lets ``read`` accept a state older than the high-water mark (``state rekey``)."""
-    from engine.encryption.configured import encryption_config
+    from labform.engine.encryption.configured import encryption_config
 
     config = encryption_config(plan_path)
     target = config.state if config else None
     backend: StateBackend
     if location.startswith(("postgres://", "postgresql://")):
-        from engine.state.postgres import PostgresStateBackend
+        from labform.engine.state.postgres import PostgresStateBackend
 
         backend = PostgresStateBackend(location, target)
     else:

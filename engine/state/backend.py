@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import StateLockedError
-from engine.state.journal import replay
-from engine.state.locks import describe_holder, lock_holder
-from engine.state.model import State
+from labform.engine.errors import StateLockedError
+from labform.engine.state.journal import replay
+from labform.engine.state.locks import describe_holder, lock_holder
+from labform.engine.state.model import State
 
 if TYPE_CHECKING:  # encryption is loaded only when it is configured
-    from engine.encryption.highwater import Mark
-    from engine.encryption.target import Target
+    from labform.engine.encryption.highwater import Mark
+    from labform.engine.encryption.target import Target
 
 LOCK_RETRY = 0.25  # seconds between attempts while waiting for the lock
 LOCK_NOTICE_EVERY = 10.0  # while waiting, say again who is in the way this often
@@ -108,7 +108,7 @@ class StateBackend(ABC):
         """Remove the high-water mark (the state is plaintext again)."""
 
     def _read_mark(self) -> Mark | None:
-        from engine.encryption import highwater
+        from labform.engine.encryption import highwater
 
         document = self._mark_load()
         if document is None or self.encryption is None:
@@ -120,7 +120,7 @@ class StateBackend(ABC):
         target = self.sealing()
         if target is None:
             return
-        from engine.encryption import highwater
+        from labform.engine.encryption import highwater
 
         mark = self._mark
         if self.rolled_back is not None:
@@ -136,7 +136,7 @@ class StateBackend(ABC):
     def refuse_plaintext(self, what: str) -> None:
         """A plaintext snapshot or journal read where encryption is configured: refused when enforced,
         or when this backend's mark shows it wrote the state encrypted (someone replaced it)."""
-        from engine.encryption.errors import EncryptionError
+        from labform.engine.encryption.errors import EncryptionError
 
         target = self.encryption
         if target is None:
@@ -153,10 +153,10 @@ class StateBackend(ABC):
 
     def opened_snapshot(self, document: Any) -> str:
         """The JSON text of a sealed snapshot document."""
-        from engine.encryption.errors import EncryptionError
+        from labform.engine.encryption.errors import EncryptionError
 
         if self.encryption is None:
-            from engine.encryption import envelope
+            from labform.engine.encryption import envelope
 
             raise EncryptionError(
                 f"state {self.describe()} is encrypted ({envelope.describe(document)}), but no encryption is "
@@ -181,8 +181,8 @@ class StateBackend(ABC):
         Encrypted: refused if older than the high-water mark or of another lineage."""
         if self.encryption is None:
             return replay(self._load(), self._journal_records())
-        from engine.encryption import highwater
-        from engine.encryption.errors import EncryptionError
+        from labform.engine.encryption import highwater
+        from labform.engine.encryption.errors import EncryptionError
 
         self._mark = None
         snapshot = self._load()  # first: a wrong key is reported for the state itself

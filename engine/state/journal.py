@@ -33,11 +33,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.diskwrite import write_failed
-from engine.state.model import ResourceState, State
+from labform.engine.diskwrite import write_failed
+from labform.engine.state.model import ResourceState, State
 
 if TYPE_CHECKING:
-    from engine.encryption.records import RecordChain
+    from labform.engine.encryption.records import RecordChain
 
 COMPACT_AFTER_RECORDS = 500
 COMPACT_AFTER_SECONDS = 30.0
@@ -154,7 +154,7 @@ class FileJournal:
 
     def _whole_lines(self) -> list[Any]:
         """Each line that ends in a newline, parsed; the piece after the last newline is a torn write."""
-        from engine.encryption.errors import EncryptionError
+        from labform.engine.encryption.errors import EncryptionError
 
         *whole, _torn = self.path.read_bytes().split(b"\n")
         items = []

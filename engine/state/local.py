@@ -16,17 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine import diskwrite
-from engine.encryption import envelope
-from engine.encryption.errors import EncryptionError
-from engine.errors import StateError
-from engine.state.backend import StateBackend
-from engine.state.journal import FileJournal
-from engine.state.locks import LockFile
-from engine.state.model import State
+from labform.engine import diskwrite
+from labform.engine.encryption import envelope
+from labform.engine.encryption.errors import EncryptionError
+from labform.engine.errors import StateError
+from labform.engine.state.backend import StateBackend
+from labform.engine.state.journal import FileJournal
+from labform.engine.state.locks import LockFile
+from labform.engine.state.model import State
 
 if TYPE_CHECKING:
-    from engine.encryption.target import Target
+    from labform.engine.encryption.target import Target
 
 
 class LocalStateBackend(StateBackend):
@@ -37,7 +37,7 @@ class LocalStateBackend(StateBackend):
         journal_path = path.with_name(path.name + ".journal")
         self._journal = FileJournal(journal_path)
         if encryption is not None:
-            from engine.encryption.records import RecordChain
+            from labform.engine.encryption.records import RecordChain
 
             self._journal.chain = RecordChain(
                 encryption, str(journal_path), lambda: self.refuse_plaintext("the journal of state")

@@ -27,8 +27,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from engine.diskwrite import write_failed
-from engine.errors import StateError, StateLockedError
+from labform.engine.diskwrite import write_failed
+from labform.engine.errors import StateError, StateLockedError
 
 log = logging.getLogger(__name__)
 

@@ -25,15 +25,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
-from engine.encryption import envelope
-from engine.errors import StateError
-from engine.state.backend import StateBackend
-from engine.state.model import State
-from providers import masking
+from labform.engine.encryption import envelope
+from labform.engine.errors import StateError
+from labform.engine.state.backend import StateBackend
+from labform.engine.state.model import State
+from labform.providers import masking
 
 if TYPE_CHECKING:
-    from engine.encryption.records import RecordChain
-    from engine.encryption.target import Target
+    from labform.engine.encryption.records import RecordChain
+    from labform.engine.encryption.target import Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_state (
@@ -101,7 +101,7 @@ class PostgresStateBackend(StateBackend):
         self.encryption = encryption
         self._chain: RecordChain | None = None
         if encryption is not None:
-            from engine.encryption.records import RecordChain
+            from labform.engine.encryption.records import RecordChain
 
             self._chain = RecordChain(
                 encryption, self.describe(), lambda: self.refuse_plaintext("the journal of state")

@@ -20,14 +20,14 @@ import threading
 import time
 from typing import Any
 
-from engine import secrets
-from engine.addresses import Address
-from engine.arguments import protect, resource_type
-from engine.errors import StateError
-from engine.state import journal
-from engine.state.backend import StateBackend
-from engine.state.model import ResourceState, State
-from providers import masking
+from labform.engine import secrets
+from labform.engine.addresses import Address
+from labform.engine.arguments import protect, resource_type
+from labform.engine.errors import StateError
+from labform.engine.state import journal
+from labform.engine.state.backend import StateBackend
+from labform.engine.state.model import ResourceState, State
+from labform.providers import masking
 
 
 class StateRecorder:

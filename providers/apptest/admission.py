@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from providers.base import Attrs, Context
-from providers.budget import Budget, Estimate, Unit
-from providers.picking import Pick
+from labform.providers.base import Attrs, Context
+from labform.providers.budget import Budget, Estimate, Unit
+from labform.providers.picking import Pick
 
 # The doc's bounds of time_limit (Min 5, Max 30 minutes): an unset one is the project's, at most this.
 MOST_MINUTES = 30

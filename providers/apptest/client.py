@@ -29,10 +29,10 @@ from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from providers.errors import NotFoundError, ProviderError
-from providers.http import HttpClient, envelope_check, shaped
-from providers.limits import Limits
-from providers.polling import WaitTimeout, wait_for
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.http import HttpClient, envelope_check, shaped
+from labform.providers.limits import Limits
+from labform.providers.polling import WaitTimeout, wait_for
 
 if TYPE_CHECKING:
     import httpx  # imported by the client's constructor, so validate never loads it

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from providers.apptest import runs
-from providers.apptest.client import AppTestClient
-from providers.base import HttpSettings, Provider, arg
-from providers.polling import NonNegativeDuration
+from labform.providers.apptest import runs
+from labform.providers.apptest.client import AppTestClient
+from labform.providers.base import HttpSettings, Provider, arg
+from labform.providers.polling import NonNegativeDuration
 
 
 class AppTestSettings(HttpSettings):

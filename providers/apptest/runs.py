@@ -19,16 +19,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.apptest.admission import TestsetBudget, TestsetPick
-from providers.apptest.client import CLOUD, AppTestClient
-from providers.base import Attrs, Context, RunFacts, arg
-from providers.errors import ProviderError
-from providers.junit import renamed_suites
-from providers.run_record import CaseResult, RunRecord, seconds_of
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, recorded
+from labform.providers.apptest.admission import TestsetBudget, TestsetPick
+from labform.providers.apptest.client import CLOUD, AppTestClient
+from labform.providers.base import Attrs, Context, RunFacts, arg
+from labform.providers.errors import ProviderError
+from labform.providers.junit import renamed_suites
+from labform.providers.run_record import CaseResult, RunRecord, seconds_of
+from labform.providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, recorded
 
 # One copy of the local-file helpers for both providers, until providers/transfer.py has them.
-from providers.transfer import file_digest, local_file_digest, streamed_part
+from labform.providers.transfer import file_digest, local_file_digest, streamed_part
 
 # What the Run New Testset call accepts (error 4050 otherwise).
 APP_EXTENSIONS = ("apk", "xapk", "apks", "ipa", "app", "zip")

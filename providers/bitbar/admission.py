@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from providers.base import Attrs, Context
-from providers.bitbar.client import ME
-from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import project_path as _project_path
-from providers.budget import Budget, Estimate, Unit
-from providers.picking import Pick
+from labform.providers.base import Attrs, Context
+from labform.providers.bitbar.client import ME
+from labform.providers.bitbar.client import client_of as _client
+from labform.providers.bitbar.client import project_path as _project_path
+from labform.providers.budget import Budget, Estimate, Unit
+from labform.providers.picking import Pick
 
 
 class RunBudget(Budget):

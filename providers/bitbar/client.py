@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers.base import Context
-from providers.http import HttpClient, Page, member, paginate
-from providers.limits import Limits
-from providers.reads import Fanout
-from providers.transfer import FilePart
+from labform.providers.base import Context
+from labform.providers.http import HttpClient, Page, member, paginate
+from labform.providers.limits import Limits
+from labform.providers.reads import Fanout
+from labform.providers.transfer import FilePart
 
 if TYPE_CHECKING:
     import httpx  # imported by the client's constructor (with the auth flows), so validate never loads it
@@ -49,7 +49,7 @@ class BitbarClient:
     ):
         import httpx
 
-        from providers.auth import OAuthPasswordAuth
+        from labform.providers.auth import OAuthPasswordAuth
 
         if api_key:
             auth: httpx.Auth = httpx.BasicAuth(api_key, "")

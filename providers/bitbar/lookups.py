@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from providers.base import Arguments, DataSource, arg
-from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import project_path as _project_path
-from providers.bitbar.resources import GROUP_FIELDS
-from providers.bitbar.runs import _run_attrs
+from labform.providers.base import Arguments, DataSource, arg
+from labform.providers.bitbar.client import client_of as _client
+from labform.providers.bitbar.client import project_path as _project_path
+from labform.providers.bitbar.resources import GROUP_FIELDS
+from labform.providers.bitbar.runs import _run_attrs
 
 
 class DevicesArgs(Arguments):

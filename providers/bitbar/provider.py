@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from providers.base import HttpSettings, Provider, arg
-from providers.bitbar import lookups, resources, runs, uploads
-from providers.bitbar.client import BitbarClient
+from labform.providers.base import HttpSettings, Provider, arg
+from labform.providers.bitbar import lookups, resources, runs, uploads
+from labform.providers.bitbar.client import BitbarClient
 
 
 class BitbarSettings(HttpSettings):

@@ -7,13 +7,13 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from providers.base import Arguments, Attrs, ResourceType, arg
-from providers.bitbar.admission import GroupPick
-from providers.bitbar.client import ME, listing
-from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import project_path as _project_path
-from providers.errors import NotFoundError, ProviderError
-from providers.mapping import FieldMap
+from labform.providers.base import Arguments, Attrs, ResourceType, arg
+from labform.providers.bitbar.admission import GroupPick
+from labform.providers.bitbar.client import ME, listing
+from labform.providers.bitbar.client import client_of as _client
+from labform.providers.bitbar.client import project_path as _project_path
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.mapping import FieldMap
 
 
 def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dict[str, Any] | None:

@@ -39,17 +39,26 @@ from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
-from providers.bitbar.admission import RunBudget
-from providers.bitbar.client import ME, listing
-from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import project_path as _project_path
-from providers.bitbar.resources import _first_named
-from providers.errors import ProviderError
-from providers.mapping import FieldMap
-from providers.polling import wait_for
-from providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord, seconds_of
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
+from labform.providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
+from labform.providers.bitbar.admission import RunBudget
+from labform.providers.bitbar.client import ME, listing
+from labform.providers.bitbar.client import client_of as _client
+from labform.providers.bitbar.client import project_path as _project_path
+from labform.providers.bitbar.resources import _first_named
+from labform.providers.errors import ProviderError
+from labform.providers.mapping import FieldMap
+from labform.providers.polling import wait_for
+from labform.providers.run_record import FAILING, CaseRecord, CaseResult, Outcome, RunRecord, seconds_of
+from labform.providers.runs import (
+    RetryPolicy,
+    RunArguments,
+    RunProgress,
+    RunResource,
+    TestGate,
+    judged,
+    per_device,
+    recorded,
+)
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
 ARTIFACTS: tuple[Artifact, ...] = get_args(Artifact)

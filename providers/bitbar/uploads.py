@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from providers.base import Arguments, ResourceType, arg
-from providers.bitbar.client import client_of as _client
-from providers.bitbar.client import project_path as _project_path
-from providers.errors import NotFoundError, ProviderError
-from providers.mapping import FieldMap
-from providers.transfer import local_file_digest, streamed_part
+from labform.providers.base import Arguments, ResourceType, arg
+from labform.providers.bitbar.client import client_of as _client
+from labform.providers.bitbar.client import project_path as _project_path
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.mapping import FieldMap
+from labform.providers.transfer import local_file_digest, streamed_part
 
 
 class FileArgs(Arguments):

@@ -11,12 +11,12 @@ Emulators are test and sandbox machinery: production code never imports this
 package (``labform validate`` and ``--help`` load no Starlette). See README.md.
 """
 
-from providers.emulation.app import CONTROL_PREFIX, EmulatorApp
-from providers.emulation.auth import Handler, basic_auth, require_basic_auth
-from providers.emulation.base import Emulator
-from providers.emulation.clock import VIRTUAL_EPOCH, Clock, virtual_datetime
-from providers.emulation.entry import EmulatorEntry
-from providers.emulation.fakes import (
+from labform.providers.emulation.app import CONTROL_PREFIX, EmulatorApp
+from labform.providers.emulation.auth import Handler, basic_auth, require_basic_auth
+from labform.providers.emulation.base import Emulator
+from labform.providers.emulation.clock import VIRTUAL_EPOCH, Clock, virtual_datetime
+from labform.providers.emulation.entry import EmulatorEntry
+from labform.providers.emulation.fakes import (
     FLAKY_ATTEMPT_FAILURE,
     failing_positions,
     flaky_attempt_fails,
@@ -26,15 +26,15 @@ from providers.emulation.fakes import (
     tiny_png,
     zip_bytes,
 )
-from providers.emulation.faults import FaultMiddleware
-from providers.emulation.inspection import AppDefect, AppFacts, app_platform, extension, inspect_app
-from providers.emulation.options import EmulatorOptions
-from providers.emulation.rejections import Rejection, as_json
-from providers.emulation.requestlog import RequestLog, RequestRecord
-from providers.emulation.server import EmulatorServer, free_port
-from providers.emulation.store import JsonStore, page_window
-from providers.emulation.uploads import StoredUpload, save_upload, upload_directory
-from providers.emulation.validators import Problem, Validators
+from labform.providers.emulation.faults import FaultMiddleware
+from labform.providers.emulation.inspection import AppDefect, AppFacts, app_platform, extension, inspect_app
+from labform.providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.rejections import Rejection, as_json
+from labform.providers.emulation.requestlog import RequestLog, RequestRecord
+from labform.providers.emulation.server import EmulatorServer, free_port
+from labform.providers.emulation.store import JsonStore, page_window
+from labform.providers.emulation.uploads import StoredUpload, save_upload, upload_directory
+from labform.providers.emulation.validators import Problem, Validators
 
 __all__ = [
     "CONTROL_PREFIX",

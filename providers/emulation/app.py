@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from providers.emulation.faults import ErrorBody, FaultMiddleware
-from providers.emulation.options import EmulatorOptions
-from providers.emulation.rejections import Rejection, Render, rejection_handler
-from providers.emulation.requestlog import RequestLog
-from providers.emulation.store import JsonStore
+from labform.providers.emulation.faults import ErrorBody, FaultMiddleware
+from labform.providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.rejections import Rejection, Render, rejection_handler
+from labform.providers.emulation.requestlog import RequestLog
+from labform.providers.emulation.store import JsonStore
 
 CONTROL_PREFIX = "/_emulator"
 INSPECTION_HEADER = "Labform-Inspection-Token"

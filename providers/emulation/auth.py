@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation.rejections import Rejection
+from labform.providers.emulation.rejections import Rejection
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -29,12 +29,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from providers.emulation.app import EmulatorApp
-from providers.emulation.options import EmulatorOptions
-from providers.emulation.rejections import Rejection, as_json
-from providers.emulation.requestlog import RequestLog
-from providers.emulation.store import JsonStore
-from providers.emulation.uploads import upload_directory
+from labform.providers.emulation.app import EmulatorApp
+from labform.providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.rejections import Rejection, as_json
+from labform.providers.emulation.requestlog import RequestLog
+from labform.providers.emulation.store import JsonStore
+from labform.providers.emulation.uploads import upload_directory
 
 
 class Emulator:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from providers.emulation.app import EmulatorApp
-    from providers.emulation.options import EmulatorOptions
+    from labform.providers.emulation.app import EmulatorApp
+    from labform.providers.emulation.options import EmulatorOptions
 
 
 @dataclass(frozen=True)

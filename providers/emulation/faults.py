@@ -31,10 +31,10 @@ import anyio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from providers.emulation import hostile
-from providers.emulation.fakes import seeded_random
-from providers.emulation.options import EmulatorOptions
-from providers.emulation.requestlog import RequestLog, RequestRecord
+from labform.providers.emulation import hostile
+from labform.providers.emulation.fakes import seeded_random
+from labform.providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.requestlog import RequestLog, RequestRecord
 
 # (status, message) -> the cloud's error body, so an injected fault looks like the cloud's own.
 ErrorBody = Callable[[int, str], Any]

@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 from starlette.types import Message, Receive, Send
 
-from providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.options import EmulatorOptions
 
 # Retry-After values that are neither seconds nor an HTTP date.
 BAD_RETRY_AFTER = ("soon", "Mon, 99 Foo 2026 25:61:00 GMT", "-", "1e999x")

@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError
 
-from providers.emulation.binary_xml import Elements, binary_xml_elements, is_binary_xml
+from labform.providers.emulation.binary_xml import Elements, binary_xml_elements, is_binary_xml
 
 
 def extension(filename: str) -> str:

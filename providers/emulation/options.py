@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from providers.emulation.clock import Clock
+from labform.providers.emulation.clock import Clock
 
 FAULTS_BEFORE = ("429", "500", "drop")
 FAULTS_AFTER = ("500-after", "drop-after", "malformed")

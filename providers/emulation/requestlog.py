@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 
-from providers.masking import SENSITIVE
+from labform.providers.masking import SENSITIVE
 
 # Header and query names that carry a credential (matched case-insensitively, anywhere in the name).
 _CREDENTIAL_NAME = re.compile(r"authorization|token|api[-_]?key|secret|password|x-auth|session", re.IGNORECASE)

@@ -28,11 +28,11 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from providers import registry
-from providers.emulation.app import inspection_token
-from providers.emulation.clock import VIRTUAL_EPOCH, Clock
-from providers.emulation.options import ALL_FAULTS, EmulatorOptions, check_failure_kinds
-from providers.emulation.server import LOOPBACK, EmulatorServer
+from labform.providers import registry
+from labform.providers.emulation.app import inspection_token
+from labform.providers.emulation.clock import VIRTUAL_EPOCH, Clock
+from labform.providers.emulation.options import ALL_FAULTS, EmulatorOptions, check_failure_kinds
+from labform.providers.emulation.server import LOOPBACK, EmulatorServer
 
 DEFAULT_JOB_SECONDS = 4.0
 
@@ -99,7 +99,7 @@ class Tuning:
 
 def variants_of(cloud: str) -> Mapping[str, Any]:
     """The doc variants a cloud's emulator offers by name (its ``emulator/variants.py``), or none."""
-    module = f"providers.{cloud}.emulator.variants"
+    module = f"labform.providers.{cloud}.emulator.variants"
     try:
         return import_module(module).VARIANTS
     except ModuleNotFoundError as exc:

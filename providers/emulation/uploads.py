@@ -19,7 +19,7 @@ from pathlib import Path
 
 from starlette.datastructures import UploadFile
 
-from providers.emulation.options import EmulatorOptions
+from labform.providers.emulation.options import EmulatorOptions
 
 _CHUNK = 1 << 20
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.emulation.rejections import Rejection
+from labform.providers.emulation.rejections import Rejection
 
 
 @dataclass(frozen=True)

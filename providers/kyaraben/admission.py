@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from providers.budget import Budget
-from providers.picking import Pick
+from labform.providers.budget import Budget
+from labform.providers.picking import Pick
 
 
 class CampaignBudget(Budget):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from providers.base import Context
-from providers.errors import ProviderError
-from providers.http import HttpClient
-from providers.limits import Limits
-from providers.transfer import FilePart
+from labform.providers.base import Context
+from labform.providers.errors import ProviderError
+from labform.providers.http import HttpClient
+from labform.providers.limits import Limits
+from labform.providers.transfer import FilePart
 
 if TYPE_CHECKING:
     import httpx  # with the auth flows, imported by the client's constructor, so validate never loads it
@@ -45,7 +45,7 @@ def _error_message(response: httpx.Response) -> str:
 
 class KyarabenClient:
     def __init__(self, endpoint: str, auth_header: str, auth_value: str, timeout: float, limits: Limits | None = None):
-        from providers.auth import HeaderAuth
+        from labform.providers.auth import HeaderAuth
 
         self.http = HttpClient(
             CLOUD,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from providers.base import Arguments, Attrs, DataSource, arg
-from providers.errors import NotFoundError
-from providers.kyaraben.client import CLOUD
-from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.status import is_gone
+from labform.providers.base import Arguments, Attrs, DataSource, arg
+from labform.providers.errors import NotFoundError
+from labform.providers.kyaraben.client import CLOUD
+from labform.providers.kyaraben.client import client_of as _client
+from labform.providers.kyaraben.status import is_gone
 
 
 class ImagesArgs(Arguments):

@@ -22,11 +22,11 @@ import threading
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from providers.base import Context
-from providers.errors import NotFoundError
-from providers.kyaraben.client import KyarabenClient
-from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.status import is_gone
+from labform.providers.base import Context
+from labform.providers.errors import NotFoundError
+from labform.providers.kyaraben.client import KyarabenClient
+from labform.providers.kyaraben.client import client_of as _client
+from labform.providers.kyaraben.status import is_gone
 
 NAME_PREFIX = "labform-"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from providers.base import HttpSettings, Provider, arg
-from providers.kyaraben import lookups, resources, runs, uploads
-from providers.kyaraben.client import KyarabenClient
-from providers.polling import PositiveDuration
+from labform.providers.base import HttpSettings, Provider, arg
+from labform.providers.kyaraben import lookups, resources, runs, uploads
+from labform.providers.kyaraben.client import KyarabenClient
+from labform.providers.polling import PositiveDuration
 
 
 class KyarabenSettings(HttpSettings):

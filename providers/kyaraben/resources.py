@@ -16,14 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Arguments, Attrs, Context, ResourceType, arg
-from providers.errors import NotFoundError, ProviderError
-from providers.kyaraben.client import CLOUD
-from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.planning import derived_name, plan_facts
-from providers.kyaraben.status import READY, await_gone, await_status, describe, is_gone, live
-from providers.kyaraben.teardown import keep_hint, kept_campaigns
-from providers.mapping import FieldMap
+from labform.providers.base import Arguments, Attrs, Context, ResourceType, arg
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.kyaraben.client import CLOUD
+from labform.providers.kyaraben.client import client_of as _client
+from labform.providers.kyaraben.planning import derived_name, plan_facts
+from labform.providers.kyaraben.status import READY, await_gone, await_status, describe, is_gone, live
+from labform.providers.kyaraben.teardown import keep_hint, kept_campaigns
+from labform.providers.mapping import FieldMap
 
 Switch = Literal[0, 1]
 

@@ -34,17 +34,26 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import Attrs, RunFacts, arg, known
-from providers.errors import NotFoundError
-from providers.kyaraben.admission import CampaignBudget, CampaignPick
-from providers.kyaraben.client import CLOUD, in_project
-from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.planning import derived_name, plan_facts
-from providers.kyaraben.resources import HwConfig
-from providers.kyaraben.status import ERROR, READY, is_gone, live
-from providers.kyaraben.teardown import KeptCampaign, kept_campaigns
-from providers.run_record import CaseResult, Outcome, RunRecord
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, TestGate, judged, per_device, recorded
+from labform.providers.base import Attrs, RunFacts, arg, known
+from labform.providers.errors import NotFoundError
+from labform.providers.kyaraben.admission import CampaignBudget, CampaignPick
+from labform.providers.kyaraben.client import CLOUD, in_project
+from labform.providers.kyaraben.client import client_of as _client
+from labform.providers.kyaraben.planning import derived_name, plan_facts
+from labform.providers.kyaraben.resources import HwConfig
+from labform.providers.kyaraben.status import ERROR, READY, is_gone, live
+from labform.providers.kyaraben.teardown import KeptCampaign, kept_campaigns
+from labform.providers.run_record import CaseResult, Outcome, RunRecord
+from labform.providers.runs import (
+    RetryPolicy,
+    RunArguments,
+    RunProgress,
+    RunResource,
+    TestGate,
+    judged,
+    per_device,
+    recorded,
+)
 
 FINISHED = (READY, ERROR)
 

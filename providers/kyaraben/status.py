@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from providers.base import Context
-from providers.errors import NotFoundError, ProviderError
-from providers.kyaraben.client import CLOUD
-from providers.polling import WaitTimeout, wait_for
+from labform.providers.base import Context
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.kyaraben.client import CLOUD
+from labform.providers.polling import WaitTimeout, wait_for
 
 READY = "READY"
 ERROR = "ERROR"

@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
-from providers.base import Context
-from providers.kyaraben.client import KyarabenClient
-from providers.kyaraben.client import client_of as _client
+from labform.providers.base import Context
+from labform.providers.kyaraben.client import KyarabenClient
+from labform.providers.kyaraben.client import client_of as _client
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from providers.base import Arguments, Attrs, Context, ResourceType, arg
-from providers.errors import AppliedWithError, NotFoundError, ProviderError
-from providers.kyaraben.client import CLOUD, KyarabenClient, in_project
-from providers.kyaraben.client import client_of as _client
-from providers.kyaraben.status import READY, await_status, describe, live
-from providers.mapping import FieldMap
-from providers.transfer import FilePart, local_file_digest, streamed_part
+from labform.providers.base import Arguments, Attrs, Context, ResourceType, arg
+from labform.providers.errors import AppliedWithError, NotFoundError, ProviderError
+from labform.providers.kyaraben.client import CLOUD, KyarabenClient, in_project
+from labform.providers.kyaraben.client import client_of as _client
+from labform.providers.kyaraben.status import READY, await_status, describe, live
+from labform.providers.mapping import FieldMap
+from labform.providers.transfer import FilePart, local_file_digest, streamed_part
 
 HASH_DIGITS = 16
 

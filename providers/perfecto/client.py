@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from providers.base import Context
-from providers.http import HttpClient, default_error_message, member
-from providers.limits import Limits
+from labform.providers.base import Context
+from labform.providers.http import HttpClient, default_error_message, member
+from labform.providers.limits import Limits
 
 if TYPE_CHECKING:
     import httpx

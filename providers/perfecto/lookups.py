@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from providers.base import Arguments, DataSource, arg
-from providers.mapping import FieldMap
-from providers.perfecto.client import client_of as _client
-from providers.perfecto.reports import ExecutionFilters, execution_attrs, read_report, status_counts
+from labform.providers.base import Arguments, DataSource, arg
+from labform.providers.mapping import FieldMap
+from labform.providers.perfecto.client import client_of as _client
+from labform.providers.perfecto.reports import ExecutionFilters, execution_attrs, read_report, status_counts
 
 
 class Executions(DataSource):

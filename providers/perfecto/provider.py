@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from providers.base import HttpSettings, Provider, arg
-from providers.perfecto import lookups, resources
-from providers.perfecto.client import PerfectoClient, reporting_server
+from labform.providers.base import HttpSettings, Provider, arg
+from labform.providers.perfecto import lookups, resources
+from labform.providers.perfecto.client import PerfectoClient, reporting_server
 
 
 class PerfectoSettings(HttpSettings):

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BeforeValidator
 
-from providers.base import Arguments, Attrs, Context, arg
-from providers.errors import ProviderError
-from providers.mapping import FieldMap
-from providers.perfecto.client import CLOUD, PROCESSING_COMPLETE, Report
-from providers.perfecto.client import client_of as _client
-from providers.polling import WaitTimeout, wait_for
-from providers.runs import WaitPolicy
+from labform.providers.base import Arguments, Attrs, Context, arg
+from labform.providers.errors import ProviderError
+from labform.providers.mapping import FieldMap
+from labform.providers.perfecto.client import CLOUD, PROCESSING_COMPLETE, Report
+from labform.providers.perfecto.client import client_of as _client
+from labform.providers.polling import WaitTimeout, wait_for
+from labform.providers.runs import WaitPolicy
 
 T = TypeVar("T")
 

@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from providers.base import Attrs, ResourceType, RunFacts, Verdict, arg
-from providers.errors import AppliedWithError
-from providers.junit import Case, Suite, missing_junit, suite_element, write_junit
-from providers.perfecto.client import CLOUD, PROCESSING_COMPLETE, Report
-from providers.perfecto.reports import ExecutionFilters, OneOrMore, execution_attrs, read_report, status_counts
+from labform.providers.base import Attrs, ResourceType, RunFacts, Verdict, arg
+from labform.providers.errors import AppliedWithError
+from labform.providers.junit import Case, Suite, missing_junit, suite_element, write_junit
+from labform.providers.perfecto.client import CLOUD, PROCESSING_COMPLETE, Report
+from labform.providers.perfecto.reports import ExecutionFilters, OneOrMore, execution_attrs, read_report, status_counts
 
 # How an execution reads in JUnit: a failed test is a failure, a blocked one
 # (it could not run) an error, an unknown outcome skipped. Keyed by status, which an execution may lack.

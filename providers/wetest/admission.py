@@ -17,10 +17,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from providers.base import Attrs, Context
-from providers.budget import Budget, Estimate, Unit
-from providers.picking import Candidate, Pick
-from providers.wetest.client import client_of as _client
+from labform.providers.base import Attrs, Context
+from labform.providers.budget import Budget, Estimate, Unit
+from labform.providers.picking import Candidate, Pick
+from labform.providers.wetest.client import client_of as _client
 
 # The state the sandbox calls free; a plan names its cloud's own words in pick.states.
 FREE_STATES = ["idle"]

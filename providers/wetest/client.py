@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from providers.base import Context
-from providers.errors import NotFoundError, ProviderError
-from providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check, member, shaped
-from providers.limits import Limits
-from providers.transfer import FilePart
+from labform.providers.base import Context
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.http import IDEMPOTENT_METHODS, HttpClient, envelope_check, member, shaped
+from labform.providers.limits import Limits
+from labform.providers.transfer import FilePart
 
 CLOUD = "wetest"
 # HTTP statuses that refuse the account or the pace, not the object asked for.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from providers.base import Arguments, Attrs, DataSource, arg
-from providers.errors import NotFoundError
-from providers.mapping import FieldMap
-from providers.wetest.client import CLOUD
-from providers.wetest.client import client_of as _client
+from labform.providers.base import Arguments, Attrs, DataSource, arg
+from labform.providers.errors import NotFoundError
+from labform.providers.mapping import FieldMap
+from labform.providers.wetest.client import CLOUD
+from labform.providers.wetest.client import client_of as _client
 
 
 class ProjectsArgs(Arguments):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from providers.base import HttpSettings, Provider, arg
-from providers.wetest import lookups, runs, uploads
-from providers.wetest.client import WeTestClient
+from labform.providers.base import HttpSettings, Provider, arg
+from labform.providers.wetest import lookups, runs, uploads
+from labform.providers.wetest.client import WeTestClient
 
 
 class WeTestSettings(HttpSettings):

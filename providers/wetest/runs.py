@@ -31,16 +31,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from providers.base import Attrs, Context, RunFacts, arg
-from providers.errors import ProviderError
-from providers.mapping import FieldMap
-from providers.picking import applied, conflicts
-from providers.run_record import CaseResult, Outcome, RunRecord
-from providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device, recorded
-from providers.wetest.admission import DEFAULT_TEST_RUNTIME, TestBudget, TestPick
-from providers.wetest.client import CLOUD
-from providers.wetest.client import client_of as _client
-from providers.wetest.times import span, unreadable
+from labform.providers.base import Attrs, Context, RunFacts, arg
+from labform.providers.errors import ProviderError
+from labform.providers.mapping import FieldMap
+from labform.providers.picking import applied, conflicts
+from labform.providers.run_record import CaseResult, Outcome, RunRecord
+from labform.providers.runs import RetryPolicy, RunArguments, RunProgress, RunResource, judged, per_device, recorded
+from labform.providers.wetest.admission import DEFAULT_TEST_RUNTIME, TestBudget, TestPick
+from labform.providers.wetest.client import CLOUD
+from labform.providers.wetest.client import client_of as _client
+from labform.providers.wetest.times import span, unreadable
 
 # Device result codes as the doc defines them (Get Results of Devices in Test).
 RESULT_MEANINGS = {

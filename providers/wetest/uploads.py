@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from providers.base import Arguments, Attrs, ResourceType, arg
-from providers.errors import NotFoundError, ProviderError
-from providers.mapping import FieldMap
-from providers.transfer import local_file_digest, streamed_part
-from providers.wetest.client import CLOUD
-from providers.wetest.client import client_of as _client
+from labform.providers.base import Arguments, Attrs, ResourceType, arg
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.mapping import FieldMap
+from labform.providers.transfer import local_file_digest, streamed_part
+from labform.providers.wetest.client import CLOUD
+from labform.providers.wetest.client import client_of as _client
 
 APP_EXTENSIONS = ("apk", "aab", "ipa")
 

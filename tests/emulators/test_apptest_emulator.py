@@ -14,8 +14,8 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from providers.apptest import emulator as apptest_emulator
-from providers.apptest.emulator import (
+from labform.providers.apptest import emulator as apptest_emulator
+from labform.providers.apptest.emulator import (
     SANDBOX_ACCESS_KEY,
     SANDBOX_USER_ID,
     VARIANTS,
@@ -23,9 +23,9 @@ from providers.apptest.emulator import (
     forget_testset,
     set_maintenance,
 )
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from providers.emulation.app import INSPECTION_HEADER
-from providers.emulation.sandbox import Sandbox, Tuning
+from labform.providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from labform.providers.emulation.app import INSPECTION_HEADER
+from labform.providers.emulation.sandbox import Sandbox, Tuning
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 from tests.emulators.example_keys import ExampleKeys, count, unseen

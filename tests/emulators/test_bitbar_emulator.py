@@ -19,14 +19,14 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from providers.bitbar.emulator import (
+from labform.providers.bitbar.emulator import (
     AUTH_REQUIRED,
     SANDBOX_API_KEY,
     SANDBOX_PASSWORD,
     SANDBOX_USERNAME,
     build_app,
 )
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from labform.providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
 from tests.emulators.endpoint_rows import EndpointRow, rows_for
 from tests.emulators.example_keys import ExampleKeys, count, join
 

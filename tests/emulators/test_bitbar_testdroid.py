@@ -25,8 +25,8 @@ import httpx
 import pytest
 import testdroid
 
-from providers.bitbar.emulator import SANDBOX_API_KEY
-from providers.emulation import Clock, EmulatorOptions
+from labform.providers.bitbar.emulator import SANDBOX_API_KEY
+from labform.providers.emulation import Clock, EmulatorOptions
 from tests.emulators.endpoint_rows import rows_for, vendor_client_rows
 from tests.fixtures.clouds import RunningBitbar
 

@@ -19,12 +19,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.sandbox_harness import SandboxProcess
-from providers.emulation import CONTROL_PREFIX, Emulator, EmulatorApp, EmulatorOptions, EmulatorServer, Rejection
-from providers.emulation.app import INSPECTION_HEADER
-from providers.emulation.faults import GATEWAY_PAGE
-from providers.emulation.hostile import BAD_RETRY_AFTER
-from providers.emulation.options import ALL_FAULTS, FAULTS_AFTER, FAULTS_BEFORE
-from providers.http import parse_retry_after
+from labform.providers.emulation import (
+    CONTROL_PREFIX,
+    Emulator,
+    EmulatorApp,
+    EmulatorOptions,
+    EmulatorServer,
+    Rejection,
+)
+from labform.providers.emulation.app import INSPECTION_HEADER
+from labform.providers.emulation.faults import GATEWAY_PAGE
+from labform.providers.emulation.hostile import BAD_RETRY_AFTER
+from labform.providers.emulation.options import ALL_FAULTS, FAULTS_AFTER, FAULTS_BEFORE
+from labform.providers.http import parse_retry_after
 
 
 class WidgetEmulator(Emulator):
@@ -179,7 +186,7 @@ def test_a_reshaped_answer_is_json_of_another_shape_and_the_object_exists(kind, 
 
 
 def test_an_empty_page_empties_every_list_and_keeps_the_rest():
-    from providers.emulation.hostile import emptied, swapped
+    from labform.providers.emulation.hostile import emptied, swapped
 
     page = {"data": [{"id": 1}], "next": "/page/2", "total": 60, "meta": {"items": [1, 2], "truncated": True}}
     assert emptied(page) == {"data": [], "next": "/page/2", "total": 60, "meta": {"items": [], "truncated": True}}

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer, tiny_png
-from providers.kyaraben.emulator import VARIANTS, build_app
+from labform.providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer, tiny_png
+from labform.providers.kyaraben.emulator import VARIANTS, build_app
 from tests.apps import build_apk, text_manifest
 from tests.emulators.endpoint_rows import EndpointRow, rows_for
 from tests.emulators.example_keys import ExampleKeys, count

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from providers.emulation.sandbox import Sandbox, Tuning
-from providers.perfecto.emulator import (
+from labform.providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from labform.providers.emulation.sandbox import Sandbox, Tuning
+from labform.providers.perfecto.emulator import (
     EXECUTIONS,
     SANDBOX_JOB,
     SANDBOX_TOKEN,
@@ -22,7 +22,7 @@ from providers.perfecto.emulator import (
     build_app,
     seed_executions,
 )
-from providers.perfecto.emulator.executions import virtual_ms
+from labform.providers.perfecto.emulator.executions import virtual_ms
 from tests.emulators.endpoint_rows import rows_for
 from tests.emulators.example_keys import ExampleKeys, count, unseen
 

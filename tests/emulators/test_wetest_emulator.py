@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
-from providers.emulation.sandbox import Sandbox, Tuning
-from providers.wetest import emulator as wetest_emulator
-from providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, VARIANTS, build_app
+from labform.providers.emulation import Clock, EmulatorApp, EmulatorOptions, EmulatorServer
+from labform.providers.emulation.sandbox import Sandbox, Tuning
+from labform.providers.wetest import emulator as wetest_emulator
+from labform.providers.wetest.emulator import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, VARIANTS, build_app
 from tests.apps import binary_manifest, build_apk, build_ipa, text_manifest
 from tests.emulators.endpoint_rows import rows_for
 from tests.emulators.example_keys import ExampleKeys, count, unseen

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from engine import runner
-from engine.addresses import Address
-from engine.planner import PlanOptions
-from providers import registry
+from labform.engine import runner
+from labform.engine.addresses import Address
+from labform.engine.planner import PlanOptions
+from labform.providers import registry
 from tests.engine import memory_provider
 from tests.engine.memory_provider import MemoryStore
 
@@ -64,7 +64,7 @@ def options(**kwargs: Any) -> PlanOptions:
 
 
 class Lab:
-    """One test's plan folder, state file and cloud; plan/apply go through engine.runner."""
+    """One test's plan folder, state file and cloud; plan/apply go through labform.engine.runner."""
 
     def __init__(self, root: Path, store: MemoryStore):
         self.root = root

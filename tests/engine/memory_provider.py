@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from providers.base import Arguments, Attrs, DataSource, Provider, ResourceType, Verdict, arg
-from providers.errors import NotFoundError, ProviderError
+from labform.providers.base import Arguments, Attrs, DataSource, Provider, ResourceType, Verdict, arg
+from labform.providers.errors import NotFoundError, ProviderError
 
 WRITES = ("create", "update", "delete")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.addresses import Address, ModuleAddress, parse_target
+from labform.engine.addresses import Address, ModuleAddress, parse_target
 
 FORMS = [
     "bitbar_project.shop",

@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from providers import registry
+from labform.providers import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_PACKAGES = ("engine", "labform.engine")
@@ -111,6 +111,6 @@ def test_the_checks_see_what_they_look_for():
     """Both checks would catch a violation: a cloud in code (not in a docstring) and each spelling of an engine import."""
     tree = ast.parse('"""bitbar in a docstring is fine."""\nwhere = "BitBar_run"\n')
     assert [word for _, word in words(tree)] == ["where", "BitBar_run"]
-    spelled = "import engine.cli\nfrom engine import lazy\nfrom labform.engine.x import y\nimport_module('engine.ci')\n"
+    spelled = "import labform.engine.cli\nfrom engine import lazy\nfrom labform.engine.x import y\nimport_module('labform.engine.ci')\n"
     assert [is_engine(m) for _, m in imported_modules(ast.parse(spelled))] == [True, True, True, True]
-    assert not is_engine("engines") and not is_engine("providers.engine_like")
+    assert not is_engine("engines") and not is_engine("labform.providers.engine_like")

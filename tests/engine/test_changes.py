@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.addresses import Address
-from engine.changes import Action, Plan, ResourceChange
+from labform.engine.addresses import Address
+from labform.engine.changes import Action, Plan, ResourceChange
 
 
 def change(address: str, action: Action) -> ResourceChange:

@@ -8,11 +8,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.addresses import Address
-from engine.cli import main
-from engine.encryption.envelope import MARKER
-from engine.state import open_backend
-from engine.state.recorder import StateRecorder
+from labform.engine.addresses import Address
+from labform.engine.cli import main
+from labform.engine.encryption.envelope import MARKER
+from labform.engine.state import open_backend
+from labform.engine.state.recorder import StateRecorder
 
 CONFIG = {
     "key_provider": {"pbkdf2": {"main": {"passphrase": "${env.JOURNAL_PASS}", "iterations": 1000}}},

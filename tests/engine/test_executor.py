@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import engine
-from engine import planfile
-from engine.addresses import Address
-from engine.executor import Executor
-from engine.graph import build_graph
+import labform.engine
+from labform.engine import planfile
+from labform.engine.addresses import Address
+from labform.engine.executor import Executor
+from labform.engine.graph import build_graph
 from tests.engine.conftest import actions, options
 
 FAMILY = """
@@ -368,7 +368,7 @@ def test_an_interrupted_apply_starts_nothing_new_lets_calls_in_flight_finish_and
     the rest never start and are listed; the state loads and the next apply makes only the rest."""
     import threading
 
-    from engine import runner
+    from labform.engine import runner
 
     body = "resources:\n" + "".join(f"  memory_thing.t{i}:\n    name: t{i}\n" for i in range(12))
     lab.write(body)
@@ -433,7 +433,7 @@ def test_executor_sends_what_the_saved_plan_says_not_the_ignored_arguments(lab):
 
 def test_ignore_changes_is_read_by_the_planner_alone():
     """Besides config.py, which loads and checks the lifecycle block, only the planner reads ignore_changes."""
-    root = Path(engine.__file__).parent
+    root = Path(labform.engine.__file__).parent
     readers = {
         str(path.relative_to(root))
         for path in root.rglob("*.py")
@@ -447,9 +447,9 @@ def test_ignore_changes_is_read_by_the_planner_alone():
 def test_state_that_cannot_be_written_stops_the_apply_from_starting_more_changes(lab, monkeypatch):
     """Once a change cannot record itself (a full disk), nothing else starts: every later create would
     go unrecorded too. The apply ends interrupted, naming the error; what did not start is untouched."""
-    from engine import runner
-    from engine.errors import StateError
-    from engine.state.local import LocalStateBackend
+    from labform.engine import runner
+    from labform.engine.errors import StateError
+    from labform.engine.state.local import LocalStateBackend
 
     lab.write("resources:\n" + "".join(f"  memory_thing.t{i}:\n    name: t{i}\n" for i in range(6)))
     appended: list[dict] = []

@@ -10,14 +10,14 @@ import textwrap
 
 import pytest
 
-from engine.addresses import Address
-from engine.errors import ConfigError
-from engine.expressions import library
-from engine.expressions.desugar import desugar
-from engine.expressions.template import parse_template
-from engine.references import UNKNOWN, ExpressionError, Reference, references_in, substitute
-from engine.render import plan_to_dict
-from providers.errors import LabformError
+from labform.engine.addresses import Address
+from labform.engine.errors import ConfigError
+from labform.engine.expressions import library
+from labform.engine.expressions.desugar import desugar
+from labform.engine.expressions.template import parse_template
+from labform.engine.references import UNKNOWN, ExpressionError, Reference, references_in, substitute
+from labform.engine.render import plan_to_dict
+from labform.providers.errors import LabformError
 
 
 def value(text, base=None, **known):
@@ -124,7 +124,7 @@ def test_the_existing_forms_evaluate_without_the_library():
     script = textwrap.dedent(
         """
         import sys
-        from engine.references import substitute
+        from labform.engine.references import substitute
         values = {"var.n": 1.0, "env.X:-d": "d", "bitbar_project.p.id": 7}
         assert substitute("${var.n}", lambda r: values[r.text]) == 1.0
         assert substitute("a-${env.X:-d}-${bitbar_project.p.id}", lambda r: values[r.text]) == "a-d-7"

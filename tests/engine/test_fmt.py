@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from engine.errors import ConfigError
-from engine.fmt import format_files
+from labform.engine.errors import ConfigError
+from labform.engine.fmt import format_files
 
 ROOT = Path(__file__).resolve().parents[2]
 

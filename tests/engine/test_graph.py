@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from engine import runner
-from engine.addresses import Address
-from engine.config import load_config
-from engine.errors import CycleError
-from engine.graph import build_graph
+from labform.engine import runner
+from labform.engine.addresses import Address
+from labform.engine.config import load_config
+from labform.engine.errors import CycleError
+from labform.engine.graph import build_graph
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from engine.history import open_history, record_junit
-from engine.history.errors import HistoryError
-from engine.history.ingest import results
-from engine.history.local import LocalHistory
-from engine.history.provenance import COMMIT_VARIABLES, current_commit, current_source
+from labform.engine.history import open_history, record_junit
+from labform.engine.history.errors import HistoryError
+from labform.engine.history.ingest import results
+from labform.engine.history.local import LocalHistory
+from labform.engine.history.provenance import COMMIT_VARIABLES, current_commit, current_source
 from tests.fixtures.databases import throwaway_database
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -12,13 +12,13 @@ import subprocess
 import sys
 import textwrap
 
-# Runs labform as `python -m engine` would, then prints its exit code and sys.modules.
+# Runs labform as `python -m labform.engine` would, then prints its exit code and sys.modules.
 RUN_LABFORM = textwrap.dedent(
     """
     import json, runpy, sys
     sys.argv = ["labform", *sys.argv[1:]]
     try:
-        runpy.run_module("engine", run_name="__main__")
+        runpy.run_module("labform.engine", run_name="__main__")
         code = 0
     except SystemExit as exit:
         code = exit.code or 0
@@ -60,7 +60,7 @@ def test_validate_loads_the_provider_but_no_emulator_machinery(tmp_path):
     plan = tmp_path / "main.yaml"
     plan.write_text(PLAN)
     modules = loaded_modules("validate", str(plan))
-    assert "providers.bitbar.provider" in modules
+    assert "labform.providers.bitbar.provider" in modules
     assert emulator_machinery(modules) == []
 
 
@@ -87,7 +87,7 @@ def test_validate_still_reports_a_cycle_with_its_path(tmp_path):
         + "  bitbar_project.other:\n    name: ${bitbar_project.demo.name}\n    type: ANDROID\n"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "validate", str(plan)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "labform.engine", "validate", str(plan)], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1
     assert (
@@ -101,8 +101,8 @@ def test_validate_loads_only_the_clouds_the_plan_names(tmp_path):
     plan = tmp_path / "main.yaml"
     plan.write_text(PLAN)
     clouds = {
-        name.split(".")[1]
+        name.split(".")[2]
         for name in loaded_modules("validate", str(plan))
-        if name.count(".") >= 2 and name.startswith("providers.")
+        if name.count(".") >= 3 and name.startswith("labform.providers.")
     }
     assert clouds == {"bitbar"}

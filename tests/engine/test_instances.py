@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.instances import PLAIN, InstanceError, instances
+from labform.engine.instances import PLAIN, InstanceError, instances
 
 
 def test_a_block_with_neither_is_one_plain_instance():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from engine.state.journal import FileJournal
+from labform.engine.state.journal import FileJournal
 
 ROUNDS = 3000
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_config
-from engine.errors import ConfigError, ConfigErrors, SourceLocation
-from engine.loader import load
+from labform.engine.config import load_config
+from labform.engine.errors import ConfigError, ConfigErrors, SourceLocation
+from labform.engine.loader import load
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def config_error(path: Path) -> str:
     return str(error.value)
 
 
-# --- YAML and sections (engine.loader) -----------------------------------------
+# --- YAML and sections (labform.engine.loader) -----------------------------------------
 def test_every_key_and_list_item_keeps_its_position(plan_file):
     """Positions map a key path to file:line:column, list items included; a missing path falls back to its parent."""
     path = plan_file("""
@@ -138,7 +138,7 @@ def test_folder_without_plan_files_is_an_error(tmp_path):
         load(tmp_path / "missing")
 
 
-# --- checks against the providers' models (engine.config) --------------------
+# --- checks against the providers' models (labform.engine.config) --------------------
 def test_unknown_field_is_reported_at_its_line_with_a_suggestion(plan_file, memory_registered):
     """A misspelt argument points at its own line and column and suggests the right name."""
     path = plan_file("""

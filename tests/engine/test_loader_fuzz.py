@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.loader import MAX_NESTING, MAX_PLAN_FILE_BYTES, MAX_PLAN_VALUES
-from engine.references import parse_reference
-from providers import registry
+from labform.engine.loader import MAX_NESTING, MAX_PLAN_FILE_BYTES, MAX_PLAN_VALUES
+from labform.engine.references import parse_reference
+from labform.providers import registry
 from tests.conftest import BITBAR_PROVIDER, CliResult, Workdir
 
 FUZZ = settings(

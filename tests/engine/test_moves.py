@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.addresses import Address
-from engine.moves import carried, parse_moves, parse_removals, refuse_still_planned
+from labform.engine.addresses import Address
+from labform.engine.moves import carried, parse_moves, parse_removals, refuse_still_planned
 
 A = Address.parse
 

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from engine import loader
-from engine.loader import Positions
-from providers import polling
-from providers.polling import StatusBoard, next_pause
-from providers.reads import Fanout, Listings
+from labform.engine import loader
+from labform.engine.loader import Positions
+from labform.providers import polling
+from labform.providers.polling import StatusBoard, next_pause
+from labform.providers.reads import Fanout, Listings
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "plans").rglob("*.yaml"))

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from engine import runner
-from engine.errors import PlanRefusedError
+from labform.engine import runner
+from labform.engine.errors import PlanRefusedError
 from tests.engine.conftest import options
 
 PLAN = """

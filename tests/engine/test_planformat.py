@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import planfile, planformat, render, runner, secrets
-from engine.addresses import Address
-from engine.changes import Action, Notice, Plan, ResourceChange
-from engine.errors import PlanRefusedError
-from engine.planformat import FORMAT_VERSION, SavedPlan
-from engine.references import UNKNOWN
+from labform.engine import planfile, planformat, render, runner, secrets
+from labform.engine.addresses import Address
+from labform.engine.changes import Action, Notice, Plan, ResourceChange
+from labform.engine.errors import PlanRefusedError
+from labform.engine.planformat import FORMAT_VERSION, SavedPlan
+from labform.engine.references import UNKNOWN
 from tests.engine.conftest import options
 
 SECRET = "format-secret-4242"
@@ -209,7 +209,7 @@ def test_a_damaged_file_of_this_format_is_refused(tmp_path):
 
 def _apply_cli(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine", "apply", str(path)],
+        [sys.executable, "-m", "labform.engine", "apply", str(path)],
         cwd=path.parent,
         capture_output=True,
         text=True,

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from engine.addresses import Address
-from engine.changes import Action
-from engine.errors import ConfigError
-from providers.errors import ProviderError
+from labform.engine.addresses import Address
+from labform.engine.changes import Action
+from labform.engine.errors import ConfigError
+from labform.providers.errors import ProviderError
 from tests.engine.conftest import actions
 
 TWO_THINGS = """

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import jsonschema
 
-from engine.reconcile.config import load_config
-from engine.reconcile.policy import judge
-from providers import ratelimit
+from labform.engine.reconcile.config import load_config
+from labform.engine.reconcile.policy import judge
+from labform.providers import ratelimit
 
 GOOD = """\
 database: postgresql://postgres@127.0.0.1:5432/labform

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from engine.reconcile.records import Records, backoff, jitter
+from labform.engine.reconcile.records import Records, backoff, jitter
 from tests.functional import test_reconcile_kit as kit
 
 reconcile_db = kit.reconcile_db  # the kit's fixture, used here

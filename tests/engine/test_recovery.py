@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.addresses import Address
-from engine.errors import LabformError
-from engine.recovery import CREATE_ATTEMPTS
-from engine.state import open_backend
-from engine.state.journal import intent
-from engine.state.recorder import StateRecorder
+from labform.engine.addresses import Address
+from labform.engine.errors import LabformError
+from labform.engine.recovery import CREATE_ATTEMPTS
+from labform.engine.state import open_backend
+from labform.engine.state.journal import intent
+from labform.engine.state.recorder import StateRecorder
 
 TWO = """
 resources:
@@ -130,8 +130,8 @@ def test_a_saved_plan_is_stale_once_the_journal_moved_the_state(lab, tmp_path):
 
 def test_journal_records_carry_the_serial_they_bring_the_state_to():
     """Replaying a record the snapshot already holds changes nothing (a crash between snapshot and journal reset)."""
-    from engine.state.journal import replay
-    from engine.state.model import State
+    from labform.engine.state.journal import replay
+    from labform.engine.state.model import State
 
     state = State(serial=5, lineage="L")
     record = {**intent("memory_thing.web", "create", {"name": "web"}, {"name": "web"}), "serial": 5}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.addresses import Address
-from engine.references import UNKNOWN, parse_reference, references_in, substitute
+from labform.engine.addresses import Address
+from labform.engine.references import UNKNOWN, parse_reference, references_in, substitute
 
 
 def test_whole_string_reference_keeps_the_value_type():

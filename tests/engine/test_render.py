@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from engine.addresses import Address
-from engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
-from engine.events import resource_object
-from engine.references import UNKNOWN
-from engine.render import change_to_dict, plan_json, plan_to_dict, render_plan
+from labform.engine.addresses import Address
+from labform.engine.changes import Action, Check, CheckStatus, Plan, ResourceChange
+from labform.engine.events import resource_object
+from labform.engine.references import UNKNOWN
+from labform.engine.render import change_to_dict, plan_json, plan_to_dict, render_plan
 
 
 def plan_of(*changes: ResourceChange) -> Plan:

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from engine.schema import SCHEMA_FILE, plan_schema
+from labform.engine.schema import SCHEMA_FILE, plan_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas" / SCHEMA_FILE

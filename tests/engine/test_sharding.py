@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from engine.history.errors import HistoryError
-from engine.history.sharding import DEFAULT_UNIT_SECONDS, clock, split, unit_durations
+from labform.engine.history.errors import HistoryError
+from labform.engine.history.sharding import DEFAULT_UNIT_SECONDS, clock, split, unit_durations
 
 
 def test_longest_first_goes_to_the_shard_that_ends_soonest():

@@ -8,10 +8,10 @@ import stat
 
 import pytest
 
-from engine import runner
-from engine.addresses import Address
-from engine.errors import ConfigError, LabformError, StateError, StateLockedError
-from engine.state import LocalStateBackend, ResourceState, State, open_backend
+from labform.engine import runner
+from labform.engine.addresses import Address
+from labform.engine.errors import ConfigError, LabformError, StateError, StateLockedError
+from labform.engine.state import LocalStateBackend, ResourceState, State, open_backend
 
 PLAN = """
 resources:

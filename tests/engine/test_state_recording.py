@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import runner
-from engine.addresses import Address
-from engine.errors import StateError
-from engine.state import LocalStateBackend
+from labform.engine import runner
+from labform.engine.addresses import Address
+from labform.engine.errors import StateError
+from labform.engine.state import LocalStateBackend
 from tests.engine.test_state import PLAN
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
@@ -77,7 +77,7 @@ def test_a_move_left_in_the_journal_replays_to_the_target_only(lab):
     lab.apply_ok()
     backend = LocalStateBackend(lab.state_path)
     state = backend.read()
-    from engine.state import journal
+    from labform.engine.state import journal
 
     backend.append(backend.stamp(state, journal.move("memory_thing.web", "memory_thing.site")))
     backend.sync()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.types import TypeMismatch, parse_type
-from engine.variables import variable_values
+from labform.engine.types import TypeMismatch, parse_type
+from labform.engine.variables import variable_values
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_a_given_value_of_the_wrong_type_is_an_error_naming_the_variable():
 
 
 def test_a_sensitive_variable_is_masked_in_output():
-    from providers.masking import redact
+    from labform.providers.masking import redact
 
     values({"token": {"type": "string", "sensitive": True, "default": "s3cr3t-value-123"}})
     assert "s3cr3t-value-123" not in redact("the token is s3cr3t-value-123")

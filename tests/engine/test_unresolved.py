@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from engine import ci, runner
-from engine.addresses import Address
-from engine.recovery import UnresolvedCreate
-from engine.state import State, open_backend
-from engine.state.recorder import StateRecorder
+from labform.engine import ci, runner
+from labform.engine.addresses import Address
+from labform.engine.recovery import UnresolvedCreate
+from labform.engine.state import State, open_backend
+from labform.engine.state.recorder import StateRecorder
 
 # memory_bucket has no natural key: nothing can look a bucket up after a lost answer.
 BUCKETS = """

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from providers.bitbar import emulator
-from providers.bitbar.client import BitbarClient
-from providers.emulation.options import FAULTS_AFTER
-from providers.errors import ProviderError
+from labform.providers.bitbar import emulator
+from labform.providers.bitbar.client import BitbarClient
+from labform.providers.emulation.options import FAULTS_AFTER
+from labform.providers.errors import ProviderError
 from tests.conftest import state_of
 from tests.functional.test_bitbar_runs import write_plan
 

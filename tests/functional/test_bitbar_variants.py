@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from providers.bitbar import emulator as bitbar_emulator
-from providers.bitbar.emulator import VARIANTS
+from labform.providers.bitbar import emulator as bitbar_emulator
+from labform.providers.bitbar.emulator import VARIANTS
 from tests.apps import build_apk, text_manifest
 from tests.conftest import state_of
 from tests.fixtures.clouds import RunningBitbar, serve

@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 
 from ruamel.yaml import YAML
 
-from engine.ci import ChangeLog
-from engine.events import Event
+from labform.engine.ci import ChangeLog
+from labform.engine.events import Event
 from tests.conftest import BITBAR_PROVIDER
 from tests.functional.test_bitbar_runs import WAIT, write_plan
 from tests.functional.test_readme_commands import REPO, fresh_checkout, run_in_bash, runner_env

@@ -60,7 +60,7 @@ def _interactive_apply(workdir, answer: str) -> tuple[int, str]:
     """Run labform in a real pseudo-terminal and answer its prompt."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "apply", str(workdir.path)],
+        [sys.executable, "-m", "labform.engine", "apply", str(workdir.path)],
         stdin=follower,
         stdout=follower,
         stderr=follower,
@@ -223,8 +223,8 @@ def test_create_before_destroy_creates_the_new_object_first(bitbar, workdir):
 
 def test_single_dash_long_options_are_read_as_terraform_writes_them():
     """-name and -name=value become --name for labform's long options; values, short options and what follows -- stay."""
-    from engine.cli import main
-    from engine.flags import long_options, terraform_style
+    from labform.engine.cli import main
+    from labform.engine.flags import long_options, terraform_style
 
     known = long_options(main)
     args = [
@@ -289,7 +289,7 @@ def test_no_color_and_NO_COLOR_turn_off_colours_on_a_terminal(bitbar, workdir):
         leader, follower = pty.openpty()
         base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine", *args],
+            [sys.executable, "-m", "labform.engine", *args],
             stdin=follower,
             stdout=follower,
             stderr=follower,
@@ -543,8 +543,8 @@ def test_a_bad_scheme_fails_at_once_naming_the_url(workdir, monkeypatch):
 
 
 def test_a_refused_connection_names_the_url_and_how():
-    from providers.errors import ProviderError
-    from providers.http import HttpClient, RetryPolicy
+    from labform.providers.errors import ProviderError
+    from labform.providers.http import HttpClient, RetryPolicy
 
     client = HttpClient("bitbar", "http://127.0.0.1:9", retry=RetryPolicy(attempts=2), sleep=lambda seconds: None)
     try:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import StateError
-from engine.sandbox import sandbox_dir
-from engine.state import ResourceState, State
-from engine.state.journal import FileJournal
-from engine.state.local import LocalStateBackend
-from engine.state.locks import LockFile, lock_holder
+from labform.engine.errors import StateError
+from labform.engine.sandbox import sandbox_dir
+from labform.engine.state import ResourceState, State
+from labform.engine.state.journal import FileJournal
+from labform.engine.state.local import LocalStateBackend
+from labform.engine.state.locks import LockFile, lock_holder
 from tests.fixtures.absent import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,11 +134,11 @@ def test_lock_on_a_full_disk_names_the_file_and_leaves_none(disk: Disk):
 
 
 def _labform(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m engine`` with this checkout first on the path and no cloud settings from outside."""
+    """``python -m labform.engine`` with this checkout first on the path and no cloud settings from outside."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BITBAR_", "LABFORM_DEBUG"))}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     return subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "labform.engine", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from engine.encryption import envelope, highwater
-from engine.encryption.configured import encryption_config
-from engine.encryption.envelope import MAGIC
+from labform.engine.encryption import envelope, highwater
+from labform.engine.encryption.configured import encryption_config
+from labform.engine.encryption.envelope import MAGIC
 from tests.conftest import BITBAR_PROVIDER
 
 PASSPHRASE = "correct horse battery staple"
@@ -324,4 +324,4 @@ def test_command_key_provider_speaks_the_external_protocol(bitbar, workdir, tmp_
     failing = tmp_path / "sealed-vault.py"
     failing.write_text("import sys\nprint('vault is sealed', file=sys.stderr)\nsys.exit(3)\n")
     workdir.write(plan_text(block=block.replace(str(program), str(failing))))
-    refused(workdir.plan(), "key provider command.vault:", "exited 3: vault is sealed")
+    refused(workdir.plan(), "key provider command.vault:", "exited 3 (its output is not shown)")

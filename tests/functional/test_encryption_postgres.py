@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from engine.encryption.envelope import MARKER
+from labform.engine.encryption.envelope import MARKER
 from tests.fixtures.postgres import SERVER
 from tests.functional.test_encryption import encryption, plan_text, refused
 

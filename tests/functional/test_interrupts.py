@@ -29,7 +29,7 @@ def start_apply(folder: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BITBAR_", "GITHUB_"))}
     env["LABFORM_SANDBOX_JOB_SECONDS"] = "6"
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", "apply", "plans/bitbar-ci", "--sandbox", "--auto-approve"],
+        [sys.executable, "-m", "labform.engine", "apply", "plans/bitbar-ci", "--sandbox", "--auto-approve"],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,

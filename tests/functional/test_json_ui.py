@@ -16,8 +16,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from engine.ci import ChangeLog
-from engine.events import Event
+from labform.engine.ci import ChangeLog
+from labform.engine.events import Event
 from tests.conftest import BITBAR_PROVIDER
 from tests.functional.test_bitbar_runs import WAIT, write_plan
 from tests.functional.test_cli import PLAN

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from engine.errors import StateLockedError
-from engine.state import State, open_backend
+from labform.engine.errors import StateLockedError
+from labform.engine.state import State, open_backend
 from tests.conftest import BITBAR_KEY, BITBAR_PROVIDER
 
 PLAN = (

@@ -27,7 +27,11 @@ def test_provider_block_as_a_string_is_a_config_error(tmp_path: Path, command: s
     plan.write_text(PLAN)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     run = subprocess.run(
-        [sys.executable, "-m", "engine", command, str(plan)], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "labform.engine", command, str(plan)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stderr == f"Error: {plan}:6:3: providers.bitbar must be a mapping of settings, not a string\n"

@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from engine.schema import plan_schema
-from providers import registry
+from labform.engine.schema import plan_schema
+from labform.providers import registry
 
 NAME = r"\.[A-Za-z_][A-Za-z0-9_-]*$"
 CTY_PRIMITIVES = {"string", "number", "bool", "dynamic"}
@@ -24,7 +24,7 @@ CTY_PRIMITIVES = {"string", "number", "bool", "dynamic"}
 def document() -> dict:
     from click.testing import CliRunner
 
-    from engine.cli import main
+    from labform.engine.cli import main
 
     result = CliRunner().invoke(main, ["providers", "schema", "-json"])
     assert result.exit_code == 0, result.output

@@ -40,7 +40,7 @@ def server(tmp_path, reconcile_db, repo, bitbar) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     config = write_config(tmp_path, reconcile_db, workspaces, f"webhook: {{secret_env: HOOK_SECRET, port: {port}}}\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "reconcile", "serve", "--config", str(config)],
+        [sys.executable, "-m", "labform.engine", "reconcile", "serve", "--config", str(config)],
         env={**os.environ, "PYTHONPATH": str(ROOT), "HOOK_SECRET": SECRET},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from engine.reconcile.records import Records
-from providers import registry
-from providers.emulation import EmulatorOptions
-from providers.emulation.server import EmulatorServer
+from labform.engine.reconcile.records import Records
+from labform.providers import registry
+from labform.providers.emulation import EmulatorOptions
+from labform.providers.emulation.server import EmulatorServer
 from tests.fixtures.clouds import RunningBitbar
 from tests.functional import test_reconcile_kit as kit
 from tests.functional.test_reconcile_kit import QUICKSTART, write_config
@@ -49,7 +49,7 @@ class Workers:
     def start(self) -> subprocess.Popen[str]:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LABFORM_RETRY_SLEEP": "none"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "reconcile", "worker", "--config", str(self.config)],
+            [sys.executable, "-m", "labform.engine", "reconcile", "worker", "--config", str(self.config)],
             cwd=self.config.parent,
             env=env,
             stdout=subprocess.PIPE,

@@ -1,6 +1,6 @@
 """The generated reference (docs/resources/*.md, docs/exit-codes.md) is current, and the CLI documents itself.
 
-Like the schema check, a stale page fails here: run ``python -m engine.reference_docs``
+Like the schema check, a stale page fails here: run ``python -m labform.engine.reference_docs``
 after changing a type's arguments or an exit code. The CLI's own documentation
 (help on every command and option, shell completion as the README says) is
 checked through the click tree and the completion protocol.
@@ -18,10 +18,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from engine import exit_codes
-from engine.cli import main
-from engine.reference_docs import pages
-from providers import registry
+from labform.engine import exit_codes
+from labform.engine.cli import main
+from labform.engine.reference_docs import pages
+from labform.providers import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -29,12 +29,16 @@ DOCS = ROOT / "docs"
 
 def generator(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine.reference_docs", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "labform.engine.reference_docs", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_the_committed_reference_is_current():
-    """Run 'python -m engine.reference_docs' after changing a type's arguments or an exit code; this says when it was forgotten."""
+    """Run 'python -m labform.engine.reference_docs' after changing a type's arguments or an exit code; this says when it was forgotten."""
     checked = generator("--check")
     assert checked.returncode == 0, checked.stderr
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from providers.emulation import EmulatorServer
+from labform.providers.emulation import EmulatorServer
 from tests.conftest import BITBAR_PROVIDER, state_of
 
 PLAN = (

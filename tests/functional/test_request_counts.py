@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-from providers import transfer
-from providers.bitbar.client import PAGE_SIZE
+from labform.providers import transfer
+from labform.providers.bitbar.client import PAGE_SIZE
 from tests.conftest import BITBAR_PROVIDER, state_of
 
 PROJECT = "  bitbar_project.bench:\n    name: bench\n    type: ANDROID\n"

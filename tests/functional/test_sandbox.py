@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from providers import registry
-from providers.emulation import CONTROL_PREFIX
-from providers.emulation.app import INSPECTION_HEADER
+from labform.providers import registry
+from labform.providers.emulation import CONTROL_PREFIX
+from labform.providers.emulation.app import INSPECTION_HEADER
 from tests.conftest import Workdir
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -63,7 +63,9 @@ def test_examples_keep_separate_state(demo_folder, workdir: Workdir):
 
 def served_sandbox(*flags: str) -> tuple[subprocess.Popen[str], dict[str, tuple[str, dict]], str | None]:
     """``labform sandbox FLAGS`` started: its process, each cloud's URL and settings, and the printed token."""
-    process = subprocess.Popen([sys.executable, "-m", "engine", "sandbox", *flags], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labform.engine", "sandbox", *flags], stdout=subprocess.PIPE, text=True
+    )
     rows, token = {}, None
     for line in iter(process.stdout.readline, ""):
         if line.startswith("Serving"):

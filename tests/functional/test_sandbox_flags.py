@@ -84,7 +84,7 @@ def test_failure_rate_reaches_the_in_process_emulators(shipped_plans, workdir: W
 def start(*flags: str) -> tuple[subprocess.Popen[str], str, int, str]:
     """``labform sandbox --only bitbar FLAGS``: the process, its start line, the Bitbar port and its API key."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "sandbox", "--only", "bitbar", *flags],
+        [sys.executable, "-m", "labform.engine", "sandbox", "--only", "bitbar", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from engine.state import LocalStateBackend
+from labform.engine.state import LocalStateBackend
 from tests.fixtures.postgres import SERVER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ outputs:
 """
 HOLDER = """
 import sys, time
-from engine.state import open_backend
+from labform.engine.state import open_backend
 backend = open_backend(sys.argv[1])
 backend.acquire("apply")
 print("locked", flush=True)

@@ -74,7 +74,7 @@ def on_terminal(*args: str, seconds: float = 30, until: bytes | None = None) -> 
     A prompt would wait for one: the process is stopped once ``until`` shows, or after ``seconds``."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "labform.engine", *args],
         stdin=follower,
         stdout=follower,
         stderr=follower,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.history.provenance import COMMIT_VARIABLES
+from labform.engine.history.provenance import COMMIT_VARIABLES
 from tests.fixtures.databases import throwaway_database
 
 

@@ -133,8 +133,8 @@ def test_validate_still_passes_a_plan_whose_files_are_there(workdir, monkeypatch
 def test_validate_opens_each_file_but_hashes_none(workdir, monkeypatch):
     """validate checks that every file is there and of a kind the cloud takes, reading none of it:
     no digest is computed (plan computes them), so a large app costs validate nothing."""
-    from engine import runner
-    from providers import transfer
+    from labform.engine import runner
+    from labform.providers import transfer
 
     monkeypatch.chdir(workdir.path)
     (workdir.path / "app.apk").write_bytes(build_apk())

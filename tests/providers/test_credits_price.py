@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.arguments import type_named
+from labform.engine.arguments import type_named
 
 
 def test_bitbar_device_sets_give_their_recorded_price():

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from providers.bitbar import emulator
-from providers.bitbar.client import BitbarClient
-from providers.errors import Overdue, ProviderError
-from providers.http import HttpClient, RetryPolicy
-from providers.limits import Limits, MiB
+from labform.providers.bitbar import emulator
+from labform.providers.bitbar.client import BitbarClient
+from labform.providers.errors import Overdue, ProviderError
+from labform.providers.http import HttpClient, RetryPolicy
+from labform.providers.limits import Limits, MiB
 
 
 @pytest.fixture

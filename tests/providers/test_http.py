@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from providers.bitbar import emulator
-from providers.bitbar.client import BitbarClient
-from providers.errors import NotFoundError, ProviderError
-from providers.http import RetryPolicy, parse_retry_after
-from providers.limits import Limits
+from labform.providers.bitbar import emulator
+from labform.providers.bitbar.client import BitbarClient
+from labform.providers.errors import NotFoundError, ProviderError
+from labform.providers.http import RetryPolicy, parse_retry_after
+from labform.providers.limits import Limits
 
 
 def client(url: str, sleeps: list[float] | None = None, attempts: int = 5, **credentials) -> BitbarClient:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from providers.junit import Case, Suite, suite_element, write_junit
+from labform.providers.junit import Case, Suite, suite_element, write_junit
 from tests.apps import build_apk
 from tests.conftest import BITBAR_PROVIDER
 from tests.functional.apptest.conftest import APPTEST_PROVIDER

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from providers.polling import WaitTimeout, parse_duration, wait_for
+from labform.providers.polling import WaitTimeout, parse_duration, wait_for
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_a_set_stop_event_ends_a_wait_at_once_marked_interrupted():
 
 def test_a_read_that_failed_after_retries_does_not_end_a_run_wait():
     """A flaky run status read is read again at the next interval; the wait ends when the work does."""
-    from providers.errors import ProviderError
+    from labform.providers.errors import ProviderError
 
     answers = iter([ProviderError("bitbar", "read run", 500, "injected"), "running", "done"])
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from providers import ratelimit
-from providers.http import HttpClient
-from providers.ratelimit import Rate, TokenBucket
+from labform.providers import ratelimit
+from labform.providers.http import HttpClient
+from labform.providers.ratelimit import Rate, TokenBucket
 from tests.fixtures.clouds import RunningBitbar
 
 
@@ -58,7 +58,7 @@ def _busiest_second(starts: list[float]) -> int:
 
 
 def test_a_limited_cloud_sees_at_most_its_rate_in_any_second(limited, bitbar: RunningBitbar):
-    from providers.bitbar.emulator import SANDBOX_API_KEY
+    from labform.providers.bitbar.emulator import SANDBOX_API_KEY
 
     client = HttpClient("bitbar", bitbar.url, auth=(SANDBOX_API_KEY, ""))
     try:

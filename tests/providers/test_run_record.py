@@ -9,8 +9,8 @@ from pathlib import Path
 
 import xmlschema
 
-from providers.junit import write_junit
-from providers.run_record import CaseResult, RunRecord
+from labform.providers.junit import write_junit
+from labform.providers.run_record import CaseResult, RunRecord
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).resolve().parents[1] / "data" / "junit.xsd")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.transfer import human_size
+from labform.providers.transfer import human_size
 
 
 @pytest.mark.parametrize(

@@ -51,10 +51,10 @@ One job per module: ``seed``, ``wire`` (envelope and result codes),
 ``reports`` (result documents) and ``app`` (handlers and routes).
 """
 
-from providers.apptest.emulator.app import SANDBOX, build_app, forget_testset, set_maintenance
-from providers.apptest.emulator.seed import SANDBOX_ACCESS_KEY, SANDBOX_PROJECTS, SANDBOX_USER_ID
-from providers.apptest.emulator.variants import VARIANTS, Variants
-from providers.apptest.emulator.wire import RESULT_CODES
+from labform.providers.apptest.emulator.app import SANDBOX, build_app, forget_testset, set_maintenance
+from labform.providers.apptest.emulator.seed import SANDBOX_ACCESS_KEY, SANDBOX_PROJECTS, SANDBOX_USER_ID
+from labform.providers.apptest.emulator.variants import VARIANTS, Variants
+from labform.providers.apptest.emulator.wire import RESULT_CODES
 
 __all__ = [
     "RESULT_CODES",

@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from providers.apptest.emulator.new_testset import SUPPORTED_EXTENSIONS, DataReader
-from providers.apptest.emulator.reports import junit_json, junit_xml, result_html
-from providers.apptest.emulator.seed import SANDBOX_ACCESS_KEY, SANDBOX_USER_ID, initial_data
-from providers.apptest.emulator.timeline import plan_tests, status_detail
-from providers.apptest.emulator.variants import DEFAULT, VARIANTS, Variants
-from providers.apptest.emulator.wire import DEFECT_CODES, envelope, envelope_body, result_code
-from providers.emulation import (
+from labform.providers.apptest.emulator.new_testset import SUPPORTED_EXTENSIONS, DataReader
+from labform.providers.apptest.emulator.reports import junit_json, junit_xml, result_html
+from labform.providers.apptest.emulator.seed import SANDBOX_ACCESS_KEY, SANDBOX_USER_ID, initial_data
+from labform.providers.apptest.emulator.timeline import plan_tests, status_detail
+from labform.providers.apptest.emulator.variants import DEFAULT, VARIANTS, Variants
+from labform.providers.apptest.emulator.wire import DEFECT_CODES, envelope, envelope_body, result_code
+from labform.providers.emulation import (
     CONTROL_PREFIX,
     Emulator,
     EmulatorApp,

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from providers.apptest.emulator.variants import Variants
-from providers.apptest.emulator.wire import check, result_code
+from labform.providers.apptest.emulator.variants import Variants
+from labform.providers.apptest.emulator.wire import check, result_code
 
 SUPPORTED_EXTENSIONS = ("ipa", "zip", "app", "apk", "xapk", "apks")
 TIME_LIMIT_RANGE = (5, 30)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.emulation import EmulatorOptions, failing_positions, seeded_random
+from labform.providers.emulation import EmulatorOptions, failing_positions, seeded_random
 
 # Share of a test's span spent initializing before it runs.
 # Share of a test's span spent initializing before it runs.

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from providers.emulation import AppDefect, Rejection, Validators
+from labform.providers.emulation import AppDefect, Rejection, Validators
 
 # result_code -> (result_msg, reason template), Appendix lines 275-294.
 RESULT_CODES: dict[int, tuple[str, str]] = {

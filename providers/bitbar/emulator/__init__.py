@@ -60,10 +60,10 @@ One job per module: ``seed`` (the account and device catalogue), ``vocabulary``
 ``vendor`` (the vendor-client set), and ``app`` (the route table).
 """
 
-from providers.bitbar.emulator.app import SANDBOX, build_app
-from providers.bitbar.emulator.auth import AUTH_REQUIRED, OAUTH_CLIENT_ID
-from providers.bitbar.emulator.seed import SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME
-from providers.bitbar.emulator.variants import VARIANTS, Variants
+from labform.providers.bitbar.emulator.app import SANDBOX, build_app
+from labform.providers.bitbar.emulator.auth import AUTH_REQUIRED, OAUTH_CLIENT_ID
+from labform.providers.bitbar.emulator.seed import SANDBOX_API_KEY, SANDBOX_PASSWORD, SANDBOX_USERNAME
+from labform.providers.bitbar.emulator.variants import VARIANTS, Variants
 
 __all__ = [
     "AUTH_REQUIRED",

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from providers.bitbar.emulator.auth import AuthHandlers
-from providers.bitbar.emulator.device_runs import DeviceRunHandlers
-from providers.bitbar.emulator.groups import GroupHandlers
-from providers.bitbar.emulator.notifications import NotificationHandlers
-from providers.bitbar.emulator.projects import ProjectHandlers
-from providers.bitbar.emulator.results import ResultHandlers
-from providers.bitbar.emulator.runs import RunHandlers
-from providers.bitbar.emulator.seed import SANDBOX_API_KEY
-from providers.bitbar.emulator.uploads import FileHandlers
-from providers.bitbar.emulator.variants import VARIANTS
-from providers.bitbar.emulator.vendor import VendorClientHandlers
-from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, Handler
+from labform.providers.bitbar.emulator.auth import AuthHandlers
+from labform.providers.bitbar.emulator.device_runs import DeviceRunHandlers
+from labform.providers.bitbar.emulator.groups import GroupHandlers
+from labform.providers.bitbar.emulator.notifications import NotificationHandlers
+from labform.providers.bitbar.emulator.projects import ProjectHandlers
+from labform.providers.bitbar.emulator.results import ResultHandlers
+from labform.providers.bitbar.emulator.runs import RunHandlers
+from labform.providers.bitbar.emulator.seed import SANDBOX_API_KEY
+from labform.providers.bitbar.emulator.uploads import FileHandlers
+from labform.providers.bitbar.emulator.variants import VARIANTS
+from labform.providers.bitbar.emulator.vendor import VendorClientHandlers
+from labform.providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, Handler
 
 
 class BitbarEmulator(

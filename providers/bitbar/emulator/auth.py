@@ -9,11 +9,11 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.seed import USER_ID
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.wire import reply
-from providers.emulation import Handler, basic_auth
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.seed import USER_ID
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.wire import reply
+from labform.providers.emulation import Handler, basic_auth
 
 OAUTH_CLIENT_ID = "testdroid-cloud-api"
 AUTH_REQUIRED = "Full authentication is required to access this resource"

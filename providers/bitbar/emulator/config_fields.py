@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from providers.bitbar.emulator.errors import check
-from providers.bitbar.emulator.vocabulary import LIMITATION_TYPES, MODES, SCHEDULERS
+from labform.providers.bitbar.emulator.errors import check
+from labform.providers.bitbar.emulator.vocabulary import LIMITATION_TYPES, MODES, SCHEDULERS
 
 
 def _text(name: str, value: str) -> str:

@@ -10,19 +10,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, error_body
-from providers.bitbar.emulator.listing import list_response
-from providers.bitbar.emulator.seed import (
+from labform.providers.bitbar.emulator.errors import api_error, error_body
+from labform.providers.bitbar.emulator.listing import list_response
+from labform.providers.bitbar.emulator.seed import (
     DEFAULT_TOKEN_TTL,
     SANDBOX_API_KEY,
     SANDBOX_PASSWORD,
     SANDBOX_USERNAME,
     initial_data,
 )
-from providers.bitbar.emulator.variants import DEFAULT, Variants
-from providers.bitbar.emulator.vocabulary import MODES_NEEDING_TEST_FILE
-from providers.bitbar.emulator.wire import reply, request_params
-from providers.emulation import Emulator, EmulatorApp, EmulatorOptions, Rejection
+from labform.providers.bitbar.emulator.variants import DEFAULT, Variants
+from labform.providers.bitbar.emulator.vocabulary import MODES_NEEDING_TEST_FILE
+from labform.providers.bitbar.emulator.wire import reply, request_params
+from labform.providers.emulation import Emulator, EmulatorApp, EmulatorOptions, Rejection
 
 
 class BitbarCore(Emulator):

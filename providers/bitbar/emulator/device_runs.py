@@ -5,13 +5,19 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error
-from providers.bitbar.emulator.files import junit_xml
-from providers.bitbar.emulator.formats import iso, millis
-from providers.bitbar.emulator.timing import ended_at, finished_cases, stage_windows, state_objects, testing_window
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.wire import download, reply
-from providers.emulation import seeded_random, tiny_png
+from labform.providers.bitbar.emulator.errors import api_error
+from labform.providers.bitbar.emulator.files import junit_xml
+from labform.providers.bitbar.emulator.formats import iso, millis
+from labform.providers.bitbar.emulator.timing import (
+    ended_at,
+    finished_cases,
+    stage_windows,
+    state_objects,
+    testing_window,
+)
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.wire import download, reply
+from labform.providers.emulation import seeded_random, tiny_png
 
 
 class DeviceRunHandlers(BitbarViews):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.emulation import Problem, Rejection, Validators
+from labform.providers.emulation import Problem, Rejection, Validators
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:

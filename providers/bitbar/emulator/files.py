@@ -11,10 +11,10 @@ from xml.etree import ElementTree
 
 from starlette.responses import Response
 
-from providers.bitbar.emulator.formats import iso
-from providers.bitbar.emulator.timing import FAILURE_MESSAGE, FAILURE_TYPE
-from providers.bitbar.emulator.wire import download
-from providers.emulation import tiny_pdf, zip_bytes
+from labform.providers.bitbar.emulator.formats import iso
+from labform.providers.bitbar.emulator.timing import FAILURE_MESSAGE, FAILURE_TYPE
+from labform.providers.bitbar.emulator.wire import download
+from labform.providers.emulation import tiny_pdf, zip_bytes
 
 
 def write_zip(target: Path, members: list[tuple[str, Path]]) -> None:

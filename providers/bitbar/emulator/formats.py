@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from providers.emulation import virtual_datetime
+from labform.providers.emulation import virtual_datetime
 
 
 def slug(text: str, separator: str = "") -> str:

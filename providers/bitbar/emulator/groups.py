@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS, USER_ID
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.vocabulary import OS_TYPES
-from providers.bitbar.emulator.wire import empty, reply
-from providers.emulation import virtual_datetime
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS, USER_ID
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.vocabulary import OS_TYPES
+from labform.providers.bitbar.emulator.wire import empty, reply
+from labform.providers.emulation import virtual_datetime
 
 
 class GroupHandlers(BitbarViews):

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.wire import reply
-from providers.emulation import page_window
+from labform.providers.bitbar.emulator.wire import reply
+from labform.providers.emulation import page_window
 
 
 def list_response(

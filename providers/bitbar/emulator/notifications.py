@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.seed import ID_STARTS
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.vocabulary import EMAIL, NOTIFICATION_TYPES
-from providers.bitbar.emulator.wire import empty, reply
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.seed import ID_STARTS
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.vocabulary import EMAIL, NOTIFICATION_TYPES
+from labform.providers.bitbar.emulator.wire import empty, reply
 
 
 class NotificationHandlers(BitbarViews):

@@ -7,13 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.config_fields import CONFIG_FIELDS
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.vocabulary import DEFAULT_MODE, FILE_KINDS, PROJECT_TYPES
-from providers.bitbar.emulator.wire import empty, reply
-from providers.emulation import tiny_png
+from labform.providers.bitbar.emulator.config_fields import CONFIG_FIELDS
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.seed import FREE_DEVICES_GROUP_ID, ID_STARTS
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.vocabulary import DEFAULT_MODE, FILE_KINDS, PROJECT_TYPES
+from labform.providers.bitbar.emulator.wire import empty, reply
+from labform.providers.emulation import tiny_png
 
 
 class ProjectHandlers(BitbarViews):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.files import report_response
-from providers.bitbar.emulator.formats import iso
-from providers.bitbar.emulator.timing import FAILURE_MESSAGE, finished_cases, run_status
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.vocabulary import PREVIEW_ROWS, REPORT_TYPES, REPORTS
-from providers.bitbar.emulator.wire import download, empty
-from providers.emulation import tiny_png, zip_bytes
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.files import report_response
+from labform.providers.bitbar.emulator.formats import iso
+from labform.providers.bitbar.emulator.timing import FAILURE_MESSAGE, finished_cases, run_status
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.vocabulary import PREVIEW_ROWS, REPORT_TYPES, REPORTS
+from labform.providers.bitbar.emulator.wire import download, empty
+from labform.providers.emulation import tiny_png, zip_bytes
 
 
 class ResultHandlers(BitbarViews):

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.formats import slug
-from providers.bitbar.emulator.seed import ID_STARTS
-from providers.bitbar.emulator.timing import device_windows, selected, test_case
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.wire import empty, reply
-from providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.formats import slug
+from labform.providers.bitbar.emulator.seed import ID_STARTS
+from labform.providers.bitbar.emulator.timing import device_windows, selected, test_case
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.wire import empty, reply
+from labform.providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
 
 
 class RunHandlers(BitbarViews):

@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from providers.bitbar.emulator.formats import slug
-from providers.emulation import seeded_random
+from labform.providers.bitbar.emulator.formats import slug
+from labform.providers.emulation import seeded_random
 
 SANDBOX_API_KEY = "sandbox-bitbar-key"
 SANDBOX_USERNAME = "sandbox@labform.dev"

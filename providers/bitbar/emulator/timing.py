@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from providers.bitbar.emulator.formats import millis
+from labform.providers.bitbar.emulator.formats import millis
 
 # Stages of a device run after it left the queue, with their share of its window.
 STAGES = (

@@ -13,14 +13,14 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from providers.bitbar.emulator.errors import api_error
-from providers.bitbar.emulator.files import write_zip
-from providers.bitbar.emulator.formats import slug
-from providers.bitbar.emulator.seed import ID_STARTS
-from providers.bitbar.emulator.views import BitbarViews
-from providers.bitbar.emulator.vocabulary import FILE_KINDS
-from providers.bitbar.emulator.wire import reply
-from providers.emulation import Rejection, StoredUpload, inspect_app, save_upload
+from labform.providers.bitbar.emulator.errors import api_error
+from labform.providers.bitbar.emulator.files import write_zip
+from labform.providers.bitbar.emulator.formats import slug
+from labform.providers.bitbar.emulator.seed import ID_STARTS
+from labform.providers.bitbar.emulator.views import BitbarViews
+from labform.providers.bitbar.emulator.vocabulary import FILE_KINDS
+from labform.providers.bitbar.emulator.wire import reply
+from labform.providers.emulation import Rejection, StoredUpload, inspect_app, save_upload
 
 
 class FileHandlers(BitbarViews):

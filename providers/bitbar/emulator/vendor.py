@@ -36,14 +36,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.bitbar.emulator.errors import api_error, check
-from providers.bitbar.emulator.runs import RunHandlers
-from providers.bitbar.emulator.seed import ID_STARTS
-from providers.bitbar.emulator.timing import run_status
-from providers.bitbar.emulator.uploads import FileHandlers
-from providers.bitbar.emulator.vocabulary import FILE_KINDS, LIMITATION_TYPES
-from providers.bitbar.emulator.wire import reply
-from providers.emulation import app_platform, seeded_random
+from labform.providers.bitbar.emulator.errors import api_error, check
+from labform.providers.bitbar.emulator.runs import RunHandlers
+from labform.providers.bitbar.emulator.seed import ID_STARTS
+from labform.providers.bitbar.emulator.timing import run_status
+from labform.providers.bitbar.emulator.uploads import FileHandlers
+from labform.providers.bitbar.emulator.vocabulary import FILE_KINDS, LIMITATION_TYPES
+from labform.providers.bitbar.emulator.wire import reply
+from labform.providers.emulation import app_platform, seeded_random
 
 # The query parameter retry_test_run repeats, and its plain spelling.
 DEVICE_RUN_IDS = ("deviceRunIds[]", "deviceRunIds")

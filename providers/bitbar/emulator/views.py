@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from providers.bitbar.emulator.core import BitbarCore
-from providers.bitbar.emulator.formats import millis, readable_size
-from providers.bitbar.emulator.timing import (
+from labform.providers.bitbar.emulator.core import BitbarCore
+from labform.providers.bitbar.emulator.formats import millis, readable_size
+from labform.providers.bitbar.emulator.timing import (
     ended_at,
     finished_cases,
     interrupting_state,
@@ -15,7 +15,7 @@ from providers.bitbar.emulator.timing import (
     state_objects,
     testing_window,
 )
-from providers.bitbar.emulator.vocabulary import FINAL_STATUSES
+from labform.providers.bitbar.emulator.vocabulary import FINAL_STATUSES
 
 
 class BitbarViews(BitbarCore):

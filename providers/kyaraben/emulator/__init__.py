@@ -41,9 +41,9 @@ and the variants (variants.py) that start it with the other readings:
 
 from __future__ import annotations
 
-from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions
-from providers.kyaraben.emulator.app import USER_HEADER, KyarabenEmulator
-from providers.kyaraben.emulator.variants import VARIANTS, Variants
+from labform.providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions
+from labform.providers.kyaraben.emulator.app import USER_HEADER, KyarabenEmulator
+from labform.providers.kyaraben.emulator.variants import VARIANTS, Variants
 
 SANDBOX_USER = "labform-sandbox"
 

@@ -15,13 +15,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation import failing_positions, seeded_random
-from providers.kyaraben.emulator import outputs
-from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
-from providers.kyaraben.emulator.hwconfig import hwconfig_shown, malformed, read_hwconfig, schema_check
-from providers.kyaraben.emulator.replies import accepted, answer, no_content
-from providers.kyaraben.emulator.timeline import Record
-from providers.kyaraben.emulator.world import error, new_id
+from labform.providers.emulation import failing_positions, seeded_random
+from labform.providers.kyaraben.emulator import outputs
+from labform.providers.kyaraben.emulator.base import Endpoint, KyarabenBase
+from labform.providers.kyaraben.emulator.hwconfig import hwconfig_shown, malformed, read_hwconfig, schema_check
+from labform.providers.kyaraben.emulator.replies import accepted, answer, no_content
+from labform.providers.kyaraben.emulator.timeline import Record
+from labform.providers.kyaraben.emulator.world import error, new_id
 
 A = "/android/{avm_id}"
 

@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from providers.emulation import Handler
-from providers.kyaraben.emulator.android import AndroidRoutes
-from providers.kyaraben.emulator.base import Endpoint
-from providers.kyaraben.emulator.campaigns import CampaignRoutes
-from providers.kyaraben.emulator.files import FileRoutes
-from providers.kyaraben.emulator.projects import ProjectRoutes
-from providers.kyaraben.emulator.testsources import TestSourceRoutes
-from providers.kyaraben.emulator.user import UserRoutes
-from providers.kyaraben.emulator.world import error
+from labform.providers.emulation import Handler
+from labform.providers.kyaraben.emulator.android import AndroidRoutes
+from labform.providers.kyaraben.emulator.base import Endpoint
+from labform.providers.kyaraben.emulator.campaigns import CampaignRoutes
+from labform.providers.kyaraben.emulator.files import FileRoutes
+from labform.providers.kyaraben.emulator.projects import ProjectRoutes
+from labform.providers.kyaraben.emulator.testsources import TestSourceRoutes
+from labform.providers.kyaraben.emulator.user import UserRoutes
+from labform.providers.kyaraben.emulator.world import error
 
 USER_HEADER = "X-Auth-UserId"
 

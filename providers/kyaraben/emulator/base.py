@@ -13,10 +13,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from providers.emulation import Emulator, EmulatorOptions, Handler, Validators, virtual_datetime
-from providers.kyaraben.emulator.timeline import Timeline
-from providers.kyaraben.emulator.variants import DEFAULT, Variants
-from providers.kyaraben.emulator.world import World, error, initial_data
+from labform.providers.emulation import Emulator, EmulatorOptions, Handler, Validators, virtual_datetime
+from labform.providers.kyaraben.emulator.timeline import Timeline
+from labform.providers.kyaraben.emulator.variants import DEFAULT, Variants
+from labform.providers.kyaraben.emulator.world import World, error, initial_data
 
 Endpoint = tuple[str, str, Handler]
 

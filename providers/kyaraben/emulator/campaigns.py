@@ -17,13 +17,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
-from providers.kyaraben.emulator import outputs
-from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
-from providers.kyaraben.emulator.hwconfig import hwconfig_shown, read_hwconfig
-from providers.kyaraben.emulator.replies import answer, no_content
-from providers.kyaraben.emulator.timeline import TEST, Record
-from providers.kyaraben.emulator.world import new_id
+from labform.providers.emulation import failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
+from labform.providers.kyaraben.emulator import outputs
+from labform.providers.kyaraben.emulator.base import Endpoint, KyarabenBase
+from labform.providers.kyaraben.emulator.hwconfig import hwconfig_shown, read_hwconfig
+from labform.providers.kyaraben.emulator.replies import answer, no_content
+from labform.providers.kyaraben.emulator.timeline import TEST, Record
+from labform.providers.kyaraben.emulator.world import new_id
 
 C = "/projects/{project_id}/campaigns"
 # Generated names look like the doc's example, "lovely-big-cobra".

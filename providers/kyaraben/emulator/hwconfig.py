@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.emulation import Rejection, Validators
-from providers.kyaraben.emulator.variants import Variants
-from providers.kyaraben.emulator.world import HWCONFIG_DEFAULTS
+from labform.providers.emulation import Rejection, Validators
+from labform.providers.kyaraben.emulator.variants import Variants
+from labform.providers.kyaraben.emulator.world import HWCONFIG_DEFAULTS
 
 SWITCHES = tuple(key for key in HWCONFIG_DEFAULTS if key.startswith("enable_"))
 SIZES = ("width", "height", "dpi")

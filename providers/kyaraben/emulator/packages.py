@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from providers.emulation import AppDefect, inspect_app
-from providers.emulation.binary_xml import binary_xml_elements, is_binary_xml
+from labform.providers.emulation import AppDefect, inspect_app
+from labform.providers.emulation.binary_xml import binary_xml_elements, is_binary_xml
 
 TEST_RUNNER = "android.test.InstrumentationTestRunner"
 # Defects that make the manifest unreadable; a missing launcher is fine (test apks have none).

@@ -9,10 +9,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
-from providers.kyaraben.emulator.replies import accepted, answer, no_content
-from providers.kyaraben.emulator.timeline import Record
-from providers.kyaraben.emulator.world import error, new_id
+from labform.providers.kyaraben.emulator.base import Endpoint, KyarabenBase
+from labform.providers.kyaraben.emulator.replies import accepted, answer, no_content
+from labform.providers.kyaraben.emulator.timeline import Record
+from labform.providers.kyaraben.emulator.world import error, new_id
 
 P = "/projects/{project_id}"
 

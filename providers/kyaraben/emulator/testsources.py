@@ -15,12 +15,12 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from providers.emulation import StoredUpload, save_upload
-from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
-from providers.kyaraben.emulator.packages import compiled_source
-from providers.kyaraben.emulator.replies import answer, no_content
-from providers.kyaraben.emulator.timeline import Record
-from providers.kyaraben.emulator.world import error, new_id
+from labform.providers.emulation import StoredUpload, save_upload
+from labform.providers.kyaraben.emulator.base import Endpoint, KyarabenBase
+from labform.providers.kyaraben.emulator.packages import compiled_source
+from labform.providers.kyaraben.emulator.replies import answer, no_content
+from labform.providers.kyaraben.emulator.timeline import Record
+from labform.providers.kyaraben.emulator.world import error, new_id
 
 T = "/projects/{project_id}/testsources"
 

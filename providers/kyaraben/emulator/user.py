@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.kyaraben.emulator.base import Endpoint, KyarabenBase
-from providers.kyaraben.emulator.replies import answer
-from providers.kyaraben.emulator.world import IMAGES
+from labform.providers.kyaraben.emulator.base import Endpoint, KyarabenBase
+from labform.providers.kyaraben.emulator.replies import answer
+from labform.providers.kyaraben.emulator.world import IMAGES
 
 
 class UserRoutes(KyarabenBase):

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from providers.emulation import Rejection
-from providers.kyaraben.emulator.timeline import Record, Timeline
-from providers.kyaraben.emulator.variants import Variants
+from labform.providers.emulation import Rejection
+from labform.providers.kyaraben.emulator.timeline import Record, Timeline
+from labform.providers.kyaraben.emulator.variants import Variants
 
 # The doc's images (GET /images).
 IMAGES = [

@@ -40,10 +40,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions
-from providers.perfecto.emulator.app import EXECUTIONS, PAGE_SIZE, SANDBOX_JOB, SANDBOX_TOKEN, PerfectoEmulator
-from providers.perfecto.emulator.executions import make_executions
-from providers.perfecto.emulator.variants import VARIANTS, Variants
+from labform.providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions
+from labform.providers.perfecto.emulator.app import EXECUTIONS, PAGE_SIZE, SANDBOX_JOB, SANDBOX_TOKEN, PerfectoEmulator
+from labform.providers.perfecto.emulator.executions import make_executions
+from labform.providers.perfecto.emulator.variants import VARIANTS, Variants
 
 __all__ = [
     "EXECUTIONS",

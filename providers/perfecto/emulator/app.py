@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from providers.emulation import Emulator, EmulatorOptions, Rejection
-from providers.perfecto.emulator.executions import commands_of, make_executions, virtual_ms
-from providers.perfecto.emulator.query import Query
-from providers.perfecto.emulator.variants import DEFAULT, Variants
+from labform.providers.emulation import Emulator, EmulatorOptions, Rejection
+from labform.providers.perfecto.emulator.executions import commands_of, make_executions, virtual_ms
+from labform.providers.perfecto.emulator.query import Query
+from labform.providers.perfecto.emulator.variants import DEFAULT, Variants
 
 EXECUTIONS = "/export/api/v3/test-executions"
 PAGE_SIZE = 500

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.emulation import failing_positions, seeded_random, virtual_datetime
+from labform.providers.emulation import failing_positions, seeded_random, virtual_datetime
 
 Resource = dict[str, Any]
 # Downloads are not served; their links use a reserved host.

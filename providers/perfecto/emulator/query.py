@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.perfecto.emulator.variants import Variants
+from labform.providers.perfecto.emulator.variants import Variants
 
 Resource = dict[str, Any]
 CUSTOM = "customField."

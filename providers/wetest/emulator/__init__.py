@@ -52,8 +52,8 @@ clock), ``results``, ``core`` (lookups), one handler module per area
 (``uploads``, ``catalogue``, ``automation``) and ``app`` (the route table).
 """
 
-from providers.wetest.emulator.app import SANDBOX, build_app
-from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
-from providers.wetest.emulator.variants import VARIANTS, Variants
+from labform.providers.wetest.emulator.app import SANDBOX, build_app
+from labform.providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
+from labform.providers.wetest.emulator.variants import VARIANTS, Variants
 
 __all__ = ["SANDBOX", "SANDBOX_SECRET_ID", "SANDBOX_SECRET_KEY", "VARIANTS", "Variants", "build_app"]

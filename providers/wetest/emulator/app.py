@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, require_basic_auth
-from providers.wetest.emulator.automation import AutomationHandlers
-from providers.wetest.emulator.catalogue import CatalogueHandlers
-from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
-from providers.wetest.emulator.uploads import UploadHandlers
-from providers.wetest.emulator.variants import VARIANTS
-from providers.wetest.emulator.vocabulary import BASE, Ret
-from providers.wetest.emulator.wire import rejected
+from labform.providers.emulation import EmulatorApp, EmulatorEntry, EmulatorOptions, require_basic_auth
+from labform.providers.wetest.emulator.automation import AutomationHandlers
+from labform.providers.wetest.emulator.catalogue import CatalogueHandlers
+from labform.providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY
+from labform.providers.wetest.emulator.uploads import UploadHandlers
+from labform.providers.wetest.emulator.variants import VARIANTS
+from labform.providers.wetest.emulator.vocabulary import BASE, Ret
+from labform.providers.wetest.emulator.wire import rejected
 
 
 class WeTestEmulator(UploadHandlers, CatalogueHandlers, AutomationHandlers):

@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.wetest.emulator.core import WeTestCore
-from providers.wetest.emulator.results import device_errors, perf_samples, result_stat
-from providers.wetest.emulator.submission import Submission, parse_submission
-from providers.wetest.emulator.timeline import Flakiness, device_result_at, plan_devices, status_at
-from providers.wetest.emulator.vocabulary import (
+from labform.providers.wetest.emulator.core import WeTestCore
+from labform.providers.wetest.emulator.results import device_errors, perf_samples, result_stat
+from labform.providers.wetest.emulator.submission import Submission, parse_submission
+from labform.providers.wetest.emulator.timeline import Flakiness, device_result_at, plan_devices, status_at
+from labform.providers.wetest.emulator.vocabulary import (
     FILES_HOST,
     FRAME_TYPES,
     RESULT_TEXT,
@@ -21,7 +21,7 @@ from providers.wetest.emulator.vocabulary import (
     Ret,
     StatusCode,
 )
-from providers.wetest.emulator.wire import check, flag, ok, rejected
+from labform.providers.wetest.emulator.wire import check, flag, ok, rejected
 
 # The log URLs a device result carries when asked (log=true), and the files they name.
 LOG_FILES = (("mobile_log_url", "mobile.log"), ("script_log_url", "script.log"), ("test_video_url", "video.mp4"))

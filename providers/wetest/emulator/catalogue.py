@@ -7,9 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.wetest.emulator.core import WeTestCore
-from providers.wetest.emulator.vocabulary import DEVICE_STATES
-from providers.wetest.emulator.wire import check, int_path, ok
+from labform.providers.wetest.emulator.core import WeTestCore
+from labform.providers.wetest.emulator.vocabulary import DEVICE_STATES
+from labform.providers.wetest.emulator.wire import check, int_path, ok
 
 
 class CatalogueHandlers(WeTestCore):

@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation import Emulator, EmulatorOptions, Rejection
-from providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, initial_data
-from providers.wetest.emulator.timeline import device_result_at
-from providers.wetest.emulator.variants import DEFAULT, Variants
-from providers.wetest.emulator.vocabulary import DeviceResult, Ret
-from providers.wetest.emulator.wire import TIME_FORMATS, int_path, refusal_response, rejected
+from labform.providers.emulation import Emulator, EmulatorOptions, Rejection
+from labform.providers.wetest.emulator.seed import SANDBOX_SECRET_ID, SANDBOX_SECRET_KEY, initial_data
+from labform.providers.wetest.emulator.timeline import device_result_at
+from labform.providers.wetest.emulator.variants import DEFAULT, Variants
+from labform.providers.wetest.emulator.vocabulary import DeviceResult, Ret
+from labform.providers.wetest.emulator.wire import TIME_FORMATS, int_path, refusal_response, rejected
 
 
 class WeTestCore(Emulator):

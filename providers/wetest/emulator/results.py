@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from providers.emulation import seeded_random, virtual_datetime
-from providers.wetest.emulator.timeline import device_result_at
-from providers.wetest.emulator.vocabulary import DeviceResult
+from labform.providers.emulation import seeded_random, virtual_datetime
+from labform.providers.wetest.emulator.timeline import device_result_at
+from labform.providers.wetest.emulator.vocabulary import DeviceResult
 
 Stamp = Callable[[float | None], str | None]
 

@@ -13,15 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from providers.wetest.emulator.variants import Variants
-from providers.wetest.emulator.vocabulary import (
+from labform.providers.wetest.emulator.variants import Variants
+from labform.providers.wetest.emulator.vocabulary import (
     CHOOSE_TYPES,
     DEFAULT_DEVICE_RUNTIME,
     DEFAULT_TEST_RUNTIME,
     FRAME_TYPES,
     Ret,
 )
-from providers.wetest.emulator.wire import check, rejected
+from labform.providers.wetest.emulator.wire import check, rejected
 
 
 @dataclass(frozen=True)

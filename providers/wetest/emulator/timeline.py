@@ -21,9 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from providers.emulation import EmulatorOptions, failing_positions, flaky_attempt_fails, mark_flaky, seeded_random
-from providers.wetest.emulator.submission import Submission
-from providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
+from labform.providers.emulation import (
+    EmulatorOptions,
+    failing_positions,
+    flaky_attempt_fails,
+    mark_flaky,
+    seeded_random,
+)
+from labform.providers.wetest.emulator.submission import Submission
+from labform.providers.wetest.emulator.vocabulary import DeviceResult, StatusCode
 
 # Share of the job duration over which device starts are spread (queueing).
 QUEUE_SHARE = 0.1

@@ -10,10 +10,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from providers.emulation import app_platform, extension, inspect_app, save_upload
-from providers.wetest.emulator.core import WeTestCore
-from providers.wetest.emulator.vocabulary import APP_EXTENSIONS, FILES_HOST, Ret
-from providers.wetest.emulator.wire import check, ok, rejected
+from labform.providers.emulation import app_platform, extension, inspect_app, save_upload
+from labform.providers.wetest.emulator.core import WeTestCore
+from labform.providers.wetest.emulator.vocabulary import APP_EXTENSIONS, FILES_HOST, Ret
+from labform.providers.wetest.emulator.wire import check, ok, rejected
 
 
 class UploadHandlers(WeTestCore):

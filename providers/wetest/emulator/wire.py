@@ -13,9 +13,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from providers.emulation import Rejection, Validators, virtual_datetime
-from providers.wetest.emulator.variants import Variants
-from providers.wetest.emulator.vocabulary import Ret
+from labform.providers.emulation import Rejection, Validators, virtual_datetime
+from labform.providers.wetest.emulator.variants import Variants
+from labform.providers.wetest.emulator.vocabulary import Ret
 
 # The HTTP status of each refusal kind, for the variant whose refusals carry one.
 HTTP_STATUS = {Ret.BAD_PARAMETER: 400, Ret.NOT_FOUND: 404, Ret.WRONG_STATE: 409, Ret.AUTH_FAILED: 401}

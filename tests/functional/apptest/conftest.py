@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.apptest import emulator as apptest_emulator
+from labform.providers.apptest import emulator as apptest_emulator
 from tests.conftest import state_of
 
 USER_ID = apptest_emulator.SANDBOX_USER_ID

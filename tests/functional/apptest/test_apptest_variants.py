@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from providers.apptest.emulator import VARIANTS
+from labform.providers.apptest.emulator import VARIANTS
 from tests.apps import build_apk
 from tests.functional.apptest.conftest import APPTEST_PROVIDER, recorded_testset
 

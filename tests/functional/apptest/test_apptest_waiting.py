@@ -10,8 +10,8 @@ from functools import partial
 
 import pytest
 
-from providers.apptest import emulator as apptest_emulator
-from providers.apptest.client import RESULT_CODES, AppTestClient
+from labform.providers.apptest import emulator as apptest_emulator
+from labform.providers.apptest.client import RESULT_CODES, AppTestClient
 from tests.apps import build_apk
 from tests.functional.apptest.conftest import (
     ACCESS_KEY,

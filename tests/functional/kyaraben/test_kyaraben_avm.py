@@ -54,7 +54,7 @@ def test_an_added_apk_is_installed_in_place_and_its_result_awaited(running_clock
 
 def test_an_unnamed_vm_gets_a_stable_name_from_its_address(running_clock, kyaraben, workdir):
     """Without avm_name the VM is named from its plan address, already at plan time; the name is its natural key."""
-    from providers.kyaraben.planning import derived_name
+    from labform.providers.kyaraben.planning import derived_name
 
     write_lab(workdir, replace={"    avm_name: phone\n": ""})
     name = derived_name("kyaraben_avm.phone")

@@ -130,7 +130,7 @@ def test_a_campaign_name_given_is_used(running_clock, kyaraben, workdir):
 def apply_in_a_process(workdir) -> subprocess.Popen:
     """labform in a process of its own, so the test can kill it mid-wait."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine", "apply", str(workdir.path), "--auto-approve"],
+        [sys.executable, "-m", "labform.engine", "apply", str(workdir.path), "--auto-approve"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=dict(os.environ),

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.emulation import EmulatorServer
+from labform.providers.emulation import EmulatorServer
 from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, write_lab
 
 LOOKUPS = (

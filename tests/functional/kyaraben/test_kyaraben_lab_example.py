@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.kyaraben.emulator import VARIANTS
+from labform.providers.kyaraben.emulator import VARIANTS
 from tests.conftest import Workdir
 from tests.fixtures.clouds import RunningKyaraben
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.emulation.options import FAULTS_AFTER
+from labform.providers.emulation.options import FAULTS_AFTER
 from tests.functional.kyaraben.conftest import PROJECT_WITH_APK, WAIT, resources_of, write_apk, write_lab
 
 # At 30% faults, this seed's first apk install, first test source upload and first VM create

@@ -7,7 +7,7 @@ import hashlib
 import re
 import shutil
 
-from providers.emulation import tiny_png
+from labform.providers.emulation import tiny_png
 from tests.conftest import Workdir
 from tests.functional.kyaraben.conftest import KYARABEN_PROVIDER, PROJECT_WITH_APK, resources_of, write_apk, write_dsl
 

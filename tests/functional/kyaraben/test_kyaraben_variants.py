@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from providers.kyaraben.emulator import VARIANTS
+from labform.providers.kyaraben.emulator import VARIANTS
 from tests.functional.kyaraben.conftest import WAIT, resources_of, write_lab
 
 EVERY_VARIANT = pytest.mark.parametrize("variant", sorted(VARIANTS))

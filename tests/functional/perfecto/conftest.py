@@ -6,7 +6,7 @@ provider must work against each server the doc allows.
 
 from __future__ import annotations
 
-from providers.perfecto import emulator as perfecto_emulator
+from labform.providers.perfecto import emulator as perfecto_emulator
 
 TOKEN = perfecto_emulator.SANDBOX_TOKEN
 

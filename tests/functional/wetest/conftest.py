@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.wetest import emulator as wetest_emulator
+from labform.providers.wetest import emulator as wetest_emulator
 from tests.apps import build_apk, text_manifest
 from tests.conftest import state_of
 

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from providers.run_record import RunRecord
-from providers.wetest.runs import AutomationTest, _device_result
-from providers.wetest.times import span
+from labform.providers.run_record import RunRecord
+from labform.providers.wetest.runs import AutomationTest, _device_result
+from labform.providers.wetest.times import span
 
 START = "2024-01-01 00:00:05"
 

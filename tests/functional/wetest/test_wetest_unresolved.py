@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from providers.emulation import Clock
+from labform.providers.emulation import Clock
 from tests.functional.wetest.conftest import resources_of
 from tests.functional.wetest.test_wetest_lost_answers import _fault_the_next_apply, _uploaded_without_a_test
 

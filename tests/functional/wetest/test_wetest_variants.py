@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from providers.emulation import Clock
-from providers.wetest.emulator import VARIANTS
+from labform.providers.emulation import Clock
+from labform.providers.wetest.emulator import VARIANTS
 from tests.functional.wetest.conftest import UPLOADS, resources_of, write_app
 
 EVERY_VARIANT = pytest.mark.parametrize("variant", sorted(VARIANTS))
