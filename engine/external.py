@@ -1,8 +1,8 @@
-"""External programs labform runs for a secret or a key: ``command()`` in expressions, the
-``command`` key provider, a high-water mark kept through a program. One place decides how they
-are run (no shell, a time limit, standard input closed unless given) and how their failure reads:
-its exit status, never what it printed (a secret helper's complaint may quote a secret labform
-has not seen, so masking cannot catch it)."""
+"""Values from outside labform: files (``file()``, a workspace's mounted secrets) and programs
+(``command()``, the ``command`` key provider, a workspace's secret helpers). One place decides how a
+file is read (UTF-8 text) and how a program is run (no shell, a time limit, standard input closed
+unless given), and how a failure reads: a program's exit status, never what it printed (a secret
+helper's complaint may quote a secret labform has not seen, so masking cannot catch it)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ TIMEOUT = 60.0  # seconds a program may take (a KMS round trip, a Vault login)
 
 
 class ExternalError(Exception):
-    """The program could not be run, or failed; the message names it, never its output."""
+    """The file could not be read, or the program run; the message names it, never its output."""
+
+
+def read(path: Path, shown: str | None = None) -> str:
+    """The file's text; ``shown`` is how a message names it (the path as written)."""
+    name = shown if shown is not None else str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ExternalError(f"'{name}' is not UTF-8 text") from None
+    except OSError as exc:
+        raise ExternalError(f"cannot read '{name}': {exc.strerror or exc}") from None
 
 
 def run(argv: Sequence[str], stdin: str | None = None, cwd: Path | None = None, timeout: float = TIMEOUT) -> str:

@@ -71,11 +71,9 @@ def _file(base: Path | None, path: Any) -> str:
         raise FunctionError(f"file: the path must be a string, not {_kind(path)}")
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
     try:
-        return full.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise FunctionError(f"file: '{path}' is not UTF-8 text") from None
-    except OSError as exc:
-        raise FunctionError(f"file: cannot read '{path}': {exc.strerror or exc}") from None
+        return external.read(full, path)
+    except external.ExternalError as exc:
+        raise FunctionError(f"file: {exc}") from None
 
 
 _command_outputs: dict[tuple[str, ...], str] = {}

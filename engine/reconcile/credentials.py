@@ -80,11 +80,9 @@ def run(source: CommandSource, base: Path, where: SourceLocation | None, field: 
 
 def read(path: Path, where: SourceLocation | None, field: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text", where, field) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", where, field) from None
+        return external.read(path)
+    except external.ExternalError as exc:
+        raise ConfigError(str(exc), where, field) from None
 
 
 def value(source: EnvValue, base: Path, where: SourceLocation | None, field: str) -> str:
