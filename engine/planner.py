@@ -76,7 +76,8 @@ class Planner:
 
     # --- refresh -------------------------------------------------------
     def refresh(self) -> None:
-        """Read each object in state, grouped by the listing it can be read through: every listing,
+        """Read each object in state, grouped by the listing it can be read through (alone in its
+        scope, an object with a read of its own is read on its own): every listing,
         its pages and every single read at once, at most --parallelism in flight (the session's fan-out).
         With -refresh=false nothing is read: each object is taken as state recorded it."""
         if not self.options.refresh:
@@ -96,6 +97,11 @@ class Planner:
                 singles.append(key)
             else:
                 groups.setdefault((item.type, scope), []).append(key)
+        for group, keys in list(groups.items()):
+            # One object in a scope is one read, where its listing pages through all the scope holds
+            # (an account's every project, every group's members): it is listed only if it has no read.
+            if len(keys) == 1 and type_named(group[0]).reads_each():
+                singles += groups.pop(group)
         jobs = [partial(self._refresh_group, group, keys) for group, keys in groups.items()]
         jobs += [partial(self._refresh_one, key) for key in singles]
         self.session.listings.fanout.map(lambda job: job(), jobs)

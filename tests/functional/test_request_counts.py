@@ -35,7 +35,8 @@ def overlapping(records) -> bool:
 
 def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
     """A plan adding parameters to a project that holds more than a page of them reads that
-    project's listing once, for refresh and every look-up together; new projects share one too."""
+    project's listing once, for refresh and every look-up together; new projects share one too
+    (the project alone in state is read on its own)."""
     held = PAGE_SIZE + 10
     workdir.write(BITBAR_PROVIDER + "resources:\n" + PROJECT + parameters(held))
     assert workdir.apply().exit_code == 0
@@ -46,7 +47,8 @@ def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
     project = state_of(workdir)["resources"]["bitbar_project.bench"]["id"]
     assert len(gets(bitbar, f"/projects/{project}/config/parameters")) == 2  # its two pages
     assert gets(bitbar).count("/api/v2/me/projects") == 1  # five new projects, one listing
-    assert len(bitbar.app.log.all()) == 3
+    assert gets(bitbar).count(f"/api/v2/me/projects/{project}") == 1
+    assert len(bitbar.app.log.all()) == 4
 
 
 def test_refresh_reads_pages_and_members_at_once_and_skips_empty_groups(emulator_options, bitbar, workdir):
