@@ -11,7 +11,7 @@ import hashlib
 
 from labform.providers import transfer
 from labform.providers.bitbar.client import PAGE_SIZE
-from tests.conftest import BITBAR_PROVIDER, state_of
+from tests.conftest import BITBAR_PROVIDER, Workdir, state_of
 
 PROJECT = "  bitbar_project.bench:\n    name: bench\n    type: ANDROID\n"
 
@@ -66,6 +66,38 @@ def test_refresh_reads_pages_and_members_at_once_and_skips_empty_groups(emulator
     assert overlapping(members)
     pages = bitbar.app.log.matching("GET", "/config/parameters")
     assert len(pages) == 3 and overlapping(pages[1:])  # the first says the total; the other two at once
+
+
+def test_an_object_alone_in_its_scope_is_read_on_its_own_not_through_the_accounts_listing(bitbar, tmp_path):
+    """An account shared with others' projects and groups: refreshing one of each costs their own
+    reads (and the group's members), however many objects the account's listings would page through."""
+    others, workdir = Workdir(tmp_path / "others"), Workdir(tmp_path / "mine")
+    others.path.mkdir()
+    workdir.path.mkdir()
+    others.write(
+        BITBAR_PROVIDER
+        + "resources:\n"
+        + "".join(f"  bitbar_project.p{i}:\n    name: other{i}\n    type: ANDROID\n" for i in range(PAGE_SIZE + 1))
+        + "".join(
+            f"  bitbar_device_group.g{i}:\n    name: other{i}\n    os_type: ANDROID\n    devices: [304]\n"
+            for i in range(3)
+        )
+    )
+    assert others.apply().exit_code == 0
+    group = "  bitbar_device_group.mine:\n    name: mine\n    os_type: ANDROID\n    devices: [304]\n"
+    workdir.write(BITBAR_PROVIDER + "resources:\n" + PROJECT + group)
+    assert workdir.apply().exit_code == 0
+    bitbar.app.log.clear()
+    assert workdir.run("plan", str(workdir.path), "--detailed-exitcode").exit_code == 0
+    resources = state_of(workdir)["resources"]
+    project, mine = resources["bitbar_project.bench"]["id"], resources["bitbar_device_group.mine"]["id"]
+    assert sorted(gets(bitbar)) == sorted(
+        [
+            f"/api/v2/me/projects/{project}",
+            f"/api/v2/me/device-groups/{mine}",
+            f"/api/v2/me/device-groups/{mine}/devices",
+        ]
+    )
 
 
 def test_a_saved_plan_is_applied_at_the_parallelism_given_now(emulator_options, bitbar, workdir):
