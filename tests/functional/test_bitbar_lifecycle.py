@@ -157,8 +157,10 @@ def test_object_deleted_outside_labform_is_created_again(bitbar, workdir):
 
 
 def test_refresh_reads_through_list_endpoints(bitbar, workdir):
-    """Refresh lists projects and parameters page by page instead of one GET per object."""
-    workdir.write(PLAN)
+    """Refresh lists projects page by page instead of one GET per object (two here: one alone
+    in its scope is read on its own, tests/functional/test_request_counts.py)."""
+    second = "resources:\n  bitbar_project.second:\n    name: Second\n    type: ANDROID\n"
+    workdir.write(PLAN.replace("resources:\n", second, 1))
     assert workdir.apply().exit_code == 0
     bitbar.app.log.clear()
     assert workdir.plan().exit_code == 0
