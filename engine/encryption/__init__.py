@@ -7,6 +7,7 @@
     target.py      one target (state or plan): its method, fallback and ``enforced``; seal and open
     records.py     journal records sealed one by one, each chained to the one before by its serial
     highwater.py   the highest serial a backend has seen per lineage: a rolled-back or swapped state refused
+    keeper.py      the mark kept through a program, away from the state (high_water.command)
     commands.py    state rekey / encrypt / decrypt
 
 Nothing here runs unless encryption is configured: plain state stays exactly as it was. This

@@ -95,6 +95,25 @@ class TargetSettings(_Strict):
     )
 
 
+class HighWaterSettings(_Strict):
+    """Where the state's high-water mark is kept, when not beside the state (highwater.py: MarkKeeper)."""
+
+    command: list[str] = Field(
+        min_length=1,
+        description="A program (no shell) that keeps the mark elsewhere: called with 'get NAME' it prints the "
+        "mark (nothing when none is kept), with 'put NAME' it stores the mark read on its standard input, "
+        "with 'delete NAME' it forgets it; NAME is the state's.",
+    )
+
+
+class StateTargetSettings(TargetSettings):
+    high_water: HighWaterSettings | None = Field(
+        None,
+        description="Keep the high-water mark through a program (a Vault entry, an object store) instead of "
+        "beside the state: a whole state folder restored from a backup is then refused too.",
+    )
+
+
 class EncryptionBlock(_Strict):
     """Client-side encryption of state (snapshot, journal, high-water mark) and saved plans."""
 
@@ -104,7 +123,7 @@ class EncryptionBlock(_Strict):
     method: Methods = Field(
         default_factory=Methods, description="How data is encrypted: aes_gcm, with one key provider."
     )
-    state: TargetSettings | None = Field(None, description="State, its journal and its high-water mark.")
+    state: StateTargetSettings | None = Field(None, description="State, its journal and its high-water mark.")
     plan: TargetSettings | None = Field(None, description="Saved plans (plan -out FILE).")
 
 

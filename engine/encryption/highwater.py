@@ -9,7 +9,8 @@ another lineage, or gone, is refused naming both serials. ``labform state rekey
 it (``forced``) and recorded in the journal.
 
 What it cannot see: a mark restored together with the state (a whole folder from a
-backup) — only a mark kept elsewhere than the state (PostgreSQL) catches that.
+backup) — only a mark kept elsewhere than the state catches that (``high_water.command``,
+keeper.py).
 """
 
 from __future__ import annotations

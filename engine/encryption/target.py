@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from labform.engine.encryption import aes_gcm, envelope
-from labform.engine.encryption.config import EncryptionBlock, Fail, TargetSettings
+from labform.engine.encryption.config import EncryptionBlock, Fail, StateTargetSettings, TargetSettings
 from labform.engine.encryption.errors import EncryptionError
+from labform.engine.encryption.keeper import MarkKeeper
 from labform.engine.encryption.keys import CommandProvider, KeyProvider, Pbkdf2Provider
 
 
@@ -30,6 +31,8 @@ class Target:
     method: Method
     fallback: Method | None
     enforced: bool
+    # Where the state's high-water mark is kept when not beside it (None: beside it).
+    keeper: MarkKeeper | None = None
 
     def describe(self) -> str:
         return f"{aes_gcm.NAME}, key provider {self.method.provider.name}"
@@ -108,6 +111,9 @@ def build_targets(block: EncryptionBlock, fail: Fail) -> EncryptionConfig:
             method(settings.method, (what, "method")),
             method(fallback.method, (what, "fallback", "method")) if fallback else None,
             settings.enforced,
+            MarkKeeper(settings.high_water.command)
+            if isinstance(settings, StateTargetSettings) and settings.high_water
+            else None,
         )
 
     return EncryptionConfig(state=target("state", block.state), plan=target("plan", block.plan))

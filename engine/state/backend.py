@@ -42,7 +42,8 @@ class StateBackend(ABC):
     A backend implements the private half: ``_load``/``_store`` (the snapshot),
     ``_journal_records``/``_journal_append``/``_journal_reset`` (the journal),
     ``_try_lock``/``release``/``force_unlock`` and ``describe``; with encryption also
-    ``_mark_load``/``_mark_store``/``_mark_drop`` (the high-water mark).
+    ``_mark_load``/``_mark_store``/``_mark_drop`` (the high-water mark, unless the target's
+    ``keeper`` keeps it elsewhere: engine/encryption/keeper.py).
 
     With ``encryption`` (a target of engine/encryption) every snapshot, journal record and
     the high-water mark are sealed; ``read`` refuses a state older than the mark or of
@@ -110,8 +111,11 @@ class StateBackend(ABC):
     def _read_mark(self) -> Mark | None:
         from labform.engine.encryption import highwater
 
-        document = self._mark_load()
-        if document is None or self.encryption is None:
+        if self.encryption is None:
+            return None
+        keeper = self.encryption.keeper
+        document = keeper.load(self.describe()) if keeper else self._mark_load()
+        if document is None:
             return None
         return highwater.opened(document, self.encryption, self.describe())
 
@@ -130,7 +134,11 @@ class StateBackend(ABC):
             return
         else:
             mark = highwater.Mark(lineage, serial, mark.forced if mark else [])
-        self._mark_store(highwater.sealed(mark, target))
+        document = highwater.sealed(mark, target)
+        if target.keeper:
+            target.keeper.store(self.describe(), document)
+        else:
+            self._mark_store(document)
         self._mark = mark
 
     def refuse_plaintext(self, what: str) -> None:
@@ -205,7 +213,11 @@ class StateBackend(ABC):
         self._store(state)
         self._journal_reset()
         if self.writes_plaintext:
-            self._mark_drop()
+            keeper = self.encryption.keeper if self.encryption else None
+            if keeper:
+                keeper.drop(self.describe())
+            else:
+                self._mark_drop()
             self._mark = None
         else:
             self._raise_mark(state.lineage, state.serial)

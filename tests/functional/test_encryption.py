@@ -325,3 +325,65 @@ def test_command_key_provider_speaks_the_external_protocol(bitbar, workdir, tmp_
     failing.write_text("import sys\nprint('vault is sealed', file=sys.stderr)\nsys.exit(3)\n")
     workdir.write(plan_text(block=block.replace(str(program), str(failing))))
     refused(workdir.plan(), "key provider command.vault:", "exited 3 (its output is not shown)")
+
+
+MARK_KEEPER = """\
+import hashlib, pathlib, sys
+verb, name = sys.argv[2], sys.argv[3]
+kept = pathlib.Path(sys.argv[1]) / hashlib.sha256(name.encode()).hexdigest()
+if verb == "get":
+    print(kept.read_text() if kept.exists() else "")
+elif verb == "put":
+    kept.write_text(sys.stdin.read())
+elif verb == "delete":
+    kept.unlink(missing_ok=True)
+else:
+    sys.exit(2)
+"""
+
+
+def _state_files(workdir):
+    return {p.name: p.read_bytes() for p in workdir.state_file.parent.glob(workdir.state_file.name + "*")}
+
+
+def _restore(workdir, files) -> None:
+    for path in workdir.state_file.parent.glob(workdir.state_file.name + "*"):
+        path.unlink()
+    for name, data in files.items():
+        (workdir.state_file.parent / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("kept_elsewhere", [False, True])
+def test_a_whole_state_folder_restored_is_refused_only_with_the_mark_kept_elsewhere(
+    bitbar, workdir, tmp_path, kept_elsewhere
+):
+    program, marks = tmp_path / "keeper.py", tmp_path / "marks"
+    program.write_text(MARK_KEEPER)
+    marks.mkdir()
+    extra = f", high_water: {{command: [{sys.executable}, {program}, {marks}]}}" if kept_elsewhere else ""
+    workdir.write(plan_text(block=encryption("main", extra=extra)))
+    assert workdir.apply().exit_code == 0
+    beside = workdir.state_file.with_name("labform.state.json.highwater")
+    assert beside.exists() is not kept_elsewhere and len(list(marks.iterdir())) == int(kept_elsewhere)
+    backup = _state_files(workdir)
+    workdir.write(plan_text("Checkout flow 2", encryption("main", extra=extra)))
+    assert workdir.apply().exit_code == 0
+    _restore(workdir, backup)  # the state, its journal and whatever lay beside them, from the backup
+    if not kept_elsewhere:  # the README's threat model: a mark restored with the state cannot see it
+        assert workdir.plan().exit_code == 0
+        return
+    refused(workdir.plan(), "was rolled back: its serial", "state rekey -force-rollback")
+    accepted = workdir.run("state", "rekey", "-force-rollback", str(workdir.path))
+    assert accepted.exit_code == 0, accepted.output
+    assert workdir.plan().exit_code == 0  # the kept mark followed it down
+
+
+def test_a_failing_mark_keeper_is_a_clear_error_and_nothing_is_written(bitbar, workdir, tmp_path):
+    failing = tmp_path / "keeper.py"
+    failing.write_text("import sys\nprint('token expired: s3cr3t', file=sys.stderr)\nsys.exit(3)\n")
+    workdir.write(
+        plan_text(block=encryption("main", extra=f", high_water: {{command: [{sys.executable}, {failing}]}}"))
+    )
+    result = workdir.apply()
+    refused(result, "state.high_water.command", "exited 3 (its output is not shown)")
+    assert "s3cr3t" not in result.output and not workdir.state_file.exists()
