@@ -26,8 +26,10 @@ class MarkKeeper:
         try:
             return external.run([*self.command, verb, name], stdin=stdin)
         except external.ExternalError as exc:
+            # The mark is read before anything is written, and stored after the state it follows.
+            after = "nothing was written" if verb == "get" else "the state was written, its mark was not kept"
             raise EncryptionError(
-                f"the high-water mark of {name} ({verb}, state.high_water.command): {exc}; nothing was written"
+                f"the high-water mark of {name} ({verb}, state.high_water.command): {exc}; {after}"
             ) from None
 
     def load(self, name: str) -> Any:
