@@ -8,7 +8,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labform.engine.errors import StateLockedError
 from labform.engine.state.journal import replay
@@ -24,6 +24,12 @@ LOCK_NOTICE_EVERY = 10.0  # while waiting, say again who is in the way this ofte
 # A new holder records who it is just after locking: a blocked command gives it
 # this long before saying it could not tell who holds the lock.
 HOLDER_PATIENCE = 1.0
+
+
+class _MarkStore(Protocol):
+    def load(self, name: str) -> Any: ...
+    def store(self, name: str, document: dict[str, Any]) -> None: ...
+    def drop(self, name: str) -> None: ...
 
 
 class StateBackend(ABC):
@@ -108,13 +114,17 @@ class StateBackend(ABC):
     def _mark_drop(self) -> None:  # noqa: B027
         """Remove the high-water mark (the state is plaintext again)."""
 
+    def _marks(self) -> _MarkStore:
+        """Where the mark is kept: through the target's program (keeper.py), else beside the state."""
+        keeper = self.encryption.keeper if self.encryption else None
+        return keeper or _BesideTheState(self)
+
     def _read_mark(self) -> Mark | None:
         from labform.engine.encryption import highwater
 
         if self.encryption is None:
             return None
-        keeper = self.encryption.keeper
-        document = keeper.load(self.describe()) if keeper else self._mark_load()
+        document = self._marks().load(self.describe())
         if document is None:
             return None
         return highwater.opened(document, self.encryption, self.describe())
@@ -134,11 +144,7 @@ class StateBackend(ABC):
             return
         else:
             mark = highwater.Mark(lineage, serial, mark.forced if mark else [])
-        document = highwater.sealed(mark, target)
-        if target.keeper:
-            target.keeper.store(self.describe(), document)
-        else:
-            self._mark_store(document)
+        self._marks().store(self.describe(), highwater.sealed(mark, target))
         self._mark = mark
 
     def refuse_plaintext(self, what: str) -> None:
@@ -213,11 +219,7 @@ class StateBackend(ABC):
         self._store(state)
         self._journal_reset()
         if self.writes_plaintext:
-            keeper = self.encryption.keeper if self.encryption else None
-            if keeper:
-                keeper.drop(self.describe())
-            else:
-                self._mark_drop()
+            self._marks().drop(self.describe())
             self._mark = None
         else:
             self._raise_mark(state.lineage, state.serial)
@@ -271,3 +273,19 @@ class StateBackend(ABC):
             yield
         finally:
             self.release()
+
+
+class _BesideTheState:
+    """The backend's own mark storage (a file beside a local state, a PostgreSQL row), as a _MarkStore."""
+
+    def __init__(self, backend: StateBackend):
+        self.backend = backend
+
+    def load(self, name: str) -> Any:
+        return self.backend._mark_load()
+
+    def store(self, name: str, document: dict[str, Any]) -> None:
+        self.backend._mark_store(document)
+
+    def drop(self, name: str) -> None:
+        self.backend._mark_drop()
