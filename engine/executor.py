@@ -27,6 +27,7 @@ from labform.engine.config import PlanConfig
 from labform.engine.errors import ConfigError, LabformError, StateError
 from labform.engine.events import Event, Reporter, ignore
 from labform.engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
+from labform.engine.history.run_shards import SHARD_PLAN
 from labform.engine.options import DEFAULT_PARALLELISM
 from labform.engine.recovery import CREATE_ATTEMPTS, find_created, safe_to_send_again, unresolved_failure
 from labform.engine.references import Reference, contains_unknown, dig, substitute
@@ -242,8 +243,12 @@ class Executor:
         item = self.state.resources.get(str(address))
         return item.attributes if item else {}
 
-    def _desired(self, address: Address) -> dict[str, Any]:
-        return desired_arguments(self.config.resources[address], self.lookup)
+    def _desired(self, address: Address, change: ResourceChange | None = None) -> dict[str, Any]:
+        """The block's arguments now, with the shards its plan split for the run (started as the
+        plan showed them, kept in state, and what a start cut off resumes)."""
+        desired = desired_arguments(self.config.resources[address], self.lookup)
+        planned = (change.after or {}) if change is not None else {}
+        return {**desired, SHARD_PLAN: planned[SHARD_PLAN]} if SHARD_PLAN in planned else desired
 
     def _apply_one(self, change: ResourceChange) -> None:
         address = change.address
@@ -257,7 +262,7 @@ class Executor:
         except AppliedWithError as exc:
             self.result.elapsed[address] = time.monotonic() - started
             # The object exists (a run that missed its gate): record it, then fail.
-            self._remember(address, {**self._desired(address), **exc.attrs}, tainted=exc.tainted)
+            self._remember(address, {**self._desired(address, change), **exc.attrs}, tainted=exc.tainted)
             hint = f"; {stays_red(address, resource_type(address).ephemeral)}" if exc.operation == "gate" else ""
             raise ChangeFailed(f"{exc}{hint}") from None
         except (ProviderError, ConfigError, ChangeFailed) as exc:
@@ -290,7 +295,7 @@ class Executor:
             self.recorder.forget(address)
             self.result.destroyed += 1
             return None
-        desired = self._desired(address)
+        desired = self._desired(address, change)
         if change.action == Action.ADOPT:
             found = rtype.read(ctx, change.remote_id, desired) if change.remote_id else None
             if found is not None:

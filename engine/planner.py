@@ -44,6 +44,8 @@ from labform.engine.changes import REPLACE_MARKS, Action, ActionReason, Check, C
 from labform.engine.config import Block, PlanConfig
 from labform.engine.errors import ConfigError, LabformError
 from labform.engine.graph import DependencyGraph
+from labform.engine.history import run_shards
+from labform.engine.history.errors import HistoryError
 from labform.engine.options import PlanOptions
 from labform.engine.orphans import delete_reason
 from labform.engine.references import UNKNOWN, Reference, contains_unknown, dig
@@ -58,9 +60,16 @@ log = logging.getLogger("labform.plan")
 
 class Planner:
     def __init__(
-        self, config: PlanConfig, graph: DependencyGraph, state: State, session: ProviderSession, options: PlanOptions
+        self,
+        config: PlanConfig,
+        graph: DependencyGraph,
+        state: State,
+        session: ProviderSession,
+        options: PlanOptions,
+        durations: run_shards.Durations | None = None,
     ):
         self.config = config
+        self.durations = durations  # the test history a run's shards are split by; None: no history here
         self.graph = graph
         self.state = state
         self.session = session
@@ -351,6 +360,7 @@ class Planner:
                 )
             if rtype.hint_imports and not rtype.content_addressed:
                 self._twins.append((rtype, address, desired))
+            shards = self._split(block, rtype, desired, created)
             self.planned[address] = created
             return ResourceChange(
                 address,
@@ -360,7 +370,7 @@ class Planner:
                 after_unknown=_unknowns(created),
                 sensitive=sensitive,
                 reason=reason,
-                note=self._estimate(block, rtype, desired),
+                note=self._estimate(block, rtype, desired, shards),
             )
         # ignore_changes is applied here once: the ignored arguments keep what refresh saw (or stay
         # unset), so the update apply sends, read from the plan's ``after``, leaves them alone.
@@ -377,6 +387,7 @@ class Planner:
                     str(address),
                 )
             action = Action.CREATE_THEN_DELETE if block.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
+            shards = self._split(block, rtype, desired, created)
             self.planned[address] = created
             return ResourceChange(
                 address,
@@ -387,7 +398,7 @@ class Planner:
                 requires_replace=forcing,
                 sensitive=sensitive,
                 remote_id=prior.id,
-                note=self._estimate(block, rtype, desired),
+                note=self._estimate(block, rtype, desired, shards),
                 action_reason=why,
             )
         after = {**actual, **kept}
@@ -405,12 +416,29 @@ class Planner:
             remote_id=prior.id,
         )
 
-    def _estimate(self, block: Block, rtype: ResourceType, desired: dict[str, Any]) -> str | None:
-        """What a create costs and which devices it picks, as the plan shows them: a pick the cloud
-        cannot meet now, or an estimate over the block's budget, fails the plan at that field (unless
-        -target leaves the create out)."""
+    def _split(self, block: Block, rtype: ResourceType, desired: dict[str, Any], created: dict[str, Any]) -> str | None:
+        """A create asking for shards gets them split now (``created``'s shard_plan, which apply
+        starts as the plan shows it); the plan's line for them, or None without shards."""
+        if not run_shards.requested(desired):
+            return None
+        field = run_shards.field(desired)
+        try:
+            if self.durations is None:
+                raise HistoryError("this plan has no test history to split shards by")
+            split = run_shards.split(rtype, desired, self.durations)
+        except HistoryError as error:
+            raise ConfigError(str(error), block.positions.of(block.key_path + (field,)), str(block.address)) from None
+        created[run_shards.SHARD_PLAN] = split.as_json()
+        return run_shards.summary(split)
+
+    def _estimate(
+        self, block: Block, rtype: ResourceType, desired: dict[str, Any], shards: str | None = None
+    ) -> str | None:
+        """What a create costs, which devices it picks and how it is sharded, as the plan shows them:
+        a pick the cloud cannot meet now, or an estimate over the block's budget, fails the plan at
+        that field (unless -target leaves the create out)."""
         ctx = self.session.context(block.address.provider)
-        notes = [None if contains_unknown(desired) else rtype.estimate(ctx, desired)]
+        notes = [None if contains_unknown(desired) else rtype.estimate(ctx, desired), shards]
         for outlook in (picking.outlook, budget.outlook):
             note, problem = outlook(rtype.Args, ctx, desired)
             if problem:

@@ -27,6 +27,7 @@ from labform.engine.config import PlanConfig, build_config, suggestion
 from labform.engine.errors import ConfigError, ConfigErrors, LabformError, PlanRefusedError, StateError
 from labform.engine.events import Event, Reporter, ignore
 from labform.engine.graph import DependencyGraph, build_graph
+from labform.engine.history.run_shards import Durations
 from labform.engine.loader import LoadedPlan, load
 from labform.engine.options import DEFAULT_PARALLELISM, PlanOptions
 from labform.engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
@@ -135,6 +136,7 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
+    _check_shards(config, Durations(ws.state_location()))
     from labform.engine.encryption.configured import encryption_config
 
     encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
@@ -157,6 +159,21 @@ def _check_resources_locally(config: PlanConfig) -> None:
                 errors.append(error)
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def _check_shards(config: PlanConfig, durations: Durations) -> None:
+    """Each run asking for shards can have them: with nothing recorded for its units, only
+    shard_time can guess (history is read only when a block shards)."""
+    from labform.engine.history import run_shards
+
+    for block in config.resources.values():
+        if not run_shards.requested(block.arguments):
+            continue
+        desired = desired_arguments(block, lambda reference: UNKNOWN)
+        problem = run_shards.check(resource_type(block.address), desired, durations)
+        if problem:
+            field = block.key_path + (run_shards.field(desired),)
+            raise ConfigError(problem, block.positions.of(field), str(block.address))
 
 
 def _check_endpoints(config: PlanConfig) -> None:
@@ -285,6 +302,7 @@ def _make_plan(
     backend: StateBackend,
     session: ProviderSession,
     options: PlanOptions,
+    durations: Durations | None = None,
 ) -> PlanResult:
     from labform.engine import moves, planner, recovery
     from labform.engine.state.recorder import StateRecorder
@@ -296,7 +314,7 @@ def _make_plan(
             raise ConfigError(f"'{address}' is neither in the plan nor in state")
     recovered = recovery.recover_intents(StateRecorder(state, backend), session, graph) if state.intents else []
     carried_state, carried = moves.carry(state, config.moves, config.removals)
-    planning = planner.Planner(config, graph, carried_state, session, options)
+    planning = planner.Planner(config, graph, carried_state, session, options, durations)
     plan = planning.plan()
     plan.notices[:0] = [*recovered, *carried.notices]
     plan.moved, plan.forgotten = carried.moved, carried.forgotten
@@ -312,7 +330,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     graph = build_graph(config)
     backend = ws.backend()
     with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
-        result = _make_plan(config, graph, backend.read(), backend, session, options)
+        result = _make_plan(config, graph, backend.read(), backend, session, options, Durations(ws.state_location()))
     if out is not None:
         kept, secret = _variables_to_save(ws.variables)
         planfile.write(out, SavedPlan(result.plan, ws.path, kept, options.workers(), secret))
@@ -376,7 +394,7 @@ def apply(
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)
             planned = PlanResult(saved.plan, [])
         else:
-            planned = _make_plan(config, graph, state, backend, session, options)
+            planned = _make_plan(config, graph, state, backend, session, options, Durations(ws.state_location()))
         if not planned.plan.refresh_only:
             recovery.refuse_unresolved(state)  # before asking: there is nothing to approve yet
         if plan_file is None and planned.plan.has_changes and approve is not None and not approve(planned):

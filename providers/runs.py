@@ -34,6 +34,16 @@ counts each test once, by its last attempt; a test that failed and then passed
 is flaky (``gate.flaky: allow | fail``), and ``gate.quarantine`` lists test ids
 whose failure is reported but does not fail the gate.
 
+**Shards.** ``shards: N`` (or ``shard_time: T``) splits a suite into balanced
+shards over the units the cloud can start apart (``shard_units``; a type that
+cannot says why in ``cannot_shard``, a validate error at ``shards``). The engine
+splits them by recorded durations when it plans the run's create and passes the
+split as ``shard_plan`` (``{"shards": [{"units": [...], "expected_seconds": s}]}``);
+the run's ``start`` starts a part per shard, each recorded the moment the cloud
+answers it (``ctx.record``, with ``starting`` set until all are, then ``shard_runs``
+listing them): an apply killed in between calls ``start`` again, which starts
+only the shards still missing (``start_cut_off``).
+
 A cloud implements five small hooks; the flow lives here once::
 
     class BitbarRun(RunResource):
@@ -57,7 +67,7 @@ from xml.etree.ElementTree import Element
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from labform.providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg
+from labform.providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, Verdict, arg, known
 from labform.providers.errors import AppliedWithError
 from labform.providers.junit import missing_junit, write_junit
 from labform.providers.polling import STATUS_INTERVAL, Duration, WaitTimeout, wait_for
@@ -65,6 +75,8 @@ from labform.providers.run_record import CaseResult, RunRecord, UnitOf
 
 # The most attempts a retry may ask for (the first included): beyond it a suite is broken, not flaky.
 MAX_ATTEMPTS = 5
+# The most shards a run may be split into: each is a run (or campaign) of its own on the cloud.
+MAX_SHARDS = 50
 RetryForm = Literal["failed_tests", "failed_devices", "all"]
 # Keeps what an attempt has started so far in state (RunResource.start_attempt).
 Saver = Callable[[Attrs], None]
@@ -140,6 +152,21 @@ class RunArguments(Arguments):
     )
     retry: RetryPolicy | None = arg(
         None, local=True, description="Re-run what failed, up to attempts in total (needs wait)."
+    )
+    shards: int | None = arg(
+        None,
+        force_new=True,
+        ge=1,
+        le=MAX_SHARDS,
+        description="Split the suite into this many shards balanced by recorded durations, where the cloud "
+        "can start part of a suite (at most this many with shard_time).",
+    )
+    shard_time: Duration | None = arg(
+        None,
+        force_new=True,
+        gt=0,
+        description="As many shards as it takes for each to last about this long (e.g. 5m), by recorded "
+        "durations (a unit never run counts as 2m).",
     )
 
 
@@ -218,6 +245,8 @@ class RunResource(ResourceType):
     # The gate's fields the run's record judges (TestGate's); None: all of them. A cloud whose own
     # fields share a name with them (WeTest's min_pass_rate counts devices or cases) names fewer.
     record_gate_fields: ClassVar[tuple[str, ...] | None] = None
+    # Why this cloud's runs cannot be sharded (a validate error at ``shards``); None: they can (``shard_units``).
+    cannot_shard: ClassVar[str | None] = "its runs cannot start part of a suite"
 
     # --- hooks ----------------------------------------------------------
     def start(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -304,6 +333,20 @@ class RunResource(ResourceType):
             return [("gate", "a gate needs 'wait' (the result is only known once the run finished)")]
         if desired.get("retry") and not desired.get("wait"):
             return [("retry", "a retry needs 'wait' (what failed is only known once the run finished)")]
+        return self._shard_problems(desired)
+
+    def _shard_problems(self, desired: Attrs) -> list[tuple[str, str]]:
+        """``shards``/``shard_time`` where the cloud cannot shard, or over units not named literally."""
+        field = "shards" if desired.get("shards") is not None else "shard_time"
+        if desired.get(field) is None:
+            return []
+        if self.cannot_shard is not None:
+            return [(field, f"{self.cloud} cannot shard a run: {self.cannot_shard}")]
+        units = self.shard_units(desired)
+        if not known(units):
+            return [(field, "a run's units must be named literally to be sharded (one is named by an expression)")]
+        if not units:
+            return [(field, "the run names no units to shard")]
         return []
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -317,11 +360,19 @@ class RunResource(ResourceType):
         attrs = {**actual, **desired, **self.update_remote(ctx, id, desired, actual), "id": id}
         return self.settle(ctx, desired, attrs)
 
+    @staticmethod
+    def start_cut_off(desired: Attrs, attrs: Attrs) -> bool:
+        """A sharded start cut off between two of its calls (a shard each): recorded as ``starting``,
+        or found again by its first part's name with no ``shard_runs`` yet (its answer lost)."""
+        return bool(attrs.get("starting")) or bool(desired.get("shard_plan") and not attrs.get("shard_runs"))
+
     def pending(self, desired: Attrs, actual: Attrs) -> str | None:
         """A run started but not finished (state says so) is still a change: apply waits for it,
         and its gate is judged then. A finished run's missed gate is no change but a failing check
         (``verdict``). A retry attempt still owed (started and unfinished, or not started yet) is a
         change too ("resume attempt 2"), never a check."""
+        if self.start_cut_off(desired, actual):
+            return "the run was partly started: apply starts its missing shards (what started is not started again)"
         if not desired.get("wait"):
             return None
         attempts = actual.get("attempts") or []
@@ -379,7 +430,11 @@ class RunResource(ResourceType):
 
     def settle(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
         """The second phase: wait until finished (each attempt, with retries), write JUnit, fetch
-        artifacts, judge the gate."""
+        artifacts, judge the gate. A start cut off between its calls is carried out first."""
+        if self.start_cut_off(desired, attrs):
+            attrs = {**attrs, **self.start(ctx, desired)}
+            attrs.pop("starting", None)
+            ctx.record(attrs)
         wait = desired.get("wait")
         if not wait:
             return attrs
@@ -440,7 +495,9 @@ class RunResource(ResourceType):
         """Wait for the last of ``attempts``, then fold its test cases into the run's record."""
         current = attempts[-1]
         first = current["number"] == 1
-        view = attrs if first else {**attrs, **{k: v for k, v in current.items() if k not in ("number", "finished")}}
+        # A later attempt is read on its own: not through the first attempt's shards.
+        later = {k: v for k, v in attrs.items() if k != "shard_runs"}
+        view = attrs if first else {**later, **{k: v for k, v in current.items() if k not in ("number", "finished")}}
         final = self._wait(ctx, policy, view, attrs)
         if first:
             attrs = {**attrs, **final.attrs}

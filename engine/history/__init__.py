@@ -9,6 +9,7 @@ ingest.py      record_junit: a JUnit file's attempts (Surefire's reruns too) int
 provenance.py  the commit (CI environment, else git) and the source (ci or local) of a recording
 figures.py     pass rate, median duration, flaky versus broken; FlakyReport for labform tests flaky
 sharding.py    balanced shards by recorded durations (pure)
+run_shards.py  a run's shards, split when its create is planned (kept in the plan and state)
 period.py      --since's 30d / 12h / 90m
 """
 

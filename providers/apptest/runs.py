@@ -146,6 +146,7 @@ class Testset(RunResource):
 
     type_name = "apptest_testset"
     cloud = CLOUD
+    cannot_shard = "a test set tests the whole app (its start selects no tests)"
     Args = TestsetArgs
     # No natural key: the API's three calls are Run New Testset and, by testset_id, its status and
     # result; nothing lists testsets, so a testset_name cannot be searched for after a lost answer.

@@ -162,6 +162,11 @@ class Run(RunResource):
 
     type_name = "bitbar_run"
     cloud = "bitbar"
+    # The doc's run selects one class or package (limitationType/limitationValue): a shard of several
+    # would be runs in turn, which labform does not schedule yet.
+    cannot_shard = (
+        "a run selects one class or package (limitationValue), and shards of several runs in turn are not built yet"
+    )
     Args = RunArgs
     computed = ("id", "number", "state", "success_ratio", "execution_ratio", "device_runs")
     # The name is the plan's, or a marker from the address and triggers (RunResource.marker).

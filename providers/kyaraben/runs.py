@@ -9,6 +9,13 @@ ended in ERROR (``max_failed``) and the record's test cases (``min_pass_rate``,
 ``flaky``, ``quarantine``); JUnit has one testsuite per campaign test (its VM),
 one testcase per test case, its stdout as system-out.
 
+``shards: N`` (or ``shard_time``) splits the campaign's packages into balanced
+shards (providers/runs.py): a campaign per shard, each campaign test keeping
+the shard's packages. The first is the campaign the plan names, the others
+``<name>-shard-K``; each is found again by its name before it is started, so
+none starts twice. The run is read, gated and retried over all of them, their
+campaign tests in shard order.
+
 ``retry: {only: failed_tests}`` re-runs the campaign tests (a VM and its test
 package) that had a failing test case, as a new campaign named after the first
 (``<name>-attempt-N``, found again by that name if its start's answer was lost);
@@ -116,6 +123,7 @@ class Campaign(RunResource):
 
     type_name = "kyaraben_campaign"
     cloud = CLOUD
+    cannot_shard = None
     Args = CampaignArgs
     computed = ("id", "campaign_name", "status", "progress", "results")
     natural_key = ("project", "campaign_name")
@@ -126,6 +134,19 @@ class Campaign(RunResource):
             return {}
         parts = [address, desired.get("triggers") or []]
         return {"campaign_name": derived_name(*parts)} if known(parts) else {}
+
+    def check(self, desired):
+        problems = super().check(desired)
+        if not problems and (desired.get("shards") or desired.get("shard_time")):
+            bare = [
+                i + 1 for i, t in enumerate(desired.get("tests") or []) if isinstance(t, dict) and not t.get("packages")
+            ]
+            if bare:
+                where = ", ".join(f"#{i}" for i in bare)
+                problems.append(
+                    ("tests", f"a sharded campaign's tests each need packages (its units): {where} has none")
+                )
+        return problems
 
     def check_remote(self, ctx, desired):
         facts = plan_facts(ctx)
@@ -185,27 +206,62 @@ class Campaign(RunResource):
     # --- run hooks ----------------------------------------------------------------
     def start(self, ctx, desired):
         project, name = desired["project"], desired["campaign_name"]
+        if desired.get("shard_plan"):
+            return self._start_shards(ctx, desired)
         body = {"campaign_name": name, "tests": [_test_body(t) for t in desired["tests"]]}
         campaign_id = _client(ctx).start_campaign(project, body)
         ctx.progress(f"campaign {campaign_id}: started ({name}, {len(body['tests'])} tests)")
         return {"id": campaign_id, "campaign_name": name, "project": project, "status": "QUEUED"}
 
+    def _start_shards(self, ctx, desired):
+        """A campaign per shard, each recorded as kyaraben answers it; one the project already has
+        under the shard's name (an answer lost, an apply killed) is taken, not started again."""
+        project, name = desired["project"], desired["campaign_name"]
+        names = [name] + [f"{name}-shard-{k}" for k in range(2, len(desired["shard_plan"]["shards"]) + 1)]
+        existing = {
+            c["campaign_name"]: c["campaign_id"]
+            for c in _client(ctx).campaigns(project)
+            if c.get("campaign_name") in names
+        }
+        started: builtins.list[Attrs] = []
+        attrs: Attrs = {}
+        for number, (shard_name, tests) in enumerate(zip(names, _shard_bodies(desired), strict=True), 1):
+            campaign_id = existing.get(shard_name)
+            if campaign_id is None:
+                campaign_id = _client(ctx).start_campaign(project, {"campaign_name": shard_name, "tests": tests})
+                ctx.progress(
+                    f"campaign {campaign_id}: started shard {number} of {len(names)} ({shard_name}, {len(tests)} tests)"
+                )
+            started.append({"id": campaign_id, "campaign_name": shard_name})
+            attrs = {"id": started[0]["id"], "campaign_name": name, "project": project, "status": "QUEUED"}
+            if number < len(names):
+                ctx.record({**attrs, "starting": True, "shard_runs": started})
+        return {**attrs, "shard_runs": started}
+
     def progress(self, ctx, attrs):
-        remote = _client(ctx).campaign(attrs["project"], attrs["id"])
-        status = remote.get("campaign_status")
-        tests = remote.get("tests") or []
+        """The campaign's (a sharded run's: all its campaigns') status and tests, in shard order."""
+        reads = [_client(ctx).campaign(attrs["project"], id) for id in _campaign_ids(attrs)]
+        statuses = [r.get("campaign_status") for r in reads]
+        tests = [t for r in reads for t in r.get("tests") or []]
         done = sum(t.get("status") in FINISHED for t in tests)
         failed = sum(t.get("status") == ERROR for t in tests)
-        share = float(remote.get("progress") or 0.0)
-        text = f"{status}, {share * 100:.0f}%, tests {done}/{len(tests)} finished, {failed} failed"
+        share = sum(float(r.get("progress") or 0.0) for r in reads) / len(reads)
+        status = statuses[0] if len(reads) == 1 else _overall(statuses)
+        shards = f", shards {sum(s in FINISHED for s in statuses)}/{len(reads)} finished" if len(reads) > 1 else ""
+        text = f"{status}, {share * 100:.0f}%{shards}, tests {done}/{len(tests)} finished, {failed} failed"
         found = {"status": status, "progress": share, "results": [_test_summary(t) for t in tests]}
-        return RunProgress(status in FINISHED or is_gone(remote, "campaign_status"), text, found)
+        ended = all(s in FINISHED or is_gone(r, "campaign_status") for s, r in zip(statuses, reads, strict=True))
+        return RunProgress(ended, text, found)
 
     def cases(self, ctx, attrs, attempt):
         """Each test case its campaign tests' stdout reports; a test that reports none (it could not
         run) is one case, failed with its stdout. ``attempt["units"]``: the first attempt's positions
-        the campaign's tests re-run."""
-        tests = _client(ctx).campaign(attrs["project"], attrs["id"]).get("tests") or []
+        the campaign's tests re-run (over all its shards, in order)."""
+        tests = [
+            test
+            for id in _campaign_ids(attrs)
+            for test in _client(ctx).campaign(attrs["project"], id).get("tests") or []
+        ]
         units = attempt.get("units") or [str(index) for index in range(len(tests))]
         found = []
         for unit, test in zip(units, tests, strict=False):
@@ -221,7 +277,8 @@ class Campaign(RunResource):
         if found is not None:
             ctx.progress(f"campaign {found['campaign_id']}: attempt {number} found by its name {name}")
             return {"id": found["campaign_id"], "campaign_name": name}
-        body = {"campaign_name": name, "tests": [_test_body(desired["tests"][int(u)]) for u in units]}
+        first = _first_bodies(desired)
+        body = {"campaign_name": name, "tests": [first[int(u)] for u in units]}
         campaign_id = _client(ctx).start_campaign(project, body)
         ctx.progress(f"campaign {campaign_id}: started attempt {number} ({name}, {len(units)} tests)")
         return {"id": campaign_id, "campaign_name": name}
@@ -253,14 +310,16 @@ class Campaign(RunResource):
         return None
 
     def shard_units(self, written: Attrs) -> builtins.list[str]:
-        """A campaign's tests select packages: each package is a part kyaraben can run apart."""
+        """A campaign's tests select packages: each package is a part kyaraben can run apart (a
+        package on several tests' VMs is one unit, its shard runs it on each)."""
         tests = written.get("tests")
-        return [
+        packages = [
             package
             for test in (tests if isinstance(tests, list) else [])
             if isinstance(test, dict)
             for package in test.get("packages") or []
         ]
+        return builtins.list(dict.fromkeys(packages))
 
     def facts(self, attrs: Attrs) -> RunFacts:
         """From the record (a device per campaign test, each on a VM of its own; its test cases);
@@ -276,14 +335,16 @@ class Campaign(RunResource):
         self.remove(ctx, attrs)
 
     def remove(self, ctx, attrs):
-        _client(ctx).delete_campaign(attrs["project"], attrs["id"])
+        for id in _campaign_ids(attrs):
+            _client(ctx).delete_campaign(attrs["project"], id)
 
     def delete(self, ctx, id, actual):
-        """As every run; one left on the cloud is noted for its project's delete (teardown.py)."""
+        """As every run; those left on the cloud (each shard's) are noted for its project's delete (teardown.py)."""
         super().delete(ctx, id, actual)
         if actual.get("on_destroy") != "delete":
-            kept = KeptCampaign(id, str(actual.get("campaign_name") or ""), chosen="on_destroy" in actual)
-            kept_campaigns(ctx).note(actual["project"], kept)
+            for shard in actual.get("shard_runs") or [{"id": id, "campaign_name": actual.get("campaign_name")}]:
+                kept = KeptCampaign(shard["id"], str(shard.get("campaign_name") or ""), chosen="on_destroy" in actual)
+                kept_campaigns(ctx).note(actual["project"], kept)
 
 
 # ``am instrument -r``'s line for one test (``com.example.test.Scenario1:``, `` FAILED`` when it failed)
@@ -326,6 +387,35 @@ def _quarantined_units(attrs: Attrs, quarantine: list[str]) -> set[str]:
     record = RunRecord.from_json(attrs["record"])
     failing = set(record.failed_units())
     return failing - set(record.failed_units(quarantine))
+
+
+def _campaign_ids(attrs: Attrs) -> builtins.list[Any]:
+    """The campaigns of the run's first attempt: one, or one per shard."""
+    return [shard["id"] for shard in attrs.get("shard_runs") or []] or [attrs["id"]]
+
+
+def _overall(statuses: builtins.list[Any]) -> Any:
+    """A sharded run's status: the first still going; once all ended, ERROR if one did, else READY."""
+    if ERROR in statuses and all(s in FINISHED for s in statuses):
+        return ERROR
+    return next((s for s in statuses if s not in FINISHED), READY)
+
+
+def _shard_bodies(desired: Attrs) -> builtins.list[builtins.list[dict[str, Any]]]:
+    """Each shard's campaign tests: every test of the block with its packages that are the shard's."""
+    bodies = []
+    for shard in desired["shard_plan"]["shards"]:
+        units = set(shard["units"])
+        tests = [{**t, "packages": [p for p in t.get("packages") or [] if p in units]} for t in desired["tests"]]
+        bodies.append([_test_body(t) for t in tests if t["packages"]])
+    return bodies
+
+
+def _first_bodies(desired: Attrs) -> builtins.list[dict[str, Any]]:
+    """The campaign tests the first attempt ran, in the order its cases number them."""
+    if desired.get("shard_plan"):
+        return [body for shard in _shard_bodies(desired) for body in shard]
+    return [_test_body(t) for t in desired["tests"]]
 
 
 def _test_body(test: dict[str, Any]) -> dict[str, Any]:

@@ -233,6 +233,7 @@ class AutomationTest(RunResource):
 
     type_name = "wetest_test"
     cloud = CLOUD
+    cannot_shard = "its submit takes devices, with no test selection"
     Args = AutomationTestArgs
     computed = ("id", "status", "status_code", "pass_rate", "case_pass_rate", "device_results", "report_url")
     # Get Devices shows only each device's *current* test: a test queued, or already done, is not
