@@ -20,6 +20,13 @@ def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dic
     return next((item for item in items if item.get(field) == value), None)
 
 
+def _search(name: str | None) -> dict[str, str]:
+    """The list endpoints' ``search`` filter for a name look-up, so its cost is the page(s) of matches,
+    not the whole shared account. The doc says only "Search for": read as a contains filter at most,
+    whose answer callers still compare by the exact name."""
+    return {} if name is None else {"search": name}
+
+
 # --- bitbar_project -------------------------------------------------------
 class ProjectArgs(Arguments):
     name: str = arg(description="Project name (also how an existing project is recognised).", min_length=1)
@@ -50,7 +57,9 @@ class Project(ResourceType):
         return ("projects",)
 
     def list(self, ctx, scope):
-        return (PROJECT_FIELDS.attrs(item) for item in listing(ctx, f"{ME}/projects", "list projects"))
+        """``("projects",)``: every project; ``("projects", NAME)``: those the search for NAME answers."""
+        search = _search(scope[1] if len(scope) > 1 else None)
+        return (PROJECT_FIELDS.attrs(item) for item in listing(ctx, f"{ME}/projects", "list projects", **search))
 
     def create(self, ctx, desired):
         created = _client(ctx).post(
@@ -71,7 +80,7 @@ class Project(ResourceType):
         _client(ctx).delete(_project_path(id), "delete project")
 
     def find_existing(self, ctx, desired):
-        return _first_named(self.listed(ctx, ("projects",)), "name", desired["name"])
+        return _first_named(self.listed(ctx, ("projects", desired["name"])), "name", desired["name"])
 
 
 # --- bitbar_project_config ------------------------------------------------
@@ -266,10 +275,12 @@ class DeviceGroup(PricedDevices):
         return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
 
     @staticmethod
-    def _groups(ctx) -> list[dict[str, Any]]:
-        """The user's groups as listed (members not read), once per command."""
+    def _groups(ctx, name: str | None = None) -> list[dict[str, Any]]:
+        """The user's groups as listed (members not read), once per command; with a ``name``, those
+        the search for it answers."""
         return ctx.listings.get(
-            ("bitbar_device_group", "groups"), lambda: listing(ctx, f"{ME}/device-groups", "list device groups")
+            ("bitbar_device_group", "groups", name),
+            lambda: listing(ctx, f"{ME}/device-groups", "list device groups", **_search(name)),
         )
 
     def read(self, ctx, id, prior):
@@ -316,7 +327,7 @@ class DeviceGroup(PricedDevices):
 
     def find_existing(self, ctx, desired):
         """With its members: a group recovered after an ambiguous create is then given the missing ones."""
-        found = _first_named(self._groups(ctx), "displayName", desired["name"])
+        found = _first_named(self._groups(ctx, desired["name"]), "displayName", desired["name"])
         return self._with_members(ctx, found) if found else None
 
 

@@ -1,6 +1,7 @@
 """What a command costs in requests, counted in the Bitbar emulator's log (bench/run_all.py times it).
 
-One listing per scope for refresh and natural-key look-ups alike, pages and member
+One listing per scope for refresh and natural-key look-ups alike (a new project or
+device group: the cloud's search for its name, whatever the shared account holds), pages and member
 listings read at once, the run waits reading their project's runs listing, an upload
 hashed once per apply, and ``apply FILE --parallelism N`` honoured.
 """
@@ -8,6 +9,7 @@ hashed once per apply, and ``apply FILE --parallelism N`` honoured.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import parse_qs
 
 from labform.providers import transfer
 from labform.providers.bitbar.client import PAGE_SIZE
@@ -33,10 +35,12 @@ def overlapping(records) -> bool:
     )
 
 
-def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
+def test_new_objects_are_looked_up_in_one_listing_per_scope_or_by_name(bitbar, workdir):
     """A plan adding parameters to a project that holds more than a page of them reads that
-    project's listing once, for refresh and every look-up together; new projects share one too
-    (the project alone in state is read on its own)."""
+    project's listing once, for refresh and every look-up together (the project alone in state is
+    read on its own). Each new project is one search for its name: in an account shared by many
+    workspaces that is one page of matches, where one listing shared by the five would page through
+    every project of the account (see the test below)."""
     held = PAGE_SIZE + 10
     workdir.write(BITBAR_PROVIDER + "resources:\n" + PROJECT + parameters(held))
     assert workdir.apply().exit_code == 0
@@ -46,9 +50,10 @@ def test_new_objects_are_looked_up_in_one_listing_per_scope(bitbar, workdir):
     assert workdir.plan().exit_code == 0
     project = state_of(workdir)["resources"]["bitbar_project.bench"]["id"]
     assert len(gets(bitbar, f"/projects/{project}/config/parameters")) == 2  # its two pages
-    assert gets(bitbar).count("/api/v2/me/projects") == 1  # five new projects, one listing
+    searches = [parse_qs(r.query)["search"] for r in bitbar.app.log.matching("GET") if r.path == "/api/v2/me/projects"]
+    assert sorted(searches) == [[f"new{i}"] for i in range(5)]
     assert gets(bitbar).count(f"/api/v2/me/projects/{project}") == 1
-    assert len(bitbar.app.log.all()) == 4
+    assert len(bitbar.app.log.all()) == 8
 
 
 def test_refresh_reads_pages_and_members_at_once_and_skips_empty_groups(emulator_options, bitbar, workdir):
@@ -98,6 +103,35 @@ def test_an_object_alone_in_its_scope_is_read_on_its_own_not_through_the_account
             f"/api/v2/me/device-groups/{mine}/devices",
         ]
     )
+
+
+def test_a_create_is_looked_up_by_the_clouds_search_for_its_name_not_the_accounts_listing(bitbar, tmp_path):
+    """An account shared with more than a page of others' projects and groups: a plan creating one
+    of each reads only the page the cloud's search for its name answers. The search is a contains
+    filter, so it also answers near-misses ('bench-old'): compared by the exact name, none is a twin."""
+    others, workdir = Workdir(tmp_path / "others"), Workdir(tmp_path / "mine")
+    others.path.mkdir()
+    workdir.path.mkdir()
+    names = [f"other{i}" for i in range(PAGE_SIZE + 10)]
+    others.write(
+        BITBAR_PROVIDER
+        + "resources:\n"
+        + "".join(f"  bitbar_project.{n}:\n    name: {n}\n    type: ANDROID\n" for n in [*names, "bench-old"])
+        + "".join(f"  bitbar_device_group.{n}:\n    name: {n}\n    os_type: ANDROID\n" for n in [*names, "phones-old"])
+    )
+    assert others.apply().exit_code == 0
+    workdir.write(
+        BITBAR_PROVIDER
+        + "resources:\n"
+        + PROJECT
+        + "  bitbar_device_group.phones:\n    name: phones\n    os_type: ANDROID\n"
+    )
+    bitbar.app.log.clear()
+    result = workdir.plan()
+    assert result.exit_code == 0, result.output
+    reads = sorted((r.path, parse_qs(r.query).get("search")) for r in bitbar.app.log.matching("GET"))
+    assert reads == [("/api/v2/me/device-groups", ["phones"]), ("/api/v2/me/projects", ["bench"])]
+    assert "already exists" not in result.output + result.stderr
 
 
 def test_a_saved_plan_is_applied_at_the_parallelism_given_now(emulator_options, bitbar, workdir):
