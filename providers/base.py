@@ -354,7 +354,8 @@ class ResourceType:
 
     def find_existing(self, ctx: Context, desired: Attrs) -> Attrs | None:
         """An existing remote object with the same natural key (as read() returns it), or None.
-        Look in ``listed`` (or ``ctx.listings``), never in a listing of one's own per object."""
+        Look in ``listed`` (or ``ctx.listings``), never in a listing of one's own per object; a scope
+        may be the cloud's search for the object's name, where its doc says what search reads."""
         return None
 
     def candidates(self, ctx: Context, desired: Attrs) -> builtins.list[Attrs]:

@@ -23,7 +23,8 @@ def _first_named(items: Iterable[dict[str, Any]], field: str, value: Any) -> dic
 def _search(name: str | None) -> dict[str, str]:
     """The list endpoints' ``search`` filter for a name look-up, so its cost is the page(s) of matches,
     not the whole shared account. The doc says only "Search for": read as a contains filter at most,
-    whose answer callers still compare by the exact name."""
+    whose answer callers still compare by the exact name. Used for projects, whose one name is
+    what a search can mean."""
     return {} if name is None else {"search": name}
 
 
@@ -275,12 +276,12 @@ class DeviceGroup(PricedDevices):
         return {**GROUP_FIELDS.attrs(group), "devices": sorted(d["id"] for d in members)}
 
     @staticmethod
-    def _groups(ctx, name: str | None = None) -> list[dict[str, Any]]:
-        """The user's groups as listed (members not read), once per command; with a ``name``, those
-        the search for it answers."""
+    def _groups(ctx) -> list[dict[str, Any]]:
+        """The user's groups as listed (members not read), once per command. Never narrowed by the
+        doc's ``search``: a group has a ``name`` and a ``displayName``, and the doc does not say which
+        one search reads; one it misses would make a lost create's recovery create the group twice."""
         return ctx.listings.get(
-            ("bitbar_device_group", "groups", name),
-            lambda: listing(ctx, f"{ME}/device-groups", "list device groups", **_search(name)),
+            ("bitbar_device_group", "groups"), lambda: listing(ctx, f"{ME}/device-groups", "list device groups")
         )
 
     def read(self, ctx, id, prior):
@@ -327,7 +328,7 @@ class DeviceGroup(PricedDevices):
 
     def find_existing(self, ctx, desired):
         """With its members: a group recovered after an ambiguous create is then given the missing ones."""
-        found = _first_named(self._groups(ctx, desired["name"]), "displayName", desired["name"])
+        found = _first_named(self._groups(ctx), "displayName", desired["name"])
         return self._with_members(ctx, found) if found else None
 
 
