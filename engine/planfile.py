@@ -48,6 +48,20 @@ def write(out: Path, saved: SavedPlan) -> None:
     diskwrite.replace(out, text, "no plan was saved", LabformError)
 
 
+def kept(path: Path) -> dict[str, Any]:
+    """A saved plan's file as a JSON object to keep elsewhere (a reconciliation awaiting approval),
+    as it is: an encrypted one stays sealed (its envelope under ``sealed``), never opened for it."""
+    text = path.read_text()
+    return {"sealed": envelope.from_text(text)} if envelope.is_sealed_text(text) else json.loads(text)
+
+
+def write_kept(document: dict[str, Any], out: Path) -> None:
+    """The file :func:`kept` took, written back byte for byte as labform reads it."""
+    sealed = document.get("sealed")
+    text = envelope.to_text(sealed) if sealed is not None else json.dumps(document)
+    diskwrite.replace(out, text, "no plan was saved", LabformError)
+
+
 def is_saved_plan(path: Path) -> bool:
     """True for a file written by :func:`write` (a plan folder or YAML file is not), encrypted or not."""
     if not path.is_file():

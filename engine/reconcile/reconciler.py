@@ -25,7 +25,6 @@ both restored afterwards: a process reconciles one workspace at a time (docs/rec
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -36,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labform.engine import planfile
 from labform.engine.changes import CheckStatus
 from labform.engine.errors import ConfigError, LabformError, PlanRefusedError
 from labform.engine.options import PlanOptions
@@ -138,7 +138,7 @@ class Reconciler:
                 item.commit = checkout.commit
                 plan_file = self._plan_file(name, number)
                 plan_file.parent.mkdir(parents=True, exist_ok=True)
-                plan_file.write_text(json.dumps(waiting.saved_plan))
+                planfile.write_kept(waiting.saved_plan, plan_file)
                 with _inside(checkout.root, workspace_env(self.loaded, name)):
                     try:
                         self._apply(self._workspace(name, spec), plan_file, item)
@@ -237,7 +237,7 @@ class Reconciler:
             item.outcome = "drift"
         elif mode == Mode.APPROVE or not verdict.ok:
             item.outcome = "awaiting approval"
-            item.saved_plan = json.loads(plan_file.read_text())
+            item.saved_plan = planfile.kept(plan_file)
         else:
             self._apply(ws, plan_file, item)
 

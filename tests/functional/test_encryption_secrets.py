@@ -1,4 +1,4 @@
-"""A scripted run of 25 commands over an encrypted plan with a waited-for run: the passphrase and the cloud
+"""A scripted run of 26 commands over an encrypted plan with a waited-for run: the passphrase and the cloud
 credential are in no stream, no byte of any file written (state, journal, mark, saved plan, step summary,
 sandbox data, the report, the reconcile's checkout, saved plan and drift report) and no row the reconcile
 wrote in PostgreSQL, and the plan's content is readable in none of labform's own files."""
@@ -57,7 +57,7 @@ def test_no_secret_in_any_output_or_file(bitbar, workdir, tmp_path, monkeypatch,
     outputs = "outputs:\n  project: ${bitbar_project.checkout.id}\n"
     run = RUN.replace("APP", str(app)).replace("TESTS", str(tests))
     kit.Repo(folder).commit({"main.yaml": plan_text(block=run + encryption("main")) + outputs})
-    workspace = f"shop: {{repo: {folder}, state: {folder / 'labform.state.json'}, policy: {{mode: auto}}}}"
+    workspace = f"shop: {{repo: {folder}, state: {folder / 'labform.state.json'}, policy: {{mode: approve}}}}"
     config = str(kit.write_config(tmp_path, reconcile_db, workspace))
     plan, saved, report = str(folder), str(workdir.path / "tfplan"), str(tmp_path / "report" / "report.html")
     script = [
@@ -84,8 +84,10 @@ def test_no_secret_in_any_output_or_file(bitbar, workdir, tmp_path, monkeypatch,
         ("force-unlock", plan),
         ("graph", plan),
         ("destroy", plan, "-auto-approve"),
-        # auto: the reconcile re-creates what destroy removed, reading and writing the sealed state.
+        # approve: the reconcile keeps its sealed plan (in PostgreSQL too) until approved; the approval
+        # re-creates what destroy removed, reading and writing the sealed state.
         ("--log-level", "DEBUG", "reconcile", "now", "shop", "--config", config, "-json"),
+        ("reconcile", "approve", "shop", "1", "--config", config),
         ("reconcile", "status", "shop", "--config", config),
     ]
     streams = []
@@ -96,6 +98,8 @@ def test_no_secret_in_any_output_or_file(bitbar, workdir, tmp_path, monkeypatch,
     assert "| `bitbar_run.smoke` |" in (tmp_path / "report" / "report.md").read_text()
     recorded = rows(reconcile_db)
     assert any('"outcome":"applied"' in row for row in recorded), recorded
+    assert any('"saved_plan":{"sealed":' in row for row in recorded), recorded
+    assert not any("Checkout" in row for row in recorded)
     secrets = (PASSPHRASE.encode(), BITBAR_KEY.encode())
     for text in streams + recorded:
         assert not any(secret in text.encode() for secret in secrets)
