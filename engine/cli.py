@@ -1444,9 +1444,10 @@ def tests_shards(
     """Split a plan's units (its kyaraben campaigns' packages) or a units file's into balanced shards
     by recorded durations, and print each shard's expected duration."""
     from labform.engine.history import sharding, units
+    from labform.engine.history.run_shards import Durations
 
-    found = units.suite_units(plan_or_units_file)
     store = _history(plan_or_units_file if units.is_plan(plan_or_units_file) else Path("."), state)
-    known = sharding.unit_durations(found, store.medians(store.workspace, since, include_local))
-    split = sharding.split(found, known, shards, shard_time)
+    history = Durations(lambda: store, since, include_local)
+    found = units.suite_units(plan_or_units_file, history.tests_on)
+    split = sharding.split(found, sharding.unit_durations(found, history.medians()), shards, shard_time)
     click.echo(json.dumps(split.as_json(), indent=2) if as_json else split.text())

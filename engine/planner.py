@@ -425,7 +425,7 @@ class Planner:
         try:
             if self.durations is None:
                 raise HistoryError("this plan has no test history to split shards by")
-            split = run_shards.split(rtype, desired, self.durations)
+            split = run_shards.split(rtype, desired, self.durations, block.address.provider)
         except HistoryError as error:
             raise ConfigError(str(error), block.positions.of(block.key_path + (field,)), str(block.address)) from None
         created[run_shards.SHARD_PLAN] = split.as_json()

@@ -136,7 +136,7 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
-    _check_shards(config, Durations(ws.state_location()))
+    _check_shards(config, Durations.of_state(ws.state_location()))
     from labform.engine.encryption.configured import encryption_config
 
     encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
@@ -170,7 +170,7 @@ def _check_shards(config: PlanConfig, durations: Durations) -> None:
         if not run_shards.requested(block.arguments):
             continue
         desired = desired_arguments(block, lambda reference: UNKNOWN)
-        problem = run_shards.check(resource_type(block.address), desired, durations)
+        problem = run_shards.check(resource_type(block.address), desired, durations, block.address.provider)
         if problem:
             field = block.key_path + (run_shards.field(desired),)
             raise ConfigError(problem, block.positions.of(field), str(block.address))
@@ -330,7 +330,9 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     graph = build_graph(config)
     backend = ws.backend()
     with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
-        result = _make_plan(config, graph, backend.read(), backend, session, options, Durations(ws.state_location()))
+        result = _make_plan(
+            config, graph, backend.read(), backend, session, options, Durations.of_state(ws.state_location())
+        )
     if out is not None:
         kept, secret = _variables_to_save(ws.variables)
         planfile.write(out, SavedPlan(result.plan, ws.path, kept, options.workers(), secret))
@@ -394,7 +396,9 @@ def apply(
             planfile.refuse_if_stale(saved.plan, state, config, plan_file)
             planned = PlanResult(saved.plan, [])
         else:
-            planned = _make_plan(config, graph, state, backend, session, options, Durations(ws.state_location()))
+            planned = _make_plan(
+                config, graph, state, backend, session, options, Durations.of_state(ws.state_location())
+            )
         if not planned.plan.refresh_only:
             recovery.refuse_unresolved(state)  # before asking: there is nothing to approve yet
         if plan_file is None and planned.plan.has_changes and approve is not None and not approve(planned):

@@ -39,7 +39,7 @@ from __future__ import annotations
 import builtins
 import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
@@ -341,9 +341,11 @@ class ResourceType:
         recorded ``attrs``, where the cloud prices devices; None: unpriced. The cost after a run reads it."""
         return None
 
-    def shard_units(self, written: Attrs) -> builtins.list[str]:
-        """The parts a run's suite can be started apart, as its block is written (a campaign's packages):
-        what ``labform tests shards`` balances. None for a type that cannot run part of a suite."""
+    def shard_units(self, written: Attrs, recorded: Sequence[str] = ()) -> builtins.list[str]:
+        """The parts a run's suite can be started apart, as its block is written (a campaign's packages),
+        or, where the block cannot say, as the tests history ``recorded`` on this cloud are grouped
+        (their classes): what ``shards`` and ``labform tests shards`` balance. Empty for a type that
+        cannot run part of a suite."""
         return []
 
     def verdict(self, desired: Attrs, actual: Attrs) -> Verdict | None:

@@ -299,6 +299,18 @@ class RunResource(ResourceType):
         read): by default unchanged, the record says the rest."""
         return attrs
 
+    def restart(self, ctx: Context, desired: Attrs, attrs: Attrs) -> Attrs:
+        """Carry out a start cut off between its calls (``start_cut_off``; ``attrs``: what state holds):
+        by default ``start`` again, which finds what started by name and starts the rest."""
+        return self.start(ctx, desired)
+
+    def advance(self, ctx: Context, desired: Attrs, attrs: Attrs, read: Attrs) -> Attrs | None:
+        """While the first attempt is waited on: start what starts only once an earlier part finished
+        (a Bitbar shard's next class), recording it at once. ``attrs``: what is started (as state holds
+        it), ``read``: the progress just read, which may predate the last start. The attributes with
+        what started, or None when nothing did."""
+        return None
+
     def after_finish(self, ctx: Context, desired: Attrs, attrs: Attrs) -> None:
         """Extra work once finished (e.g. downloading artifacts)."""
 
@@ -342,11 +354,8 @@ class RunResource(ResourceType):
             return []
         if self.cannot_shard is not None:
             return [(field, f"{self.cloud} cannot shard a run: {self.cannot_shard}")]
-        units = self.shard_units(desired)
-        if not known(units):
+        if not known(self.shard_units(desired)):
             return [(field, "a run's units must be named literally to be sharded (one is named by an expression)")]
-        if not units:
-            return [(field, "the run names no units to shard")]
         return []
 
     def create(self, ctx: Context, desired: Attrs) -> Attrs:
@@ -432,7 +441,7 @@ class RunResource(ResourceType):
         """The second phase: wait until finished (each attempt, with retries), write JUnit, fetch
         artifacts, judge the gate. A start cut off between its calls is carried out first."""
         if self.start_cut_off(desired, attrs):
-            attrs = {**attrs, **self.start(ctx, desired)}
+            attrs = {**attrs, **self.restart(ctx, desired, attrs)}
             attrs.pop("starting", None)
             ctx.record(attrs)
         wait = desired.get("wait")
@@ -445,7 +454,7 @@ class RunResource(ResourceType):
             if current.get("starting"):
                 attrs = self._start_attempt(ctx, desired, attrs, attempts, current)
             if not current.get("finished"):
-                attrs = self._finish_attempt(ctx, policy, attrs, attempts)
+                attrs = self._finish_attempt(ctx, desired, policy, attrs, attempts)
             units = self._rerun_units(desired, attrs)
             if not units:
                 break
@@ -491,14 +500,16 @@ class RunResource(ResourceType):
         keep(self.start_attempt(ctx, desired, attrs, attempt, lambda started: keep(started, True)), False)
         return {**attrs, "attempts": attempts}
 
-    def _finish_attempt(self, ctx: Context, policy: WaitPolicy, attrs: Attrs, attempts: list[Attrs]) -> Attrs:
+    def _finish_attempt(
+        self, ctx: Context, desired: Attrs, policy: WaitPolicy, attrs: Attrs, attempts: list[Attrs]
+    ) -> Attrs:
         """Wait for the last of ``attempts``, then fold its test cases into the run's record."""
         current = attempts[-1]
         first = current["number"] == 1
         # A later attempt is read on its own: not through the first attempt's shards.
         later = {k: v for k, v in attrs.items() if k != "shard_runs"}
         view = attrs if first else {**later, **{k: v for k, v in current.items() if k not in ("number", "finished")}}
-        final = self._wait(ctx, policy, view, attrs)
+        final = self._wait(ctx, desired, policy, view, attrs)
         if first:
             attrs = {**attrs, **final.attrs}
         else:
@@ -514,15 +525,21 @@ class RunResource(ResourceType):
             attrs = self.fold_attempt(attrs, current)
         return attrs
 
-    def _wait(self, ctx: Context, policy: WaitPolicy, view: Attrs, attrs: Attrs) -> RunProgress:
-        """The attempt ``view`` followed until finished; a timeout or an interrupt keeps ``attrs``
-        (with what was last read) in state, for the next apply to wait on again."""
+    def _wait(self, ctx: Context, desired: Attrs, policy: WaitPolicy, view: Attrs, attrs: Attrs) -> RunProgress:
+        """The attempt ``view`` followed until finished (the first one advanced as it goes); a timeout
+        or an interrupt keeps ``attrs`` (with what was last read) in state, for the next apply to wait
+        on again."""
 
         def read() -> RunProgress:
             # A status listing read may be older than a retry of the same run: "finished" is
             # taken from the full progress only.
             current = self.status(ctx, view)
-            return self.progress(ctx, view) if current.partial and current.finished else current
+            current = self.progress(ctx, view) if current.partial and current.finished else current
+            moved = self.advance(ctx, desired, view, current.attrs) if view is attrs else None
+            if moved is None:
+                return current
+            view.update(moved)
+            return self.progress(ctx, view)
 
         try:
             final = wait_for(

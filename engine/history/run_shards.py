@@ -10,12 +10,14 @@ Durations are CI's results of the last 30 days, as every figure is by default.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labform.engine.history import sharding
 from labform.engine.history.errors import HistoryError
+from labform.engine.history.figures import Figures
+from labform.engine.history.store import HistoryStore
 from labform.providers.base import ResourceType
 from labform.providers.polling import parse_duration
 
@@ -33,26 +35,45 @@ def field(desired: Mapping[str, Any]) -> str:
 
 
 class Durations:
-    """Each test's median seconds in a state's history, read once, and only if a plan shards."""
+    """Each test's figures in a state's history (its median seconds, the clouds it ran on), read
+    once, and only if a plan shards."""
 
-    def __init__(self, state_location: str):
-        self.state_location = state_location
-        self._medians: dict[str, float] | None = None
+    def __init__(self, store: Callable[[], HistoryStore], since: datetime, include_local: bool = False):
+        self.store, self.since, self.include_local = store, since, include_local
+        self._figures: dict[str, Figures] | None = None
 
-    def __call__(self) -> dict[str, float]:
-        if self._medians is None:
-            from labform.engine.history import open_history
+    @classmethod
+    def of_state(cls, state_location: str) -> Durations:
+        """The history beside a state, as a plan splits by it: CI's results of the last 30 days."""
+        from labform.engine.history import open_history
 
-            store = open_history(self.state_location)
-            self._medians = store.medians(store.workspace, datetime.now(UTC) - WINDOW)
-        return self._medians
+        return cls(lambda: open_history(state_location), datetime.now(UTC) - WINDOW)
+
+    def figures(self) -> dict[str, Figures]:
+        if self._figures is None:
+            store = self.store()
+            self._figures = store.figures(store.workspace, self.since, self.include_local)
+        return self._figures
+
+    def medians(self) -> dict[str, float]:
+        return {test: f.median_duration for test, f in self.figures().items() if f.median_duration is not None}
+
+    def tests_on(self, cloud: str) -> list[str]:
+        """The test ids recorded on ``cloud``, in order: a suite a block does not list is known by them."""
+        return sorted(test for test, f in self.figures().items() if cloud in f.clouds)
 
 
-def split(rtype: ResourceType, desired: Mapping[str, Any], durations: Durations) -> sharding.ShardPlan:
+def split(rtype: ResourceType, desired: Mapping[str, Any], durations: Durations, cloud: str) -> sharding.ShardPlan:
     """The block's units in balanced shards; a HistoryError when they cannot be (nothing recorded
-    and no shard_time)."""
-    units = list(dict.fromkeys(rtype.shard_units(dict(desired))))
-    known = sharding.unit_durations(units, durations())
+    and no shard_time, or no unit to split)."""
+    units = list(dict.fromkeys(rtype.shard_units(dict(desired), durations.tests_on(cloud))))
+    if not units:
+        raise HistoryError(
+            f"no units to shard: the block names none, and history has no CI result on {cloud} in the last "
+            "30 days to know the suite by (apply a run with junit in CI, or labform tests record; results "
+            "recorded outside CI are not counted)"
+        )
+    known = sharding.unit_durations(units, durations.medians())
     shard_time = desired.get("shard_time")
     seconds = None if shard_time is None else parse_duration(shard_time)  # as written: 5m, or seconds
     return sharding.split(units, known, desired.get("shards"), seconds)
@@ -72,10 +93,10 @@ def summary(plan: sharding.ShardPlan) -> str:
     return f"{len(plan.shards)} shards by recorded durations, expected (units): {shards}{guessed}"
 
 
-def check(rtype: ResourceType, desired: Mapping[str, Any], durations: Durations) -> str | None:
+def check(rtype: ResourceType, desired: Mapping[str, Any], durations: Durations, cloud: str) -> str | None:
     """Why the block's shards cannot be split (for validate), or None."""
     try:
-        split(rtype, desired, durations)
+        split(rtype, desired, durations, cloud)
     except HistoryError as error:
         return str(error)
     return None

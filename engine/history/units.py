@@ -8,6 +8,7 @@ line; blank lines and ``#`` comments are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from labform.engine.history.errors import HistoryError
@@ -17,8 +18,9 @@ def is_plan(path: Path) -> bool:
     return path.is_dir() or path.suffix in (".yaml", ".yml")
 
 
-def plan_units(path: Path) -> list[str]:
-    """Each part the plan's runs can start apart, once, in the order the plan names them."""
+def plan_units(path: Path, recorded_on: Callable[[str], list[str]]) -> list[str]:
+    """Each part the plan's runs can start apart, once, in the order the plan names them (a run whose
+    block names none, by the tests ``recorded_on`` its cloud)."""
     from labform.engine.loader import load
     from labform.providers import registry
 
@@ -27,7 +29,7 @@ def plan_units(path: Path) -> list[str]:
         kind = registry.resource_type(address.split(".", 1)[0])
         if kind is None or not isinstance(block, dict):
             continue
-        for unit in kind.shard_units(block):
+        for unit in kind.shard_units(block, recorded_on(address.split("_", 1)[0])):
             if not isinstance(unit, str) or "${" in unit:
                 raise HistoryError(f"{address}: a unit named by an expression ({unit!r}) cannot be sharded")
             units[unit] = None
@@ -47,6 +49,6 @@ def file_units(path: Path) -> list[str]:
     return [unit for unit in units if unit]
 
 
-def suite_units(path: Path) -> list[str]:
+def suite_units(path: Path, recorded_on: Callable[[str], list[str]]) -> list[str]:
     """A plan's units, or a units file's."""
-    return plan_units(path) if is_plan(path) else file_units(path)
+    return plan_units(path, recorded_on) if is_plan(path) else file_units(path)

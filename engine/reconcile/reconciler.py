@@ -126,7 +126,8 @@ class Reconciler:
             )
         if waiting.approved_in is not None:
             raise LabformError(f"reconciliation #{number} of '{name}' was approved already (in #{waiting.approved_in})")
-        if not waiting.awaiting_approval or waiting.outcome != "awaiting approval":
+        saved = waiting.saved_plan
+        if saved is None or not waiting.awaiting_approval or waiting.outcome != "awaiting approval":
             raise LabformError(f"reconciliation #{number} of '{name}' is {waiting.outcome}, not awaiting approval")
         with self.records.held(name):
             item = self.records.start(name, None)
@@ -138,7 +139,7 @@ class Reconciler:
                 item.commit = checkout.commit
                 plan_file = self._plan_file(name, number)
                 plan_file.parent.mkdir(parents=True, exist_ok=True)
-                planfile.write_kept(waiting.saved_plan, plan_file)
+                planfile.write_kept(saved, plan_file)
                 with _inside(checkout.root, workspace_env(self.loaded, name)):
                     try:
                         self._apply(self._workspace(name, spec), plan_file, item)

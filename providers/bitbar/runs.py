@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from labform.providers.base import Arguments, Attrs, Context, ResourceType, RunFacts, arg
+from labform.providers.bitbar import shards
 from labform.providers.bitbar.admission import RunBudget
 from labform.providers.bitbar.client import ME, listing
 from labform.providers.bitbar.client import client_of as _client
@@ -129,6 +130,12 @@ class RunArgs(RunArguments):
     )
     artifacts: ArtifactsPolicy | None = arg(None, local=True, description="Download these after the run finished.")
     budget: RunBudget | None = arg(None, local=True, description="Fail the plan when its estimate is over this.")
+    shard_by: Literal["class", "package"] = arg(
+        "class",
+        force_new=True,
+        description="With shards: the unit a run selects (limitationType CLASS or PACKAGE), from the tests "
+        "history recorded on Bitbar; each shard runs its units one after another, the shards at once.",
+    )
 
 
 def _run_attrs(run: dict[str, Any]) -> Attrs:
@@ -162,11 +169,7 @@ class Run(RunResource):
 
     type_name = "bitbar_run"
     cloud = "bitbar"
-    # The doc's run selects one class or package (limitationType/limitationValue): a shard of several
-    # would be runs in turn, which labform does not schedule yet.
-    cannot_shard = (
-        "a run selects one class or package (limitationValue), and shards of several runs in turn are not built yet"
-    )
+    cannot_shard = None  # a lane of runs per shard, one class or package each (shards.py)
     Args = RunArgs
     computed = ("id", "number", "state", "success_ratio", "execution_ratio", "device_runs")
     # The name is the plan's, or a marker from the address and triggers (RunResource.marker).
@@ -201,6 +204,21 @@ class Run(RunResource):
             f"'{group.get('displayName', group_id)}' costs {group.get('creditsPrice', 0)} credits)"
         )
 
+    def check(self, desired):
+        problems = super().check(desired)
+        if problems or desired.get("shards") is None and desired.get("shard_time") is None:
+            return problems
+        field = "shards" if desired.get("shards") is not None else "shard_time"
+        if not desired.get("wait"):
+            return [(field, "a sharded run needs 'wait': each shard's runs start one after another")]
+        if (desired.get("retry") or {}).get("only") not in (None, "failed_tests"):
+            return [("retry", "a sharded run re-runs failed_tests only (a device's tests ran in several runs)")]
+        return []
+
+    def shard_units(self, written, recorded=()):
+        """The classes (``shard_by: package``: packages) of the tests history recorded on Bitbar."""
+        return shards.units_of(recorded, str(written.get("shard_by") or "class"))
+
     # --- run hooks ----------------------------------------------------------
     def candidates(self, ctx, desired):
         """Runs of the project with this run's name (or its marker), with their creation times."""
@@ -230,16 +248,29 @@ class Run(RunResource):
                 f"project {desired['project']} cannot run tests yet (its config says runAvailable: false): it needs an "
                 "application file, a test file in FULL_RUN and UIAUTOMATOR modes, and a device group with devices",
             )
+        if desired.get("shard_plan"):
+            return self.restart(ctx, desired, {"project": desired["project"]})
         form = {"name": desired.get("name") or self.marker(ctx, desired)}
         run = _client(ctx).post(self._path(desired["project"]), "start run", form)
         ctx.progress(f"run {run['id']}: started (number {run.get('number')})")
         return {**_run_attrs(run), "project": desired["project"]}
 
+    def restart(self, ctx, desired, attrs):
+        """A sharded run's lanes: each one's first run not started yet (shards.py)."""
+        base = desired.get("name") or self.marker(ctx, desired)
+        started = shards.Lanes(ctx, desired, base).start(attrs, lambda a: ctx.record({**a, "starting": True}))
+        return {**started, "name": base, "state": "WAITING", "shard_plan": desired["shard_plan"]}
+
+    def advance(self, ctx, desired, attrs, read):
+        if not attrs.get("shard_runs"):
+            return None
+        return shards.Lanes(ctx, desired, desired.get("name") or self.marker(ctx, desired)).advance(attrs, read)
+
     def status(self, ctx, attrs):
         """While waiting: the run's state from its project's runs listing, one read for every run
         of the project being waited on (the device runs are read once it finished). An attempt of
-        a run per class is read in full."""
-        if attrs.get("runs"):
+        a run per class, and a sharded run, are read in full."""
+        if attrs.get("runs") or attrs.get("shard_runs"):
             return super().status(ctx, attrs)
         project = attrs["project"]
         listed = ctx.statuses.read(
@@ -266,6 +297,10 @@ class Run(RunResource):
     def progress(self, ctx, attrs):
         if attrs.get("runs"):
             return self._runs_progress(ctx, attrs)
+        if attrs.get("shard_runs"):
+            lanes = attrs["shard_plan"]["shards"]
+            units = sum(len(lane["units"]) for lane in lanes)
+            return RunProgress(*shards.progress(ctx, attrs, len(lanes), units, _device_run_summary))
         run = _client(ctx).get(self._path(attrs["project"], attrs["id"]), "read run")
         device_runs = [_device_run_summary(d) for d in self._device_runs(ctx, attrs["project"], attrs["id"])]
         done = sum(d["status"] in ("SUCCEEDED", "WARNING", "FAILED", "EXCLUDED") for d in device_runs)
@@ -294,10 +329,11 @@ class Run(RunResource):
         each under the first run's device run on its device."""
         project = attrs["project"]
         first = {d["device"]: str(d["id"]) for d in attrs["device_runs"]}
-        if attempt.get("runs"):
+        runs = attrs["runs"] if attempt.get("runs") else attrs.get("shard_runs") if attempt["number"] == 1 else None
+        if runs:
             return [
                 case
-                for run in attrs["runs"]
+                for run in runs
                 for device_run in run["device_runs"]
                 for case in self._device_cases(ctx, project, run["id"], device_run, first)
             ]
@@ -401,7 +437,7 @@ class Run(RunResource):
         holds and labform has not named for another attempt, whose own config selects a unit (the cloud
         names a run started without a name itself). Found again, none starts twice."""
         project = attrs["project"]
-        known = {str(attrs["id"])} | {str(r["id"]) for r in runs}
+        known = {str(attrs["id"])} | {str(r["id"]) for r in [*runs, *(attrs.get("shard_runs") or [])]}
         known |= {str(r["id"]) for a in attrs.get("attempts") or [] for r in a.get("runs") or []}
         found: dict[str, Attrs] = {}
         for run in listing(ctx, self._path(project), "find run"):
@@ -461,20 +497,30 @@ class Run(RunResource):
         return {}
 
     def remove(self, ctx, attrs):
-        """The run, and the runs per class its attempts started."""
+        """The run, its shards' runs, and the runs per class its attempts started."""
         retries = [r["id"] for a in attrs.get("attempts") or [] for r in a.get("runs") or []]
-        for run in [attrs["id"], *retries]:
+        lanes = [r["id"] for r in attrs.get("shard_runs") or []]
+        for run in dict.fromkeys([attrs["id"], *lanes, *retries]):
             _client(ctx).delete(self._path(attrs["project"], run), "delete run")
 
     # --- artifacts ----------------------------------------------------------
     def after_finish(self, ctx, desired, attrs):
+        """The run's artifacts in ``dir``; a sharded run's, each of its runs' in ``dir/<unit>``."""
         policy = desired.get("artifacts")
         if not policy:
             return
-        target = Path(policy["dir"])
-        run_path = self._path(attrs["project"], attrs["id"])
         wanted = set(policy.get("include") or ARTIFACTS)
-        for device_run in attrs["device_runs"]:
+        if not attrs.get("shard_runs"):
+            self._artifacts(ctx, wanted, Path(policy["dir"]), attrs["id"], attrs["project"], attrs["device_runs"])
+        for run in attrs.get("shard_runs") or []:
+            target = Path(policy["dir"]) / _safe(run["unit"])
+            self._artifacts(ctx, wanted, target, run["id"], attrs["project"], run["device_runs"])
+
+    def _artifacts(
+        self, ctx: Context, wanted: set[str], target: Path, run: Any, project: Any, device_runs: builtins.list[Attrs]
+    ) -> None:
+        run_path = self._path(project, run)
+        for device_run in device_runs:
             folder = target / _safe(device_run["device"])
             if "logs" in wanted:
                 self._save(ctx, f"{run_path}/device-runs/{device_run['id']}/logs", folder / "logs.txt")

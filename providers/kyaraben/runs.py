@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -309,7 +310,7 @@ class Campaign(RunResource):
             return "the campaign ended in ERROR though no test did"
         return None
 
-    def shard_units(self, written: Attrs) -> builtins.list[str]:
+    def shard_units(self, written: Attrs, recorded: Sequence[str] = ()) -> builtins.list[str]:
         """A campaign's tests select packages: each package is a part kyaraben can run apart (a
         package on several tests' VMs is one unit, its shard runs it on each)."""
         tests = written.get("tests")

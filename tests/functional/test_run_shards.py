@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from labform.engine.history.provenance import COMMIT_VARIABLES
+from labform.providers.bitbar.emulator.timing import ended_at
+from tests.conftest import state_of
 from tests.functional.kyaraben.conftest import resources_of, write_lab
 
 WAIT = "wait: {timeout: 60s, poll: 0.1s}"
@@ -168,7 +172,6 @@ def test_a_test_without_packages_cannot_be_sharded(kyaraben, workdir):
 RUNS = {
     "wetest": "wetest_test.smoke:\n    project: p1\n    cloud_id: 1\n    app: app.apk\n    devices: [1]",
     "apptest": "apptest_testset.smoke:\n    pid: 1\n    testset_name: smoke\n    path: app.apk",
-    "bitbar": "bitbar_run.smoke:\n    project: 1",
 }
 
 
@@ -177,7 +180,6 @@ RUNS = {
     [
         ("wetest", "wetest cannot shard a run: its submit takes devices, with no test selection"),
         ("apptest", "apptest cannot shard a run: a test set tests the whole app"),
-        ("bitbar", "bitbar cannot shard a run: a run selects one class or package"),
     ],
 )
 def test_a_cloud_that_cannot_shard_says_why_at_the_field(cloud, why, workdir):
@@ -186,3 +188,78 @@ def test_a_cloud_that_cannot_shard_says_why_at_the_field(cloud, why, workdir):
     result = workdir.run("validate", str(workdir.path))
     line = len(RUNS[cloud].splitlines()) + 2
     assert result.exit_code == 1 and why in result.output and f"main.yaml:{line}:" in result.output, result.output
+
+
+def bitbar_runs(bitbar) -> list[dict]:
+    with bitbar.app.store.lock:
+        return sorted((dict(r) for r in bitbar.app.store.data["runs"].values()), key=lambda r: r["id"])
+
+
+def learn_classes(workdir, monkeypatch) -> tuple[Path, list[str]]:
+    """A first run in CI, waited on with JUnit: history learns the suite's classes."""
+    from tests.functional.test_bitbar_runs import write_plan
+
+    monkeypatch.setenv("CI", "true")
+    junit = workdir.path / "smoke.xml"
+    write_plan(workdir, f"{WAIT}\njunit: {junit}")
+    assert workdir.apply().exit_code == 0
+    classes = sorted({c.get("classname") for c in ET.parse(junit).getroot().iter("testcase")})
+    assert len(classes) >= 3, classes
+    write_plan(workdir, f"{WAIT}\nshards: 2\ngate: {{min_success_ratio: 1.0}}\njunit: {junit}")
+    return junit, classes
+
+
+def test_a_sharded_bitbar_run_is_a_lane_of_class_runs_per_shard(running_clock, bitbar, workdir, monkeypatch):
+    """The sharded run runs each class history knows once, in its own run, each shard's classes one
+    after another; its gate judges each device by all its runs."""
+    junit, classes = learn_classes(workdir, monkeypatch)
+    plan = workdir.plan()
+    assert plan.exit_code == 0, plan.output
+    assert "2 shards by recorded durations" in plan.output and "must be replaced" in plan.output
+    before = len(bitbar_runs(bitbar))
+    applied = workdir.apply()
+    assert applied.exit_code == 0, applied.output
+
+    attrs = state_of(workdir)["resources"]["bitbar_run.smoke"]["attributes"]
+    lanes = [shard["units"] for shard in attrs["shard_plan"]["shards"]]
+    assert sorted(u for lane in lanes for u in lane) == classes
+    made = bitbar_runs(bitbar)[before:]
+    # Each class once, in a run of its own selecting it, never through the project's config.
+    assert sorted(r["config"]["limitationValue"] for r in made) == classes
+    assert all(r["config"]["limitationType"] == "CLASS" for r in made)
+    assert sorted((r["shard"], r["unit"]) for r in attrs["shard_runs"]) == sorted(
+        (k, u) for k, lane in enumerate(lanes, 1) for u in lane
+    )
+    assert attrs["id"] == attrs["shard_runs"][0]["id"] and attrs["name"] == "smoke"
+    # Within a lane, a class's run starts only once the one before it ended on every device.
+    with bitbar.app.store.lock:
+        ends = {
+            run["id"]: max(ended_at(bitbar.app.store.data["deviceRuns"][str(i)]) for i in run["deviceRunIds"])
+            for run in made
+        }
+    starts = {r["id"]: r["createdAt"] for r in made}
+    for lane in range(1, len(lanes) + 1):
+        ids = [r["id"] for r in attrs["shard_runs"] if r["shard"] == lane]
+        assert [u for r in attrs["shard_runs"] if r["shard"] == lane for u in [r["unit"]]] == lanes[lane - 1]
+        for earlier, later in zip(ids, ids[1:], strict=False):
+            assert starts[later] >= ends[earlier]
+    # One JUnit testcase per test and device over all the runs, as the first run had.
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    assert sorted({c.get("classname") for c in cases}) == classes
+    assert workdir.plan("--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("kind", ["500-after", "drop-after"])
+def test_a_lane_run_whose_answer_was_lost_is_found_not_started_again(kind, running_clock, bitbar, workdir, monkeypatch):
+    _, classes = learn_classes(workdir, monkeypatch)
+    before = len(bitbar_runs(bitbar))
+    options = bitbar.app.options
+    options.failure_kinds, options.failure_rate, options.failure_paths = (kind,), 1.0, r"^POST /api/v2/users/\d+/runs$"
+    applied = workdir.apply()
+    assert applied.exit_code == 0, applied.output
+    made = bitbar_runs(bitbar)[before:]
+    assert sorted(r["config"]["limitationValue"] for r in made) == classes, "a class was started twice"
+    starts = [r for r in bitbar.app.log.matching("POST") if re.fullmatch(r"/api/v2/users/\d+/runs", r.path)]
+    assert len(starts) == len(classes) and all(r.status != 201 for r in starts)  # each answer was lost
+    attrs = state_of(workdir)["resources"]["bitbar_run.smoke"]["attributes"]
+    assert sorted(r["id"] for r in attrs["shard_runs"]) == [r["id"] for r in made]
