@@ -324,7 +324,9 @@ class Planner:
         change = self._decide(block, desired)
         if change.action != Action.NOOP:
             ctx = self.session.context(block.address.provider)
-            for field_name, message in resource_type(block.address).check_remote(ctx, desired):
+            split = (change.after or {}).get(run_shards.SHARD_PLAN)
+            checked = desired if split is None else {**desired, run_shards.SHARD_PLAN: split}
+            for field_name, message in resource_type(block.address).check_remote(ctx, checked):
                 raise ConfigError(message, block.positions.of(block.key_path + (field_name,)), str(block.address))
         return change
 

@@ -156,7 +156,8 @@ class Campaign(RunResource):
             for index, test in enumerate(desired.get("tests") or [])
             if isinstance(test, dict) and (why := facts.image_problem(test.get("image"), f"tests[{index}].image"))
         ]
-        count = len(desired.get("tests") or [])
+        # A VM per campaign test, of every shard: they run at once.
+        count = len(_first_bodies(desired)) if desired.get("shard_plan") else len(desired.get("tests") or [])
         if not problems and (
             why := facts.claim_campaign_vms(desired.get("project"), desired.get("campaign_name"), count)
         ):

@@ -39,8 +39,10 @@ def outside_ci(monkeypatch):
 
 
 @pytest.fixture
-def quick(running_clock, emulator_options):
+def quick(running_clock, emulator_options, kyaraben):
+    """Quick campaigns, with room for both shards' VMs at once (the default quota has 3)."""
     emulator_options.job_duration = 0.2
+    kyaraben.set_quota(vm_live_max=3, vm_async_max=8)
 
 
 def write_suite(workdir, options: str):
@@ -104,6 +106,16 @@ def test_a_sharded_campaign_is_split_by_history_shown_in_the_plan_and_started_on
     assert again.exit_code == 0, again.output
     assert workdir.apply().exit_code == 0
     assert campaign_starts(kyaraben) == 2
+
+
+def test_the_plan_counts_every_shards_vms_against_the_quota(kyaraben, workdir):
+    record_history(workdir, SECONDS)
+    write_suite(workdir, "shards: 2")
+    refused = workdir.plan()
+    assert refused.exit_code == 1
+    assert (
+        "this plan's campaigns need 4 concurrent VMs and 0 run already; 4 is more than vm_async_max 3" in refused.output
+    )
 
 
 def test_shard_time_guesses_units_never_recorded_and_caps_the_count(quick, kyaraben, workdir):
