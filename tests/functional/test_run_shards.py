@@ -108,6 +108,19 @@ def test_a_sharded_campaign_is_split_by_history_shown_in_the_plan_and_started_on
     assert campaign_starts(kyaraben) == 2
 
 
+def test_a_saved_plan_is_applied_as_it_was_split(quick, kyaraben, workdir):
+    """History that changes between plan -out and apply does not change what starts: the plan's split."""
+    record_history(workdir, SECONDS)
+    write_suite(workdir, "shards: 2")
+    saved = str(workdir.path / "tfplan")
+    assert workdir.plan("-out", saved).exit_code == 0
+    record_history(workdir, {"com.app.Login": 500, "com.app.Cart": 1})
+    applied = workdir.run("apply", saved)
+    assert applied.exit_code == 0, applied.output
+    name = resources_of(workdir)["kyaraben_campaign.smoke"]["attributes"]["campaign_name"]
+    assert started_packages(kyaraben)[name] == [["com.app.Login", "com.app.Pay"]] * 2
+
+
 def test_the_plan_counts_every_shards_vms_against_the_quota(kyaraben, workdir):
     record_history(workdir, SECONDS)
     write_suite(workdir, "shards: 2")
