@@ -115,7 +115,8 @@ class StateTargetSettings(TargetSettings):
 
 
 class EncryptionBlock(_Strict):
-    """Client-side encryption of state (snapshot, journal, high-water mark) and saved plans."""
+    """Client-side encryption of state (snapshot, journal, high-water mark), saved plans, test-result
+    history and reconciliation records."""
 
     key_provider: KeyProviders = Field(
         default_factory=KeyProviders, description="Where keys come from: pbkdf2, command."
@@ -125,6 +126,10 @@ class EncryptionBlock(_Strict):
     )
     state: StateTargetSettings | None = Field(None, description="State, its journal and its high-water mark.")
     plan: TargetSettings | None = Field(None, description="Saved plans (plan -out FILE).")
+    history: TargetSettings | None = Field(None, description="Test-result history (engine/history/).")
+    reconciliations: TargetSettings | None = Field(
+        None, description="Reconciliation records (labform reconcile): their errors, drift, reports and plans."
+    )
 
 
 Fail = Callable[[tuple[Any, ...], str], ConfigError]

@@ -1,4 +1,4 @@
-"""One target (state or saved plans): the method it is written with, the fallback it is also read with, enforced.
+"""One target (state, saved plans, history or reconciliations): the method it is written with, the fallback it is also read with, enforced.
 
 Opening picks the method by the key provider the header names (the current one, or the
 fallback during a rotation), tells a wrong key (the key check differs) from tampered
@@ -27,7 +27,7 @@ class Method:
 
 @dataclass(frozen=True)
 class Target:
-    what: str  # "state" or "plan"
+    what: str  # "state", "plan", "history" or "reconciliations"
     method: Method
     fallback: Method | None
     enforced: bool
@@ -80,6 +80,8 @@ class EncryptionConfig:
 
     state: Target | None  # None: that target is written in plain
     plan: Target | None
+    history: Target | None = None
+    reconciliations: Target | None = None
 
 
 def build_targets(block: EncryptionBlock, fail: Fail) -> EncryptionConfig:
@@ -116,4 +118,9 @@ def build_targets(block: EncryptionBlock, fail: Fail) -> EncryptionConfig:
             else None,
         )
 
-    return EncryptionConfig(state=target("state", block.state), plan=target("plan", block.plan))
+    return EncryptionConfig(
+        state=target("state", block.state),
+        plan=target("plan", block.plan),
+        history=target("history", block.history),
+        reconciliations=target("reconciliations", block.reconciliations),
+    )
