@@ -1,6 +1,10 @@
 """What encryption at rest costs (issue 22): plan and apply of one change on a 10,000-resource state,
 plain against encrypted (goal ≤ 1.10×), and PBKDF2 at the default iterations (goal ≤ 0.5 s per command).
 
+The two goals are kept apart as the issue states them: encrypting and decrypting are measured with a
+derivation too short to count (1,000 iterations; CPU time, which a busy machine does not inflate), and
+again at the defaults, where the derivation runs on another core while the plan loads (wall time).
+
 The encrypted plan uses the defaults (600,000 iterations of SHA-512): the key is derived once per
 command, so the ratio includes that derivation. Each figure is a ``labform`` process of its own
 against a Bitbar emulator of its own; plain and encrypted run in turn, five pairs, and the
@@ -32,21 +36,25 @@ PASSPHRASE_ENV = "LABFORM_BENCH_PASSPHRASE"
 ENCRYPTION = f"""encryption:
   key_provider:
     pbkdf2:
-      main: {{passphrase: "${{env.{PASSPHRASE_ENV}}}"}}
+      main: {{passphrase: "${{env.{PASSPHRASE_ENV}}}", iterations: ITERATIONS}}
   method:
     aes_gcm:
       main: {{keys: key_provider.pbkdf2.main}}
   state: {{method: method.aes_gcm.main}}
 """
+DEFAULT_ITERATIONS = 600_000
+# Encryption without the key derivation (its own goal, below): a derivation too short to count.
+CHEAP_ITERATIONS = 1_000
 
 
 class _Setup:
     """A folder of ``size`` resources applied on an emulator of its own, plain or encrypted."""
 
-    def __init__(self, stack: ExitStack, size: int, encrypted: bool):
+    def __init__(self, stack: ExitStack, size: int, iterations: int | None):
         self.cloud = stack.enter_context(EmulatorProcess("bitbar"))
         self.folder = stack.enter_context(tempfile.TemporaryDirectory())
-        self.size, self.block = size, ENCRYPTION if encrypted else ""
+        self.size = size
+        self.block = "" if iterations is None else ENCRYPTION.replace("ITERATIONS", str(iterations))
         self.changes = iter(range(1_000))
         self._write('"v0"')
         labform(self.cloud, "apply", self.folder, "--auto-approve")
@@ -95,18 +103,20 @@ def derivation(clock=time.perf_counter) -> float:
 def encryption_case(size: int = 10_000) -> list[Row]:
     os.environ.setdefault(PASSPHRASE_ENV, "a bench passphrase, long enough")
     with ExitStack() as stack:
-        plain, sealed = _Setup(stack, size, encrypted=False), _Setup(stack, size, encrypted=True)
-        measured = {verb: _paired(verb, plain, sealed) for verb in ("plan", "apply")}
+        plain = _Setup(stack, size, None)
+        sealed = {n: _Setup(stack, size, n) for n in (CHEAP_ITERATIONS, DEFAULT_ITERATIONS)}
+        measured = {(verb, n): _paired(verb, plain, sealed[n]) for n in sealed for verb in ("plan", "apply")}
     derive = median_of(3, derivation)
     cpu = median_of(3, lambda: derivation(time.thread_time))  # what it costs on a core of its own
     rows = []
-    for verb, m in measured.items():
+    for (verb, iterations), m in measured.items():
+        how = "encryption alone (pbkdf2 at 1,000)" if iterations == CHEAP_ITERATIONS else "pbkdf2 defaults included"
         rows.append(
             Row(
-                f"`{verb}` of one change on a {size:,}-resource state, encrypted (pbkdf2 defaults) vs plain, paired",
+                f"`{verb}` of one change on a {size:,}-resource state, encrypted vs plain, paired: {how}",
                 "≤ 1.10×",
                 f"{m['sealed']:.2f} s vs {m['plain']:.2f} s: {m['ratio']:.2f}× (CPU time {m['cpu ratio']:.2f}×)",
-                m["ratio"] <= 1.10,
+                m["cpu ratio"] <= 1.10 if iterations == CHEAP_ITERATIONS else m["ratio"] <= 1.10,
             )
         )
     rows.append(

@@ -1441,8 +1441,9 @@ def tests_shards(
     state: str | None,
     as_json: bool,
 ) -> None:
-    """Split a plan's units (its kyaraben campaigns' packages) or a units file's into balanced shards
-    by recorded durations, and print each shard's expected duration."""
+    """Split a plan's units (its kyaraben campaigns' packages, its Bitbar runs' classes as history
+    knows them) or a units file's into balanced shards by recorded durations, and print each shard's
+    expected duration."""
     from labform.engine.history import sharding, units
     from labform.engine.history.run_shards import Durations
 
