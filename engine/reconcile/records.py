@@ -28,6 +28,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from labform.engine.encryption import envelope
 from labform.engine.encryption.errors import EncryptionError
 from labform.engine.errors import LabformError, StateError
 from labform.engine.reconcile import sealing
@@ -110,7 +111,8 @@ class Reconciliation:
 
     @property
     def awaiting_approval(self) -> bool:
-        return self.saved_plan is not None and self.approved_in is None and self.refused_in is None
+        saved = self.saved_plan is not None or "saved_plan" in self.unreadable
+        return saved and self.approved_in is None and self.refused_in is None
 
     def unreadable_note(self) -> str:
         """ "; drift, error (encrypted: cannot decrypt with ...)": what a status line says of unreadable columns."""
@@ -238,15 +240,17 @@ class Records:
 
     def _may_write(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
         """Refused (EncryptionError) when this process would write a row it should seal but cannot."""
+        newest = conn.execute(sealing.NEWEST_SEALED).fetchone()
         if self.target is not None:
+            if newest:
+                sealing.check_key(self.target, newest)
             self.target.method.provider.encryption_key()  # a missing passphrase or failing program: before any write
             return
-        newest = conn.execute(sealing.NEWEST_SEALED).fetchone()
-        if newest and newest["enforced"] == "true":
+        if newest and sealing.was_enforced(newest):
             raise EncryptionError(
-                f"the reconciliations in this database are encrypted and enforced (#{newest['id']}, key provider "
-                f"{newest['key_provider']}), and no reconciliations encryption is configured here (encryption: in "
-                "the reconcile configuration, or LABFORM_ENCRYPTION): nothing was written"
+                f"the reconciliations in this database are encrypted and enforced (#{newest['id']}, "
+                f"{envelope.describe(newest['drift'][sealing.SEALED])}), and no reconciliations encryption is "
+                "configured here (encryption: in the reconcile configuration, or LABFORM_ENCRYPTION): nothing was written"
             )
 
     def _text(self, workspace: str, number: int, column: str, value: str | None) -> str | None:

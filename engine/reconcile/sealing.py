@@ -32,10 +32,9 @@ _SOURCE = "the record"
 UNCONFIGURED = (
     "no reconciliations encryption is configured (encryption: in the reconcile configuration, or LABFORM_ENCRYPTION)"
 )
-# The newest row sealed by any process: whether it was written under enforced, and with which key provider.
-NEWEST_SEALED = """SELECT id, drift->'sealed'->'context'->>'enforced' AS enforced,
-                          drift->'sealed'->>'key_provider' AS key_provider
-                     FROM labform_reconciliations WHERE drift ? 'sealed' ORDER BY id DESC LIMIT 1"""
+# The newest row sealed by any process: whether it was written under enforced, with which key provider.
+NEWEST_SEALED = """SELECT id, workspace, drift FROM labform_reconciliations
+                    WHERE drift ? 'sealed' ORDER BY id DESC LIMIT 1"""
 
 
 def _context(workspace: str, number: int, column: str, enforced: bool) -> dict[str, Any]:
@@ -49,6 +48,21 @@ def seal(target: Target, workspace: str, number: int, column: str, value: Any) -
     plaintext = value if column in TEXT_COLUMNS else json.dumps(value, default=str)
     sealed = target.seal(CONTENT, plaintext.encode(), _context(workspace, number, column, target.enforced))
     return envelope.to_text(sealed) if column in TEXT_COLUMNS else {SEALED: sealed}
+
+
+def was_enforced(newest: dict[str, Any]) -> bool:
+    return bool(newest["drift"][SEALED].get("context", {}).get("enforced"))
+
+
+def check_key(target: Target, newest: dict[str, Any]) -> None:
+    """The newest row sealed with this target's key provider opens with its key (EncryptionError if not).
+
+    A worker with a mistyped passphrase would otherwise write rows no other process can
+    read; and opening it first makes this process write with that row's salt, so ``status``
+    derives one key for all of them, not one per process that wrote."""
+    document = newest["drift"][SEALED]
+    if document.get("key_provider") == target.method.provider.name:
+        target.open(document, f"reconciliation #{newest['id']}")
 
 
 def _document(column: str, stored: Any) -> Any:

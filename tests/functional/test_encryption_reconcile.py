@@ -123,6 +123,12 @@ def test_status_without_the_key_lists_the_rows_and_says_why(
     assert latest["outcome"] == "drift" and latest["summary"]["change"] == 1
     assert latest["drift"].startswith(why) and latest["report"].startswith(why)
     assert "Smoke phones" not in json.dumps(document)
+    mistyped = _run(workdir, config, "now", "shop")  # would write a row no one else can read
+    assert mistyped.exit_code == 1
+    assert f"cannot decrypt reconciliation #{drifted}: the key from key provider pbkdf2.main is not the one" in (
+        mistyped.stderr
+    )
+    assert len(_rows(reconcile_db)) == 2
     _config(tmp_path, reconcile_db, repo, cloud_env, "detect", encryption=None)  # no key at all
     none = _run(workdir, config, "status", "shop", "-json")
     assert none.exit_code == 0, none.output
@@ -151,7 +157,7 @@ def test_enforced_refuses_a_plain_row_and_a_row_it_cannot_seal(
     plain = _run(workdir, config, "now", "shop")
     assert plain.exit_code == 1
     assert (
-        "the reconciliations in this database are encrypted and enforced (#1, key provider pbkdf2.main), "
+        "the reconciliations in this database are encrypted and enforced (#1, aes_gcm, key provider pbkdf2.main), "
         "and no reconciliations encryption is configured here"
     ) in plain.stderr
     assert len(_rows(reconcile_db)) == 1  # neither wrote a row
@@ -166,3 +172,26 @@ def test_the_reconcile_config_encrypts_only_reconciliations(workdir, tmp_path, r
         "labform.reconcile.yaml:9:3: encryption.state: the reconcile configuration encrypts only reconciliations"
         in (refused.stderr)
     )
+
+
+def test_a_plan_awaiting_approval_is_sealed_and_applies_once_approved(
+    workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar, monkeypatch
+):
+    config = _config(tmp_path, reconcile_db, repo, cloud_env, "approve")
+    waiting = json.loads(_run(workdir, config, "now", "shop", "-json").stdout)
+    assert (waiting["outcome"], waiting["awaiting_approval"]) == ("awaiting approval", True)
+    (row,) = _rows(reconcile_db)
+    assert '"saved_plan":{"sealed"' in row.replace(" ", "") and "Checkout" not in row
+    monkeypatch.setenv("RECONCILE_PASSPHRASE", "the wrong horse, battery and staple")
+    listed = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)["workspaces"]["shop"]
+    assert (listed["outcome"], listed["awaiting_approval"]) == ("awaiting approval", True)
+    unreadable = _run(workdir, config, "approve", "shop", str(waiting["id"]))
+    assert unreadable.exit_code == 1
+    assert f"reconciliation #{waiting['id']} of 'shop': its saved plan (encrypted: cannot decrypt with pbkdf2.main" in (
+        unreadable.stderr
+    )
+    assert not bitbar.app.store.data["projects"]
+    monkeypatch.setenv("RECONCILE_PASSPHRASE", PASSPHRASE)
+    approved = _run(workdir, config, "approve", "shop", str(waiting["id"]))
+    assert approved.exit_code == 0, approved.output
+    assert [p["name"] for p in bitbar.app.store.data["projects"].values()] == ["Checkout flow"]
