@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS labform_reconciliations (
 );
 ALTER TABLE labform_reconciliations ADD COLUMN IF NOT EXISTS refused_in bigint;
 CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliations (workspace, id DESC);
+-- The newest sealed row, looked up before every write (sealing.NEWEST_SEALED): never a scan of plain rows.
+CREATE INDEX IF NOT EXISTS labform_reconciliations_sealed ON labform_reconciliations (id) WHERE drift ? 'sealed';
 """
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfrecon", "big")

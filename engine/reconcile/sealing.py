@@ -50,8 +50,14 @@ def seal(target: Target, workspace: str, number: int, column: str, value: Any) -
     return envelope.to_text(sealed) if column in TEXT_COLUMNS else {SEALED: sealed}
 
 
+def _newest_header(newest: dict[str, Any]) -> dict[str, Any]:
+    document = newest["drift"][SEALED]
+    return document if isinstance(document, dict) else {}
+
+
 def was_enforced(newest: dict[str, Any]) -> bool:
-    return bool(newest["drift"][SEALED].get("context", {}).get("enforced"))
+    context = _newest_header(newest).get("context")
+    return isinstance(context, dict) and context.get("enforced") is True
 
 
 def check_key(target: Target, newest: dict[str, Any]) -> None:
@@ -60,7 +66,7 @@ def check_key(target: Target, newest: dict[str, Any]) -> None:
     A worker with a mistyped passphrase would otherwise write rows no other process can
     read; and opening it first makes this process write with that row's salt, so ``status``
     derives one key for all of them, not one per process that wrote."""
-    document = newest["drift"][SEALED]
+    document = _newest_header(newest)
     if document.get("key_provider") == target.method.provider.name:
         target.open(document, f"reconciliation #{newest['id']}")
 
@@ -96,7 +102,11 @@ def opened(target: Target | None, row: dict[str, Any]) -> dict[str, str]:
             plaintext = target.open(document, _SOURCE).decode()
             context = _context(row["workspace"], row["id"], column, bool(document["context"].get("enforced")))
             if document["context"] != context:
-                raise EncryptionError(f"it was sealed for {document['context']}, not for this row's {column}")
+                was = document["context"]
+                raise EncryptionError(
+                    f"it was sealed as the {was.get('column')} of reconciliation #{was.get('reconciliation')} "
+                    f"of '{was.get('workspace')}', and copied here"
+                )
         except EncryptionError as exc:
             why = str(exc).removesuffix("; nothing was written").removeprefix(f"cannot decrypt {_SOURCE}: ")
             unreadable[column] = f"(encrypted: cannot decrypt with {named}: {why})"

@@ -105,6 +105,13 @@ def test_rows_hold_no_plan_content_and_status_decrypts_them(workdir, tmp_path, r
     text = _run(workdir, config, "status", "shop")
     assert text.exit_code == 0 and f"#{drifted} shop: drift at " in text.stdout and "1 drifted" in text.stdout
     assert "encrypted" not in text.stdout
+    with psycopg.connect(reconcile_db, autocommit=True) as conn:  # what someone with write access could do
+        conn.execute("UPDATE labform_reconciliations SET error = report WHERE id = %s", (drifted,))
+    moved = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)["workspaces"]["shop"]
+    assert moved["error"] == (
+        f"(encrypted: cannot decrypt with pbkdf2.main: it was sealed as the report of reconciliation #{drifted} "
+        "of 'shop', and copied here)"
+    )
 
 
 def test_status_without_the_key_lists_the_rows_and_says_why(
