@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.functional import test_reconcile
 from tests.functional import test_reconcile_kit as kit
-from tests.functional.test_reconcile import _rename_group_by_hand, cloud_env
 from tests.functional.test_reconcile_kit import write_config
 
 reconcile_db, repo = kit.reconcile_db, kit.repo  # the kit's fixtures, used here
-__all__ = ["cloud_env"]  # a fixture, used by name
+cloud_env = test_reconcile.cloud_env  # the emulator given to the workspace by its own env:
 
 pytestmark = pytest.mark.usefixtures("bitbar")
 
@@ -63,16 +63,12 @@ def _rows(db) -> list[str]:
         ]
 
 
-def _applied_then_drifted(workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar, **encryption) -> int:
+def _applied_then_drifted(workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar) -> int:
     """An auto reconcile that applies the quickstart, a hand edit, then a detect reconcile finding it: its id."""
-    assert (
-        _run(workdir, _config(tmp_path, reconcile_db, repo, cloud_env, "auto", **encryption), "now", "shop").exit_code
-        == 0
-    )
-    _rename_group_by_hand(bitbar, "Edited on Tuesday")
-    found = _run(
-        workdir, _config(tmp_path, reconcile_db, repo, cloud_env, "detect", **encryption), "now", "shop", "-json"
-    )
+    applying = _config(tmp_path, reconcile_db, repo, cloud_env, "auto")
+    assert _run(workdir, applying, "now", "shop").exit_code == 0
+    test_reconcile._rename_group_by_hand(bitbar, "Edited on Tuesday")
+    found = _run(workdir, _config(tmp_path, reconcile_db, repo, cloud_env, "detect"), "now", "shop", "-json")
     assert found.exit_code == 0, found.output
     assert json.loads(found.stdout)["outcome"] == "drift"
     return int(json.loads(found.stdout)["id"])
@@ -84,7 +80,7 @@ def test_rows_hold_no_plan_content_and_status_decrypts_them(workdir, tmp_path, r
     assert len(rows) == 2
     for text in rows:
         assert not [word for word in PLAN_CONTENT if word in text], text
-        assert '"key_provider" : "pbkdf2.main"' in text or '"key_provider": "pbkdf2.main"' in text
+        assert '"key_provider":"pbkdf2.main"' in text.replace(" ", "")
         assert "reconcile-reports" not in text  # the report's path is sealed too
     assert '"outcome":"drift"' in rows[1].replace(" ", "")  # scheduling and listing read it in clear
     config = tmp_path / "labform.reconcile.yaml"
