@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from labform.engine.reconcile.records import SCHEMA
 from tests.functional import test_reconcile
 from tests.functional import test_reconcile_kit as kit
 from tests.functional.test_reconcile_kit import write_config
@@ -198,3 +199,17 @@ def test_a_plan_awaiting_approval_is_sealed_and_applies_once_approved(
     approved = _run(workdir, config, "approve", "shop", str(waiting["id"]))
     assert approved.exit_code == 0, approved.output
     assert [p["name"] for p in bitbar.app.store.data["projects"].values()] == ["Checkout flow"]
+
+
+def test_a_dead_workers_row_is_closed_with_a_sealed_error(workdir, tmp_path, reconcile_db, repo, cloud_env):
+    config = _config(tmp_path, reconcile_db, repo, cloud_env, "detect")
+    with psycopg.connect(reconcile_db, autocommit=True) as conn:  # the schema, then a row its worker never finished
+        conn.execute(SCHEMA)
+        (dead,) = conn.execute(
+            "INSERT INTO labform_reconciliations (workspace, worker) VALUES ('shop', 'gone:1') RETURNING id"
+        ).fetchone()
+    assert _run(workdir, config, "now", "shop").exit_code == 0
+    assert "its worker stopped" not in _rows(reconcile_db)[0]
+    history = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)["history"]
+    assert (history[-1]["id"], history[-1]["outcome"]) == (dead, "failed")
+    assert history[-1]["error"] == "its worker stopped before finishing; the next reconcile took over"
