@@ -1169,7 +1169,8 @@ def _reconciliation_line(item: Any) -> str:
         if summary
         else ""
     )
-    drift = f", {len(item.drift)} drifted" if item.drift else ""
+    drifted = summary.get("drifted") or len(item.drift)  # the summary's count is in clear, the drift maybe sealed
+    drift = f", {drifted} drifted" if drifted else ""
     took = f" in {item.seconds:.1f}s" if item.seconds is not None else ""
     commit = f" at {item.commit[:12]}" if item.commit else ""
     state = f"{item.outcome or 'in progress'}{commit}{counts}{drift}{took}{item.unreadable_note()}"

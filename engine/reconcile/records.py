@@ -78,6 +78,8 @@ OUTCOMES = (
 # Outcomes after which a workspace is due again at once: its work was cut short, not judged.
 DUE_AT_ONCE = ("interrupted",)
 _DEAD_WORKER = "its worker stopped before finishing; the next reconcile took over"
+# The columns the loop schedules by and /metrics reads, never sealed: read without opening anything.
+CLEAR_COLUMNS = "id, workspace, worker, scheduled_at, started_at, finished_at, commit, outcome, summary"
 JITTER_SHARE = 0.1  # of ``every``: how far a workspace's schedule is shifted, the same shift each period
 
 
@@ -321,11 +323,12 @@ class Records:
             ).fetchall()
         return [self._reconciliation(row) for row in rows]
 
-    def latest(self, workspaces: list[str]) -> dict[str, Reconciliation]:
-        """Each workspace's last finished reconciliation."""
+    def latest(self, workspaces: list[str], payload: bool = True) -> dict[str, Reconciliation]:
+        """Each workspace's last finished reconciliation (without ``payload``: its clear columns alone)."""
+        columns = "*" if payload else CLEAR_COLUMNS
         with self.connect() as conn:
             rows = conn.execute(
-                """SELECT DISTINCT ON (workspace) * FROM labform_reconciliations
+                f"""SELECT DISTINCT ON (workspace) {columns} FROM labform_reconciliations
                     WHERE workspace = ANY(%s) AND outcome IS NOT NULL ORDER BY workspace, id DESC""",
                 (workspaces,),
             ).fetchall()
@@ -355,7 +358,7 @@ class Records:
 
     def due(self, schedule: dict[str, float], initial: float, cap: float, now: datetime) -> dict[str, datetime]:
         """When each workspace (name: every) is next due; those never reconciled are due now."""
-        latest = self.latest(list(schedule))
+        latest = self.latest(list(schedule), payload=False)
         failures = self.failures(list(schedule))
         due = {}
         for name, every in schedule.items():

@@ -91,7 +91,7 @@ def opened(target: Target | None, row: dict[str, Any]) -> dict[str, str]:
     None and returned, column by column, with why: "(encrypted: cannot decrypt with PROVIDER: WHY)"."""
     unreadable: dict[str, str] = {}
     for column in COLUMNS:
-        document = _document(column, row[column])
+        document = _document(column, row.get(column))
         if document is None:
             continue
         row[column] = None

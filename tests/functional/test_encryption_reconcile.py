@@ -120,7 +120,7 @@ def test_status_without_the_key_lists_the_rows_and_says_why(
     wrong = _run(workdir, config, "status", "shop")
     assert wrong.exit_code == 0, wrong.output  # listed: what status cannot show, it says
     why = "(encrypted: cannot decrypt with pbkdf2.main: the key from key provider pbkdf2.main is not the one"
-    assert f"#{drifted} shop: drift at " in wrong.stdout
+    assert f"#{drifted} shop: drift at " in wrong.stdout and ", 1 drifted in " in wrong.stdout  # counts in clear
     assert f"drift, applied, policy, report {why}" in wrong.stdout
     document = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)
     latest = document["workspaces"]["shop"]
