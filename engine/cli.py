@@ -1152,13 +1152,14 @@ def reconcile_validate(config_file: Path) -> None:
 
 
 def _reconciler(config_file: Path, stop: Any = None) -> Any:
-    """The config checked, and a reconciler on its database."""
+    """The config checked, and a reconciler on its database (sealing the rows if the config or
+    LABFORM_ENCRYPTION names the reconciliations encryption target)."""
     from labform.engine.reconcile.config import load_config
     from labform.engine.reconcile.reconciler import Reconciler
     from labform.engine.reconcile.records import Records
 
     loaded = load_config(config_file)
-    return Reconciler(loaded, Records(loaded.config.database), stop)
+    return Reconciler(loaded, Records(loaded.config.database, loaded.reconciliations_target()), stop)
 
 
 def _reconciliation_line(item: Any) -> str:
@@ -1168,10 +1169,12 @@ def _reconciliation_line(item: Any) -> str:
         if summary
         else ""
     )
-    drift = f", {len(item.drift)} drifted" if item.drift else ""
+    drifted = summary.get("drifted") or len(item.drift)  # the summary's count is in clear, the drift maybe sealed
+    drift = f", {drifted} drifted" if drifted else ""
     took = f" in {item.seconds:.1f}s" if item.seconds is not None else ""
     commit = f" at {item.commit[:12]}" if item.commit else ""
-    return f"#{item.id} {item.workspace}: {item.outcome or 'in progress'}{commit}{counts}{drift}{took}"
+    state = f"{item.outcome or 'in progress'}{commit}{counts}{drift}{took}{item.unreadable_note()}"
+    return f"#{item.id} {item.workspace}: {state}"
 
 
 def _print_reconciliation(item: Any, as_json: bool) -> None:

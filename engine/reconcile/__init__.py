@@ -5,6 +5,7 @@
     policy.py      named CEL rules over the Terraform-shaped plan JSON (also ``plan -policy FILE``)
     gitsync.py     a workspace's repository fetched and checked out into the cache (the ``git`` CLI)
     records.py     reconciliations in PostgreSQL, beside the state (one row each; schedule and backoff)
+    sealing.py     a reconciliation's payload columns sealed (the reconciliations encryption target)
     reconciler.py  one reconcile of one workspace, in-process: fetch, plan, policy, apply, record
     report.py      the Markdown drift report of one reconciliation
     queue.py       the job queue (procrastinate): ticker, sweeper, per-workspace lock, the worker

@@ -5,6 +5,11 @@ caps, every key's file:line:col) and checked by the pydantic models below, so a
 mistake is reported as a plan's is: ``labform.reconcile.yaml:7:5: workspaces.shop:
 unknown field 'evry'``. The JSON Schema (``labform reconcile schema``) is made from
 the same models.
+
+Its ``encryption:`` section has a plan's shape (engine/encryption/config.py), merged under
+LABFORM_ENCRYPTION as a plan's is, and names one target, ``reconciliations``: the rows of
+every workspace are the loop's, so their key is the loop's too; a workspace's state and
+saved plans follow its own plan's ``encryption:``.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from labform.engine.arguments import plain_message
 from labform.engine.config import suggestion
+from labform.engine.encryption.config import EncryptionBlock
 from labform.engine.errors import ConfigError, ConfigErrors
 from labform.engine.loader import KeyPath, Positions, _decode, _display, _document, _read
 from labform.engine.reconcile import credentials
@@ -26,6 +32,9 @@ from labform.engine.reconcile.credentials import EnvFile, EnvValue
 from labform.engine.reconcile.policy import Rules, compile_rules
 from labform.providers import ratelimit
 from labform.providers.polling import PositiveDuration
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
 
 CONFIG_FILE = "labform.reconcile.yaml"
 SCHEMA_FILE = "labform.reconcile.schema.json"
@@ -136,6 +145,11 @@ class ReconcileConfig(_Strict):
     )
     webhook: Webhook = Webhook.model_validate({})
     workspaces: dict[str, WorkspaceSpec] = Field(description="The workspaces, by name.", min_length=1)
+    encryption: EncryptionBlock | None = Field(
+        None,
+        description="Key providers, methods and the reconciliations target (a plan's encryption: block's shape; "
+        "LABFORM_ENCRYPTION is merged over it): the reconciliations' drift, errors, reports and plans are sealed.",
+    )
 
     @field_validator("rate_limits")
     @classmethod
@@ -183,6 +197,13 @@ class LoadedConfig:
     def local(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base / path
 
+    def reconciliations_target(self) -> Target | None:
+        """The reconciliations encryption target this file's ``encryption:`` and LABFORM_ENCRYPTION make, if any."""
+        from labform.engine.encryption.configured import encryption_config
+
+        configured = encryption_config(self.file)
+        return configured.reconciliations if configured else None
+
 
 def load_config(file: Path) -> LoadedConfig:
     """The config file checked whole: every mistake at its file:line:col, all of them at once."""
@@ -195,7 +216,11 @@ def load_config(file: Path) -> LoadedConfig:
         config = ReconcileConfig.model_validate(document)
     except ValidationError as exc:
         raise _errors(exc, positions) from None
-    problems = [*_shared_states(config, positions, file.parent), *_rule_errors(config, positions)]
+    problems = [
+        *_shared_states(config, positions, file.parent),
+        *_rule_errors(config, positions),
+        *_other_targets(config, positions),
+    ]
     if problems:
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
     return LoadedConfig(config, file, positions)
@@ -238,6 +263,21 @@ def _shared_states(config: ReconcileConfig, positions: Positions, base: Path) ->
             )
         seen.setdefault(key, name)
     return errors
+
+
+def _other_targets(config: ReconcileConfig, positions: Positions) -> list[ConfigError]:
+    """A state or plan target here would seem to encrypt the workspaces' own, which their plans decide."""
+    block = config.encryption
+    return [
+        ConfigError(
+            f"the reconcile configuration encrypts only reconciliations: a workspace's {target} follows its "
+            "plan's encryption: (or LABFORM_ENCRYPTION)",
+            positions.of(("encryption", target)),
+            f"encryption.{target}",
+        )
+        for target in ("state", "plan", "history")
+        if block is not None and getattr(block, target) is not None
+    ]
 
 
 def _rule_errors(config: ReconcileConfig, positions: Positions) -> list[ConfigError]:

@@ -124,6 +124,10 @@ class Reconciler:
                 f"reconciliation #{number} of '{name}' was refused as stale (in #{waiting.refused_in}): "
                 f"{_FRESH_PLAN.format(name=name)}"
             )
+        if "saved_plan" in waiting.unreadable:
+            raise LabformError(
+                f"reconciliation #{number} of '{name}': its saved plan {waiting.unreadable['saved_plan']}"
+            )
         if waiting.approved_in is not None:
             raise LabformError(f"reconciliation #{number} of '{name}' was approved already (in #{waiting.approved_in})")
         saved = waiting.saved_plan

@@ -6,6 +6,9 @@ last reconcile's end plus ``every``, or a backoff after failures: doubled per co
 failure, capped) and its jitter (a fixed share of ``every`` per workspace, so a thousand
 workspaces never fall due at one second). A reconcile also holds a session advisory lock
 on the workspace for as long as it runs, so ``reconcile now`` and a worker never overlap.
+
+With the ``reconciliations`` encryption target, the payload is sealed column by column
+(sealing.py); a row this process cannot open is still read, its unreadable columns saying why.
 """
 
 from __future__ import annotations
@@ -19,14 +22,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from labform.engine.encryption import envelope
+from labform.engine.encryption.errors import EncryptionError
 from labform.engine.errors import LabformError, StateError
+from labform.engine.reconcile import sealing
 from labform.providers import masking
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS labform_reconciliations (
@@ -49,6 +58,8 @@ CREATE TABLE IF NOT EXISTS labform_reconciliations (
 );
 ALTER TABLE labform_reconciliations ADD COLUMN IF NOT EXISTS refused_in bigint;
 CREATE INDEX IF NOT EXISTS labform_reconciliations_latest ON labform_reconciliations (workspace, id DESC);
+-- The newest sealed row, looked up before every write (sealing.NEWEST_SEALED): never a scan of plain rows.
+CREATE INDEX IF NOT EXISTS labform_reconciliations_sealed ON labform_reconciliations (id) WHERE drift ? 'sealed';
 """
 # Created under this transaction lock: two workers first using a database at once would race.
 SCHEMA_LOCK = int.from_bytes(b"lfrecon", "big")
@@ -66,6 +77,9 @@ OUTCOMES = (
 )
 # Outcomes after which a workspace is due again at once: its work was cut short, not judged.
 DUE_AT_ONCE = ("interrupted",)
+_DEAD_WORKER = "its worker stopped before finishing; the next reconcile took over"
+# The columns the loop schedules by and /metrics reads, never sealed: read without opening anything.
+CLEAR_COLUMNS = "id, workspace, worker, scheduled_at, started_at, finished_at, commit, outcome, summary"
 JITTER_SHARE = 0.1  # of ``every``: how far a workspace's schedule is shifted, the same shift each period
 
 
@@ -92,6 +106,8 @@ class Reconciliation:
     saved_plan: dict[str, Any] | None = None
     approved_in: int | None = None
     refused_in: int | None = None  # an approval refused its plan as stale: never approvable again
+    # Columns sealed with a key this process does not have: "(encrypted: cannot decrypt with ...)".
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float | None:
@@ -99,11 +115,20 @@ class Reconciliation:
 
     @property
     def awaiting_approval(self) -> bool:
-        return self.saved_plan is not None and self.approved_in is None and self.refused_in is None
+        saved = self.saved_plan is not None or "saved_plan" in self.unreadable
+        return saved and self.approved_in is None and self.refused_in is None
+
+    def unreadable_note(self) -> str:
+        """ "; drift, error (encrypted: cannot decrypt with ...)": what a status line says of unreadable columns."""
+        by_why: dict[str, list[str]] = {}
+        for column, why in self.unreadable.items():
+            by_why.setdefault(why, []).append(column.replace("_", " "))
+        return "".join(f"; {', '.join(columns)} {why}" for why, columns in by_why.items())
 
     def to_json(self) -> dict[str, Any]:
-        """As ``reconcile status -json`` prints it (the saved plan only as whether there is one)."""
-        return {
+        """As ``reconcile status -json`` prints it (the saved plan only as whether there is one; a column
+        it cannot decrypt as the string saying why)."""
+        shown = {
             "id": self.id,
             "workspace": self.workspace,
             "worker": self.worker,
@@ -123,6 +148,7 @@ class Reconciliation:
             "approved_in": self.approved_in,
             "refused_in": self.refused_in,
         }
+        return shown | {column: why for column, why in self.unreadable.items() if column in shown}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -147,8 +173,9 @@ def backoff(failures: int, initial: float, cap: float) -> float:
 class Records:
     """The reconciliations table of one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, target: Target | None = None):
         self.url = url
+        self.target = target  # the reconciliations encryption target (None: rows are written plain)
         password = psycopg.conninfo.conninfo_to_dict(url).get("password")
         if password:
             masking.register(str(password))
@@ -192,23 +219,64 @@ class Records:
             conn.close()
 
     def start(self, workspace: str, scheduled_at: datetime | None) -> Reconciliation:
-        """A new row, in progress; any earlier row left in progress was a dead worker's, closed as failed."""
+        """A new row, in progress; any earlier row left in progress was a dead worker's, closed as failed.
+
+        Nothing is written when its payload could not be sealed: no key, or no target where
+        the newest encrypted row was written under ``enforced``."""
         with self.connect() as conn:
-            conn.execute(
-                """UPDATE labform_reconciliations SET outcome = 'failed', finished_at = clock_timestamp(),
-                          error = 'its worker stopped before finishing; the next reconcile took over'
-                    WHERE workspace = %s AND outcome IS NULL""",
-                (workspace,),
-            )
+            self._may_write(conn)
+            dead = conn.execute(
+                "SELECT id FROM labform_reconciliations WHERE workspace = %s AND outcome IS NULL", (workspace,)
+            ).fetchall()
+            for stale in dead:
+                conn.execute(
+                    """UPDATE labform_reconciliations SET outcome = 'failed', finished_at = clock_timestamp(), error = %s
+                        WHERE id = %s AND outcome IS NULL""",
+                    (self._text(workspace, stale["id"], "error", _DEAD_WORKER), stale["id"]),
+                )
             row = conn.execute(
                 """INSERT INTO labform_reconciliations (workspace, worker, scheduled_at) VALUES (%s, %s, %s)
                    RETURNING *""",
                 (workspace, worker_name(), scheduled_at),
             ).fetchone()
         assert row is not None
-        return _reconciliation(row)
+        return self._reconciliation(row)
+
+    def _may_write(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        """Refused (EncryptionError) when this process would write a row it should seal but cannot."""
+        newest = conn.execute(sealing.NEWEST_SEALED).fetchone()
+        if self.target is not None:
+            if newest:
+                sealing.check_key(self.target, newest)
+            self.target.method.provider.encryption_key()  # a missing passphrase or failing program: before any write
+            return
+        if newest and sealing.was_enforced(newest):
+            raise EncryptionError(
+                f"the reconciliations in this database are encrypted and enforced (#{newest['id']}, "
+                f"{envelope.describe(newest['drift'][sealing.SEALED])}), and no reconciliations encryption is "
+                "configured here (encryption: in the reconcile configuration, or LABFORM_ENCRYPTION): nothing was written"
+            )
+
+    def _text(self, workspace: str, number: int, column: str, value: str | None) -> str | None:
+        return sealing.seal(self.target, workspace, number, column, value) if self.target else value
+
+    def _payload(self, item: Reconciliation, column: str, value: Any) -> Jsonb | None:
+        """A jsonb column's value, redacted, and sealed if it is one of the payload's (sealing.COLUMNS)."""
+        if value is None:
+            return None
+        redacted = json.loads(masking.redact(json.dumps(value, default=str)))
+        if self.target and column in sealing.COLUMNS:
+            return Jsonb(sealing.seal(self.target, item.workspace, item.id, column, redacted))
+        return Jsonb(redacted)
+
+    def _reconciliation(self, row: dict[str, Any]) -> Reconciliation:
+        """The row as read, its sealed columns opened (those that cannot be: left empty, saying why)."""
+        unreadable = sealing.opened(self.target, row)
+        fields = {name: row[name] for name in Reconciliation.__dataclass_fields__ if row.get(name) is not None}
+        return Reconciliation(**fields, unreadable=unreadable)
 
     def finish(self, item: Reconciliation) -> None:
+        error = masking.redact(item.error) if item.error else None
         with self.connect() as conn:
             row = conn.execute(
                 """UPDATE labform_reconciliations
@@ -218,13 +286,13 @@ class Records:
                 (
                     item.commit,
                     item.outcome,
-                    _json(item.summary),
-                    _json(item.drift),
-                    _json(item.applied),
-                    _json(item.policy),
-                    masking.redact(item.error) if item.error else None,
-                    item.report,
-                    _json(item.saved_plan) if item.saved_plan is not None else None,
+                    self._payload(item, "summary", item.summary),
+                    self._payload(item, "drift", item.drift),
+                    self._payload(item, "applied", item.applied),
+                    self._payload(item, "policy", item.policy),
+                    self._text(item.workspace, item.id, "error", error),
+                    self._text(item.workspace, item.id, "report", item.report),
+                    self._payload(item, "saved_plan", item.saved_plan),
                     item.id,
                 ),
             ).fetchone()
@@ -245,7 +313,7 @@ class Records:
             row = conn.execute(
                 "SELECT * FROM labform_reconciliations WHERE workspace = %s AND id = %s", (workspace, number)
             ).fetchone()
-        return _reconciliation(row) if row else None
+        return self._reconciliation(row) if row else None
 
     def history(self, workspace: str, limit: int = 20) -> list[Reconciliation]:
         with self.connect() as conn:
@@ -253,17 +321,18 @@ class Records:
                 "SELECT * FROM labform_reconciliations WHERE workspace = %s ORDER BY id DESC LIMIT %s",
                 (workspace, limit),
             ).fetchall()
-        return [_reconciliation(row) for row in rows]
+        return [self._reconciliation(row) for row in rows]
 
-    def latest(self, workspaces: list[str]) -> dict[str, Reconciliation]:
-        """Each workspace's last finished reconciliation."""
+    def latest(self, workspaces: list[str], payload: bool = True) -> dict[str, Reconciliation]:
+        """Each workspace's last finished reconciliation (without ``payload``: its clear columns alone)."""
+        columns = "*" if payload else CLEAR_COLUMNS
         with self.connect() as conn:
             rows = conn.execute(
-                """SELECT DISTINCT ON (workspace) * FROM labform_reconciliations
+                f"""SELECT DISTINCT ON (workspace) {columns} FROM labform_reconciliations
                     WHERE workspace = ANY(%s) AND outcome IS NOT NULL ORDER BY workspace, id DESC""",
                 (workspaces,),
             ).fetchall()
-        return {row["workspace"]: _reconciliation(row) for row in rows}
+        return {row["workspace"]: self._reconciliation(row) for row in rows}
 
     def running(self, workspace: str) -> Reconciliation | None:
         with self.connect() as conn:
@@ -272,7 +341,7 @@ class Records:
                     ORDER BY id DESC LIMIT 1""",
                 (workspace,),
             ).fetchone()
-        return _reconciliation(row) if row else None
+        return self._reconciliation(row) if row else None
 
     def failures(self, workspaces: list[str]) -> dict[str, int]:
         """Consecutive failed reconciles at the end of each workspace's history."""
@@ -289,7 +358,7 @@ class Records:
 
     def due(self, schedule: dict[str, float], initial: float, cap: float, now: datetime) -> dict[str, datetime]:
         """When each workspace (name: every) is next due; those never reconciled are due now."""
-        latest = self.latest(list(schedule))
+        latest = self.latest(list(schedule), payload=False)
         failures = self.failures(list(schedule))
         due = {}
         for name, every in schedule.items():
@@ -300,11 +369,3 @@ class Records:
             wait = backoff(failures[name], initial, cap) if name in failures else every
             due[name] = last.finished_at + timedelta(seconds=wait + jitter(name, every))
         return due
-
-
-def _json(value: Any) -> Jsonb:
-    return Jsonb(json.loads(masking.redact(json.dumps(value, default=str))))
-
-
-def _reconciliation(row: dict[str, Any]) -> Reconciliation:
-    return Reconciliation(**{name: row[name] for name in Reconciliation.__dataclass_fields__})

@@ -145,8 +145,8 @@ def _scrape(reconciler: Reconciler) -> CollectorRegistry:
             (names,),
         ):
             success.labels(row["workspace"]).set(row["at"].timestamp())
-    for name, item in reconciler.records.latest(names).items():
-        drift.labels(name).set(len(item.drift))
+    for name, item in reconciler.records.latest(names, payload=False).items():
+        drift.labels(name).set(item.summary.get("drifted", 0))  # in clear: a sealed drift needs no key here
         if item.scheduled_at is not None:
             lag.labels(name).set(max(0.0, (item.started_at - item.scheduled_at).total_seconds()))
     return registry
