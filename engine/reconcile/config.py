@@ -31,7 +31,7 @@ from labform.engine.reconcile import credentials
 from labform.engine.reconcile.credentials import EnvFile, EnvValue
 from labform.engine.reconcile.policy import Rules, compile_rules
 from labform.providers import ratelimit
-from labform.providers.polling import PositiveDuration
+from labform.providers.polling import NonNegativeDuration, PositiveDuration
 
 if TYPE_CHECKING:
     from labform.engine.encryption.target import Target
@@ -139,6 +139,11 @@ class ReconcileConfig(_Strict):
         30.0, description="A worker silent this long is dead: its job is taken over."
     )
     backoff: Backoff = Backoff.model_validate({})
+    first_spread: NonNegativeDuration = Field(
+        30.0,
+        description="A workspace never reconciled is first reconciled at its own fixed moment within this long "
+        "(a tenth of its every at most), so a fresh fleet does not reach the clouds at one second; 0s: at once.",
+    )
     rate_limits: dict[str, RateLimit] = Field(
         default_factory=dict,
         description="Per cloud, by its provider name: a token bucket per endpoint, shared by the worker's reconciles.",

@@ -100,6 +100,8 @@ def build_app(reconciler: Reconciler) -> procrastinate.App:
 
 
 def _still_due(reconciler: Reconciler, workspace: str) -> bool:
+    """Whether a scheduled job is still wanted: a push or 'now' may have reconciled it since. A first
+    reconcile always is (its moment of the first spread may have passed while the job waited)."""
     config = reconciler.loaded.config
     every = config.workspaces[workspace].every
     due = reconciler.records.due({workspace: every}, config.backoff.initial, config.backoff.max, datetime.now(UTC))
@@ -123,7 +125,9 @@ def enqueue_due(app: procrastinate.App, reconciler: Reconciler, horizon: datetim
     """Queue, at its due time, each workspace due before ``horizon`` and not being reconciled now."""
     config = reconciler.loaded.config
     schedule = {name: spec.every for name, spec in config.workspaces.items()}
-    due = reconciler.records.due(schedule, config.backoff.initial, config.backoff.max, datetime.now(UTC))
+    due = reconciler.records.due(
+        schedule, config.backoff.initial, config.backoff.max, datetime.now(UTC), config.first_spread
+    )
     queued = 0
     for name, at in sorted(due.items(), key=lambda item: item[1]):
         if at <= horizon and reconciler.records.running(name) is None:

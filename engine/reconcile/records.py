@@ -159,10 +159,27 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _fraction(workspace: str) -> float:
+    """A fixed share in [0, 1) per workspace name, spread evenly over names."""
+    return int.from_bytes(hashlib.sha256(workspace.encode()).digest()[:4], "big") / 2**32
+
+
 def jitter(workspace: str, every: float) -> float:
     """Seconds this workspace's schedule is shifted: fixed per name, spread evenly over the share."""
-    fraction = int.from_bytes(hashlib.sha256(workspace.encode()).digest()[:4], "big") / 2**32
-    return fraction * every * JITTER_SHARE
+    return _fraction(workspace) * every * JITTER_SHARE
+
+
+def first_due(workspace: str, every: float, spread: float, now: datetime) -> datetime:
+    """When a workspace never reconciled is first due: at its own phase of a window of ``spread``
+    (a tenth of ``every`` at most) on a grid fixed in time, so each tick computes the same moment
+    and a thousand new workspaces reach the clouds spread over the window, not at one second. A
+    phase more than a second past in the current window is the next window's."""
+    window = min(spread, every * JITTER_SHARE)
+    if window <= 0:
+        return now
+    start = now.timestamp() - now.timestamp() % window
+    moment = start + _fraction(workspace) * window
+    return datetime.fromtimestamp(moment if moment + 1.0 >= now.timestamp() else moment + window, UTC)
 
 
 def backoff(failures: int, initial: float, cap: float) -> float:
@@ -356,14 +373,20 @@ class Records:
             ).fetchall()
         return {row["workspace"]: int(row["failures"]) for row in rows}
 
-    def due(self, schedule: dict[str, float], initial: float, cap: float, now: datetime) -> dict[str, datetime]:
-        """When each workspace (name: every) is next due; those never reconciled are due now."""
+    def due(
+        self, schedule: dict[str, float], initial: float, cap: float, now: datetime, spread: float = 0.0
+    ) -> dict[str, datetime]:
+        """When each workspace (name: every) is next due; one never reconciled at its moment of the
+        first ``spread`` (first_due), one whose last reconcile was cut off now."""
         latest = self.latest(list(schedule), payload=False)
         failures = self.failures(list(schedule))
         due = {}
         for name, every in schedule.items():
             last = latest.get(name)
-            if last is None or last.finished_at is None or last.outcome in DUE_AT_ONCE:
+            if last is None:
+                due[name] = first_due(name, every, spread, now)
+                continue
+            if last.finished_at is None or last.outcome in DUE_AT_ONCE:
                 due[name] = now
                 continue
             wait = backoff(failures[name], initial, cap) if name in failures else every

@@ -285,7 +285,8 @@ broken:
   env:
     BITBAR_API_KEY: {{command: [sh, -c, 'cat secrets/second.env >&2; exit 3']}}
 """
-    config = write_config(tmp_path, reconcile_db, workspaces, "heartbeat_timeout: 5s\n")
+    # Reconciled at once (first_spread: 0s): this test is about their keys, not when they start.
+    config = write_config(tmp_path, reconcile_db, workspaces, "heartbeat_timeout: 5s\nfirst_spread: 0s\n")
     assert first_key not in config.read_text() and second_key not in config.read_text()
     pool = workers(config)
     worker = pool.start()
@@ -318,7 +319,8 @@ def test_a_workers_reconciles_share_one_rate_limit_per_cloud_endpoint(
 ):
     names = ["alpha", "beta"]
     _plans(repo, names)
-    limits = "rate_limits:\n  bitbar: {per_second: 4, burst: 2}\nheartbeat_timeout: 5s\n"
+    # Both at once (first_spread: 0s), so their requests meet in the one bucket.
+    limits = "rate_limits:\n  bitbar: {per_second: 4, burst: 2}\nheartbeat_timeout: 5s\nfirst_spread: 0s\n"
     config = write_config(tmp_path, reconcile_db, _workspaces(repo, names, "1h"), limits)
     pool = workers(config)
     worker = pool.start()
