@@ -13,10 +13,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from labform.engine.encryption.errors import EncryptionError
 from labform.engine.history.figures import Figures
 from labform.engine.history.results import Result
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
+    from labform.engine.history.sealing import HistoryKey
 
 TABLE = "labform_test_results"
 
@@ -50,9 +55,19 @@ TIMED = f"{WINDOW} AND outcome <> 'skipped' AND duration IS NOT NULL"
 
 INSERT = f"""
 INSERT INTO {TABLE} (workspace, cloud, test_id, device, commit_sha, run_id, source, attempt, outcome, duration,
-                     recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     recorded_at, sealed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# With the history target (sealing.py): the key each workspace's rows are under (provider, metadata, check),
+KEYS_TABLE = "labform_test_history_keys"
+KEY_READ = f"SELECT key_provider, key_meta, key_check FROM {KEYS_TABLE} WHERE workspace = ?"
+KEY_ADD = f"""
+INSERT INTO {KEYS_TABLE} (workspace, key_provider, key_meta, key_check) VALUES (?, ?, ?, ?)
+ON CONFLICT (workspace) DO NOTHING
+"""
+# whether the workspace holds plain rows, and one sealed name per test.
+PLAIN = f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE workspace = ? AND sealed IS NULL)"
+NAMES = f"SELECT test_id, MIN(sealed) {WINDOW} AND sealed IS NOT NULL GROUP BY test_id"
 
 
 class HistoryStore(ABC):
@@ -60,11 +75,16 @@ class HistoryStore(ABC):
 
     ``workspace`` is the one the store's location names (a PostgreSQL URL's
     ``?workspace=``; "default" for a local file): what the CLI records into.
+    ``encryption`` is the history target (None: plain rows); sealing.py says what it keeps.
     """
 
     workspace: str
     # (test_id, ...) rows that ``_medians`` makes each test's median duration of, over the TIMED attempts.
     MEDIANS: str
+
+    def __init__(self, encryption: Target | None = None):
+        self.encryption = encryption
+        self._keys: dict[str, HistoryKey] = {}  # by workspace: a pbkdf2 key is derived once per command
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -74,32 +94,39 @@ class HistoryStore(ABC):
         """Each query's rows, all read in one transaction."""
 
     @abstractmethod
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None: ...
+    def _execute(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """``sql`` once per row, in one transaction."""
 
     @abstractmethod
     def _medians(self, rows: list[tuple[Any, ...]]) -> dict[str, float]: ...
 
     def medians(self, workspace: str, since: datetime, include_local: bool = False) -> dict[str, float]:
         """Each test's median duration over its attempts that ran (not skipped) and have one."""
-        [rows] = self._run((self.MEDIANS, (workspace, self._moment(since), include_local)))
-        return self._medians(rows)
+        window = (workspace, self._moment(since), include_local)
+        [rows, *keyed] = self._run((self.MEDIANS, window), *self._key_queries(workspace, window))
+        names = self._names(self._key(workspace, keyed), keyed)
+        return {names.get(test, test): median for test, median in self._medians(rows).items()}
 
     def add(self, results: Sequence[Result], recorded_at: datetime) -> None:
         """Append ``results`` in one transaction: all of them or none (none given: the database is not opened)."""
         if not results:
             return
-        self._insert(
-            [
-                (r.workspace, r.cloud, r.test_id, r.device, r.commit, r.run_id, r.source, r.attempt, r.outcome)
-                + (r.duration, self._moment(recorded_at))
-                for r in results
-            ]
-        )
+        workspace = results[0].workspace  # one recording is one workspace's
+        key = self._key(workspace, self._run(*self._key_queries(workspace)))
+        if key is None and self.encryption is not None:  # the workspace's first encrypted rows
+            from labform.engine.history.sealing import new_key_row
+
+            self._execute(KEY_ADD, [new_key_row(self.encryption, workspace)])
+            key = self._key(workspace, self._run(*self._key_queries(workspace)))
+        moment = self._moment(recorded_at)
+        self._execute(INSERT, [_row(r, moment, key) for r in results])
 
     def figures(self, workspace: str, since: datetime, include_local: bool = False) -> dict[str, Figures]:
         """Every test's figures over the window: CI rows alone unless ``include_local``."""
         window = (workspace, self._moment(since), include_local)
-        counted, clouds, timed = self._run((FIGURES, window), (CLOUDS, window), (self.MEDIANS, window))
+        counted, clouds, timed, *keyed = self._run(
+            (FIGURES, window), (CLOUDS, window), (self.MEDIANS, window), *self._key_queries(workspace, window)
+        )
         medians = self._medians(timed)
         found = {
             test: Figures(test, int(passed), int(failed), int(skipped), int(commits), int(flaky), int(broken))
@@ -109,8 +136,73 @@ class HistoryStore(ABC):
             figures.median_duration = medians.get(test)
         for test, cloud in clouds:
             found[test].clouds.add(cloud)
-        return found
+        names = self._names(self._key(workspace, keyed), keyed)
+        named: dict[str, Figures] = {}
+        for test, figures in found.items():  # digests to names; a plain row's test id is its name
+            figures.test_id = names.get(test, test)
+            if figures.test_id in named:
+                named[figures.test_id].absorb(figures)
+            else:
+                named[figures.test_id] = figures
+        return named
+
+    def _key_queries(self, workspace: str, window: Sequence[Any] = ()) -> list[tuple[str, Sequence[Any]]]:
+        """The key row; with the target, whether plain rows are held, and (over a window) one sealed name per test."""
+        queries: list[tuple[str, Sequence[Any]]] = [(KEY_READ, (workspace,))]
+        if self.encryption is not None:
+            queries.append((PLAIN, (workspace,)))
+            if window:
+                queries.append((NAMES, window))
+        return queries
+
+    def _key(self, workspace: str, keyed: list[list[tuple[Any, ...]]]) -> HistoryKey | None:
+        """The workspace's history key (derived once per store), None for plain rows; refusals as the target says."""
+        stored = keyed[0]
+        if self.encryption is None:
+            if stored:
+                raise EncryptionError(
+                    f"{self.describe()} is encrypted (key provider {stored[0][0]}): configure the history target "
+                    "(encryption: history: in the plan, or LABFORM_ENCRYPTION) to read or add to it"
+                )
+            return None
+        if self.encryption.enforced and keyed[1][0][0]:
+            raise EncryptionError(
+                f"{self.describe()} holds unencrypted rows of workspace {workspace}, and the history encryption "
+                "is enforced: it cannot be read or added to (unenforce it, or start a new history)"
+            )
+        if not stored:
+            return None
+        if workspace not in self._keys:
+            from labform.engine.history.sealing import history_key
+
+            self._keys[workspace] = history_key(self.encryption, stored[0], self.describe())
+        return self._keys[workspace]
+
+    def _names(self, key: HistoryKey | None, keyed: list[list[tuple[Any, ...]]]) -> dict[str, str]:
+        """Each test digest's clear test id, opened from one of its rows."""
+        if key is None:
+            return {}
+        return {digest: key.test_id(sealed, digest, self.describe()) for digest, sealed in keyed[2]}
 
     def _moment(self, moment: datetime) -> Any:
         """A moment as the database compares it."""
         return moment
+
+
+def _row(r: Result, moment: Any, key: HistoryKey | None) -> tuple[Any, ...]:
+    """A result as INSERT's row: with a key, its grouping values as digests and its names sealed."""
+    if key is None:
+        return (r.workspace, r.cloud, r.test_id, r.device, r.commit, r.run_id, r.source, r.attempt, r.outcome) + (
+            r.duration,
+            moment,
+            None,
+        )
+    digest = key.digest
+    commit = None if r.commit is None else digest(r.commit)
+    return (r.workspace, r.cloud, digest(r.test_id), digest(r.device), commit, digest(r.run_id), r.source) + (
+        r.attempt,
+        r.outcome,
+        r.duration,
+        moment,
+        key.seal(r.test_id, r.device),
+    )
