@@ -1,0 +1,132 @@
+"""The history target through the CLI: tests record / flaky / shards and an apply's JUnit, on SQLite and
+PostgreSQL, keep no test id, device or commit in clear, and still show names and the same figures
+(PBKDF2 at a low count set by the config)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import psycopg
+import pytest
+
+from tests.fixtures.databases import throwaway_database
+from tests.functional.test_encryption import PASSPHRASE, refused
+from tests.functional.test_tests_commands import KYARABEN_PLAN, junit
+
+HISTORY = "labform.state.json.history.sqlite3"
+CLEAR = (b"com.app.Login", b"flips", b"Pixel 7", b"abc123")  # a test id, a device, a commit
+
+
+def encryption(enforced: bool = False) -> str:
+    return (
+        "encryption:\n  key_provider:\n    pbkdf2:\n"
+        '      main: {passphrase: "${env.PASS_MAIN}", iterations: 1000}\n'
+        "  method:\n    aes_gcm:\n      main: {keys: key_provider.pbkdf2.main}\n"
+        f"  history: {{method: method.aes_gcm.main, enforced: {str(enforced).lower()}}}\n"
+    )
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch):
+    monkeypatch.setenv("PASS_MAIN", PASSPHRASE)
+    monkeypatch.delenv("LABFORM_ENCRYPTION", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+
+
+def record(workdir, *where: str):
+    """A flaky test, a broken one and a passing one on two clouds, commit abc123, device Pixel 7."""
+    first = junit(workdir, "a.xml", {"ok": ("passed", 1), "flips": ("flaky", 2), "red": ("failed", 3)})
+    second = junit(workdir, "b.xml", {"ok": ("passed", 3), "flips": ("passed", 2), "red": ("failed", 3)})
+    for path, cloud in ((first, "bitbar"), (second, "kyaraben")):
+        done = workdir.run("tests", "record", path, "--cloud", cloud, "--commit", "abc123", "--source", "ci", *where)
+        assert done.exit_code == 0, done.output
+
+
+def flaky(workdir, *where: str) -> dict:
+    shown = workdir.run("tests", "flaky", *where, "-json")
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    document.pop("history"), document.pop("since")
+    return document
+
+
+def test_round_trip_shows_the_names_and_the_figures_of_a_plain_history(workdir, tmp_path_factory):
+    plain = type(workdir)(tmp_path_factory.mktemp("plain"))
+    record(plain, "--plan", str(plain.path))
+    workdir.write(encryption())
+    record(workdir, "--plan", str(workdir.path))
+
+    assert flaky(workdir, str(workdir.path)) == flaky(plain, str(plain.path))
+    shown = workdir.run("tests", "flaky", str(workdir.path)).stdout
+    assert "com.app.Login.flips  1/1 commits  66.7%" in shown and "com.app.Login.red" in shown.split("Broken")[1]
+    stored = (workdir.path / HISTORY).read_bytes()
+    assert b"com.app.Login" in (plain.path / HISTORY).read_bytes()
+    assert not [word for word in CLEAR if word in stored]
+
+
+def test_shards_of_a_plan_split_by_the_encrypted_durations(workdir):
+    """The plan's packages are known by the recorded tests' names: com.app.Login's 2m, the others unknown."""
+    workdir.write(KYARABEN_PLAN + encryption())
+    path = junit(workdir, "a.xml", {"a": ("passed", 50), "b": ("passed", 40), "c": ("passed", 30)})
+    workdir.run("tests", "record", path, "--cloud", "kyaraben", "--source", "ci", "--plan", str(workdir.path))
+    shards = workdir.run("tests", "shards", str(workdir.path), "--shards", "2")
+    assert shards.exit_code == 0, shards.output
+    assert "No recorded duration for 2 units, counted as 2m00s each: com.app.Cart, com.app.Search" in shards.stdout
+    assert "shard 2: expected 2m00s, 1 unit\n  com.app.Login" in shards.stdout, shards.stdout
+    assert b"com.app.Login" not in (workdir.path / HISTORY).read_bytes()
+
+
+def test_a_wrong_passphrase_is_refused_naming_the_key_provider(workdir, monkeypatch):
+    workdir.write(encryption())
+    record(workdir, "--plan", str(workdir.path))
+    monkeypatch.setenv("PASS_MAIN", "another passphrase, long enough")
+    wrong = "the key from key provider pbkdf2.main is not the one it was encrypted with"
+    refused(workdir.run("tests", "flaky", str(workdir.path)), wrong)
+    path = junit(workdir, "c.xml", {"ok": ("passed", 1)})
+    refused(workdir.run("tests", "record", path, "--cloud", "bitbar", "--plan", str(workdir.path)), wrong)
+
+
+def test_enforced_refuses_a_plain_history_and_a_plain_reader_refuses_an_encrypted_one(workdir, tmp_path_factory):
+    record(workdir, "--plan", str(workdir.path))
+    workdir.write(encryption(enforced=True))
+    refused(workdir.run("tests", "flaky", str(workdir.path)), "holds unencrypted rows", "enforced")
+    path = junit(workdir, "c.xml", {"ok": ("passed", 1)})
+    refused(workdir.run("tests", "record", path, "--cloud", "bitbar", "--plan", str(workdir.path)), "unencrypted rows")
+
+    sealed = type(workdir)(tmp_path_factory.mktemp("sealed"))
+    sealed.write(encryption(enforced=True))
+    record(sealed, "--plan", str(sealed.path))
+    (sealed.path / "main.yaml").unlink()
+    refused(sealed.run("tests", "flaky", str(sealed.path)), "is encrypted (key provider pbkdf2.main)")
+
+
+def test_postgres_rows_hold_no_test_id_device_or_commit(workdir, postgres_server):
+    workdir.write(encryption())
+    with throwaway_database(postgres_server) as database:
+        state = f"{database}?workspace=mobile-prod"
+        record(workdir, "--plan", str(workdir.path), "--state", state)
+        document = flaky(workdir, str(workdir.path), "--state", state)
+        assert [(t["test_id"], t["flaky_commits"]) for t in document["flaky"]] == [("com.app.Login.flips", 1)]
+        assert [t["test_id"] for t in document["broken"]] == ["com.app.Login.red"]
+        with psycopg.connect(database) as conn:
+            rows = conn.execute("SELECT * FROM labform_test_results").fetchall()
+            keys = conn.execute("SELECT * FROM labform_test_history_keys").fetchall()
+    assert len(rows) == 7 and all(row[-1] for row in rows)  # every row sealed
+    dumped = repr(rows + keys).encode()
+    assert not [word for word in CLEAR if word in dumped] and PASSPHRASE.encode() not in dumped
+
+
+def test_an_applied_runs_junit_is_added_encrypted(shipped_plans, workdir, monkeypatch):
+    monkeypatch.setenv("LABFORM_ENCRYPTION", encryption())
+    applied = workdir.run("apply", "plans/bitbar-ci", "--sandbox", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    cases = ET.parse(shipped_plans / "reports/bitbar-smoke.xml").getroot().findall("testsuite/testcase")
+    names = {f"{c.get('classname')}.{c.get('name')}" for c in cases}
+    document = flaky(workdir, "plans/bitbar-ci", "--include-local")
+    assert document["results"] == len(cases) and document["tests"] == len(names)
+    [history] = shipped_plans.glob("plans/bitbar-ci/*.history.sqlite3")
+    stored = history.read_bytes()
+    assert not [name for name in names if name.encode() in stored]
+    monkeypatch.delenv("LABFORM_ENCRYPTION")
+    refused(workdir.run("tests", "flaky", "plans/bitbar-ci"), "is encrypted")
