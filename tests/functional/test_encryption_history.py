@@ -5,6 +5,7 @@ PostgreSQL, keep no test id, device or commit in clear, and still show names and
 from __future__ import annotations
 
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 
 import psycopg
@@ -34,12 +35,12 @@ def environment(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
 
 
-def record(workdir, *where: str):
-    """A flaky test, a broken one and a passing one on two clouds, commit abc123, device Pixel 7."""
+def record(workdir, *where: str, commit: str = "abc123"):
+    """A flaky test, a broken one and a passing one on two clouds, on ``commit``, device Pixel 7."""
     first = junit(workdir, "a.xml", {"ok": ("passed", 1), "flips": ("flaky", 2), "red": ("failed", 3)})
     second = junit(workdir, "b.xml", {"ok": ("passed", 3), "flips": ("passed", 2), "red": ("failed", 3)})
     for path, cloud in ((first, "bitbar"), (second, "kyaraben")):
-        done = workdir.run("tests", "record", path, "--cloud", cloud, "--commit", "abc123", "--source", "ci", *where)
+        done = workdir.run("tests", "record", path, "--cloud", cloud, "--commit", commit, "--source", "ci", *where)
         assert done.exit_code == 0, done.output
 
 
@@ -65,6 +66,18 @@ def test_round_trip_shows_the_names_and_the_figures_of_a_plain_history(workdir, 
     assert not [word for word in CLEAR if word in stored]
 
 
+def test_rows_from_before_the_target_are_counted_with_the_encrypted_ones(workdir):
+    record(workdir, "--plan", str(workdir.path), commit="before")
+    workdir.write(encryption())
+    record(workdir, "--plan", str(workdir.path), commit="after")
+    document = flaky(workdir, str(workdir.path))
+    assert (document["results"], document["tests"]) == (14, 3)
+    assert [(t["test_id"], t["flaky_commits"], t["commits"]) for t in document["flaky"]] == [
+        ("com.app.Login.flips", 2, 2)
+    ]
+    assert [(t["test_id"], t["broken_commits"]) for t in document["broken"]] == [("com.app.Login.red", 2)]
+
+
 def test_shards_of_a_plan_split_by_the_encrypted_durations(workdir):
     """The plan's packages are known by the recorded tests' names: com.app.Login's 2m, the others unknown."""
     workdir.write(KYARABEN_PLAN + encryption())
@@ -85,6 +98,19 @@ def test_a_wrong_passphrase_is_refused_naming_the_key_provider(workdir, monkeypa
     refused(workdir.run("tests", "flaky", str(workdir.path)), wrong)
     path = junit(workdir, "c.xml", {"ok": ("passed", 1)})
     refused(workdir.run("tests", "record", path, "--cloud", "bitbar", "--plan", str(workdir.path)), wrong)
+
+
+def test_a_sealed_name_moved_to_another_tests_rows_is_refused_as_tampered(workdir):
+    workdir.write(encryption())
+    record(workdir, "--plan", str(workdir.path))
+    with sqlite3.connect(workdir.path / HISTORY) as conn:
+        conn.execute("DROP TRIGGER labform_test_results_no_update")
+        [(test, other)] = conn.execute(
+            "SELECT a.test_id, b.sealed FROM labform_test_results a, labform_test_results b "
+            "WHERE a.id = 1 AND b.test_id <> a.test_id LIMIT 1"
+        ).fetchall()
+        conn.execute("UPDATE labform_test_results SET sealed = ? WHERE test_id = ?", (other, test))
+    refused(workdir.run("tests", "flaky", str(workdir.path)), "is tampered", "pbkdf2.main")
 
 
 def test_enforced_refuses_a_plain_history_and_a_plain_reader_refuses_an_encrypted_one(workdir, tmp_path_factory):
