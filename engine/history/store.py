@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +104,9 @@ class HistoryStore(ABC):
     def medians(self, workspace: str, since: datetime, include_local: bool = False) -> dict[str, float]:
         """Each test's median duration over its attempts that ran (not skipped) and have one."""
         window = (workspace, self._moment(since), include_local)
-        [rows, *keyed] = self._run((self.MEDIANS, window), *self._key_queries(workspace, window))
-        names = self._names(self._key(workspace, keyed), keyed)
+        key = self._read_key(workspace)
+        [rows, *sealed] = self._run((self.MEDIANS, window), *self._name_queries(window))
+        names = self._names(key, sealed)
         return {names.get(test, test): median for test, median in self._medians(rows).items()}
 
     def add(self, results: Sequence[Result], recorded_at: datetime) -> None:
@@ -112,21 +114,24 @@ class HistoryStore(ABC):
         if not results:
             return
         workspace = results[0].workspace  # one recording is one workspace's
-        key = self._key(workspace, self._run(*self._key_queries(workspace)))
+        key = self._read_key(workspace)
         if key is None and self.encryption is not None:  # the workspace's first encrypted rows
             from labform.engine.history.sealing import new_key_row
 
             self._execute(KEY_ADD, [new_key_row(self.encryption, workspace)])
-            key = self._key(workspace, self._run(*self._key_queries(workspace)))
+            key = self._read_key(workspace)
         moment = self._moment(recorded_at)
         self._execute(INSERT, [_row(r, moment, key) for r in results])
 
     def figures(self, workspace: str, since: datetime, include_local: bool = False) -> dict[str, Figures]:
         """Every test's figures over the window: CI rows alone unless ``include_local``."""
         window = (workspace, self._moment(since), include_local)
-        counted, clouds, timed, *keyed = self._run(
-            (FIGURES, window), (CLOUDS, window), (self.MEDIANS, window), *self._key_queries(workspace, window)
-        )
+        keyed = self._run(*self._key_queries(workspace))
+        with ThreadPoolExecutor(1) as pool:  # PBKDF2 leaves the GIL: the key is derived while the database counts
+            key = pool.submit(self._key, workspace, keyed)
+            counted, clouds, timed, *sealed = self._run(
+                (FIGURES, window), (CLOUDS, window), (self.MEDIANS, window), *self._name_queries(window)
+            )
         medians = self._medians(timed)
         found = {
             test: Figures(test, int(passed), int(failed), int(skipped), int(commits), int(flaky), int(broken))
@@ -136,7 +141,7 @@ class HistoryStore(ABC):
             figures.median_duration = medians.get(test)
         for test, cloud in clouds:
             found[test].clouds.add(cloud)
-        names = self._names(self._key(workspace, keyed), keyed)
+        names = self._names(key.result(), sealed)
         named: dict[str, Figures] = {}
         for test, figures in found.items():  # digests to names; a plain row's test id is its name
             figures.test_id = names.get(test, test)
@@ -146,14 +151,17 @@ class HistoryStore(ABC):
                 named[figures.test_id] = figures
         return named
 
-    def _key_queries(self, workspace: str, window: Sequence[Any] = ()) -> list[tuple[str, Sequence[Any]]]:
-        """The key row; with the target, whether plain rows are held, and (over a window) one sealed name per test."""
-        queries: list[tuple[str, Sequence[Any]]] = [(KEY_READ, (workspace,))]
-        if self.encryption is not None:
-            queries.append((PLAIN, (workspace,)))
-            if window:
-                queries.append((NAMES, window))
-        return queries
+    def _key_queries(self, workspace: str) -> list[tuple[str, Sequence[Any]]]:
+        """The key row, and with the target whether plain rows are held."""
+        plain = [] if self.encryption is None else [(PLAIN, (workspace,))]
+        return [(KEY_READ, (workspace,)), *plain]
+
+    def _name_queries(self, window: Sequence[Any]) -> list[tuple[str, Sequence[Any]]]:
+        """With the target, one sealed name per test of the window."""
+        return [] if self.encryption is None else [(NAMES, window)]
+
+    def _read_key(self, workspace: str) -> HistoryKey | None:
+        return self._key(workspace, self._run(*self._key_queries(workspace)))
 
     def _key(self, workspace: str, keyed: list[list[tuple[Any, ...]]]) -> HistoryKey | None:
         """The workspace's history key (derived once per store), None for plain rows; refusals as the target says."""
@@ -178,11 +186,11 @@ class HistoryStore(ABC):
             self._keys[workspace] = history_key(self.encryption, stored[0], self.describe())
         return self._keys[workspace]
 
-    def _names(self, key: HistoryKey | None, keyed: list[list[tuple[Any, ...]]]) -> dict[str, str]:
-        """Each test digest's clear test id, opened from one of its rows."""
+    def _names(self, key: HistoryKey | None, sealed: list[list[tuple[Any, ...]]]) -> dict[str, str]:
+        """Each test digest's clear test id, opened from one of its rows (``sealed``: NAMES's rows, if run)."""
         if key is None:
             return {}
-        return {digest: key.test_id(sealed, digest, self.describe()) for digest, sealed in keyed[2]}
+        return {digest: key.test_id(value, digest, self.describe()) for digest, value in sealed[0]}
 
     def _moment(self, moment: datetime) -> Any:
         """A moment as the database compares it."""
