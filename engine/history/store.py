@@ -51,6 +51,8 @@ SELECT test_id, SUM(passed), SUM(failed), SUM(skipped), SUM(CASE WHEN passed + f
 FROM commits GROUP BY test_id
 """
 CLOUDS = f"SELECT DISTINCT test_id, cloud {WINDOW}"
+# The same with the history target (sealing.py), and a sealed name per test and cloud: one scan, not two.
+NAMED_CLOUDS = f"SELECT test_id, cloud, MIN(sealed) {WINDOW} GROUP BY test_id, cloud"
 # The attempts a typical duration is the median of: those that ran (not skipped) and report a time.
 TIMED = f"{WINDOW} AND outcome <> 'skipped' AND duration IS NOT NULL"
 
@@ -66,9 +68,8 @@ KEY_ADD = f"""
 INSERT INTO {KEYS_TABLE} (workspace, key_provider, key_meta, key_check) VALUES (?, ?, ?, ?)
 ON CONFLICT (workspace) DO NOTHING
 """
-# whether the workspace holds plain rows, and one sealed name per test.
+# and whether the workspace holds plain rows.
 PLAIN = f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE workspace = ? AND sealed IS NULL)"
-NAMES = f"SELECT test_id, MIN(sealed) {WINDOW} AND sealed IS NOT NULL GROUP BY test_id"
 
 
 class HistoryStore(ABC):
@@ -105,8 +106,11 @@ class HistoryStore(ABC):
         """Each test's median duration over its attempts that ran (not skipped) and have one."""
         window = (workspace, self._moment(since), include_local)
         key = self._read_key(workspace)
-        [rows, *sealed] = self._run((self.MEDIANS, window), *self._name_queries(window))
-        names = self._names(key, sealed)
+        if key is None:
+            [rows], names = self._run((self.MEDIANS, window)), {}
+        else:
+            rows, clouds = self._run((self.MEDIANS, window), (NAMED_CLOUDS, window))
+            names = self._names(key, clouds)
         return {names.get(test, test): median for test, median in self._medians(rows).items()}
 
     def add(self, results: Sequence[Result], recorded_at: datetime) -> None:
@@ -129,9 +133,8 @@ class HistoryStore(ABC):
         keyed = self._run(*self._key_queries(workspace))
         with ThreadPoolExecutor(1) as pool:  # PBKDF2 leaves the GIL: the key is derived while the database counts
             key = pool.submit(self._key, workspace, keyed)
-            counted, clouds, timed, *sealed = self._run(
-                (FIGURES, window), (CLOUDS, window), (self.MEDIANS, window), *self._name_queries(window)
-            )
+            clouds_sql = CLOUDS if self.encryption is None else NAMED_CLOUDS
+            counted, clouds, timed = self._run((FIGURES, window), (clouds_sql, window), (self.MEDIANS, window))
         medians = self._medians(timed)
         found = {
             test: Figures(test, int(passed), int(failed), int(skipped), int(commits), int(flaky), int(broken))
@@ -139,9 +142,9 @@ class HistoryStore(ABC):
         }
         for test, figures in found.items():
             figures.median_duration = medians.get(test)
-        for test, cloud in clouds:
+        for test, cloud, *_ in clouds:
             found[test].clouds.add(cloud)
-        names = self._names(key.result(), sealed)
+        names = self._names(key.result(), clouds)
         named: dict[str, Figures] = {}
         for test, figures in found.items():  # digests to names; a plain row's test id is its name
             figures.test_id = names.get(test, test)
@@ -155,10 +158,6 @@ class HistoryStore(ABC):
         """The key row, and with the target whether plain rows are held."""
         plain = [] if self.encryption is None else [(PLAIN, (workspace,))]
         return [(KEY_READ, (workspace,)), *plain]
-
-    def _name_queries(self, window: Sequence[Any]) -> list[tuple[str, Sequence[Any]]]:
-        """With the target, one sealed name per test of the window."""
-        return [] if self.encryption is None else [(NAMES, window)]
 
     def _read_key(self, workspace: str) -> HistoryKey | None:
         return self._key(workspace, self._run(*self._key_queries(workspace)))
@@ -186,11 +185,12 @@ class HistoryStore(ABC):
             self._keys[workspace] = history_key(self.encryption, stored[0], self.describe())
         return self._keys[workspace]
 
-    def _names(self, key: HistoryKey | None, sealed: list[list[tuple[Any, ...]]]) -> dict[str, str]:
-        """Each test digest's clear test id, opened from one of its rows (``sealed``: NAMES's rows, if run)."""
+    def _names(self, key: HistoryKey | None, clouds: list[tuple[Any, ...]]) -> dict[str, str]:
+        """Each test digest's clear test id, opened from one of its rows (NAMED_CLOUDS's; none for plain rows)."""
         if key is None:
             return {}
-        return {digest: key.test_id(value, digest, self.describe()) for digest, value in sealed[0]}
+        sealed = {digest: value for digest, _, value in clouds if value is not None}  # one per test
+        return {digest: key.test_id(value, digest, self.describe()) for digest, value in sealed.items()}
 
     def _moment(self, moment: datetime) -> Any:
         """A moment as the database compares it."""
