@@ -70,10 +70,11 @@ class HistoryKey:
         return name
 
 
-def new_key_row(target: Target, workspace: str) -> tuple[str, str, str, str]:
-    """The keys table's row for a workspace's first encrypted rows: the target's current key."""
+def new_key(target: Target) -> tuple[tuple[str, str, str], HistoryKey]:
+    """A workspace's first encrypted rows: the keys table's row for the target's current key, and that key."""
     key, meta = target.method.provider.encryption_key()
-    return workspace, target.method.provider.name, json.dumps(meta, sort_keys=True), aes_gcm.key_check(key)
+    provider = target.method.provider.name
+    return (provider, json.dumps(meta, sort_keys=True), aes_gcm.key_check(key)), HistoryKey(key, provider)
 
 
 def history_key(target: Target, stored: tuple[Any, ...], source: str) -> HistoryKey:

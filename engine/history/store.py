@@ -86,7 +86,8 @@ class HistoryStore(ABC):
 
     def __init__(self, encryption: Target | None = None):
         self.encryption = encryption
-        self._keys: dict[str, HistoryKey] = {}  # by workspace: a pbkdf2 key is derived once per command
+        # By workspace, the key row and its key: a pbkdf2 key is derived (a command key program run) once per command.
+        self._keys: dict[str, tuple[tuple[Any, ...], HistoryKey]] = {}
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -120,9 +121,11 @@ class HistoryStore(ABC):
         workspace = results[0].workspace  # one recording is one workspace's
         key = self._read_key(workspace)
         if key is None and self.encryption is not None:  # the workspace's first encrypted rows
-            from labform.engine.history.sealing import new_key_row
+            from labform.engine.history.sealing import new_key
 
-            self._execute(KEY_ADD, [new_key_row(self.encryption, workspace)])
+            row, fresh = new_key(self.encryption)
+            self._execute(KEY_ADD, [(workspace, *row)])
+            self._keys[workspace] = (row, fresh)  # used if it is the row stored (no other runner's came first)
             key = self._read_key(workspace)
         moment = self._moment(recorded_at)
         self._execute(INSERT, [_row(r, moment, key) for r in results])
@@ -179,11 +182,12 @@ class HistoryStore(ABC):
             )
         if not stored:
             return None
-        if workspace not in self._keys:
+        row, cached = tuple(stored[0]), self._keys.get(workspace)
+        if cached is None or cached[0] != row:
             from labform.engine.history.sealing import history_key
 
-            self._keys[workspace] = history_key(self.encryption, stored[0], self.describe())
-        return self._keys[workspace]
+            cached = self._keys[workspace] = (row, history_key(self.encryption, row, self.describe()))
+        return cached[1]
 
     def _names(self, key: HistoryKey | None, clouds: list[tuple[Any, ...]]) -> dict[str, str]:
         """Each test digest's clear test id, opened from one of its rows (NAMED_CLOUDS's; none for plain rows)."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import xml.etree.ElementTree as ET
 
 import psycopg
 import pytest
 
 from tests.fixtures.databases import throwaway_database
-from tests.functional.test_encryption import PASSPHRASE, refused
+from tests.functional.test_encryption import KEY_PROGRAM, PASSPHRASE, refused
 from tests.functional.test_tests_commands import KYARABEN_PLAN, junit
 
 HISTORY = "labform.state.json.history.sqlite3"
@@ -88,6 +89,23 @@ def test_shards_of_a_plan_split_by_the_encrypted_durations(workdir):
     assert "No recorded duration for 2 units, counted as 2m00s each: com.app.Cart, com.app.Search" in shards.stdout
     assert "shard 2: expected 2m00s, 1 unit\n  com.app.Login" in shards.stdout, shards.stdout
     assert b"com.app.Login" not in (workdir.path / HISTORY).read_bytes()
+
+
+def test_a_key_program_is_asked_once_for_a_new_history(workdir, tmp_path):
+    """The first recording writes the key row with the key it was given: the program is not asked again for it."""
+    calls = tmp_path / "calls"
+    program = tmp_path / "key.py"
+    program.write_text(f"open({str(calls)!r}, 'a').write('asked\\n')\n" + KEY_PROGRAM)
+    workdir.write(
+        f"encryption:\n  key_provider:\n    command:\n      vault: {{command: [{sys.executable}, {program}]}}\n"
+        "  method:\n    aes_gcm:\n      kms: {keys: key_provider.command.vault}\n"
+        "  history: {method: method.aes_gcm.kms}\n"
+    )
+    path = junit(workdir, "a.xml", {"flips": ("flaky", 2)})
+    assert workdir.run("tests", "record", path, "--cloud", "bitbar", "--plan", str(workdir.path)).exit_code == 0
+    assert calls.read_text() == "asked\n"
+    shown = flaky(workdir, str(workdir.path), "--include-local")
+    assert [t["test_id"] for t in shown["flaky"]] == ["com.app.Login.flips"]
 
 
 def test_a_wrong_passphrase_is_refused_naming_the_key_provider(workdir, monkeypatch):
