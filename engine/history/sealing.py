@@ -21,13 +21,15 @@ import hashlib
 import hmac
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from labform.engine.encryption import aes_gcm
 from labform.engine.encryption.errors import EncryptionError
-from labform.engine.encryption.target import Target
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
 
 _DIGEST_LABEL = b"labform history digests v1"
 DIGEST_LENGTH = 32  # hex characters: 128 bits

@@ -6,6 +6,8 @@ with ``?`` placeholders, which the PostgreSQL store turns into psycopg's), and
 it answers one row per test: over 100,000 results the database does the
 counting rather than sending a row per test, device and commit to Python.
 Only the median differs: PostgreSQL computes it, SQLite has no such function.
+With the history target the same SQL runs over digests (sealing.py); the
+names are opened after, one per test.
 """
 
 from __future__ import annotations
