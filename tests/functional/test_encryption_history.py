@@ -14,6 +14,7 @@ import pytest
 
 from tests.fixtures.databases import throwaway_database
 from tests.functional.test_encryption import KEY_PROGRAM, PASSPHRASE, refused
+from tests.functional.test_run_shards import SECONDS, record_history, write_suite
 from tests.functional.test_tests_commands import KYARABEN_PLAN, junit
 
 HISTORY = "labform.state.json.history.sqlite3"
@@ -174,3 +175,14 @@ def test_an_applied_runs_junit_is_added_encrypted(shipped_plans, workdir, monkey
     assert not [name for name in names if name.encode() in stored]
     monkeypatch.delenv("LABFORM_ENCRYPTION")
     refused(workdir.run("tests", "flaky", "plans/bitbar-ci"), "is encrypted")
+
+
+def test_a_plan_splits_shards_by_the_encrypted_history(kyaraben, workdir):
+    kyaraben.set_quota(vm_live_max=3, vm_async_max=8)  # both shards' VMs at once
+    plan_file = write_suite(workdir, "shards: 2")
+    plan_file.write_text(plan_file.read_text() + encryption())
+    record_history(workdir, SECONDS)
+    assert b"com.app.Login" not in (workdir.path / HISTORY).read_bytes()
+    plan = workdir.plan()
+    assert plan.exit_code == 0, plan.output
+    assert "2 shards by recorded durations, expected (units): 1: ~1m10s (2), 2: ~1m10s (2)" in plan.output
