@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from tests.fixtures.databases import throwaway_database
-from tests.functional.test_encryption import KEY_PROGRAM, PASSPHRASE, refused
+from tests.functional.test_encryption import KEY_PROGRAM, OTHER_PASSPHRASE, PASSPHRASE, refused
 from tests.functional.test_run_shards import SECONDS, record_history, write_suite
 from tests.functional.test_tests_commands import KYARABEN_PLAN, junit
 
@@ -21,18 +21,23 @@ HISTORY = "labform.state.json.history.sqlite3"
 CLEAR = (b"com.app.Login", b"flips", b"Pixel 7", b"abc123")  # a test id, a device, a commit
 
 
-def encryption(enforced: bool = False) -> str:
+def encryption(enforced: bool = False, method: str = "main", fallback: str = "") -> str:
+    """A history target with pbkdf2 providers main and new (passphrases from PASS_MAIN and PASS_NEW)."""
+    also = f", fallback: {{method: method.aes_gcm.{fallback}}}" if fallback else ""
     return (
         "encryption:\n  key_provider:\n    pbkdf2:\n"
         '      main: {passphrase: "${env.PASS_MAIN}", iterations: 1000}\n'
+        '      new: {passphrase: "${env.PASS_NEW}", iterations: 1000}\n'
         "  method:\n    aes_gcm:\n      main: {keys: key_provider.pbkdf2.main}\n"
-        f"  history: {{method: method.aes_gcm.main, enforced: {str(enforced).lower()}}}\n"
+        "      new: {keys: key_provider.pbkdf2.new}\n"
+        f"  history: {{method: method.aes_gcm.{method}, enforced: {str(enforced).lower()}{also}}}\n"
     )
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
     monkeypatch.setenv("PASS_MAIN", PASSPHRASE)
+    monkeypatch.setenv("PASS_NEW", OTHER_PASSPHRASE)
     monkeypatch.delenv("LABFORM_ENCRYPTION", raising=False)
     monkeypatch.delenv("CI", raising=False)
 
@@ -130,6 +135,20 @@ def test_a_sealed_name_moved_to_another_tests_rows_is_refused_as_tampered(workdi
         ).fetchall()
         conn.execute("UPDATE labform_test_results SET sealed = ? WHERE test_id = ?", (other, test))
     refused(workdir.run("tests", "flaky", str(workdir.path)), "is tampered", "pbkdf2.main")
+
+
+def test_after_a_rotation_the_fallback_reads_and_adds_to_the_history(workdir):
+    workdir.write(encryption())
+    record(workdir, "--plan", str(workdir.path), commit="before")
+    workdir.write(encryption(method="new"))
+    refused(
+        workdir.run("tests", "flaky", str(workdir.path)),
+        "is encrypted with key provider pbkdf2.main, which the history encryption does not use (it uses pbkdf2.new)",
+    )
+    workdir.write(encryption(method="new", fallback="main"))
+    record(workdir, "--plan", str(workdir.path), commit="after")
+    document = flaky(workdir, str(workdir.path))
+    assert [(t["test_id"], t["flaky_commits"]) for t in document["flaky"]] == [("com.app.Login.flips", 2)]
 
 
 def test_enforced_refuses_a_plain_history_and_a_plain_reader_refuses_an_encrypted_one(workdir, tmp_path_factory):
