@@ -1309,10 +1309,10 @@ def tests_() -> None:
 
 def _history(where: Path, state: str | None) -> HistoryStore:
     """The history beside the state of the plan at ``where`` (or of --state: then the runner, which
-    only knows the default location, is not loaded)."""
+    only knows the default location, is not loaded), encrypted as that plan's history target says."""
     from labform.engine.history import open_history
 
-    return open_history(state or _workspace(where, state, {}).state_location())
+    return open_history(state or _workspace(where, state, {}).state_location(), where)
 
 
 def _known_cloud(ctx: click.Context, param: click.Parameter, cloud: str) -> str:

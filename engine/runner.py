@@ -136,7 +136,7 @@ def validate(ws: Workspace) -> PlanConfig:
     build_graph(config)
     _check_endpoints(config)
     _check_resources_locally(config)
-    _check_shards(config, Durations.of_state(ws.state_location()))
+    _check_shards(config, Durations.of_state(ws.state_location(), ws.path))
     from labform.engine.encryption.configured import encryption_config
 
     encryption_config(ws.path)  # the encryption: block as plan checks it (no key is read here)
@@ -331,7 +331,7 @@ def plan(ws: Workspace, options: PlanOptions, out: Path | None = None) -> PlanRe
     backend = ws.backend()
     with backend.locked("plan", ws.lock_timeout), ws.providers(config, options.workers()) as session:
         result = _make_plan(
-            config, graph, backend.read(), backend, session, options, Durations.of_state(ws.state_location())
+            config, graph, backend.read(), backend, session, options, Durations.of_state(ws.state_location(), ws.path)
         )
     if out is not None:
         kept, secret = _variables_to_save(ws.variables)
@@ -397,7 +397,7 @@ def apply(
             planned = PlanResult(saved.plan, [])
         else:
             planned = _make_plan(
-                config, graph, state, backend, session, options, Durations.of_state(ws.state_location())
+                config, graph, state, backend, session, options, Durations.of_state(ws.state_location(), ws.path)
             )
         if not planned.plan.refresh_only:
             recovery.refuse_unresolved(state)  # before asking: there is nothing to approve yet
@@ -427,8 +427,7 @@ def _add_to_history(ws: Workspace, outcome: ApplyOutcome, state: State) -> None:
     if written:
         from labform.engine.history.applied import record_applied_runs
 
-        folder = ws.path if ws.path.is_dir() else ws.path.parent
-        if warning := record_applied_runs(ws.state_location(), folder, written):
+        if warning := record_applied_runs(ws.state_location(), ws.path, written):
             logging.getLogger("labform.history").warning(warning)
 
 

@@ -11,6 +11,7 @@ figures.py     pass rate, median duration, flaky versus broken; FlakyReport for 
 sharding.py    balanced shards by recorded durations (pure)
 run_shards.py  a run's shards, split when its create is planned (kept in the plan and state)
 period.py      --since's 30d / 12h / 90m
+sealing.py     the history target: grouping values as keyed digests, test names sealed
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from labform.engine.history.store import HistoryStore
 __all__ = ["HistoryStore", "Recorded", "open_history", "record_junit"]
 
 
-def open_history(state_location: str) -> HistoryStore:
-    """The history of a state: in its PostgreSQL database (``postgresql://...``), else beside its file."""
+def open_history(state_location: str, plan_path: Path | None = None) -> HistoryStore:
+    """The history of a state: in its PostgreSQL database (``postgresql://...``), else beside its file;
+    encrypted as the history target of the plan at ``plan_path`` (or LABFORM_ENCRYPTION alone) says."""
+    from labform.engine.encryption.configured import encryption_config
+
+    configured = encryption_config(plan_path)
+    target = configured.history if configured else None
     if state_location.startswith(("postgres://", "postgresql://")):
         from labform.engine.history.postgres import PostgresHistory
 
-        return PostgresHistory(state_location)
+        return PostgresHistory(state_location, target)
     from labform.engine.history.local import LocalHistory, history_path
 
-    return LocalHistory(history_path(Path(state_location)))
+    return LocalHistory(history_path(Path(state_location)), target)

@@ -28,6 +28,21 @@ class Figures:
     median_duration: float | None = None
     clouds: set[str] = field(default_factory=set)
 
+    def absorb(self, other: Figures) -> None:
+        """Add the figures of the same test's other rows (a history's plain rows from before its
+        encryption): counts add up; the typical duration is this part's where it has one."""
+        self.passed, self.failed, self.skipped = (
+            self.passed + other.passed,
+            self.failed + other.failed,
+            self.skipped + other.skipped,
+        )
+        self.commits += other.commits
+        self.flaky_commits += other.flaky_commits
+        self.broken_commits += other.broken_commits
+        if self.median_duration is None:
+            self.median_duration = other.median_duration
+        self.clouds |= other.clouds
+
     @property
     def pass_rate(self) -> float | None:
         ran = self.passed + self.failed

@@ -16,10 +16,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labform.engine.history.errors import HistoryError
-from labform.engine.history.store import INSERT, TABLE, TIMED, HistoryStore
+from labform.engine.history.store import KEYS_TABLE, TABLE, TIMED, HistoryStore
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -42,6 +45,16 @@ BEGIN SELECT RAISE(ABORT, 'test history is only ever added to'); END;
 CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
 BEGIN SELECT RAISE(ABORT, 'test history is only ever added to'); END;
 """
+# After ``sealed`` is added to a file made before it (SQLite has no ADD COLUMN IF NOT EXISTS).
+SEALED_SCHEMA = f"""
+CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
+CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
+    workspace    TEXT PRIMARY KEY,
+    key_provider TEXT NOT NULL,
+    key_meta     TEXT NOT NULL,
+    key_check    TEXT NOT NULL
+);
+"""
 
 
 def history_path(state: Path) -> Path:
@@ -52,7 +65,8 @@ def history_path(state: Path) -> Path:
 class LocalHistory(HistoryStore):
     workspace = "default"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, encryption: Target | None = None):
+        super().__init__(encryption)
         self.path = path
 
     def describe(self) -> str:
@@ -63,6 +77,9 @@ class LocalHistory(HistoryStore):
         try:
             with closing(sqlite3.connect(self.path, timeout=30)) as conn:
                 conn.executescript(SCHEMA)
+                if not any(column[1] == "sealed" for column in conn.execute(f"PRAGMA table_info({TABLE})")):
+                    conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN sealed TEXT")
+                conn.executescript(SEALED_SCHEMA)
                 with conn:  # one transaction: committed on success, rolled back on error
                     yield conn
         except sqlite3.Error as exc:
@@ -72,9 +89,9 @@ class LocalHistory(HistoryStore):
         with self._connection() as conn:
             return [conn.execute(sql, params).fetchall() for sql, params in queries]
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def _execute(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self._connection() as conn:
-            conn.executemany(INSERT, rows)
+            conn.executemany(sql, rows)
 
     def _moment(self, moment: datetime) -> str:
         """UTC ISO text, one width for every row, so text order is time order."""

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from labform.engine.history.errors import HistoryError
-from labform.engine.history.store import INSERT, TABLE, TIMED, HistoryStore
+from labform.engine.history.store import KEYS_TABLE, TABLE, TIMED, HistoryStore
 from labform.engine.state.postgres import SCHEMA_LOCK, PostgresStateBackend
 from labform.providers import masking
+
+if TYPE_CHECKING:
+    from labform.engine.encryption.target import Target
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -41,6 +44,14 @@ CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsq
 BEGIN RAISE EXCEPTION 'test history is only ever added to'; END $$;
 CREATE OR REPLACE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only();
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS sealed text COLLATE "C";
+CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
+CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
+    workspace    text PRIMARY KEY,
+    key_provider text NOT NULL,
+    key_meta     text NOT NULL,
+    key_check    text NOT NULL
+);
 """
 
 
@@ -50,7 +61,8 @@ def _psycopg(sql: str) -> str:
 
 
 class PostgresHistory(HistoryStore):
-    def __init__(self, url: str):
+    def __init__(self, url: str, encryption: Target | None = None):
+        super().__init__(encryption)
         # The state backend reads the URL as state does (its workspace, the password masked everywhere).
         self._state = PostgresStateBackend(url)
         self.workspace = self._state.workspace
@@ -63,7 +75,7 @@ class PostgresHistory(HistoryStore):
     def _connection(self) -> Iterator[psycopg.Connection]:
         try:
             with psycopg.connect(self._state.url, connect_timeout=10) as conn:  # one transaction, committed on exit
-                if not self._schema_made and not self._table_exists(conn):
+                if not self._schema_made and not self._tables_exist(conn):
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                     conn.execute(SCHEMA)
                 yield conn
@@ -72,9 +84,10 @@ class PostgresHistory(HistoryStore):
         self._schema_made = True  # committed with the first transaction that got this far
 
     @staticmethod
-    def _table_exists(conn: psycopg.Connection) -> bool:
-        """Made already (the usual case): then no command takes the schema lock or rewrites the trigger."""
-        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+    def _tables_exist(conn: psycopg.Connection) -> bool:
+        """Made already (the usual case): then no command takes the schema lock or rewrites the trigger.
+        The keys table came with the ``sealed`` column: a table made before both gets them."""
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (KEYS_TABLE,)).fetchone()
         return bool(row and row[0])
 
     def _run(self, *queries: tuple[str, Sequence[Any]]) -> list[list[tuple[Any, ...]]]:
@@ -82,9 +95,9 @@ class PostgresHistory(HistoryStore):
             conn.execute("SET LOCAL work_mem = '64MB'")  # the figures' grouping sorts in memory, not on disk
             return [conn.execute(_psycopg(sql), params).fetchall() for sql, params in queries]
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def _execute(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
-            cursor.executemany(_psycopg(INSERT), rows)
+            cursor.executemany(_psycopg(sql), rows)
 
     MEDIANS = f"SELECT test_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY duration) {TIMED} GROUP BY test_id"
 

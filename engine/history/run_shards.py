@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from labform.engine.history import sharding
@@ -43,11 +44,12 @@ class Durations:
         self._figures: dict[str, Figures] | None = None
 
     @classmethod
-    def of_state(cls, state_location: str) -> Durations:
-        """The history beside a state, as a plan splits by it: CI's results of the last 30 days."""
+    def of_state(cls, state_location: str, plan_path: Path) -> Durations:
+        """The history beside a state (encrypted as the plan at ``plan_path`` says), as a plan splits
+        by it: CI's results of the last 30 days."""
         from labform.engine.history import open_history
 
-        return cls(lambda: open_history(state_location), datetime.now(UTC) - WINDOW)
+        return cls(lambda: open_history(state_location, plan_path), datetime.now(UTC) - WINDOW)
 
     def figures(self) -> dict[str, Figures]:
         if self._figures is None:
