@@ -25,22 +25,19 @@ mistake is a ConfigError at its file:line:col, or naming LABFORM_ENCRYPTION.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from labform.engine.encryption.presence import BLOCK_START, ENV, SECTION
 from labform.engine.errors import ConfigError
 from labform.engine.loader import Positions
 
-ENV = "LABFORM_ENCRYPTION"
-SECTION = "encryption"
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 KEYS_REFERENCE = rf"^key_provider\.(pbkdf2|command)\.{_NAME}$"
 METHOD_REFERENCE = rf"^method\.aes_gcm\.{_NAME}$"
-_BLOCK_START = re.compile(rf"^{SECTION}[ \t]*:", re.MULTILINE)
 
 
 class _Strict(BaseModel):
@@ -242,7 +239,7 @@ def _from_plan(plan_path: Path | None) -> tuple[dict[str, Any], Positions]:
 
 def _block_text(text: str) -> str | None:
     """The ``encryption:`` section's lines, at their own line numbers (the lines before it left blank)."""
-    start = _BLOCK_START.search(text)
+    start = BLOCK_START.search(text)
     if start is None:
         return None
     lines = text[start.start() :].split("\n")
