@@ -45,6 +45,24 @@ class Target:
         nonce, ciphertext = aes_gcm.seal(key, plaintext, envelope.associated_data(sealed))
         return envelope.with_ciphertext(sealed, nonce, ciphertext)
 
+    def key(self, named: Any, meta: Any, check: Any, source: str) -> bytes:
+        """The key ``source`` was written with: key provider ``named``'s (the current method's or the
+        fallback's) from its ``meta``, which must give the stored key ``check``."""
+        method = next((m for m in (self.method, self.fallback) if m is not None and m.provider.name == named), None)
+        if method is None:
+            configured = " or ".join(m.provider.name for m in (self.method, self.fallback) if m is not None)
+            raise EncryptionError(
+                f"{source} was encrypted with key provider {named}, which the {self.what} encryption does not use "
+                f"(it uses {configured}): name a method with {named} as the {self.what}'s fallback"
+            )
+        key = method.provider.decryption_key(meta)
+        if aes_gcm.key_check(key) != check:
+            raise EncryptionError(
+                f"cannot decrypt {source}: the key from key provider {named} is not the one it was encrypted with "
+                "(a wrong passphrase or key, or an altered header); nothing was written"
+            )
+        return key
+
     def open(self, document: Any, source: str) -> bytes:
         """The plaintext of ``document`` (read from ``source``, e.g. "state labform.state.json")."""
         tampered = f"{source} is tampered ({envelope.describe(document)}): its encrypted content does not authenticate"
@@ -53,19 +71,7 @@ class Target:
         if document.get("method") != aes_gcm.NAME:
             raise EncryptionError(f"{source} is encrypted with method {document.get('method')!r}: labform has aes_gcm")
         named = document.get("key_provider")
-        method = next((m for m in (self.method, self.fallback) if m is not None and m.provider.name == named), None)
-        if method is None:
-            configured = " or ".join(m.provider.name for m in (self.method, self.fallback) if m is not None)
-            raise EncryptionError(
-                f"{source} was encrypted with key provider {named}, which the {self.what} encryption does not use "
-                f"(it uses {configured}): name a method with {named} as the {self.what}'s fallback"
-            )
-        key = method.provider.decryption_key(document.get("key_meta"))
-        if aes_gcm.key_check(key) != document.get("key_check"):
-            raise EncryptionError(
-                f"cannot decrypt {source}: the key from key provider {named} is not the one it was encrypted with "
-                "(a wrong passphrase or key, or an altered header); nothing was written"
-            )
+        key = self.key(named, document.get("key_meta"), document.get("key_check"), source)
         try:
             nonce = base64.b64decode(document["nonce"], validate=True)
             ciphertext = base64.b64decode(document["ciphertext"], validate=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labform.engine.history.errors import HistoryError
-from labform.engine.history.store import KEYS_TABLE, TABLE, TIMED, HistoryStore
+from labform.engine.history.store import KEYS_SCHEMA, TABLE, TIMED, HistoryStore
 
 if TYPE_CHECKING:
     from labform.engine.encryption.target import Target
@@ -45,16 +45,6 @@ BEGIN SELECT RAISE(ABORT, 'test history is only ever added to'); END;
 CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
 BEGIN SELECT RAISE(ABORT, 'test history is only ever added to'); END;
 """
-# After ``sealed`` is added to a file made before it (SQLite has no ADD COLUMN IF NOT EXISTS).
-SEALED_SCHEMA = f"""
-CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
-CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
-    workspace    TEXT PRIMARY KEY,
-    key_provider TEXT NOT NULL,
-    key_meta     TEXT NOT NULL,
-    key_check    TEXT NOT NULL
-);
-"""
 
 
 def history_path(state: Path) -> Path:
@@ -79,7 +69,7 @@ class LocalHistory(HistoryStore):
                 conn.executescript(SCHEMA)
                 if not any(column[1] == "sealed" for column in conn.execute(f"PRAGMA table_info({TABLE})")):
                     conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN sealed TEXT")
-                conn.executescript(SEALED_SCHEMA)
+                conn.executescript(KEYS_SCHEMA)  # after ``sealed`` is added to an older file
                 with conn:  # one transaction: committed on success, rolled back on error
                     yield conn
         except sqlite3.Error as exc:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from labform.engine.history.errors import HistoryError
-from labform.engine.history.store import KEYS_TABLE, TABLE, TIMED, HistoryStore
+from labform.engine.history.store import KEYS_SCHEMA, KEYS_TABLE, TABLE, TIMED, HistoryStore
 from labform.engine.state.postgres import SCHEMA_LOCK, PostgresStateBackend
 from labform.providers import masking
 
@@ -45,14 +45,7 @@ BEGIN RAISE EXCEPTION 'test history is only ever added to'; END $$;
 CREATE OR REPLACE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only();
 ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS sealed text COLLATE "C";
-CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
-CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
-    workspace    text PRIMARY KEY,
-    key_provider text NOT NULL,
-    key_meta     text NOT NULL,
-    key_check    text NOT NULL
-);
-"""
+{KEYS_SCHEMA}"""
 
 
 def _psycopg(sql: str) -> str:

@@ -82,20 +82,8 @@ def new_key(target: Target) -> tuple[tuple[str, str, str], HistoryKey]:
 def history_key(target: Target, stored: tuple[Any, ...], source: str) -> HistoryKey:
     """The key of the stored row (provider, metadata, check), from the method or the fallback naming its provider."""
     provider, meta, check = stored
-    method = next((m for m in (target.method, target.fallback) if m is not None and m.provider.name == provider), None)
-    if method is None:
-        configured = " or ".join(m.provider.name for m in (target.method, target.fallback) if m is not None)
-        raise EncryptionError(
-            f"{source} is encrypted with key provider {provider}, which the history encryption does not use "
-            f"(it uses {configured}): name a method with {provider} as the history's fallback"
-        )
     try:
-        key = method.provider.decryption_key(json.loads(meta))
+        parsed = json.loads(meta)
     except ValueError:
         raise EncryptionError(f"{source}: the {provider} metadata is damaged") from None
-    if aes_gcm.key_check(key) != check:
-        raise EncryptionError(
-            f"cannot decrypt {source}: the key from key provider {provider} is not the one it was encrypted with "
-            "(a wrong passphrase or key); nothing was written"
-        )
-    return HistoryKey(key, provider)
+    return HistoryKey(target.key(provider, parsed, check, source), provider)

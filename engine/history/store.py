@@ -65,6 +65,17 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # With the history target (sealing.py): the key each workspace's rows are under (provider, metadata, check),
 KEYS_TABLE = "labform_test_history_keys"
+# Both stores' keys table (store.py's SQL serves SQLite and PostgreSQL alike): a workspace's key provider,
+# its metadata (a pbkdf2 salt) and key check.
+KEYS_SCHEMA = f"""
+CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
+CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
+    workspace    text PRIMARY KEY,
+    key_provider text NOT NULL,
+    key_meta     text NOT NULL,
+    key_check    text NOT NULL
+);
+"""
 KEY_READ = f"SELECT key_provider, key_meta, key_check FROM {KEYS_TABLE} WHERE workspace = ?"
 KEY_ADD = f"""
 INSERT INTO {KEYS_TABLE} (workspace, key_provider, key_meta, key_check) VALUES (?, ?, ?, ?)

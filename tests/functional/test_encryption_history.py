@@ -143,7 +143,7 @@ def test_after_a_rotation_the_fallback_reads_and_adds_to_the_history(workdir):
     workdir.write(encryption(method="new"))
     refused(
         workdir.run("tests", "flaky", str(workdir.path)),
-        "is encrypted with key provider pbkdf2.main, which the history encryption does not use (it uses pbkdf2.new)",
+        "was encrypted with key provider pbkdf2.main, which the history encryption does not use (it uses pbkdf2.new)",
     )
     workdir.write(encryption(method="new", fallback="main"))
     record(workdir, "--plan", str(workdir.path), commit="after")
