@@ -4,7 +4,9 @@
             (one plan in a local bare repository, named apart by a variable): p95 lag of a reconcile's
             start after its scheduled time, the longest gap between two reconciles of a workspace,
             and whether any workspace was ever held by two workers at once, all read from the
-            reconciliation records after the warm-up (the first round, which applies everything).
+            reconciliation records after the warm-up (the first round, which applies everything)
+            and ``--settle`` periods more (a warm-up outlasting ``every`` leaves its early workspaces
+            overdue: their first lag is the warm-up's).
     kill    K trials of SIGKILL on the worker mid-apply (the first create announced in the journal,
             the sandbox answering slowly), two workers always running: duplicates in the cloud (by
             name), and how long after the kill another worker took the workspace over, against
@@ -182,6 +184,9 @@ def scale(args: argparse.Namespace, folder: Path, sandbox: SandboxProcess) -> li
             applied = "SELECT count(DISTINCT workspace) FROM labform_reconciliations WHERE outcome = 'applied'"
             until("the warm-up (every workspace applied once)", lambda: rows(db, applied) == [(len(names),)], 3600)
             warm = time.monotonic() - began
+            # A warm-up longer than ``every`` leaves every workspace applied early in it overdue when it
+            # ends: its lag is the warm-up's, not the loop's. The schedules come round once meanwhile.
+            time.sleep(args.settle * args.every)
             start = datetime.now(UTC)
             time.sleep(args.periods * args.every)
             end = datetime.now(UTC)
@@ -214,6 +219,7 @@ def scale(args: argparse.Namespace, folder: Path, sandbox: SandboxProcess) -> li
     return [
         ("workspaces / workers / every", f"{args.workspaces} / {args.workers} / {args.every:g} s"),
         ("warm-up (first round: every workspace applied)", f"{warm:.0f} s"),
+        ("settling after the warm-up (not measured)", f"{args.settle} period(s), {args.settle * args.every:.0f} s"),
         ("measured window", f"{args.periods} periods, {(end - start).total_seconds():.0f} s"),
         (
             "reconciles in the window (outcomes)",
@@ -376,6 +382,9 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=300.0, help="seconds between reconciles of a workspace")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--periods", type=int, default=2, help="periods measured after the warm-up")
+    parser.add_argument(
+        "--settle", type=int, default=1, help="periods let pass between the warm-up and the measured window"
+    )
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--heartbeat", type=float, default=10.0, help="heartbeat timeout of the kill trials (s)")
     parser.add_argument("--resources", type=int, default=2000)
