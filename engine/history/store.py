@@ -65,21 +65,27 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # With the history target (sealing.py): the key each workspace's rows are under (provider, metadata, check),
 KEYS_TABLE = "labform_test_history_keys"
-# Both stores' keys table (store.py's SQL serves SQLite and PostgreSQL alike): a workspace's key provider,
-# its metadata (a pbkdf2 salt) and key check.
+# Both stores' keys table (store.py's SQL serves SQLite and PostgreSQL alike): a workspace's data key,
+# wrapped by the key provider named, with its metadata (a pbkdf2 salt) and key check.
 KEYS_SCHEMA = f"""
 CREATE INDEX IF NOT EXISTS {TABLE}_plain ON {TABLE} (workspace) WHERE sealed IS NULL;
 CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
     workspace    text PRIMARY KEY,
     key_provider text NOT NULL,
     key_meta     text NOT NULL,
-    key_check    text NOT NULL
+    key_check    text NOT NULL,
+    wrapped      text NOT NULL
 );
 """
-KEY_READ = f"SELECT key_provider, key_meta, key_check FROM {KEYS_TABLE} WHERE workspace = ?"
+KEY_READ = f"SELECT key_provider, key_meta, key_check, wrapped FROM {KEYS_TABLE} WHERE workspace = ?"
 KEY_ADD = f"""
-INSERT INTO {KEYS_TABLE} (workspace, key_provider, key_meta, key_check) VALUES (?, ?, ?, ?)
+INSERT INTO {KEYS_TABLE} (workspace, key_provider, key_meta, key_check, wrapped) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (workspace) DO NOTHING
+"""
+# A rotation: the data key wrapped again, if no other runner re-wrapped it first.
+KEY_REWRAP = f"""
+UPDATE {KEYS_TABLE} SET key_provider = ?, key_meta = ?, key_check = ?, wrapped = ?
+WHERE workspace = ? AND key_provider = ? AND key_check = ?
 """
 # and whether the workspace holds plain rows.
 PLAIN = f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE workspace = ? AND sealed IS NULL)"
@@ -197,9 +203,14 @@ class HistoryStore(ABC):
             return None
         row, cached = tuple(stored[0]), self._keys.get(workspace)
         if cached is None or cached[0] != row:
-            from labform.engine.history.sealing import history_key
+            from labform.engine.history.sealing import history_key, wrapped
 
-            cached = self._keys[workspace] = (row, history_key(self.encryption, row, self.describe()))
+            key, data_key = history_key(self.encryption, row, self.describe())
+            if row[0] != self.encryption.method.provider.name:  # opened through the fallback: a rotation
+                rewrapped = wrapped(self.encryption, data_key)
+                self._execute(KEY_REWRAP, [(*rewrapped, workspace, row[0], row[2])])
+                row = rewrapped
+            cached = self._keys[workspace] = (row, key)
         return cached[1]
 
     def _names(self, key: HistoryKey | None, clouds: list[tuple[Any, ...]]) -> dict[str, str]:

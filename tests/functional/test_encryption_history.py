@@ -137,7 +137,7 @@ def test_a_sealed_name_moved_to_another_tests_rows_is_refused_as_tampered(workdi
     refused(workdir.run("tests", "flaky", str(workdir.path)), "is tampered", "pbkdf2.main")
 
 
-def test_after_a_rotation_the_fallback_reads_and_adds_to_the_history(workdir):
+def test_a_rotation_rewraps_the_history_key_so_the_old_key_is_no_longer_needed(workdir):
     workdir.write(encryption())
     record(workdir, "--plan", str(workdir.path), commit="before")
     workdir.write(encryption(method="new"))
@@ -145,10 +145,18 @@ def test_after_a_rotation_the_fallback_reads_and_adds_to_the_history(workdir):
         workdir.run("tests", "flaky", str(workdir.path)),
         "was encrypted with key provider pbkdf2.main, which the history encryption does not use (it uses pbkdf2.new)",
     )
+    # Opened through the fallback, the data key is wrapped again under the new key at once.
     workdir.write(encryption(method="new", fallback="main"))
     record(workdir, "--plan", str(workdir.path), commit="after")
+    keys = sqlite3.connect(workdir.path / "labform.state.json.history.sqlite3")
+    assert keys.execute("SELECT key_provider FROM labform_test_history_keys").fetchall() == [("pbkdf2.new",)]
+    keys.close()
+    # The new key alone now reads every row, those written before the rotation too; the old one alone cannot.
+    workdir.write(encryption(method="new"))
     document = flaky(workdir, str(workdir.path))
     assert [(t["test_id"], t["flaky_commits"]) for t in document["flaky"]] == [("com.app.Login.flips", 2)]
+    workdir.write(encryption())
+    refused(workdir.run("tests", "flaky", str(workdir.path)), "was encrypted with key provider pbkdf2.new")
 
 
 def test_enforced_refuses_a_plain_history_and_a_plain_reader_refuses_an_encrypted_one(workdir, tmp_path_factory):
