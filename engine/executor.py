@@ -27,7 +27,7 @@ from labform.engine.config import PlanConfig
 from labform.engine.errors import ConfigError, LabformError, StateError
 from labform.engine.events import Event, Reporter, ignore
 from labform.engine.graph import ApplyInputs, DependencyGraph, build_apply_graph
-from labform.engine.history.run_shards import SHARD_PLAN
+from labform.engine.history.run_shards import with_split
 from labform.engine.options import DEFAULT_PARALLELISM
 from labform.engine.recovery import CREATE_ATTEMPTS, find_created, safe_to_send_again, unresolved_failure
 from labform.engine.references import Reference, contains_unknown, dig, substitute
@@ -247,8 +247,7 @@ class Executor:
         """The block's arguments now, with the shards its plan split for the run (started as the
         plan showed them, kept in state, and what a start cut off resumes)."""
         desired = desired_arguments(self.config.resources[address], self.lookup)
-        planned = (change.after or {}) if change is not None else {}
-        return {**desired, SHARD_PLAN: planned[SHARD_PLAN]} if SHARD_PLAN in planned else desired
+        return with_split(desired, change.after if change is not None else None)
 
     def _apply_one(self, change: ResourceChange) -> None:
         address = change.address

@@ -54,6 +54,7 @@ from labform.engine.state import ResourceState, State
 from labform.providers import budget, picking
 from labform.providers.base import ResourceType
 from labform.providers.errors import NotFoundError
+from labform.providers.runs import shard_field
 
 log = logging.getLogger("labform.plan")
 
@@ -324,8 +325,7 @@ class Planner:
         change = self._decide(block, desired)
         if change.action != Action.NOOP:
             ctx = self.session.context(block.address.provider)
-            split = (change.after or {}).get(run_shards.SHARD_PLAN)
-            checked = desired if split is None else {**desired, run_shards.SHARD_PLAN: split}
+            checked = run_shards.with_split(desired, change.after)
             for field_name, message in resource_type(block.address).check_remote(ctx, checked):
                 raise ConfigError(message, block.positions.of(block.key_path + (field_name,)), str(block.address))
         return change
@@ -421,9 +421,9 @@ class Planner:
     def _split(self, block: Block, rtype: ResourceType, desired: dict[str, Any], created: dict[str, Any]) -> str | None:
         """A create asking for shards gets them split now (``created``'s shard_plan, which apply
         starts as the plan shows it); the plan's line for them, or None without shards."""
-        if not run_shards.requested(desired):
+        field = shard_field(desired)
+        if field is None:
             return None
-        field = run_shards.field(desired)
         try:
             if self.durations is None:
                 raise HistoryError("this plan has no test history to split shards by")

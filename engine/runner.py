@@ -165,15 +165,16 @@ def _check_shards(config: PlanConfig, durations: Durations) -> None:
     """Each run asking for shards can have them: with nothing recorded for its units, only
     shard_time can guess (history is read only when a block shards)."""
     from labform.engine.history import run_shards
+    from labform.providers.runs import shard_field
 
     for block in config.resources.values():
-        if not run_shards.requested(block.arguments):
+        field = shard_field(block.arguments)
+        if field is None:
             continue
         desired = desired_arguments(block, lambda reference: UNKNOWN)
         problem = run_shards.check(resource_type(block.address), desired, durations, block.address.provider)
         if problem:
-            field = block.key_path + (run_shards.field(desired),)
-            raise ConfigError(problem, block.positions.of(field), str(block.address))
+            raise ConfigError(problem, block.positions.of(block.key_path + (field,)), str(block.address))
 
 
 def _check_endpoints(config: PlanConfig) -> None:

@@ -170,6 +170,12 @@ class RunArguments(Arguments):
     )
 
 
+def shard_field(desired: Attrs) -> str | None:
+    """The argument a block asks for shards by (``shards``, else ``shard_time``), or None without them:
+    where a problem with its shards is shown."""
+    return next((name for name in ("shards", "shard_time") if desired.get(name) is not None), None)
+
+
 @dataclass
 class RunProgress:
     finished: bool
@@ -349,8 +355,8 @@ class RunResource(ResourceType):
 
     def _shard_problems(self, desired: Attrs) -> list[tuple[str, str]]:
         """``shards``/``shard_time`` where the cloud cannot shard, or over units not named literally."""
-        field = "shards" if desired.get("shards") is not None else "shard_time"
-        if desired.get(field) is None:
+        field = shard_field(desired)
+        if field is None:
             return []
         if self.cannot_shard is not None:
             return [(field, f"{self.cloud} cannot shard a run: {self.cannot_shard}")]

@@ -26,13 +26,11 @@ SHARD_PLAN = "shard_plan"  # the split, as the plan and state keep it (ShardPlan
 WINDOW = timedelta(days=30)
 
 
-def requested(desired: Mapping[str, Any]) -> bool:
-    return desired.get("shards") is not None or desired.get("shard_time") is not None
-
-
-def field(desired: Mapping[str, Any]) -> str:
-    """The argument a problem with the split is shown at."""
-    return "shards" if desired.get("shards") is not None else "shard_time"
+def with_split(desired: dict[str, Any], planned: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``desired`` with the split its plan made (``planned``: the change's ``after``), where it made one:
+    what the cloud's checks see at plan time and its start receives at apply."""
+    split = (planned or {}).get(SHARD_PLAN)
+    return desired if split is None else {**desired, SHARD_PLAN: split}
 
 
 class Durations:

@@ -59,6 +59,7 @@ from labform.providers.runs import (
     judged,
     per_device,
     recorded,
+    shard_field,
 )
 
 Artifact = Literal["logs", "screenshots", "junit", "summary_pdf", "failures_csv"]
@@ -206,9 +207,9 @@ class Run(RunResource):
 
     def check(self, desired):
         problems = super().check(desired)
-        if problems or desired.get("shards") is None and desired.get("shard_time") is None:
+        field = shard_field(desired)
+        if problems or field is None:
             return problems
-        field = "shards" if desired.get("shards") is not None else "shard_time"
         if not desired.get("wait"):
             return [(field, "a sharded run needs 'wait': each shard's runs start one after another")]
         if (desired.get("retry") or {}).get("only") not in (None, "failed_tests"):

@@ -19,6 +19,7 @@ cloud's own ratio counts devices.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,18 +85,21 @@ class Lanes:
                 started = attrs = self._start_unit(attrs, lane, units[len(runs)], self.ctx.record)
         return started
 
+    @functools.cached_property
+    def _starts(self) -> tuple[str, Any]:
+        """Where a unit's run is started (the user's runs) and on which device group (the project's):
+        read once for all the units this call starts."""
+        user = _client(self.ctx).get(ME, "read user")["id"]
+        config = _client(self.ctx).get(f"{project_path(self.project)}/config", "read project config")
+        return f"/api/v2/users/{user}/runs", config.get("usedDeviceGroupId")
+
     def _start_unit(self, attrs: Attrs, lane: int, unit: str, save: Callable[[Attrs], None]) -> Attrs:
         config = {"projectId": self.project, "limitationType": kind(self.desired), "limitationValue": unit}
-        group = (
-            _client(self.ctx)
-            .get(f"{project_path(self.project)}/config", "read project config")
-            .get("usedDeviceGroupId")
-        )
+        path, group = self._starts
         if group is not None:
             config["deviceGroupId"] = group
-        user = _client(self.ctx).get(ME, "read user")["id"]
         try:
-            run = _client(self.ctx).post_json(f"/api/v2/users/{user}/runs", "start run", config)
+            run = _client(self.ctx).post_json(path, "start run", config)
         except ProviderError as error:  # started or not? the project's runs say
             run = self._unrecorded(attrs, unit) if error.ambiguous else None
             if run is None:

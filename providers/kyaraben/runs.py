@@ -61,6 +61,7 @@ from labform.providers.runs import (
     judged,
     per_device,
     recorded,
+    shard_field,
 )
 
 FINISHED = (READY, ERROR)
@@ -138,7 +139,7 @@ class Campaign(RunResource):
 
     def check(self, desired):
         problems = super().check(desired)
-        if not problems and (desired.get("shards") or desired.get("shard_time")):
+        if not problems and shard_field(desired):
             bare = [
                 i + 1 for i, t in enumerate(desired.get("tests") or []) if isinstance(t, dict) and not t.get("packages")
             ]
