@@ -784,7 +784,12 @@ def _rewrite_state(
             err=True,
         )
     how = "unencrypted" if done.sealed_with is None else f"encrypted ({done.sealed_with})"
-    click.echo(f"Rewrote state {done.where} {how}.")
+    if done.where is not None:
+        click.echo(f"Rewrote state {done.where} {how}.")
+    elif done.history is None:
+        click.echo("No state encryption is configured, and there is no encrypted test history: nothing was rewritten.")
+    if done.history is not None:
+        click.echo(f"The test history's data key is wrapped under the current key: {done.history}.")
 
 
 @state.command("rekey")
@@ -796,7 +801,8 @@ def _rewrite_state(
 def state_rekey(
     path: Path, state: str | None, variables: dict[str, Any], lock_timeout: float, force_rollback: bool
 ) -> None:
-    """Rewrite the state, journal and high-water mark with the current key (after a rotation)."""
+    """Rewrite the state, journal and high-water mark with the current key, and wrap the test history's key
+    under it (after a rotation; reconciliations: labform reconcile rekey)."""
     _rewrite_state(path, state, variables, lock_timeout, False, force_rollback)
 
 
@@ -1259,6 +1265,21 @@ def reconcile_status(workspace: str | None, config_file: Path, as_json: bool) ->
         click.echo("\nHistory:")
         for item in history:
             click.echo(redact("  " + _reconciliation_line(item)))
+
+
+@reconcile.command("rekey")
+@_reconcile_config
+@handle_errors
+def reconcile_rekey(config_file: Path) -> None:
+    """Seal every finished reconciliation with the current key at once (after a rotation, or plain rows once
+    the reconciliations target is configured); one transaction: a row that cannot be read stops it all."""
+    from labform.engine.reconcile.rekey import rekey
+
+    done = rekey(_reconciler(config_file).records)
+    click.echo(
+        f"Sealed {done.rewritten} of {done.finished} finished reconciliations anew with {done.sealed_with}"
+        + (f"; {done.running} in progress are left to their workers." if done.running else ".")
+    )
 
 
 @reconcile.command("worker")

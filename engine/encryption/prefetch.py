@@ -2,7 +2,7 @@
 
 PBKDF2 at OpenTofu's default (600,000 × SHA-512) takes about 0.4 s, and a command needs the
 key only once it reads state, after loading and checking the plan (seconds, for a big one).
-hashlib leaves the GIL while it iterates, so a thread derives the key meanwhile;
+cryptography leaves the GIL while it iterates, so a thread derives the key meanwhile;
 keys.py hands the command that same result. Only a local state file whose first line says
 it is sealed is looked at; anything unexpected is left for the command itself to report.
 """

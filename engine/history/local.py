@@ -62,6 +62,9 @@ class LocalHistory(HistoryStore):
     def describe(self) -> str:
         return str(self.path)
 
+    def _present(self) -> bool:
+        return self.path.exists()
+
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:

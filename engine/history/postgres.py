@@ -65,16 +65,21 @@ class PostgresHistory(HistoryStore):
         return f"test history in {self._state.describe()}"
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def _connection(self, make: bool = True) -> Iterator[psycopg.Connection]:
+        """One transaction, committed on exit; the tables made first unless they are (or ``make`` is False)."""
         try:
-            with psycopg.connect(self._state.url, connect_timeout=10) as conn:  # one transaction, committed on exit
-                if not self._schema_made and not self._tables_exist(conn):
+            with psycopg.connect(self._state.url, connect_timeout=10) as conn:
+                if make and not self._schema_made and not self._tables_exist(conn):
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                     conn.execute(SCHEMA)
                 yield conn
         except psycopg.Error as exc:
             raise HistoryError(f"{self.describe()}: {masking.redact(str(exc)).strip()}") from None
-        self._schema_made = True  # committed with the first transaction that got this far
+        self._schema_made = self._schema_made or make  # committed with the first transaction that got this far
+
+    def _present(self) -> bool:
+        with self._connection(make=False) as conn:
+            return self._schema_made or self._tables_exist(conn)
 
     @staticmethod
     def _tables_exist(conn: psycopg.Connection) -> bool:

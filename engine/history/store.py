@@ -176,6 +176,18 @@ class HistoryStore(ABC):
                 named[figures.test_id] = figures
         return named
 
+    @abstractmethod
+    def _present(self) -> bool:
+        """Whether this history has been made (asking makes nothing)."""
+
+    def rekey(self) -> str | None:
+        """The workspace's data key wrapped under the target's current method now, if a rotation's fallback
+        still holds it (``state rekey``): the key provider it is under, None when there is no encrypted
+        history. The rows stay as they are; a history not made yet is not made."""
+        if self.encryption is None or not self._present() or self._read_key(self.workspace) is None:
+            return None
+        return str(self._keys[self.workspace][0][0])
+
     def _key_queries(self, workspace: str) -> list[tuple[str, Sequence[Any]]]:
         """The key row, and with the target whether plain rows are held."""
         plain = [] if self.encryption is None else [(PLAIN, (workspace,))]

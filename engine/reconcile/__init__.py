@@ -6,6 +6,7 @@
     gitsync.py     a workspace's repository fetched and checked out into the cache (the ``git`` CLI)
     records.py     reconciliations in PostgreSQL, beside the state (one row each; schedule and backoff)
     sealing.py     a reconciliation's payload columns sealed (the reconciliations encryption target)
+    rekey.py       ``reconcile rekey``: every finished row sealed with the current key, in one transaction
     reconciler.py  one reconcile of one workspace, in-process: fetch, plan, policy, apply, record
     report.py      the Markdown drift report of one reconciliation
     queue.py       the job queue (procrastinate): ticker, sweeper, per-workspace lock, the worker

@@ -41,10 +41,15 @@ def _context(workspace: str, number: int, column: str, enforced: bool) -> dict[s
     return {"workspace": workspace, "reconciliation": number, "column": column, "enforced": enforced}
 
 
+def _kept_as_is(column: str, value: Any) -> bool:
+    """None (there is nothing to hide), or a saved plan the plan target sealed (kept as its file is)."""
+    return value is None or (column == "saved_plan" and envelope.is_sealed(value.get(SEALED)))
+
+
 def seal(target: Target, workspace: str, number: int, column: str, value: Any) -> Any:
     """``value`` (already redacted) as the column holds it sealed; None stays None (there is nothing to hide)."""
-    if value is None or (column == "saved_plan" and envelope.is_sealed(value.get(SEALED))):
-        return value  # a saved plan the plan target sealed is kept as its file is
+    if _kept_as_is(column, value):
+        return value
     plaintext = value if column in TEXT_COLUMNS else json.dumps(value, default=str)
     sealed = target.seal(CONTENT, plaintext.encode(), _context(workspace, number, column, target.enforced))
     return envelope.to_text(sealed) if column in TEXT_COLUMNS else {SEALED: sealed}
@@ -113,3 +118,33 @@ def opened(target: Target | None, row: dict[str, Any]) -> dict[str, str]:
             continue
         row[column] = plaintext if column in TEXT_COLUMNS else json.loads(plaintext)
     return unreadable
+
+
+def resealed(target: Target, row: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a finished ``row`` (as read) that the target would not write as they are, sealed as it
+    would now: plain ones, and those another key (a rotation's fallback) or another ``enforced`` sealed.
+
+    Each is opened first, with its row checked as ``opened`` checks it: one that cannot be (a wrong key,
+    tampered, copied from another row) is an EncryptionError naming the row, so a rekey never seals
+    anew what it could not read."""
+
+    def current(column: str) -> bool:
+        document = _document(column, row[column])
+        if document is None:
+            return _kept_as_is(column, row[column])
+        if not isinstance(document, dict):
+            return False  # damaged: opening it says so
+        context = document.get("context")
+        return (
+            document.get("key_provider") == target.method.provider.name
+            and isinstance(context, dict)
+            and context.get("enforced") is target.enforced
+        )
+
+    stale = [column for column in COLUMNS if row.get(column) is not None and not current(column)]
+    if not stale:
+        return {}
+    values = dict(row)
+    for column, why in opened(target, values).items():
+        raise EncryptionError(f"reconciliation #{row['id']} of '{row['workspace']}': its {column} {why}")
+    return {column: seal(target, row["workspace"], row["id"], column, values[column]) for column in stale}

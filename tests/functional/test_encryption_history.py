@@ -159,6 +159,57 @@ def test_a_rotation_rewraps_the_history_key_so_the_old_key_is_no_longer_needed(w
     refused(workdir.run("tests", "flaky", str(workdir.path)), "was encrypted with key provider pbkdf2.new")
 
 
+def _key_providers(workdir, state: str | None) -> list[tuple[str, ...]]:
+    query = "SELECT workspace, key_provider FROM labform_test_history_keys"
+    if state is None:
+        keys = sqlite3.connect(workdir.path / HISTORY)
+        try:
+            return keys.execute(query).fetchall()
+        finally:
+            keys.close()
+    with psycopg.connect(state.partition("?")[0]) as conn:
+        return [tuple(row) for row in conn.execute(query).fetchall()]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_state_rekey_wraps_the_history_key_under_the_new_key_at_once(workdir, postgres_server, backend):
+    with throwaway_database(postgres_server) as database:
+        state = f"{database}?workspace=mobile-prod" if backend == "postgres" else None
+        where = ("--state", state) if state else ()
+        workdir.write(encryption())
+        record(workdir, "--plan", str(workdir.path), *where)
+        workspace = "mobile-prod" if state else "default"
+        workdir.write(encryption(method="new", fallback="main"))
+        rekeyed = workdir.run("state", "rekey", str(workdir.path), *where)
+        assert rekeyed.exit_code == 0, rekeyed.output
+        assert "history's data key is wrapped under the current key" in rekeyed.stdout
+        assert "key provider pbkdf2.new" in rekeyed.stdout
+        assert _key_providers(workdir, state) == [(workspace, "pbkdf2.new")]
+        # No command but the rekey ran: the new key alone reads every row, the retired one nothing.
+        workdir.write(encryption(method="new"))
+        document = flaky(workdir, str(workdir.path), *where)
+        assert [(t["test_id"], t["flaky_commits"]) for t in document["flaky"]] == [("com.app.Login.flips", 1)]
+        workdir.write(encryption())
+        refused(workdir.run("tests", "flaky", str(workdir.path), *where), "was encrypted with key provider pbkdf2.new")
+        # A second rekey under the same key changes nothing.
+        workdir.write(encryption(method="new"))
+        assert workdir.run("state", "rekey", str(workdir.path), *where).exit_code == 0
+        assert _key_providers(workdir, state) == [(workspace, "pbkdf2.new")]
+
+
+def test_state_rekey_makes_no_history_where_there_is_none(workdir, postgres_server):
+    workdir.write(encryption(method="new", fallback="main"))
+    rekeyed = workdir.run("state", "rekey", str(workdir.path))
+    assert rekeyed.exit_code == 0 and "nothing was rewritten" in rekeyed.stdout, rekeyed.output
+    assert not (workdir.path / HISTORY).exists()
+    with throwaway_database(postgres_server) as database:
+        rekeyed = workdir.run("state", "rekey", str(workdir.path), "--state", f"{database}?workspace=w")
+        assert rekeyed.exit_code == 0, rekeyed.output
+        with psycopg.connect(database) as conn:
+            made = conn.execute("SELECT to_regclass('labform_test_history_keys') IS NOT NULL").fetchone()
+    assert made == (False,)
+
+
 def test_enforced_refuses_a_plain_history_and_a_plain_reader_refuses_an_encrypted_one(workdir, tmp_path_factory):
     record(workdir, "--plan", str(workdir.path))
     workdir.write(encryption(enforced=True))

@@ -4,6 +4,7 @@ repository, the Bitbar emulator over HTTP, a throwaway database whose rows are r
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -36,12 +37,25 @@ PLAN_CONTENT = ("bitbar_device_group", "bitbar_project", "Smoke phones", "Checko
 @pytest.fixture(autouse=True)
 def passphrase(monkeypatch):
     monkeypatch.setenv("RECONCILE_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("RECONCILE_NEW_PASSPHRASE", "a second long passphrase")
     monkeypatch.delenv("LABFORM_ENCRYPTION", raising=False)
 
 
-def _config(tmp_path, db, repo, cloud_env, mode, encryption: str | None = "{method: method.aes_gcm.current}"):
+# A rotation's keys: the passphrase of pbkdf2.new, and method ``rotated`` under it.
+ROTATION_KEYS = (
+    KEYS.replace(
+        "  pbkdf2:\n", '  pbkdf2:\n    new: {passphrase: "${env.RECONCILE_NEW_PASSPHRASE}", iterations: 1000}\n'
+    )
+    + "    rotated: {keys: key_provider.pbkdf2.new}\n"
+)
+ROTATED = "{method: method.aes_gcm.rotated, fallback: {method: method.aes_gcm.current}}"
+
+
+def _config(
+    tmp_path, db, repo, cloud_env, mode, encryption: str | None = "{method: method.aes_gcm.current}", keys=KEYS
+):
     """The config, its ``encryption:`` section the keys and (unless None) this reconciliations target."""
-    section = "" if encryption is None else "encryption:\n" + textwrap.indent(KEYS, "  ")
+    section = "" if encryption is None else "encryption:\n" + textwrap.indent(keys, "  ")
     section += f"  reconciliations: {encryption}\n" if encryption else ""
     workspaces = f"""\
     shop:
@@ -213,3 +227,63 @@ def test_a_dead_workers_row_is_closed_with_a_sealed_error(workdir, tmp_path, rec
     history = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)["history"]
     assert (history[-1]["id"], history[-1]["outcome"]) == (dead, "failed")
     assert history[-1]["error"] == "its worker stopped before finishing; the next reconcile took over"
+
+
+def _providers(db) -> list[set[str]]:
+    """Each row's key providers, as its bytes name them."""
+    return [set(re.findall(r'"key_provider": ?"([^"]+)"', text)) for text in _rows(db)]
+
+
+def test_rekey_seals_every_row_with_the_new_key_so_the_old_one_can_go(
+    workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar
+):
+    drifted = _applied_then_drifted(workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar)
+    assert _providers(reconcile_db) == [{"pbkdf2.main"}, {"pbkdf2.main"}]
+    config = _config(tmp_path, reconcile_db, repo, cloud_env, "detect", ROTATED, ROTATION_KEYS)
+    rekeyed = _run(workdir, config, "rekey")
+    assert rekeyed.exit_code == 0, rekeyed.output
+    assert "Sealed 2 of 2 finished reconciliations anew with aes_gcm, key provider pbkdf2.new." in rekeyed.stdout
+    assert _providers(reconcile_db) == [{"pbkdf2.new"}, {"pbkdf2.new"}]
+    assert not [word for text in _rows(reconcile_db) for word in PLAN_CONTENT if word in text]
+    # The old key retired: the new one alone reads both rows.
+    config = _config(
+        tmp_path, reconcile_db, repo, cloud_env, "detect", "{method: method.aes_gcm.rotated}", ROTATION_KEYS
+    )
+    status = json.loads(_run(workdir, config, "status", "shop", "-json").stdout)
+    assert status["workspaces"]["shop"]["id"] == drifted
+    assert status["workspaces"]["shop"]["drift"][0]["attributes"]["name"]["new"] == "Edited on Tuesday"
+    assert {a["address"] for a in status["history"][1]["applied"]} >= {"bitbar_project.checkout"}
+    again = _run(workdir, config, "rekey")
+    assert again.exit_code == 0 and "Sealed 0 of 2 finished" in again.stdout, again.output
+
+
+def test_rekey_seals_the_rows_written_before_the_target_was_configured(
+    workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar
+):
+    plain = _config(tmp_path, reconcile_db, repo, cloud_env, "auto", encryption=None)
+    assert _run(workdir, plain, "now", "shop").exit_code == 0
+    assert "bitbar_project" in _rows(reconcile_db)[0]
+    sealed = _config(tmp_path, reconcile_db, repo, cloud_env, "auto")
+    rekeyed = _run(workdir, sealed, "rekey")
+    assert rekeyed.exit_code == 0 and "Sealed 1 of 1 finished" in rekeyed.stdout, rekeyed.output
+    (row,) = _rows(reconcile_db)
+    assert not [word for word in PLAN_CONTENT if word in row], row
+    applied = json.loads(_run(workdir, sealed, "status", "shop", "-json").stdout)["workspaces"]["shop"]["applied"]
+    assert "bitbar_project.checkout" in {a["address"] for a in applied}
+
+
+def test_rekey_writes_nothing_when_a_row_cannot_be_opened(workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar):
+    drifted = _applied_then_drifted(workdir, tmp_path, reconcile_db, repo, cloud_env, bitbar)
+    with psycopg.connect(reconcile_db, autocommit=True) as conn:  # a sealed value copied into another row
+        conn.execute("UPDATE labform_reconciliations SET error = report WHERE id = %s", (drifted,))
+    before = _rows(reconcile_db)
+    config = _config(tmp_path, reconcile_db, repo, cloud_env, "detect", ROTATED, ROTATION_KEYS)
+    refused = _run(workdir, config, "rekey")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert (
+        f"reconciliation #{drifted} of 'shop': its error (encrypted: cannot decrypt with pbkdf2.main: "
+        f"it was sealed as the report of reconciliation #{drifted}"
+    ) in refused.stderr
+    assert _rows(reconcile_db) == before  # the first row, which it could read, is not rewritten either
+    unconfigured = _run(workdir, _config(tmp_path, reconcile_db, repo, cloud_env, "detect", None), "rekey")
+    assert unconfigured.exit_code == 1 and "no reconciliations encryption is configured" in unconfigured.stderr
