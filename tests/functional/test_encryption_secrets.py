@@ -1,4 +1,4 @@
-"""A scripted run of 26 commands over an encrypted plan with a waited-for run: the passphrase and the cloud
+"""A scripted run of 27 commands over an encrypted plan with a waited-for run: the passphrase and the cloud
 credential are in no stream, no byte of any file written (state, journal, mark, saved plan, step summary,
 sandbox data, the report, the reconcile's checkout, saved plan and drift report) and no row the reconcile
 wrote in PostgreSQL, and the plan's content is readable in none of labform's own files."""
@@ -32,6 +32,12 @@ RUN = f"""  bitbar_file.app:
     triggers: ["${{bitbar_file.app.sha256}}", "${{bitbar_file.tests.sha256}}"]
     {WAIT}
 """
+# The reconcile configuration's own target, under the same passphrase.
+RECONCILIATIONS = """encryption:
+  key_provider: {pbkdf2: {main: {passphrase: "${env.PASS_MAIN}", iterations: 1000}}}
+  method: {aes_gcm: {main: {keys: key_provider.pbkdf2.main}}}
+  reconciliations: {method: method.aes_gcm.main}
+"""
 
 
 def rows(database: str) -> list[str]:
@@ -58,7 +64,7 @@ def test_no_secret_in_any_output_or_file(bitbar, workdir, tmp_path, monkeypatch,
     run = RUN.replace("APP", str(app)).replace("TESTS", str(tests))
     kit.Repo(folder).commit({"main.yaml": plan_text(block=run + encryption("main")) + outputs})
     workspace = f"shop: {{repo: {folder}, state: {folder / 'labform.state.json'}, policy: {{mode: approve}}}}"
-    config = str(kit.write_config(tmp_path, reconcile_db, workspace))
+    config = str(kit.write_config(tmp_path, reconcile_db, workspace, RECONCILIATIONS))
     plan, saved, report = str(folder), str(workdir.path / "tfplan"), str(tmp_path / "report" / "report.html")
     script = [
         ("validate", plan),
@@ -89,6 +95,7 @@ def test_no_secret_in_any_output_or_file(bitbar, workdir, tmp_path, monkeypatch,
         ("--log-level", "DEBUG", "reconcile", "now", "shop", "--config", config, "-json"),
         ("reconcile", "approve", "shop", "1", "--config", config),
         ("reconcile", "status", "shop", "--config", config),
+        ("reconcile", "rekey", "--config", config),
     ]
     streams = []
     for command in script:
