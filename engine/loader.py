@@ -46,6 +46,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from labform.engine.errors import ConfigError, SourceLocation
+from labform.engine.planpaths import folder_files
 
 KeyPath = tuple[Any, ...]
 SECTIONS = (
@@ -112,7 +113,7 @@ def plan_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise ConfigError(f"no plan file or folder at '{path}'")
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = folder_files(path)
     if not files:
         raise ConfigError(f"no *.yaml plan files in '{path}'")
     return files

@@ -31,6 +31,7 @@ from labform.engine.history.run_shards import Durations
 from labform.engine.loader import LoadedPlan, load
 from labform.engine.options import DEFAULT_PARALLELISM, PlanOptions
 from labform.engine.outcomes import ApplyOutcome, RunOutcome, change_outcomes, judged_checks
+from labform.engine.planpaths import folder_files
 from labform.engine.references import UNKNOWN
 from labform.engine.state import ResourceState, State, StateBackend, open_backend
 from labform.providers import masking
@@ -226,8 +227,7 @@ def plan_folders(root: Path, depth: int = 3) -> list[Path]:
     for folder in sorted(
         p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_DIRS
     ):
-        files = [f for f in folder.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file()]
-        if any(PLAN_KEYS.search(f.read_text(errors="replace")[:100_000]) for f in files):
+        if any(PLAN_KEYS.search(f.read_text(errors="replace")[:100_000]) for f in folder_files(folder)):
             found.append(folder)
         elif depth > 1:
             found.extend(plan_folders(folder, depth - 1))

@@ -11,13 +11,15 @@ import os
 import re
 from pathlib import Path
 
+from labform.engine.planpaths import folder_files
+
 ENV = "LABFORM_ENCRYPTION"
 SECTION = "encryption"
 BLOCK_START = re.compile(rf"^{SECTION}[ \t]*:", re.MULTILINE)
 
 
 def mentioned(plan_path: Path | None) -> bool:
-    """True when LABFORM_ENCRYPTION is set or a plan file (loader.plan_files' own) has an ``encryption:``
+    """True when LABFORM_ENCRYPTION is set or a plan file (as loader.plan_files lists them) has an ``encryption:``
     line; a false True only costs the full read, which then finds nothing."""
     if os.environ.get(ENV, "").strip():
         return True
@@ -26,7 +28,7 @@ def mentioned(plan_path: Path | None) -> bool:
     if plan_path.is_file():
         files = [plan_path]
     elif plan_path.is_dir():
-        files = [p for p in plan_path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
+        files = folder_files(plan_path)
     else:
         return False
     return any(BLOCK_START.search(file.read_text(encoding="utf-8", errors="replace")) for file in files)

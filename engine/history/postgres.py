@@ -79,7 +79,7 @@ class PostgresHistory(HistoryStore):
 
     def _present(self) -> bool:
         with self._connection(make=False) as conn:
-            return self._schema_made or self._tables_exist(conn)
+            return self._tables_exist(conn)
 
     @staticmethod
     def _tables_exist(conn: psycopg.Connection) -> bool:
